@@ -1,0 +1,120 @@
+/**
+ * The one span model that flows between every Linktrace stage (DESIGN §1, §3).
+ * Receivers convert wire formats into it at the edge; storage, analysis and query speak nothing else.
+ *
+ * Times are microseconds since the Unix epoch as plain numbers: exact to the µs up to year 2255,
+ * cheap to compare, and Zipkin's native unit. OTLP nanoseconds are rounded down to the µs.
+ */
+
+export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+export const SPAN_KINDS: readonly SpanKind[] = ['internal', 'server', 'client', 'producer', 'consumer'];
+
+export type StatusCode = 'unset' | 'ok' | 'error';
+
+export type AttributeScalar = string | number | boolean;
+/**
+ * Attribute values: scalars, homogeneous arrays of scalars, or raw bytes (OTLP `bytesValue`).
+ * OTLP distinguishes int from double; a number that is an integer is encoded as `intValue`,
+ * unless its key is listed in the span's `doubleKeys` (kept so that round trips are exact).
+ */
+export type AttributeValue = AttributeScalar | readonly AttributeScalar[] | Uint8Array;
+export type Attributes = Record<string, AttributeValue>;
+
+export interface SpanStatus {
+  code: StatusCode;
+  message?: string;
+}
+
+export interface SpanEvent {
+  /** µs since epoch */
+  timeUs: number;
+  name: string;
+  attributes?: Attributes;
+}
+
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  traceState?: string;
+  attributes?: Attributes;
+}
+
+/** A network endpoint, as Zipkin's `remoteEndpoint` describes the peer of a call. */
+export interface Endpoint {
+  service?: string;
+  ipv4?: string;
+  ipv6?: string;
+  port?: number;
+}
+
+export interface InstrumentationScope {
+  name: string;
+  version?: string;
+  attributes?: Attributes;
+}
+
+/** Counts of what the producer of the span cut or dropped before sending it. */
+export interface DroppedCounts {
+  attributes?: number;
+  events?: number;
+  links?: number;
+}
+
+export interface Span {
+  /** 32 lowercase hex (16 bytes); Zipkin 64-bit ids are kept as 16 lowercase hex. */
+  traceId: string;
+  /** 16 lowercase hex (8 bytes). */
+  spanId: string;
+  parentSpanId?: string;
+  /** Position id, e.g. `0.1.2` (DESIGN §2). */
+  rpcid?: string;
+  /** Service name (OTLP `service.name`, Zipkin `localEndpoint.serviceName`). */
+  service: string;
+  /** `host:port` of the process that recorded the span. */
+  instance?: string;
+  name: string;
+  kind: SpanKind;
+  /** µs since epoch. */
+  startUs: number;
+  /** µs; absent on a start record (the span began, its end has not been reported yet). */
+  durationUs?: number;
+  status: SpanStatus;
+  attributes: Attributes;
+  events: SpanEvent[];
+  links: SpanLink[];
+  /** W3C tracestate of the span's context. */
+  traceState?: string;
+  /** Resource attributes other than `service.name`. */
+  resource?: Attributes;
+  scope?: InstrumentationScope;
+  /** The peer of a client/server/producer/consumer span. */
+  remote?: Endpoint;
+  /** Zipkin: this server span shares its id with the client span that called it. */
+  shared?: boolean;
+  /** Zipkin: debug flag (force sampled). */
+  debug?: boolean;
+  /** Attribute keys whose numeric value is a floating-point number on the wire even if integral. */
+  doubleKeys?: string[];
+  dropped?: DroppedCounts;
+}
+
+/** A start record is a span whose end has not been reported (DESIGN §3, Dapper's two records). */
+export function isStartRecord(span: Span): boolean {
+  return span.durationUs === undefined;
+}
+
+/** The attribute names of DESIGN §3. */
+export const ATTR = {
+  rpcid: 'linktrace.rpcid',
+  stage: 'linktrace.stage',
+  entityType: 'linktrace.entity.type',
+  entityKey: 'linktrace.entity.key',
+  entityVersion: 'linktrace.entity.version',
+  target: 'linktrace.target',
+  skipReason: 'linktrace.skip.reason',
+  /** Resource attribute on every SDK export: spans this process dropped since it started (a cumulative counter). */
+  droppedSpans: 'linktrace.sdk.dropped_spans',
+} as const;
+
+export type Stage = 'receive' | 'process' | 'write' | 'skip' | 'enqueue' | 'dequeue' | 'consume';
+export const STAGES: readonly Stage[] = ['receive', 'process', 'write', 'skip', 'enqueue', 'dequeue', 'consume'];
