@@ -20,6 +20,8 @@ export interface SpanContext {
   rpcid?: string;
   /** True when the context was extracted from a carrier (the span lives in another process). */
   isRemote?: boolean;
+  /** Debug / force-sampling flag (B3 `X-B3-Flags: 1`, b3 single `d`): samplers must record the trace. */
+  debug?: boolean;
 }
 
 export interface BaggageEntry {
@@ -34,6 +36,11 @@ export type Baggage = ReadonlyMap<string, BaggageEntry>;
 export interface Propagated {
   spanContext?: SpanContext;
   baggage?: Baggage;
+  /**
+   * A trace to join without a parent span (e.g. `X-Service-Transaction-ID`): the next span starts as a
+   * root span of this trace. Ignored when `spanContext` is set.
+   */
+  rootTraceId?: string;
 }
 
 export interface TextMapGetter<C> {
