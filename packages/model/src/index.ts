@@ -1,1 +1,3 @@
 export * from './span.js';
+export * from './ids.js';
+export * from './rpcid.js';

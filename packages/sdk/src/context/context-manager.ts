@@ -1,0 +1,58 @@
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import type { EventEmitter } from 'node:events';
+import { Context } from './context.js';
+
+/**
+ * AsyncLocalStorage carries the active context through await, promise chains, timers, nextTick and
+ * any callback scheduled while it is active. Listeners of an EventEmitter run in the context of
+ * whoever emits, so `bindEmitter` exists for emitters that are fed from elsewhere (sockets, pools).
+ */
+const storage = new AsyncLocalStorage<Context>();
+
+export function activeContext(): Context {
+  return storage.getStore() ?? Context.ROOT;
+}
+
+/** Runs `fn` with `ctx` active; the previous context is restored when it returns. */
+export function runWithContext<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
+  return storage.run(ctx, fn, ...args);
+}
+
+/** Returns `fn` bound to `ctx` (default: the context active now), whenever and wherever it is called. */
+export function bindContext<F extends (...args: never[]) => unknown>(fn: F, ctx: Context = activeContext()): F {
+  const bound = function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
+    return storage.run(ctx, () => fn.apply(this, args) as ReturnType<F>);
+  };
+  return bound as unknown as F;
+}
+
+const BOUND_LISTENERS = Symbol('linktrace.boundListeners');
+type ListenerMap = WeakMap<(...args: unknown[]) => unknown, (...args: unknown[]) => unknown>;
+type PatchedEmitter = EventEmitter & { [BOUND_LISTENERS]?: ListenerMap };
+
+/**
+ * Makes every listener added to `emitter` from now on run in the context that was active when the
+ * listener was added (or `ctx` when given). removeListener/off keep working with the original function.
+ */
+export function bindEmitter<E extends EventEmitter>(emitter: E, ctx?: Context): E {
+  const target = emitter as PatchedEmitter;
+  if (target[BOUND_LISTENERS]) return emitter;
+  const map: ListenerMap = new WeakMap();
+  target[BOUND_LISTENERS] = map;
+  const wrap = (listener: (...args: unknown[]) => unknown) => {
+    const bound = ctx ? bindContext(listener, ctx) : AsyncResource.bind(listener);
+    map.set(listener, bound);
+    return bound;
+  };
+  for (const method of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const) {
+    const original = target[method].bind(target);
+    target[method] = ((event: string | symbol, listener: (...args: unknown[]) => unknown) =>
+      original(event, wrap(listener))) as E[typeof method];
+  }
+  for (const method of ['off', 'removeListener'] as const) {
+    const original = target[method].bind(target);
+    target[method] = ((event: string | symbol, listener: (...args: unknown[]) => unknown) =>
+      original(event, map.get(listener) ?? listener)) as E[typeof method];
+  }
+  return emitter;
+}

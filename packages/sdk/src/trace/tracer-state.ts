@@ -1,0 +1,20 @@
+import type { InstrumentationScope } from '@linktrace/model';
+import type { Resource, Sampler, SpanProcessor } from '../types.js';
+import type { SdkCounters } from './counters.js';
+import type { SpanLimits } from './limits.js';
+import type { Redactor } from './redaction.js';
+
+/** Everything a span needs from its provider, resolved once at configuration time and shared. */
+export interface TracerState {
+  readonly resource: Resource;
+  readonly scope: InstrumentationScope | undefined;
+  readonly limits: SpanLimits;
+  readonly redactor: Redactor;
+  readonly counters: SdkCounters;
+  readonly sampler: Sampler;
+  /** A single processor (a fan-out processor when several are configured). */
+  readonly processor: SpanProcessor;
+  readonly startRecords: boolean;
+  /** Set by shutdown: spans started afterwards are not recorded. */
+  shutDown: boolean;
+}

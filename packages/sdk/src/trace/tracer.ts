@@ -1,0 +1,188 @@
+import type { Attributes, SpanKind } from '@linktrace/model';
+import { newSpanId, newTraceId } from '@linktrace/model';
+import { childPosition } from './child-position.js';
+import { Context } from '../context/context.js';
+import { activeContext, runWithContext } from '../context/context-manager.js';
+import type { Baggage, SamplingInput, SpanContext } from '../types.js';
+import { nowUs } from './clock.js';
+import { NonRecordingSpan, RemoteSpan } from './non-recording-span.js';
+import { RecordingSpan } from './recording-span.js';
+import type { SpanHandle } from './span-handle.js';
+import type { TracerState } from './tracer-state.js';
+
+export interface LinkSpec {
+  context: SpanContext;
+  attributes?: Attributes;
+}
+
+export interface StartSpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  links?: readonly LinkSpec[];
+  /** µs since epoch; default now. */
+  startTimeUs?: number;
+  /**
+   * The parent: a Context, a span, or a SpanContext (e.g. extracted by hand). `null` starts a new
+   * trace. Default: the active context.
+   */
+  parent?: Context | SpanHandle | SpanContext | null;
+  /** Report a start record now (DESIGN §3), overriding the provider's default. */
+  startRecord?: boolean;
+}
+
+/**
+ * Reused for every sampling decision. The trace id of a new root is generated only if a sampler
+ * reads it, so an always-off root costs no id at all.
+ */
+class ReusableSamplingInput implements SamplingInput {
+  parent: SpanContext | undefined = undefined;
+  name = '';
+  kind: SpanKind = 'internal';
+  attributes: Attributes | undefined = undefined;
+  baggage: Baggage | undefined = undefined;
+  fixedTraceId: string | undefined = undefined;
+  generatedTraceId: string | undefined = undefined;
+
+  get traceId(): string {
+    return this.fixedTraceId ?? (this.generatedTraceId ??= newTraceId());
+  }
+}
+
+export class Tracer {
+  private readonly input = new ReusableSamplingInput();
+
+  constructor(private readonly state: TracerState) {}
+
+  startSpan(name: string, options?: StartSpanOptions): SpanHandle {
+    const state = this.state;
+    const kind = options?.kind ?? 'internal';
+    const optionParent = options?.parent;
+    let parent: SpanHandle | undefined;
+    let baggage: Baggage | undefined;
+    if (optionParent === undefined) {
+      const ctx = activeContext();
+      parent = ctx.span;
+      baggage = ctx.baggage;
+    } else if (optionParent === null) {
+      parent = undefined;
+    } else if (optionParent instanceof Context) {
+      parent = optionParent.span;
+      baggage = optionParent.baggage;
+    } else if (typeof (optionParent as SpanHandle).nextChildIndex === 'function') {
+      parent = optionParent as SpanHandle;
+    } else {
+      parent = new RemoteSpan(optionParent as SpanContext);
+    }
+    // A remote context with no span id only names the trace to join (X-Service-Transaction-ID).
+    const joinOnly = parent !== undefined && parent.isRemote && parent.spanId === '';
+
+    const input = this.input;
+    input.parent = parent === undefined || joinOnly ? undefined : parent;
+    input.name = name;
+    input.kind = kind;
+    input.attributes = options?.attributes;
+    input.baggage = baggage;
+    input.fixedTraceId = parent === undefined ? undefined : parent.traceId;
+    input.generatedTraceId = undefined;
+    const sampled = !state.shutDown && state.sampler.shouldSample(input);
+    input.parent = undefined;
+    input.attributes = undefined;
+    input.baggage = undefined;
+
+    if (!sampled) {
+      state.counters.spansUnsampled++;
+      if (joinOnly) return new NonRecordingSpan(undefined, 0, parent!.traceId);
+      return new NonRecordingSpan(parent, parent === undefined ? 0 : parent.nextChildIndex(), input.generatedTraceId);
+    }
+
+    let traceId: string;
+    let parentSpanId: string | undefined;
+    let rpcid: string;
+    let traceState: string | undefined;
+    if (parent === undefined || joinOnly) {
+      traceId = joinOnly ? parent!.traceId : (input.generatedTraceId ?? newTraceId());
+      parentSpanId = undefined;
+      rpcid = '0';
+      traceState = undefined;
+    } else {
+      traceId = parent.traceId;
+      parentSpanId = parent.spanId;
+      traceState = parent.traceState;
+      // The receiving half of a call takes the position its caller gave it (client and server
+      // halves of one call share a position, as in EagleEye); everything else is a new call.
+      rpcid =
+        parent.isRemote && (kind === 'server' || kind === 'consumer') && (parent as RemoteSpan).hasRpcid
+          ? (parent.rpcid as string)
+          : childPosition(parent.rpcid || '0', parent.nextChildIndex());
+    }
+    const span = new RecordingSpan(
+      state,
+      name,
+      kind,
+      traceId,
+      newSpanId(),
+      parentSpanId,
+      rpcid,
+      traceState,
+      options?.startTimeUs ?? nowUs(),
+    );
+    state.counters.spansStarted++;
+    if (options !== undefined) {
+      if (options.attributes !== undefined) span.setAttributes(options.attributes);
+      if (options.links !== undefined) for (const link of options.links) span.addLink(link.context, link.attributes);
+    }
+    state.processor.onStart(span, options?.startRecord ?? state.startRecords);
+    return span;
+  }
+
+  /** Starts a span, runs `fn` with it active, and returns what `fn` returns. `fn` ends the span. */
+  startActiveSpan<R>(name: string, options: StartSpanOptions | undefined, fn: (span: SpanHandle) => R): R {
+    const span = this.startSpan(name, options);
+    return runWithContext(contextFor(options?.parent).withSpan(span), fn, span);
+  }
+
+  /**
+   * Runs `fn` in a new active span and ends it when `fn` returns or its promise settles. A throw or a
+   * rejection records the exception and marks the span as an error, then propagates unchanged.
+   */
+  trace<R>(name: string, options: StartSpanOptions | undefined, fn: (span: SpanHandle) => R): R {
+    return this.startActiveSpan(name, options, (span) => {
+      let result: R;
+      try {
+        result = fn(span);
+      } catch (error) {
+        failSpan(span, error);
+        span.end();
+        throw error;
+      }
+      if (isPromiseLike(result)) {
+        return result.then(
+          (value) => {
+            span.end();
+            return value;
+          },
+          (error: unknown) => {
+            failSpan(span, error);
+            span.end();
+            throw error;
+          },
+        ) as R;
+      }
+      span.end();
+      return result;
+    });
+  }
+}
+
+function contextFor(parent: StartSpanOptions['parent']): Context {
+  return parent instanceof Context ? parent : activeContext();
+}
+
+export function failSpan(span: SpanHandle, error: unknown): void {
+  span.recordException(error);
+  span.setStatus('error', error instanceof Error ? error.message : String(error));
+}
+
+function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
