@@ -1,0 +1,291 @@
+/**
+ * Trace and span ids (DESIGN §2).
+ *
+ * A Linktrace trace id is `[8 bytes unix time in ns][2 bytes sequence][4 bytes IPv4][2 bytes port]`
+ * as 32 lowercase hex: sortable by time, unique without coordination, decodable to the instance that
+ * started the trace. Generating one is on the path of every root span, so no BigInt is made per id:
+ * the time is a base (hi/lo 32-bit halves) taken rarely plus `performance.now()` deltas, and the hex
+ * is written through a byte-pair table into a reused buffer.
+ */
+import { randomFillSync } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+
+/** Time sources of a trace-id generator; both in milliseconds, fractions allowed. */
+export interface TraceIdClock {
+  /** Monotonic milliseconds (like `performance.now()`). */
+  now(): number;
+  /** Milliseconds since the Unix epoch (like `Date.now()`). */
+  wallMs(): number;
+}
+
+export interface TraceIdGeneratorOptions {
+  /** Dotted IPv4 written into the id; default: first non-internal IPv4 of this host, else 127.0.0.1. */
+  ipv4?: string;
+  /** 0..65535; default: the low 16 bits of `process.pid`. */
+  port?: number;
+  /**
+   * For tests: a clock of its own. Without it every generator in the process shares one clock and
+   * one sequence, so ids stay unique and increasing across generators.
+   */
+  clock?: TraceIdClock;
+}
+
+export interface DecodedTraceId {
+  timeNs: bigint;
+  /** Milliseconds since the epoch, with the sub-millisecond part as a fraction. */
+  timeMs: number;
+  sequence: number;
+  ipv4: string;
+  port: number;
+}
+
+const TWO32 = 4294967296;
+/** How long a time base is extrapolated with the monotonic clock before it is checked against the wall clock. */
+const REBASE_MS = 1000;
+/** `Date.now()` truncates to the ms, so an extrapolated time this close to it is kept (no jump). */
+const DRIFT_TOLERANCE_MS = 1;
+/** Ids whose time is after now + this are assumed not to be ours (clock skew between hosts allowed). */
+const DECODE_FUTURE_SLACK_MS = 24 * 3600 * 1000;
+/** 2020-01-01T00:00:00Z: no Linktrace id is older. */
+const DECODE_MIN_MS = 1577836800000;
+
+const ZERO_SPAN_ID = '0000000000000000';
+const ZERO_TRACE_ID = '00000000000000000000000000000000';
+const TRACE_ID_RE = /^[0-9a-f]{32}$/;
+const SHORT_TRACE_ID_RE = /^[0-9a-f]{16}$/;
+const SPAN_ID_RE = /^[0-9a-f]{16}$/;
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** HEX_PAIR[b] is the two ASCII hex digits of byte b as one uint16 in this machine's byte order. */
+const HEX_PAIR = buildHexPairTable();
+
+function buildHexPairTable(): Uint16Array {
+  const table = new Uint16Array(256);
+  const scratch = new ArrayBuffer(2);
+  const bytes = new Uint8Array(scratch);
+  const pair = new Uint16Array(scratch);
+  const digits = '0123456789abcdef';
+  for (let b = 0; b < 256; b++) {
+    bytes[0] = digits.charCodeAt(b >>> 4);
+    bytes[1] = digits.charCodeAt(b & 15);
+    table[b] = pair[0]!;
+  }
+  return table;
+}
+
+/** The time and sequence of the last id handed out; shared by generators unless one brings its own clock. */
+class TimeSequence {
+  hi = 0;
+  lo = 0;
+  seq: number;
+  private baseHi = 0;
+  private baseLo = 0;
+  private basePerf: number;
+
+  constructor(
+    private readonly clock: TraceIdClock,
+    initialEpochMs: number,
+  ) {
+    const r = new Uint8Array(2);
+    randomFillSync(r);
+    // A random start makes two processes that share ip:port (or two threads) unlikely to collide.
+    this.seq = (r[0]! << 8) | r[1]!;
+    this.basePerf = clock.now();
+    const wall = clock.wallMs();
+    const fits = initialEpochMs >= wall - DRIFT_TOLERANCE_MS && initialEpochMs < wall + 1 + DRIFT_TOLERANCE_MS;
+    this.setBaseMs(fits ? initialEpochMs : wall + 0.5);
+  }
+
+  /** Advances to the next (time, sequence), strictly greater than the previous one. */
+  tick(): void {
+    const perf = this.clock.now();
+    let d = perf - this.basePerf;
+    if (!(d >= 0 && d < REBASE_MS)) {
+      this.rebase(perf);
+      d = 0;
+    }
+    let lo = this.baseLo + Math.round(d * 1e6);
+    let hi = this.baseHi;
+    if (lo >= TWO32) {
+      const carry = Math.floor(lo / TWO32);
+      hi += carry;
+      lo -= carry * TWO32;
+    }
+    const seq = (this.seq + 1) & 0xffff;
+    if (hi < this.hi || (hi === this.hi && lo <= this.lo)) {
+      // The clock stood still or went back: keep the last time and let the sequence order the ids;
+      // when the sequence wraps, the time moves on by 1 ns.
+      hi = this.hi;
+      lo = this.lo;
+      if (seq === 0 && ++lo === TWO32) {
+        lo = 0;
+        hi++;
+      }
+    }
+    this.hi = hi;
+    this.lo = lo;
+    this.seq = seq;
+  }
+
+  /**
+   * Re-anchors the base at `perf`. The monotonic clock is kept while it agrees with the wall clock
+   * (no jump, sub-ms precision kept); when they disagree (NTP step, suspend) the wall clock wins.
+   */
+  private rebase(perf: number): void {
+    const d = perf - this.basePerf;
+    const wall = this.clock.wallMs();
+    if (d >= 0 && d < 2 ** 53 / 1e6) {
+      let lo = this.baseLo + Math.round(d * 1e6);
+      let hi = this.baseHi;
+      const carry = Math.floor(lo / TWO32);
+      hi += carry;
+      lo -= carry * TWO32;
+      const estimateMs = (hi * TWO32) / 1e6 + lo / 1e6;
+      if (estimateMs >= wall - DRIFT_TOLERANCE_MS && estimateMs < wall + 1 + DRIFT_TOLERANCE_MS) {
+        this.baseHi = hi;
+        this.baseLo = lo;
+        this.basePerf = perf;
+        return;
+      }
+    }
+    this.basePerf = perf;
+    this.setBaseMs(wall + 0.5);
+  }
+
+  private setBaseMs(epochMs: number): void {
+    const ms = Number.isFinite(epochMs) && epochMs > 0 ? epochMs : 0;
+    const whole = Math.floor(ms);
+    let ns = BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+    const max = (1n << 64n) - 1n;
+    if (ns > max) ns = max;
+    this.baseHi = Number(ns >> 32n);
+    this.baseLo = Number(ns & 0xffffffffn);
+  }
+}
+
+let sharedState: TimeSequence | undefined;
+
+function processTimeSequence(): TimeSequence {
+  // timeOrigin + now() has sub-ms precision where Date.now() does not.
+  sharedState ??= new TimeSequence(
+    { now: () => performance.now(), wallMs: () => Date.now() },
+    performance.timeOrigin + performance.now(),
+  );
+  return sharedState;
+}
+
+/** First non-internal IPv4 address of this host, or 127.0.0.1. */
+export function defaultIpv4(): string {
+  const all = networkInterfaces();
+  for (const name of Object.keys(all)) {
+    for (const a of all[name] ?? []) {
+      // Node 18.0–18.3 reported the family as a number.
+      const family = a.family as string | number;
+      if (!a.internal && (family === 'IPv4' || family === 4)) return a.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+/**
+ * Returns a function that makes Linktrace trace ids. Throws (at configuration time only) a
+ * TypeError for an ipv4 that is not dotted-quad, a RangeError for a port outside 0..65535.
+ */
+export function createTraceIdGenerator(opts: TraceIdGeneratorOptions = {}): () => string {
+  const ipv4 = opts.ipv4 ?? defaultIpv4();
+  if (!IPV4_RE.test(ipv4)) throw new TypeError(`trace id generator: ipv4 must be a dotted IPv4 address, got ${JSON.stringify(ipv4)}`);
+  const port = opts.port ?? process.pid & 0xffff;
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+    throw new RangeError(`trace id generator: port must be an integer in 0..65535, got ${String(port)}`);
+  }
+  const state = opts.clock ? new TimeSequence(opts.clock, opts.clock.wallMs()) : processTimeSequence();
+
+  const ab = new ArrayBuffer(32);
+  const out = Buffer.from(ab);
+  const pairs = new Uint16Array(ab);
+  const octets = ipv4.split('.').map(Number);
+  const suffix = [octets[0]!, octets[1]!, octets[2]!, octets[3]!, port >>> 8, port & 0xff];
+  for (let i = 0; i < suffix.length; i++) pairs[10 + i] = HEX_PAIR[suffix[i]!]!;
+
+  return function nextTraceId(): string {
+    state.tick();
+    const hi = state.hi;
+    const lo = state.lo;
+    const seq = state.seq;
+    pairs[0] = HEX_PAIR[hi >>> 24]!;
+    pairs[1] = HEX_PAIR[(hi >>> 16) & 0xff]!;
+    pairs[2] = HEX_PAIR[(hi >>> 8) & 0xff]!;
+    pairs[3] = HEX_PAIR[hi & 0xff]!;
+    pairs[4] = HEX_PAIR[lo >>> 24]!;
+    pairs[5] = HEX_PAIR[(lo >>> 16) & 0xff]!;
+    pairs[6] = HEX_PAIR[(lo >>> 8) & 0xff]!;
+    pairs[7] = HEX_PAIR[lo & 0xff]!;
+    pairs[8] = HEX_PAIR[seq >>> 8]!;
+    pairs[9] = HEX_PAIR[seq & 0xff]!;
+    return out.toString('latin1', 0, 32);
+  };
+}
+
+let defaultGenerator: (() => string) | undefined;
+
+/** A trace id from a process-wide generator with the default ip and port. */
+export function newTraceId(): string {
+  defaultGenerator ??= createTraceIdGenerator();
+  return defaultGenerator();
+}
+
+// Span ids are sliced from a hex string of a random pool: one getrandom call per 512 ids.
+const SPAN_POOL_BYTES = 4096;
+const spanPool = Buffer.allocUnsafeSlow(SPAN_POOL_BYTES);
+let spanPoolHex = '';
+let spanPoolPos = 0;
+
+/** 8 random bytes as 16 lowercase hex, never all zero. */
+export function newSpanId(): string {
+  for (;;) {
+    if (spanPoolPos === spanPoolHex.length) {
+      randomFillSync(spanPool);
+      spanPoolHex = spanPool.toString('hex');
+      spanPoolPos = 0;
+    }
+    const id = spanPoolHex.slice(spanPoolPos, (spanPoolPos += 16));
+    if (id !== ZERO_SPAN_ID) return id;
+  }
+}
+
+/**
+ * 32 lowercase hex, not all zero (W3C). With `allow64Bit`, Zipkin's 16-hex trace ids are accepted too.
+ */
+export function isValidTraceId(id: unknown, allow64Bit = false): id is string {
+  if (typeof id !== 'string') return false;
+  if (id.length === 32) return TRACE_ID_RE.test(id) && id !== ZERO_TRACE_ID;
+  return allow64Bit && id.length === 16 && SHORT_TRACE_ID_RE.test(id) && id !== ZERO_SPAN_ID;
+}
+
+/** 16 lowercase hex, not all zero. */
+export function isValidSpanId(id: unknown): id is string {
+  return typeof id === 'string' && id.length === 16 && SPAN_ID_RE.test(id) && id !== ZERO_SPAN_ID;
+}
+
+/**
+ * Reads the time, sequence, ip and port out of a Linktrace trace id. A heuristic: the layout carries
+ * no marker, so any 32-hex id whose first 8 bytes are a time between 2020-01-01 and one day from now
+ * is decoded. Undefined for anything else (16-hex Zipkin ids, invalid ids, most random W3C ids; about
+ * 1 random id in 90 passes today and that share grows slowly with time).
+ */
+export function decodeTraceId(id: unknown): DecodedTraceId | undefined {
+  if (!isValidTraceId(id)) return undefined;
+  const hi = parseInt(id.slice(0, 8), 16);
+  const lo = parseInt(id.slice(8, 16), 16);
+  const timeNs = (BigInt(hi) << 32n) | BigInt(lo);
+  const timeMs = Number(timeNs) / 1e6;
+  if (timeMs < DECODE_MIN_MS || timeMs > Date.now() + DECODE_FUTURE_SLACK_MS) return undefined;
+  const ip = parseInt(id.slice(20, 28), 16);
+  return {
+    timeNs,
+    timeMs,
+    sequence: parseInt(id.slice(16, 20), 16),
+    ipv4: `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`,
+    port: parseInt(id.slice(28, 32), 16),
+  };
+}
