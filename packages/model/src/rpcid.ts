@@ -1,0 +1,149 @@
+/**
+ * Position ids (rpcid, DESIGN §2): root `0`; the n-th call made while handling call `X` is `X.n`,
+ * counting from 1. Every function here accepts untrusted input and never throws: an invalid rpcid
+ * yields false / undefined / an empty list.
+ */
+
+export const ROOT_RPCID = '0';
+/** Longest rpcid accepted, in characters. */
+export const RPCID_MAX_LENGTH = 256;
+/** Deepest rpcid accepted (the root has depth 0). */
+export const RPCID_MAX_DEPTH = 64;
+/** Default cap on the number of positions `missingRpcids` returns. */
+export const MISSING_RPCIDS_DEFAULT_LIMIT = 10_000;
+
+const RPCID_RE = /^0(\.[1-9][0-9]*)*$/;
+const DOT = 46;
+
+/** Shape `^0(\.[1-9][0-9]*)*$`, at most 256 characters and depth 64. */
+export function isValidRpcid(rpcid: unknown): rpcid is string {
+  if (typeof rpcid !== 'string' || rpcid.length > RPCID_MAX_LENGTH || !RPCID_RE.test(rpcid)) return false;
+  return dotCount(rpcid) <= RPCID_MAX_DEPTH;
+}
+
+function dotCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === DOT) n++;
+  return n;
+}
+
+/**
+ * The position of the `index`-th call (from 1) made under `parent`. Undefined when `parent` is not
+ * valid, `index` is not a positive safe integer, or the child would exceed the length/depth bounds.
+ */
+export function rpcidChild(parent: string, index: number): string | undefined {
+  if (!Number.isSafeInteger(index) || index < 1 || !isValidRpcid(parent)) return undefined;
+  const child = `${parent}.${index}`;
+  if (child.length > RPCID_MAX_LENGTH || dotCount(parent) >= RPCID_MAX_DEPTH) return undefined;
+  return child;
+}
+
+/**
+ * Positions for `branches` parallel branches started under `parent`: branch i takes child index
+ * `firstIndex + i`, and the calls a branch makes become children of its position. The caller's
+ * counter then continues at `firstIndex + branches`. Empty when any argument is invalid.
+ */
+export function rpcidFork(parent: string, firstIndex: number, branches: number): string[] {
+  if (!Number.isSafeInteger(branches) || branches < 0 || branches > 1_000_000) return [];
+  if (!Number.isSafeInteger(firstIndex + branches)) return [];
+  const out: string[] = [];
+  for (let i = 0; i < branches; i++) {
+    const child = rpcidChild(parent, firstIndex + i);
+    if (child === undefined) return [];
+    out.push(child);
+  }
+  return out;
+}
+
+/** The caller's position; undefined for the root and for invalid input. */
+export function rpcidParent(rpcid: string): string | undefined {
+  if (!isValidRpcid(rpcid) || rpcid.length === 1) return undefined;
+  return rpcid.slice(0, rpcid.lastIndexOf('.'));
+}
+
+/** Number of hops below the root (root 0); undefined for invalid input. */
+export function rpcidDepth(rpcid: string): number | undefined {
+  return isValidRpcid(rpcid) ? dotCount(rpcid) : undefined;
+}
+
+/**
+ * Total order for sorting: segment by segment numerically (`0.2` < `0.10`), a parent before its
+ * children. Invalid rpcids sort after every valid one, among themselves by plain string order.
+ * Segments are compared by digit count then digits, so numbers of any size compare exactly.
+ */
+export function compareRpcid(a: string, b: string): number {
+  const va = isValidRpcid(a);
+  const vb = isValidRpcid(b);
+  if (!va || !vb) {
+    if (va) return -1;
+    if (vb) return 1;
+    const sa = String(a);
+    const sb = String(b);
+    return sa < sb ? -1 : sa > sb ? 1 : 0;
+  }
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    if (i >= a.length || j >= b.length) return i >= a.length ? (j >= b.length ? 0 : -1) : 1;
+    let ei = i;
+    while (ei < a.length && a.charCodeAt(ei) !== DOT) ei++;
+    let ej = j;
+    while (ej < b.length && b.charCodeAt(ej) !== DOT) ej++;
+    if (ei - i !== ej - j) return ei - i - (ej - j) < 0 ? -1 : 1;
+    for (let k = 0; k < ei - i; k++) {
+      const d = a.charCodeAt(i + k) - b.charCodeAt(j + k);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    i = ei + 1;
+    j = ej + 1;
+  }
+}
+
+/**
+ * Positions that the present ones imply but that are absent: every ancestor of a present position,
+ * and every lower-numbered sibling of a present or implied position (calls are numbered from 1, so
+ * `0.1.3` implies `0.1.1` and `0.1.2`). Invalid entries are ignored. Sorted with `compareRpcid`; at
+ * most `limit` entries (a position like `0.999999` alone would otherwise imply a million).
+ */
+export function missingRpcids(present: Iterable<string>, limit = MISSING_RPCIDS_DEFAULT_LIMIT): string[] {
+  const max = Number.isSafeInteger(limit) && limit > 0 ? limit : 0;
+  const have = new Set<string>();
+  try {
+    for (const p of present) if (isValidRpcid(p)) have.add(p);
+  } catch {
+    // A throwing iterable is bad input like any other: work with what was read.
+  }
+  // Highest child index seen (or implied) under each parent; ancestors are implied by descendants.
+  const highest = new Map<string, number>();
+  const implied = new Set<string>(have);
+  for (const p of have) {
+    let child = p;
+    let parent = rpcidParent(child);
+    while (parent !== undefined) {
+      const index = Number(child.slice(parent.length + 1));
+      if (index > (highest.get(parent) ?? 0)) highest.set(parent, index);
+      // A parent already known has had (or will have) its own ancestors walked.
+      if (implied.has(parent)) break;
+      implied.add(parent);
+      child = parent;
+      parent = rpcidParent(child);
+    }
+  }
+  const missing: string[] = [];
+  for (const p of implied) if (!have.has(p)) missing.push(p);
+  for (const [parent, top] of highest) {
+    for (let n = 1; n < top && n <= max; n++) {
+      const sibling = `${parent}.${n}`;
+      if (!implied.has(sibling)) missing.push(sibling);
+    }
+    // Keeps memory bounded while still returning the first `max` positions in order.
+    if (missing.length > 2 * max) trim(missing, max);
+  }
+  trim(missing, max);
+  return missing;
+}
+
+function trim(list: string[], max: number): void {
+  list.sort(compareRpcid);
+  if (list.length > max) list.length = max;
+}

@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ROOT_RPCID,
+  compareRpcid,
+  isValidRpcid,
+  missingRpcids,
+  rpcidChild,
+  rpcidDepth,
+  rpcidFork,
+  rpcidParent,
+} from '../src/rpcid.js';
+
+/** A valid rpcid of the given depth: 0.1.1.1… */
+const deep = (depth: number): string => '0' + '.1'.repeat(depth);
+
+const INVALID: unknown[] = [
+  '',
+  '1',
+  '00',
+  '0.',
+  '.0',
+  '0.0',
+  '0.01',
+  '0..1',
+  '0.1.',
+  '0.-1',
+  '0.1a',
+  '0 .1',
+  ' 0',
+  '0.1\n',
+  '0,1',
+  '0.１', // full-width digit
+  deep(65),
+  '0.' + '9'.repeat(255), // 257 chars
+  undefined,
+  null,
+  0,
+  ['0'],
+];
+
+void test('isValidRpcid: shape, length and depth bounds', () => {
+  for (const ok of ['0', '0.1', '0.10', '0.1.2.3', '0.999999999999999999999', deep(64), '0.' + '9'.repeat(254)]) {
+    assert.ok(isValidRpcid(ok), ok);
+  }
+  for (const bad of INVALID) assert.ok(!isValidRpcid(bad), String(bad));
+  assert.equal(ROOT_RPCID, '0');
+});
+
+void test('rpcidChild: n-th call counts from 1', () => {
+  assert.equal(rpcidChild('0', 1), '0.1');
+  assert.equal(rpcidChild('0.1', 2), '0.1.2');
+  assert.equal(rpcidChild('0.3.10', 12), '0.3.10.12');
+  assert.equal(rpcidChild(deep(63), 1), deep(64));
+});
+
+void test('rpcidChild: invalid parent, index or bounds give undefined', () => {
+  for (const index of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 53]) assert.equal(rpcidChild('0.1', index), undefined, String(index));
+  for (const bad of INVALID) assert.equal(rpcidChild(bad as string, 1), undefined, String(bad));
+  assert.equal(rpcidChild(deep(64), 1), undefined, 'depth 65');
+  assert.equal(rpcidChild('0.' + '9'.repeat(252), 12), undefined, 'length 257');
+  assert.equal(rpcidChild('0.' + '9'.repeat(252), 1)?.length, 256);
+});
+
+void test('rpcidFork: each branch takes the next child index; its calls are children of that position', () => {
+  const branches = rpcidFork('0.2', 3, 3);
+  assert.deepEqual(branches, ['0.2.3', '0.2.4', '0.2.5']);
+  assert.equal(rpcidChild(branches[1]!, 1), '0.2.4.1');
+  assert.deepEqual(rpcidFork('0', 1, 1), ['0.1']);
+  assert.deepEqual(rpcidFork('0', 1, 0), []);
+});
+
+void test('rpcidFork: invalid input gives an empty list', () => {
+  assert.deepEqual(rpcidFork('0.0', 1, 2), []);
+  assert.deepEqual(rpcidFork('0', 0, 2), []);
+  assert.deepEqual(rpcidFork('0', 1, -1), []);
+  assert.deepEqual(rpcidFork('0', 1, 1.5), []);
+  assert.deepEqual(rpcidFork('0', 1, Number.NaN), []);
+  assert.deepEqual(rpcidFork('0', 2 ** 53 - 1, 2), []);
+  assert.deepEqual(rpcidFork('0', 1, 1e9), []);
+  assert.deepEqual(rpcidFork(deep(64), 1, 2), []);
+  assert.deepEqual(rpcidFork(undefined as unknown as string, 1, 2), []);
+});
+
+void test('rpcidParent and rpcidDepth', () => {
+  assert.equal(rpcidParent('0'), undefined);
+  assert.equal(rpcidParent('0.1'), '0');
+  assert.equal(rpcidParent('0.1.22'), '0.1');
+  assert.equal(rpcidDepth('0'), 0);
+  assert.equal(rpcidDepth('0.1'), 1);
+  assert.equal(rpcidDepth('0.12.3.4'), 3);
+  assert.equal(rpcidDepth(deep(64)), 64);
+  for (const bad of INVALID) {
+    assert.equal(rpcidParent(bad as string), undefined, String(bad));
+    assert.equal(rpcidDepth(bad as string), undefined, String(bad));
+  }
+});
+
+void test('compareRpcid: numeric per segment, parent before child', () => {
+  assert.ok(compareRpcid('0.2', '0.10') < 0);
+  assert.ok(compareRpcid('0.10', '0.2') > 0);
+  assert.ok(compareRpcid('0', '0.1') < 0);
+  assert.ok(compareRpcid('0.1', '0.1.1') < 0);
+  assert.ok(compareRpcid('0.1.9', '0.2') < 0);
+  assert.ok(compareRpcid('0.1.1', '0.1') > 0);
+  assert.equal(compareRpcid('0.3.4', '0.3.4'), 0);
+  assert.ok(compareRpcid('0.99999999999999999998', '0.99999999999999999999') < 0, 'beyond 2^53');
+  const sorted = ['0.10', '0.2.1', '0', '0.1.1', '0.2', '0.1', '0.9', '0.1.10', '0.1.2'].sort(compareRpcid);
+  assert.deepEqual(sorted, ['0', '0.1', '0.1.1', '0.1.2', '0.1.10', '0.2', '0.2.1', '0.9', '0.10']);
+});
+
+void test('compareRpcid: invalid values sort after valid ones, consistently, without throwing', () => {
+  const input = ['x', '0.2', '0.01', '0', undefined, '', '0.1'] as string[];
+  const sorted = [...input].sort(compareRpcid);
+  assert.deepEqual(sorted.slice(0, 3), ['0', '0.1', '0.2']);
+  assert.equal(compareRpcid('0.01', '0.01'), 0);
+  assert.ok(compareRpcid('0.01', '0.2') > 0);
+  assert.ok(compareRpcid('0.2', 'zzz') < 0);
+  assert.ok(compareRpcid('a', 'b') < 0);
+  // Antisymmetric over every pair.
+  for (const a of input) for (const b of input) assert.equal(Math.sign(compareRpcid(a, b)), -Math.sign(compareRpcid(b, a)) || 0);
+});
+
+void test('missingRpcids: sibling gaps', () => {
+  assert.deepEqual(missingRpcids(['0', '0.1', '0.1.1', '0.1.3']), ['0.1.2']);
+  assert.deepEqual(missingRpcids(['0', '0.1', '0.2', '0.3']), []);
+  assert.deepEqual(missingRpcids(['0', '0.3']), ['0.1', '0.2']);
+  assert.deepEqual(missingRpcids(['0', '0.1', '0.12']), ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10', '0.11']);
+});
+
+void test('missingRpcids: absent ancestors, and the siblings they imply', () => {
+  assert.deepEqual(missingRpcids(['0.1.1']), ['0', '0.1']);
+  assert.deepEqual(missingRpcids(['0', '0.2.2', '0.2.1.1']), ['0.1', '0.2', '0.2.1']);
+  assert.deepEqual(missingRpcids(['0.1', '0.2', '0.2.1']), ['0']);
+  assert.deepEqual(missingRpcids([]), []);
+  assert.deepEqual(missingRpcids(['0']), []);
+});
+
+void test('missingRpcids: ignores invalid entries and duplicates, accepts any iterable', () => {
+  assert.deepEqual(missingRpcids(['0', 'junk', '0.0', '0.2', '0.2', undefined as unknown as string]), ['0.1']);
+  assert.deepEqual(missingRpcids(new Set(['0', '0.3'])), ['0.1', '0.2']);
+  function* gen(): Generator<string> {
+    yield '0';
+    yield '0.2';
+    throw new Error('broken iterator');
+  }
+  assert.deepEqual(missingRpcids(gen()), ['0.1']);
+});
+
+void test('missingRpcids: a huge index is bounded by the limit, smallest positions first', () => {
+  const out = missingRpcids(['0', '0.999999999999', '0.5.999999'], 100);
+  assert.equal(out.length, 100);
+  assert.deepEqual(out.slice(0, 6), ['0.1', '0.2', '0.3', '0.4', '0.5', '0.5.1']);
+  assert.equal(missingRpcids(['0', '0.99999999999999999999999']).length, 10_000);
+  assert.deepEqual(missingRpcids(['0', '0.3'], 0), []);
+  assert.deepEqual(missingRpcids(['0', '0.3'], Number.NaN), []);
+});
