@@ -1,0 +1,227 @@
+/**
+ * The validation rules every decoder applies, in one place, so that a span accepted on one wire
+ * format would be accepted on any other. Each check returns a problem description (naming the field)
+ * or undefined when the value is fine; decoders turn a problem into a rejected span.
+ */
+import { SPAN_KINDS, type Attributes, type Span, type SpanKind } from '../span.js';
+import { normalizeHexId } from './hex.js';
+
+/** Sanity bounds: generous for real spans, small enough that one span cannot exhaust the server. */
+export const LIMITS = {
+  /** Attributes in one map (span, event, link, resource, scope). */
+  maxAttributes: 1024,
+  maxKeyLength: 1024,
+  /** UTF-16 code units in one string value (also the span name and event names). */
+  maxStringLength: 131072,
+  maxArrayLength: 1024,
+  /** Bytes in one `bytesValue` attribute. */
+  maxBytesLength: 131072,
+  maxEvents: 1024,
+  maxLinks: 1024,
+  /** Characters of an rpcid (a depth of a few hundred calls). */
+  maxRpcidLength: 1024,
+} as const;
+
+/** The service name of a span whose producer did not set one (OpenTelemetry's default). */
+export const UNKNOWN_SERVICE = 'unknown_service';
+
+/** 32 hex (W3C) or 16 hex (Zipkin 64-bit), either case, not all zero -> lowercase; else undefined. */
+export function normalizeTraceId(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.length === 32 || value.length === 16 ? normalizeHexId(value, value.length) : undefined;
+}
+
+/** 16 hex, either case, not all zero -> lowercase; else undefined. */
+export function normalizeSpanId(value: unknown): string | undefined {
+  return normalizeHexId(value, 16);
+}
+
+export function isTraceId(value: unknown): value is string {
+  return typeof value === 'string' && normalizeTraceId(value) === value;
+}
+
+export function isSpanId(value: unknown): value is string {
+  return typeof value === 'string' && normalizeSpanId(value) === value;
+}
+
+/** `^0(\.[1-9][0-9]*)*$` without a regex, bounded by LIMITS.maxRpcidLength. */
+export function isRpcid(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.maxRpcidLength) return false;
+  if (value.charCodeAt(0) !== 48) return false;
+  let i = 1;
+  while (i < value.length) {
+    if (value.charCodeAt(i) !== 46) return false; // '.'
+    i++;
+    const first = value.charCodeAt(i);
+    if (!(first >= 49 && first <= 57)) return false; // 1-9, no leading zero
+    i++;
+    while (i < value.length) {
+      const c = value.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+  }
+  return true;
+}
+
+export function isSpanKind(value: unknown): value is SpanKind {
+  return typeof value === 'string' && (SPAN_KINDS as readonly string[]).includes(value);
+}
+
+/** µs since epoch or a µs duration: a finite, non-negative number exactly representable as an integer bound. */
+export function isValidMicros(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER;
+}
+
+function isScalar(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'string' || t === 'number' || t === 'boolean';
+}
+
+/** Checks the types and sizes of an attribute map; `field` names it in the message. */
+export function checkAttributes(attrs: unknown, field: string): string | undefined {
+  if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) return `${field}: not an object`;
+  let count = 0;
+  for (const key in attrs) {
+    if (++count > LIMITS.maxAttributes) return `${field}: more than ${LIMITS.maxAttributes} attributes`;
+    if (key.length > LIMITS.maxKeyLength) return `${field}: key longer than ${LIMITS.maxKeyLength}`;
+    const problem = checkAttributeValue((attrs as Record<string, unknown>)[key]);
+    if (problem !== undefined) return `${field}.${key}: ${problem}`;
+  }
+  return undefined;
+}
+
+/** Checks one attribute value: a scalar, an array of scalars, or bytes, within LIMITS. */
+export function checkAttributeValue(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > LIMITS.maxStringLength ? 'string too long' : undefined;
+  if (typeof v === 'number' || typeof v === 'boolean') return undefined;
+  if (v instanceof Uint8Array) return v.length > LIMITS.maxBytesLength ? 'bytes too long' : undefined;
+  if (Array.isArray(v)) {
+    if (v.length > LIMITS.maxArrayLength) return 'array too long';
+    for (const item of v as unknown[]) {
+      if (!isScalar(item)) return 'array item is not a string, number or boolean';
+      if (typeof item === 'string' && item.length > LIMITS.maxStringLength) return 'string too long';
+    }
+    return undefined;
+  }
+  return v === null ? 'null value' : 'not a string, number, boolean, array or bytes';
+}
+
+function checkOptionalString(v: unknown, field: string, max: number = LIMITS.maxStringLength): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') return `${field}: not a string`;
+  return v.length > max ? `${field}: too long` : undefined;
+}
+
+/**
+ * Full check of a model span (the native decoder's rule set, and what tests use to assert that any
+ * decoder's output is valid). Returns the first problem found, naming its field.
+ */
+export function validateSpan(span: Span): string | undefined {
+  if (!isTraceId(span.traceId)) return 'traceId: not 32 or 16 lowercase hex, or all zero';
+  if (!isSpanId(span.spanId)) return 'spanId: not 16 lowercase hex, or all zero';
+  if (span.parentSpanId !== undefined && !isSpanId(span.parentSpanId)) return 'parentSpanId: not 16 lowercase hex, or all zero';
+  if (span.rpcid !== undefined && !isRpcid(span.rpcid)) return 'rpcid: not a position id like 0.1.2';
+  if (typeof span.service !== 'string' || span.service.length === 0) return 'service: missing';
+  if (span.service.length > LIMITS.maxKeyLength) return 'service: too long';
+  let p = checkOptionalString(span.instance, 'instance', LIMITS.maxKeyLength);
+  if (p !== undefined) return p;
+  if (typeof span.name !== 'string') return 'name: missing';
+  if (span.name.length > LIMITS.maxStringLength) return 'name: too long';
+  if (!isSpanKind(span.kind)) return 'kind: not one of internal, server, client, producer, consumer';
+  if (!isValidMicros(span.startUs) || span.startUs === 0) return 'startUs: not a positive number of µs';
+  if (span.durationUs !== undefined && !isValidMicros(span.durationUs)) return 'durationUs: not a non-negative number of µs';
+  const status = span.status as unknown;
+  if (status === null || typeof status !== 'object') return 'status: not an object';
+  const code = span.status.code as unknown;
+  if (code !== 'unset' && code !== 'ok' && code !== 'error') return 'status.code: not unset, ok or error';
+  p = checkOptionalString(span.status.message, 'status.message');
+  if (p !== undefined) return p;
+  p = checkAttributes(span.attributes, 'attributes');
+  if (p !== undefined) return p;
+  if (!Array.isArray(span.events)) return 'events: not an array';
+  if (span.events.length > LIMITS.maxEvents) return 'events: too many';
+  for (let i = 0; i < span.events.length; i++) {
+    p = checkEvent(span.events[i], `events[${i}]`);
+    if (p !== undefined) return p;
+  }
+  if (!Array.isArray(span.links)) return 'links: not an array';
+  if (span.links.length > LIMITS.maxLinks) return 'links: too many';
+  for (let i = 0; i < span.links.length; i++) {
+    const link = span.links[i] as unknown as Record<string, unknown> | null;
+    if (link === null || typeof link !== 'object') return `links[${i}]: not an object`;
+    if (!isTraceId(link.traceId)) return `links[${i}].traceId: invalid`;
+    if (!isSpanId(link.spanId)) return `links[${i}].spanId: invalid`;
+    p = checkOptionalString(link.traceState, `links[${i}].traceState`);
+    if (p === undefined && link.attributes !== undefined) p = checkAttributes(link.attributes, `links[${i}].attributes`);
+    if (p !== undefined) return p;
+  }
+  p = checkOptionalString(span.traceState, 'traceState');
+  if (p === undefined && span.resource !== undefined) p = checkAttributes(span.resource, 'resource');
+  if (p === undefined && span.scope !== undefined) p = checkScope(span.scope);
+  if (p === undefined && span.remote !== undefined) p = checkEndpoint(span.remote);
+  if (p === undefined && span.shared !== undefined && typeof span.shared !== 'boolean') p = 'shared: not a boolean';
+  if (p === undefined && span.debug !== undefined && typeof span.debug !== 'boolean') p = 'debug: not a boolean';
+  if (p === undefined && span.doubleKeys !== undefined) p = checkDoubleKeys(span.doubleKeys);
+  if (p === undefined && span.dropped !== undefined) p = checkDropped(span.dropped);
+  return p;
+}
+
+function checkEvent(event: unknown, field: string): string | undefined {
+  if (event === null || typeof event !== 'object') return `${field}: not an object`;
+  const e = event as Record<string, unknown>;
+  if (!isValidMicros(e.timeUs)) return `${field}.timeUs: not a non-negative number of µs`;
+  if (typeof e.name !== 'string') return `${field}.name: not a string`;
+  if (e.name.length > LIMITS.maxStringLength) return `${field}.name: too long`;
+  return e.attributes === undefined ? undefined : checkAttributes(e.attributes, `${field}.attributes`);
+}
+
+function checkScope(scope: unknown): string | undefined {
+  if (scope === null || typeof scope !== 'object') return 'scope: not an object';
+  const s = scope as Record<string, unknown>;
+  if (typeof s.name !== 'string') return 'scope.name: not a string';
+  const p = checkOptionalString(s.version, 'scope.version');
+  if (p !== undefined) return p;
+  return s.attributes === undefined ? undefined : checkAttributes(s.attributes, 'scope.attributes');
+}
+
+function checkEndpoint(remote: unknown): string | undefined {
+  if (remote === null || typeof remote !== 'object') return 'remote: not an object';
+  const r = remote as Record<string, unknown>;
+  const p =
+    checkOptionalString(r.service, 'remote.service', LIMITS.maxKeyLength) ??
+    checkOptionalString(r.ipv4, 'remote.ipv4', 64) ??
+    checkOptionalString(r.ipv6, 'remote.ipv6', 64);
+  if (p !== undefined) return p;
+  return r.port === undefined || isPort(r.port) ? undefined : 'remote.port: not an integer in 0..65535';
+}
+
+export function isPort(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
+}
+
+function checkDoubleKeys(keys: unknown): string | undefined {
+  if (!Array.isArray(keys)) return 'doubleKeys: not an array';
+  if (keys.length > LIMITS.maxAttributes) return 'doubleKeys: too many';
+  for (const k of keys as unknown[]) if (typeof k !== 'string') return 'doubleKeys: not all strings';
+  return undefined;
+}
+
+function checkDropped(dropped: unknown): string | undefined {
+  if (dropped === null || typeof dropped !== 'object') return 'dropped: not an object';
+  const d = dropped as Record<string, unknown>;
+  for (const k of ['attributes', 'events', 'links']) {
+    const v = d[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+      return `dropped.${k}: not a count`;
+    }
+  }
+  return undefined;
+}
+
+/** Attributes with no keys are represented as absent in the model (keeps round trips canonical). */
+export function isEmpty(attrs: Attributes | undefined): boolean {
+  if (attrs === undefined) return true;
+  for (const _ in attrs) return false;
+  return true;
+}

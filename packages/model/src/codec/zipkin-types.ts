@@ -1,0 +1,35 @@
+/** The Zipkin v2 span JSON shape (zipkin2 API, `POST /api/v2/spans`). */
+
+export type ZipkinKind = 'CLIENT' | 'SERVER' | 'PRODUCER' | 'CONSUMER';
+
+export interface ZipkinEndpoint {
+  serviceName?: string;
+  ipv4?: string;
+  ipv6?: string;
+  port?: number;
+}
+
+export interface ZipkinAnnotation {
+  /** µs since epoch */
+  timestamp: number;
+  value: string;
+}
+
+export interface ZipkinSpan {
+  /** 16 or 32 lowercase hex */
+  traceId: string;
+  id: string;
+  parentId?: string;
+  kind?: ZipkinKind;
+  name?: string;
+  /** µs since epoch */
+  timestamp?: number;
+  /** µs; absent on a start record */
+  duration?: number;
+  localEndpoint?: ZipkinEndpoint;
+  remoteEndpoint?: ZipkinEndpoint;
+  annotations?: ZipkinAnnotation[];
+  tags?: Record<string, string>;
+  debug?: boolean;
+  shared?: boolean;
+}
