@@ -1,0 +1,400 @@
+import type { Span } from '@linktrace/model';
+import type { ExportResult, Resource, SpanExporter, SpanProcessor } from '../types.js';
+import { rateLimitedWarn, safeReport, type ErrorHandler } from './error-reporter.js';
+import { registerExitFlush, unregisterExitFlush, type ExitFlushable } from './exit-flush.js';
+import { exportResource } from './export-resource.js';
+import { RingQueue } from './ring-queue.js';
+import { retryDelayMs, type RetryPolicy } from './retry-delay.js';
+
+export interface BatchSpanProcessorOptions {
+  /** Process resource passed to the exporter; default: service and instance of each batch's first span. */
+  resource?: Resource;
+  /** Spans held while waiting for export; more are dropped and counted. Default 2048. */
+  maxQueueSize?: number;
+  /** Spans per export call; a full batch is exported without waiting for the timer. Default 512. */
+  maxBatchSize?: number;
+  /** How long a partial batch may wait before it is exported. Default 1000 ms. */
+  scheduleDelayMs?: number;
+  /** Longest wait for one export call; a timeout counts as retryable. Default 10 000 ms. */
+  exportTimeoutMs?: number;
+  /** Export attempts per batch, the first one included. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per retry, with jitter. Default 500 ms. */
+  retryBaseMs?: number;
+  /** Longest retry delay, also the cap on a server's Retry-After. Default 30 000 ms. */
+  retryMaxMs?: number;
+  /** Time budget of `forceFlush()` and `shutdown()`. Default 30 000 ms. */
+  flushTimeoutMs?: number;
+  /** Send what is queued when the event loop empties (`beforeExit`). Default true. */
+  flushOnExit?: boolean;
+  /** Told about failed exports and overflows; must not throw. Default: a rate-limited `console.warn`. */
+  onError?: (error: Error) => void;
+}
+
+export interface BatchSpanProcessorStats {
+  /** Spans waiting in the queue (not counting a batch being sent or waiting for a retry). */
+  queued: number;
+  /** Spans the exporter accepted. */
+  exported: number;
+  /** All dropped spans: the three counters below. */
+  dropped: number;
+  droppedQueueFull: number;
+  /** Failed results, retries exhausted, or still unsent when a shutdown ran out of time. */
+  droppedExportFailed: number;
+  droppedAfterShutdown: number;
+  /** Batches formed (first attempts). */
+  batches: number;
+  /** Further attempts on batches that got a retryable result. */
+  retries: number;
+}
+
+interface Job {
+  spans: Span[];
+  attempts: number;
+  /** Earliest time of the next attempt (epoch ms). */
+  dueAt: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  return v;
+}
+
+/**
+ * Queues ended spans and exports them in batches from the background, one export at a time.
+ * `onStart`/`onEnd` only touch the in-memory queue: no I/O, no allocation beyond the queue slot, and
+ * they never throw. Every timer is unref'd, so the processor never keeps a process alive on its own;
+ * an awaited `forceFlush()`/`shutdown()` does, for at most its time budget.
+ */
+export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
+  private readonly queue: RingQueue<Span>;
+  private readonly maxBatchSize: number;
+  private readonly exportTimeoutMs: number;
+  private readonly flushTimeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly resource: Resource | undefined;
+  private readonly onError: ErrorHandler;
+  private readonly flushOnExit: boolean;
+
+  // Monotonic counters: a flush exports what had been enqueued when it was called, not what keeps
+  // arriving while it runs, so it ends even under continuous load.
+  private enqueuedTotal = 0;
+  private takenTotal = 0;
+  /** The schedule timer asks for everything enqueued up to here to be sent, partial batches included. */
+  private drainUntil = 0;
+
+  private readonly scheduleDelayMs: number;
+  private scheduleTimer: NodeJS.Timeout | undefined;
+  private scheduleArmed = false;
+  private overflowReported = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+
+  private parked: Job | undefined;
+  private worker: Promise<void> | undefined;
+  private working = false;
+
+  private flushWaiters = 0;
+  private flushUntil = 0;
+  private flushDeadline = 0;
+  private finalFlush = false;
+
+  private stopped = false;
+  private shutdownPromise: Promise<void> | undefined;
+
+  private exported = 0;
+  private droppedQueueFull = 0;
+  private droppedExportFailed = 0;
+  private droppedAfterShutdown = 0;
+  private batches = 0;
+  private retries = 0;
+
+  constructor(
+    private readonly exporter: SpanExporter,
+    options: BatchSpanProcessorOptions = {},
+  ) {
+    const maxQueueSize = positiveInt('maxQueueSize', options.maxQueueSize, 2048);
+    this.queue = new RingQueue<Span>(maxQueueSize);
+    this.maxBatchSize = Math.min(maxQueueSize, positiveInt('maxBatchSize', options.maxBatchSize, 512));
+    this.scheduleDelayMs = positiveInt('scheduleDelayMs', options.scheduleDelayMs, 1000);
+    this.exportTimeoutMs = positiveInt('exportTimeoutMs', options.exportTimeoutMs, 10_000);
+    this.flushTimeoutMs = positiveInt('flushTimeoutMs', options.flushTimeoutMs, 30_000);
+    this.retry = {
+      maxAttempts: positiveInt('maxAttempts', options.maxAttempts, 5),
+      baseMs: positiveInt('retryBaseMs', options.retryBaseMs, 500),
+      maxMs: positiveInt('retryMaxMs', options.retryMaxMs, 30_000),
+    };
+    this.resource = options.resource;
+    this.onError = options.onError ?? rateLimitedWarn();
+    this.flushOnExit = options.flushOnExit ?? true;
+    if (this.flushOnExit) registerExitFlush(this);
+  }
+
+  onStart(span: Span, startRecord: boolean): void {
+    // The live span keeps changing until it ends: queue a shallow copy frozen as a start record.
+    if (startRecord) this.enqueue({ ...span, durationUs: undefined });
+  }
+
+  onEnd(span: Span): void {
+    this.enqueue(span);
+  }
+
+  forceFlush(): Promise<void> {
+    if (this.shutdownPromise !== undefined) return this.shutdownPromise;
+    return this.flush(this.flushTimeoutMs);
+  }
+
+  /** Sends what is queued (within the flush budget), then shuts the exporter down. Idempotent. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.stop();
+    return this.shutdownPromise;
+  }
+
+  stats(): BatchSpanProcessorStats {
+    return {
+      queued: this.queue.size,
+      exported: this.exported,
+      dropped: this.droppedTotal(),
+      droppedQueueFull: this.droppedQueueFull,
+      droppedExportFailed: this.droppedExportFailed,
+      droppedAfterShutdown: this.droppedAfterShutdown,
+      batches: this.batches,
+      retries: this.retries,
+    };
+  }
+
+  /** @internal Called by the shared `beforeExit` listener. */
+  onBeforeExit(): void {
+    if (this.stopped) return;
+    if (this.queue.size > 0) {
+      void this.flush(this.exportTimeoutMs);
+    } else if (this.parked !== undefined && this.worker === undefined) {
+      // Its retry timer is unref'd and the process is about to end: the batch is lost; say so.
+      this.dropFailed(this.parked.spans.length, new Error('process exiting with a batch waiting for retry'));
+      this.parked = undefined;
+      this.clearRetryTimer();
+    }
+  }
+
+  private enqueue(span: Span): void {
+    if (this.stopped) {
+      this.droppedAfterShutdown++;
+      return;
+    }
+    if (!this.queue.push(span)) {
+      this.droppedQueueFull++;
+      // Once per export cycle, not once per span: this is the caller's hot path.
+      if (!this.overflowReported) {
+        this.overflowReported = true;
+        safeReport(this.onError, new Error(`span queue full (${this.queue.capacity} spans): dropping spans`));
+      }
+      return;
+    }
+    this.enqueuedTotal++;
+    if (this.queue.size >= this.maxBatchSize) {
+      // Never export inside the caller's onEnd: hand the work to the next turn of the event loop.
+      if (!this.working && this.immediate === undefined) this.immediate = setImmediate(this.onImmediate);
+    } else if (!this.scheduleArmed) {
+      this.armScheduleTimer();
+    }
+  }
+
+  private armScheduleTimer(): void {
+    this.scheduleArmed = true;
+    if (this.scheduleTimer === undefined) {
+      this.scheduleTimer = setTimeout(this.onScheduleTimer, this.scheduleDelayMs);
+      this.scheduleTimer.unref();
+    } else {
+      // A fired timer is re-armed in place: no timer allocation per batch.
+      this.scheduleTimer.refresh();
+    }
+  }
+
+  private readonly onImmediate = (): void => {
+    this.immediate = undefined;
+    void this.runWorker();
+  };
+
+  private readonly onScheduleTimer = (): void => {
+    this.scheduleArmed = false;
+    this.drainUntil = this.enqueuedTotal;
+    void this.runWorker();
+  };
+
+  private readonly onRetryTimer = (): void => {
+    this.retryTimer = undefined;
+    // Timers may fire a millisecond before Date.now() reaches dueAt: the timer is the authority.
+    if (this.parked !== undefined) this.parked.dueAt = 0;
+    void this.runWorker();
+  };
+
+  private async flush(budgetMs: number): Promise<void> {
+    this.flushUntil = this.enqueuedTotal;
+    this.flushDeadline = Math.max(this.flushDeadline, Date.now() + budgetMs);
+    this.flushWaiters++;
+    try {
+      await this.runWorker();
+    } finally {
+      if (--this.flushWaiters === 0) this.flushDeadline = 0;
+    }
+  }
+
+  private async stop(): Promise<void> {
+    this.stopped = true;
+    this.finalFlush = true;
+    clearTimeout(this.scheduleTimer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    unregisterExitFlush(this);
+    await this.flush(this.flushTimeoutMs);
+    this.clearRetryTimer();
+    try {
+      await this.exporter.shutdown();
+    } catch (error) {
+      safeReport(this.onError, asError(error, 'exporter shutdown failed'));
+    }
+  }
+
+  /** Starts the single export loop, or joins the one that runs. */
+  private runWorker(): Promise<void> {
+    if (this.worker !== undefined) return this.worker;
+    this.working = true;
+    const run = this.work();
+    // work() clears `working` synchronously when it finds nothing to do; only a loop that is still
+    // running may be joined, or a later wake-up would be lost.
+    if (this.working) this.worker = run;
+    return run;
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const step = this.nextStep();
+      if (step === undefined) break;
+      if (typeof step === 'number') await sleep(step);
+      else await this.send(step);
+    }
+    this.working = false;
+    this.worker = undefined;
+    this.afterIdle();
+  }
+
+  /** The next batch to send, a wait (ms) before a retry that a flush is waiting for, or nothing. */
+  private nextStep(): Job | number | undefined {
+    const now = Date.now();
+    const flushing = this.flushWaiters > 0;
+    const parked = this.parked;
+    if (parked !== undefined) {
+      if (parked.dueAt <= now) {
+        this.parked = undefined;
+        this.clearRetryTimer();
+        return parked;
+      }
+      if (!flushing) return undefined;
+      if (parked.dueAt <= this.flushDeadline) return parked.dueAt - now;
+      // Backing off is what the server asked for: a flush does not skip it. Only shutdown gives up.
+      if (!this.finalFlush) return undefined;
+      this.parked = undefined;
+      this.clearRetryTimer();
+      this.dropFailed(parked.spans.length, new Error('shutdown before a batch could be retried'));
+    }
+    const size = this.queue.size;
+    if (size === 0) return undefined;
+    if (flushing) {
+      if (this.takenTotal >= this.flushUntil) return undefined;
+      if (now >= this.flushDeadline) {
+        if (this.finalFlush) {
+          const left = this.queue.take(size).length;
+          this.takenTotal += left;
+          this.dropFailed(left, new Error('shutdown ran out of time'));
+        }
+        return undefined;
+      }
+    } else if (size < this.maxBatchSize && this.takenTotal >= this.drainUntil) {
+      return undefined;
+    }
+    const spans = this.queue.take(this.maxBatchSize);
+    this.takenTotal += spans.length;
+    return { spans, attempts: 0, dueAt: now };
+  }
+
+  private afterIdle(): void {
+    if (this.stopped || this.parked !== undefined || this.immediate !== undefined) return;
+    // A flush stops at its own target; a backlog that built up meanwhile goes on in the background.
+    if (this.queue.size >= this.maxBatchSize || (this.queue.size > 0 && this.takenTotal < this.drainUntil)) {
+      this.immediate = setImmediate(this.onImmediate);
+    }
+  }
+
+  private async send(job: Job): Promise<void> {
+    this.overflowReported = false;
+    if (job.attempts++ === 0) this.batches++;
+    else this.retries++;
+    const flushing = this.flushWaiters > 0;
+    const timeoutMs = flushing
+      ? Math.max(1, Math.min(this.exportTimeoutMs, this.flushDeadline - Date.now()))
+      : this.exportTimeoutMs;
+    const resource = exportResource(this.resource, job.spans[0] as Span, this.droppedTotal());
+    const result = await this.exportOnce(job.spans, resource, timeoutMs, flushing);
+    if (result.code === 'success') {
+      this.exported += job.spans.length;
+      return;
+    }
+    if (result.code === 'failed' || job.attempts >= this.retry.maxAttempts) {
+      const why = result.code === 'failed' ? 'export failed' : `export failed after ${job.attempts} attempts`;
+      this.dropFailed(job.spans.length, new Error(`${why}: ${result.error.message}`));
+      return;
+    }
+    const delay = retryDelayMs(this.retry, job.attempts, result.retryAfterMs);
+    job.dueAt = Date.now() + delay;
+    this.parked = job;
+    this.clearRetryTimer();
+    this.retryTimer = setTimeout(this.onRetryTimer, delay);
+    this.retryTimer.unref();
+  }
+
+  /** The exporter's promise raced against a timeout; a contract-breaking throw becomes a failed result. */
+  private exportOnce(spans: Span[], resource: Resource, timeoutMs: number, holdProcess: boolean): Promise<ExportResult> {
+    return new Promise<ExportResult>((resolve) => {
+      let settled = false;
+      const finish = (result: ExportResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        finish({ code: 'retryable', error: new Error(`export timed out after ${timeoutMs} ms`) });
+      }, timeoutMs);
+      // Someone awaiting a flush keeps the process up until the answer or the timeout; otherwise not.
+      if (!holdProcess) timer.unref();
+      try {
+        this.exporter.export(spans, resource).then(finish, (error: unknown) => {
+          finish({ code: 'failed', error: asError(error, 'exporter rejected') });
+        });
+      } catch (error) {
+        finish({ code: 'failed', error: asError(error, 'exporter threw') });
+      }
+    });
+  }
+
+  private dropFailed(count: number, error: Error): void {
+    this.droppedExportFailed += count;
+    safeReport(this.onError, new Error(`${error.message} (${count} spans dropped)`));
+  }
+
+  private droppedTotal(): number {
+    return this.droppedQueueFull + this.droppedExportFailed + this.droppedAfterShutdown;
+  }
+
+  private clearRetryTimer(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}
+
+function asError(value: unknown, context: string): Error {
+  return value instanceof Error ? value : new Error(`${context}: ${String(value)}`);
+}
