@@ -17,6 +17,8 @@ import {
   type NativeJsonSpan,
 } from './native-json-types.js';
 
+export { decodeNativeJson } from './native-json-decode.js';
+
 function nativeDouble(n: number): NativeDouble {
   return { double: Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity' };
 }

@@ -8,6 +8,8 @@ import { groupSpans, resourceAttributes } from './otlp-grouping.js';
 import { OTLP_KIND, OTLP_STATUS } from './otlp-enums.js';
 import { microsToNanoString } from './nanos.js';
 import { emitWireAttributes, isShadowed, type WireAttributeSink } from './wire-attributes.js';
+
+export { decodeOtlpJson } from './otlp-json-decode.js';
 import type {
   OtlpAnyValue,
   OtlpJsonEvent,

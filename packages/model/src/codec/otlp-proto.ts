@@ -10,6 +10,8 @@ import { microsToNanoHalves } from './nanos.js';
 import { ProtobufWriter } from './protobuf-writer.js';
 import { emitWireAttributes, isShadowed, type WireAttributeSink } from './wire-attributes.js';
 
+export { decodeOtlpProto } from './otlp-proto-decode.js';
+
 
 const INT64_LIMIT = 9223372036854775808;
 

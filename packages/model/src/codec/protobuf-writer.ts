@@ -186,6 +186,6 @@ export class ProtobufWriter {
 
   /** The encoded bytes (a view of the writer's buffer; the writer must not be used afterwards). */
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
   }
 }

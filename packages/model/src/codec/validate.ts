@@ -5,6 +5,8 @@
  */
 import { SPAN_KINDS, type Attributes, type Span, type SpanKind } from '../span.js';
 import { normalizeHexId } from './hex.js';
+import { isValidSpanId, isValidTraceId } from '../ids.js';
+import { isValidRpcid } from '../rpcid.js';
 
 /** Sanity bounds: generous for real spans, small enough that one span cannot exhaust the server. */
 export const LIMITS = {
@@ -18,8 +20,6 @@ export const LIMITS = {
   maxBytesLength: 131072,
   maxEvents: 1024,
   maxLinks: 1024,
-  /** Characters of an rpcid (a depth of a few hundred calls). */
-  maxRpcidLength: 1024,
 } as const;
 
 /** The service name of a span whose producer did not set one (OpenTelemetry's default). */
@@ -36,33 +36,18 @@ export function normalizeSpanId(value: unknown): string | undefined {
   return normalizeHexId(value, 16);
 }
 
+/** Lowercase 32 or 16 hex, not all zero: a trace id as the model holds it. */
 export function isTraceId(value: unknown): value is string {
-  return typeof value === 'string' && normalizeTraceId(value) === value;
+  return isValidTraceId(value, true);
 }
 
+/** Lowercase 16 hex, not all zero. */
 export function isSpanId(value: unknown): value is string {
-  return typeof value === 'string' && normalizeSpanId(value) === value;
+  return isValidSpanId(value);
 }
 
-/** `^0(\.[1-9][0-9]*)*$` without a regex, bounded by LIMITS.maxRpcidLength. */
-export function isRpcid(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.maxRpcidLength) return false;
-  if (value.charCodeAt(0) !== 48) return false;
-  let i = 1;
-  while (i < value.length) {
-    if (value.charCodeAt(i) !== 46) return false; // '.'
-    i++;
-    const first = value.charCodeAt(i);
-    if (!(first >= 49 && first <= 57)) return false; // 1-9, no leading zero
-    i++;
-    while (i < value.length) {
-      const c = value.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      i++;
-    }
-  }
-  return true;
-}
+/** Position id shape `^0(\.[1-9][0-9]*)*$` within the bounds of rpcid.ts. */
+export const isRpcid: (value: unknown) => value is string = isValidRpcid;
 
 export function isSpanKind(value: unknown): value is SpanKind {
   return typeof value === 'string' && (SPAN_KINDS as readonly string[]).includes(value);

@@ -7,11 +7,10 @@ import type { AttributeValue, Endpoint, Span, SpanKind } from '../span.js';
 import { parseInstance } from './instance-address.js';
 import { UNKNOWN_SERVICE } from './validate.js';
 import { WIRE_ATTR } from './wire-attributes.js';
-import type { ZipkinEndpoint, ZipkinKind, ZipkinSpan } from './zipkin-types.js';
+import { OTEL_STATUS_TAG, ZIPKIN_ERROR_TAG as ERROR_TAG, type ZipkinEndpoint, type ZipkinKind, type ZipkinSpan } from './zipkin-types.js';
 
-/** Tag that OpenTelemetry's Zipkin exporter uses for an OK status (Zipkin only knows `error`). */
-export const OTEL_STATUS_TAG = 'otel.status_code';
-export const ERROR_TAG = 'error';
+export { decodeZipkinJson } from './zipkin-json-decode.js';
+
 
 const ZIPKIN_KIND: Readonly<Record<SpanKind, ZipkinKind | undefined>> = {
   internal: undefined,

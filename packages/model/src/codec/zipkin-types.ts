@@ -33,3 +33,8 @@ export interface ZipkinSpan {
   debug?: boolean;
   shared?: boolean;
 }
+
+/** The tag Zipkin uses for a failed span; its value is the error message. */
+export const ZIPKIN_ERROR_TAG = 'error';
+/** The tag OpenTelemetry's Zipkin exporter uses for an OK status (Zipkin itself only knows `error`). */
+export const OTEL_STATUS_TAG = 'otel.status_code';
