@@ -1,3 +1,4 @@
 export * from './span.js';
 export * from './ids.js';
 export * from './rpcid.js';
+export * from './codec/index.js';

@@ -118,3 +118,42 @@ export const ATTR = {
 
 export type Stage = 'receive' | 'process' | 'write' | 'skip' | 'enqueue' | 'dequeue' | 'consume';
 export const STAGES: readonly Stage[] = ['receive', 'process', 'write', 'skip', 'enqueue', 'dequeue', 'consume'];
+
+/**
+ * A plain-object copy of a span, field by field. Span objects may be class instances whose fields are
+ * getters (the SDK's live spans), which object spread would not copy.
+ */
+export function copySpan(span: Span): Span {
+  const copy: Span = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    service: span.service,
+    name: span.name,
+    kind: span.kind,
+    startUs: span.startUs,
+    status: span.status,
+    attributes: { ...span.attributes },
+    events: [...span.events],
+    links: [...span.links],
+  };
+  if (span.parentSpanId !== undefined) copy.parentSpanId = span.parentSpanId;
+  if (span.rpcid !== undefined) copy.rpcid = span.rpcid;
+  if (span.instance !== undefined) copy.instance = span.instance;
+  if (span.durationUs !== undefined) copy.durationUs = span.durationUs;
+  if (span.traceState !== undefined) copy.traceState = span.traceState;
+  if (span.resource !== undefined) copy.resource = span.resource;
+  if (span.scope !== undefined) copy.scope = span.scope;
+  if (span.remote !== undefined) copy.remote = span.remote;
+  if (span.shared !== undefined) copy.shared = span.shared;
+  if (span.debug !== undefined) copy.debug = span.debug;
+  if (span.doubleKeys !== undefined) copy.doubleKeys = span.doubleKeys;
+  if (span.dropped !== undefined) copy.dropped = { ...span.dropped };
+  return copy;
+}
+
+/** The start record of a span (DESIGN §3): a copy without a duration. */
+export function startRecordOf(span: Span): Span {
+  const copy = copySpan(span);
+  delete copy.durationUs;
+  return copy;
+}

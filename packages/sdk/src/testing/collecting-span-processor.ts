@@ -1,4 +1,4 @@
-import type { Span } from '@linktrace/model';
+import { startRecordOf, type Span } from '@linktrace/model';
 import type { SpanProcessor } from '../types.js';
 
 /** Keeps ended spans (and start records) in memory: for tests of code that is traced. */
@@ -7,7 +7,7 @@ export class CollectingSpanProcessor implements SpanProcessor {
   readonly startRecords: Span[] = [];
 
   onStart(span: Span, startRecord: boolean): void {
-    if (startRecord) this.startRecords.push({ ...span, durationUs: undefined });
+    if (startRecord) this.startRecords.push(startRecordOf(span));
   }
 
   onEnd(span: Span): void {

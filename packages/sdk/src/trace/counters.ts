@@ -7,7 +7,6 @@ export interface SdkCounters {
   invalidAttributes: number;
   attributesDropped: number;
   attributesTruncated: number;
-  attributesRedacted: number;
   eventsDropped: number;
   linksDropped: number;
 }
@@ -21,7 +20,6 @@ export function newCounters(): SdkCounters {
     invalidAttributes: 0,
     attributesDropped: 0,
     attributesTruncated: 0,
-    attributesRedacted: 0,
     eventsDropped: 0,
     linksDropped: 0,
   };

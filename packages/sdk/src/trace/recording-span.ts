@@ -21,6 +21,8 @@ const NO_EVENTS: SpanEvent[] = Object.freeze([]) as unknown as SpanEvent[];
 const NO_LINKS: SpanLink[] = Object.freeze([]) as unknown as SpanLink[];
 const STATUS_UNSET: SpanStatus = Object.freeze({ code: 'unset' });
 const STATUS_OK: SpanStatus = Object.freeze({ code: 'ok' });
+const APPEND = -1;
+const NO_ROOM = -2;
 
 /**
  * A sampled span. It is itself a model `Span` (exporters encode it as it is, no copy) and a
@@ -32,24 +34,23 @@ export class RecordingSpan implements Span, SpanHandle {
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
   readonly rpcid: string;
-  readonly service: string;
-  readonly instance: string | undefined;
   name: string;
   readonly kind: SpanKind;
   readonly startUs: number;
   durationUs: number | undefined;
   status: SpanStatus;
-  readonly attributes: Attributes;
   events: SpanEvent[];
   links: SpanLink[];
   readonly traceState: string | undefined;
-  readonly resource: Attributes;
-  readonly scope: InstrumentationScope | undefined;
   dropped: DroppedCounts | undefined;
-  readonly traceFlags: number;
-  readonly isRemote = false;
   private readonly state: TracerState;
-  private attributeCount: number;
+  /**
+   * Attributes as they were set: key, value, key, value… Setting one is a push; validation of keys
+   * against the redaction list and folding of repeated keys happen once, when `attributes` is read
+   * (by an exporter, off the caller's path).
+   */
+  private attributeList: unknown[];
+  private materialized: Attributes | undefined;
   private childCount: number;
 
   constructor(
@@ -68,23 +69,43 @@ export class RecordingSpan implements Span, SpanHandle {
     this.spanId = spanId;
     this.parentSpanId = parentSpanId;
     this.rpcid = rpcid;
-    this.service = state.resource.service;
-    this.instance = state.resource.instance;
     this.name = name;
     this.kind = kind;
     this.startUs = startUs;
     this.durationUs = undefined;
     this.status = STATUS_UNSET;
-    this.attributes = {};
     this.events = NO_EVENTS;
     this.links = NO_LINKS;
     this.traceState = traceState;
-    this.resource = state.resource.attributes;
-    this.scope = state.scope;
     this.dropped = undefined;
-    this.traceFlags = TRACE_FLAG_SAMPLED;
-    this.attributeCount = 0;
+    this.attributeList = [];
+    this.materialized = undefined;
     this.childCount = 0;
+  }
+
+  // What every span of a tracer shares lives in its state, not in each span.
+  get service(): string {
+    return this.state.resource.service;
+  }
+  get instance(): string | undefined {
+    return this.state.resource.instance;
+  }
+  get resource(): Attributes {
+    return this.state.resource.attributes;
+  }
+  get scope(): InstrumentationScope | undefined {
+    return this.state.scope;
+  }
+  get traceFlags(): number {
+    return TRACE_FLAG_SAMPLED;
+  }
+  get isRemote(): boolean {
+    return false;
+  }
+
+  /** The span's attributes, redacted and bounded; built once per change. */
+  get attributes(): Attributes {
+    return (this.materialized ??= this.materializeAttributes());
   }
 
   isRecording(): boolean {
@@ -106,44 +127,80 @@ export class RecordingSpan implements Span, SpanHandle {
   }
 
   setAttribute(key: string, value: AttributeValue | null | undefined): this {
-    const counters = this.state.counters;
+    const state = this.state;
     if (this.durationUs !== undefined) {
-      counters.changesAfterEnd++;
+      state.counters.changesAfterEnd++;
       return this;
     }
     if (typeof key !== 'string' || key.length === 0) {
-      counters.invalidAttributes++;
+      state.counters.invalidAttributes++;
       return this;
     }
-    // Fast path for the common cases; arrays, bytes and long strings go through the full check.
-    let bounded: AttributeValue | undefined;
-    const type = typeof value;
-    if (type === 'number' || type === 'boolean') bounded = value as number | boolean;
-    else if (type === 'string' && (value as string).length <= this.state.limits.attributeValueLengthLimit) {
-      bounded = this.state.redactor.isSensitive(key) ? redacted(counters) : (value as string);
-    } else {
-      bounded = sanitizeAttributeValue(value, this.state.limits, counters);
-      if (bounded === undefined) {
-        counters.invalidAttributes++;
-        return this;
-      }
-      // Numbers and booleans are kept even under sensitive keys: counts such as `tokens_used` are
-      // not secrets, and secrets are strings.
-      if (typeof bounded !== 'number' && typeof bounded !== 'boolean' && this.state.redactor.isSensitive(key)) {
-        bounded = redacted(counters);
-      }
-    }
-    const attributes = this.attributes;
-    if (attributes[key] === undefined) {
-      if (this.attributeCount >= this.state.limits.attributeCountLimit) {
-        counters.attributesDropped++;
+    const list = this.attributeList;
+    let slot = APPEND;
+    if (list.length >= state.limits.attributeCountLimit * 2) {
+      slot = this.slotAtLimit(key);
+      if (slot === NO_ROOM) {
+        state.counters.attributesDropped++;
         this.countDropped('attributes');
         return this;
       }
-      this.attributeCount++;
     }
-    attributes[key] = bounded;
+    const type = typeof value;
+    // Numbers, booleans and strings within the size limit are stored as they are; anything else is
+    // checked (and bounded) now, so that a wrong type is counted where it happened.
+    let stored: unknown = value;
+    if (type !== 'number' && type !== 'boolean' && (type !== 'string' || (value as string).length > state.limits.attributeValueLengthLimit)) {
+      stored = sanitizeAttributeValue(value, state.limits, state.counters);
+      if (stored === undefined) {
+        state.counters.invalidAttributes++;
+        return this;
+      }
+    }
+    if (slot === APPEND) list.push(key, stored);
+    else list[slot + 1] = stored;
+    this.materialized = undefined;
     return this;
+  }
+
+  /**
+   * At the count limit: folds repeated keys (a key set twice holds two entries until now), then
+   * returns APPEND if that made room, the index of `key` if it is already there, or NO_ROOM.
+   */
+  private slotAtLimit(key: string): number {
+    const list = this.attributeList;
+    const folded = this.attributes;
+    const distinct = Object.keys(folded);
+    if (list.length !== distinct.length * 2) {
+      const raw = distinct.map((k) => this.rawValue(k));
+      list.length = 0;
+      for (let i = 0; i < distinct.length; i++) list.push(distinct[i], raw[i]);
+      this.materialized = undefined;
+      if (list.length < this.state.limits.attributeCountLimit * 2) return APPEND;
+    }
+    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
+    return NO_ROOM;
+  }
+
+  /** The last value set for `key`, before redaction. */
+  private rawValue(key: string): unknown {
+    const list = this.attributeList;
+    for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === key) return list[i + 1];
+    return undefined;
+  }
+
+  private materializeAttributes(): Attributes {
+    const list = this.attributeList;
+    const redactor = this.state.redactor;
+    const out: Attributes = {};
+    for (let i = 0; i < list.length; i += 2) {
+      const key = list[i] as string;
+      const value = list[i + 1] as AttributeValue;
+      // Numbers and booleans are kept even under sensitive keys: counts such as `tokens_used` are
+      // not secrets, and secrets are strings.
+      out[key] = typeof value !== 'number' && typeof value !== 'boolean' && redactor.isSensitive(key) ? REDACTED : value;
+    }
+    return out;
   }
 
   setAttributes(attributes: Attributes): this {
@@ -270,11 +327,6 @@ export class RecordingSpan implements Span, SpanHandle {
     }
     return out;
   }
-}
-
-function redacted(counters: TracerState['counters']): string {
-  counters.attributesRedacted++;
-  return REDACTED;
 }
 
 function validTime(timeUs: number | undefined): number | undefined {
