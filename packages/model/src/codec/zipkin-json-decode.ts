@@ -2,7 +2,7 @@
  * Zipkin v2 JSON -> model. Ids are normalised as Zipkin itself does (lowercase, left-padded with
  * zeros to 16 or 32 digits); tags stay strings; the `error` tag becomes an error status.
  */
-import type { Attributes, Endpoint, Span, SpanEvent, SpanKind, SpanStatus } from '../span.js';
+import type { AttributeValue, Attributes, Endpoint, Span, SpanEvent, SpanKind, SpanStatus } from '../span.js';
 import { CodecError } from './codec-error.js';
 import { setOwn } from './set-own.js';
 import { newDecodeResult, rejectSpan, type DecodeResult } from './decode-result.js';
@@ -124,7 +124,7 @@ function decodeSpan(s: Obj): Span {
       else if (key === OTEL_STATUS_TAG && value === 'OK') okTag = true;
       else if (key === WIRE_ATTR.rpcid && isRpcid(value)) rpcid = value;
       else if (key === WIRE_ATTR.instance) instance = value;
-      else setOwn(attributes, key, value);
+      else setOwn<AttributeValue>(attributes, key, value);
     }
   }
   if (okTag) {
