@@ -1,0 +1,34 @@
+/**
+ * The hash every Linktrace service uses to turn a trace id into a sampling decision, so that all
+ * hops of a trace agree without talking to each other. It covers the WHOLE id string: Linktrace ids
+ * begin with a timestamp, so sampling on a prefix (or on OpenTelemetry's "random" low bytes, which
+ * here hold ip and port) would not be uniform.
+ *
+ * Algorithm (for other implementations): 32-bit FNV-1a over the UTF-16 code units of the id
+ * (ASCII for a valid id), then the MurmurHash3 32-bit finalizer; result as an unsigned 32-bit integer.
+ * A trace is kept at ratio r when `hash < floor(r * 2^32)` (r >= 1: always).
+ */
+
+const TWO32 = 4294967296;
+
+export function traceIdHash(traceId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < traceId.length; i++) {
+    h ^= traceId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // FNV-1a mixes its last characters poorly into the high bits; the finalizer spreads them.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The hash bound below which a trace is kept at `ratio` (0..1). A trace kept at r is kept at any r' > r. */
+export function ratioThreshold(ratio: number): number {
+  if (!(ratio > 0)) return 0;
+  if (ratio >= 1) return TWO32;
+  return Math.floor(ratio * TWO32);
+}
