@@ -9,15 +9,16 @@ export interface InstanceAddress {
   port?: number;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** Dotted quad; loose on purpose (Zipkin clients send forms like `10.0.0.04`, kept verbatim). */
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 export function isIpv4(s: string): boolean {
   return IPV4.test(s);
 }
 
-/** Loose IPv6 literal check: hex groups and colons, optionally an embedded IPv4 tail. */
+/** Loose IPv6 literal check: hex groups and at least two colons, optionally an embedded IPv4 tail. */
 export function isIpv6(s: string): boolean {
-  if (s.length < 2 || s.length > 45 || !s.includes(':')) return false;
+  if (s.length < 2 || s.length > 45 || s.indexOf(':') === s.lastIndexOf(':')) return false;
   return /^[0-9a-fA-F:]+(:(\d{1,3}\.){3}\d{1,3})?$/.test(s) && s.split('::').length <= 2;
 }
 
