@@ -100,6 +100,8 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
   private flushWaiters = 0;
   private flushUntil = 0;
   private flushDeadline = 0;
+  /** A flush sleeps until a retry is due only if it is due before this (the exit flush never waits). */
+  private flushRetryDeadline = 0;
   private finalFlush = false;
 
   private stopped = false;
@@ -144,7 +146,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
 
   forceFlush(): Promise<void> {
     if (this.shutdownPromise !== undefined) return this.shutdownPromise;
-    return this.flush(this.flushTimeoutMs);
+    return this.flush(this.flushTimeoutMs, true);
   }
 
   /** Sends what is queued (within the flush budget), then shuts the exporter down. Idempotent. */
@@ -170,7 +172,8 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
   onBeforeExit(): void {
     if (this.stopped) return;
     if (this.queue.size > 0) {
-      void this.flush(this.exportTimeoutMs);
+      // One attempt per batch: a process on its way out should not sit through backoff delays.
+      void this.flush(this.exportTimeoutMs, false);
     } else if (this.parked !== undefined && this.worker === undefined) {
       // Its retry timer is unref'd and the process is about to end: the batch is lost; say so.
       this.dropFailed(this.parked.spans.length, new Error('process exiting with a batch waiting for retry'));
@@ -231,14 +234,16 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     void this.runWorker();
   };
 
-  private async flush(budgetMs: number): Promise<void> {
+  private async flush(budgetMs: number, waitForRetries: boolean): Promise<void> {
+    const deadline = Date.now() + budgetMs;
     this.flushUntil = this.enqueuedTotal;
-    this.flushDeadline = Math.max(this.flushDeadline, Date.now() + budgetMs);
+    this.flushDeadline = Math.max(this.flushDeadline, deadline);
+    if (waitForRetries) this.flushRetryDeadline = Math.max(this.flushRetryDeadline, deadline);
     this.flushWaiters++;
     try {
       await this.runWorker();
     } finally {
-      if (--this.flushWaiters === 0) this.flushDeadline = 0;
+      if (--this.flushWaiters === 0) this.flushDeadline = this.flushRetryDeadline = 0;
     }
   }
 
@@ -249,7 +254,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.immediate = undefined;
     unregisterExitFlush(this);
-    await this.flush(this.flushTimeoutMs);
+    await this.flush(this.flushTimeoutMs, true);
     this.clearRetryTimer();
     try {
       await this.exporter.shutdown();
@@ -293,7 +298,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
         return parked;
       }
       if (!flushing) return undefined;
-      if (parked.dueAt <= this.flushDeadline) return parked.dueAt - now;
+      if (parked.dueAt <= this.flushRetryDeadline) return parked.dueAt - now;
       // Backing off is what the server asked for: a flush does not skip it. Only shutdown gives up.
       if (!this.finalFlush) return undefined;
       this.parked = undefined;
