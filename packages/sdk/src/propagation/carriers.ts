@@ -159,6 +159,7 @@ export const natsHeadersGetter: TextMapGetter<GetSetHeaders> = {
     if (!isObject(carrier) || typeof carrier.get !== 'function') return undefined;
     const v = carrier.get(key);
     if (typeof v === 'string' && v.length > 0) return v;
+    if (typeof carrier.keys !== 'function') return undefined;
     const lower = lowerAscii(key);
     for (const k of carrier.keys()) {
       if (k.length === lower.length && k !== key && k.toLowerCase() === lower) {
