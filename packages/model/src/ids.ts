@@ -5,7 +5,7 @@
  * as 32 lowercase hex: sortable by time, unique without coordination, decodable to the instance that
  * started the trace. Generating one is on the path of every root span, so no BigInt is made per id:
  * the time is a base (hi/lo 32-bit halves) taken rarely plus `performance.now()` deltas, and the hex
- * is written through a byte-pair table into a reused buffer.
+ * is built from char-code tables in one String.fromCharCode call.
  */
 import { randomFillSync } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
@@ -56,22 +56,8 @@ const SHORT_TRACE_ID_RE = /^[0-9a-f]{16}$/;
 const SPAN_ID_RE = /^[0-9a-f]{16}$/;
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** HEX_PAIR[b] is the two ASCII hex digits of byte b as one uint16 in this machine's byte order. */
-const HEX_PAIR = buildHexPairTable();
-
-function buildHexPairTable(): Uint16Array {
-  const table = new Uint16Array(256);
-  const scratch = new ArrayBuffer(2);
-  const bytes = new Uint8Array(scratch);
-  const pair = new Uint16Array(scratch);
-  const digits = '0123456789abcdef';
-  for (let b = 0; b < 256; b++) {
-    bytes[0] = digits.charCodeAt(b >>> 4);
-    bytes[1] = digits.charCodeAt(b & 15);
-    table[b] = pair[0]!;
-  }
-  return table;
-}
+/** HEX_CODE[n] is the char code of hex digit n. */
+const HEX_CODE: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** The time and sequence of the last id handed out; shared by generators unless one brings its own clock. */
 class TimeSequence {
@@ -97,8 +83,8 @@ class TimeSequence {
   }
 
   /** Advances to the next (time, sequence), strictly greater than the previous one. */
-  tick(): void {
-    const perf = this.clock.now();
+  tick(perfNow?: number): void {
+    const perf = perfNow ?? this.clock.now();
     let d = perf - this.basePerf;
     if (!(d >= 0 && d < REBASE_MS)) {
       this.rebase(perf);
@@ -191,7 +177,7 @@ export function defaultIpv4(): string {
  * Returns a function that makes Linktrace trace ids. Throws (at configuration time only) a
  * TypeError for an ipv4 that is not dotted-quad, a RangeError for a port outside 0..65535.
  */
-export function createTraceIdGenerator(opts: TraceIdGeneratorOptions = {}): () => string {
+export function createTraceIdGenerator(opts: TraceIdGeneratorOptions = {}): (perfNow?: number) => string {
   const ipv4 = opts.ipv4 ?? defaultIpv4();
   if (!IPV4_RE.test(ipv4)) throw new TypeError(`trace id generator: ipv4 must be a dotted IPv4 address, got ${JSON.stringify(ipv4)}`);
   const port = opts.port ?? process.pid & 0xffff;
@@ -200,38 +186,41 @@ export function createTraceIdGenerator(opts: TraceIdGeneratorOptions = {}): () =
   }
   const state = opts.clock ? new TimeSequence(opts.clock, opts.clock.wallMs()) : processTimeSequence();
 
-  const ab = new ArrayBuffer(32);
-  const out = Buffer.from(ab);
-  const pairs = new Uint16Array(ab);
   const octets = ipv4.split('.').map(Number);
   const suffix = [octets[0]!, octets[1]!, octets[2]!, octets[3]!, port >>> 8, port & 0xff];
-  for (let i = 0; i < suffix.length; i++) pairs[10 + i] = HEX_PAIR[suffix[i]!]!;
+  // The 12 hex digits of ip+port never change: their char codes are fixed once here.
+  const s = suffix.flatMap((b) => [HEX_CODE[b >>> 4]!, HEX_CODE[b & 15]!]);
+  const [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11] = s as [number, number, number, number, number, number, number, number, number, number, number, number];
+  const H = HEX_CODE;
+  const fromCharCode = String.fromCharCode;
 
-  return function nextTraceId(): string {
-    state.tick();
+  /** `perfNow`: a `performance.now()` reading the caller already took (saves a clock read). */
+  return function nextTraceId(perfNow?: number): string {
+    state.tick(state === sharedState ? perfNow : undefined);
     const hi = state.hi;
     const lo = state.lo;
     const seq = state.seq;
-    pairs[0] = HEX_PAIR[hi >>> 24]!;
-    pairs[1] = HEX_PAIR[(hi >>> 16) & 0xff]!;
-    pairs[2] = HEX_PAIR[(hi >>> 8) & 0xff]!;
-    pairs[3] = HEX_PAIR[hi & 0xff]!;
-    pairs[4] = HEX_PAIR[lo >>> 24]!;
-    pairs[5] = HEX_PAIR[(lo >>> 16) & 0xff]!;
-    pairs[6] = HEX_PAIR[(lo >>> 8) & 0xff]!;
-    pairs[7] = HEX_PAIR[lo & 0xff]!;
-    pairs[8] = HEX_PAIR[seq >>> 8]!;
-    pairs[9] = HEX_PAIR[seq & 0xff]!;
-    return out.toString('latin1', 0, 32);
+    // One flat string from 32 char codes: cheaper than a Buffer round trip or string concatenation.
+    return fromCharCode(
+      H[hi >>> 28]!, H[(hi >>> 24) & 15]!, H[(hi >>> 20) & 15]!, H[(hi >>> 16) & 15]!,
+      H[(hi >>> 12) & 15]!, H[(hi >>> 8) & 15]!, H[(hi >>> 4) & 15]!, H[hi & 15]!,
+      H[lo >>> 28]!, H[(lo >>> 24) & 15]!, H[(lo >>> 20) & 15]!, H[(lo >>> 16) & 15]!,
+      H[(lo >>> 12) & 15]!, H[(lo >>> 8) & 15]!, H[(lo >>> 4) & 15]!, H[lo & 15]!,
+      H[seq >>> 12]!, H[(seq >>> 8) & 15]!, H[(seq >>> 4) & 15]!, H[seq & 15]!,
+      s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11,
+    );
   };
 }
 
-let defaultGenerator: (() => string) | undefined;
+let defaultGenerator: ((perfNow?: number) => string) | undefined;
 
-/** A trace id from a process-wide generator with the default ip and port. */
-export function newTraceId(): string {
+/**
+ * A trace id from a process-wide generator with the default ip and port. `perfNow` is an optional
+ * `performance.now()` reading the caller already took for the span's start time.
+ */
+export function newTraceId(perfNow?: number): string {
   defaultGenerator ??= createTraceIdGenerator();
-  return defaultGenerator();
+  return defaultGenerator(perfNow);
 }
 
 // Span ids are sliced from a hex string of a random pool: one getrandom call per 512 ids.

@@ -4,3 +4,8 @@ const origin = performance.timeOrigin;
 export function nowUs(): number {
   return Math.floor((origin + performance.now()) * 1000);
 }
+
+/** The same clock from a `performance.now()` reading taken by the caller. */
+export function usFromPerf(perfNow: number): number {
+  return Math.floor((origin + perfNow) * 1000);
+}

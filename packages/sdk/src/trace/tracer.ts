@@ -4,7 +4,7 @@ import { childPosition } from './child-position.js';
 import { Context } from '../context/context.js';
 import { activeContext, runWithContext } from '../context/context-manager.js';
 import type { Baggage, SamplingInput, SpanContext } from '../types.js';
-import { nowUs } from './clock.js';
+import { usFromPerf } from './clock.js';
 import { NonRecordingSpan, RemoteSpan } from './non-recording-span.js';
 import { RecordingSpan } from './recording-span.js';
 import type { SpanHandle } from './span-handle.js';
@@ -95,12 +95,14 @@ export class Tracer {
       return new NonRecordingSpan(parent, parent === undefined ? 0 : parent.nextChildIndex(), input.generatedTraceId);
     }
 
+    // One clock read serves both the start time and, for a new trace, the id's time prefix.
+    const perfNow = performance.now();
     let traceId: string;
     let parentSpanId: string | undefined;
     let rpcid: string;
     let traceState: string | undefined;
     if (parent === undefined || joinOnly) {
-      traceId = joinOnly ? parent!.traceId : (input.generatedTraceId ?? newTraceId());
+      traceId = joinOnly ? parent!.traceId : (input.generatedTraceId ?? newTraceId(perfNow));
       parentSpanId = undefined;
       rpcid = '0';
       traceState = undefined;
@@ -124,7 +126,7 @@ export class Tracer {
       parentSpanId,
       rpcid,
       traceState,
-      options?.startTimeUs ?? nowUs(),
+      options?.startTimeUs ?? usFromPerf(perfNow),
     );
     state.counters.spansStarted++;
     if (options !== undefined) {
