@@ -138,6 +138,24 @@ void test('a server that never answers: retryable after the timeout, not later',
   await hang.close();
 });
 
+void test('an answer cut off mid-body, or stalled mid-body, is retryable', async () => {
+  const server = await startRecordingServer((_r, res, i) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('{"partial');
+    // First request: the server dies mid-answer. Second: it stalls forever.
+    if (i === 0) setTimeout(() => res.socket?.destroy(), 20);
+  });
+  const t = new HttpTransport({ url: server.url('/v1/traces'), timeoutMs: 300 });
+  const cut = await t.send('{}', 'application/json');
+  assert.equal(cut.result.code, 'retryable');
+  const t0 = Date.now();
+  const stalled = await t.send('{}', 'application/json');
+  assert.equal(stalled.result.code, 'retryable');
+  assert.ok(Date.now() - t0 < 2000);
+  t.shutdown();
+  await server.close();
+});
+
 void test('bad configuration is rejected at construction', () => {
   assert.throws(() => new HttpTransport({ url: 'ftp://example.com/x' }), TypeError);
   assert.throws(() => new HttpTransport({ url: 'not a url' }), TypeError);

@@ -199,7 +199,10 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     this.enqueuedTotal++;
     if (this.queue.size >= this.maxBatchSize) {
       // Never export inside the caller's onEnd: hand the work to the next turn of the event loop.
-      if (!this.working && this.immediate === undefined) this.immediate = setImmediate(this.onImmediate);
+      // While a batch waits for its retry, nothing can be sent: no wake-up per span.
+      if (!this.working && this.immediate === undefined && this.parked === undefined) {
+        this.immediate = setImmediate(this.onImmediate);
+      }
     } else if (!this.scheduleArmed) {
       this.armScheduleTimer();
     }

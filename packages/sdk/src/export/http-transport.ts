@@ -99,7 +99,10 @@ export class HttpTransport {
       const headers = { ...this.baseHeaders, 'content-type': contentType, 'content-length': body.byteLength };
       const req = this.client.request(this.url, { method: 'POST', agent: this.agent, headers });
       const deadline = setTimeout(() => {
-        req.destroy(new Error(`no answer from ${this.url.href} within ${this.timeoutMs} ms`));
+        const error = new Error(`no answer from ${this.url.href} within ${this.timeoutMs} ms`);
+        req.destroy(error);
+        // Settle here too: a response cut off mid-body does not always emit 'error'.
+        finish({ result: { code: 'retryable', error } });
       }, this.timeoutMs);
       // The request itself holds the process open while it is in flight; the deadline need not.
       deadline.unref();
@@ -119,6 +122,9 @@ export class HttpTransport {
         });
         res.on('error', (error) => {
           finish({ result: { code: 'retryable', error: networkError(error, this.url) } });
+        });
+        res.on('close', () => {
+          if (!res.complete) finish({ result: { code: 'retryable', error: new Error(`${this.url.href} closed the connection mid-answer`) } });
         });
         res.on('end', () => {
           const reply: HttpReply = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) };
