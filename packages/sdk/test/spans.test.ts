@@ -48,6 +48,14 @@ describe('spans', () => {
     assert.equal(tracing.counters.attributesDropped, 1);
     assert.equal(tracing.counters.attributesTruncated, 1);
 
+    // Setting one key many times does not use up the limit.
+    const repeated = tracer.startSpan('repeated');
+    for (let i = 0; i < 10; i++) repeated.setAttribute('counter', i);
+    repeated.setAttribute('x', 'x').setAttribute('y', 'y');
+    repeated.setAttribute('z', 'over the limit');
+    repeated.end();
+    assert.deepEqual(collector.byName('repeated').attributes, { counter: 9, x: 'x', y: 'y' });
+
     const arrays = tracer.startSpan('arrays');
     arrays.setAttribute('list', ['abcdefgh', 'b', 'c']);
     arrays.end();

@@ -1,4 +1,4 @@
-import type { Span } from '@linktrace/model';
+import { startRecordOf, type Span } from '@linktrace/model';
 import type { ExportResult, Resource, SpanExporter, SpanProcessor } from '../types.js';
 import { rateLimitedWarn, safeReport, type ErrorHandler } from './error-reporter.js';
 import { registerExitFlush, unregisterExitFlush, type ExitFlushable } from './exit-flush.js';
@@ -136,8 +136,9 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
   }
 
   onStart(span: Span, startRecord: boolean): void {
-    // The live span keeps changing until it ends: queue a shallow copy frozen as a start record.
-    if (startRecord) this.enqueue({ ...span, durationUs: undefined });
+    // The live span keeps changing until it ends: queue a copy (field by field: live spans are class
+    // instances whose shared fields are getters) frozen as a start record.
+    if (startRecord) this.enqueue(startRecordOf(span));
   }
 
   onEnd(span: Span): void {

@@ -1,4 +1,4 @@
-import type { Span } from '@linktrace/model';
+import { startRecordOf, type Span } from '@linktrace/model';
 import type { Resource, SpanExporter, SpanProcessor } from '../types.js';
 import { rateLimitedWarn, safeReport, type ErrorHandler } from './error-reporter.js';
 import { exportResource } from './export-resource.js';
@@ -32,7 +32,7 @@ export class SimpleSpanProcessor implements SpanProcessor {
   }
 
   onStart(span: Span, startRecord: boolean): void {
-    if (startRecord) this.send({ ...span, durationUs: undefined });
+    if (startRecord) this.send(startRecordOf(span));
   }
 
   onEnd(span: Span): void {
