@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isValidTraceStateKey, isValidTraceStateValue, parseTraceState } from '../src/propagation/trace-state.js';
+import { isValidTraceStateKey, isValidTraceStateValue, parseTraceState, splitTraceState } from '../src/propagation/trace-state.js';
 import { w3cTraceContextPropagator } from '../src/propagation/w3c-trace-context.js';
 import type { SpanContext } from '../src/types.js';
 import { extractFrom, injectInto, SPAN_ID, TRACE_ID, VALID_TRACEPARENT } from './propagation-helpers.js';
@@ -213,5 +213,16 @@ void describe('tracestate grammar helpers', () => {
     assert.equal(isValidTraceStateValue('x '), false);
     assert.deepEqual(parseTraceState(' a=1 ,, b=2 '), ['a=1', 'b=2']);
     assert.equal(parseTraceState('a'), undefined);
+  });
+
+  void test('splitTraceState separates one key and caps the others, wherever the key sits', () => {
+    assert.deepEqual(splitTraceState('a=1,lt=0.1,b=2', 'lt', 31), { value: '0.1', rest: 'a=1,b=2', restLimited: 'a=1,b=2' });
+    assert.deepEqual(splitTraceState(' a=1 ,, b=2\t', 'lt', 1), { value: undefined, rest: 'a=1,b=2', restLimited: 'a=1' });
+    assert.deepEqual(splitTraceState('lt=0,a=1', 'lt', 0), { value: '0', rest: 'a=1', restLimited: '' });
+    assert.deepEqual(splitTraceState('', 'lt', 31), { value: undefined, rest: '', restLimited: '' });
+    const others = members(31);
+    const withLt = [...others.slice(0, 2), 'lt=0.9', ...others.slice(2)].join(',');
+    assert.deepEqual(splitTraceState(withLt, 'lt', 30), { value: '0.9', rest: others.join(','), restLimited: others.slice(0, 30).join(',') });
+    assert.equal(splitTraceState('a=1,a=2', 'lt', 31), undefined);
   });
 });

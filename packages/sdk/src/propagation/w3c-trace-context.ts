@@ -7,7 +7,7 @@ import type { Propagated, Propagator, SpanContext, TextMapGetter, TextMapSetter 
 import { combinedValue, singleValue, trimOws } from './header-values.js';
 import { isLowerHexRange, isValidSpanId, isValidTraceId, isZeroRange, sliceTraceId, toTraceId128 } from './hex-ids.js';
 import { isValidRpcidShape } from './rpcid-shape.js';
-import { parseTraceState, TRACESTATE_MAX_LENGTH, TRACESTATE_MAX_MEMBERS } from './trace-state.js';
+import { splitTraceState, TRACESTATE_MAX_LENGTH, TRACESTATE_MAX_MEMBERS } from './trace-state.js';
 
 export const TRACEPARENT_HEADER = 'traceparent';
 export const TRACESTATE_HEADER = 'tracestate';
@@ -84,11 +84,10 @@ export function w3cTraceContextPropagator(): Propagator {
   let cachedWithRoom = '';
 
   function refresh(traceState: string): void {
-    const members = (parseTraceState(traceState) ?? []).filter((m) => !m.startsWith(LT_PREFIX));
+    const split = splitTraceState(traceState, RPCID_TRACESTATE_KEY, TRACESTATE_MAX_MEMBERS - 1);
     cachedIn = traceState;
-    cachedAll = members.join(',');
-    cachedWithRoom =
-      members.length < TRACESTATE_MAX_MEMBERS ? cachedAll : members.slice(0, TRACESTATE_MAX_MEMBERS - 1).join(',');
+    cachedAll = split?.rest ?? '';
+    cachedWithRoom = split?.restLimited ?? '';
   }
 
   return {
@@ -131,15 +130,10 @@ export function w3cTraceContextPropagator(): Propagator {
           isRemote: true,
         };
         const combined = combinedValue(getter.get(carrier, TRACESTATE_HEADER), TRACESTATE_MAX_LENGTH, false);
-        const members = combined === undefined ? undefined : parseTraceState(combined);
-        if (members !== undefined) {
-          const lt = members.findIndex((m) => m.startsWith(LT_PREFIX));
-          if (lt >= 0) {
-            const rpcid = members[lt]!.slice(LT_PREFIX.length);
-            if (isValidRpcidShape(rpcid)) spanContext.rpcid = rpcid;
-            members.splice(lt, 1);
-          }
-          if (members.length > 0) spanContext.traceState = members.join(',');
+        const split = combined === undefined ? undefined : splitTraceState(combined, RPCID_TRACESTATE_KEY, TRACESTATE_MAX_MEMBERS);
+        if (split !== undefined) {
+          if (isValidRpcidShape(split.value)) spanContext.rpcid = split.value;
+          if (split.rest.length > 0) spanContext.traceState = split.rest;
         }
         return { ...base, spanContext };
       } catch {
