@@ -223,23 +223,55 @@ export function newTraceId(perfNow?: number): string {
   return defaultGenerator(perfNow);
 }
 
-// Span ids are sliced from a hex string of a random pool: one getrandom call per 512 ids.
-const SPAN_POOL_BYTES = 4096;
-const spanPool = Buffer.allocUnsafeSlow(SPAN_POOL_BYTES);
-let spanPoolHex = '';
-let spanPoolPos = 0;
+/**
+ * Span ids come from xoshiro128** (a small, fast, well-distributed generator) seeded from the OS's
+ * CSPRNG and reseeded every 2^16 ids. Span ids must be unique and unpredictable enough not to
+ * collide; they are not secrets (sampling decisions hash the trace id, never the span id), so a
+ * CSPRNG call per id would cost without buying anything.
+ */
+const spanSeed = new Uint32Array(4);
+let x0 = 0;
+let x1 = 0;
+let x2 = 0;
+let x3 = 0;
+let untilReseed = 0;
+
+function reseedSpanIds(): void {
+  do randomFillSync(spanSeed);
+  while ((spanSeed[0]! | spanSeed[1]! | spanSeed[2]! | spanSeed[3]!) === 0);
+  x0 = spanSeed[0]!;
+  x1 = spanSeed[1]!;
+  x2 = spanSeed[2]!;
+  x3 = spanSeed[3]!;
+  untilReseed = 65536;
+}
+
+function nextRandom32(): number {
+  const m = Math.imul(x1, 5);
+  const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+  const t = x1 << 9;
+  x2 ^= x0;
+  x3 ^= x1;
+  x1 ^= x2;
+  x0 ^= x3;
+  x2 ^= t;
+  x3 = (x3 << 11) | (x3 >>> 21);
+  return result;
+}
 
 /** 8 random bytes as 16 lowercase hex, never all zero. */
 export function newSpanId(): string {
-  for (;;) {
-    if (spanPoolPos === spanPoolHex.length) {
-      randomFillSync(spanPool);
-      spanPoolHex = spanPool.toString('hex');
-      spanPoolPos = 0;
-    }
-    const id = spanPoolHex.slice(spanPoolPos, (spanPoolPos += 16));
-    if (id !== ZERO_SPAN_ID) return id;
-  }
+  if (--untilReseed < 0) reseedSpanIds();
+  let a = nextRandom32();
+  const b = nextRandom32();
+  if ((a | b) === 0) a = 1;
+  const H = HEX_CODE;
+  return String.fromCharCode(
+    H[a >>> 28]!, H[(a >>> 24) & 15]!, H[(a >>> 20) & 15]!, H[(a >>> 16) & 15]!,
+    H[(a >>> 12) & 15]!, H[(a >>> 8) & 15]!, H[(a >>> 4) & 15]!, H[a & 15]!,
+    H[b >>> 28]!, H[(b >>> 24) & 15]!, H[(b >>> 20) & 15]!, H[(b >>> 16) & 15]!,
+    H[(b >>> 12) & 15]!, H[(b >>> 8) & 15]!, H[(b >>> 4) & 15]!, H[b & 15]!,
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { TRACE_FLAG_SAMPLED } from '../types.js';
 import type { Propagated, Propagator, SpanContext, TextMapGetter, TextMapSetter } from '../types.js';
 import { combinedValue, singleValue, trimOws } from './header-values.js';
 import { isLowerHexRange, isValidSpanId, isValidTraceId, isZeroRange, sliceTraceId, toTraceId128 } from './hex-ids.js';
-import { isValidRpcidShape } from './rpcid-shape.js';
+import { isValidRpcid } from '@linktrace/model';
 import { splitTraceState, TRACESTATE_MAX_LENGTH, TRACESTATE_MAX_MEMBERS } from './trace-state.js';
 
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -108,7 +108,7 @@ export function w3cTraceContextPropagator(): Propagator {
         }
         const rpcid = sc.rpcid;
         let tracestate = rest;
-        if (isValidRpcidShape(rpcid)) {
+        if (isValidRpcid(rpcid)) {
           tracestate = restWithRoom.length > 0 ? `${LT_PREFIX}${rpcid},${restWithRoom}` : LT_PREFIX + rpcid;
         }
         if (tracestate.length > 0) setter.set(carrier, TRACESTATE_HEADER, tracestate);
@@ -132,7 +132,7 @@ export function w3cTraceContextPropagator(): Propagator {
         const combined = combinedValue(getter.get(carrier, TRACESTATE_HEADER), TRACESTATE_MAX_LENGTH, false);
         const split = combined === undefined ? undefined : splitTraceState(combined, RPCID_TRACESTATE_KEY, TRACESTATE_MAX_MEMBERS);
         if (split !== undefined) {
-          if (isValidRpcidShape(split.value)) spanContext.rpcid = split.value;
+          if (isValidRpcid(split.value)) spanContext.rpcid = split.value;
           if (split.rest.length > 0) spanContext.traceState = split.rest;
         }
         return { ...base, spanContext };

@@ -138,7 +138,7 @@ export class RecordingSpan implements Span, SpanHandle {
     }
     const list = this.attributeList;
     let slot = APPEND;
-    if (list.length >= state.limits.attributeCountLimit * 2) {
+    if (list.length >= state.attributeListLimit) {
       slot = this.slotAtLimit(key);
       if (slot === NO_ROOM) {
         state.counters.attributesDropped++;
@@ -150,7 +150,7 @@ export class RecordingSpan implements Span, SpanHandle {
     // Numbers, booleans and strings within the size limit are stored as they are; anything else is
     // checked (and bounded) now, so that a wrong type is counted where it happened.
     let stored: unknown = value;
-    if (type !== 'number' && type !== 'boolean' && (type !== 'string' || (value as string).length > state.limits.attributeValueLengthLimit)) {
+    if (type !== 'number' && type !== 'boolean' && (type !== 'string' || (value as string).length > state.valueLengthLimit)) {
       stored = sanitizeAttributeValue(value, state.limits, state.counters);
       if (stored === undefined) {
         state.counters.invalidAttributes++;
@@ -176,7 +176,7 @@ export class RecordingSpan implements Span, SpanHandle {
       list.length = 0;
       for (let i = 0; i < distinct.length; i++) list.push(distinct[i], raw[i]);
       this.materialized = undefined;
-      if (list.length < this.state.limits.attributeCountLimit * 2) return APPEND;
+      if (list.length < this.state.attributeListLimit) return APPEND;
     }
     for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
     return NO_ROOM;

@@ -9,6 +9,10 @@ export interface TracerState {
   readonly resource: Resource;
   readonly scope: InstrumentationScope | undefined;
   readonly limits: SpanLimits;
+  /** `limits.attributeCountLimit * 2`: the flat key/value list's bound, precomputed for the hot path. */
+  readonly attributeListLimit: number;
+  /** `limits.attributeValueLengthLimit`, read on every string attribute. */
+  readonly valueLengthLimit: number;
   readonly redactor: Redactor;
   readonly counters: SdkCounters;
   readonly sampler: Sampler;

@@ -67,9 +67,12 @@ export class Tracing {
     this.processor =
       processors.length === 0 ? NOOP_PROCESSOR : processors.length === 1 ? processors[0]! : new MultiSpanProcessor(processors);
     const sensitive = [...(options.sensitiveKeys ?? DEFAULT_SENSITIVE_KEYS), ...(options.extraSensitiveKeys ?? [])];
+    const limits = { ...DEFAULT_SPAN_LIMITS, ...options.limits };
     this.base = {
       resource: this.resource,
-      limits: { ...DEFAULT_SPAN_LIMITS, ...options.limits },
+      limits,
+      attributeListLimit: limits.attributeCountLimit * 2,
+      valueLengthLimit: limits.attributeValueLengthLimit,
       redactor: new Redactor(sensitive),
       counters: this.counters,
       sampler: options.sampler ?? parentBasedSampler({ root: alwaysOn() }),
