@@ -11,6 +11,16 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, summary: 'The Content-Type is not one this route accepts.' },
   payload_too_large: { status: 413, summary: 'The body is larger than the configured limit.' },
   internal_error: { status: 500, summary: 'An unexpected error; the server logs the details.' },
+  invalid_json: { status: 400, summary: 'The body is not valid JSON.' },
+  invalid_payload: { status: 400, summary: 'The body is not a payload of the format this route and Content-Type expect.' },
+  invalid_spans: { status: 400, summary: 'Every span in the request was rejected (bad ids, missing fields, wrong types).' },
+  unsupported_encoding: { status: 415, summary: 'The Content-Encoding is not `gzip` or `identity`.' },
+  invalid_encoding: { status: 400, summary: 'The body is not valid gzip data.' },
+  too_many_spans: { status: 413, summary: 'The request holds more spans than the configured limit.' },
+  too_many_attributes: { status: 400, summary: 'A span (or one of its events, links or its resource) has more attributes than the configured limit.' },
+  attribute_too_large: { status: 400, summary: 'An attribute value is longer than the configured limit.' },
+  overloaded: { status: 429, summary: 'The store is behind; the request was not accepted. Retry after `Retry-After` seconds.' },
+  unavailable: { status: 503, summary: 'The server is shutting down or cannot write its write-ahead log. Retry after `Retry-After` seconds.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
