@@ -1,0 +1,153 @@
+/**
+ * One measurement of bench:sdk, run in its own worker thread so that each SDK and each sampling mode
+ * gets a fresh JIT: no call site in the measured code ever sees the other SDK's classes or the other
+ * sampling path, as in an application that uses only one of them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { context as otelContext, trace as otelTrace } from '@opentelemetry/api';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor as OtelBatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter as OtelSpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, alwaysOff, alwaysOn, createTracing, noopExporter } from '@linktrace/sdk';
+
+export interface CaseSpec {
+  sdk: 'linktrace' | 'otel';
+  sampled: boolean;
+  /** Spans start under a parent span of the same trace (the common case) instead of as new traces. */
+  child?: boolean;
+  /** 'time': ns per span over `spans`; 'heap': heap bytes per span held in a queue that never flushes. */
+  measure: 'time' | 'heap';
+  spans: number;
+}
+
+export interface CaseResult {
+  value: number;
+  exported: number;
+  dropped: number;
+}
+
+interface AnySpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  end(): void;
+}
+type StartFn = () => AnySpan;
+
+/** Sampled spans per chunk: below the default queue size (2048) of both batch processors. */
+const CHUNK = 500;
+/** Unsampled spans reach no processor: longer chunks keep the event-loop yield out of the figure. */
+const UNSAMPLED_CHUNK = 20_000;
+
+function runChunk(start: StartFn, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const span = start();
+    span.setAttribute('http.request.method', 'GET');
+    span.setAttribute('http.route', '/shops/:id');
+    span.setAttribute('http.response.status_code', 200);
+    span.setAttribute('server.address', 'shop-query');
+    span.setAttribute('server.port', 8080);
+    span.setAttribute('user.id', 'u-12345');
+    span.setAttribute('shop.id', '42');
+    span.setAttribute('linktrace.stage', 'write');
+    span.setAttribute('linktrace.entity.version', i);
+    span.setAttribute('cache.hit', true);
+    span.end();
+  }
+}
+
+class OtelNoopExporter implements OtelSpanExporter {
+  exported = 0;
+  export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
+    this.exported += spans.length;
+    done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface Setup {
+  start: StartFn;
+  flush(): Promise<void>;
+  counts(): { exported: number; dropped: number };
+}
+
+function setup(spec: CaseSpec): Setup {
+  const holdAll = spec.measure === 'heap';
+  if (spec.sdk === 'linktrace') {
+    const processor = new BatchSpanProcessor(
+      noopExporter(),
+      holdAll ? { maxQueueSize: spec.spans * 2, maxBatchSize: spec.spans * 2, scheduleDelayMs: 3_600_000, flushOnExit: false } : {},
+    );
+    const tracing = createTracing({ service: 'bench', sampler: spec.sampled ? alwaysOn() : alwaysOff(), processors: [processor] });
+    const tracer = tracing.getTracer('bench');
+    const parentSpan = tracer.startSpan('parent', { parent: null });
+    const options = spec.child ? { parent: parentSpan } : { parent: null };
+    return {
+      start: () => tracer.startSpan('GET /shops/:id', options),
+      flush: () => processor.forceFlush(),
+      counts: () => ({ exported: processor.stats().exported, dropped: processor.stats().dropped }),
+    };
+  }
+  const exporter = new OtelNoopExporter();
+  const processor = new OtelBatchSpanProcessor(
+    exporter,
+    holdAll ? { maxQueueSize: spec.spans * 2, maxExportBatchSize: spec.spans * 2, scheduledDelayMillis: 3_600_000 } : {},
+  );
+  const provider = new BasicTracerProvider({
+    sampler: spec.sampled ? new AlwaysOnSampler() : new AlwaysOffSampler(),
+    spanProcessors: [processor],
+  });
+  const tracer = provider.getTracer('bench');
+  const root = otelContext.active();
+  const parentContext = spec.child ? otelTrace.setSpan(root, tracer.startSpan('parent', undefined, root)) : root;
+  return {
+    start: () => tracer.startSpan('GET /shops/:id', undefined, parentContext),
+    flush: () => provider.forceFlush(),
+    counts: () => ({ exported: exporter.exported, dropped: 0 }),
+  };
+}
+
+async function timeSpans(s: Setup, count: number, chunk: number): Promise<number> {
+  const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const t0 = process.hrtime.bigint();
+  for (let done = 0; done < count; done += chunk) {
+    runChunk(s.start, chunk);
+    await yieldToLoop();
+  }
+  return Number(process.hrtime.bigint() - t0) / count;
+}
+
+function heapUsedAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:sdk does)');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function run(spec: CaseSpec): Promise<CaseResult> {
+  const s = setup(spec);
+  if (spec.measure === 'heap') {
+    runChunk(s.start, 1000); // warm up the code, then measure a fresh batch held in the queue
+    await s.flush();
+    const before = heapUsedAfterGc();
+    runChunk(s.start, spec.spans);
+    const after = heapUsedAfterGc();
+    return { value: (after - before) / spec.spans, ...s.counts() };
+  }
+  const chunk = spec.sampled ? CHUNK : UNSAMPLED_CHUNK;
+  await timeSpans(s, Math.max(chunk, Math.floor(spec.spans / 4)), chunk); // warm-up, not counted
+  const ns = await timeSpans(s, spec.spans, chunk);
+  await s.flush();
+  return { value: ns, ...s.counts() };
+}
+
+if (parentPort) {
+  const result = await run(workerData as CaseSpec);
+  parentPort.postMessage(result);
+}
