@@ -5,6 +5,9 @@ import { runWithContext } from '../src/context/context-manager.js';
 import { CollectingSpanProcessor } from '../src/testing/collecting-span-processor.js';
 import { createTracing } from '../src/trace/tracing.js';
 import { getGlobalTracing, getTracer, setGlobalTracing } from '../src/trace/global.js';
+import { alwaysOff } from '../src/sampling/always-off.js';
+import { forceSampling } from '../src/sampling/force-sampling.js';
+import { parentBasedSampler } from '../src/sampling/parent-based.js';
 
 function setup(service: string) {
   const collector = new CollectingSpanProcessor();
@@ -122,5 +125,20 @@ describe('tracing across processes (inject / extract)', () => {
     } finally {
       setGlobalTracing(before);
     }
+  });
+
+  it('records a single flow on demand: baggage entry or B3 debug flag force sampling', () => {
+    const collector = new CollectingSpanProcessor();
+    const tracing = createTracing({
+      service: 'rarely-sampled',
+      sampler: forceSampling(parentBasedSampler({ root: alwaysOff() })),
+      processors: [collector],
+    });
+    const tracer = tracing.getTracer();
+    tracer.startSpan('ordinary', { kind: 'server', parent: tracing.extract({}) }).end();
+    tracer.startSpan('debug by baggage', { kind: 'server', parent: tracing.extract({ baggage: 'linktrace.debug=1' }) }).end();
+    const b3Debug = { 'x-b3-traceid': '463ac35c9f6413ad48485a3953bb6124', 'x-b3-spanid': 'a2fb4a1d1a96d312', 'x-b3-flags': '1' };
+    tracer.startSpan('debug by b3 flag', { kind: 'server', parent: tracing.extract(b3Debug) }).end();
+    assert.deepEqual(collector.spans.map((s) => s.name), ['debug by baggage', 'debug by b3 flag']);
   });
 });
