@@ -1,0 +1,40 @@
+/** Builds a search hit's summary from the merged records of one trace (shared by backends). */
+import type { TraceSummary } from './types.js';
+
+export interface SummaryRecord {
+  spanId: string;
+  kind: string;
+  service: string;
+  name: string;
+  hasParent: boolean;
+  startUs: number;
+  durationUs?: number | undefined;
+  error: boolean;
+}
+
+/** `records` must be merged already (see record-merge.ts) and non-empty. */
+export function summarizeTrace(traceId: string, records: readonly SummaryRecord[]): TraceSummary {
+  let start = Infinity;
+  let end = -Infinity;
+  let errors = 0;
+  let root: SummaryRecord | undefined;
+  const services = new Set<string>();
+  for (const r of records) {
+    if (r.startUs < start) start = r.startUs;
+    const e = r.startUs + (r.durationUs ?? 0);
+    if (e > end) end = e;
+    if (r.error) errors++;
+    services.add(r.service);
+    if (!r.hasParent && (root === undefined || r.startUs < root.startUs)) root = r;
+  }
+  const summary: TraceSummary = {
+    traceId,
+    startUs: start,
+    durationUs: end - start,
+    spanCount: records.length,
+    errorCount: errors,
+    services: [...services].sort(),
+  };
+  if (root !== undefined) summary.root = { service: root.service, name: root.name };
+  return summary;
+}

@@ -1,0 +1,156 @@
+/**
+ * The one reader/writer interface every storage backend implements (DESIGN §6). The server, the
+ * analysis stage and the query API speak only this; the shared contract suite (`src/contract/`) holds
+ * every backend to the same behaviour.
+ */
+import type { AttributeScalar, Span, SpanKind, StatusCode } from '@linktrace/model';
+
+/** Rule ids of DESIGN §4, exactly as findings carry them. */
+export const RULE_IDS = [
+  'missing-write',
+  'missing-downstream-receive',
+  'not-consumed',
+  'duplicate-write',
+  'unfinished-span',
+  'stage-error',
+  'slow-chain',
+  'flow-step-missing',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+/**
+ * A trace search. A trace matches when ONE of its spans meets every condition given; the whole
+ * trace is then returned. Absent fields do not filter.
+ */
+export interface TraceQuery {
+  /** The span's service, exactly. */
+  service?: string;
+  /** The span's name (operation), exactly. */
+  operation?: string;
+  /**
+   * `key = value` conditions, all required. A condition holds when the key has that value in the
+   * span's attributes, its resource or scope attributes, or the attributes of one of its events or
+   * links. Values compare by their text form, so `200`, `'200'` and an integer attribute 200 match
+   * each other, `true` matches `'true'`.
+   */
+  attributes?: Readonly<Record<string, AttributeScalar>>;
+  /** Inclusive bounds on the span's duration, µs. Start records (no duration yet) never match them. */
+  minDurationUs?: number;
+  maxDurationUs?: number;
+  /** Inclusive bounds on the span's start time, µs since the epoch. */
+  startUs?: number;
+  endUs?: number;
+  status?: StatusCode;
+  /** Most traces returned, newest first; default 20, at most 10 000. */
+  limit?: number;
+}
+
+export const DEFAULT_TRACE_LIMIT = 20;
+export const MAX_TRACE_LIMIT = 10_000;
+
+/** One search hit: a whole trace summarised (start records merged with their end records). */
+export interface TraceSummary {
+  traceId: string;
+  /** Earliest span start, µs. */
+  startUs: number;
+  /** Latest span end minus `startUs`, µs (start records count with their start only). */
+  durationUs: number;
+  spanCount: number;
+  errorCount: number;
+  /** Distinct services, sorted. */
+  services: string[];
+  /** The earliest span without a parent, when the trace has one. */
+  root?: { service: string; name: string };
+}
+
+export interface Operation {
+  name: string;
+  kind: SpanKind;
+}
+
+/**
+ * A caller → callee edge between services. Counts calls (child spans) in the window and those that
+ * ended in error. Producer → consumer edges through queues are included (a consumer span whose
+ * parent or link is a producer span); a client or producer span whose peer was not traced yields an
+ * edge to the peer's service name (`remote.service`) when it has one.
+ */
+export interface DependencyLink {
+  parent: string;
+  child: string;
+  callCount: number;
+  errorCount: number;
+}
+
+/** A chain-check result (DESIGN §4). One broken hop, one finding. */
+export interface Finding {
+  traceId: string;
+  rule: RuleId;
+  service: string;
+  spanId: string;
+  message: string;
+  /** When the broken hop happened (the span's start), µs since the epoch. */
+  timeUs: number;
+  entity?: { type: string; key: string; version?: string };
+  /** `scheme:name` the hop wrote to (DESIGN §3), when relevant. */
+  target?: string;
+}
+
+/** Findings filter; absent fields do not filter. Time bounds are inclusive on `timeUs`. */
+export interface FindingFilter {
+  traceId?: string;
+  rule?: RuleId;
+  service?: string;
+  startUs?: number;
+  endUs?: number;
+  /** Default 100, at most 10 000. Newest first. */
+  limit?: number;
+}
+
+export const DEFAULT_FINDING_LIMIT = 100;
+export const MAX_FINDING_LIMIT = 10_000;
+
+export interface RetentionResult {
+  /** Stored span records removed (a start record and its end record are two). */
+  spans: number;
+  findings: number;
+}
+
+export interface StoreStats {
+  /** Stored span records, start records included. */
+  spanRecords: number;
+  findings: number;
+  /** Bytes the backend occupies on disk (0 when it has none). */
+  diskBytes: number;
+}
+
+export interface SpanStore {
+  /**
+   * Stores a batch. Resolves once the spans are durable in the backend; rejects with a
+   * `StorageInputError` (nothing stored) when any span is malformed. A span may be written more than
+   * once (a start record, then its full record): reads return it once, the full record winning.
+   */
+  writeSpans(spans: readonly Span[]): Promise<void>;
+  /** All spans of a trace, by start time; `[]` for an unknown or malformed id (never rejects for it). */
+  getTrace(traceId: string): Promise<Span[]>;
+  /** Several traces at once, in the order asked; unknown or malformed ids yield `[]`. */
+  getTraces(traceIds: readonly string[]): Promise<Span[][]>;
+  /** Traces with a span matching the query, newest first. Rejects with `StorageInputError` on a bad query. */
+  findTraces(query: TraceQuery): Promise<TraceSummary[]>;
+  /** Service names, sorted. */
+  services(): Promise<string[]>;
+  /** Span names seen for a service (optionally of one kind), sorted by name then kind. */
+  operations(service: string, kind?: SpanKind): Promise<Operation[]>;
+  /** Service edges for spans starting within [startUs, endUs], sorted by parent then child. */
+  dependencies(startUs: number, endUs: number): Promise<DependencyLink[]>;
+  /**
+   * Stores findings. A finding with the same (traceId, rule, spanId) as a stored one replaces it
+   * (the checker may re-evaluate a trace when late spans arrive).
+   */
+  writeFindings(findings: readonly Finding[]): Promise<void>;
+  findFindings(filter?: FindingFilter): Promise<Finding[]>;
+  /** Retention: removes span records that started, and findings timed, before `us`. */
+  deleteBefore(us: number): Promise<RetentionResult>;
+  stats(): Promise<StoreStats>;
+  /** Waits for pending writes, then releases the backend. Later calls reject. */
+  close(): Promise<void>;
+}
