@@ -1,0 +1,86 @@
+/** SQL of the embedded store's searches, built from validated input; values always go as parameters. */
+import type { NormalizedTraceQuery } from '../validate.js';
+import { STATUS_NUMBER } from './span-row-encoder.js';
+import { attributeColumn, SUMMARY_COLUMNS_SQL } from './schema.js';
+import { bagNeedle, escapeText, listEntry, queryText } from './text-codec.js';
+
+export interface Statement {
+  sql: string;
+  params: (string | number)[];
+}
+
+/**
+ * Traces with a span meeting every condition: the newest `limit` by their first matching span, each
+ * with the summary columns of all its records. The result ends with the matching span's start (µs).
+ */
+export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>): Statement {
+  const params: (string | number)[] = [];
+  const p = (v: string | number): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (q.service !== undefined) where.push(`service = ${p(escapeText(q.service))}`);
+  if (q.operation !== undefined) where.push(`name = ${p(escapeText(q.operation))}`);
+  if (q.status !== undefined) where.push(`status = ${STATUS_NUMBER[q.status]}`);
+  if (q.minDurationUs !== undefined) where.push(`duration_us >= ${p(q.minDurationUs)}`);
+  if (q.maxDurationUs !== undefined) where.push(`duration_us <= ${p(q.maxDurationUs)}`);
+  if (q.startUs !== undefined) where.push(`start_us >= ${p(q.startUs)}`);
+  if (q.endUs !== undefined) where.push(`start_us <= ${p(q.endUs)}`);
+  for (const [key, value] of q.attributeList) {
+    const text = queryText(value);
+    const inList = `list_contains(rest, ${p(listEntry(key, text))})`;
+    const slot = slotOf.get(key);
+    // Rows written before the key got its column keep it in `rest`; the column is NULL there.
+    const inSpan = slot === undefined ? inList : `(${attributeColumn(slot)} = ${p(text)} OR (${attributeColumn(slot)} IS NULL AND ${inList}))`;
+    const needle = p(bagNeedle(key, text));
+    where.push(`(${inSpan} OR contains(resource, ${needle}) OR contains(scope_attrs, ${needle}) OR contains(side, ${needle}))`);
+  }
+  const sql =
+    `WITH hits AS (SELECT tid, min(start_us) AS first_us FROM spans WHERE ${where.length ? where.join(' AND ') : 'true'} ` +
+    `GROUP BY tid ORDER BY first_us DESC, tid DESC LIMIT ${q.limit}) ` +
+    `SELECT ${SUMMARY_COLUMNS_SQL}, hits.first_us::DOUBLE FROM spans JOIN hits USING (tid)`;
+  return { sql, params };
+}
+
+/**
+ * Service edges among span records starting in [$1, $2]. Records are first merged per (trace, span
+ * id, kind, service) so a start record and its end record count once. A Zipkin shared server half
+ * is called by its client half; any other span by the span its parent id names, which for a shared
+ * id is the server half (the server made the calls).
+ */
+export const DEPENDENCIES_SQL = `
+WITH s AS (
+  SELECT tid, sid, kind, service, any_value(pid) AS pid, max(status) AS status, any_value(remote_service) AS remote
+  FROM spans WHERE start_us >= $1 AND start_us <= $2
+  GROUP BY tid, sid, kind, service
+),
+node AS (
+  SELECT tid, sid, arg_min(service, CASE WHEN kind = 1 THEN 0 ELSE 1 END) AS service,
+         arg_min(kind, CASE WHEN kind = 1 THEN 0 ELSE 1 END) AS kind
+  FROM s GROUP BY tid, sid
+),
+halves AS (
+  SELECT tid, sid, any_value(service) AS client_service FROM s WHERE kind = 2 GROUP BY tid, sid
+),
+edges AS (
+  SELECT coalesce(h.client_service, p.service) AS parent, c.service AS child, c.status AS status
+  FROM s c LEFT JOIN halves h ON c.kind = 1 AND h.tid = c.tid AND h.sid = c.sid
+           LEFT JOIN node p ON p.tid = c.tid AND p.sid = c.pid
+  WHERE coalesce(h.client_service, p.service) <> c.service
+  UNION ALL
+  SELECT p.service, c.service, c.status
+  FROM s c JOIN span_links k ON k.tid = c.tid AND k.sid = c.sid
+           JOIN node p ON p.tid = k.link_tid AND p.sid = k.link_sid
+  WHERE c.kind = 4 AND p.kind = 3 AND p.service <> c.service
+    AND NOT (c.pid IS NOT NULL AND c.pid = k.link_sid AND c.tid = k.link_tid)
+  UNION ALL
+  SELECT c.service, c.remote, c.status
+  FROM s c
+  WHERE c.kind IN (2, 3) AND c.remote IS NOT NULL AND c.remote <> c.service
+    AND NOT EXISTS (SELECT 1 FROM s k WHERE k.tid = c.tid AND k.service <> c.service
+                    AND (k.pid = c.sid OR (k.sid = c.sid AND k.kind = 1)))
+    AND NOT EXISTS (SELECT 1 FROM span_links k WHERE k.link_tid = c.tid AND k.link_sid = c.sid)
+)
+SELECT parent, child, count(*)::DOUBLE AS calls, count(*) FILTER (WHERE status = 2)::DOUBLE AS errors
+FROM edges GROUP BY parent, child ORDER BY parent, child`;

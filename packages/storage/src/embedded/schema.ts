@@ -1,0 +1,177 @@
+/**
+ * The embedded store's tables and the SQL that moves staged rows into them.
+ *
+ * `spans` is laid out for the server's targets (bytes per span, search latency):
+ * - the trace id is one UHUGEINT and each batch is inserted sorted by it, so a trace's rows sit
+ *   together (RLE) and, with time-prefixed ids, each row group covers a narrow id range: DuckDB's
+ *   per-row-group min/max then skips almost every row group on a trace-id lookup;
+ * - span and parent ids are UBIGINT (8 bytes, the random floor), times BIGINT µs (bit-packed);
+ * - service, name, instance, rpcid, kind, status are low-cardinality and dictionary/bit-packed;
+ * - frequent attribute keys get their own column (`a<slot>`, see attribute-columns.ts), the rest
+ *   sit in `rest` as `key␟value` entries; resource and scope attributes are one text each
+ *   (identical for every span of a process, so nearly free after dictionary compression);
+ * - whatever is rare (events, links, trace state, remote endpoint…) is one JSON text, NULL otherwise.
+ * Start records and their end records are both kept; reads merge them.
+ */
+import { ABSENT, ENTRY, FIELD, UNIT } from './text-codec.js';
+
+export const SCHEMA_VERSION = '1';
+export const DATABASE_FILE = 'linktrace.duckdb';
+
+export const CREATE_TABLES = [
+  `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS spans (
+    tid UHUGEINT NOT NULL, t64 BOOLEAN, sid UBIGINT NOT NULL, pid UBIGINT, rpcid VARCHAR,
+    service VARCHAR NOT NULL, instance VARCHAR, name VARCHAR NOT NULL, kind UTINYINT NOT NULL,
+    start_us BIGINT NOT NULL, duration_us BIGINT, status UTINYINT NOT NULL, status_msg VARCHAR,
+    kinds VARCHAR, rest VARCHAR[], resource VARCHAR, scope_name VARCHAR, scope_version VARCHAR,
+    scope_attrs VARCHAR, remote_service VARCHAR, side VARCHAR, extra VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS span_links (
+    tid UHUGEINT NOT NULL, sid UBIGINT NOT NULL, start_us BIGINT NOT NULL,
+    link_tid UHUGEINT NOT NULL, link_sid UBIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS attribute_columns (slot INTEGER PRIMARY KEY, key VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS findings (
+    seq BIGINT NOT NULL, trace_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, service VARCHAR NOT NULL,
+    span_id VARCHAR NOT NULL, message VARCHAR NOT NULL, time_us BIGINT NOT NULL, entity_type VARCHAR,
+    entity_key VARCHAR, entity_version VARCHAR, target VARCHAR)`,
+];
+
+/** Per-connection staging table the Appender fills: one text row per span. */
+export const CREATE_STAGE = `CREATE TEMP TABLE IF NOT EXISTS stage (r VARCHAR NOT NULL)`;
+
+/** 1-based positions of the staged fields (DuckDB lists are 1-based). */
+export const F = {
+  tid: 1,
+  t64: 2,
+  sid: 3,
+  pid: 4,
+  rpcid: 5,
+  service: 6,
+  instance: 7,
+  name: 8,
+  kind: 9,
+  start: 10,
+  duration: 11,
+  status: 12,
+  statusMsg: 13,
+  kinds: 14,
+  promoted: 15,
+  rest: 16,
+  resource: 17,
+  scopeName: 18,
+  scopeVersion: 19,
+  scopeAttrs: 20,
+  remoteService: 21,
+  side: 22,
+  extra: 23,
+  links: 24,
+} as const;
+
+const chr = (c: string): string => `chr(${c.charCodeAt(0)})`;
+const ABS = chr(ABSENT);
+
+/** SQL for a 32-hex text expression as the UHUGEINT trace id. */
+export function tidFromHex(expr: string): string {
+  return `((('0x' || substr(${expr}, 1, 16))::UBIGINT::UHUGEINT << 64) | ('0x' || substr(${expr}, 17, 16))::UBIGINT::UHUGEINT)`;
+}
+
+/** The trace id as text, in the form it was written (16 hex for Zipkin 64-bit ids). */
+export const TRACE_ID_TEXT = `CASE WHEN t64 THEN printf('%016x', tid) ELSE printf('%032x', tid) END`;
+
+function opt(i: number): string {
+  return `nullif(l[${i}], ${ABS})`;
+}
+
+export function attributeColumn(slot: number): string {
+  return `a${slot}`;
+}
+
+/** Moves the staged rows into `spans`, sorted by trace id then start. */
+export function insertSpansSql(columnCount: number): string {
+  const cols = [
+    'tid', 't64', 'sid', 'pid', 'rpcid', 'service', 'instance', 'name', 'kind', 'start_us', 'duration_us',
+    'status', 'status_msg', 'kinds', 'rest', 'resource', 'scope_name', 'scope_version', 'scope_attrs',
+    'remote_service', 'side', 'extra',
+  ];
+  const values = [
+    tidFromHex(`l[${F.tid}]`),
+    `CASE WHEN l[${F.t64}] = '1' THEN true END`,
+    `('0x' || l[${F.sid}])::UBIGINT`,
+    `('0x' || ${opt(F.pid)})::UBIGINT`,
+    opt(F.rpcid),
+    `l[${F.service}]`,
+    opt(F.instance),
+    `l[${F.name}]`,
+    `l[${F.kind}]::UTINYINT`,
+    `l[${F.start}]::BIGINT`,
+    `${opt(F.duration)}::BIGINT`,
+    `l[${F.status}]::UTINYINT`,
+    opt(F.statusMsg),
+    opt(F.kinds),
+    `CASE WHEN l[${F.rest}] = ${ABS} THEN NULL ELSE string_split(l[${F.rest}], ${chr(ENTRY)}) END`,
+    opt(F.resource),
+    opt(F.scopeName),
+    opt(F.scopeVersion),
+    opt(F.scopeAttrs),
+    opt(F.remoteService),
+    opt(F.side),
+    opt(F.extra),
+  ];
+  for (let i = 0; i < columnCount; i++) {
+    cols.push(attributeColumn(i));
+    values.push(`nullif(p[${i + 1}], ${ABS})`);
+  }
+  return (
+    `INSERT INTO spans (${cols.join(', ')}) SELECT ${values.join(', ')} ` +
+    `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM stage)) ` +
+    `ORDER BY l[${F.tid}], l[${F.start}]::BIGINT`
+  );
+}
+
+/** Indexes the links of the staged rows (consumer → producer edges of `dependencies`). */
+export const INSERT_LINKS_SQL =
+  `INSERT INTO span_links SELECT ${tidFromHex(`l[${F.tid}]`)}, ('0x' || l[${F.sid}])::UBIGINT, l[${F.start}]::BIGINT, ` +
+  `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT ` +
+  `FROM (SELECT l, unnest(string_split(l[${F.links}], ${chr(ENTRY)})) AS e ` +
+  `FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM stage) WHERE l[${F.links}] <> ${ABS})`;
+
+/** Columns a full span is rebuilt from, in the order row-decoder.ts reads them. */
+export function spanColumnsSql(columnCount: number): string {
+  const cols = [
+    TRACE_ID_TEXT,
+    `printf('%016x', sid)`,
+    `CASE WHEN pid IS NULL THEN NULL ELSE printf('%016x', pid) END`,
+    'rpcid',
+    'service',
+    'instance',
+    'name',
+    'kind',
+    'start_us::DOUBLE',
+    'duration_us::DOUBLE',
+    'status',
+    'status_msg',
+    'kinds',
+    'rest',
+    'resource',
+    'scope_name',
+    'scope_version',
+    'scope_attrs',
+    'extra',
+  ];
+  for (let i = 0; i < columnCount; i++) cols.push(attributeColumn(i));
+  return cols.join(', ');
+}
+
+/** Columns a trace summary needs, in the order summaries read them. */
+export const SUMMARY_COLUMNS_SQL = [
+  TRACE_ID_TEXT,
+  `printf('%032x', tid)`,
+  `printf('%016x', sid)`,
+  'pid IS NULL',
+  'kind',
+  'service',
+  'name',
+  'start_us::DOUBLE',
+  'duration_us::DOUBLE',
+  'status',
+].join(', ');

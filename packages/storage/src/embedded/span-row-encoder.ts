@@ -1,0 +1,181 @@
+/**
+ * Span → one staged text row. The Appender is called once per span (one VARCHAR) instead of once
+ * per column: crossing into native code per value is what makes a wide append slow, and DuckDB
+ * splits and casts the fields set-wise (off the JS thread) when it moves the batch into `spans`.
+ * Field order is `STAGED_FIELDS` in schema.ts; optional fields hold ABSENT when missing.
+ */
+import { isValidSpanId, isValidTraceId } from '@linktrace/model';
+import type { Attributes, Span, SpanKind, StatusCode } from '@linktrace/model';
+import type { AttributeColumns } from './attribute-columns.js';
+import { ABSENT, ENTRY, FIELD, UNIT, encodeBag, escapeText, valueText } from './text-codec.js';
+
+const ZERO16 = '0000000000000000';
+export const KIND_CODE: Record<SpanKind, number> = { internal: 0, server: 1, client: 2, producer: 3, consumer: 4 };
+export const STATUS_NUMBER: Record<StatusCode, number> = { unset: 0, ok: 1, error: 2 };
+
+/** What the `extra` JSON column holds: the rarely-set parts of a span, with short keys. */
+export interface SpanExtra {
+  /** events: [timeUs, name, attribute bag?] */
+  e?: [number, string, string?][];
+  /** links: [traceId, spanId, traceState | null, attribute bag?] */
+  l?: [string, string, string | null, string?][];
+  ts?: string;
+  r?: Span['remote'];
+  sh?: boolean;
+  d?: boolean;
+  dk?: string[];
+  dr?: Span['dropped'];
+}
+
+function opt(s: string | undefined): string {
+  return s === undefined ? ABSENT : escapeText(s);
+}
+
+export class SpanRowEncoder {
+  private readonly bags = new WeakMap<object, string>();
+  private readonly slotText: (string | undefined)[] = [];
+  private readonly slotKind: string[] = [];
+  private readonly unpromoted: string[] = [];
+  /** Whether any encoded row carried an indexable link since the last `takeLinks()`. */
+  private sawLinks = false;
+
+  constructor(private readonly columns: AttributeColumns) {}
+
+  /** Resource and scope maps repeat across the spans of one process: encode each object once. */
+  private bagOf(attrs: Attributes): string {
+    let bag = this.bags.get(attrs);
+    if (bag === undefined) {
+      bag = encodeBag(attrs);
+      this.bags.set(attrs, bag);
+    }
+    return bag;
+  }
+
+  takeLinks(): boolean {
+    const saw = this.sawLinks;
+    this.sawLinks = false;
+    return saw;
+  }
+
+  encode(span: Span): string {
+    const tid = span.traceId;
+    let r = tid.length === 16 ? ZERO16 + tid + FIELD + '1' : tid + FIELD + ABSENT;
+    r += FIELD + span.spanId + FIELD + (span.parentSpanId ?? ABSENT);
+    r += FIELD + opt(span.rpcid) + FIELD + escapeText(span.service) + FIELD + opt(span.instance) + FIELD + escapeText(span.name);
+    r += FIELD + KIND_CODE[span.kind] + FIELD + Math.floor(span.startUs);
+    r += FIELD + (span.durationUs === undefined ? ABSENT : Math.floor(span.durationUs));
+    r += FIELD + STATUS_NUMBER[span.status.code] + FIELD + opt(span.status.message);
+    r += this.encodeAttributes(span.attributes);
+    r += FIELD + (span.resource === undefined ? ABSENT : this.bagOf(span.resource));
+    const scope = span.scope;
+    if (scope === undefined) r += FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
+    else {
+      r += FIELD + escapeText(scope.name) + FIELD + opt(scope.version);
+      r += FIELD + (scope.attributes === undefined ? ABSENT : this.bagOf(scope.attributes));
+    }
+    r += FIELD + opt(span.remote?.service);
+    r += this.encodeExtra(span);
+    return r;
+  }
+
+  /** FIELD kinds FIELD promoted FIELD rest. */
+  private encodeAttributes(attrs: Attributes): string {
+    const slotOf = this.columns.slotOf;
+    const slotText = this.slotText;
+    const sample = this.columns.shouldSample();
+    let top = -1;
+    let rest = '';
+    let restKinds = '';
+    let typed = false;
+    for (const key of Object.keys(attrs)) {
+      const v = attrs[key]!;
+      let kind: string;
+      let text: string;
+      if (typeof v === 'string') {
+        kind = 's';
+        text = escapeText(v);
+      } else {
+        kind = typeof v === 'number' ? 'n' : typeof v === 'boolean' ? 'b' : v instanceof Uint8Array ? 'x' : 'a';
+        text = valueText(v);
+        typed = true;
+      }
+      const slot = slotOf.get(key);
+      if (slot !== undefined) {
+        slotText[slot] = text;
+        this.slotKind[slot] = kind;
+        if (slot > top) top = slot;
+      } else {
+        rest += (rest === '' && restKinds === '' ? '' : ENTRY) + escapeText(key) + UNIT + text;
+        restKinds += kind;
+        if (sample) this.unpromoted.push(key);
+      }
+    }
+    if (sample) {
+      this.columns.count(this.unpromoted);
+      this.unpromoted.length = 0;
+    }
+    let promoted = top < 0 ? ABSENT : '';
+    let kinds = '';
+    for (let i = 0; i <= top; i++) {
+      const t = slotText[i];
+      if (i > 0) promoted += ENTRY;
+      if (t === undefined) promoted += ABSENT;
+      else {
+        promoted += t;
+        if (typed) kinds += this.slotKind[i];
+        slotText[i] = undefined;
+      }
+    }
+    // Kinds follow read order: promoted columns by slot, then the rest list. Untyped spans store none.
+    return FIELD + (typed ? kinds + restKinds : ABSENT) + FIELD + promoted + FIELD + (restKinds === '' ? ABSENT : rest);
+  }
+
+  /** FIELD side FIELD extra FIELD links. */
+  private encodeExtra(span: Span): string {
+    const { events, links } = span;
+    if (
+      events.length === 0 &&
+      links.length === 0 &&
+      span.traceState === undefined &&
+      span.remote === undefined &&
+      span.shared === undefined &&
+      span.debug === undefined &&
+      span.doubleKeys === undefined &&
+      span.dropped === undefined
+    ) {
+      return FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
+    }
+    const x: SpanExtra = {};
+    let side = '';
+    let linkIndex = '';
+    if (events.length > 0) {
+      x.e = events.map((e) => {
+        if (e.attributes === undefined) return [e.timeUs, e.name];
+        const bag = encodeBag(e.attributes);
+        side += bag;
+        return [e.timeUs, e.name, bag];
+      });
+    }
+    if (links.length > 0) {
+      x.l = links.map((l) => {
+        if (isValidTraceId(l.traceId, true) && isValidSpanId(l.spanId)) {
+          linkIndex += (linkIndex === '' ? '' : ENTRY) + (l.traceId.length === 16 ? ZERO16 + l.traceId : l.traceId) + UNIT + l.spanId;
+        }
+        const ts = l.traceState ?? null;
+        if (l.attributes === undefined) return [l.traceId, l.spanId, ts];
+        const bag = encodeBag(l.attributes);
+        side += bag;
+        return [l.traceId, l.spanId, ts, bag];
+      });
+    }
+    if (span.traceState !== undefined) x.ts = span.traceState;
+    if (span.remote !== undefined) x.r = span.remote;
+    if (span.shared !== undefined) x.sh = span.shared;
+    if (span.debug !== undefined) x.d = span.debug;
+    if (span.doubleKeys !== undefined) x.dk = span.doubleKeys;
+    if (span.dropped !== undefined) x.dr = span.dropped;
+    if (linkIndex !== '') this.sawLinks = true;
+    // JSON.stringify escapes every control character: the JSON needs no escaping of its own.
+    return FIELD + (side === '' ? ABSENT : side) + FIELD + JSON.stringify(x) + FIELD + (linkIndex === '' ? ABSENT : linkIndex);
+  }
+}
