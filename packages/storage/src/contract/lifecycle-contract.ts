@@ -1,0 +1,163 @@
+/** Contract: retention, reopening the same storage, concurrent use, stats and close. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Span } from '@linktrace/model';
+import { StoreClosedError } from '../storage-error.js';
+import type { Finding } from '../types.js';
+import { fullSpan, sortForCompare, span, spanIdOf, startRecordOf, T0, traceIdOf } from './contract-spans.js';
+import { rejectsInput, withStore } from './contract-harness.js';
+import type { CreateContractStore } from './contract-harness.js';
+import { searchWorld, startOf, worldTrace } from './search-world.js';
+
+const finding = (n: number, timeUs: number): Finding => ({
+  traceId: traceIdOf(n),
+  rule: 'unfinished-span',
+  service: 'svc',
+  spanId: spanIdOf(n, 0),
+  message: `span of trace ${n} never ended`,
+  timeUs,
+});
+
+export function lifecycleContract(create: CreateContractStore): void {
+  describe('retention', () => {
+    it('removes span records and findings older than the cutoff, and nothing newer', async () => {
+      await withStore(create, async (store) => {
+        const world = searchWorld();
+        await store.writeSpans(world);
+        await store.writeFindings([finding(1, startOf(1)), finding(3, startOf(3))]);
+        const cutoff = startOf(3);
+        const result = await store.deleteBefore(cutoff);
+        assert.deepStrictEqual(result, { spans: world.filter((s) => s.startUs < cutoff).length, findings: 1 });
+        assert.deepStrictEqual(await store.getTrace(worldTrace(1)), []);
+        assert.deepStrictEqual(await store.getTrace(worldTrace(2)), []);
+        const t3 = world.filter((s) => s.traceId === worldTrace(3));
+        assert.deepStrictEqual(sortForCompare(await store.getTrace(worldTrace(3))), sortForCompare(t3));
+        assert.deepStrictEqual((await store.findTraces({})).map((h) => h.traceId), [7, 6, 5, 4, 3].map(worldTrace));
+        assert.deepStrictEqual(await store.services(), ['billing', 'frontend', 'gateway', 'users']);
+        assert.deepStrictEqual(await store.findFindings(), [finding(3, startOf(3))]);
+        assert.deepStrictEqual((await store.dependencies(0, startOf(100))).map((d) => `${d.parent}>${d.child}`), ['frontend>billing', 'gateway>users']);
+        assert.deepStrictEqual(await store.deleteBefore(cutoff), { spans: 0, findings: 0 }, 'a second run finds nothing more');
+        assert.equal((await store.stats()).spanRecords, world.length - result.spans);
+      });
+    });
+
+    it('cuts a trace that straddles the cutoff by span start', async () => {
+      await withStore(create, async (store) => {
+        const old = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0), startUs: T0 });
+        const young = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 1), parentSpanId: old.spanId, startUs: T0 + 10 });
+        await store.writeSpans([old, young]);
+        assert.deepStrictEqual(await store.deleteBefore(T0 + 10), { spans: 1, findings: 0 });
+        assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), [young]);
+      });
+    });
+
+    it('refuses a cutoff that is not a finite number', async () => {
+      await withStore(create, async (store) => {
+        await rejectsInput(store.deleteBefore(Number.NaN), 'invalid_query');
+      });
+    });
+  });
+
+  describe('reopen', () => {
+    it('finds everything again after closing and reopening the same storage', async (t) => {
+      await withStore(create, async (store, handle) => {
+        if (handle.reopen === undefined) {
+          t.skip('this backend keeps nothing across instances');
+          return;
+        }
+        const full = fullSpan(traceIdOf(100), spanIdOf(100, 0));
+        const world = searchWorld();
+        await store.writeSpans([full, ...world]);
+        await store.writeFindings([finding(1, T0)]);
+        const late = span({ traceId: traceIdOf(200), spanId: spanIdOf(200, 0) });
+        await store.writeSpans([startRecordOf(late)]);
+        const before = {
+          trace: await store.getTrace(traceIdOf(100)),
+          hits: await store.findTraces({ service: 'shop-api' }),
+          services: await store.services(),
+          deps: await store.dependencies(0, startOf(100)),
+        };
+        await store.close();
+        const again = await handle.reopen();
+        assert.deepStrictEqual(await again.getTrace(traceIdOf(100)), [full]);
+        assert.deepStrictEqual(await again.findTraces({ service: 'shop-api' }), before.hits);
+        assert.deepStrictEqual(await again.services(), before.services);
+        assert.deepStrictEqual(await again.dependencies(0, startOf(100)), before.deps);
+        assert.deepStrictEqual(await again.findFindings(), [finding(1, T0)]);
+        assert.deepStrictEqual(before.trace, [full]);
+        // And it keeps working: an end record merges with its start record written before the reopen.
+        assert.deepStrictEqual(await again.getTrace(traceIdOf(200)), [startRecordOf(late)]);
+        await again.writeSpans([late]);
+        assert.deepStrictEqual(await again.getTrace(traceIdOf(200)), [late]);
+      });
+    });
+  });
+
+  describe('concurrency', () => {
+    it('serves concurrent writes and reads, and loses nothing', async () => {
+      await withStore(create, async (store) => {
+        const batches: Span[][] = [];
+        for (let b = 0; b < 20; b++) {
+          const batch: Span[] = [];
+          for (let i = 0; i < 50; i++) {
+            const t = b * 50 + i;
+            batch.push(span({ traceId: traceIdOf(t), spanId: spanIdOf(t, 0), service: `svc-${b % 4}`, startUs: T0 + t, attributes: { batch: b, i } }));
+            batch.push(span({ traceId: traceIdOf(t), spanId: spanIdOf(t, 1), parentSpanId: spanIdOf(t, 0), service: 'leaf', startUs: T0 + t + 1 }));
+          }
+          batches.push(batch);
+        }
+        const reads: Promise<unknown>[] = [];
+        const writes = batches.map((batch, b) => {
+          reads.push(store.getTrace(traceIdOf(b * 50)), store.findTraces({ service: `svc-${b % 4}` }), store.services());
+          return store.writeSpans(batch);
+        });
+        await Promise.all([...writes, ...reads]);
+        const traces = await store.getTraces(batches.flatMap((batch) => batch.filter((_, i) => i % 2 === 0).map((s) => s.traceId)));
+        assert.equal(traces.length, 1000);
+        for (const t of traces) assert.equal(t.length, 2);
+        assert.equal((await store.stats()).spanRecords, 2000);
+        const hits = await store.findTraces({ attributes: { batch: 7 }, limit: 100 });
+        assert.equal(hits.length, 50);
+        assert.deepStrictEqual(await store.services(), ['leaf', 'svc-0', 'svc-1', 'svc-2', 'svc-3']);
+      });
+    });
+  });
+
+  describe('stats and close', () => {
+    it('counts records and findings', async () => {
+      await withStore(create, async (store) => {
+        const s = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
+        await store.writeSpans([startRecordOf(s), s]);
+        await store.writeFindings([finding(1, T0), finding(2, T0)]);
+        const stats = await store.stats();
+        assert.equal(stats.spanRecords, 2, 'a start record and its end record are two records');
+        assert.equal(stats.findings, 2);
+        assert.ok(Number.isFinite(stats.diskBytes) && stats.diskBytes >= 0);
+      });
+    });
+
+    it('finishes pending writes on close, then refuses every call', async () => {
+      await withStore(create, async (store) => {
+        const s = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
+        const pending = store.writeSpans([s]);
+        await store.close();
+        await pending;
+        await store.close();
+        const calls: (() => Promise<unknown>)[] = [
+          () => store.writeSpans([s]),
+          () => store.getTrace(traceIdOf(1)),
+          () => store.getTraces([traceIdOf(1)]),
+          () => store.findTraces({}),
+          () => store.services(),
+          () => store.operations('svc'),
+          () => store.dependencies(0, 1),
+          () => store.writeFindings([finding(1, T0)]),
+          () => store.findFindings(),
+          () => store.deleteBefore(0),
+          () => store.stats(),
+        ];
+        for (const call of calls) await assert.rejects(call(), StoreClosedError);
+      });
+    });
+  });
+}

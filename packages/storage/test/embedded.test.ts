@@ -1,0 +1,21 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStorageContract } from '../src/contract/index.js';
+import { openEmbeddedStore } from '../src/embedded/embedded-store.js';
+import type { EmbeddedStoreOptions } from '../src/embedded/embedded-store.js';
+
+function embedded(options: Omit<EmbeddedStoreOptions, 'dataDir'> = {}) {
+  return async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lt-embedded-'));
+    return {
+      store: await openEmbeddedStore({ dataDir, ...options }),
+      reopen: () => openEmbeddedStore({ dataDir, ...options }),
+      dispose: () => rm(dataDir, { recursive: true, force: true }),
+    };
+  };
+}
+
+runStorageContract('embedded (DuckDB)', embedded());
+// Every attribute key gets its own column at once: the column path of writes, reads and search.
+runStorageContract('embedded (DuckDB), attribute columns', embedded({ attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } }));
