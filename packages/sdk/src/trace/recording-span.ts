@@ -22,6 +22,7 @@ const NO_LINKS: SpanLink[] = Object.freeze([]) as unknown as SpanLink[];
 const STATUS_UNSET: SpanStatus = Object.freeze({ code: 'unset' });
 const STATUS_OK: SpanStatus = Object.freeze({ code: 'ok' });
 const APPEND = -1;
+const INITIAL_ATTRIBUTE_SLOTS = 24;
 const NO_ROOM = -2;
 
 /**
@@ -50,6 +51,7 @@ export class RecordingSpan implements Span, SpanHandle {
    * (by an exporter, off the caller's path).
    */
   private attributeList: unknown[];
+  private attributeLength: number;
   private materialized: Attributes | undefined;
   private childCount: number;
 
@@ -78,7 +80,9 @@ export class RecordingSpan implements Span, SpanHandle {
     this.links = NO_LINKS;
     this.traceState = traceState;
     this.dropped = undefined;
-    this.attributeList = [];
+    // Sized for 12 attributes up front: growing an empty array by pushes allocates twice.
+    this.attributeList = new Array<unknown>(INITIAL_ATTRIBUTE_SLOTS);
+    this.attributeLength = 0;
     this.materialized = undefined;
     this.childCount = 0;
   }
@@ -136,15 +140,16 @@ export class RecordingSpan implements Span, SpanHandle {
       state.counters.invalidAttributes++;
       return this;
     }
-    const list = this.attributeList;
+    let n = this.attributeLength;
     let slot = APPEND;
-    if (list.length >= state.attributeListLimit) {
+    if (n >= state.attributeListLimit) {
       slot = this.slotAtLimit(key);
       if (slot === NO_ROOM) {
         state.counters.attributesDropped++;
         this.countDropped('attributes');
         return this;
       }
+      n = this.attributeLength; // folding repeated keys may have shortened the list
     }
     const type = typeof value;
     // Numbers, booleans and strings within the size limit are stored as they are; anything else is
@@ -157,8 +162,14 @@ export class RecordingSpan implements Span, SpanHandle {
         return this;
       }
     }
-    if (slot === APPEND) list.push(key, stored);
-    else list[slot + 1] = stored;
+    const list = this.attributeList;
+    if (slot === APPEND) {
+      list[n] = key;
+      list[n + 1] = stored;
+      this.attributeLength = n + 2;
+    } else {
+      list[slot + 1] = stored;
+    }
     this.materialized = undefined;
     return this;
   }
@@ -168,24 +179,24 @@ export class RecordingSpan implements Span, SpanHandle {
    * returns APPEND if that made room, the index of `key` if it is already there, or NO_ROOM.
    */
   private slotAtLimit(key: string): number {
-    const list = this.attributeList;
-    const folded = this.attributes;
-    const distinct = Object.keys(folded);
-    if (list.length !== distinct.length * 2) {
-      const raw = distinct.map((k) => this.rawValue(k));
-      list.length = 0;
-      for (let i = 0; i < distinct.length; i++) list.push(distinct[i], raw[i]);
+    const distinct = Object.keys(this.attributes);
+    if (this.attributeLength !== distinct.length * 2) {
+      const folded: unknown[] = [];
+      for (const k of distinct) folded.push(k, this.rawValue(k));
+      this.attributeList = folded;
+      this.attributeLength = folded.length;
       this.materialized = undefined;
-      if (list.length < this.state.attributeListLimit) return APPEND;
+      if (folded.length < this.state.attributeListLimit) return APPEND;
     }
-    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return i;
+    const list = this.attributeList;
+    for (let i = 0; i < this.attributeLength; i += 2) if (list[i] === key) return i;
     return NO_ROOM;
   }
 
   /** The last value set for `key`, before redaction. */
   private rawValue(key: string): unknown {
     const list = this.attributeList;
-    for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === key) return list[i + 1];
+    for (let i = this.attributeLength - 2; i >= 0; i -= 2) if (list[i] === key) return list[i + 1];
     return undefined;
   }
 
@@ -193,7 +204,7 @@ export class RecordingSpan implements Span, SpanHandle {
     const list = this.attributeList;
     const redactor = this.state.redactor;
     const out: Attributes = {};
-    for (let i = 0; i < list.length; i += 2) {
+    for (let i = 0; i < this.attributeLength; i += 2) {
       const key = list[i] as string;
       const value = list[i + 1] as AttributeValue;
       // Numbers and booleans are kept even under sensitive keys: counts such as `tokens_used` are
