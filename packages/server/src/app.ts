@@ -1,0 +1,174 @@
+/**
+ * The Linktrace HTTP app: receivers, write-ahead log, pipeline into the store, health and metrics,
+ * the optional bearer token, and one error shape for everything (DESIGN §5). Query routes plug in
+ * through `extraRoutes`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { ApiError } from './errors.js';
+import { toApiError } from './app-errors.js';
+import { DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
+import { ServerMetrics } from './metrics.js';
+import { IngestPipeline } from './pipeline/ingest-pipeline.js';
+import type { IngestStore } from './pipeline/ingest-store.js';
+import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal.js';
+import { WriteAheadLog } from './wal/write-ahead-log.js';
+import { registerIngestRoutes } from './routes/ingest-routes.js';
+import { registerHealthCheckRoute } from './routes/health-check.js';
+import { registerMetricsRoute } from './routes/health-metrics.js';
+import './routes/public-route.js';
+
+export interface AppOptions {
+  /** Where accepted spans end up. Any `SpanStore` of @linktrace/storage fits. The app does not close it. */
+  store: IngestStore;
+  /** The write-ahead log lives in `<dataDir>/wal/`. */
+  dataDir: string;
+  /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
+  token?: string;
+  limits?: Partial<IngestLimits>;
+  pipeline?: Partial<PipelineOptions>;
+  wal?: Partial<WalOptions>;
+  /** More routes (the query API), registered in their own scope with the app's hooks and error handler. */
+  extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+  /** Fastify's logger option; off by default. */
+  logger?: FastifyServerOptions['logger'];
+  /** Also export Node process metrics (memory, CPU, event loop) on /metrics. */
+  processMetrics?: boolean;
+  /** How long closing waits for a failing store before leaving the backlog in the log. Default 30 s. */
+  shutdownTimeoutMs?: number;
+}
+
+/** What the app holds, for the CLI and tests (`app.linktrace`). */
+export interface LinktraceState {
+  pipeline: IngestPipeline;
+  wal: WriteAheadLog;
+  metrics: ServerMetrics;
+  limits: IngestLimits;
+  /** What start-up recovered from the log left by the previous run. */
+  recovery: RecoveryReport;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    linktrace: LinktraceState;
+  }
+}
+
+const UNMATCHED_ROUTE = 'unmatched';
+
+function tokenCheck(token: string): (header: string | undefined) => boolean {
+  const expected = Buffer.from(token, 'utf8');
+  return (header) => {
+    if (header === undefined || header.length !== token.length + 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return false;
+    const given = Buffer.from(header.slice(7), 'utf8');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+}
+
+function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply.code(error.status).headers(error.headers).type('application/json').send(error.body());
+}
+
+/**
+ * Opens the write-ahead log under `dataDir`, stores what a previous run left in it, and returns the
+ * app, ready to `listen`. `app.close()` stops taking requests, drains the backlog into the store and
+ * closes the log (the store stays open: it belongs to the caller).
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const limits = resolveLimits(options.limits);
+  const pipelineOptions = resolvePipeline(options.pipeline);
+  const walOptions: WalOptions = { ...DEFAULT_WAL, ...options.wal };
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+
+  let metrics: ServerMetrics | undefined;
+  const wal = await WriteAheadLog.open(join(options.dataDir, 'wal'), {
+    segmentBytes: walOptions.segmentBytes,
+    isValidTag: isWalTag,
+    onFlush: (records) => metrics?.walFlushed(records),
+  });
+  let pipeline: IngestPipeline;
+  let app: FastifyInstance;
+  try {
+    metrics = new ServerMetrics(
+      {
+        backlogSpans: () => pipeline.backlogSpans,
+        walBytes: () => wal.stats().bytes,
+        walSegments: () => wal.stats().segments,
+      },
+      { processMetrics: options.processMetrics === true },
+    );
+    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics);
+    app = Fastify({
+      logger: options.logger ?? false,
+      bodyLimit: limits.maxRequestBytes,
+      // Closing answers come from our own hook, in the one error shape.
+      return503OnClosing: false,
+      frameworkErrors: (error, _request, reply) => {
+        void sendError(reply, new ApiError('bad_request', error.message));
+      },
+    });
+    const warn = (message: string): void => app.log.warn(message);
+    const recovery = await recoverWal(wal, (spans) => pipeline.restore(spans), pipelineOptions.storeBatchSpans, warn);
+    if (recovery.records > 0 || recovery.tornBytes > 0) {
+      app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
+    }
+    pipeline.start();
+    app.decorate('linktrace', { pipeline, wal, metrics, limits, recovery });
+  } catch (error) {
+    await wal.close();
+    throw error;
+  }
+  const appMetrics = metrics;
+
+  let closing = false;
+  const authorized = options.token !== undefined && options.token !== '' ? tokenCheck(options.token) : undefined;
+  const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
+  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+    const isPublic = request.routeOptions.config?.public === true;
+    if (closing && !isPublic) {
+      done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
+    } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
+      const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
+      done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
+    } else done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  app.setErrorHandler((error, request, reply) => {
+    let apiError = toApiError(error, { contentType: request.headers['content-type'], maxRequestBytes: limits.maxRequestBytes });
+    if (apiError === undefined) {
+      request.log.error({ err: error }, 'unexpected error');
+      apiError = new ApiError('internal_error', 'an unexpected error occurred; the server log has the details');
+    }
+    appMetrics.errorAnswered(apiError.code);
+    return sendError(reply, apiError);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    appMetrics.errorAnswered('not_found');
+    return sendError(reply, new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`));
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onClose', async () => {
+    const { drained } = await pipeline.stop(shutdownTimeoutMs);
+    if (!drained) app.log.warn('closing: the store did not take the whole backlog; the write-ahead log keeps it for the next start');
+    await wal.close();
+  });
+
+  const receiverContext = { limits, pipeline, metrics: appMetrics };
+  await registerIngestRoutes(app, receiverContext);
+  registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
+  registerMetricsRoute(app, appMetrics);
+  const extra = options.extraRoutes;
+  if (extra !== undefined) {
+    await app.register(async (scope) => {
+      await extra(scope);
+    });
+  }
+  return app;
+}

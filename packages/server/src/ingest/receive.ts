@@ -1,0 +1,75 @@
+/**
+ * The one ingest path every receiver shares: decompress (capped), decode once, check the limits,
+ * then hand the decoded spans and the body as it arrived to the pipeline (log first, store later).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Span } from '@linktrace/model';
+import { ApiError, type ErrorCode } from '../errors.js';
+import type { IngestLimits } from '../config.js';
+import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import type { ServerMetrics } from '../metrics.js';
+import { DecompressError, gunzipCapped, isGzipEncoding } from './decompress.js';
+import { GZIP_FLAG, PayloadError, decodeBody, type WireFormat } from './wire-format.js';
+import { checkSpanLimits } from './span-limits.js';
+
+export interface ReceiverContext {
+  limits: IngestLimits;
+  pipeline: IngestPipeline;
+  metrics: ServerMetrics;
+}
+
+export interface Received {
+  accepted: number;
+  rejected: number;
+  /** The decoder's messages for rejected spans (at most a few). */
+  errors: string[];
+}
+
+const EMPTY = Buffer.alloc(0);
+
+const DECOMPRESS_CODES: Record<DecompressError['kind'], ErrorCode> = {
+  unsupported: 'unsupported_encoding',
+  too_large: 'payload_too_large',
+  corrupt: 'invalid_encoding',
+};
+
+/** True when the request's Content-Type is protobuf (the parsers only let JSON or protobuf through). */
+export function isProtobufRequest(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  return type !== undefined && /^\s*application\/x-protobuf/i.test(type);
+}
+
+async function decode(request: FastifyRequest, format: WireFormat, limits: IngestLimits): Promise<{ body: Buffer; gzip: boolean; spans: Span[]; rejected: number; errors: string[] }> {
+  const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
+  try {
+    const gzip = isGzipEncoding(request.headers['content-encoding']);
+    const bytes = gzip ? await gunzipCapped(body, limits.maxDecompressedBytes) : body;
+    const result = decodeBody(format, bytes);
+    return { body, gzip, spans: result.spans, rejected: result.rejected, errors: result.errors };
+  } catch (error) {
+    if (error instanceof DecompressError) throw new ApiError(DECOMPRESS_CODES[error.kind], error.message);
+    if (error instanceof PayloadError) throw new ApiError(error.kind === 'json' ? 'invalid_json' : 'invalid_payload', error.message);
+    throw error;
+  }
+}
+
+/** Runs one ingest request through to the log; throws ApiError for every refusal. */
+export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest): Promise<Received> {
+  const { limits, metrics } = ctx;
+  const d = await decode(request, format, limits);
+  const total = d.spans.length + d.rejected;
+  metrics.spansReceived(receiver, total);
+  metrics.spansRejected(receiver, 'invalid_span', d.rejected);
+  try {
+    if (total > limits.maxSpansPerRequest) {
+      throw new ApiError('too_many_spans', `the request holds ${total} spans; the limit is ${limits.maxSpansPerRequest}`);
+    }
+    const violation = checkSpanLimits(d.spans, limits);
+    if (violation !== undefined) throw new ApiError(violation.code, violation.message);
+    if (d.spans.length > 0) await ctx.pipeline.accept(d.gzip ? format | GZIP_FLAG : format, d.body, d.spans);
+  } catch (error) {
+    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, d.spans.length);
+    throw error;
+  }
+  return { accepted: d.spans.length, rejected: d.rejected, errors: d.errors };
+}

@@ -1,0 +1,242 @@
+/**
+ * Between the receivers and the store: an accepted batch is appended to the write-ahead log (the
+ * answer waits for its fsync) and queued; one background loop moves queued batches into the store,
+ * several requests per write, and confirms them to the log. The queue is bounded in spans: past the
+ * bound, new requests are refused with 429 instead of growing memory.
+ */
+import type { Span } from '@linktrace/model';
+import { ApiError } from '../errors.js';
+import type { PipelineOptions } from '../config.js';
+import type { WriteAheadLog } from '../wal/write-ahead-log.js';
+import { isStoreInputError, type IngestStore } from './ingest-store.js';
+
+export interface PipelineObserver {
+  stored(spans: number): void;
+  /** Spans the store refused as malformed: acknowledged but never stored. */
+  dropped(spans: number): void;
+  storeFailed(error: Error): void;
+}
+
+const PENDING = 0;
+const DURABLE = 1;
+const FAILED = 2;
+
+class Entry {
+  state: typeof PENDING | typeof DURABLE | typeof FAILED = PENDING;
+  constructor(readonly spans: Span[]) {}
+}
+
+const MIN_RETRY_MS = 100;
+const MAX_RETRY_MS = 5000;
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export class IngestPipeline {
+  private queue: Entry[] = [];
+  private head = 0;
+  private backlog = 0;
+  private stopping = false;
+  private abandon = false;
+  private running: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private wakeSleeper: (() => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly retryHeaders: Record<string, string>;
+  /** The last store failure, cleared by the next successful write. */
+  storeError: Error | undefined;
+
+  constructor(
+    private readonly store: IngestStore,
+    private readonly wal: WriteAheadLog,
+    private readonly options: PipelineOptions,
+    private readonly observer?: PipelineObserver,
+  ) {
+    this.retryHeaders = { 'retry-after': String(options.retryAfterSeconds) };
+  }
+
+  /** Accepted spans not yet in the store. */
+  get backlogSpans(): number {
+    return this.backlog;
+  }
+
+  get accepting(): boolean {
+    return !this.stopping;
+  }
+
+  /** Starts the loop that moves batches into the store. */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /**
+   * Queues a decoded batch and appends its record to the log. Resolves once the record is fsynced;
+   * rejects with `overloaded` (backlog full), or `unavailable` (stopping, or the log cannot be written).
+   */
+  accept(tag: number, payload: Buffer, spans: Span[]): Promise<void> {
+    if (this.stopping) return Promise.reject(new ApiError('unavailable', 'the server is shutting down', this.retryHeaders));
+    const n = spans.length;
+    // An empty queue takes any batch, so a request larger than the bound is not refused forever.
+    if (this.backlog > 0 && this.backlog + n > this.options.maxBacklogSpans) {
+      return Promise.reject(
+        new ApiError('overloaded', `the store is behind (${this.backlog} spans waiting); retry later`, this.retryHeaders),
+      );
+    }
+    const entry = new Entry(spans);
+    this.queue.push(entry);
+    this.backlog += n;
+    return this.wal.append(tag, payload).then(
+      () => {
+        entry.state = DURABLE;
+        this.wake();
+      },
+      (error: unknown) => {
+        entry.state = FAILED;
+        this.wake();
+        throw new ApiError('unavailable', `the write-ahead log cannot be written: ${asError(error).message}`, this.retryHeaders);
+      },
+    );
+  }
+
+  /** Resolves when every accepted batch is in the store (or dropped as malformed). */
+  idle(): Promise<void> {
+    if (this.head === this.queue.length) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Refuses new batches and waits until the queue is in the store. After `timeoutMs` with the store
+   * still failing, gives up: what is left stays in the log and is replayed on the next start.
+   */
+  async stop(timeoutMs: number): Promise<{ drained: boolean }> {
+    this.stopping = true;
+    this.wake();
+    if (this.running === undefined) return { drained: this.head === this.queue.length };
+    const timer = setTimeout(() => {
+      this.abandon = true;
+      this.wake();
+      this.wakeSleeper?.();
+    }, timeoutMs);
+    timer.unref();
+    await this.running;
+    clearTimeout(timer);
+    return { drained: this.head === this.queue.length };
+  }
+
+  /** Stores spans decoded from the log at start-up (before `start`); store failures reject. */
+  async restore(spans: Span[]): Promise<void> {
+    await this.write(spans);
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    if (wake !== undefined) {
+      this.wakeUp = undefined;
+      wake();
+    }
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      if (this.abandon) return;
+      const end = this.batchEnd();
+      if (end === this.head) {
+        if (this.head === this.queue.length) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+          if (this.stopping) return;
+        }
+        await new Promise<void>((resolve) => (this.wakeUp = resolve));
+        continue;
+      }
+      let records = 0;
+      let count = 0;
+      let durableSpans = 0;
+      for (let i = this.head; i < end; i++) {
+        const entry = this.queue[i];
+        count += entry.spans.length;
+        if (entry.state !== DURABLE) continue;
+        records++;
+        durableSpans += entry.spans.length;
+      }
+      if (durableSpans > 0 && !(await this.deliver(this.gather(end, records, durableSpans)))) return;
+      this.head = end;
+      this.backlog -= count;
+      this.wal.confirm(records);
+      if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+    }
+  }
+
+  /** The durable spans of entries [head, end) as one array (the entry's own array when there is one). */
+  private gather(end: number, records: number, total: number): Span[] {
+    const out: Span[] = records === 1 ? [] : new Array<Span>(total);
+    let k = 0;
+    for (let i = this.head; i < end; i++) {
+      const entry = this.queue[i];
+      if (entry.state !== DURABLE) continue;
+      if (records === 1) return entry.spans;
+      const spans = entry.spans;
+      for (let j = 0; j < spans.length; j++) out[k++] = spans[j];
+    }
+    return out;
+  }
+
+  /** End (exclusive) of the next batch: settled entries from the head, up to the batch size. */
+  private batchEnd(): number {
+    let i = this.head;
+    let spans = 0;
+    while (i < this.queue.length && spans < this.options.storeBatchSpans) {
+      const entry = this.queue[i];
+      if (entry.state === PENDING) break;
+      spans += entry.spans.length;
+      i++;
+    }
+    return i;
+  }
+
+  /** Writes until stored; false when stopping gave up on a failing store. */
+  private async deliver(spans: Span[]): Promise<boolean> {
+    let delay = MIN_RETRY_MS;
+    for (;;) {
+      try {
+        await this.write(spans);
+        this.storeError = undefined;
+        return true;
+      } catch (error) {
+        this.storeError = asError(error);
+        this.observer?.storeFailed(this.storeError);
+        if (this.abandon) return false;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeSleeper = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeSleeper = undefined;
+        if (this.abandon) return false;
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  /** One store write; a batch with a malformed span is split until the bad spans are isolated and dropped. */
+  private async write(spans: Span[]): Promise<void> {
+    try {
+      await this.store.writeSpans(spans);
+      this.observer?.stored(spans.length);
+    } catch (error) {
+      if (!isStoreInputError(error)) throw error;
+      if (spans.length === 1) {
+        this.observer?.dropped(1);
+        return;
+      }
+      const mid = spans.length >>> 1;
+      await this.write(spans.slice(0, mid));
+      await this.write(spans.slice(mid));
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What the ingest side needs of a span store. Every `SpanStore` of @linktrace/storage has these
+ * methods, so any backend can be passed where an IngestStore is asked for.
+ */
+import type { Span } from '@linktrace/model';
+
+export interface IngestStore {
+  /** Resolves once the spans are durable; rejects with a `StorageInputError` for malformed spans. */
+  writeSpans(spans: readonly Span[]): Promise<void>;
+  /** Used as the health check's "is the store reachable" probe. */
+  stats(): Promise<{ spanRecords: number; diskBytes: number }>;
+  /** Retention: removes what started before `us` (µs since the epoch). */
+  deleteBefore(us: number): Promise<{ spans: number; findings: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A rejection caused by the spans themselves (the storage package's `StorageInputError`): retrying
+ * cannot help. Matched by name so that ingest does not depend on the storage package's classes.
+ */
+export function isStoreInputError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'StorageInputError';
+}

@@ -1,0 +1,54 @@
+/**
+ * Start-up recovery: the records a previous run appended but the store had not confirmed are decoded
+ * (exactly as their receiver decoded them) and stored before the server takes new requests.
+ */
+import type { Span } from '@linktrace/model';
+import { GZIP_FLAG, decodeBody, isWireFormat } from '../ingest/wire-format.js';
+import { gunzipCapped } from '../ingest/decompress.js';
+import type { ReplayReport, WriteAheadLog } from '../wal/write-ahead-log.js';
+
+export interface RecoveryReport extends ReplayReport {
+  spans: number;
+  /** Records that could not be decoded any more (logged and skipped). */
+  undecodable: number;
+}
+
+/** Decompression cap on replay: generous, so a lowered limit never loses acknowledged spans. */
+const REPLAY_MAX_DECOMPRESSED = 1024 * 1024 * 1024;
+
+export function isWalTag(tag: number): boolean {
+  return isWireFormat(tag & ~GZIP_FLAG);
+}
+
+export async function recoverWal(
+  wal: WriteAheadLog,
+  store: (spans: Span[]) => Promise<void>,
+  batchSpans: number,
+  warn: (message: string) => void,
+): Promise<RecoveryReport> {
+  let batch: Span[] = [];
+  let spans = 0;
+  let undecodable = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const b = batch;
+    batch = [];
+    await store(b);
+  };
+  const report = await wal.replay(async (tag, payload) => {
+    const format = tag & ~GZIP_FLAG;
+    if (!isWireFormat(format)) return;
+    try {
+      const bytes = (tag & GZIP_FLAG) !== 0 ? await gunzipCapped(payload, REPLAY_MAX_DECOMPRESSED) : payload;
+      const decoded = decodeBody(format, bytes).spans;
+      for (const span of decoded) batch.push(span);
+      spans += decoded.length;
+    } catch (error) {
+      undecodable++;
+      warn(`write-ahead log: a record could not be decoded and was skipped (${(error as Error).message})`);
+      return;
+    }
+    if (batch.length >= batchSpans) await flush();
+  }, flush);
+  return { ...report, spans, undecodable };
+}

@@ -1,0 +1,61 @@
+/**
+ * `GET /healthz`: 200 `{ status: "ok", ... }` when the server accepts spans and the store answers,
+ * 503 `{ status: "unavailable", ... }` otherwise. Never behind the token: load balancers probe it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
+import type { IngestStore } from '../pipeline/ingest-store.js';
+import type { WriteAheadLog } from '../wal/write-ahead-log.js';
+import { PUBLIC_ROUTE } from './public-route.js';
+
+export interface HealthSources {
+  pipeline: IngestPipeline;
+  wal: WriteAheadLog;
+  store: IngestStore;
+}
+
+export interface HealthStatus {
+  status: 'ok' | 'unavailable';
+  accepting: boolean;
+  wal: { backlogSpans: number; bytes: number; segments: number; unconfirmedRecords: number; error?: string };
+  store: { reachable: boolean; error?: string };
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+async function probeStore(store: IngestStore): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${PROBE_TIMEOUT_MS} ms`), PROBE_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([store.stats().then(() => undefined), timeout]);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function healthStatus({ pipeline, wal, store }: HealthSources): Promise<HealthStatus> {
+  const stats = wal.stats();
+  const storeProblem = pipeline.storeError?.message ?? (await probeStore(store));
+  const health: HealthStatus = {
+    status: 'ok',
+    accepting: pipeline.accepting,
+    wal: { backlogSpans: pipeline.backlogSpans, bytes: stats.bytes, segments: stats.segments, unconfirmedRecords: stats.unconfirmed },
+    store: { reachable: storeProblem === undefined },
+  };
+  if (stats.lastError !== undefined) health.wal.error = stats.lastError.message;
+  if (storeProblem !== undefined) health.store.error = storeProblem;
+  if (!health.accepting || stats.lastError !== undefined || storeProblem !== undefined) health.status = 'unavailable';
+  return health;
+}
+
+export function registerHealthCheckRoute(app: FastifyInstance, sources: HealthSources): void {
+  app.get('/healthz', PUBLIC_ROUTE, async (_request, reply) => {
+    const health = await healthStatus(sources);
+    return reply.code(health.status === 'ok' ? 200 : 503).send(health);
+  });
+}

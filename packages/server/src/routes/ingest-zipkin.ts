@@ -1,0 +1,22 @@
+/**
+ * `POST /api/v2/spans`: a Zipkin v2 JSON span list, optionally gzip; 202 with no body, as Zipkin
+ * answers. Some spans rejected: still 202 (the rest are kept); all of them: 400 `invalid_spans`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.js';
+import { WIRE_FORMAT } from '../ingest/wire-format.js';
+import { isProtobufRequest, receive, type ReceiverContext } from '../ingest/receive.js';
+import { partialSuccessMessage } from '../ingest/otlp-response.js';
+
+export function registerZipkinRoute(app: FastifyInstance, ctx: ReceiverContext): void {
+  app.post('/api/v2/spans', async (request, reply) => {
+    if (isProtobufRequest(request)) {
+      throw new ApiError('unsupported_media_type', 'Zipkin proto3 is not accepted here; send Zipkin v2 JSON (application/json)');
+    }
+    const result = await receive(ctx, 'zipkin', WIRE_FORMAT.zipkinJson, request);
+    if (result.accepted === 0 && result.rejected > 0) {
+      throw new ApiError('invalid_spans', `all ${result.rejected} spans were rejected: ${partialSuccessMessage(result.errors)}`);
+    }
+    return reply.code(202).send();
+  });
+}
