@@ -25,7 +25,10 @@ import type {
 const INT64_LIMIT = 9223372036854775808;
 
 function numberValue(n: number, asDouble: boolean): OtlpAnyValue {
-  if (!asDouble && Number.isInteger(n) && n < INT64_LIMIT && n > -INT64_LIMIT) return { intValue: String(n) };
+  if (!asDouble && Number.isInteger(n) && n < INT64_LIMIT && n > -INT64_LIMIT) {
+    // Above 2^53 String() gives the shortest text that reads back as the same double, not the exact integer.
+    return { intValue: Number.isSafeInteger(n) ? String(n) : BigInt(n).toString() };
+  }
   if (Number.isFinite(n)) return { doubleValue: n };
   return { doubleValue: Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity' };
 }
