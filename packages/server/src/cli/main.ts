@@ -1,15 +1,24 @@
 /**
  * The `linktrace` CLI. Each subcommand lives in its own file and registers itself here.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { register as registerServe } from './serve.js';
 
 const program = new Command('linktrace')
   .description('Linktrace: distributed tracing that checks every chain for completeness')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, missing value) exit with code 2, as the flag parsers' errors do.
+  .exitOverride();
 
 // Subcommands are registered by their modules (serve, import, trace, search).
-const registrations: ((program: Command) => void)[] = [];
+const registrations: ((program: Command) => void)[] = [registerServe];
 
 for (const register of registrations) register(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Help and version output are successes; commander has already printed the message otherwise.
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
+}

@@ -1,0 +1,258 @@
+/**
+ * `linktrace serve`: collector, write-ahead log, embedded store and HTTP API in one process. Prints
+ * where it listens; SIGINT/SIGTERM stop it cleanly (no new requests, backlog drained into the store,
+ * store closed, exit code 0). Bad flags print a message and exit with code 2.
+ */
+import { resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { openEmbeddedStore } from '@linktrace/storage';
+import { buildApp } from '../app.js';
+import {
+  ConfigError,
+  DEFAULT_LIMITS,
+  DEFAULT_PIPELINE,
+  parseDuration,
+  parseInteger,
+  parseSize,
+  type IngestLimits,
+  type PipelineOptions,
+} from '../config.js';
+import type { IngestStore } from '../pipeline/ingest-store.js';
+
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  data?: string;
+  token?: string;
+  retention?: string;
+  checkDelay?: string;
+  maxRequestSize?: string;
+  maxDecompressedSize?: string;
+  maxSpans?: string;
+  maxAttributes?: string;
+  maxAttributeLength?: string;
+  maxBacklog?: string;
+}
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  token: string | undefined;
+  retentionMs: number;
+  /** Quiet delay before a trace is checked (DESIGN §4); validated here for the chain checker. */
+  checkDelayMs: number;
+  limits: IngestLimits;
+  pipeline: PipelineOptions;
+}
+
+export const SERVE_DEFAULTS = {
+  port: '4318',
+  host: '127.0.0.1',
+  data: './linktrace-data',
+  retention: '7d',
+  checkDelay: '30s',
+} as const;
+
+const MAX_RETENTION_TIMER_MS = 3_600_000;
+const FIRST_RETENTION_RUN_MS = 10_000;
+
+/** Flags (strings as typed) -> options; throws ConfigError naming the flag. `env` supplies LINKTRACE_TOKEN. */
+export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}): ServeOptions {
+  const host = flags.host ?? SERVE_DEFAULTS.host;
+  if (host.trim() === '') throw new ConfigError('--host: must not be empty');
+  const data = flags.data ?? SERVE_DEFAULTS.data;
+  if (data.trim() === '') throw new ConfigError('--data: must not be empty');
+  const token = flags.token ?? env.LINKTRACE_TOKEN;
+  if (token !== undefined && (token === '' || /\s/.test(token))) throw new ConfigError('--token: must be non-empty and without spaces');
+  const limits: IngestLimits = {
+    maxRequestBytes: flags.maxRequestSize === undefined ? DEFAULT_LIMITS.maxRequestBytes : parseSize(flags.maxRequestSize, '--max-request-size'),
+    maxDecompressedBytes:
+      flags.maxDecompressedSize === undefined ? DEFAULT_LIMITS.maxDecompressedBytes : parseSize(flags.maxDecompressedSize, '--max-decompressed-size'),
+    maxSpansPerRequest: flags.maxSpans === undefined ? DEFAULT_LIMITS.maxSpansPerRequest : parseInteger(flags.maxSpans, '--max-spans', 1, 1_000_000),
+    maxAttributesPerSpan:
+      flags.maxAttributes === undefined ? DEFAULT_LIMITS.maxAttributesPerSpan : parseInteger(flags.maxAttributes, '--max-attributes', 1, 1024),
+    maxAttributeValueLength:
+      flags.maxAttributeLength === undefined
+        ? DEFAULT_LIMITS.maxAttributeValueLength
+        : parseInteger(flags.maxAttributeLength, '--max-attribute-length', 1, 131_072),
+  };
+  return {
+    port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
+    host,
+    dataDir: resolve(data),
+    token,
+    retentionMs: parseDuration(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
+    checkDelayMs: parseDuration(flags.checkDelay ?? SERVE_DEFAULTS.checkDelay, '--check-delay'),
+    limits,
+    pipeline: {
+      ...DEFAULT_PIPELINE,
+      maxBacklogSpans:
+        flags.maxBacklog === undefined ? DEFAULT_PIPELINE.maxBacklogSpans : parseInteger(flags.maxBacklog, '--max-backlog', 1, 100_000_000),
+    },
+  };
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: IngestStore;
+  /** `http://host:port` */
+  url: string;
+  /** Stops taking requests, drains the backlog into the store, closes it. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Lines for the operator (stdout). */
+  print?: (line: string) => void;
+  /** Warnings (stderr). */
+  warn?: (line: string) => void;
+  /** More routes: the query API. */
+  extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
+}
+
+function hostForUrl(address: AddressInfo): string {
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}
+
+/** Opens the store and the app, listens, and starts the retention job. */
+export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
+  const print = start.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const store = await openEmbeddedStore({ dataDir: options.dataDir });
+  let app: FastifyInstance;
+  try {
+    const extra = start.extraRoutes;
+    app = await buildApp({
+      store,
+      dataDir: options.dataDir,
+      token: options.token,
+      limits: options.limits,
+      pipeline: options.pipeline,
+      logger: { level: 'warn' },
+      processMetrics: true,
+      extraRoutes: extra === undefined ? undefined : (scope) => extra(scope, store),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    await app.close();
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const url = `http://${hostForUrl(address)}:${address.port}`;
+  const { recovery } = app.linktrace;
+  print(`linktrace: listening on ${url}`);
+  print(`  OTLP/HTTP  POST ${url}/v1/traces   (protobuf or JSON, gzip)`);
+  print(`  Zipkin     POST ${url}/api/v2/spans`);
+  print(`  native     POST ${url}/api/v1/spans`);
+  print(`  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`);
+  print(`  UI         ${url}/`);
+  print(`  health     ${url}/healthz   metrics ${url}/metrics`);
+  print(`  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`);
+  if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
+  if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
+
+  let retentionRunning = false;
+  const runRetention = async (): Promise<void> => {
+    if (retentionRunning) return;
+    retentionRunning = true;
+    try {
+      const cutoffUs = (Date.now() - options.retentionMs) * 1000;
+      const removed = await store.deleteBefore(cutoffUs);
+      if (removed.spans > 0 || removed.findings > 0) {
+        print(`linktrace: retention removed ${removed.spans} span records and ${removed.findings} findings`);
+      }
+    } catch (error) {
+      warn(`linktrace: retention failed: ${(error as Error).message}`);
+    } finally {
+      retentionRunning = false;
+    }
+  };
+  const first = setTimeout(() => void runRetention(), Math.min(FIRST_RETENTION_RUN_MS, options.retentionMs));
+  const every = setInterval(() => void runRetention(), Math.min(options.retentionMs, MAX_RETENTION_TIMER_MS));
+  first.unref();
+  every.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      clearTimeout(first);
+      clearInterval(every);
+      try {
+        await app.close();
+      } finally {
+        await store.close();
+      }
+    })());
+  return { app, store, url, close };
+}
+
+/** Runs the server until SIGINT/SIGTERM; a second signal exits at once. */
+export async function runServe(options: ServeOptions): Promise<void> {
+  const server = await startServer(options);
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      process.stderr.write(`linktrace: ${signal} again, exiting without draining (the write-ahead log keeps the backlog)\n`);
+      process.exit(130);
+    }
+    signalled = true;
+    const backlog = server.app.linktrace.pipeline.backlogSpans;
+    process.stdout.write(`linktrace: ${signal}: shutting down${backlog > 0 ? ` (storing ${backlog} queued spans)` : ''}\n`);
+    server.close().then(
+      () => {
+        process.stdout.write('linktrace: stopped\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`linktrace: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Adds `serve` to the `linktrace` program. */
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('receive spans (OTLP, Zipkin, native), store them in an embedded database and answer queries')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', SERVE_DEFAULTS.port)
+    .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', SERVE_DEFAULTS.host)
+    .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
+    .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
+    .option('--retention <duration>', 'keep spans this long, e.g. 36h, 7d, 2w', SERVE_DEFAULTS.retention)
+    .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
+    .option('--max-request-size <size>', 'largest request body as sent, e.g. 4mb')
+    .option('--max-decompressed-size <size>', 'largest gzip body once decompressed, e.g. 16mb')
+    .option('--max-spans <n>', 'most spans in one request')
+    .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
+    .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
+    .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
+    .action(async (flags: ServeFlags) => {
+      let options: ServeOptions;
+      try {
+        options = parseServeFlags(flags, process.env);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`linktrace serve: ${error.message}\n`);
+        process.exit(2);
+      }
+      try {
+        await runServe(options);
+      } catch (error) {
+        process.stderr.write(`linktrace serve: could not start: ${(error as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+}
