@@ -10,7 +10,6 @@ import { CodecError } from './codec-error.js';
 import { setOwn } from './set-own.js';
 import { newDecodeResult, rejectSpan, type DecodeResult } from './decode-result.js';
 import { FieldError, fail } from './field-error.js';
-import { bytesToHex } from './hex.js';
 import { KIND_FROM_OTLP, STATUS_FROM_OTLP } from './otlp-enums.js';
 import { nanoHalvesToMicros } from './nanos.js';
 import { ProtobufReader } from './protobuf-reader.js';
@@ -35,7 +34,7 @@ function readId(r: ProtobufReader, end: number, field: string, allow8: boolean, 
   const len = valueEnd - start;
   if (!((len === 8 && allow8) || (len === 16 && allow16))) return fail(field, `${len} bytes`);
   if (isAllZero(r.buf, start, valueEnd)) return fail(field, 'all zero');
-  return bytesToHex(r.buf, start, valueEnd);
+  return r.hex(start, valueEnd);
 }
 
 function readString(r: ProtobufReader, end: number, field: string, max: number): string {
@@ -371,7 +370,7 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
         const e = r.lengthEnd(end);
         const len = e - r.pos;
         if (len === 0 || (len === 8 && isAllZero(r.buf, r.pos, e))) parentSpanId = undefined;
-        else if (len === 8) parentSpanId = bytesToHex(r.buf, r.pos, e);
+        else if (len === 8) parentSpanId = r.hex(r.pos, e);
         else fail('parentSpanId', `${len} bytes`);
         r.pos = e;
         break;

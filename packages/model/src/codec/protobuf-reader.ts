@@ -8,6 +8,12 @@ import { CodecError } from './codec-error.js';
 
 const FORMAT = 'otlp-proto';
 
+/** Strings up to this many bytes go through the cache. */
+const MAX_CACHED = 48;
+const CACHE_SIZE = 4096;
+const cacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CACHE_SIZE).fill(undefined);
+const cacheStrings: string[] = new Array<string>(CACHE_SIZE).fill('');
+
 export class ProtobufReader {
   readonly buf: Uint8Array;
   /** The same bytes as a Buffer (no copy), for native UTF-8 decoding and doubles. */
@@ -107,19 +113,39 @@ export class ProtobufReader {
     return valueEnd;
   }
 
-  /** UTF-8 text of [start, end); ASCII is decoded in JS, which beats a native call for short strings. */
+  /**
+   * UTF-8 text of [start, end). Short strings (attribute keys, enum-like values, service names) repeat
+   * across the spans of a request, so they come from a small cache: the same string instance is
+   * returned for the same bytes, which saves the allocation and lets V8 share object shapes.
+   */
   string(start: number, end: number): string {
-    if (end - start <= 32) {
-      const buf = this.buf;
-      let s = '';
-      for (let i = start; i < end; i++) {
-        const c = buf[i];
-        if (c >= 0x80) return this.nodeBuf.toString('utf8', start, end);
-        s += String.fromCharCode(c);
+    const len = end - start;
+    if (len === 0) return '';
+    if (len > MAX_CACHED) return this.nodeBuf.toString('utf8', start, end);
+    const buf = this.buf;
+    let h = len;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+    const slot = (h >>> 0) & (CACHE_SIZE - 1);
+    const cached = cacheBytes[slot];
+    if (cached !== undefined && cached.length === len) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (cached[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
       }
-      return s;
+      if (same) return cacheStrings[slot];
     }
-    return this.nodeBuf.toString('utf8', start, end);
+    const s = this.nodeBuf.toString('utf8', start, end);
+    cacheBytes[slot] = buf.slice(start, end);
+    cacheStrings[slot] = s;
+    return s;
+  }
+
+  /** Lowercase hex of [start, end) (ids). */
+  hex(start: number, end: number): string {
+    return this.nodeBuf.toString('hex', start, end);
   }
 
   /** Skips one field value of the given wire type. */
