@@ -1,0 +1,59 @@
+/**
+ * Ids for traces imported from files whose ids are not Linktrace's (the Alibaba call-graph data has
+ * 26-30 hex trace ids and no span ids). The mapping is a pure function of the file's values, so
+ * importing a file twice, or importing its rows in pieces, yields the same ids, and
+ * `linktrace trace <id as in the file>` finds the trace.
+ */
+
+const HEX = /^[0-9a-f]{1,32}$/;
+const ZEROS = '00000000000000000000000000000000';
+
+/** Two 32-bit FNV-1a variants from different offset bases; enough spread for ids, no allocation. */
+function fnv32(text: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // Final avalanche (murmur3's fmix32) so that similar inputs differ in every hex digit.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** 16 hex digits derived from `text`, never all zero. */
+export function hashedId64(text: string): string {
+  const id = hex8(fnv32(text, 0x811c9dc5)) + hex8(fnv32(text, 0x2f9be6cd));
+  return id === ZEROS.slice(0, 16) ? '0000000000000001' : id;
+}
+
+/** 32 hex digits derived from `text`, never all zero. */
+export function hashedId128(text: string): string {
+  return hashedId64(text) + hashedId64(`\u0001${text}`);
+}
+
+/**
+ * A file's trace id as a Linktrace trace id: hex of up to 32 digits is kept, lowercased and
+ * left-padded with zeros to 16 or 32 digits (as Zipkin pads); anything else is hashed to 32 hex.
+ */
+export function importedTraceId(raw: string): string {
+  const t = raw.trim().toLowerCase();
+  if (HEX.test(t)) {
+    const width = t.length <= 16 ? 16 : 32;
+    const id = ZEROS.slice(0, width - t.length) + t;
+    if (id !== ZEROS.slice(0, width)) return id;
+  }
+  return hashedId128(t);
+}
+
+/** The span id of the call at position `rpcid` of a trace: the same for both halves of the call. */
+export function positionSpanId(traceId: string, rpcid: string): string {
+  return hashedId64(`${traceId}/${rpcid}`);
+}
