@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Span } from '@linktrace/model';
+import { openEmbeddedStore, type SpanStore } from '@linktrace/storage';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -55,6 +56,39 @@ export async function withApp(options: Partial<AppOptions>, fn: (ctx: RunningApp
     await app?.close();
     if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+export interface RunningEmbeddedApp {
+  app: FastifyInstance;
+  store: SpanStore;
+  url: string;
+  dataDir: string;
+}
+
+/** As withApp, with the real embedded (DuckDB) store in the temp data dir, closed afterwards. */
+export async function withEmbeddedApp(options: Partial<AppOptions>, fn: (ctx: RunningEmbeddedApp) => Promise<void>): Promise<void> {
+  const dataDir = await tempDir();
+  let store: SpanStore | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    store = await openEmbeddedStore({ dataDir });
+    app = await buildApp({ ...options, store, dataDir });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    await fn({ app, store, url, dataDir });
+  } finally {
+    await app?.close();
+    await store?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What identifies one span in a store: records with the same key merge (the full record winning over
+ * start records). Kind and service are part of it because Zipkin's shared client/server halves share
+ * a span id.
+ */
+export function spanKey(span: Span): string {
+  return `${span.traceId}/${span.spanId}/${span.kind}/${span.service}`;
 }
 
 export interface Answer {

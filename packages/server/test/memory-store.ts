@@ -5,10 +5,8 @@
  */
 import type { Span } from '@linktrace/model';
 import type { IngestStore } from '../src/pipeline/ingest-store.js';
+import { spanKey as keyOf } from './ingest-helpers.js';
 
-function keyOf(span: Span): string {
-  return `${span.traceId}/${span.spanId}/${span.shared === true ? 's' : ''}`;
-}
 
 export class MemoryStore implements IngestStore {
   readonly spans = new Map<string, Span>();

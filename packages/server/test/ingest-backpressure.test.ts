@@ -1,0 +1,154 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { encodeNativeJson, type Span } from '@linktrace/model';
+import { buildApp } from '../src/app.js';
+import { errorCode, get, post, tempDir, withApp } from './ingest-helpers.js';
+import { MemoryStore } from './memory-store.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+function batch(trace: number, count: number): { traceId: string; body: string; spans: Span[] } {
+  const traceId = (0x5000 + trace).toString(16).padStart(32, '0');
+  const spans: Span[] = [];
+  for (let i = 0; i < count; i++) {
+    spans.push({
+      traceId,
+      spanId: (0x100 + i).toString(16).padStart(16, '0'),
+      service: 'svc',
+      name: 'op',
+      kind: 'internal',
+      startUs: 1_700_000_000_000_000 + i,
+      durationUs: 5,
+      status: { code: 'unset' },
+      attributes: { i },
+      events: [],
+      links: [],
+    });
+  }
+  return { traceId, body: JSON.stringify(encodeNativeJson(spans)), spans };
+}
+
+/** A gate the test opens: store writes wait on it, like a store that has fallen behind. */
+function gated(store: MemoryStore): () => void {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  store.gate = () => opened;
+  return () => {
+    store.gate = undefined;
+    open();
+  };
+}
+
+describe('backpressure', () => {
+  it('past the backlog bound ingest answers 429 overloaded with Retry-After; every 2xx batch is stored', async () => {
+    const store = new MemoryStore();
+    const release = gated(store);
+    await withApp({ store, pipeline: { maxBacklogSpans: 100, retryAfterSeconds: 3 } }, async ({ app, url }) => {
+      const accepted: string[] = [];
+      for (let t = 0; t < 3; t++) {
+        const b = batch(t, 30);
+        assert.equal((await post(`${url}/api/v1/spans`, b.body, JSON_TYPE)).status, 200);
+        accepted.push(b.traceId);
+      }
+      assert.equal(app.linktrace.pipeline.backlogSpans, 90);
+      const refused = await post(`${url}/api/v1/spans`, batch(99, 30).body, JSON_TYPE);
+      assert.equal(refused.status, 429);
+      assert.equal(errorCode(refused), 'overloaded');
+      assert.equal(refused.headers.get('retry-after'), '3');
+      // Each receiver refuses the same way.
+      const otlp = await post(`${url}/v1/traces`, '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"x","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000000001000"}]}]}]}', JSON_TYPE);
+      assert.equal(otlp.status, 200, 'a batch that fits (91 of 100) is still taken');
+      const health = (await get(`${url}/healthz`)).json() as { wal: { backlogSpans: number } };
+      assert.equal(health.wal.backlogSpans, 91);
+
+      release();
+      await app.linktrace.pipeline.idle();
+      assert.equal(app.linktrace.pipeline.backlogSpans, 0);
+      for (const traceId of accepted) assert.equal(store.getTrace(traceId).length, 30, `trace ${traceId} stored`);
+      assert.equal(store.getTrace(batch(99, 1).traceId).length, 0, 'the refused batch is not stored');
+      assert.equal((await post(`${url}/api/v1/spans`, batch(99, 30).body, JSON_TYPE)).status, 200, 'accepted again once drained');
+      await app.linktrace.pipeline.idle();
+      const metrics = (await get(`${url}/metrics`)).body.toString();
+      assert.match(metrics, /linktrace_spans_rejected_total\{receiver="native",reason="overloaded"\} 30/);
+      assert.match(metrics, /linktrace_http_errors_total\{code="overloaded"\} 1/);
+    });
+  });
+
+  it('a failing store: acknowledged spans wait in the log, health says so, and nothing is lost once it recovers', async () => {
+    const store = new MemoryStore();
+    store.failure = new Error('disk unplugged');
+    await withApp({ store, pipeline: { maxBacklogSpans: 50 } }, async ({ app, url }) => {
+      assert.equal((await post(`${url}/api/v1/spans`, batch(1, 40).body, JSON_TYPE)).status, 200);
+      const full = await post(`${url}/api/v1/spans`, batch(2, 20).body, JSON_TYPE);
+      assert.equal(full.status, 429);
+      // The loop retries with backoff; health reports the store as unreachable meanwhile.
+      const deadline = Date.now() + 5000;
+      while (app.linktrace.pipeline.storeError === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const health = await get(`${url}/healthz`);
+      assert.equal(health.status, 503);
+      const body = health.json() as { status: string; store: { reachable: boolean; error?: string } };
+      assert.equal(body.status, 'unavailable');
+      assert.equal(body.store.reachable, false);
+      assert.match(body.store.error ?? '', /disk unplugged/);
+      store.failure = undefined;
+      await app.linktrace.pipeline.idle();
+      assert.equal(store.getTrace(batch(1, 1).traceId).length, 40);
+      assert.equal((await get(`${url}/healthz`)).status, 200);
+    });
+  });
+
+  it('closing with the store still down keeps the backlog in the log; the next start stores it', async () => {
+    const dataDir = await tempDir();
+    try {
+      const down = new MemoryStore();
+      down.failure = new Error('store down');
+      await withApp({ store: down, dataDir, shutdownTimeoutMs: 300 }, async ({ url }) => {
+        for (let t = 0; t < 5; t++) assert.equal((await post(`${url}/api/v1/spans`, batch(t, 10).body, JSON_TYPE)).status, 200);
+      });
+      assert.equal(down.spans.size, 0);
+
+      const fresh = new MemoryStore();
+      const app = await buildApp({ store: fresh, dataDir });
+      try {
+        assert.equal(app.linktrace.recovery.records, 5);
+        assert.equal(app.linktrace.recovery.spans, 50);
+        for (let t = 0; t < 5; t++) assert.equal(fresh.getTrace(batch(t, 1).traceId).length, 10);
+      } finally {
+        await app.close();
+      }
+      // Stored on recovery: a third start replays nothing.
+      const third = await buildApp({ store: new MemoryStore(), dataDir });
+      try {
+        assert.equal(third.linktrace.recovery.records, 0);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a store that refuses malformed spans drops only them (counted), and the pipeline moves on', async () => {
+    const store = new MemoryStore();
+    const bad = 'ffffffffffffffff';
+    const original = store.writeSpans.bind(store);
+    // Like StorageInputError: the whole write is refused when any span is bad.
+    store.writeSpans = async (spans) => {
+      if (spans.some((s) => s.spanId === bad)) {
+        const error = new Error('invalid span');
+        error.name = 'StorageInputError';
+        throw error;
+      }
+      await original(spans);
+    };
+    await withApp({ store }, async ({ app, url }) => {
+      const b = batch(7, 8);
+      const spans = b.spans.map((s, i) => (i === 3 ? { ...s, spanId: bad } : s));
+      assert.equal((await post(`${url}/api/v1/spans`, JSON.stringify(encodeNativeJson(spans)), JSON_TYPE)).status, 200);
+      await app.linktrace.pipeline.idle();
+      assert.equal(store.getTrace(b.traceId).length, 7);
+      assert.match((await get(`${url}/metrics`)).body.toString(), /linktrace_spans_dropped_total\{reason="store_rejected"\} 1/);
+    });
+  });
+});
