@@ -43,8 +43,11 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Every path to an array or object member, so one can be replaced. */
 function paths(v: Json, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  if (Array.isArray(v)) v.forEach((item, i) => (out.push([...prefix, i]), paths(item, [...prefix, i], out)));
-  else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) out.push([...prefix, k]), paths(v[k], [...prefix, k], out);
+  const children: [string | number, Json][] = Array.isArray(v) ? v.map((item, i) => [i, item]) : v !== null && typeof v === 'object' ? Object.entries(v) : [];
+  for (const [key, child] of children) {
+    out.push([...prefix, key]);
+    paths(child, [...prefix, key], out);
+  }
   return out;
 }
 

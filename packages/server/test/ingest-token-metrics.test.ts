@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
 import { encodeNativeJson, type Span } from '@linktrace/model';
 import { errorCode, get, post, withApp } from './ingest-helpers.js';
@@ -27,7 +28,7 @@ function body(traceHex: string, n = 2): string {
 }
 
 /** A stand-in for the query API, plugged in the way the real one is. */
-function extraRoutes(app: import('fastify').FastifyInstance): void {
+function extraRoutes(app: FastifyInstance): void {
   app.get('/api/v1/ping', () => ({ pong: true }));
 }
 
