@@ -21,10 +21,3 @@ export function rejectSpan(result: DecodeResult, message: string): void {
   result.rejected++;
   if (result.errors.length < MAX_DECODE_ERRORS) result.errors.push(message);
 }
-
-/** `span 3 (id 00f067aa0ba902b7)`: how error messages name a span. */
-export function spanLabel(index: number, spanId: unknown): string {
-  return typeof spanId === 'string' && spanId.length > 0 && spanId.length <= 64
-    ? `span ${index} (id ${spanId})`
-    : `span ${index}`;
-}
