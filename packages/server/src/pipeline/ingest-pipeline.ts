@@ -26,6 +26,9 @@ class Entry {
   constructor(readonly spans: Span[]) {}
 }
 
+/** Stands in for stored entries until the queue is compacted. */
+const DONE = new Entry([]);
+
 const MIN_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
 
@@ -68,6 +71,18 @@ export class IngestPipeline {
   /** Starts the loop that moves batches into the store. */
   start(): void {
     this.running ??= this.run();
+  }
+
+  /**
+   * Refuses at once when the backlog is full: called before a request body is read and decoded, so
+   * that a flood costs the server no decoding work. Returns the error to answer with, if any.
+   */
+  refuseEarly(): ApiError | undefined {
+    if (this.stopping) return new ApiError('unavailable', 'the server is shutting down', this.retryHeaders);
+    if (this.backlog >= this.options.maxBacklogSpans) {
+      return new ApiError('overloaded', `the store is behind (${this.backlog} spans waiting); retry later`, this.retryHeaders);
+    }
+    return undefined;
   }
 
   /**
@@ -160,10 +175,15 @@ export class IngestPipeline {
         durableSpans += entry.spans.length;
       }
       if (durableSpans > 0 && !(await this.deliver(this.gather(end, records, durableSpans)))) return;
+      // Drop the stored entries now: the queue must not keep their spans alive.
+      for (let i = this.head; i < end; i++) this.queue[i] = DONE;
       this.head = end;
       this.backlog -= count;
       this.wal.confirm(records);
-      if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }

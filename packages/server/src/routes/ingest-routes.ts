@@ -13,6 +13,10 @@ export const INGEST_CONTENT_TYPES = ['application/json', 'application/x-protobuf
 
 export async function registerIngestRoutes(app: FastifyInstance, ctx: ReceiverContext): Promise<void> {
   await app.register((scope, _opts, done) => {
+    // A full backlog refuses before the body is read or decoded.
+    scope.addHook('onRequest', (_request, _reply, done) => {
+      done(ctx.pipeline.refuseEarly());
+    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(INGEST_CONTENT_TYPES, { parseAs: 'buffer', bodyLimit: ctx.limits.maxRequestBytes }, (_request, body, parsed) => {
       parsed(null, body);
