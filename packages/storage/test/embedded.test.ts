@@ -16,6 +16,11 @@ function embedded(options: Omit<EmbeddedStoreOptions, 'dataDir'> = {}) {
   };
 }
 
-runStorageContract('embedded (DuckDB)', embedded());
-// Every attribute key gets its own column at once: the column path of writes, reads and search.
-runStorageContract('embedded (DuckDB), attribute columns', embedded({ attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } }));
+// Batches flushed as soon as the writer is free: each write is its own batch unless writes overlap.
+runStorageContract('embedded (DuckDB)', embedded({ flushIntervalMs: 0 }));
+// Every attribute key gets its own column at once (the column path of writes, reads and search), and
+// batches are cut by size (a flush starts whenever 7 spans wait), so overlapping calls share batches.
+runStorageContract(
+  'embedded (DuckDB), attribute columns, small batches',
+  embedded({ flushIntervalMs: 5, flushRows: 7, attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } }),
+);

@@ -1,8 +1,8 @@
 /**
  * The default backend (DESIGN §6): one DuckDB database file under a data directory, no external
- * service. Writes are group-committed: spans handed over while a batch is being inserted wait and
- * go in together as the next batch, so a busy server makes few, large, well-sorted appends. Reads
- * run on their own connections, concurrently with writes.
+ * service. Writes are group-committed: spans handed over while a batch is being inserted wait (in
+ * a stage table, see stage-buffer.ts) and go in together as the next batch, so a busy server makes
+ * few, large, well-sorted appends. Reads run on their own connections, concurrently with writes.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,10 +39,9 @@ import type { AttributeColumnPolicy } from './attribute-columns.js';
 import { DEPENDENCIES_SQL, traceSearchSql } from './query-sql.js';
 import {
   attributeColumn,
-  CREATE_STAGE,
   CREATE_TABLES,
   DATABASE_FILE,
-  INSERT_LINKS_SQL,
+  insertLinksSql,
   insertSpansSql,
   SCHEMA_VERSION,
   spanColumnsSql,
@@ -50,6 +49,7 @@ import {
 } from './schema.js';
 import { decodeSpanRow } from './span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from './span-row-encoder.js';
+import { StageBuffer } from './stage-buffer.js';
 import { escapeText, unescapeText } from './text-codec.js';
 
 export interface EmbeddedStoreOptions {
@@ -61,15 +61,22 @@ export interface EmbeddedStoreOptions {
   threads?: number;
   /** DuckDB memory limit, e.g. `'1GB'`. Default: DuckDB's (80% of RAM). */
   memoryLimit?: string;
-  /** Most span records inserted per transaction. Default 50 000. */
-  maxBatch?: number;
+  /**
+   * A batch is moved into the table once this many spans wait. Default 122 880, one DuckDB row
+   * group: DuckDB then writes it compressed straight to the file instead of through its WAL.
+   */
+  flushRows?: number;
+  /**
+   * …or at the latest this long (ms) after the first of them arrived. Default 0: a batch starts as
+   * soon as the writer is free, so every call that arrived during the previous batch goes in the
+   * next one (group commit: batches grow with load by themselves). A higher value gathers more
+   * spans per batch from concurrent callers (fewer, better-compressed appends) at the price of
+   * latency: `writeSpans` resolves only when its batch is committed. A caller that awaits each
+   * write before making the next gains nothing from it.
+   */
+  flushIntervalMs?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(err: unknown): void;
 }
 
 /** Ids per query when fetching many traces (each becomes one pruned `tid IN (…)` term). */
@@ -78,9 +85,8 @@ const TRACE_IDS_PER_QUERY = 200;
 export class EmbeddedStore implements SpanStore {
   private closed = false;
   private writerChain: Promise<unknown> = Promise.resolve();
-  private pendingRows: string[] = [];
-  private pendingWaiters: Waiter[] = [];
   private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly readerLoad: number[];
   private readonly inflight = new Set<Promise<unknown>>();
   /** Attribute columns that exist in the table (the encoder may already know more, not yet added). */
@@ -93,9 +99,11 @@ export class EmbeddedStore implements SpanStore {
     private readonly readers: DuckDBConnection[],
     private readonly columns: AttributeColumns,
     private readonly encoder: SpanRowEncoder,
+    private readonly stage: StageBuffer,
     private findingSeq: number,
     private readonly file: string,
-    private readonly maxBatch: number,
+    private readonly flushRows: number,
+    private readonly flushIntervalMs: number,
   ) {
     this.readerLoad = readers.map(() => 0);
     this.tableColumns = columns.keys.length;
@@ -106,11 +114,14 @@ export class EmbeddedStore implements SpanStore {
     if (typeof options?.dataDir !== 'string' || options.dataDir === '') throw new TypeError('embedded store: dataDir must be a directory path');
     const readerCount = options.readers ?? 2;
     if (!Number.isInteger(readerCount) || readerCount < 1 || readerCount > 64) throw new RangeError('embedded store: readers must be an integer in 1..64');
-    const maxBatch = options.maxBatch ?? 50_000;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('embedded store: maxBatch must be a positive integer');
+    const flushRows = options.flushRows ?? 122_880;
+    if (!Number.isInteger(flushRows) || flushRows < 1) throw new RangeError('embedded store: flushRows must be a positive integer');
+    const flushIntervalMs = options.flushIntervalMs ?? 0;
+    if (!Number.isFinite(flushIntervalMs) || flushIntervalMs < 0) throw new RangeError('embedded store: flushIntervalMs must be a non-negative number');
     mkdirSync(options.dataDir, { recursive: true });
     const file = join(options.dataDir, DATABASE_FILE);
-    const config: Record<string, string> = {};
+    // The newest storage format compresses text better (DICT_FSST); files are only read by this version.
+    const config: Record<string, string> = { storage_compatibility_version: 'latest' };
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(file, config);
@@ -124,7 +135,9 @@ export class EmbeddedStore implements SpanStore {
       else if (version[0]![0] !== SCHEMA_VERSION) {
         throw new Error(`embedded store: ${file} has schema ${String(version[0]![0])}, this version reads schema ${SCHEMA_VERSION}`);
       }
-      await writer.run(CREATE_STAGE);
+      const stager = await instance.connect();
+      opened.push(stager);
+      const stage = await StageBuffer.create(writer, stager);
       const keys = (await writer.runAndReadAll(`SELECT key FROM attribute_columns ORDER BY slot`)).getRowsJS().map((r) => r[0] as string);
       const seq = (await writer.runAndReadAll(`SELECT coalesce(max(seq), 0)::DOUBLE FROM findings`)).getRowsJS()[0]![0] as number;
       const readers: DuckDBConnection[] = [];
@@ -134,7 +147,8 @@ export class EmbeddedStore implements SpanStore {
         readers.push(c);
       }
       const columns = new AttributeColumns(keys, options.attributeColumns);
-      return new EmbeddedStore(instance, writer, readers, columns, new SpanRowEncoder(columns), seq, file, maxBatch);
+      const encoder = new SpanRowEncoder(columns);
+      return new EmbeddedStore(instance, writer, readers, columns, encoder, stage, seq, file, flushRows, flushIntervalMs);
     } catch (err) {
       for (const c of opened) c.closeSync();
       instance.closeSync();
@@ -170,38 +184,80 @@ export class EmbeddedStore implements SpanStore {
   }
 
   writeSpans(spans: readonly Span[]): Promise<void> {
+    let rows: string[];
     try {
       this.assertOpen();
       validateSpans(spans);
+      rows = spans.map((span) => this.encoder.encode(span));
     } catch (err) {
       return Promise.reject(err);
     }
-    if (spans.length === 0) return Promise.resolve();
-    for (const span of spans) this.pendingRows.push(this.encoder.encode(span));
+    if (rows.length === 0) return Promise.resolve();
+    const links = this.encoder.takeLinks();
     return new Promise<void>((resolve, reject) => {
-      this.pendingWaiters.push({ resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        void this.exclusive(() => this.flush());
+      try {
+        this.stage.append(rows, links, { resolve, reject });
+      } catch (err) {
+        reject(err);
+        return;
       }
+      if (this.stage.pending >= this.flushRows) void this.scheduleFlush();
+      else this.armTimer();
     });
   }
 
-  private async flush(): Promise<void> {
+  private armTimer(): void {
+    if (this.timer !== undefined || this.flushScheduled) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.scheduleFlush();
+    }, this.flushIntervalMs);
+  }
+
+  /** Queues one flush (at most one waits at a time); resolves when the writer has done it. */
+  private scheduleFlush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.flushScheduled) return this.writerChain.then(() => undefined);
+    this.flushScheduled = true;
+    return this.exclusive(() => this.flushStage());
+  }
+
+  /** Moves the waiting spans into the table now; resolves when they are committed. */
+  flush(): Promise<void> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.scheduleFlush();
+  }
+
+  private async flushStage(): Promise<void> {
     this.flushScheduled = false;
-    const rows = this.pendingRows;
-    const waiters = this.pendingWaiters;
-    const links = this.encoder.takeLinks();
-    this.pendingRows = [];
-    this.pendingWaiters = [];
+    if (this.stage.pending === 0) return;
+    const sealed = this.stage.seal();
     try {
       await this.addAttributeColumns();
-      for (let from = 0; from < rows.length; from += this.maxBatch) {
-        await this.insertRows(rows, from, Math.min(rows.length, from + this.maxBatch), links);
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        await this.writer.run(insertSpansSql(this.tableColumns, sealed.table));
+        if (sealed.links) await this.writer.run(insertLinksSql(sealed.table));
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw err;
       }
-      for (const w of waiters) w.resolve();
+      for (const w of sealed.waiters) w.resolve();
     } catch (err) {
-      for (const w of waiters) w.reject(err);
+      for (const w of sealed.waiters) w.reject(err);
+    } finally {
+      await this.stage.reset(this.writer, sealed.index);
+      // Spans that arrived during this flush go in the next batch.
+      if (this.stage.pending >= this.flushRows) void this.scheduleFlush();
+      else if (this.stage.pending > 0) this.armTimer();
     }
   }
 
@@ -222,30 +278,6 @@ export class EmbeddedStore implements SpanStore {
     }
     for (const slot of slots) this.tableSlotOf.set(this.columns.keys[slot]!, slot);
     this.tableColumns = this.columns.keys.length;
-  }
-
-  private async insertRows(rows: readonly string[], from: number, to: number, links: boolean): Promise<void> {
-    const appender = await this.writer.createAppender('stage', 'main', 'temp');
-    try {
-      for (let i = from; i < to; i++) {
-        appender.appendVarchar(rows[i]!);
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    try {
-      await this.writer.run('BEGIN TRANSACTION');
-      await this.writer.run(insertSpansSql(this.tableColumns));
-      if (links) await this.writer.run(INSERT_LINKS_SQL);
-      await this.writer.run('COMMIT');
-    } catch (err) {
-      await this.writer.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await this.writer.run('DELETE FROM stage');
-    }
   }
 
   async getTrace(traceId: string): Promise<Span[]> {
@@ -451,13 +483,14 @@ export class EmbeddedStore implements SpanStore {
     return { spanRecords: row[0] as number, findings: row[1] as number, diskBytes };
   }
 
-  /** Writes everything to the main file (compressed) and empties the WAL. */
+  /** Flushes waiting spans, then writes everything to the main file (compressed) and empties the WAL. */
   checkpoint(): Promise<void> {
     try {
       this.assertOpen();
     } catch (err) {
       return Promise.reject(err);
     }
+    void this.scheduleFlush();
     return this.exclusive(async () => {
       await this.writer.run('CHECKPOINT');
     });
@@ -466,8 +499,9 @@ export class EmbeddedStore implements SpanStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writerChain;
+    await this.scheduleFlush();
     await Promise.allSettled([...this.inflight]);
+    this.stage.close();
     for (const c of this.readers) c.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();

@@ -63,11 +63,18 @@ node AS (
 halves AS (
   SELECT tid, sid, any_value(service) AS client_service FROM s WHERE kind = 2 GROUP BY tid, sid
 ),
+callee AS (
+  SELECT tid, pid AS sid, service FROM s WHERE pid IS NOT NULL
+  UNION ALL
+  SELECT tid, sid, service FROM s WHERE kind = 1
+),
 edges AS (
-  SELECT coalesce(h.client_service, p.service) AS parent, c.service AS child, c.status AS status
-  FROM s c LEFT JOIN halves h ON c.kind = 1 AND h.tid = c.tid AND h.sid = c.sid
-           LEFT JOIN node p ON p.tid = c.tid AND p.sid = c.pid
-  WHERE coalesce(h.client_service, p.service) <> c.service
+  -- Join conditions stay plain equalities (kind tested after the join) so they run as hash joins.
+  SELECT parent, child, status FROM (
+    SELECT coalesce(CASE WHEN c.kind = 1 THEN h.client_service END, p.service) AS parent, c.service AS child, c.status AS status
+    FROM s c LEFT JOIN halves h ON h.tid = c.tid AND h.sid = c.sid
+             LEFT JOIN node p ON p.tid = c.tid AND p.sid = c.pid
+  ) WHERE parent <> child
   UNION ALL
   SELECT p.service, c.service, c.status
   FROM s c JOIN span_links k ON k.tid = c.tid AND k.sid = c.sid
@@ -78,8 +85,7 @@ edges AS (
   SELECT c.service, c.remote, c.status
   FROM s c
   WHERE c.kind IN (2, 3) AND c.remote IS NOT NULL AND c.remote <> c.service
-    AND NOT EXISTS (SELECT 1 FROM s k WHERE k.tid = c.tid AND k.service <> c.service
-                    AND (k.pid = c.sid OR (k.sid = c.sid AND k.kind = 1)))
+    AND NOT EXISTS (SELECT 1 FROM callee k WHERE k.tid = c.tid AND k.sid = c.sid AND k.service <> c.service)
     AND NOT EXISTS (SELECT 1 FROM span_links k WHERE k.link_tid = c.tid AND k.link_sid = c.sid)
 )
 SELECT parent, child, count(*)::DOUBLE AS calls, count(*) FILTER (WHERE status = 2)::DOUBLE AS errors

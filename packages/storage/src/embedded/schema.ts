@@ -36,9 +36,6 @@ export const CREATE_TABLES = [
     entity_key VARCHAR, entity_version VARCHAR, target VARCHAR)`,
 ];
 
-/** Per-connection staging table the Appender fills: one text row per span. */
-export const CREATE_STAGE = `CREATE TEMP TABLE IF NOT EXISTS stage (r VARCHAR NOT NULL)`;
-
 /** 1-based positions of the staged fields (DuckDB lists are 1-based). */
 export const F = {
   tid: 1,
@@ -75,8 +72,12 @@ export function tidFromHex(expr: string): string {
   return `((('0x' || substr(${expr}, 1, 16))::UBIGINT::UHUGEINT << 64) | ('0x' || substr(${expr}, 17, 16))::UBIGINT::UHUGEINT)`;
 }
 
+// Formatted as two 64-bit halves: DuckDB turns a UHUGEINT into text far more slowly.
+const TID_LO = `(tid & 18446744073709551615::UHUGEINT)::UBIGINT`;
+/** The trace id as 32 hex, whatever form it was written in (the key spans of one trace share). */
+export const TRACE_KEY_TEXT = `printf('%016x%016x', (tid >> 64)::UBIGINT, ${TID_LO})`;
 /** The trace id as text, in the form it was written (16 hex for Zipkin 64-bit ids). */
-export const TRACE_ID_TEXT = `CASE WHEN t64 THEN printf('%016x', tid) ELSE printf('%032x', tid) END`;
+export const TRACE_ID_TEXT = `CASE WHEN t64 THEN printf('%016x', ${TID_LO}) ELSE ${TRACE_KEY_TEXT} END`;
 
 function opt(i: number): string {
   return `nullif(l[${i}], ${ABS})`;
@@ -86,8 +87,8 @@ export function attributeColumn(slot: number): string {
   return `a${slot}`;
 }
 
-/** Moves the staged rows into `spans`, sorted by trace id then start. */
-export function insertSpansSql(columnCount: number): string {
+/** Moves the rows staged in `stage` into `spans`, sorted by trace id then start. */
+export function insertSpansSql(columnCount: number, stage: string): string {
   const cols = [
     'tid', 't64', 'sid', 'pid', 'rpcid', 'service', 'instance', 'name', 'kind', 'start_us', 'duration_us',
     'status', 'status_msg', 'kinds', 'rest', 'resource', 'scope_name', 'scope_version', 'scope_attrs',
@@ -123,17 +124,20 @@ export function insertSpansSql(columnCount: number): string {
   }
   return (
     `INSERT INTO spans (${cols.join(', ')}) SELECT ${values.join(', ')} ` +
-    `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM stage)) ` +
+    `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage})) ` +
     `ORDER BY l[${F.tid}], l[${F.start}]::BIGINT`
   );
 }
 
-/** Indexes the links of the staged rows (consumer → producer edges of `dependencies`). */
-export const INSERT_LINKS_SQL =
-  `INSERT INTO span_links SELECT ${tidFromHex(`l[${F.tid}]`)}, ('0x' || l[${F.sid}])::UBIGINT, l[${F.start}]::BIGINT, ` +
-  `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT ` +
-  `FROM (SELECT l, unnest(string_split(l[${F.links}], ${chr(ENTRY)})) AS e ` +
-  `FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM stage) WHERE l[${F.links}] <> ${ABS})`;
+/** Indexes the links of the rows staged in `stage` (consumer → producer edges of `dependencies`). */
+export function insertLinksSql(stage: string): string {
+  return (
+      `INSERT INTO span_links SELECT ${tidFromHex(`l[${F.tid}]`)}, ('0x' || l[${F.sid}])::UBIGINT, l[${F.start}]::BIGINT, ` +
+    `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT ` +
+    `FROM (SELECT l, unnest(string_split(l[${F.links}], ${chr(ENTRY)})) AS e ` +
+    `FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage}) WHERE l[${F.links}] <> ${ABS})`
+  );
+}
 
 /** Columns a full span is rebuilt from, in the order row-decoder.ts reads them. */
 export function spanColumnsSql(columnCount: number): string {
@@ -165,7 +169,7 @@ export function spanColumnsSql(columnCount: number): string {
 /** Columns a trace summary needs, in the order summaries read them. */
 export const SUMMARY_COLUMNS_SQL = [
   TRACE_ID_TEXT,
-  `printf('%032x', tid)`,
+  TRACE_KEY_TEXT,
   `printf('%016x', sid)`,
   'pid IS NULL',
   'kind',
