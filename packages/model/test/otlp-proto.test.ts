@@ -281,3 +281,17 @@ void test('decoded bytes attributes are plain Uint8Array copies, not views of th
   bytes.fill(0);
   assert.deepEqual(Array.from(blob), [1, 2, 3, 250]);
 });
+
+void test('strings stay right when the caller reuses one buffer for many requests', () => {
+  const shared = Buffer.alloc(4096);
+  const template: Span = { ...rich, attributes: {}, events: [], links: [] };
+  delete template.doubleKeys;
+  delete template.dropped;
+  for (let i = 0; i < 3000; i++) {
+    const key = `k${(i * 7919).toString(36).padStart(4, '0')}`;
+    const encoded = encodeOtlpProto([{ ...template, attributes: { [key]: key } }]);
+    encoded.forEach((b, j) => (shared[j] = b));
+    const [s] = decodeOtlpProto(shared.subarray(0, encoded.length)).spans;
+    assert.deepEqual(s.attributes, { [key]: key });
+  }
+});

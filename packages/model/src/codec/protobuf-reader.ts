@@ -138,7 +138,10 @@ export class ProtobufReader {
       if (same) return cacheStrings[slot];
     }
     const s = this.nodeBuf.toString('utf8', start, end);
-    cacheBytes[slot] = buf.slice(start, end);
+    // A copy: the caller may reuse or overwrite its buffer after decoding.
+    const copy = new Uint8Array(len);
+    copy.set(buf.subarray(start, end));
+    cacheBytes[slot] = copy;
     cacheStrings[slot] = s;
     return s;
   }
