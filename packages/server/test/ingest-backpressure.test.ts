@@ -129,6 +129,32 @@ describe('backpressure', () => {
     }
   });
 
+  it('closing waits until the backlog is in the store, and answers 503 unavailable meanwhile', async () => {
+    const dataDir = await tempDir();
+    try {
+      const store = new MemoryStore();
+      const release = gated(store);
+      const app = await buildApp({ store, dataDir });
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      for (let t = 0; t < 3; t++) assert.equal((await post(`${url}/api/v1/spans`, batch(t, 10).body, JSON_TYPE)).status, 200);
+      const closed = app.close();
+      let done = false;
+      void closed.then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(done, false, 'close waits for the store');
+      assert.equal(app.linktrace.pipeline.accepting, false);
+      await assert.rejects(app.linktrace.pipeline.accept(4, Buffer.from('{}'), batch(9, 1).spans), /shutting down/);
+      release();
+      await closed;
+      for (let t = 0; t < 3; t++) assert.equal(store.getTrace(batch(t, 1).traceId).length, 10);
+      const next = await buildApp({ store: new MemoryStore(), dataDir });
+      assert.equal(next.linktrace.recovery.records, 0, 'nothing left to replay');
+      await next.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a store that refuses malformed spans drops only them (counted), and the pipeline moves on', async () => {
     const store = new MemoryStore();
     const bad = 'ffffffffffffffff';

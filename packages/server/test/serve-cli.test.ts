@@ -7,7 +7,7 @@ import { openEmbeddedStore } from '@linktrace/storage';
 import { ConfigError, DEFAULT_LIMITS, parseDuration, parseSize } from '../src/config.js';
 import { parseServeFlags } from '../src/cli/serve.js';
 import { get, post, tempDir } from './ingest-helpers.js';
-import { exitWithin, runCli, startServe } from './serve-helpers.js';
+import { exitWithin, runCli, startServe, type ServerProcess } from './serve-helpers.js';
 
 describe('serve flags', () => {
   it('parses durations, sizes and numbers, with defaults', () => {
@@ -125,6 +125,45 @@ describe('linktrace serve (child process)', () => {
         await store.close();
       }
     } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('the retention job removes spans older than --retention soon after start and keeps newer ones', async () => {
+    const dataDir = await tempDir();
+    let server: ServerProcess | undefined;
+    try {
+      const seed = await openEmbeddedStore({ dataDir });
+      const span = (traceChar: string, ageMs: number): Span => ({
+        traceId: traceChar.repeat(32),
+        spanId: '2'.repeat(16),
+        service: 'retention-test',
+        name: 'op',
+        kind: 'internal',
+        startUs: (Date.now() - ageMs) * 1000,
+        durationUs: 1,
+        status: { code: 'unset' },
+        attributes: {},
+        events: [],
+        links: [],
+      });
+      await seed.writeSpans([span('c', 3 * 3_600_000), span('d', 60_000)]);
+      await seed.close();
+      server = await startServe(['--data', dataDir, '--retention', '2h']);
+      const deadline = Date.now() + 15_000;
+      while (!/retention removed/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(server.stdout(), /retention removed 1 span records/);
+      server.child.kill('SIGTERM');
+      assert.equal((await exitWithin(server, 20_000)).code, 0);
+      const store = await openEmbeddedStore({ dataDir });
+      try {
+        assert.deepEqual(await store.getTrace('c'.repeat(32)), []);
+        assert.equal((await store.getTrace('d'.repeat(32))).length, 1);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      server?.kill();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -57,7 +57,8 @@ export const SERVE_DEFAULTS = {
 } as const;
 
 const MAX_RETENTION_TIMER_MS = 3_600_000;
-const FIRST_RETENTION_RUN_MS = 10_000;
+/** Soon after start, so that a server restarted after a pause purges at once. */
+const FIRST_RETENTION_RUN_MS = 1000;
 
 /** Flags (strings as typed) -> options; throws ConfigError naming the flag. `env` supplies LINKTRACE_TOKEN. */
 export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}): ServeOptions {
