@@ -5,7 +5,7 @@ import { flatAttributes, type FlatValue } from './flat-attributes.js';
 /**
  * One span as written by the JSON-lines file exporter. Every field is always present and always of
  * the type shown (null when the span has no value), so a log shipper or Elasticsearch mapping can rely
- * on it. Documented in docs/parts/export.md.
+ * on it. Documented in docs/sdk.md (Exporting spans).
  */
 export interface JsonLineRecord {
   /** Start time, ISO 8601 with millisecond precision (for Kibana's time picker). */
