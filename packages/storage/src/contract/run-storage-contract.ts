@@ -9,16 +9,23 @@ import { describe } from 'node:test';
 import type { CreateContractStore } from './contract-harness.js';
 import { dependenciesContract } from './dependencies-contract.js';
 import { findingsContract } from './findings-contract.js';
+import { DEFAULT_FIXTURES_DIR, jaegerContract } from './jaeger-contract.js';
 import { lifecycleContract } from './lifecycle-contract.js';
 import { readWriteContract } from './read-write-contract.js';
 import { searchContract } from './search-contract.js';
 
-export function runStorageContract(name: string, createStore: CreateContractStore): void {
+export interface StorageContractOptions {
+  /** Directory holding `jaeger/queries.json` and `jaeger/traces/`; default: the shared fixtures next to the repo. */
+  fixturesDir?: string;
+}
+
+export function runStorageContract(name: string, createStore: CreateContractStore, options: StorageContractOptions = {}): void {
   describe(`storage contract: ${name}`, () => {
     readWriteContract(createStore);
     searchContract(createStore);
     dependenciesContract(createStore);
     findingsContract(createStore);
     lifecycleContract(createStore);
+    jaegerContract(createStore, options.fixturesDir ?? DEFAULT_FIXTURES_DIR);
   });
 }
