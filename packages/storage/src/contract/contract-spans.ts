@@ -61,6 +61,8 @@ export function fullSpan(traceId: string, spanId: string, parentSpanId?: string)
       'linktrace.entity.key': '4711',
       'linktrace.entity.version': 7,
       'linktrace.target': 'mysql:orders',
+      // A computed key makes an own property: a client may send any key, this one included.
+      ['__proto__']: 'not a prototype',
     },
     events: [
       { timeUs: T0 + 124_000, name: 'retry', attributes: { attempt: 2, 'error.type': 'timeout' } },

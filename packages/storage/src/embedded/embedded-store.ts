@@ -4,7 +4,7 @@
  * a stage table, see stage-buffer.ts) and go in together as the next batch, so a busy server makes
  * few, large, well-sorted appends. Reads run on their own connections, concurrently with writes.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -79,6 +79,12 @@ export interface EmbeddedStoreOptions {
   attributeColumns?: AttributeColumnPolicy;
 }
 
+/**
+ * Database files open in this process. DuckDB's file lock keeps other processes out, but a second
+ * instance on the same file inside one process would not be stopped, and two writers corrupt it.
+ */
+const OPEN_FILES = new Set<string>();
+
 /** Ids per query when fetching many traces (each becomes one pruned `tid IN (…)` term). */
 const TRACE_IDS_PER_QUERY = 200;
 
@@ -119,12 +125,20 @@ export class EmbeddedStore implements SpanStore {
     const flushIntervalMs = options.flushIntervalMs ?? 0;
     if (!Number.isFinite(flushIntervalMs) || flushIntervalMs < 0) throw new RangeError('embedded store: flushIntervalMs must be a non-negative number');
     mkdirSync(options.dataDir, { recursive: true });
-    const file = join(options.dataDir, DATABASE_FILE);
+    const file = join(realpathSync(options.dataDir), DATABASE_FILE);
+    if (OPEN_FILES.has(file)) throw new Error(`embedded store: ${file} is already open in this process`);
+    OPEN_FILES.add(file);
     // The newest storage format compresses text better (DICT_FSST); files are only read by this version.
     const config: Record<string, string> = { storage_compatibility_version: 'latest' };
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
-    const instance = await DuckDBInstance.create(file, config);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, config);
+    } catch (err) {
+      OPEN_FILES.delete(file);
+      throw err;
+    }
     const opened: DuckDBConnection[] = [];
     try {
       const writer = await instance.connect();
@@ -152,6 +166,7 @@ export class EmbeddedStore implements SpanStore {
     } catch (err) {
       for (const c of opened) c.closeSync();
       instance.closeSync();
+      OPEN_FILES.delete(file);
       throw err;
     }
   }
@@ -505,6 +520,7 @@ export class EmbeddedStore implements SpanStore {
     for (const c of this.readers) c.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
+    OPEN_FILES.delete(this.file);
   }
 }
 

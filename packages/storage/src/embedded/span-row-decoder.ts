@@ -4,6 +4,7 @@
  */
 import { SPAN_KINDS } from '@linktrace/model';
 import type { Attributes, Span, SpanEvent, SpanLink, StatusCode } from '@linktrace/model';
+import { setOwn } from './own-property.js';
 import type { SpanExtra } from './span-row-encoder.js';
 import { UNIT, decodeBag, decodeValue, unescapeText } from './text-codec.js';
 
@@ -44,7 +45,7 @@ function decodeAttributes(row: Row, keys: readonly string[]): Attributes {
   for (let i = 0; i < keys.length; i++) {
     const text = row[C.firstAttributeColumn + i] as string | null;
     if (text === null || text === undefined) continue;
-    attrs[keys[i]!] = kinds === null ? unescapeText(text) : decodeValue(kinds[k], text);
+    setOwn(attrs, keys[i]!, kinds === null ? unescapeText(text) : decodeValue(kinds[k], text));
     k++;
   }
   const rest = row[C.rest] as string[] | null;
@@ -52,7 +53,7 @@ function decodeAttributes(row: Row, keys: readonly string[]): Attributes {
     for (const entry of rest) {
       const cut = entry.indexOf(UNIT);
       const text = entry.slice(cut + 1);
-      attrs[unescapeText(entry.slice(0, cut))] = kinds === null ? unescapeText(text) : decodeValue(kinds[k], text);
+      setOwn(attrs, unescapeText(entry.slice(0, cut)), kinds === null ? unescapeText(text) : decodeValue(kinds[k], text));
       k++;
     }
   }

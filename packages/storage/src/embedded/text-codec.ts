@@ -7,6 +7,7 @@
  * (what reads restore): s string, n number, b boolean, a array (JSON), x bytes (base64).
  */
 import type { AttributeValue, Attributes } from '@linktrace/model';
+import { setOwn } from './own-property.js';
 
 export const ESC = '\x1b';
 /** Marks an absent optional field (distinct from an empty string). */
@@ -112,7 +113,7 @@ export function decodeBag(bag: string): Attributes {
     const e = entries[i]!;
     const a = e.indexOf(UNIT);
     const b = e.lastIndexOf(UNIT);
-    attrs[unescapeText(e.slice(0, a))] = decodeValue(e.slice(b + 1), e.slice(a + 1, b));
+    setOwn(attrs, unescapeText(e.slice(0, a)), decodeValue(e.slice(b + 1), e.slice(a + 1, b)));
   }
   return attrs;
 }
