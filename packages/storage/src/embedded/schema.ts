@@ -88,7 +88,7 @@ export function attributeColumn(slot: number): string {
 }
 
 /** Moves the rows staged in `stage` into `spans`, sorted by trace id then start. */
-export function insertSpansSql(columnCount: number, stage: string): string {
+export function insertSpansSql(columnCount: number, stage: string, mergeInBatch = true): string {
   const cols = [
     'tid', 't64', 'sid', 'pid', 'rpcid', 'service', 'instance', 'name', 'kind', 'start_us', 'duration_us',
     'status', 'status_msg', 'kinds', 'rest', 'resource', 'scope_name', 'scope_version', 'scope_attrs',
@@ -122,11 +122,12 @@ export function insertSpansSql(columnCount: number, stage: string): string {
     cols.push(attributeColumn(i));
     values.push(`nullif(p[${i + 1}], ${ABS})`);
   }
-  return (
-    `INSERT INTO spans (${cols.join(', ')}) SELECT ${values.join(', ')} ` +
-    `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage})) ` +
-    `ORDER BY l[${F.tid}], l[${F.start}]::BIGINT`
-  );
+  const select =
+    `SELECT ${values.map((v, i) => `${v} AS ${cols[i]}`).join(', ')} ` +
+    `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage}))`;
+  // A start record whose end record is in the same batch is not stored at all (reads would drop it).
+  const dedupe = mergeInBatch ? ` QUALIFY row_number() OVER (PARTITION BY tid, sid, kind, service ORDER BY duration_us IS NULL) = 1` : '';
+  return `INSERT INTO spans (${cols.join(', ')}) SELECT * FROM (${select})${dedupe} ORDER BY tid, start_us`;
 }
 
 /** Indexes the links of the rows staged in `stage` (consumer → producer edges of `dependencies`). */
