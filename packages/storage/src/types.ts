@@ -110,13 +110,13 @@ export const DEFAULT_FINDING_LIMIT = 100;
 export const MAX_FINDING_LIMIT = 10_000;
 
 export interface RetentionResult {
-  /** Stored span records removed (a start record and its end record are two). */
+  /** Stored span records removed (a start record stored apart from its end record counts too). */
   spans: number;
   findings: number;
 }
 
 export interface StoreStats {
-  /** Stored span records, start records included. */
+  /** Stored span records: a start record stored apart from its end record counts too. */
   spanRecords: number;
   findings: number;
   /** Bytes the backend occupies on disk (0 when it has none). */

@@ -126,12 +126,17 @@ export function lifecycleContract(create: CreateContractStore): void {
   describe('stats and close', () => {
     it('counts records and findings', async () => {
       await withStore(create, async (store) => {
-        const s = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
-        await store.writeSpans([startRecordOf(s), s]);
+        const spans = [0, 1, 2].map((i) => span({ traceId: traceIdOf(1), spanId: spanIdOf(1, i) }));
+        await store.writeSpans(spans);
         await store.writeFindings([finding(1, T0), finding(2, T0)]);
         const stats = await store.stats();
-        assert.equal(stats.spanRecords, 2, 'a start record and its end record are two records');
+        assert.equal(stats.spanRecords, 3);
         assert.equal(stats.findings, 2);
+        // A start record may be kept apart from its end record, or dropped when both arrive together.
+        await store.writeSpans([startRecordOf(span({ traceId: traceIdOf(2), spanId: spanIdOf(2, 0) }))]);
+        await store.writeSpans([span({ traceId: traceIdOf(2), spanId: spanIdOf(2, 0) })]);
+        const after = (await store.stats()).spanRecords;
+        assert.ok(after === 4 || after === 5, `${after} records`);
         assert.ok(Number.isFinite(stats.diskBytes) && stats.diskBytes >= 0);
       });
     });
