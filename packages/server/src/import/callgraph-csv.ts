@@ -99,6 +99,36 @@ const NUMBER = /^-?[0-9]+(?:\.[0-9]+)?$/;
 export interface CallGraphOptions {
   /** µs added to the timestamps; default: DEFAULT_CALLGRAPH_BASE_US for relative ones, 0 for epoch ms. */
   baseUs?: number;
+  /** Ids already derived for the current trace (rows of a trace usually come together). */
+  memo?: CallGraphMemo;
+}
+
+/** Remembers the last trace's derived ids: hashing them was most of the per-row cost. */
+export class CallGraphMemo {
+  private raw = '';
+  private traceId = '';
+  private readonly spanIds = new Map<string, string>();
+
+  trace(raw: string): string {
+    if (raw !== this.raw) {
+      this.raw = raw;
+      this.traceId = importedTraceId(raw);
+      this.spanIds.clear();
+    }
+    return this.traceId;
+  }
+
+  /** Only valid for the trace last passed to `trace`. */
+  spanId(rpcid: string): string {
+    let id = this.spanIds.get(rpcid);
+    if (id === undefined) {
+      id = positionSpanId(this.traceId, rpcid);
+      // A runaway trace must not grow the memo without bound.
+      if (this.spanIds.size >= 4096) this.spanIds.clear();
+      this.spanIds.set(rpcid, id);
+    }
+    return id;
+  }
 }
 
 /** One row -> one span, or a message saying what is wrong with the row. */
@@ -132,7 +162,8 @@ export function callGraphSpan(fields: readonly string[], cols: CallGraphColumns,
     kind = 'client';
   }
   const iface = field(fields, cols.interface);
-  const traceId = importedTraceId(rawTrace);
+  const memo = opts.memo;
+  const traceId = memo === undefined ? importedTraceId(rawTrace) : memo.trace(rawTrace);
   const attributes: Record<string, string> = { [CALLGRAPH_ATTR.traceId]: rawTrace };
   if (rpcType !== '') attributes[CALLGRAPH_ATTR.rpcType] = rpcType;
   const service = field(fields, cols.service);
@@ -140,7 +171,7 @@ export function callGraphSpan(fields: readonly string[], cols: CallGraphColumns,
 
   const span: Span = {
     traceId,
-    spanId: positionSpanId(traceId, rpcid),
+    spanId: memo === undefined ? positionSpanId(traceId, rpcid) : memo.spanId(rpcid),
     rpcid,
     service: calleeSide ? dm : um,
     name: iface !== '' && iface !== '(?)' ? iface : rpcType || 'call',
@@ -154,7 +185,7 @@ export function callGraphSpan(fields: readonly string[], cols: CallGraphColumns,
     remote: { service: calleeSide ? um : dm },
   };
   const parent = rpcidParent(rpcid);
-  if (parent !== undefined) span.parentSpanId = positionSpanId(traceId, parent);
+  if (parent !== undefined) span.parentSpanId = memo === undefined ? positionSpanId(traceId, parent) : memo.spanId(parent);
   const instance = field(fields, calleeSide ? cols.dmInstance : cols.umInstance);
   if (instance !== '') span.instance = instance;
   if (kind === 'server') span.shared = true;

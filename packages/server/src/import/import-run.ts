@@ -7,7 +7,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Span } from '@linktrace/model';
-import { callGraphColumns, callGraphSpan, type CallGraphColumns, type CallGraphOptions } from './callgraph-csv.js';
+import { CallGraphMemo, callGraphColumns, callGraphSpan, type CallGraphColumns, type CallGraphOptions } from './callgraph-csv.js';
 import { csvFields } from './csv-fields.js';
 import { formatFromName, isGzipName, sniffFormat, type FileFormat } from './file-format.js';
 import { listImportFiles, type ImportFile } from './import-files.js';
@@ -233,6 +233,7 @@ class ImportJob {
 
   private async readCsv(chunks: AsyncIterable<Buffer>): Promise<void> {
     let cols: CallGraphColumns | undefined;
+    const options: CallGraphOptions = { ...this.csvOptions, memo: new CallGraphMemo() };
     let refused = false;
     await readLines(chunks, {
       line: (text, lineNo) => {
@@ -250,7 +251,7 @@ class ImportJob {
           } else cols = c;
           return;
         }
-        const span = callGraphSpan(fields, cols, this.csvOptions);
+        const span = callGraphSpan(fields, cols, options);
         if (typeof span === 'string') {
           this.bad(span, lineNo);
           return;

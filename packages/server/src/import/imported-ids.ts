@@ -24,8 +24,11 @@ function fnv32(text: string, seed: number): number {
   return h >>> 0;
 }
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** 8 hex digits; table lookups because toString(16) + padStart dominated the import profile. */
 function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+  return BYTE_HEX[n >>> 24]! + BYTE_HEX[(n >>> 16) & 255]! + BYTE_HEX[(n >>> 8) & 255]! + BYTE_HEX[n & 255]!;
 }
 
 /** 16 hex digits derived from `text`, never all zero. */
