@@ -164,7 +164,7 @@ void test('against a running server (query routes in the app, --token guarding t
     assert.equal(await traceCommand('1e223ff1f80f1c6a', { server: url, token: 'tok' }, notFound), 1);
     assert.match(notFound.err.text, /not found/);
     const badSearch = io();
-    assert.equal(await searchCommand({ server: 'not a url' }, badSearch), 1);
+    assert.equal(await searchCommand({ server: 'not a url' }, badSearch), 2);
     assert.match(badSearch.err.text, /--server "not a url" is not a URL/);
   } finally {
     await app.close();

@@ -49,6 +49,7 @@ export async function importCommand(paths: readonly string[], flags: ImportFlags
       baseTimeUs = parseTimeUs(flags.baseTime);
       if (baseTimeUs === undefined) throw new Error(`--base-time ${JSON.stringify(flags.baseTime)} is not a time (ISO 8601 or µs since the epoch)`);
     }
+    if (flags.server !== undefined) serverUrl(flags.server);
     if (flags.batch !== undefined) {
       batchSize = /^[0-9]+$/.test(flags.batch) ? Number(flags.batch) : NaN;
       if (!(batchSize >= 1 && batchSize <= MAX_IMPORT_BATCH)) throw new Error(`--batch must be an integer in 1..${MAX_IMPORT_BATCH}`);

@@ -1,7 +1,7 @@
 /** `linktrace search`: traces matching filters, newest first, as a table (or JSON with --json). */
 import type { Command } from 'commander';
 import { processIo, type CliIo } from './cli-io.js';
-import { addDataSourceOptions, type DataSourceFlags } from './data-source-options.js';
+import { addDataSourceOptions, serverUrl, type DataSourceFlags } from './data-source-options.js';
 import { openQuerySource } from './query-source.js';
 import { searchQueryFromFlags, type SearchFlags } from './search-flags.js';
 import { formatSearchTable } from './search-table.js';
@@ -14,6 +14,7 @@ export async function searchCommand(flags: SearchCommandFlags, io: CliIo): Promi
   let query;
   try {
     query = searchQueryFromFlags(flags, io.now());
+    if (flags.server !== undefined) serverUrl(flags.server);
   } catch (err) {
     io.stderr.write(`linktrace search: ${(err as Error).message}\n`);
     return 2;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { importedTraceId } from '../import/imported-ids.js';
 import { processIo, wantsColor, type CliIo } from './cli-io.js';
-import { addDataSourceOptions, type DataSourceFlags } from './data-source-options.js';
+import { addDataSourceOptions, serverUrl, type DataSourceFlags } from './data-source-options.js';
 import { openQuerySource } from './query-source.js';
 import { formatWaterfall } from './waterfall.js';
 
@@ -33,6 +33,12 @@ export async function traceCommand(id: string, flags: TraceFlags, io: CliIo): Pr
   }
   if (id.trim() === '') {
     io.stderr.write('linktrace trace: the trace id is empty\n');
+    return 2;
+  }
+  try {
+    if (flags.server !== undefined) serverUrl(flags.server);
+  } catch (err) {
+    io.stderr.write(`linktrace trace: ${(err as Error).message}\n`);
     return 2;
   }
   const traceId = traceIdArgument(id);
