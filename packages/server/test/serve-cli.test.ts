@@ -86,7 +86,7 @@ describe('linktrace serve (child process)', () => {
           assert.match(out, /OTLP\/HTTP\s+POST http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
           assert.match(out, /Zipkin\s+POST http:\/\/127\.0\.0\.1:\d+\/api\/v2\/spans/);
           assert.match(out, /query API/);
-          assert.match(out, /UI\s+http:\/\/127\.0\.0\.1:\d+\//);
+          assert.match(out, /query API\s+http:\/\/127\.0\.0\.1:\d+\/api\/v2\//);
           assert.ok(out.includes(dataDir));
           const health = await get(`${server.url}/healthz`);
           assert.equal(health.status, 200);
@@ -109,6 +109,16 @@ describe('linktrace serve (child process)', () => {
           const body = JSON.stringify(encodeNativeJson(spans));
           assert.equal((await post(`${server.url}/api/v1/spans`, body, { 'content-type': 'application/json' })).status, 401);
           assert.equal((await post(`${server.url}/api/v1/spans`, body, { 'content-type': 'application/json', authorization: 'Bearer tok' })).status, 200);
+          // The query API is served by the same process, behind the same token.
+          const traceUrl = `${server.url}/api/v2/trace/${spans[0]!.traceId}`;
+          assert.equal((await get(traceUrl)).status, 401);
+          let found: unknown[] = [];
+          for (let attempt = 0; attempt < 50 && found.length === 0; attempt++) {
+            const answer = await get(traceUrl, { authorization: 'Bearer tok' });
+            if (answer.status === 200) found = answer.json() as unknown[];
+            else await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          assert.equal(found.length, 1, 'the stored span is found through the Zipkin read API');
           server.child.kill(signal);
           const exit = await exitWithin(server, 20_000);
           assert.equal(exit.code, 0, `${signal}: ${server.stderr()}`);

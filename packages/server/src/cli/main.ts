@@ -2,7 +2,10 @@
  * The `linktrace` CLI. Each subcommand lives in its own file and registers itself here.
  */
 import { Command, CommanderError } from 'commander';
+import { register as registerImport } from './import.js';
+import { register as registerSearch } from './search.js';
 import { register as registerServe } from './serve.js';
+import { register as registerTrace } from './trace.js';
 
 const program = new Command('linktrace')
   .description('Linktrace: distributed tracing that checks every chain for completeness')
@@ -11,7 +14,7 @@ const program = new Command('linktrace')
   .exitOverride();
 
 // Subcommands are registered by their modules (serve, import, trace, search).
-const registrations: ((program: Command) => void)[] = [registerServe];
+const registrations: ((program: Command) => void)[] = [registerServe, registerImport, registerTrace, registerSearch];
 
 for (const register of registrations) register(program);
 

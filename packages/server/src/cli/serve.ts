@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { openEmbeddedStore } from '@linktrace/storage';
 import { buildApp } from '../app.js';
+import { registerQueryRoutes } from '../routes/query-routes.js';
 import {
   ConfigError,
   DEFAULT_LIMITS,
@@ -110,7 +111,7 @@ export interface StartOptions {
   print?: (line: string) => void;
   /** Warnings (stderr). */
   warn?: (line: string) => void;
-  /** More routes: the query API. */
+  /** More routes, after the query API. */
   extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
 }
 
@@ -134,7 +135,10 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       pipeline: options.pipeline,
       logger: { level: 'warn' },
       processMetrics: true,
-      extraRoutes: extra === undefined ? undefined : (scope) => extra(scope, store),
+      extraRoutes: async (scope) => {
+        registerQueryRoutes(scope, { store });
+        if (extra !== undefined) await extra(scope, store);
+      },
     });
   } catch (error) {
     await store.close();
@@ -155,7 +159,6 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   print(`  Zipkin     POST ${url}/api/v2/spans`);
   print(`  native     POST ${url}/api/v1/spans`);
   print(`  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`);
-  print(`  UI         ${url}/`);
   print(`  health     ${url}/healthz   metrics ${url}/metrics`);
   print(`  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`);
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);

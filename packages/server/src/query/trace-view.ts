@@ -5,7 +5,7 @@
  */
 import type { Span } from '@linktrace/model';
 import { summarizeTrace } from '@linktrace/storage';
-import { adjustClockSkew, buildRpcidTree, findOrphans, parentIndexes, type RpcidNode } from './trace-assembly.js';
+import { adjustClockSkew, buildRpcidTree, findOrphans, parentIndexes, type RpcidNode } from '@linktrace/storage';
 import { jsonAttributes } from './json-attributes.js';
 import type { MissingParent, PositionNode, SpanJson, TraceView } from './trace-view-types.js';
 
