@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Span } from '@linktrace/model';
@@ -42,5 +45,35 @@ describe('print-spans example', () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /merchant-api server "POST \/shops\/:id\/close"/);
     assert.match(run.stdout, /shop-query server "POST \/shops\/:id\/changed"/);
+  });
+
+  it('runs as `npm start` does: the server plus the demo services, traces queryable', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'linktrace-start-'));
+    const script = fileURLToPath(new URL('../src/demo-with-server.js', import.meta.url));
+    const child = spawn(process.execPath, [script], { env: { ...process.env, PORT: '0', LINKTRACE_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/closed shop 41 — traces: (\S+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const url = /closed shop 41 — traces: (\S+)/.exec(out)?.[1];
+      assert.ok(url, out);
+      let traces: { spanCount: number; services: string[] }[] = [];
+      while (traces.length === 0 && Date.now() < deadline) {
+        const answer = await fetch(url);
+        if (answer.ok) traces = ((await answer.json()) as { traces: typeof traces }).traces;
+        if (traces.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(traces.length >= 1, out);
+      assert.equal(traces[0]!.spanCount, 5);
+      assert.deepEqual(traces[0]!.services, ['merchant-api', 'shop-query']);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, out);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
