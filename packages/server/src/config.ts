@@ -33,13 +33,16 @@ export interface PipelineOptions {
   maxBacklogSpans: number;
   /** Most spans handed to the store in one write. */
   storeBatchSpans: number;
+  /** Store writes under way at once: encoding the next batch overlaps the commit of the previous. */
+  storeConcurrency: number;
   /** `Retry-After` seconds on 429/503 answers. */
   retryAfterSeconds: number;
 }
 
 export const DEFAULT_PIPELINE: Readonly<PipelineOptions> = Object.freeze({
   maxBacklogSpans: 100_000,
-  storeBatchSpans: 20_000,
+  storeBatchSpans: 10_000,
+  storeConcurrency: 2,
   retryAfterSeconds: 1,
 });
 

@@ -89,7 +89,7 @@ describe('linktrace serve (child process)', () => {
           assert.match(out, /query API\s+http:\/\/127\.0\.0\.1:\d+\/api\/v2\//);
           assert.ok(out.includes(dataDir));
           const health = await get(`${server.url}/healthz`);
-          assert.equal(health.status, 200);
+          assert.equal(health.status, 200, health.body.toString());
           assert.equal((health.json() as { status: string }).status, 'ok');
           const spans: Span[] = [
             {
@@ -108,7 +108,8 @@ describe('linktrace serve (child process)', () => {
           ];
           const body = JSON.stringify(encodeNativeJson(spans));
           assert.equal((await post(`${server.url}/api/v1/spans`, body, { 'content-type': 'application/json' })).status, 401);
-          assert.equal((await post(`${server.url}/api/v1/spans`, body, { 'content-type': 'application/json', authorization: 'Bearer tok' })).status, 200);
+          const accepted = await post(`${server.url}/api/v1/spans`, body, { 'content-type': 'application/json', authorization: 'Bearer tok' });
+          assert.equal(accepted.status, 200, accepted.body.toString());
           // The query API is served by the same process, behind the same token.
           const traceUrl = `${server.url}/api/v2/trace/${spans[0]!.traceId}`;
           assert.equal((await get(traceUrl)).status, 401);
@@ -122,7 +123,7 @@ describe('linktrace serve (child process)', () => {
           server.child.kill(signal);
           const exit = await exitWithin(server, 20_000);
           assert.equal(exit.code, 0, `${signal}: ${server.stderr()}`);
-          assert.match(server.stdout(), new RegExp(`${signal}: shutting down[\\s\\S]*stopped`));
+          assert.match(server.stdout(), new RegExp(`${signal}: shutting down[\\s\\S]*stopped`), server.stdout());
         } finally {
           server.kill();
         }

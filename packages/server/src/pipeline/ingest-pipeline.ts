@@ -26,6 +26,19 @@ class Entry {
   constructor(readonly spans: Span[]) {}
 }
 
+const RUNNING = 0;
+const WRITTEN = 1;
+const ABANDONED = 2;
+
+/** One store write: `entries` queue entries from the confirmed end, in order. */
+interface Batch {
+  entries: number;
+  /** Of them, those with a log record (the others failed to reach the log). */
+  records: number;
+  count: number;
+  state: typeof RUNNING | typeof WRITTEN | typeof ABANDONED;
+}
+
 /** Stands in for stored entries until the queue is compacted. */
 const DONE = new Entry([]);
 
@@ -38,13 +51,18 @@ function asError(error: unknown): Error {
 
 export class IngestPipeline {
   private queue: Entry[] = [];
+  /** First entry not yet confirmed (stored or dropped). */
   private head = 0;
+  /** First entry not yet handed to a store write. */
+  private dispatch = 0;
+  /** Store writes under way, oldest first. */
+  private inflight: Batch[] = [];
   private backlog = 0;
   private stopping = false;
   private abandon = false;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
-  private wakeSleeper: (() => void) | undefined;
+  private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
   private readonly retryHeaders: Record<string, string>;
   /** The last store failure, cleared by the next successful write. */
@@ -116,7 +134,7 @@ export class IngestPipeline {
 
   /** Resolves when every accepted batch is in the store (or dropped as malformed). */
   idle(): Promise<void> {
-    if (this.head === this.queue.length) return Promise.resolve();
+    if (this.head === this.queue.length && this.inflight.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -131,7 +149,7 @@ export class IngestPipeline {
     const timer = setTimeout(() => {
       this.abandon = true;
       this.wake();
-      this.wakeSleeper?.();
+      for (const wakeSleeper of this.sleepers) wakeSleeper();
     }, timeoutMs);
     timer.unref();
     await this.running;
@@ -152,49 +170,82 @@ export class IngestPipeline {
     }
   }
 
+  /**
+   * Starts store writes for settled entries (up to `storeConcurrency` at once, so that encoding the
+   * next batch overlaps the store's commit of the previous one) and sleeps until something changes.
+   */
   private async run(): Promise<void> {
     for (;;) {
       if (this.abandon) return;
-      const end = this.batchEnd();
-      if (end === this.head) {
-        if (this.head === this.queue.length) {
-          for (const resolve of this.idleWaiters.splice(0)) resolve();
-          if (this.stopping) return;
-        }
-        await new Promise<void>((resolve) => (this.wakeUp = resolve));
-        continue;
+      while (this.inflight.length < this.options.storeConcurrency && this.startBatch()) {
+        // started one more
       }
-      let records = 0;
-      let count = 0;
-      let durableSpans = 0;
-      for (let i = this.head; i < end; i++) {
-        const entry = this.queue[i];
-        count += entry.spans.length;
-        if (entry.state !== DURABLE) continue;
-        records++;
-        durableSpans += entry.spans.length;
+      if (this.head === this.queue.length && this.inflight.length === 0) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+        if (this.stopping) return;
       }
-      if (durableSpans > 0 && !(await this.deliver(this.gather(end, records, durableSpans)))) return;
-      // Drop the stored entries now: the queue must not keep their spans alive.
-      for (let i = this.head; i < end; i++) this.queue[i] = DONE;
-      this.head = end;
-      this.backlog -= count;
-      this.wal.confirm(records);
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
+      await new Promise<void>((resolve) => (this.wakeUp = resolve));
     }
   }
 
-  /** The durable spans of entries [head, end) as one array (the entry's own array when there is one). */
-  private gather(end: number, records: number, total: number): Span[] {
+  /** Takes the next batch of settled entries and starts its write; false when there is none. */
+  private startBatch(): boolean {
+    const from = this.dispatch;
+    let end = from;
+    let count = 0;
+    let records = 0;
+    let durableSpans = 0;
+    while (end < this.queue.length && count < this.options.storeBatchSpans) {
+      const entry = this.queue[end];
+      if (entry.state === PENDING) break;
+      count += entry.spans.length;
+      if (entry.state === DURABLE) {
+        records++;
+        durableSpans += entry.spans.length;
+      }
+      end++;
+    }
+    if (end === from) return false;
+    const batch: Batch = { entries: end - from, records, count, state: RUNNING };
+    const spans = durableSpans === 0 ? [] : this.gather(from, end, records, durableSpans);
+    this.dispatch = end;
+    this.inflight.push(batch);
+    const written = spans.length === 0 ? Promise.resolve(true) : this.deliver(spans);
+    void written.then((ok) => {
+      batch.state = ok ? WRITTEN : ABANDONED;
+      this.settle();
+      this.wake();
+    });
+    return true;
+  }
+
+  /** Confirms finished batches to the log strictly in order, and releases their entries. */
+  private settle(): void {
+    while (this.inflight.length > 0 && this.inflight[0].state === WRITTEN) {
+      const batch = this.inflight.shift() as Batch;
+      const end = this.head + batch.entries;
+      // Drop the stored entries now: the queue must not keep their spans alive.
+      for (let i = this.head; i < end; i++) this.queue[i] = DONE;
+      this.head = end;
+      this.backlog -= batch.count;
+      this.wal.confirm(batch.records);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.dispatch = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.dispatch -= this.head;
+      this.head = 0;
+    }
+  }
+
+  /** The durable spans of entries [from, end) as one array (the entry's own array when there is one). */
+  private gather(from: number, end: number, records: number, total: number): Span[] {
     const out: Span[] = records === 1 ? [] : new Array<Span>(total);
     let k = 0;
-    for (let i = this.head; i < end; i++) {
+    for (let i = from; i < end; i++) {
       const entry = this.queue[i];
       if (entry.state !== DURABLE) continue;
       if (records === 1) return entry.spans;
@@ -202,19 +253,6 @@ export class IngestPipeline {
       for (let j = 0; j < spans.length; j++) out[k++] = spans[j];
     }
     return out;
-  }
-
-  /** End (exclusive) of the next batch: settled entries from the head, up to the batch size. */
-  private batchEnd(): number {
-    let i = this.head;
-    let spans = 0;
-    while (i < this.queue.length && spans < this.options.storeBatchSpans) {
-      const entry = this.queue[i];
-      if (entry.state === PENDING) break;
-      spans += entry.spans.length;
-      i++;
-    }
-    return i;
   }
 
   /** Writes until stored; false when stopping gave up on a failing store. */
@@ -230,13 +268,14 @@ export class IngestPipeline {
         this.observer?.storeFailed(this.storeError);
         if (this.abandon) return false;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wakeSleeper = () => {
+          const wakeSleeper = (): void => {
             clearTimeout(timer);
+            this.sleepers.delete(wakeSleeper);
             resolve();
           };
+          const timer = setTimeout(wakeSleeper, delay);
+          this.sleepers.add(wakeSleeper);
         });
-        this.wakeSleeper = undefined;
         if (this.abandon) return false;
         delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
