@@ -155,6 +155,39 @@ describe('backpressure', () => {
     }
   });
 
+  it('writes finishing out of order are confirmed to the log in order', async () => {
+    const dataDir = await tempDir();
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    try {
+      const store = new MemoryStore();
+      let calls = 0;
+      store.gate = () => (++calls === 1 ? firstHeld : Promise.resolve());
+      await withApp({ store, dataDir, pipeline: { storeBatchSpans: 10, storeConcurrency: 2 }, shutdownTimeoutMs: 200 }, async ({ app, url }) => {
+        assert.equal((await post(`${url}/api/v1/spans`, batch(1, 10).body, JSON_TYPE)).status, 200);
+        assert.equal((await post(`${url}/api/v1/spans`, batch(2, 10).body, JSON_TYPE)).status, 200);
+        const deadline = Date.now() + 5000;
+        while (store.getTrace(batch(2, 1).traceId).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(store.getTrace(batch(2, 1).traceId).length, 10, 'the second write finished first');
+        assert.equal(store.getTrace(batch(1, 1).traceId).length, 0);
+        assert.equal(app.linktrace.wal.stats().unconfirmed, 2, 'nothing is confirmed past the unfinished first write');
+        assert.equal(app.linktrace.pipeline.backlogSpans, 20);
+      });
+      // Closed while the first write hung: both records are replayed on the next start.
+      const fresh = new MemoryStore();
+      const next = await buildApp({ store: fresh, dataDir });
+      try {
+        assert.equal(next.linktrace.recovery.records, 2);
+        assert.equal(fresh.getTrace(batch(1, 1).traceId).length, 10);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      releaseFirst();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a store that refuses malformed spans drops only them (counted), and the pipeline moves on', async () => {
     const store = new MemoryStore();
     const bad = 'ffffffffffffffff';

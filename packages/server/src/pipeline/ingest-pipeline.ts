@@ -151,7 +151,7 @@ export class IngestPipeline {
       this.wake();
       for (const wakeSleeper of this.sleepers) wakeSleeper();
     }, timeoutMs);
-    timer.unref();
+    // Not unref'd: a hung store write holds no handle of its own, and this wait must end.
     await this.running;
     clearTimeout(timer);
     return { drained: this.head === this.queue.length };
