@@ -136,6 +136,21 @@ export function searchContract(create: CreateContractStore): void {
     });
   });
 
+  describe('search over many matching spans', () => {
+    it('finds the newest traces even when the newest one holds hundreds of matching spans', async () => {
+      await withStore(create, async (store) => {
+        const spans = [];
+        for (let t = 1; t <= 5; t++) spans.push(span({ traceId: traceIdOf(t), spanId: spanIdOf(t, 0), name: 'poll', startUs: T0 + t * SECOND }));
+        for (let i = 1; i <= 600; i++) spans.push(span({ traceId: traceIdOf(6), spanId: spanIdOf(6, i), name: 'poll', startUs: T0 + 6 * SECOND + i }));
+        await store.writeSpans(spans);
+        const hits = await store.findTraces({ operation: 'poll', limit: 3 });
+        assert.deepStrictEqual(hits.map((h) => h.traceId), [6, 5, 4].map(traceIdOf));
+        assert.equal(hits[0]!.spanCount, 600);
+        assert.deepStrictEqual((await store.findTraces({ operation: 'poll', limit: 100 })).map((h) => h.traceId), [6, 5, 4, 3, 2, 1].map(traceIdOf));
+      });
+    });
+  });
+
   describe('search over awkward text', () => {
     it('finds services, names and values holding separators, quotes and non-ASCII exactly', async () => {
       await withStore(create, async (store) => {

@@ -62,6 +62,12 @@ export interface EmbeddedStoreOptions {
   /** DuckDB memory limit, e.g. `'1GB'`. Default: DuckDB's (80% of RAM). */
   memoryLimit?: string;
   /**
+   * WAL size at which DuckDB folds it into the file, e.g. `'128MB'` (the default). Small batches go
+   * through the WAL; folding more of them at once compresses better and costs less per span, at
+   * the price of memory and of a longer replay after a crash.
+   */
+  checkpointThreshold?: string;
+  /**
    * A batch is moved into the table once this many spans wait. Default 122 880, one DuckDB row
    * group: DuckDB then writes it compressed straight to the file instead of through its WAL.
    */
@@ -84,6 +90,9 @@ export interface EmbeddedStoreOptions {
  * instance on the same file inside one process would not be stopped, and two writers corrupt it.
  */
 const OPEN_FILES = new Set<string>();
+
+/** Past this many candidate spans a search stops widening in rounds and reads every match. */
+const MAX_SEARCH_CANDIDATES = 1_000_000;
 
 /** Ids per query when fetching many traces (each becomes one pruned `tid IN (…)` term). */
 const TRACE_IDS_PER_QUERY = 200;
@@ -129,7 +138,10 @@ export class EmbeddedStore implements SpanStore {
     if (OPEN_FILES.has(file)) throw new Error(`embedded store: ${file} is already open in this process`);
     OPEN_FILES.add(file);
     // The newest storage format compresses text better (DICT_FSST); files are only read by this version.
-    const config: Record<string, string> = { storage_compatibility_version: 'latest' };
+    const config: Record<string, string> = {
+      storage_compatibility_version: 'latest',
+      checkpoint_threshold: options.checkpointThreshold ?? '128MB',
+    };
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
     let instance: DuckDBInstance;
@@ -332,8 +344,18 @@ export class EmbeddedStore implements SpanStore {
     this.assertOpen();
     const q = validateTraceQuery(query);
     const slotOf = new Map(this.tableSlotOf);
-    const { sql, params } = traceSearchSql(q, slotOf);
-    const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
+    // Start with a few matching spans per wanted trace; widen (bounded: ×8 per round, then no cut)
+    // only when they held too few traces and there were more.
+    let candidates: number | undefined = Math.max(256, q.limit * 16);
+    let rows: unknown[][];
+    for (;;) {
+      const { sql, params } = traceSearchSql(q, slotOf, candidates);
+      rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
+      if (candidates === undefined || rows.length === 0) break;
+      const found = new Set(rows.map((r) => r[1])).size;
+      if (found >= q.limit || (rows[0]![10] as number) < candidates) break;
+      candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
+    }
     const traces = new Map<string, { id: string; records: SummaryRecord[] }>();
     for (const r of rows) {
       const key = r[1] as string;

@@ -10,10 +10,16 @@ export interface Statement {
 }
 
 /**
- * Traces with a span meeting every condition: the newest `limit` by their first matching span, each
- * with the summary columns of all its records. The result ends with the matching span's start (µs).
+ * Traces with a span meeting every condition: the `limit` traces whose newest matching span is the
+ * newest, each with the summary columns of all its records, then the number of candidate spans.
+ *
+ * Only the newest `candidates` matching spans are grouped into traces: with ORDER BY start LIMIT,
+ * DuckDB skips every row group whose newest start is older than the spans already kept, so a
+ * search for recent traces reads only recent data. The answer is exact when those spans hold at
+ * least `limit` traces, or are fewer than `candidates` (all matches); otherwise the caller asks
+ * again with more candidates. `candidates` undefined: no cut.
  */
-export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>): Statement {
+export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>, candidates?: number): Statement {
   const params: (string | number)[] = [];
   const p = (v: string | number): string => {
     params.push(v);
@@ -36,10 +42,11 @@ export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<stri
     const needle = p(bagNeedle(key, text));
     where.push(`(${inSpan} OR contains(resource, ${needle}) OR contains(scope_attrs, ${needle}) OR contains(side, ${needle}))`);
   }
+  const cut = candidates === undefined ? '' : ` ORDER BY start_us DESC LIMIT ${candidates}`;
   const sql =
-    `WITH hits AS (SELECT tid, min(start_us) AS first_us FROM spans WHERE ${where.length ? where.join(' AND ') : 'true'} ` +
-    `GROUP BY tid ORDER BY first_us DESC, tid DESC LIMIT ${q.limit}) ` +
-    `SELECT ${SUMMARY_COLUMNS_SQL}, hits.first_us::DOUBLE FROM spans JOIN hits USING (tid)`;
+    `WITH cand AS MATERIALIZED (SELECT tid, start_us FROM spans WHERE ${where.length ? where.join(' AND ') : 'true'}${cut}), ` +
+    `hits AS (SELECT tid, max(start_us) AS newest FROM cand GROUP BY tid ORDER BY newest DESC, tid DESC LIMIT ${q.limit}) ` +
+    `SELECT ${SUMMARY_COLUMNS_SQL}, (SELECT count(*) FROM cand)::DOUBLE FROM spans JOIN hits USING (tid)`;
   return { sql, params };
 }
 
