@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { encodeNativeJson, type Span } from '@linktrace/model';
 import { buildApp } from '../src/app.js';
+import { segmentPath } from '../src/wal/segment-files.js';
 import { errorCode, get, post, tempDir, withApp } from './ingest-helpers.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -186,6 +188,30 @@ describe('backpressure', () => {
       releaseFirst();
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('a write-ahead log that cannot be written: 503 unavailable, nothing acknowledged, and the next segment recovers', async () => {
+    // The next segment file is a link to /dev/full: every write to it fails with ENOSPC, as on a full disk.
+    await withApp({ wal: { segmentBytes: 64 } }, async ({ app, store, url, dataDir }) => {
+      assert.equal((await post(`${url}/api/v1/spans`, batch(1, 3).body, JSON_TYPE)).status, 200);
+      await symlink('/dev/full', segmentPath(join(dataDir, 'wal'), 2));
+      const refused = await post(`${url}/api/v1/spans`, batch(2, 3).body, JSON_TYPE);
+      assert.equal(refused.status, 503);
+      assert.equal(errorCode(refused), 'unavailable');
+      assert.match((refused.json() as { error: { message: string } }).error.message, /ENOSPC/);
+      assert.equal(refused.headers.get('retry-after'), '1');
+      const health = await get(`${url}/healthz`);
+      assert.equal(health.status, 503);
+      assert.match((health.json() as { wal: { error?: string } }).wal.error ?? '', /ENOSPC/);
+
+      assert.equal((await post(`${url}/api/v1/spans`, batch(3, 3).body, JSON_TYPE)).status, 200, 'a fresh segment takes the next request');
+      await app.linktrace.pipeline.idle();
+      assert.equal((await get(`${url}/healthz`)).status, 200);
+      assert.equal(store.getTrace(batch(1, 1).traceId).length, 3);
+      assert.equal(store.getTrace(batch(2, 1).traceId).length, 0, 'the refused batch was not stored');
+      assert.equal(store.getTrace(batch(3, 1).traceId).length, 3);
+      assert.match((await get(`${url}/metrics`)).body.toString(), /linktrace_http_errors_total\{code="unavailable"\} 1/);
+    });
   });
 
   it('a store that refuses malformed spans drops only them (counted), and the pipeline moves on', async () => {
