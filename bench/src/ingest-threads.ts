@@ -1,0 +1,67 @@
+/**
+ * CPU time of each thread of a process, from Linux's /proc/<pid>/task/<tid>/stat: the coarse
+ * profile of the server during ingest (its JavaScript thread against DuckDB's worker threads, the
+ * libuv pool doing fsync and gunzip, V8's GC helpers). Elsewhere it reports nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+export interface ThreadCpu {
+  tid: number;
+  name: string;
+  /** user + system seconds since the thread started. */
+  seconds: number;
+}
+
+/** Every thread of `pid` with its CPU seconds; `[]` when /proc cannot be read. */
+export function threadCpu(pid: number): ThreadCpu[] {
+  const hz = clockTicks();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: ThreadCpu[] = [];
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // "tid (name) state ppid …": the name may hold spaces, so fields are counted after the last ')'.
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 once pid and name are cut off.
+      out.push({ tid: Number(tid), name, seconds: (Number(fields[11]) + Number(fields[12])) / hz });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds spent between two readings, grouped: the main (JavaScript) thread on its own, the
+ * others by thread name. Sorted by time, largest first.
+ */
+export function cpuBetween(pid: number, before: readonly ThreadCpu[], after: readonly ThreadCpu[]): [string, number][] {
+  const start = new Map(before.map((t) => [t.tid, t.seconds]));
+  const groups = new Map<string, number>();
+  for (const t of after) {
+    const group = t.tid === pid ? 'main (JavaScript)' : t.name;
+    groups.set(group, (groups.get(group) ?? 0) + t.seconds - (start.get(t.tid) ?? 0));
+  }
+  return [...groups].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+}

@@ -1,0 +1,291 @@
+/**
+ * bench:ingest — end-to-end ingest into `linktrace serve` running as its own process: realistic
+ * generated traces (ingest-traces.ts) pre-encoded as OTLP protobuf / gzip protobuf / JSON export
+ * requests, POSTed by concurrent keep-alive exporters that honour 429/503 Retry-After, timed until
+ * every accepted span is stored (queryable); then bytes per span on disk, and query latencies over
+ * the HTTP API. Progress on stderr; a table, then one JSON line, on stdout.
+ *
+ * Environment: BENCH_SPANS (default 5 000 000), BENCH_CONCURRENCY (exporters, 8), BENCH_QUERIES
+ * (runs per query kind, 200), BENCH_JSON_SHARE (0.25), BENCH_GZIP_SHARE (0.25), BENCH_PARTS
+ * (preparation threads, one per core), BENCH_SERVER_ARGS (more `serve` flags), BENCH_PROFILE=1
+ * (CPU-profile the server's JavaScript thread), BENCH_KEEP=1 (keep the data directory).
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AVERAGE_SPANS_PER_TRACE, prepareBatches } from './ingest-prepare.js';
+import { diskUsage, type DiskUsage } from './ingest-disk.js';
+import { httpRequest, keepAliveAgent } from './ingest-http.js';
+import { summarizeProfile } from './ingest-profile.js';
+import { QueryBench, type QueryTiming } from './ingest-queries.js';
+import { Sender } from './ingest-sender.js';
+import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
+import { cpuBetween, threadCpu } from './ingest-threads.js';
+import { printResult, printTable } from './stats.js';
+
+function envNumber(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const n = Number(text.replaceAll('_', ''));
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: "${text}" is not a non-negative number`);
+  return n;
+}
+
+const SPANS = Math.round(envNumber('BENCH_SPANS', 5_000_000));
+const CONCURRENCY = Math.max(1, Math.round(envNumber('BENCH_CONCURRENCY', 8)));
+const QUERIES = Math.max(1, Math.round(envNumber('BENCH_QUERIES', 200)));
+const JSON_SHARE = envNumber('BENCH_JSON_SHARE', 0.25);
+const GZIP_SHARE = envNumber('BENCH_GZIP_SHARE', 0.25);
+const PARTS = Math.max(1, Math.round(envNumber('BENCH_PARTS', availableParallelism())));
+const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const KEEP = process.env.BENCH_KEEP === '1';
+/** The generated traffic covers the hour before the run (inside the server's default retention). */
+const WINDOW_US = 3_600_000_000;
+/** The server's default request size limit; larger bodies are split. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const PROGRESS_MS = 5000;
+/** Bounds the wait for the store to catch up after the last answer. */
+const STORE_WAIT_MS = 30 * 60_000;
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+
+async function metrics(url: string, agent: ReturnType<typeof keepAliveAgent>): Promise<string> {
+  const answer = await httpRequest(agent, new URL('/metrics', url), 'GET');
+  if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
+  return answer.body.toString('utf8');
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const nowUs = Date.now() * 1000;
+  log(`bench:ingest: preparing ${fmt(SPANS)} spans on ${PARTS} threads…`);
+  const set = await prepareBatches(
+    {
+      spans: SPANS,
+      seed: 20_240_601,
+      startUs: nowUs - WINDOW_US,
+      traceGapUs: (WINDOW_US * AVERAGE_SPANS_PER_TRACE) / Math.max(1, SPANS),
+      minBatch: 1000,
+      maxBatch: 5000,
+      jsonShare: JSON_SHARE,
+      gzipShare: GZIP_SHARE,
+      maxBodyBytes: MAX_BODY_BYTES,
+      samples: 2000,
+    },
+    PARTS,
+  );
+  const formats = new Map<string, { requests: number; spans: number; bytes: number }>();
+  for (const b of set.bodies) {
+    const f = formats.get(b.format) ?? { requests: 0, spans: 0, bytes: 0 };
+    f.requests++;
+    f.spans += b.spans;
+    f.bytes += b.body.byteLength;
+    formats.set(b.format, f);
+  }
+  log(
+    `bench:ingest: ${fmt(set.spans)} spans in ${fmt(set.traces)} traces, ${set.bodies.length} requests, ${mb(set.bodyBytes)} of bodies, ` +
+      `prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'lt-bench-ingest-'));
+  const profileDir = join(dataDir, '..', `${dataDir.split('/').pop()!}-profile`);
+  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  let server: ServerProcess | undefined;
+  const agent = keepAliveAgent(2);
+  try {
+    server = await startServerProcess({ dataDir, args: SERVER_ARGS, nodeArgs });
+    const url = server.url;
+    const probe = await httpRequest(agent, new URL('/api/v1/services', url), 'GET');
+    if (probe.status !== 200) throw new Error(`the server has no query API (GET /api/v1/services answered ${probe.status})`);
+
+    // Ingest, with progress and the server's thread CPU and memory sampled along the way.
+    const sender = new Sender(url, CONCURRENCY);
+    const cpuStart = threadCpu(server.pid);
+    let maxRssBytes = 0;
+    let lastStored = 0;
+    let lastAt = performance.now();
+    const sample = async (): Promise<number> => {
+      const text = await metrics(url, agent);
+      maxRssBytes = Math.max(maxRssBytes, metricValue(text, 'linktrace_process_resident_memory_bytes') || 0);
+      return metricValue(text, 'linktrace_spans_stored_total');
+    };
+    const progress = setInterval(() => {
+      void sample().then(
+        (stored) => {
+          const now = performance.now();
+          log(
+            `  [${((now - sender.startedAt) / 1000).toFixed(0).padStart(4)} s] sent ${fmt(sender.sentSpans)}/${fmt(set.spans)}  ` +
+              `acknowledged ${fmt(sender.acceptedSpans)}  stored ${fmt(stored)}  ${fmt(((stored - lastStored) * 1000) / (now - lastAt))} spans/s stored  ` +
+              `429: ${sender.throttled}  503: ${sender.unavailable}`,
+          );
+          lastStored = stored;
+          lastAt = now;
+        },
+        (error: unknown) => log(`  progress: ${(error as Error).message}`),
+      );
+    }, PROGRESS_MS);
+    let storedAt = 0;
+    let stored = 0;
+    try {
+      await sender.run(set.bodies);
+      const waitUntil = performance.now() + STORE_WAIT_MS;
+      for (;;) {
+        stored = await sample();
+        storedAt = performance.now();
+        if (stored >= sender.acceptedSpans) break;
+        if (storedAt > waitUntil) throw new Error(`only ${stored} of ${sender.acceptedSpans} accepted spans were stored after ${STORE_WAIT_MS / 60000} min`);
+        await sleep(50);
+      }
+    } finally {
+      clearInterval(progress);
+    }
+    const cpu = cpuBetween(server.pid, cpuStart, threadCpu(server.pid));
+    const ingestS = (storedAt - sender.startedAt) / 1000;
+    const ackS = (sender.lastAnswerAt - sender.startedAt) / 1000;
+    const finalMetrics = await metrics(url, agent);
+    const live = diskUsage(dataDir);
+    log(`bench:ingest: ${fmt(stored)} spans stored in ${ingestS.toFixed(1)} s; querying…`);
+
+    const queries = new QueryBench(url, set.samples, 7);
+    const timings: QueryTiming[] = [];
+    try {
+      timings.push(await queries.measure('trace by id (GET /api/v1/traces/{id})', 'traceById', QUERIES));
+      timings.push(await queries.measure('trace by id (Zipkin GET /api/v2/trace/{id})', 'zipkinTraceById', Math.min(QUERIES, 50)));
+      timings.push(await queries.measure('search service + operation', 'serviceOperation', QUERIES));
+      timings.push(await queries.measure('search attribute (entity key or user id)', 'attribute', QUERIES));
+      timings.push(await queries.measure('search service + status=error', 'serviceError', Math.min(QUERIES, 50)));
+    } finally {
+      queries.close();
+    }
+
+    log('bench:ingest: stopping the server (drain, close the store)…');
+    const exit = await server.stop(120_000);
+    server = undefined;
+    if (exit !== 0) throw new Error(`linktrace serve exited with ${exit} on SIGTERM`);
+    const closed = diskUsage(dataDir);
+
+    report({ set, formats, sender, ingestS, ackS, stored, cpu, finalMetrics, maxRssBytes, live, closed, timings, dataDir });
+    if (PROFILE) printProfile(profileDir);
+    const byId = timings[0]!;
+    const search = timings[2]!;
+    const attr = timings[3]!;
+    printResult({
+      spans: stored,
+      traces: set.traces,
+      concurrency: CONCURRENCY,
+      ingest_spans_per_s: Math.round(stored / ingestS),
+      acknowledged_spans_per_s: Math.round(sender.acceptedSpans / ackS),
+      ingest_s: Number(ingestS.toFixed(1)),
+      bytes_per_span: Number((closed.total / stored).toFixed(1)),
+      bytes_per_span_live: Number((live.total / stored).toFixed(1)),
+      trace_by_id_p50_ms: round2(byId.p50),
+      trace_by_id_p99_ms: round2(byId.p99),
+      search_p50_ms: round2(search.p50),
+      search_p99_ms: round2(search.p99),
+      attr_search_p50_ms: round2(attr.p50),
+      attr_search_p99_ms: round2(attr.p99),
+      throttled_429: sender.throttled,
+      server_max_rss_mb: Math.round(maxRssBytes / 1048576),
+    });
+  } finally {
+    agent.destroy();
+    if (server !== undefined) await server.stop(10_000);
+    if (!KEEP) {
+      rmSync(dataDir, { recursive: true, force: true });
+    } else log(`bench:ingest: data kept in ${dataDir}`);
+  }
+}
+
+function round2(n: number): number {
+  return Number(n.toFixed(2));
+}
+
+interface Report {
+  set: { spans: number; traces: number; bodies: unknown[]; bodyBytes: number };
+  formats: Map<string, { requests: number; spans: number; bytes: number }>;
+  sender: Sender;
+  ingestS: number;
+  ackS: number;
+  stored: number;
+  cpu: [string, number][];
+  finalMetrics: string;
+  maxRssBytes: number;
+  live: DiskUsage;
+  closed: DiskUsage;
+  timings: QueryTiming[];
+  dataDir: string;
+}
+
+function report(r: Report): void {
+  const { set, sender, stored } = r;
+  console.log(
+    `bench:ingest — ${fmt(stored)} spans (${fmt(set.traces)} traces, ${(set.spans / set.traces).toFixed(1)} spans/trace, 10 attributes/span), ` +
+      `${CONCURRENCY} exporters, linktrace serve as its own process on ${availableParallelism()} cores`,
+  );
+  printTable(
+    ['request bodies', 'requests', 'spans', 'MB', 'bytes/span'],
+    [...r.formats].map(([format, f]) => [format, f.requests, f.spans, (f.bytes / 1048576).toFixed(1), (f.bytes / f.spans).toFixed(0)]),
+  );
+  console.log('');
+  const m = (name: string): number => metricValue(r.finalMetrics, name);
+  printTable(
+    ['ingest', 'value'],
+    [
+      ['spans/s, first request to all stored', fmt(stored / r.ingestS)],
+      ['spans/s, first request to last answer', fmt(sender.acceptedSpans / r.ackS)],
+      ['seconds to all stored', r.ingestS.toFixed(1)],
+      ['requests (incl. retries)', fmt(sender.requests)],
+      ['429 answers (retried after Retry-After)', fmt(sender.throttled)],
+      ['503 answers', fmt(sender.unavailable)],
+      ['spans rejected (partial success)', fmt(sender.rejectedSpans)],
+      ['WAL group commits (fsyncs)', fmt(m('linktrace_wal_fsyncs_total'))],
+      ['server peak RSS (MB, sampled)', fmt(r.maxRssBytes / 1048576)],
+    ],
+  );
+  console.log('');
+  const cpuTotal = r.cpu.reduce((n, [, s]) => n + s, 0);
+  printTable(
+    ['server CPU during ingest, by thread', 'seconds', 'µs/span', 'share'],
+    r.cpu.slice(0, 8).map(([name, s]) => [name, s.toFixed(1), ((s * 1e6) / stored).toFixed(2), `${((100 * s) / cpuTotal).toFixed(0)}%`]),
+  );
+  console.log(`total ${cpuTotal.toFixed(1)} s CPU = ${((cpuTotal * 1e6) / stored).toFixed(2)} µs/span over ${r.ingestS.toFixed(1)} s wall (${(cpuTotal / r.ingestS).toFixed(2)} cores busy)`);
+  console.log('');
+  const files = (u: DiskUsage): string => u.files.slice(0, 4).map(([f, b]) => `${f} ${mb(b)}`).join(', ');
+  printTable(
+    ['on disk', 'bytes', 'bytes/span', 'files'],
+    [
+      ['all stored, server running', fmt(r.live.total), (r.live.total / stored).toFixed(1), files(r.live)],
+      ['after clean shutdown', fmt(r.closed.total), (r.closed.total / stored).toFixed(1), files(r.closed)],
+    ],
+  );
+  console.log('');
+  printTable(
+    ['query (one at a time, after 5 warm-ups)', 'runs', 'p50 ms', 'p99 ms', 'max ms', 'hits'],
+    r.timings.map((t) => [t.name, t.runs, t.p50.toFixed(2), t.p99.toFixed(2), t.max.toFixed(2), t.meanHits.toFixed(1)]),
+  );
+}
+
+function printProfile(dir: string): void {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    files = [];
+  }
+  if (files.length === 0) {
+    console.log('(no CPU profile was written)');
+    return;
+  }
+  const p = summarizeProfile(join(dir, files[0]!));
+  console.log('');
+  printTable(['server JavaScript thread, self time by source', 'ms', 'share'], p.byFile.map(([k, ms]) => [k, Math.round(ms), `${((100 * ms) / p.totalMs).toFixed(1)}%`]));
+  console.log('');
+  printTable(['heaviest functions', 'ms', 'share'], p.byFunction.map(([k, ms]) => [k, Math.round(ms), `${((100 * ms) / p.totalMs).toFixed(1)}%`]));
+  console.log(`profile: ${join(dir, files[0]!)}`);
+}
+
+await main();
