@@ -105,6 +105,25 @@ describe('embedded store', () => {
     assert.deepStrictEqual(keys, Object.keys(spans[0]!.attributes).sort());
   });
 
+  it('finds resource attributes among more distinct resources than it keeps in memory', async () => {
+    const dataDir = freshDir();
+    let store = await openEmbeddedStore({ dataDir });
+    const spans = Array.from({ length: 20_050 }, (_, i) =>
+      span({ traceId: traceIdOf(i + 1), spanId: spanIdOf(i + 1, 0), startUs: T0 + i, resource: { pod: `pod-${i}` } }),
+    );
+    await store.writeSpans(spans.slice(0, 10));
+    assert.deepStrictEqual((await store.findTraces({ attributes: { pod: 'pod-3' } })).map((h) => h.traceId), [traceIdOf(4)]);
+    await store.writeSpans(spans.slice(10));
+    for (const i of [3, 12_345, 20_049]) {
+      assert.deepStrictEqual((await store.findTraces({ attributes: { pod: `pod-${i}` } })).map((h) => h.traceId), [traceIdOf(i + 1)]);
+    }
+    await store.close();
+    store = await openEmbeddedStore({ dataDir });
+    assert.deepStrictEqual((await store.findTraces({ attributes: { pod: 'pod-20000' } })).map((h) => h.traceId), [traceIdOf(20_001)]);
+    assert.deepStrictEqual(await store.findTraces({ attributes: { pod: 'pod-x' } }), []);
+    await store.close();
+  });
+
   it('holds spans until the interval or the batch size, and flush() or close() commits them at once', async () => {
     const dataDir = freshDir();
     const store = await openEmbeddedStore({ dataDir, flushIntervalMs: 60_000, flushRows: 3 });

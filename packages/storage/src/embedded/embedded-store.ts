@@ -35,8 +35,10 @@ import {
   validateTraceQuery,
 } from '../validate.js';
 import { AttributeColumns } from './attribute-columns.js';
+import { BagRegistry } from './bag-registry.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
 import { DEPENDENCIES_SQL, traceSearchSql } from './query-sql.js';
+import type { BagLookup } from './query-sql.js';
 import {
   attributeColumn,
   CREATE_TABLES,
@@ -113,6 +115,7 @@ export class EmbeddedStore implements SpanStore {
     private readonly writer: DuckDBConnection,
     private readonly readers: DuckDBConnection[],
     private readonly columns: AttributeColumns,
+    private readonly bags: BagLookup,
     private readonly encoder: SpanRowEncoder,
     private readonly stage: StageBuffer,
     private findingSeq: number,
@@ -173,8 +176,15 @@ export class EmbeddedStore implements SpanStore {
         readers.push(c);
       }
       const columns = new AttributeColumns(keys, options.attributeColumns);
-      const encoder = new SpanRowEncoder(columns);
-      return new EmbeddedStore(instance, writer, readers, columns, encoder, stage, seq, file, flushRows, flushIntervalMs);
+      const resources = new BagRegistry();
+      const scopes = new BagRegistry();
+      for (const [column, registry] of [['resource', resources], ['scope_attrs', scopes]] as const) {
+        const rows = (await writer.runAndReadAll(`SELECT DISTINCT ${column} FROM spans WHERE ${column} IS NOT NULL`)).getRowsJS();
+        for (const r of rows) registry.add(r[0] as string);
+      }
+      const bags: BagLookup = { resources: (n) => resources.matching(n), scopes: (n) => scopes.matching(n) };
+      const encoder = new SpanRowEncoder(columns, resources, scopes);
+      return new EmbeddedStore(instance, writer, readers, columns, bags, encoder, stage, seq, file, flushRows, flushIntervalMs);
     } catch (err) {
       for (const c of opened) c.closeSync();
       instance.closeSync();
@@ -349,7 +359,7 @@ export class EmbeddedStore implements SpanStore {
     let candidates: number | undefined = Math.max(256, q.limit * 16);
     let rows: unknown[][];
     for (;;) {
-      const { sql, params } = traceSearchSql(q, slotOf, candidates);
+      const { sql, params } = traceSearchSql(q, slotOf, this.bags, candidates);
       rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
       if (candidates === undefined || rows.length === 0) break;
       const found = new Set(rows.map((r) => r[1])).size;

@@ -19,7 +19,19 @@ export interface Statement {
  * least `limit` traces, or are fewer than `candidates` (all matches); otherwise the caller asks
  * again with more candidates. `candidates` undefined: no cut.
  */
-export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>, candidates?: number): Statement {
+/** The stored resource / scope texts holding a needle (undefined: unknown, test every row). */
+export interface BagLookup {
+  resources(needle: string): string[] | undefined;
+  scopes(needle: string): string[] | undefined;
+}
+
+function bagTest(column: string, needle: string, known: string[] | undefined, p: (v: string) => string): string | undefined {
+  if (known === undefined) return `contains(${column}, ${p(needle)})`;
+  if (known.length === 0) return undefined;
+  return `${column} IN (${known.map(p).join(', ')})`;
+}
+
+export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>, bags: BagLookup, candidates?: number): Statement {
   const params: (string | number)[] = [];
   const p = (v: string | number): string => {
     params.push(v);
@@ -39,8 +51,14 @@ export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<stri
     const slot = slotOf.get(key);
     // Rows written before the key got its column keep it in `rest`; the column is NULL there.
     const inSpan = slot === undefined ? inList : `(${attributeColumn(slot)} = ${p(text)} OR (${attributeColumn(slot)} IS NULL AND ${inList}))`;
-    const needle = p(bagNeedle(key, text));
-    where.push(`(${inSpan} OR contains(resource, ${needle}) OR contains(scope_attrs, ${needle}) OR contains(side, ${needle}))`);
+    const needle = bagNeedle(key, text);
+    const tests = [
+      inSpan,
+      bagTest('resource', needle, bags.resources(needle), p),
+      bagTest('scope_attrs', needle, bags.scopes(needle), p),
+      `contains(side, ${p(needle)})`,
+    ];
+    where.push(`(${tests.filter((t) => t !== undefined).join(' OR ')})`);
   }
   const cut = candidates === undefined ? '' : ` ORDER BY start_us DESC LIMIT ${candidates}`;
   const sql =

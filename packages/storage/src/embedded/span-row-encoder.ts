@@ -7,6 +7,7 @@
 import { isValidSpanId, isValidTraceId } from '@linktrace/model';
 import type { Attributes, Span, SpanKind, StatusCode } from '@linktrace/model';
 import type { AttributeColumns } from './attribute-columns.js';
+import type { BagRegistry } from './bag-registry.js';
 import { ABSENT, ENTRY, FIELD, UNIT, encodeBag, escapeText, valueText } from './text-codec.js';
 
 const ZERO16 = '0000000000000000';
@@ -39,14 +40,19 @@ export class SpanRowEncoder {
   /** Whether any encoded row carried an indexable link since the last `takeLinks()`. */
   private sawLinks = false;
 
-  constructor(private readonly columns: AttributeColumns) {}
+  constructor(
+    private readonly columns: AttributeColumns,
+    private readonly resources: BagRegistry,
+    private readonly scopes: BagRegistry,
+  ) {}
 
   /** Resource and scope maps repeat across the spans of one process: encode each object once. */
-  private bagOf(attrs: Attributes): string {
+  private bagOf(attrs: Attributes, registry: BagRegistry): string {
     let bag = this.bags.get(attrs);
     if (bag === undefined) {
       bag = encodeBag(attrs);
       this.bags.set(attrs, bag);
+      registry.add(bag);
     }
     return bag;
   }
@@ -66,12 +72,12 @@ export class SpanRowEncoder {
     r += FIELD + (span.durationUs === undefined ? ABSENT : Math.floor(span.durationUs));
     r += FIELD + STATUS_NUMBER[span.status.code] + FIELD + opt(span.status.message);
     r += this.encodeAttributes(span.attributes);
-    r += FIELD + (span.resource === undefined ? ABSENT : this.bagOf(span.resource));
+    r += FIELD + (span.resource === undefined ? ABSENT : this.bagOf(span.resource, this.resources));
     const scope = span.scope;
     if (scope === undefined) r += FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
     else {
       r += FIELD + escapeText(scope.name) + FIELD + opt(scope.version);
-      r += FIELD + (scope.attributes === undefined ? ABSENT : this.bagOf(scope.attributes));
+      r += FIELD + (scope.attributes === undefined ? ABSENT : this.bagOf(scope.attributes, this.scopes));
     }
     r += FIELD + opt(span.remote?.service);
     r += this.encodeExtra(span);
