@@ -65,3 +65,18 @@ export function cpuBetween(pid: number, before: readonly ThreadCpu[], after: rea
   }
   return [...groups].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
 }
+
+/**
+ * CPU seconds the whole machine has been busy (all cores, from /proc/stat), or NaN elsewhere: set
+ * against the server's and the benchmark's own time, it shows whether other work shared the cores.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu user nice system idle iowait irq softirq steal …
+    const f = first.trim().split(/\s+/).slice(1).map(Number);
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / clockTicks();
+  } catch {
+    return NaN;
+  }
+}

@@ -11,7 +11,7 @@
  * (CPU-profile the server's JavaScript thread), BENCH_KEEP=1 (keep the data directory).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AVERAGE_SPANS_PER_TRACE, prepareBatches } from './ingest-prepare.js';
@@ -21,7 +21,7 @@ import { summarizeProfile } from './ingest-profile.js';
 import { QueryBench, type QueryTiming } from './ingest-queries.js';
 import { Sender } from './ingest-sender.js';
 import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
-import { cpuBetween, threadCpu } from './ingest-threads.js';
+import { cpuBetween, machineBusySeconds, threadCpu } from './ingest-threads.js';
 import { printResult, printTable } from './stats.js';
 
 function envNumber(name: string, fallback: number): number {
@@ -52,6 +52,8 @@ const STORE_WAIT_MS = 30 * 60_000;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+/** The store's files (the DuckDB database and its own WAL), without the server's write-ahead log under wal/. */
+const storeBytes = (u: DiskUsage): number => u.files.reduce((n, [file, bytes]) => (file.startsWith('wal/') ? n : n + bytes), 0);
 
 async function metrics(url: string, agent: ReturnType<typeof keepAliveAgent>): Promise<string> {
   const answer = await httpRequest(agent, new URL('/metrics', url), 'GET');
@@ -105,6 +107,9 @@ async function main(): Promise<void> {
     // Ingest, with progress and the server's thread CPU and memory sampled along the way.
     const sender = new Sender(url, CONCURRENCY);
     const cpuStart = threadCpu(server.pid);
+    const machineStart = machineBusySeconds();
+    const benchStart = process.cpuUsage();
+    const loadStart = loadavg()[0]!;
     let maxRssBytes = 0;
     let lastStored = 0;
     let lastAt = performance.now();
@@ -144,6 +149,12 @@ async function main(): Promise<void> {
       clearInterval(progress);
     }
     const cpu = cpuBetween(server.pid, cpuStart, threadCpu(server.pid));
+    const benchCpu = process.cpuUsage(benchStart);
+    const machine = {
+      busyS: machineBusySeconds() - machineStart,
+      benchS: (benchCpu.user + benchCpu.system) / 1e6,
+      load: [loadStart, loadavg()[0]!] as const,
+    };
     const ingestS = (storedAt - sender.startedAt) / 1000;
     const ackS = (sender.lastAnswerAt - sender.startedAt) / 1000;
     const finalMetrics = await metrics(url, agent);
@@ -168,7 +179,7 @@ async function main(): Promise<void> {
     if (exit !== 0) throw new Error(`linktrace serve exited with ${exit} on SIGTERM`);
     const closed = diskUsage(dataDir);
 
-    report({ set, formats, sender, ingestS, ackS, stored, cpu, finalMetrics, maxRssBytes, live, closed, timings, dataDir });
+    report({ set, formats, sender, ingestS, ackS, stored, cpu, machine, finalMetrics, maxRssBytes, live, closed, timings, dataDir });
     if (PROFILE) printProfile(profileDir);
     const byId = timings[0]!;
     const search = timings[2]!;
@@ -180,8 +191,9 @@ async function main(): Promise<void> {
       ingest_spans_per_s: Math.round(stored / ingestS),
       acknowledged_spans_per_s: Math.round(sender.acceptedSpans / ackS),
       ingest_s: Number(ingestS.toFixed(1)),
-      bytes_per_span: Number((closed.total / stored).toFixed(1)),
-      bytes_per_span_live: Number((live.total / stored).toFixed(1)),
+      bytes_per_span: Number((storeBytes(closed) / stored).toFixed(1)),
+      bytes_per_span_live: Number((storeBytes(live) / stored).toFixed(1)),
+      data_dir_bytes_per_span: Number((closed.total / stored).toFixed(1)),
       trace_by_id_p50_ms: round2(byId.p50),
       trace_by_id_p99_ms: round2(byId.p99),
       search_p50_ms: round2(search.p50),
@@ -212,6 +224,7 @@ interface Report {
   ackS: number;
   stored: number;
   cpu: [string, number][];
+  machine: { busyS: number; benchS: number; load: readonly [number, number] };
   finalMetrics: string;
   maxRssBytes: number;
   live: DiskUsage;
@@ -253,15 +266,22 @@ function report(r: Report): void {
     r.cpu.slice(0, 8).map(([name, s]) => [name, s.toFixed(1), ((s * 1e6) / stored).toFixed(2), `${((100 * s) / cpuTotal).toFixed(0)}%`]),
   );
   console.log(`total ${cpuTotal.toFixed(1)} s CPU = ${((cpuTotal * 1e6) / stored).toFixed(2)} µs/span over ${r.ingestS.toFixed(1)} s wall (${(cpuTotal / r.ingestS).toFixed(2)} cores busy)`);
+  const others = r.machine.busyS - cpuTotal - r.machine.benchS;
+  console.log(
+    `machine during ingest: ${(r.machine.busyS / r.ingestS).toFixed(2)} of ${availableParallelism()} cores busy — server ${(cpuTotal / r.ingestS).toFixed(2)}, ` +
+      `load generator ${(r.machine.benchS / r.ingestS).toFixed(2)}, other processes ${(Math.max(0, others) / r.ingestS).toFixed(2)}; ` +
+      `load average ${r.machine.load[0].toFixed(1)} → ${r.machine.load[1].toFixed(1)}`,
+  );
   console.log('');
   const files = (u: DiskUsage): string => u.files.slice(0, 4).map(([f, b]) => `${f} ${mb(b)}`).join(', ');
   printTable(
-    ['on disk', 'bytes', 'bytes/span', 'files'],
+    ['on disk', 'store bytes', 'store bytes/span', 'data dir bytes/span', 'files'],
     [
-      ['all stored, server running', fmt(r.live.total), (r.live.total / stored).toFixed(1), files(r.live)],
-      ['after clean shutdown', fmt(r.closed.total), (r.closed.total / stored).toFixed(1), files(r.closed)],
+      ['all stored, server running', fmt(storeBytes(r.live)), (storeBytes(r.live) / stored).toFixed(1), (r.live.total / stored).toFixed(1), files(r.live)],
+      ['after clean shutdown', fmt(storeBytes(r.closed)), (storeBytes(r.closed) / stored).toFixed(1), (r.closed.total / stored).toFixed(1), files(r.closed)],
     ],
   );
+  console.log('store = the DuckDB file and its WAL; the data dir adds the server\'s write-ahead log (wal/)');
   console.log('');
   printTable(
     ['query (one at a time, after 5 warm-ups)', 'runs', 'p50 ms', 'p99 ms', 'max ms', 'hits'],
