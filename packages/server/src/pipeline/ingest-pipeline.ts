@@ -1,8 +1,9 @@
 /**
  * Between the receivers and the store: an accepted batch is appended to the write-ahead log (the
- * answer waits for its fsync) and queued; one background loop moves queued batches into the store,
- * several requests per write, and confirms them to the log. The queue is bounded in spans: past the
- * bound, new requests are refused with 429 instead of growing memory.
+ * answer waits for its fsync) and queued; a background loop moves queued batches into the store,
+ * several requests per write and a few writes at a time, and confirms them to the log in order. The
+ * queue is bounded in spans: past the bound, new requests are refused with 429 instead of growing
+ * memory.
  */
 import type { Span } from '@linktrace/model';
 import { ApiError } from '../errors.js';
