@@ -12,3 +12,7 @@ export { runImport, type ImportOptions, type ImportSummary, type ImportIssue, ty
 export { StoreSink } from './import/store-sink.js';
 export { HttpSink } from './import/http-sink.js';
 export type { SpanSink, SinkResult } from './import/span-sink.js';
+export { DEFAULT_LIMITS, DEFAULT_PIPELINE, DEFAULT_WAL, ConfigError, parseDuration, parseSize, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
+export { parseServeFlags, type ServeOptions, type ServeFlags } from './cli/serve.js';
+export type { IngestStore } from './pipeline/ingest-store.js';
+export type { HealthStatus } from './routes/health-check.js';
