@@ -50,7 +50,12 @@ describe('print-spans example', () => {
   it('runs as `npm start` does: the server plus the demo services, traces queryable', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'linktrace-start-'));
     const script = fileURLToPath(new URL('../src/demo-with-server.js', import.meta.url));
-    const child = spawn(process.execPath, [script], { env: { ...process.env, PORT: '0', LINKTRACE_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that cleanup can stop the demo and the server it started together.
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, PORT: '0', LINKTRACE_DATA: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -76,7 +81,13 @@ describe('print-spans example', () => {
       child.kill('SIGTERM');
       assert.equal(await exited, 0, out);
     } finally {
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
