@@ -81,6 +81,10 @@ export function lifecycleContract(create: CreateContractStore): void {
         const again = await handle.reopen();
         assert.deepStrictEqual(await again.getTrace(traceIdOf(100)), [full]);
         assert.deepStrictEqual(await again.findTraces({ service: 'shop-api' }), before.hits);
+        // Attributes found in every place a span keeps them, as before the reopen.
+        for (const [key, value, trace] of [['batch.size', 10, 4], ['link.why', 'batched', 4], ['k8s.pod', 'billing-1', 3], ['lib.flavour', 'fast', 3], ['shop.id', '43', 2]] as const) {
+          assert.deepStrictEqual((await again.findTraces({ attributes: { [key]: value } })).map((h) => h.traceId), [worldTrace(trace)], key);
+        }
         assert.deepStrictEqual(await again.services(), before.services);
         assert.deepStrictEqual(await again.dependencies(0, startOf(100)), before.deps);
         assert.deepStrictEqual(await again.findFindings(), [finding(1, T0)]);

@@ -1,4 +1,8 @@
 /**
+ * What the store has written, kept in memory so that a search can leave out tests that cannot match.
+ */
+
+/**
  * Every distinct resource and scope attribute text stored. A process has one resource, so there are
  * few of them; knowing them all lets a search decide in JS which ones hold `key = value` and ask
  * DuckDB for `resource IN (…)` (or skip the test when none does) instead of a substring test on
@@ -27,5 +31,31 @@ export class BagRegistry {
     const out: string[] = [];
     for (const b of this.bags) if (b.includes(needle)) out.push(b);
     return out;
+  }
+}
+
+/**
+ * Attribute keys ever stored in one place (the `rest` lists, or event and link attributes). A key
+ * never stored there needs no test there, which leaves a promoted key's search a plain column
+ * comparison DuckDB runs inside the scan. Past `limit` keys it answers "maybe" for every key.
+ */
+export class KeyRegistry {
+  private readonly keys = new Set<string>();
+  private overflowed = false;
+
+  constructor(private readonly limit = 10_000) {}
+
+  add(key: string): void {
+    if (this.overflowed || this.keys.has(key)) return;
+    if (this.keys.size >= this.limit) {
+      this.overflowed = true;
+      this.keys.clear();
+      return;
+    }
+    this.keys.add(key);
+  }
+
+  mayHold(key: string): boolean {
+    return this.overflowed || this.keys.has(key);
   }
 }

@@ -35,13 +35,15 @@ import {
   validateTraceQuery,
 } from '../validate.js';
 import { AttributeColumns } from './attribute-columns.js';
-import { BagRegistry } from './bag-registry.js';
+import { BagRegistry, KeyRegistry } from './bag-registry.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
 import { DEPENDENCIES_SQL, traceSearchSql } from './query-sql.js';
-import type { BagLookup } from './query-sql.js';
+import type { SearchHints } from './query-sql.js';
 import {
   attributeColumn,
   CREATE_TABLES,
+  REST_KEYS_SQL,
+  SIDE_KEYS_SQL,
   DATABASE_FILE,
   insertLinksSql,
   insertSpansSql,
@@ -115,7 +117,7 @@ export class EmbeddedStore implements SpanStore {
     private readonly writer: DuckDBConnection,
     private readonly readers: DuckDBConnection[],
     private readonly columns: AttributeColumns,
-    private readonly bags: BagLookup,
+    private readonly hints: SearchHints,
     private readonly encoder: SpanRowEncoder,
     private readonly stage: StageBuffer,
     private findingSeq: number,
@@ -182,9 +184,19 @@ export class EmbeddedStore implements SpanStore {
         const rows = (await writer.runAndReadAll(`SELECT DISTINCT ${column} FROM spans WHERE ${column} IS NOT NULL`)).getRowsJS();
         for (const r of rows) registry.add(r[0] as string);
       }
-      const bags: BagLookup = { resources: (n) => resources.matching(n), scopes: (n) => scopes.matching(n) };
-      const encoder = new SpanRowEncoder(columns, resources, scopes);
-      return new EmbeddedStore(instance, writer, readers, columns, bags, encoder, stage, seq, file, flushRows, flushIntervalMs);
+      const restKeys = new KeyRegistry();
+      const sideKeys = new KeyRegistry();
+      for (const [sql, registry] of [[REST_KEYS_SQL, restKeys], [SIDE_KEYS_SQL, sideKeys]] as const) {
+        for (const r of (await writer.runAndReadAll(sql)).getRowsJS()) registry.add(unescapeText(r[0] as string));
+      }
+      const hints: SearchHints = {
+        resources: (n) => resources.matching(n),
+        scopes: (n) => scopes.matching(n),
+        restMayHold: (k) => restKeys.mayHold(k),
+        sideMayHold: (k) => sideKeys.mayHold(k),
+      };
+      const encoder = new SpanRowEncoder(columns, resources, scopes, restKeys, sideKeys);
+      return new EmbeddedStore(instance, writer, readers, columns, hints, encoder, stage, seq, file, flushRows, flushIntervalMs);
     } catch (err) {
       for (const c of opened) c.closeSync();
       instance.closeSync();
@@ -359,7 +371,7 @@ export class EmbeddedStore implements SpanStore {
     let candidates: number | undefined = Math.max(256, q.limit * 16);
     let rows: unknown[][];
     for (;;) {
-      const { sql, params } = traceSearchSql(q, slotOf, this.bags, candidates);
+      const { sql, params } = traceSearchSql(q, slotOf, this.hints, candidates);
       rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
       if (candidates === undefined || rows.length === 0) break;
       const found = new Set(rows.map((r) => r[1])).size;

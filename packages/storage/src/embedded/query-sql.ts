@@ -19,10 +19,14 @@ export interface Statement {
  * least `limit` traces, or are fewer than `candidates` (all matches); otherwise the caller asks
  * again with more candidates. `candidates` undefined: no cut.
  */
-/** The stored resource / scope texts holding a needle (undefined: unknown, test every row). */
-export interface BagLookup {
+/** What the store knows it has written, so a search can leave out tests that cannot match. */
+export interface SearchHints {
+  /** The stored resource / scope texts holding a needle (undefined: unknown, test every row). */
   resources(needle: string): string[] | undefined;
   scopes(needle: string): string[] | undefined;
+  /** Whether a key may sit in some span's `rest` list / in some event or link attributes. */
+  restMayHold(key: string): boolean;
+  sideMayHold(key: string): boolean;
 }
 
 function bagTest(column: string, needle: string, known: string[] | undefined, p: (v: string) => string): string | undefined {
@@ -31,7 +35,7 @@ function bagTest(column: string, needle: string, known: string[] | undefined, p:
   return `${column} IN (${known.map(p).join(', ')})`;
 }
 
-export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>, bags: BagLookup, candidates?: number): Statement {
+export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>, hints: SearchHints, candidates?: number): Statement {
   const params: (string | number)[] = [];
   const p = (v: string | number): string => {
     params.push(v);
@@ -47,18 +51,21 @@ export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<stri
   if (q.endUs !== undefined) where.push(`start_us <= ${p(q.endUs)}`);
   for (const [key, value] of q.attributeList) {
     const text = queryText(value);
-    const inList = `list_contains(rest, ${p(listEntry(key, text))})`;
+    const inList = hints.restMayHold(key) ? `list_contains(rest, ${p(listEntry(key, text))})` : undefined;
     const slot = slotOf.get(key);
+    const column = slot === undefined ? undefined : attributeColumn(slot);
     // Rows written before the key got its column keep it in `rest`; the column is NULL there.
-    const inSpan = slot === undefined ? inList : `(${attributeColumn(slot)} = ${p(text)} OR (${attributeColumn(slot)} IS NULL AND ${inList}))`;
+    const inSpan =
+      column === undefined ? inList : inList === undefined ? `${column} = ${p(text)}` : `(${column} = ${p(text)} OR (${column} IS NULL AND ${inList}))`;
     const needle = bagNeedle(key, text);
     const tests = [
       inSpan,
-      bagTest('resource', needle, bags.resources(needle), p),
-      bagTest('scope_attrs', needle, bags.scopes(needle), p),
-      `contains(side, ${p(needle)})`,
-    ];
-    where.push(`(${tests.filter((t) => t !== undefined).join(' OR ')})`);
+      bagTest('resource', needle, hints.resources(needle), p),
+      bagTest('scope_attrs', needle, hints.scopes(needle), p),
+      hints.sideMayHold(key) ? `contains(side, ${p(needle)})` : undefined,
+    ].filter((t) => t !== undefined);
+    // No place can hold the pair: the condition is false (and the search empty).
+    where.push(tests.length === 0 ? 'false' : tests.length === 1 ? tests[0]! : `(${tests.join(' OR ')})`);
   }
   const cut = candidates === undefined ? '' : ` ORDER BY start_us DESC LIMIT ${candidates}`;
   const sql =

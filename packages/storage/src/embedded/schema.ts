@@ -180,3 +180,11 @@ export const SUMMARY_COLUMNS_SQL = [
   'duration_us::DOUBLE',
   'status',
 ].join(', ');
+
+/** Distinct (escaped) keys of the `rest` lists. */
+export const REST_KEYS_SQL = `SELECT DISTINCT split_part(e, ${chr(UNIT)}, 1) FROM (SELECT unnest(rest) AS e FROM spans WHERE rest IS NOT NULL)`;
+
+/** Distinct (escaped) keys of the event and link attribute texts. */
+export const SIDE_KEYS_SQL =
+  `SELECT DISTINCT unnest(regexp_extract_all(side, ${chr(ENTRY)} || '([^' || ${chr(UNIT)} || ']*)' || ${chr(UNIT)}, 1)) ` +
+  `FROM spans WHERE side IS NOT NULL`;

@@ -7,7 +7,7 @@
 import { isValidSpanId, isValidTraceId } from '@linktrace/model';
 import type { Attributes, Span, SpanKind, StatusCode } from '@linktrace/model';
 import type { AttributeColumns } from './attribute-columns.js';
-import type { BagRegistry } from './bag-registry.js';
+import type { BagRegistry, KeyRegistry } from './bag-registry.js';
 import { ABSENT, ENTRY, FIELD, UNIT, encodeBag, escapeText, valueText } from './text-codec.js';
 
 const ZERO16 = '0000000000000000';
@@ -44,7 +44,14 @@ export class SpanRowEncoder {
     private readonly columns: AttributeColumns,
     private readonly resources: BagRegistry,
     private readonly scopes: BagRegistry,
+    private readonly restKeys: KeyRegistry,
+    private readonly sideKeys: KeyRegistry,
   ) {}
+
+  private sideBag(attrs: Attributes): string {
+    for (const k of Object.keys(attrs)) this.sideKeys.add(k);
+    return encodeBag(attrs);
+  }
 
   /** Resource and scope maps repeat across the spans of one process: encode each object once. */
   private bagOf(attrs: Attributes, registry: BagRegistry): string {
@@ -111,8 +118,9 @@ export class SpanRowEncoder {
         this.slotKind[slot] = kind;
         if (slot > top) top = slot;
       } else {
-        rest += (rest === '' && restKinds === '' ? '' : ENTRY) + escapeText(key) + UNIT + text;
+        rest += (restKinds === '' ? '' : ENTRY) + escapeText(key) + UNIT + text;
         restKinds += kind;
+        this.restKeys.add(key);
         if (sample) this.unpromoted.push(key);
       }
     }
@@ -157,7 +165,7 @@ export class SpanRowEncoder {
     if (events.length > 0) {
       x.e = events.map((e) => {
         if (e.attributes === undefined) return [e.timeUs, e.name];
-        const bag = encodeBag(e.attributes);
+        const bag = this.sideBag(e.attributes);
         side += bag;
         return [e.timeUs, e.name, bag];
       });
@@ -169,7 +177,7 @@ export class SpanRowEncoder {
         }
         const ts = l.traceState ?? null;
         if (l.attributes === undefined) return [l.traceId, l.spanId, ts];
-        const bag = encodeBag(l.attributes);
+        const bag = this.sideBag(l.attributes);
         side += bag;
         return [l.traceId, l.spanId, ts, bag];
       });
