@@ -26,7 +26,6 @@ import type {
   TraceSummary,
 } from '../types.js';
 import {
-  equivalentTraceIds,
   validateFindingFilter,
   validateFindings,
   validateServiceName,
@@ -35,18 +34,12 @@ import {
   validateTraceQuery,
 } from '../validate.js';
 import { AttributeColumns } from './attribute-columns.js';
-import { BagRegistry, KeyRegistry } from './bag-registry.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
 import { DEPENDENCIES_SQL, traceSearchSql } from './query-sql.js';
 import type { SearchHints } from './query-sql.js';
 import {
-  attributeColumn,
   CREATE_TABLES,
-  REST_KEYS_SQL,
-  SIDE_KEYS_SQL,
   DATABASE_FILE,
-  insertLinksSql,
-  insertSpansSql,
   SCHEMA_VERSION,
   spanColumnsSql,
   tidFromHex,
@@ -54,6 +47,9 @@ import {
 import { decodeSpanRow } from './span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from './span-row-encoder.js';
 import { StageBuffer } from './stage-buffer.js';
+import { SpanWriter } from './span-writer.js';
+import { appendFindings, findingFromRow, findingsSql } from './findings-table.js';
+import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
 
 export interface EmbeddedStoreOptions {
@@ -103,31 +99,20 @@ const TRACE_IDS_PER_QUERY = 200;
 
 export class EmbeddedStore implements SpanStore {
   private closed = false;
-  private writerChain: Promise<unknown> = Promise.resolve();
-  private flushScheduled = false;
-  private timer: NodeJS.Timeout | undefined;
   private readonly readerLoad: number[];
   private readonly inflight = new Set<Promise<unknown>>();
-  /** Attribute columns that exist in the table (the encoder may already know more, not yet added). */
-  private tableColumns: number;
-  private readonly tableSlotOf = new Map<string, number>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
+    private readonly spans: SpanWriter,
     private readonly readers: DuckDBConnection[],
     private readonly columns: AttributeColumns,
     private readonly hints: SearchHints,
-    private readonly encoder: SpanRowEncoder,
-    private readonly stage: StageBuffer,
     private findingSeq: number,
     private readonly file: string,
-    private readonly flushRows: number,
-    private readonly flushIntervalMs: number,
   ) {
     this.readerLoad = readers.map(() => 0);
-    this.tableColumns = columns.keys.length;
-    columns.keys.forEach((k, i) => this.tableSlotOf.set(k, i));
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -178,25 +163,9 @@ export class EmbeddedStore implements SpanStore {
         readers.push(c);
       }
       const columns = new AttributeColumns(keys, options.attributeColumns);
-      const resources = new BagRegistry();
-      const scopes = new BagRegistry();
-      for (const [column, registry] of [['resource', resources], ['scope_attrs', scopes]] as const) {
-        const rows = (await writer.runAndReadAll(`SELECT DISTINCT ${column} FROM spans WHERE ${column} IS NOT NULL`)).getRowsJS();
-        for (const r of rows) registry.add(r[0] as string);
-      }
-      const restKeys = new KeyRegistry();
-      const sideKeys = new KeyRegistry();
-      for (const [sql, registry] of [[REST_KEYS_SQL, restKeys], [SIDE_KEYS_SQL, sideKeys]] as const) {
-        for (const r of (await writer.runAndReadAll(sql)).getRowsJS()) registry.add(unescapeText(r[0] as string));
-      }
-      const hints: SearchHints = {
-        resources: (n) => resources.matching(n),
-        scopes: (n) => scopes.matching(n),
-        restMayHold: (k) => restKeys.mayHold(k),
-        sideMayHold: (k) => sideKeys.mayHold(k),
-      };
-      const encoder = new SpanRowEncoder(columns, resources, scopes, restKeys, sideKeys);
-      return new EmbeddedStore(instance, writer, readers, columns, hints, encoder, stage, seq, file, flushRows, flushIntervalMs);
+      const written = await loadWrittenSets(writer);
+      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs);
+      return new EmbeddedStore(instance, writer, spans, readers, columns, written.hints, seq, file);
     } catch (err) {
       for (const c of opened) c.closeSync();
       instance.closeSync();
@@ -207,13 +176,6 @@ export class EmbeddedStore implements SpanStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
-  }
-
-  /** Runs `fn` on the writer connection after every earlier write. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.writerChain.then(fn, fn);
-    this.writerChain = run.catch(() => undefined);
-    return run;
   }
 
   /** Runs `fn` on the least busy read connection. */
@@ -233,45 +195,13 @@ export class EmbeddedStore implements SpanStore {
   }
 
   writeSpans(spans: readonly Span[]): Promise<void> {
-    let rows: string[];
     try {
       this.assertOpen();
       validateSpans(spans);
-      rows = spans.map((span) => this.encoder.encode(span));
     } catch (err) {
       return Promise.reject(err);
     }
-    if (rows.length === 0) return Promise.resolve();
-    const links = this.encoder.takeLinks();
-    return new Promise<void>((resolve, reject) => {
-      try {
-        this.stage.append(rows, links, { resolve, reject });
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      if (this.stage.pending >= this.flushRows) void this.scheduleFlush();
-      else this.armTimer();
-    });
-  }
-
-  private armTimer(): void {
-    if (this.timer !== undefined || this.flushScheduled) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.scheduleFlush();
-    }, this.flushIntervalMs);
-  }
-
-  /** Queues one flush (at most one waits at a time); resolves when the writer has done it. */
-  private scheduleFlush(): Promise<void> {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.flushScheduled) return this.writerChain.then(() => undefined);
-    this.flushScheduled = true;
-    return this.exclusive(() => this.flushStage());
+    return this.spans.write(spans);
   }
 
   /** Moves the waiting spans into the table now; resolves when they are committed. */
@@ -281,52 +211,7 @@ export class EmbeddedStore implements SpanStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.scheduleFlush();
-  }
-
-  private async flushStage(): Promise<void> {
-    this.flushScheduled = false;
-    if (this.stage.pending === 0) return;
-    const sealed = this.stage.seal();
-    try {
-      await this.addAttributeColumns();
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
-        await this.writer.run(insertSpansSql(this.tableColumns, sealed.table));
-        if (sealed.links) await this.writer.run(insertLinksSql(sealed.table));
-        await this.writer.run('COMMIT');
-      } catch (err) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-      for (const w of sealed.waiters) w.resolve();
-    } catch (err) {
-      for (const w of sealed.waiters) w.reject(err);
-    } finally {
-      await this.stage.reset(this.writer, sealed.index);
-      // Spans that arrived during this flush go in the next batch.
-      if (this.stage.pending >= this.flushRows) void this.scheduleFlush();
-      else if (this.stage.pending > 0) this.armTimer();
-    }
-  }
-
-  /** Adds the columns of keys promoted since the last batch, with their mapping, in one transaction. */
-  private async addAttributeColumns(): Promise<void> {
-    const slots = this.columns.takeNew();
-    if (slots.length === 0) return;
-    await this.writer.run('BEGIN TRANSACTION');
-    try {
-      for (const slot of slots) {
-        await this.writer.run(`ALTER TABLE spans ADD COLUMN ${attributeColumn(slot)} VARCHAR`);
-        await this.writer.run(`INSERT INTO attribute_columns VALUES ($1, $2)`, [slot, this.columns.keys[slot]!]);
-      }
-      await this.writer.run('COMMIT');
-    } catch (err) {
-      await this.writer.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-    for (const slot of slots) this.tableSlotOf.set(this.columns.keys[slot]!, slot);
-    this.tableColumns = this.columns.keys.length;
+    return this.spans.flush();
   }
 
   async getTrace(traceId: string): Promise<Span[]> {
@@ -339,7 +224,7 @@ export class EmbeddedStore implements SpanStore {
     const keyOf = (id: string): string => (id.length === 16 ? `0000000000000000${id}` : id);
     const wanted = [...new Set(ids.filter((id) => isValidTraceId(id, true)).map(keyOf))];
     const byKey = new Map<string, Span[]>();
-    const columns = this.tableColumns;
+    const columns = this.spans.tableColumns;
     const keys = this.columns.keys.slice(0, columns);
     for (let i = 0; i < wanted.length; i += TRACE_IDS_PER_QUERY) {
       const chunk = wanted.slice(i, i + TRACE_IDS_PER_QUERY);
@@ -365,7 +250,7 @@ export class EmbeddedStore implements SpanStore {
   async findTraces(query: TraceQuery): Promise<TraceSummary[]> {
     this.assertOpen();
     const q = validateTraceQuery(query);
-    const slotOf = new Map(this.tableSlotOf);
+    const slotOf = new Map(this.spans.tableSlots);
     // Start with a few matching spans per wanted trace; widen (bounded: ×8 per round, then no cut)
     // only when they held too few traces and there were more.
     let candidates: number | undefined = Math.max(256, q.limit * 16);
@@ -438,67 +323,16 @@ export class EmbeddedStore implements SpanStore {
       return Promise.reject(err);
     }
     if (findings.length === 0) return Promise.resolve();
-    return this.exclusive(async () => {
-      const appender = await this.writer.createAppender('findings');
-      try {
-        for (const f of findings) {
-          appender.appendBigInt(BigInt(++this.findingSeq));
-          appender.appendVarchar(f.traceId);
-          appender.appendVarchar(f.rule);
-          appender.appendVarchar(f.service);
-          appender.appendVarchar(f.spanId);
-          appender.appendVarchar(f.message);
-          appender.appendBigInt(BigInt(Math.floor(f.timeUs)));
-          for (const v of [f.entity?.type, f.entity?.key, f.entity?.version, f.target]) {
-            if (v === undefined) appender.appendNull();
-            else appender.appendVarchar(v);
-          }
-          appender.endRow();
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
-      }
+    return this.spans.exclusive(async () => {
+      this.findingSeq = await appendFindings(this.writer, findings, this.findingSeq + 1);
     });
   }
 
   async findFindings(filter?: FindingFilter): Promise<Finding[]> {
     this.assertOpen();
-    const f = validateFindingFilter(filter);
-    const params: (string | number)[] = [];
-    const p = (v: string | number): string => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where: string[] = [];
-    if (f.traceId !== undefined) where.push(`trace_id IN (${equivalentTraceIds(f.traceId).map(p).join(', ')})`);
-    if (f.rule !== undefined) where.push(`rule = ${p(f.rule)}`);
-    if (f.service !== undefined) where.push(`service = ${p(f.service)}`);
-    if (f.startUs !== undefined) where.push(`time_us >= ${p(f.startUs)}`);
-    if (f.endUs !== undefined) where.push(`time_us <= ${p(f.endUs)}`);
-    const sql =
-      `SELECT trace_id, rule, service, span_id, message, time_us, entity_type, entity_key, entity_version, target, seq ` +
-      `FROM findings QUALIFY row_number() OVER (PARTITION BY trace_id, rule, span_id ORDER BY seq DESC) = 1`;
-    const filtered =
-      `SELECT trace_id, rule, service, span_id, message, time_us::DOUBLE, entity_type, entity_key, entity_version, target ` +
-      `FROM (${sql}) WHERE ${where.length ? where.join(' AND ') : 'true'} ORDER BY time_us DESC, seq DESC LIMIT ${f.limit}`;
-    const rows = await this.read(async (c) => (await c.runAndReadAll(filtered, params)).getRowsJS());
-    return rows.map((r) => {
-      const finding: Finding = {
-        traceId: r[0] as string,
-        rule: r[1] as Finding['rule'],
-        service: r[2] as string,
-        spanId: r[3] as string,
-        message: r[4] as string,
-        timeUs: r[5] as number,
-      };
-      if (r[6] !== null) {
-        finding.entity = { type: r[6] as string, key: r[7] as string };
-        if (r[8] !== null) finding.entity.version = r[8] as string;
-      }
-      if (r[9] !== null) finding.target = r[9] as string;
-      return finding;
-    });
+    const { sql, params } = findingsSql(validateFindingFilter(filter));
+    const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
+    return rows.map(findingFromRow);
   }
 
   deleteBefore(us: number): Promise<RetentionResult> {
@@ -508,22 +342,16 @@ export class EmbeddedStore implements SpanStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.exclusive(async () => {
-      await this.writer.run('BEGIN TRANSACTION');
-      let spans: number;
-      let findings: number;
-      try {
-        spans = (await this.writer.run(`DELETE FROM spans WHERE start_us < $1`, [us])).rowsChanged;
+    return this.spans.exclusive(async () => {
+      const result = await this.spans.transaction(async () => {
+        const spans = (await this.writer.run(`DELETE FROM spans WHERE start_us < $1`, [us])).rowsChanged;
         await this.writer.run(`DELETE FROM span_links WHERE start_us < $1`, [us]);
-        findings = (await this.writer.run(`DELETE FROM findings WHERE time_us < $1`, [us])).rowsChanged;
-        await this.writer.run('COMMIT');
-      } catch (err) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+        const findings = (await this.writer.run(`DELETE FROM findings WHERE time_us < $1`, [us])).rowsChanged;
+        return { spans, findings };
+      });
       // Fully emptied row groups are given back to the file at a checkpoint.
-      if (spans > 0 || findings > 0) await this.writer.run('CHECKPOINT');
-      return { spans, findings };
+      if (result.spans > 0 || result.findings > 0) await this.writer.run('CHECKPOINT');
+      return result;
     });
   }
 
@@ -549,8 +377,8 @@ export class EmbeddedStore implements SpanStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    void this.scheduleFlush();
-    return this.exclusive(async () => {
+    void this.spans.flush();
+    return this.spans.exclusive(async () => {
       await this.writer.run('CHECKPOINT');
     });
   }
@@ -558,9 +386,8 @@ export class EmbeddedStore implements SpanStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.scheduleFlush();
+    await this.spans.close();
     await Promise.allSettled([...this.inflight]);
-    this.stage.close();
     for (const c of this.readers) c.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();

@@ -7,7 +7,7 @@
 import { isValidSpanId, isValidTraceId } from '@linktrace/model';
 import type { Attributes, Span, SpanKind, StatusCode } from '@linktrace/model';
 import type { AttributeColumns } from './attribute-columns.js';
-import type { BagRegistry, KeyRegistry } from './bag-registry.js';
+import type { WrittenSets } from './search-hints.js';
 import { ABSENT, ENTRY, FIELD, UNIT, encodeBag, escapeText, valueText } from './text-codec.js';
 
 const ZERO16 = '0000000000000000';
@@ -40,21 +40,19 @@ export class SpanRowEncoder {
   /** Whether any encoded row carried an indexable link since the last `takeLinks()`. */
   private sawLinks = false;
 
+  /** `written` is kept current: every resource/scope text, list key and event/link key encoded goes in. */
   constructor(
     private readonly columns: AttributeColumns,
-    private readonly resources: BagRegistry,
-    private readonly scopes: BagRegistry,
-    private readonly restKeys: KeyRegistry,
-    private readonly sideKeys: KeyRegistry,
+    private readonly written: Omit<WrittenSets, 'hints'>,
   ) {}
 
   private sideBag(attrs: Attributes): string {
-    for (const k of Object.keys(attrs)) this.sideKeys.add(k);
+    for (const k of Object.keys(attrs)) this.written.sideKeys.add(k);
     return encodeBag(attrs);
   }
 
   /** Resource and scope maps repeat across the spans of one process: encode each object once. */
-  private bagOf(attrs: Attributes, registry: BagRegistry): string {
+  private bagOf(attrs: Attributes, registry: WrittenSets['resources']): string {
     let bag = this.bags.get(attrs);
     if (bag === undefined) {
       bag = encodeBag(attrs);
@@ -79,12 +77,12 @@ export class SpanRowEncoder {
     r += FIELD + (span.durationUs === undefined ? ABSENT : Math.floor(span.durationUs));
     r += FIELD + STATUS_NUMBER[span.status.code] + FIELD + opt(span.status.message);
     r += this.encodeAttributes(span.attributes);
-    r += FIELD + (span.resource === undefined ? ABSENT : this.bagOf(span.resource, this.resources));
+    r += FIELD + (span.resource === undefined ? ABSENT : this.bagOf(span.resource, this.written.resources));
     const scope = span.scope;
     if (scope === undefined) r += FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
     else {
       r += FIELD + escapeText(scope.name) + FIELD + opt(scope.version);
-      r += FIELD + (scope.attributes === undefined ? ABSENT : this.bagOf(scope.attributes, this.scopes));
+      r += FIELD + (scope.attributes === undefined ? ABSENT : this.bagOf(scope.attributes, this.written.scopes));
     }
     r += FIELD + opt(span.remote?.service);
     r += this.encodeExtra(span);
@@ -120,7 +118,7 @@ export class SpanRowEncoder {
       } else {
         rest += (restKinds === '' ? '' : ENTRY) + escapeText(key) + UNIT + text;
         restKinds += kind;
-        this.restKeys.add(key);
+        this.written.restKeys.add(key);
         if (sample) this.unpromoted.push(key);
       }
     }

@@ -1,0 +1,73 @@
+/**
+ * The embedded store's findings: appended with a sequence number, read back newest first with the
+ * latest finding per (trace, rule, span) winning (a re-checked trace replaces its findings).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Finding } from '../types.js';
+import { equivalentTraceIds } from '../validate.js';
+import type { NormalizedFindingFilter } from '../validate.js';
+import type { Statement } from './query-sql.js';
+
+/** Appends findings numbered from `firstSeq` on; returns the last number used. */
+export async function appendFindings(writer: DuckDBConnection, findings: readonly Finding[], firstSeq: number): Promise<number> {
+  let seq = firstSeq - 1;
+  const appender = await writer.createAppender('findings');
+  try {
+    for (const f of findings) {
+      appender.appendBigInt(BigInt(++seq));
+      appender.appendVarchar(f.traceId);
+      appender.appendVarchar(f.rule);
+      appender.appendVarchar(f.service);
+      appender.appendVarchar(f.spanId);
+      appender.appendVarchar(f.message);
+      appender.appendBigInt(BigInt(Math.floor(f.timeUs)));
+      for (const v of [f.entity?.type, f.entity?.key, f.entity?.version, f.target]) {
+        if (v === undefined) appender.appendNull();
+        else appender.appendVarchar(v);
+      }
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  return seq;
+}
+
+export function findingsSql(f: NormalizedFindingFilter): Statement {
+  const params: (string | number)[] = [];
+  const p = (v: string | number): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (f.traceId !== undefined) where.push(`trace_id IN (${equivalentTraceIds(f.traceId).map(p).join(', ')})`);
+  if (f.rule !== undefined) where.push(`rule = ${p(f.rule)}`);
+  if (f.service !== undefined) where.push(`service = ${p(f.service)}`);
+  if (f.startUs !== undefined) where.push(`time_us >= ${p(f.startUs)}`);
+  if (f.endUs !== undefined) where.push(`time_us <= ${p(f.endUs)}`);
+  const latest =
+    `SELECT trace_id, rule, service, span_id, message, time_us, entity_type, entity_key, entity_version, target, seq ` +
+    `FROM findings QUALIFY row_number() OVER (PARTITION BY trace_id, rule, span_id ORDER BY seq DESC) = 1`;
+  const sql =
+    `SELECT trace_id, rule, service, span_id, message, time_us::DOUBLE, entity_type, entity_key, entity_version, target ` +
+    `FROM (${latest}) WHERE ${where.length ? where.join(' AND ') : 'true'} ORDER BY time_us DESC, seq DESC LIMIT ${f.limit}`;
+  return { sql, params };
+}
+
+export function findingFromRow(r: readonly unknown[]): Finding {
+  const finding: Finding = {
+    traceId: r[0] as string,
+    rule: r[1] as Finding['rule'],
+    service: r[2] as string,
+    spanId: r[3] as string,
+    message: r[4] as string,
+    timeUs: r[5] as number,
+  };
+  if (r[6] !== null) {
+    finding.entity = { type: r[6] as string, key: r[7] as string };
+    if (r[8] !== null) finding.entity.version = r[8] as string;
+  }
+  if (r[9] !== null) finding.target = r[9] as string;
+  return finding;
+}

@@ -1,0 +1,144 @@
+/**
+ * The embedded store's write side, on its own connection. Spans are encoded and staged as they
+ * arrive; batches move into `spans` one at a time, and every call that arrived while one batch was
+ * being written goes in the next (group commit), or earlier when `flushRows` spans wait, or at the
+ * latest `flushIntervalMs` after the first one. Other writes (findings, retention) take turns on the
+ * same connection through `exclusive`.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Span } from '@linktrace/model';
+import type { AttributeColumns } from './attribute-columns.js';
+import { attributeColumn, insertLinksSql, insertSpansSql } from './schema.js';
+import type { SpanRowEncoder } from './span-row-encoder.js';
+import type { StageBuffer } from './stage-buffer.js';
+
+export class SpanWriter {
+  private chain: Promise<unknown> = Promise.resolve();
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** Attribute columns that exist in the table (the encoder may know more, not yet added). */
+  private columnCount: number;
+  private readonly slots = new Map<string, number>();
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly columns: AttributeColumns,
+    private readonly encoder: SpanRowEncoder,
+    private readonly stage: StageBuffer,
+    private readonly flushRows: number,
+    private readonly flushIntervalMs: number,
+  ) {
+    this.columnCount = columns.keys.length;
+    columns.keys.forEach((k, i) => this.slots.set(k, i));
+  }
+
+  /** Attribute columns readers may use: count, and slot by key. */
+  get tableColumns(): number {
+    return this.columnCount;
+  }
+
+  get tableSlots(): ReadonlyMap<string, number> {
+    return this.slots;
+  }
+
+  /** Runs `fn` on the write connection after every earlier write. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stages validated spans; resolves when their batch is committed. */
+  write(spans: readonly Span[]): Promise<void> {
+    let rows: string[];
+    try {
+      rows = spans.map((span) => this.encoder.encode(span));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (rows.length === 0) return Promise.resolve();
+    const links = this.encoder.takeLinks();
+    return new Promise<void>((resolve, reject) => {
+      try {
+        this.stage.append(rows, links, { resolve, reject });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      if (this.stage.pending >= this.flushRows) void this.flush();
+      else this.armTimer();
+    });
+  }
+
+  private armTimer(): void {
+    if (this.timer !== undefined || this.flushScheduled) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.flushIntervalMs);
+  }
+
+  /** Queues one batch now (at most one waits at a time); resolves when the waiting spans are committed. */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.flushScheduled) return this.chain.then(() => undefined);
+    this.flushScheduled = true;
+    return this.exclusive(() => this.writeBatch());
+  }
+
+  private async writeBatch(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.stage.pending === 0) return;
+    const sealed = this.stage.seal();
+    try {
+      await this.addAttributeColumns();
+      await this.transaction(async () => {
+        await this.conn.run(insertSpansSql(this.columnCount, sealed.table));
+        if (sealed.links) await this.conn.run(insertLinksSql(sealed.table));
+      });
+      for (const w of sealed.waiters) w.resolve();
+    } catch (err) {
+      for (const w of sealed.waiters) w.reject(err);
+    } finally {
+      await this.stage.reset(this.conn, sealed.index);
+      // Spans that arrived during this batch go in the next one.
+      if (this.stage.pending >= this.flushRows) void this.flush();
+      else if (this.stage.pending > 0) this.armTimer();
+    }
+  }
+
+  /** Adds the columns of keys promoted since the last batch, with their mapping, in one transaction. */
+  private async addAttributeColumns(): Promise<void> {
+    const added = this.columns.takeNew();
+    if (added.length === 0) return;
+    await this.transaction(async () => {
+      for (const slot of added) {
+        await this.conn.run(`ALTER TABLE spans ADD COLUMN ${attributeColumn(slot)} VARCHAR`);
+        await this.conn.run(`INSERT INTO attribute_columns VALUES ($1, $2)`, [slot, this.columns.keys[slot]!]);
+      }
+    });
+    for (const slot of added) this.slots.set(this.columns.keys[slot]!, slot);
+    this.columnCount = this.columns.keys.length;
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const result = await fn();
+      await this.conn.run('COMMIT');
+      return result;
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Commits what waits, then lets go of the staging tables. The connection is the caller's. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.stage.close();
+  }
+}
