@@ -2,3 +2,4 @@ export * from './span.js';
 export * from './ids.js';
 export * from './rpcid.js';
 export * from './codec/index.js';
+export * from './hash.js';

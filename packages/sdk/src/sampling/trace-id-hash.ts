@@ -8,22 +8,12 @@
  * (ASCII for a valid id), then the MurmurHash3 32-bit finalizer; result as an unsigned 32-bit integer.
  * A trace is kept at ratio r when `hash < floor(r * 2^32)` (r >= 1: always).
  */
+import { stringHash32 } from '@linktrace/model';
 
 const TWO32 = 4294967296;
 
 export function traceIdHash(traceId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < traceId.length; i++) {
-    h ^= traceId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // FNV-1a mixes its last characters poorly into the high bits; the finalizer spreads them.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return stringHash32(traceId);
 }
 
 /** The hash bound below which a trace is kept at `ratio` (0..1). A trace kept at r is kept at any r' > r. */

@@ -5,24 +5,11 @@
  * `linktrace trace <id as in the file>` finds the trace.
  */
 
+import { stringHash32 } from '@linktrace/model';
+
 const HEX = /^[0-9a-f]{1,32}$/;
 const ZEROS = '00000000000000000000000000000000';
 
-/** Two 32-bit FNV-1a variants from different offset bases; enough spread for ids, no allocation. */
-function fnv32(text: string, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // Final avalanche (murmur3's fmix32) so that similar inputs differ in every hex digit.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -33,7 +20,7 @@ function hex8(n: number): string {
 
 /** 16 hex digits derived from `text`, never all zero. */
 export function hashedId64(text: string): string {
-  const id = hex8(fnv32(text, 0x811c9dc5)) + hex8(fnv32(text, 0x2f9be6cd));
+  const id = hex8(stringHash32(text, 0x811c9dc5)) + hex8(stringHash32(text, 0x2f9be6cd));
   return id === ZEROS.slice(0, 16) ? '0000000000000001' : id;
 }
 
