@@ -4,6 +4,7 @@
  * records merged with their end records); `clockSkew` says how far to shift each one whose host's
  * clock disagreed with its parent's, so a UI can show corrected times without losing the raw ones.
  */
+import type { TraceSummary } from '@linktrace/storage';
 import type { NativeAttributes, Span } from '@linktrace/model';
 
 /** A model span with attribute values made JSON-safe (bytes `{ bytes: base64 }`, NaN/±Infinity `{ double }`). */
@@ -49,14 +50,8 @@ export interface MissingParent {
   children: number[];
 }
 
-export interface TraceView {
-  traceId: string;
-  startUs: number;
-  durationUs: number;
-  spanCount: number;
-  errorCount: number;
-  services: string[];
-  root?: { service: string; name: string };
+/** A whole trace for display: its search summary plus the spans and what was worked out from them. */
+export interface TraceView extends TraceSummary {
   spans: SpanJson[];
   /** Index of each span's parent, -1 for a root or a span whose parent is missing. */
   parents: number[];
