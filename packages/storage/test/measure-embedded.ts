@@ -54,6 +54,8 @@ try {
       pending.push(store.writeSpans(chunk));
       chunk = [];
       if (pending.length >= inFlight) await pending.shift();
+      // Like a server between requests: let the store's batches start while spans keep coming.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
   if (chunk.length > 0) pending.push(store.writeSpans(chunk));
