@@ -226,6 +226,7 @@ describe('stage helpers', () => {
     const value = await stages.enqueue(shop, 'mq:shop-changed', async (span) => {
       assert.equal(span.isRecording(), false);
       stages.inject(headers);
+      await Promise.resolve();
       return 5;
     });
     assert.equal(value, 5);
