@@ -142,9 +142,15 @@ export class Stages {
     } else {
       const opts = options as IncomingStageOptions;
       start = {};
-      problems |= this.resolveStart(stage, opts, start);
-      if (typeof opts.name === 'string' && opts.name.length > 0) name = opts.name;
-      else if (opts.name !== undefined) problems |= PROBLEM_CALL;
+      try {
+        problems |= this.resolveStart(stage, opts, start);
+        if (typeof opts.name === 'string' && opts.name.length > 0) name = opts.name;
+        else if (opts.name !== undefined) problems |= PROBLEM_CALL;
+      } catch {
+        // Options with throwing getters (a proxy, a half-built object): run as if none were given.
+        problems |= PROBLEM_CALL;
+        start = KIND_OPTIONS[stage === 'receive' ? receiveKind(undefined) : STAGE_KIND[stage]];
+      }
     }
     const span = this.tracer.startSpan(name ?? stageName(stage, fields.type, detail), start);
     problems |= applyStage(span, stage, fields, entityValid, detail);
@@ -166,8 +172,14 @@ export class Stages {
     const parent = opts.parent;
     if (parent === null || (parent !== undefined && isParent(parent))) start.parent = parent;
     else if (parent !== undefined) problems |= PROBLEM_CALL;
-    if (Array.isArray(opts.links)) start.links = opts.links;
-    else if (opts.links !== undefined) problems |= PROBLEM_CALL;
+    const links = opts.links;
+    if (Array.isArray(links)) {
+      const valid = validLinks(links);
+      if (valid !== links) problems |= PROBLEM_CALL;
+      if (valid.length > 0) start.links = valid;
+    } else if (links !== undefined) {
+      problems |= PROBLEM_CALL;
+    }
     if (opts.attributes !== null && typeof opts.attributes === 'object') start.attributes = opts.attributes;
     else if (opts.attributes !== undefined) problems |= PROBLEM_CALL;
     if (typeof opts.startRecord === 'boolean') start.startRecord = opts.startRecord;
@@ -240,6 +252,22 @@ function isParent(value: unknown): value is Context | SpanHandle {
   if (typeof value !== 'object' || value === null) return false;
   const { traceId, spanId } = value as { traceId?: unknown; spanId?: unknown };
   return typeof traceId === 'string' && traceId.length > 0 && typeof spanId === 'string';
+}
+
+/** `links` itself when every entry is a link to a span (the tracer iterates them unchecked), else the valid ones. */
+function validLinks(links: readonly LinkSpec[]): readonly LinkSpec[] {
+  for (let i = 0; i < links.length; i++) {
+    if (!isLink(links[i])) return links.filter(isLink);
+  }
+  return links;
+}
+
+function isLink(value: unknown): value is LinkSpec {
+  if (value === null || typeof value !== 'object') return false;
+  const context = (value as { context?: unknown }).context;
+  if (context === null || typeof context !== 'object') return false;
+  const { traceId, spanId } = context as { traceId?: unknown; spanId?: unknown };
+  return typeof traceId === 'string' && typeof spanId === 'string';
 }
 
 function withLink(links: readonly LinkSpec[] | undefined, link: LinkSpec): LinkSpec[] {
