@@ -14,3 +14,4 @@ export { CollectingSpanProcessor } from './testing/collecting-span-processor.js'
 export * from './propagation/index.js';
 export * from './sampling/index.js';
 export * from './export/index.js';
+export * from './stages/index.js';

@@ -208,3 +208,22 @@ describe('spans', () => {
     assert.equal(collector.spans.length, 0);
   });
 });
+
+describe('spans: bad options never throw', () => {
+  it('ignores null links and a parent that is not a context, span or span context', () => {
+    const collector = new CollectingSpanProcessor();
+    const tracing = createTracing({ service: 'bad-options', processors: [collector] });
+    const tracer = tracing.getTracer();
+    const other = tracer.startSpan('other');
+    other.end();
+    tracer.startSpan('links', { links: [null as never, undefined as never, { context: other }] }).end();
+    for (const parent of [42, 'abc', { traceId: 'not hex' }, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }] as never[]) {
+      const span = tracer.startSpan('odd parent', { parent });
+      assert.match(span.traceId, /^[0-9a-f]{32}$/);
+      span.end();
+    }
+    assert.equal(collector.byName('links').links.length, 1);
+    assert.ok(collector.spans.filter((s) => s.name === 'odd parent').every((s) => s.parentSpanId === undefined));
+    assert.equal(tracing.counters.invalidAttributes, 6);
+  });
+});

@@ -70,8 +70,14 @@ export class Tracer {
       baggage = optionParent.baggage;
     } else if (typeof (optionParent as SpanHandle).nextChildIndex === 'function') {
       parent = optionParent as SpanHandle;
+    } else if (isSpanContext(optionParent)) {
+      parent = new RemoteSpan(optionParent);
     } else {
-      parent = new RemoteSpan(optionParent as SpanContext);
+      // Not a context, a span or a span context: ignored (counted), as if no parent was given.
+      state.counters.invalidAttributes++;
+      const ctx = activeContext();
+      parent = ctx.span;
+      baggage = ctx.baggage;
     }
     // A remote context with no span id only names the trace to join (X-Service-Transaction-ID).
     const joinOnly = parent !== undefined && parent.isRemote && parent.spanId === '';
@@ -131,7 +137,12 @@ export class Tracer {
     state.counters.spansStarted++;
     if (options !== undefined) {
       if (options.attributes !== undefined) span.setAttributes(options.attributes);
-      if (options.links !== undefined) for (const link of options.links) span.addLink(link.context, link.attributes);
+      if (Array.isArray(options.links)) {
+        for (const link of options.links as readonly (LinkSpec | null | undefined)[]) {
+          if (link !== null && typeof link === 'object') span.addLink(link.context, link.attributes);
+          else state.counters.invalidAttributes++;
+        }
+      }
     }
     state.processor.onStart(span, options?.startRecord ?? state.startRecords);
     return span;
@@ -174,6 +185,18 @@ export class Tracer {
       return result;
     });
   }
+}
+
+const HEX_ID = /^[0-9a-f]+$/;
+
+function isSpanContext(value: unknown): value is SpanContext {
+  if (value === null || typeof value !== 'object') return false;
+  const { traceId, spanId, traceFlags } = value as Partial<SpanContext>;
+  return (
+    typeof traceId === 'string' && (traceId.length === 32 || traceId.length === 16) && HEX_ID.test(traceId) &&
+    typeof spanId === 'string' && (spanId.length === 16 || spanId === '') && (spanId === '' || HEX_ID.test(spanId)) &&
+    typeof traceFlags === 'number'
+  );
 }
 
 function contextFor(parent: StartSpanOptions['parent']): Context {
