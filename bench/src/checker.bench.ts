@@ -6,10 +6,7 @@
  * clock starts: decoding is the receivers' cost, not the checker's.
  */
 import type { Span, SpanKind } from '@linktrace/model';
-import { checkTrace } from '@linktrace/analysis/check-trace';
-import type { CheckOptions } from '@linktrace/analysis/check-trace';
-import { TraceBuffer } from '@linktrace/analysis/trace-buffer';
-import type { FlowContract } from '@linktrace/analysis/flow-contract';
+import { TraceBuffer, checkTrace, type CheckOptions, type FlowContract } from '@linktrace/analysis';
 import { median, printResult, printTable } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

@@ -1,1 +1,13 @@
-export {};
+// Pure analysis over the span model: chain checks, flow contracts, and the bounded buffer of open
+// traces that the server schedules. No I/O, no timers: the clock is always passed in.
+export { RULE_IDS } from './finding.js';
+export type { Finding, FindingEntity, RuleId } from './finding.js';
+export { checkTrace, DEFAULT_DEADLINE_MS } from './check-trace.js';
+export type { CheckOptions } from './check-trace.js';
+export type { FlowContract, FlowMatch, FlowStep, FlowResult, FlowStepResult, FlowStepStatus, FlowStatus, FlowSummary } from './flow-contract.js';
+export { evaluateFlow, summarizeFlow } from './evaluate-flow.js';
+export { parseFlows, formatFlowError } from './parse-flows.js';
+export { validateFlows } from './validate-flows.js';
+export type { FlowError, FlowsResult } from './validate-flows.js';
+export { TraceBuffer, DEFAULT_CHECK_DELAY_MS, DEFAULT_MAX_WAIT_MS, DEFAULT_MAX_OPEN_TRACES, DEFAULT_MAX_SPANS_PER_TRACE } from './trace-buffer.js';
+export type { TraceBufferOptions, TraceBufferStats, TakenTrace } from './trace-buffer.js';
