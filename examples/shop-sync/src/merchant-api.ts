@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import { ATTR } from '@linktrace/model';
+import { amqpHeadersSetter, stagesFor, type Tracing } from '@linktrace/sdk';
+import type { ShopQueue, ShopStore } from './backends.js';
+import { FAULT_HEADER, parseFault } from './faults.js';
+import { closeServer, listen, readBody, sendJson, shopIdOf } from './http-util.js';
+
+/** The change a sync-worker receives from the `shop-changed` queue. */
+export interface ShopChanged {
+  id: string;
+  open: boolean;
+  version: number;
+}
+
+export interface MerchantApi {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * PUT /shops/:id {"open": boolean}: writes PostgreSQL `shop` (bumping its version), then publishes
+ * `shop-changed` with the trace context (and any `x-fault`) in the message headers.
+ */
+export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue: ShopQueue): Promise<MerchantApi> {
+  const stages = stagesFor(tracing);
+  const server: Server = createServer((req, res) => {
+    const id = shopIdOf(req.url);
+    if (req.method !== 'PUT' || id === undefined) {
+      sendJson(res, 404, { error: { code: 'not_found', message: 'use PUT /shops/:id' } });
+      return;
+    }
+    const entity = { type: 'shop', key: id };
+    const fault = parseFault(req.headers[FAULT_HEADER]);
+    void stages.receive(
+      entity,
+      async (span) => {
+        let open: unknown;
+        try {
+          open = (JSON.parse(await readBody(req)) as { open?: unknown }).open;
+        } catch {
+          open = undefined;
+        }
+        if (typeof open !== 'boolean') {
+          stages.skip(entity, 'invalid body');
+          sendJson(res, 400, { error: { code: 'bad_request', message: 'body must be {"open": true|false}' } });
+          return;
+        }
+        // The version is known only once PostgreSQL has assigned it.
+        const row = await stages.write(entity, 'postgres:shop', async (write) => {
+          const saved = await shops.save(id, open);
+          write.setAttribute(ATTR.entityVersion, saved.version);
+          return saved;
+        });
+        span.setAttribute(ATTR.entityVersion, row.version);
+        const versioned = { type: 'shop', key: id, version: row.version };
+        await stages.enqueue(versioned, 'mq:shop-changed', async () => {
+          const headers: Record<string, unknown> = {};
+          stages.inject(headers, amqpHeadersSetter);
+          if (fault !== undefined) headers[FAULT_HEADER] = fault;
+          const change: ShopChanged = { id, open: row.open, version: row.version };
+          await queue.publish(Buffer.from(JSON.stringify(change)), headers);
+        });
+        sendJson(res, 200, row);
+      },
+      { headers: req.headers },
+    ).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } });
+    });
+  });
+  const address = await listen(server);
+  return { address, close: () => closeServer(server) };
+}
