@@ -2,6 +2,7 @@ import { amqpHeadersGetter, stagesFor, type Tracing } from '@linktrace/sdk';
 import type { QueueMessage, Settle, ShopCache, ShopQueue, Subscription, UserShopStore } from './backends.js';
 import { FAULT_HEADER, parseFault } from './faults.js';
 import { httpRequest } from './http-util.js';
+import { startAttributes } from './start-attributes.js';
 import type { ShopChanged } from './merchant-api.js';
 
 export interface SyncWorker {
@@ -49,7 +50,7 @@ export async function startSyncWorker(tracing: Tracing, deps: SyncWorkerDeps): P
           }
           if (fault === 'crash-mid-process') {
             // The handler dies here: its spans began (start records) and will never end.
-            return stages.process(entity, () => new Promise<Settle>(() => undefined));
+            return stages.process(entity, () => new Promise<Settle>(() => undefined), { attributes: startAttributes('process', entity) });
           }
           const row = stages.process(entity, () => ({ id: change.id, open: change.open, version: change.version }));
           if (fault !== 'drop-write') {
@@ -69,8 +70,8 @@ export async function startSyncWorker(tracing: Tracing, deps: SyncWorkerDeps): P
           if (fault === 'deliver-twice' && !message.redelivered) return 'requeue';
           handled++;
           return 'ack';
-        }),
-      { headers: message.headers, getter: amqpHeadersGetter, attributes: { 'messaging.message.redelivered': message.redelivered } },
+        }, { attributes: startAttributes('receive', entity) }),
+      { headers: message.headers, getter: amqpHeadersGetter, attributes: { ...startAttributes('consume', entity), 'messaging.message.redelivered': message.redelivered } },
     );
   };
 

@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { ATTR } from '@linktrace/model';
 import { CollectingSpanProcessor } from '@linktrace/sdk';
 import { startShopSync, type ShopSync } from '../src/start-shop-sync.js';
+import { describeFindings, findingsOf } from './chain-findings.js';
 import { assertConnected, ended, one, only, parentOf, shapes, traceIdOf, unfinished, waitFor } from './trace-helpers.js';
+
 
 const SLOW_MS = 300;
 
@@ -49,6 +51,9 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       return { traceId, version };
     };
 
+    /** Waits until every span the trace started has ended (start records are on for every service). */
+    const quiet = (traceId: string): Promise<true> => waitFor('every span of the trace ended', () => (unfinished(collector, traceId).length === 0 ? true : undefined));
+
     it('a healthy change reaches shop-query and forms one connected trace across all services', async () => {
       const id = newId();
       await change(id, true);
@@ -88,6 +93,8 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       const instances = new Set(spans.map((s) => s.resource?.['service.instance.id']));
       assert.ok(instances.has('merchant-api'));
       assert.equal([...instances].filter((i) => String(i).startsWith('shop-query-')).length, 1);
+      await quiet(traceId);
+      assert.deepEqual(findingsOf(collector, traceId), [], 'a healthy trace has no finding');
     });
 
     it('drop-write: the worker receives the change and writes nothing', async () => {
@@ -100,6 +107,8 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       assert.deepEqual(spans.filter((s) => s.service === 'shop-query'), []);
       assert.equal(await demo.backends.userShops.get(id), undefined);
       assert.equal((await demo.getShop(id)).status, 404);
+      await quiet(traceId);
+      assert.deepEqual(describeFindings(findingsOf(collector, traceId)), [`missing-write sync-worker shop:${id}@1`]);
     });
 
     it('stop-consumer: the message is enqueued and never consumed until a consumer runs again', async () => {
@@ -114,6 +123,7 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
         one(spans, 'merchant-api', 'enqueue');
         assert.deepEqual(spans.filter((s) => s.service !== 'merchant-api'), []);
         assert.equal(await demo.backends.userShops.get(id), undefined);
+        assert.deepEqual(describeFindings(findingsOf(collector, traceId)), [`not-consumed merchant-api shop:${id}@1 mq:shop-changed`]);
       } finally {
         for (const w of demo.workers) await w.setConsuming(true);
       }
@@ -140,6 +150,10 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       // shop-query keeps its copy once and says why it ignored the repeat.
       assert.equal(only(spans, 'shop-query', 'write').length, 1);
       assert.equal(one(spans, 'shop-query', 'skip').attributes[ATTR.skipReason], 'stale version');
+      await quiet(traceId);
+      const dup = describeFindings(findingsOf(collector, traceId));
+      assert.ok(dup.includes(`duplicate-write sync-worker shop:${id}@${version} mysql:user_shop`), dup.join(' | '));
+      assert.deepEqual(dup.filter((f) => !f.startsWith('duplicate-write sync-worker ')), []);
     });
 
     it('crash-mid-process: the worker hop shows as started and never ended', async () => {
@@ -149,20 +163,22 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
         const u = unfinished(collector, traceId);
         return u.length >= 3 ? u : undefined;
       });
-      // Start records are taken before the stage attributes are set, so the span names tell the stage.
-      assert.deepEqual(open.map((s) => `${s.service} ${s.name} ${s.kind}`).sort(), ['sync-worker consume shop consumer', 'sync-worker process shop internal', 'sync-worker receive shop internal']);
+      assert.deepEqual(shapes(open), ['sync-worker consume consumer', 'sync-worker process internal', 'sync-worker receive internal']);
       for (const s of open) assert.equal(s.durationUs, undefined);
       assert.deepEqual(ended(collector, traceId).filter((s) => s.service !== 'merchant-api'), []);
       assert.equal(await demo.backends.userShops.get(id), undefined);
+      // The deepest hop that never ended is the one reported.
+      const crash = findingsOf(collector, traceId);
+      assert.deepEqual(describeFindings(crash), [`unfinished-span sync-worker shop:${id}@1`]);
+      assert.equal(crash[0]!.spanId, open.find((s) => s.name === 'process shop')!.spanId);
     });
 
     it('slow-downstream: shop-query holds the notification and the chain takes longer', async () => {
       const id = newId();
       const { traceId } = await change(id, false, 'slow-downstream');
-      const spans = await waitFor('shop-query write', () => {
-        const s = ended(collector, traceId);
-        return only(s, 'shop-query', 'write').length === 1 ? s : undefined;
-      });
+      await waitFor('shop-query write', () => (only(ended(collector, traceId), 'shop-query', 'write').length === 1 ? true : undefined));
+      await quiet(traceId);
+      const spans = ended(collector, traceId);
       assert.deepEqual(shapes(spans), HEALTHY);
       const queryReceive = one(spans, 'shop-query', 'receive');
       // Timers may fire up to a millisecond early against the µs clock.
@@ -170,6 +186,8 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       const first = one(spans, 'merchant-api', 'receive').startUs;
       const last = one(spans, 'shop-query', 'write');
       assert.ok(last.startUs + last.durationUs! - first >= (SLOW_MS - 2) * 1000);
+      // Reported at the last write of the chain: the notification that waited for shop-query.
+      assert.deepEqual(describeFindings(findingsOf(collector, traceId)), [`slow-chain sync-worker shop:${id}@1 http:shop-query`]);
     });
 
     it('lose-notification: the notification write ends well but no shop-query receive follows', async () => {
@@ -186,6 +204,8 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       assert.deepEqual(ended(collector, traceId).filter((s) => s.service === 'shop-query'), []);
       assert.deepEqual(await demo.backends.userShops.get(id), { id, open: false, version: 1 });
       assert.equal((await demo.getShop(id)).status, 404);
+      await quiet(traceId);
+      assert.deepEqual(describeFindings(findingsOf(collector, traceId)), [`missing-downstream-receive sync-worker shop:${id}@1 http:shop-query`]);
     });
 
     it('corrupt-cache: the chain looks complete while Redis holds the wrong value', async () => {
@@ -197,6 +217,8 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       assert.deepEqual(await demo.backends.userShops.get(id), { id, open: false, version: 1 });
       // Only a content check finds this one: tracing sees a write, not what was written.
       assert.deepEqual(await demo.backends.cache.get(id), { id, open: true, version: 1 });
+      await quiet(traceId);
+      assert.deepEqual(findingsOf(collector, traceId), []);
     });
 
     it('rejects bad requests with a JSON error and records the skip', async () => {

@@ -1,0 +1,25 @@
+import { checkTrace, type Finding } from '@linktrace/analysis';
+import type { CollectingSpanProcessor } from '@linktrace/sdk';
+import { ended, unfinished } from './trace-helpers.js';
+
+/** slow-chain objective for these checks: far above a healthy chain here, below the slow fault's delay. */
+export const SLOW_OBJECTIVE_MS = 200;
+
+/**
+ * The built-in chain checks over what the services reported for one trace (ended spans and the start
+ * records of spans that never ended), evaluated one second after every rule deadline has passed.
+ */
+export function findingsOf(collector: CollectingSpanProcessor, traceId: string): Finding[] {
+  const spans = [...ended(collector, traceId), ...unfinished(collector, traceId)];
+  return checkTrace(spans, { deadlineMs: 50, slowChainObjectiveMs: SLOW_OBJECTIVE_MS }, Date.now() * 1000 + 1_000_000);
+}
+
+/** `rule service shop:key@version [target]`, sorted: what a finding says about the hop. */
+export function describeFindings(findings: readonly Finding[]): string[] {
+  return findings
+    .map((f) => {
+      const e = f.entity === undefined ? '-' : `${f.entity.type}:${f.entity.key}@${f.entity.version ?? ''}`;
+      return `${f.rule} ${f.service} ${e}${f.target === undefined ? '' : ` ${f.target}`}`;
+    })
+    .sort();
+}
