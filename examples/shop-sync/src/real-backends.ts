@@ -47,6 +47,9 @@ export async function realBackends(options: RealBackendOptions = {}): Promise<Ba
     closers.push(() => my.query(`DROP TABLE IF EXISTS ${userShopTable}`));
 
     const redis = new Redis(options.redis ?? REAL_DEFAULTS.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    // Failures reach callers as rejected commands (and connect's rejection); without a listener
+    // ioredis would also print each one as an unhandled error event.
+    redis.on('error', () => undefined);
     await named('Redis', redis.connect());
     closers.push(() => redis.quit());
     const keyPrefix = `${prefix}:shop:`;
