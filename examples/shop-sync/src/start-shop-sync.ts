@@ -1,4 +1,4 @@
-import { createTracing, otlpHttpExporter, type SpanProcessor, type Tracing } from '@linktrace/sdk';
+import { BatchSpanProcessor, createTracing, otlpHttpExporter, type SpanProcessor, type Tracing } from '@linktrace/sdk';
 import type { Backends } from './backends.js';
 import type { Fault } from './faults.js';
 import { FAULT_HEADER } from './faults.js';
@@ -14,6 +14,8 @@ export interface ShopSyncOptions {
   backends: 'real' | 'memory';
   /** OTLP/HTTP traces URL to export to (e.g. `http://127.0.0.1:4318/v1/traces`); none by default. */
   endpoint?: string;
+  /** How long spans may wait in each service's export queue before they are sent, ms. Default 1000. */
+  exportDelayMs?: number;
   /** Extra span processors given to every service's Tracing (e.g. one CollectingSpanProcessor). */
   processors?: readonly SpanProcessor[];
   /** Connection settings of the real services. */
@@ -52,13 +54,13 @@ export async function startShopSync(options: ShopSyncOptions): Promise<ShopSync>
   const backends = options.backends === 'real' ? await realBackends(options.real) : memoryBackends();
   const tracings = new Map<string, Tracing>();
   const tracingFor = (service: string, instanceId: string): Tracing => {
-    const tracing = createTracing({
-      service,
-      resource: { 'service.instance.id': instanceId },
-      processors: options.processors,
-      exporter: options.endpoint === undefined ? undefined : otlpHttpExporter({ url: options.endpoint }),
-      startRecords: true,
-    });
+    const resource = { 'service.instance.id': instanceId };
+    const processors = [...(options.processors ?? [])];
+    if (options.endpoint !== undefined) {
+      const exporter = otlpHttpExporter({ url: options.endpoint });
+      processors.push(new BatchSpanProcessor(exporter, { resource: { service, attributes: resource }, scheduleDelayMs: options.exportDelayMs }));
+    }
+    const tracing = createTracing({ service, resource, processors, startRecords: true });
     tracings.set(instanceId, tracing);
     return tracing;
   };
