@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ApiError } from './errors.js';
 import { toApiError } from './app-errors.js';
-import { DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
+import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import type { IngestStore } from './pipeline/ingest-store.js';
@@ -18,6 +18,12 @@ import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
 import './routes/public-route.js';
+import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
+import type { ChainChecker } from './checker/chain-checker.js';
+import type { CheckerOptions } from './checker/checker-options.js';
+import { createChecker, type CheckerAlerts } from './checker/create-checker.js';
+import { isCheckerStore } from './checker/checker-store.js';
+import { registerFlowRoutes } from './routes/flows-routes.js';
 
 export interface AppOptions {
   /** Where accepted spans end up. Any `SpanStore` of @linktrace/storage fits. The app does not close it. */
@@ -37,6 +43,13 @@ export interface AppOptions {
   processMetrics?: boolean;
   /** How long closing waits for a failing store before leaving the backlog in the log. Default 30 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * Runs the streaming chain checker on every stored span, with the flow routes. The store must
+   * then be a whole `SpanStore` (it reads traces back and stores findings).
+   */
+  checker?: CheckerOptions;
+  /** Where the checker's new findings are sent. */
+  alerts?: CheckerAlerts;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -47,6 +60,9 @@ export interface LinktraceState {
   limits: IngestLimits;
   /** What start-up recovered from the log left by the previous run. */
   recovery: RecoveryReport;
+  /** The chain checker, when enabled. */
+  checker?: ChainChecker;
+  alerts?: AlertDispatcher;
 }
 
 declare module 'fastify' {
@@ -89,6 +105,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   let pipeline: IngestPipeline;
   let app: FastifyInstance;
+  let checker: ChainChecker | undefined;
+  let alerts: AlertDispatcher | undefined;
   try {
     metrics = new ServerMetrics(
       {
@@ -98,7 +116,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       { processMetrics: options.processMetrics === true },
     );
-    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics);
+    if (options.checker !== undefined) {
+      const store = options.store;
+      if (!isCheckerStore(store)) throw new ConfigError('the chain checker needs a store that reads traces and stores findings (a SpanStore)');
+      ({ checker, alerts } = createChecker({
+        store,
+        options: options.checker,
+        alerts: options.alerts,
+        dataDir: options.dataDir,
+        registry: metrics.registry,
+        warn: (line) => app.log.warn(line),
+      }));
+    }
+    const feed = checker;
+    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, feed === undefined ? undefined : (spans) => feed.spansStored(spans));
     app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: limits.maxRequestBytes,
@@ -114,7 +145,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    app.decorate('linktrace', { pipeline, wal, metrics, limits, recovery });
+    const state: LinktraceState = { pipeline, wal, metrics, limits, recovery };
+    if (checker !== undefined) {
+      state.checker = checker;
+      state.alerts = alerts;
+      // In the background: start-up re-opens the traces a previous run left unchecked.
+      void checker.start();
+    }
+    app.decorate('linktrace', state);
   } catch (error) {
     await wal.close();
     throw error;
@@ -157,6 +195,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     const { drained } = await pipeline.stop(shutdownTimeoutMs);
     if (!drained) app.log.warn('closing: the store did not take the whole backlog; the write-ahead log keeps it for the next start');
+    // After the drain (its spans reach the checker); traces still open are re-opened by the next start.
+    await checker?.stop();
     await wal.close();
   });
 
@@ -164,6 +204,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
   registerMetricsRoute(app, appMetrics);
+  const openChecker = checker;
+  if (openChecker !== undefined) {
+    registerFlowRoutes(app, openChecker.flows);
+    const sinks = alerts;
+    // /healthz also reports the checker (open traces, overflow) and the alert sinks.
+    app.addHook('preSerialization', (request, _reply, payload, done) => {
+      if (request.routeOptions.url !== '/healthz' || typeof payload !== 'object' || payload === null) return done(null, payload);
+      done(null, { ...payload, checker: openChecker.status(), alerts: sinks?.status() ?? [] });
+    });
+  }
   const extra = options.extraRoutes;
   if (extra !== undefined) {
     await app.register(async (scope) => {

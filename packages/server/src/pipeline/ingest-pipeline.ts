@@ -74,6 +74,8 @@ export class IngestPipeline {
     private readonly wal: WriteAheadLog,
     private readonly options: PipelineOptions,
     private readonly observer?: PipelineObserver,
+    /** Called with every batch once it is durable in the store (the chain checker's feed). */
+    private readonly onStored?: (spans: readonly Span[]) => void,
   ) {
     this.retryHeaders = { 'retry-after': String(options.retryAfterSeconds) };
   }
@@ -297,6 +299,9 @@ export class IngestPipeline {
       const mid = spans.length >>> 1;
       await this.write(spans.slice(0, mid));
       await this.write(spans.slice(mid));
+      return;
     }
+    // Outside the try: a failing listener must not make the pipeline write the batch again.
+    this.onStored?.(spans);
   }
 }

@@ -1,0 +1,315 @@
+/**
+ * The streaming chain checker (DESIGN §4). Spans reach it once they are durable in the store (the
+ * pipeline calls `spansStored`; never on the request path). A timer takes the traces that are due
+ * (quiet for the check delay, or open for the maximum wait), reads each whole trace back from the
+ * store (spans of other batches count, and a span the buffer had no room for too), runs the
+ * built-in rules and the flow contracts, stores the findings and hands the new ones to the alerts.
+ *
+ * A trace checked before its deadlines passed is checked once more when they have. Late spans of a
+ * checked trace simply open it again: its findings are re-computed and stored over the old ones.
+ * A restart loses nothing pending: the checkpoint file holds the first arrival of the oldest trace
+ * not yet evaluated, and start-up re-opens every trace with spans from then on (less a margin of
+ * the maximum wait, for spans that arrive long after they started).
+ */
+import { join } from 'node:path';
+import type { Span } from '@linktrace/model';
+import type { Finding } from '@linktrace/storage';
+import { MAX_FINDING_LIMIT } from '@linktrace/storage';
+import { checkTrace, TraceBuffer, type CheckOptions } from '@linktrace/analysis';
+import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
+import type { CheckerObserver } from './checker-metrics.js';
+import type { ResolvedCheckerOptions } from './checker-options.js';
+import type { CheckerStore } from './checker-store.js';
+import { CheckpointFile } from './checkpoint-file.js';
+import { FlowRegistry } from './flow-registry.js';
+import { PendingArrivals } from './pending-arrivals.js';
+import { pendingTraceIds } from './pending-traces.js';
+import { RecheckQueue } from './recheck-queue.js';
+
+export interface ChainCheckerDeps {
+  store: CheckerStore;
+  options: ResolvedCheckerOptions;
+  /** The checker keeps its checkpoint and API-declared flows in `<dataDir>/checker/`. */
+  dataDir: string;
+  alerts?: AlertDispatcher;
+  observer?: CheckerObserver;
+  warn?: (line: string) => void;
+}
+
+export interface CheckerStatus {
+  openTraces: number;
+  openSpans: number;
+  droppedTraces: number;
+  droppedSpans: number;
+  pendingRechecks: number;
+  droppedRechecks: number;
+  checkedTraces: number;
+  findings: number;
+  /** Traces re-opened from the store at start-up. */
+  restored: number;
+  lastError?: string;
+}
+
+/** Traces read from the store in one query. */
+const TRACES_PER_READ = 100;
+/** Most traces checked in one timer round; the rest wait for the next round. */
+const TRACES_PER_ROUND = 5000;
+/** The checkpoint is rewritten when it moved by this much (µs), and on close. */
+const CHECKPOINT_STEP_US = 1_000_000;
+
+interface Due {
+  traceId: string;
+  firstUs: number;
+  /** Spans the buffer held, put back when the check fails. */
+  spans: Span[];
+  recheck: boolean;
+}
+
+export class ChainChecker {
+  readonly flows: FlowRegistry;
+  private readonly buffer: TraceBuffer;
+  private readonly pending = new PendingArrivals();
+  private readonly rechecks: RecheckQueue;
+  private readonly checkpoint: CheckpointFile;
+  private readonly store: CheckerStore;
+  private readonly options: ResolvedCheckerOptions;
+  private readonly warn: (line: string) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
+  private clockUs = 0;
+  private savedUs = -Infinity;
+  private saving = false;
+  private checkedTraces = 0;
+  private findingCount = 0;
+  private restored = 0;
+  private lastError: string | undefined;
+
+  constructor(private readonly deps: ChainCheckerDeps) {
+    const { options } = deps;
+    this.options = options;
+    this.store = deps.store;
+    this.warn = deps.warn ?? (() => {});
+    this.buffer = new TraceBuffer({
+      checkDelayMs: options.checkDelayMs,
+      maxWaitMs: options.maxWaitMs,
+      maxOpenTraces: options.maxOpenTraces,
+      maxSpansPerTrace: options.maxSpansPerTrace,
+    });
+    this.rechecks = new RecheckQueue(options.maxOpenTraces);
+    const dir = join(deps.dataDir, 'checker');
+    this.checkpoint = new CheckpointFile(dir);
+    this.flows = new FlowRegistry(options.flows, options.flowHistory, dir);
+  }
+
+  /** The server clock in µs, never going back (the buffer requires it). */
+  private nowUs(): number {
+    const t = Date.now() * 1000;
+    if (t > this.clockUs) this.clockUs = t;
+    return this.clockUs;
+  }
+
+  /** Spans now durable in the store. Cheap: grouping only; the check runs on the timer. */
+  spansStored(spans: readonly Span[]): void {
+    if (this.stopped || spans.length === 0) return;
+    const now = this.nowUs();
+    const before = this.buffer.stats().openTraces;
+    this.buffer.add(spans, now);
+    this.pending.add(now, this.buffer.stats().openTraces - before);
+  }
+
+  /**
+   * Reads the checkpoint, re-opens the traces the previous run had not evaluated, and starts the
+   * timer. Spans stored meanwhile are taken as usual.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.restore().then(
+      () => this.startTimer(),
+      (error: unknown) => {
+        this.lastError = `restoring pending traces failed: ${(error as Error).message}`;
+        this.warn(`chain checker: ${this.lastError}`);
+        this.startTimer();
+      },
+    );
+    return this.starting;
+  }
+
+  private startTimer(): void {
+    if (this.stopped) return;
+    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+    this.timer.unref();
+  }
+
+  private async restore(): Promise<void> {
+    await this.flows.load(this.warn);
+    const cp = await this.checkpoint.read(this.warn);
+    const now = this.nowUs();
+    const maxWaitUs = this.options.maxWaitMs * 1000;
+    // No checkpoint: a new data directory, or one from before the checker. Look back one maximum wait.
+    const sinceUs = cp?.pendingSinceUs ?? now - maxWaitUs;
+    const ids = await pendingTraceIds(this.store, sinceUs - maxWaitUs, now + maxWaitUs, this.options.maxOpenTraces);
+    for (let i = 0; i < ids.length && !this.stopped; i += TRACES_PER_READ) {
+      const traces = await this.store.getTraces(ids.slice(i, i + TRACES_PER_READ));
+      for (const spans of traces) {
+        if (spans.length === 0) continue;
+        this.spansStored(spans);
+        this.restored++;
+      }
+    }
+    await this.saveCheckpoint(true);
+  }
+
+  private tick(): void {
+    if (this.round !== undefined || this.stopped) return;
+    this.round = this.runRound()
+      .catch((error: unknown) => {
+        this.lastError = (error as Error).message;
+        this.warn(`chain checker: ${this.lastError}`);
+      })
+      .finally(() => {
+        this.round = undefined;
+      });
+  }
+
+  /** Checks what is due now, in reads of TRACES_PER_READ traces, up to TRACES_PER_ROUND. */
+  private async runRound(): Promise<void> {
+    const now = this.nowUs();
+    const due: Due[] = [];
+    for (const traceId of this.buffer.due(now)) {
+      if (due.length >= TRACES_PER_ROUND) break;
+      const t = this.buffer.take(traceId);
+      if (t !== undefined) due.push({ traceId, firstUs: t.firstUs, spans: t.spans, recheck: false });
+    }
+    for (const r of this.rechecks.takeDue(now, TRACES_PER_ROUND - due.length)) due.push({ traceId: r.traceId, firstUs: r.firstUs, spans: [], recheck: true });
+    for (let i = 0; i < due.length; i += TRACES_PER_READ) {
+      const part = due.slice(i, i + TRACES_PER_READ);
+      try {
+        await this.checkTraces(part);
+        this.lastError = undefined;
+      } catch (error) {
+        this.deps.observer?.failed();
+        this.lastError = `check failed, retrying later: ${(error as Error).message}`;
+        this.warn(`chain checker: ${this.lastError}`);
+        // Put the traces back; they are due again after the check delay.
+        for (const d of due.slice(i)) {
+          this.pending.remove(d.firstUs);
+          if (d.spans.length > 0) this.spansStored(d.spans);
+          else if (this.rechecks.add({ atUs: this.nowUs() + this.options.checkDelayMs * 1000, traceId: d.traceId, firstUs: d.firstUs })) this.pending.add(d.firstUs);
+        }
+        break;
+      }
+    }
+    await this.saveCheckpoint(false);
+  }
+
+  private async checkTraces(part: Due[]): Promise<void> {
+    const traces = await this.store.getTraces(part.map((d) => d.traceId));
+    const nowUs = Date.now() * 1000;
+    const flows = this.flows.contracts;
+    const check: CheckOptions = { deadlineMs: this.options.deadlineMs, flows };
+    if (this.options.slowChainMs !== undefined) check.slowChainObjectiveMs = this.options.slowChainMs;
+    const all: Finding[] = [];
+    const byTrace: Finding[][] = [];
+    const later: Due[] = [];
+    for (let k = 0; k < part.length; k++) {
+      const spans = traces[k] ?? [];
+      const found = spans.length === 0 ? [] : (checkTrace(spans, check, nowUs) as Finding[]);
+      byTrace.push(found);
+      for (const f of found) all.push(f);
+      if (spans.length === 0 || part[k]!.recheck) continue;
+      const flowOutcome = flows.length > 0 ? this.flows.evaluate(spans, nowUs) : { pendingUntilUs: undefined };
+      const settleUs = Math.max(this.lastDeadlineUs(spans), flowOutcome.pendingUntilUs ?? 0);
+      if (settleUs > nowUs) {
+        // Once more when every deadline is over (bounded by the maximum wait, against skewed clocks).
+        const atUs = this.nowUs() + Math.min(settleUs - nowUs, this.options.maxWaitMs * 1000) + 1000;
+        if (this.rechecks.add({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs })) later.push(part[k]!);
+      }
+    }
+    if (flows.length > 0) {
+      for (let k = 0; k < part.length; k++) if (part[k]!.recheck && (traces[k]?.length ?? 0) > 0) this.flows.evaluate(traces[k]!, nowUs);
+    }
+    const fresh = all.length === 0 ? [] : await this.newFindings(part, byTrace);
+    if (all.length > 0) await this.store.writeFindings(all);
+    for (const d of part) this.pending.remove(d.firstUs);
+    for (const d of later) this.pending.add(d.firstUs);
+    this.checkedTraces += part.length;
+    this.findingCount += fresh.length;
+    this.deps.observer?.checked(part.length);
+    if (fresh.length > 0) {
+      this.deps.observer?.found(fresh);
+      this.deps.alerts?.offer(fresh);
+    }
+  }
+
+  /** The latest rule deadline of the trace: its last span start plus the deadline. */
+  private lastDeadlineUs(spans: readonly Span[]): number {
+    let last = 0;
+    for (const s of spans) if (s.startUs > last) last = s.startUs;
+    return last + this.options.deadlineMs * 1000;
+  }
+
+  /** Findings not stored before (a re-check replaces the old ones: those are neither counted nor alerted again). */
+  private async newFindings(part: Due[], byTrace: Finding[][]): Promise<Finding[]> {
+    const fresh: Finding[] = [];
+    for (let k = 0; k < part.length; k++) {
+      const found = byTrace[k]!;
+      if (found.length === 0) continue;
+      const old = await this.store.findFindings({ traceId: part[k]!.traceId, limit: MAX_FINDING_LIMIT });
+      const seen = new Set(old.map((f) => `${f.rule}\u0000${f.spanId}`));
+      for (const f of found) if (!seen.has(`${f.rule}\u0000${f.spanId}`)) fresh.push(f);
+    }
+    return fresh;
+  }
+
+  private async saveCheckpoint(force: boolean): Promise<void> {
+    if (this.saving) return;
+    const at = this.pending.oldestUs(this.nowUs());
+    if (!force && Math.abs(at - this.savedUs) < CHECKPOINT_STEP_US) return;
+    this.saving = true;
+    try {
+      await this.checkpoint.write({ pendingSinceUs: at });
+      this.savedUs = at;
+    } catch (error) {
+      this.warn(`chain checker: cannot write ${this.checkpoint.path}: ${(error as Error).message}`);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /** Resolves when nothing is due or being checked (tests; the CLI does not need it). */
+  async settled(): Promise<void> {
+    await this.starting;
+    await this.round;
+  }
+
+  status(): CheckerStatus {
+    const b = this.buffer.stats();
+    const s: CheckerStatus = {
+      openTraces: b.openTraces,
+      openSpans: b.openSpans,
+      droppedTraces: b.droppedTraces,
+      droppedSpans: b.droppedSpans,
+      pendingRechecks: this.rechecks.size,
+      droppedRechecks: this.rechecks.dropped,
+      checkedTraces: this.checkedTraces,
+      findings: this.findingCount,
+      restored: this.restored,
+    };
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  /**
+   * Stops the timer, lets the round under way finish, and writes the checkpoint: traces still open
+   * are re-opened by the next start. Alerts get `alertTimeoutMs` to go out.
+   */
+  async stop(alertTimeoutMs = 2000): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.starting?.catch(() => undefined);
+    await this.round;
+    await this.saveCheckpoint(true);
+    await this.deps.alerts?.close(alertTimeoutMs);
+  }
+}
