@@ -21,6 +21,13 @@ import {
   type PipelineOptions,
 } from '../config.js';
 import type { IngestStore } from '../pipeline/ingest-store.js';
+import type { AlertSink } from '../alerts/alert-sink.js';
+import { LogSink } from '../alerts/log-sink.js';
+import { parseSentryDsn } from '../alerts/sentry-dsn.js';
+import { SentrySink } from '../alerts/sentry-sink.js';
+import { checkWebhookUrl, WebhookSink } from '../alerts/webhook-sink.js';
+import type { CheckerOptions } from '../checker/checker-options.js';
+import { readFlowsFile } from '../checker/flows-file.js';
 
 export interface ServeFlags {
   port?: string;
@@ -29,6 +36,13 @@ export interface ServeFlags {
   token?: string;
   retention?: string;
   checkDelay?: string;
+  maxWait?: string;
+  deadline?: string;
+  slowChain?: string;
+  flows?: string;
+  alertWebhook?: string[];
+  sentryDsn?: string;
+  alertLog?: boolean;
   maxRequestSize?: string;
   maxDecompressedSize?: string;
   maxSpans?: string;
@@ -43,10 +57,20 @@ export interface ServeOptions {
   dataDir: string;
   token: string | undefined;
   retentionMs: number;
-  /** Quiet delay before a trace is checked (DESIGN §4); validated here for the chain checker. */
+  /** Quiet delay before a trace is checked (DESIGN §4). */
   checkDelayMs: number;
+  /** The chain checker's settings (its check delay is `checkDelayMs`). */
+  checker: CheckerOptions;
+  alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
+}
+
+export interface AlertSettings {
+  webhooks: string[];
+  sentryDsn?: string;
+  /** One line per finding on stderr. */
+  log: boolean;
 }
 
 export const SERVE_DEFAULTS = {
@@ -55,6 +79,7 @@ export const SERVE_DEFAULTS = {
   data: './linktrace-data',
   retention: '7d',
   checkDelay: '30s',
+  maxWait: '5m',
 } as const;
 
 const MAX_RETENTION_TIMER_MS = 3_600_000;
@@ -81,13 +106,29 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
         ? DEFAULT_LIMITS.maxAttributeValueLength
         : parseInteger(flags.maxAttributeLength, '--max-attribute-length', 1, 131_072),
   };
+  const checkDelayMs = parseDuration(flags.checkDelay ?? SERVE_DEFAULTS.checkDelay, '--check-delay');
+  const maxWaitMs = parseDuration(flags.maxWait ?? SERVE_DEFAULTS.maxWait, '--max-wait');
+  if (maxWaitMs < checkDelayMs) throw new ConfigError(`--max-wait: ${flags.maxWait ?? SERVE_DEFAULTS.maxWait} is shorter than --check-delay`);
+  const checker: CheckerOptions = { checkDelayMs, maxWaitMs };
+  if (flags.deadline !== undefined) checker.deadlineMs = parseDuration(flags.deadline, '--deadline');
+  if (flags.slowChain !== undefined) checker.slowChainMs = parseDuration(flags.slowChain, '--slow-chain');
+  if (flags.flows !== undefined) checker.flows = readFlowsFile(flags.flows);
+  const webhooks = flags.alertWebhook ?? [];
+  for (const url of webhooks) checkWebhookUrl(url);
+  const alerts: AlertSettings = { webhooks, log: flags.alertLog === true };
+  if (flags.sentryDsn !== undefined) {
+    parseSentryDsn(flags.sentryDsn);
+    alerts.sentryDsn = flags.sentryDsn;
+  }
   return {
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     host,
     dataDir: resolve(data),
     token,
     retentionMs: parseDuration(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
-    checkDelayMs: parseDuration(flags.checkDelay ?? SERVE_DEFAULTS.checkDelay, '--check-delay'),
+    checkDelayMs,
+    checker,
+    alerts,
     limits,
     pipeline: {
       ...DEFAULT_PIPELINE,
@@ -115,6 +156,14 @@ export interface StartOptions {
   extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
 }
 
+/** The sinks the flags ask for; log lines go to `warn` (stderr). */
+export function alertSinks(settings: AlertSettings, warn: (line: string) => void): AlertSink[] {
+  const sinks: AlertSink[] = settings.webhooks.map((url) => new WebhookSink(url));
+  if (settings.sentryDsn !== undefined) sinks.push(new SentrySink(settings.sentryDsn));
+  if (settings.log) sinks.push(new LogSink(warn));
+  return sinks;
+}
+
 function hostForUrl(address: AddressInfo): string {
   return address.family === 'IPv6' ? `[${address.address}]` : address.address;
 }
@@ -135,6 +184,8 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       pipeline: options.pipeline,
       logger: { level: 'warn' },
       processMetrics: true,
+      checker: options.checker,
+      alerts: { sinks: alertSinks(options.alerts, warn) },
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
         if (extra !== undefined) await extra(scope, store);
@@ -161,6 +212,11 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   print(`  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`);
   print(`  health     ${url}/healthz   metrics ${url}/metrics`);
   print(`  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`);
+  const flowCount = app.linktrace.checker?.flows.contracts.length ?? 0;
+  const sinkNames = app.linktrace.alerts?.status().map((s) => s.sink) ?? [];
+  print(
+    `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
+  );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
   if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
 
@@ -237,6 +293,13 @@ export function register(program: Command): void {
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
     .option('--retention <duration>', 'keep spans this long, e.g. 36h, 7d, 2w', SERVE_DEFAULTS.retention)
     .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
+    .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
+    .option('--deadline <duration>', 'rule deadline for consumers, downstream receives and unfinished spans (default: the check delay)')
+    .option('--slow-chain <duration>', 'report a slow-chain finding when first receive -> last write takes longer')
+    .option('--flows <file>', 'flow contracts (YAML subset, or JSON when the name ends in .json)')
+    .option('--alert-webhook <url>', 'POST new findings as JSON to this URL (repeatable)', (url: string, prev: string[] = []) => [...prev, url])
+    .option('--sentry-dsn <dsn>', 'send new findings to Sentry as events')
+    .option('--alert-log', 'write one line per new finding on stderr')
     .option('--max-request-size <size>', 'largest request body as sent, e.g. 4mb')
     .option('--max-decompressed-size <size>', 'largest gzip body once decompressed, e.g. 16mb')
     .option('--max-spans <n>', 'most spans in one request')
