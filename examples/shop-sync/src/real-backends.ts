@@ -164,13 +164,15 @@ class AmqpQueue implements ShopQueue {
     const { consumerTag } = await channel.consume(this.name, (msg) => {
       if (msg === null) return; // the broker cancelled the consumer (queue deleted)
       const message: QueueMessage = { body: msg.content, headers: (msg.properties.headers ?? {}) as Record<string, unknown>, redelivered: msg.fields.redelivered };
-      handler(message).then(
-        (settle) => {
-          if (settle === 'ack') channel.ack(msg);
-          else if (settle === 'requeue') channel.nack(msg, false, true);
-        },
-        () => channel.nack(msg, false, true),
-      );
+      const settle = (how: Settle): void => {
+        try {
+          if (how === 'ack') channel.ack(msg);
+          else if (how === 'requeue') channel.nack(msg, false, true);
+        } catch {
+          // The channel closed meanwhile (shutdown): the broker requeues the message by itself.
+        }
+      };
+      handler(message).then(settle, () => settle('requeue'));
     });
     let cancelled = false;
     return {
