@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Context, runWithContext } from '@linktrace/sdk';
 import type { Backends, QueueMessage, Settle, ShopCache, ShopQueue, ShopRow, ShopStore, Subscription, UserShopStore } from './backends.js';
 
 /** In-process stand-ins: Maps for the stores and an EventEmitter queue, so the demo runs with no services. */
@@ -76,9 +77,10 @@ class MemoryQueue implements ShopQueue {
       return;
     }
     const handler = this.handlers[this.next++ % this.handlers.length]!;
-    // Async so a publisher never runs its consumer inside its own call stack (and trace context).
+    // Async and from the root context: a consumer in another process shares neither the publisher's
+    // call stack nor its active span, only what the message headers carry.
     setImmediate(() => {
-      handler(message).then(
+      runWithContext(Context.ROOT, handler, message).then(
         (settle) => {
           if (settle === 'requeue') this.events.emit('message', { ...message, redelivered: true });
         },
