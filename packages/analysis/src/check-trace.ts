@@ -10,6 +10,7 @@
  * named the hop.
  */
 import type { Span } from '@linktrace/model';
+import { dataMismatches } from './data-mismatch.js';
 import type { Finding, FindingEntity, RuleId } from './finding.js';
 import type { FlowContract } from './flow-contract.js';
 import { durationPhrase, entityPhrase, targetKind, targetName } from './span-facts.js';
@@ -101,6 +102,7 @@ export function checkTrace(spans: readonly Span[], options: CheckOptions, nowUs:
   const facts = readFacts(Array.isArray(spans) ? spans : []);
   const deadlineUs = resolveDeadlineUs(options ?? {});
   const findings = checkFacts(facts, deadlineUs, nowUs);
+  for (const f of dataMismatches(facts)) findings.push(f);
   const objective = options?.slowChainObjectiveMs;
   if (typeof objective === 'number' && Number.isFinite(objective) && objective >= 0) {
     const slow = slowChain(facts, objective * 1000);

@@ -13,7 +13,8 @@ export type RuleId =
   | 'unfinished-span'
   | 'stage-error'
   | 'slow-chain'
-  | 'flow-step-missing';
+  | 'flow-step-missing'
+  | 'data-mismatch';
 
 export const RULE_IDS: readonly RuleId[] = [
   'missing-write',
@@ -24,6 +25,7 @@ export const RULE_IDS: readonly RuleId[] = [
   'stage-error',
   'slow-chain',
   'flow-step-missing',
+  'data-mismatch',
 ];
 
 /** The business record a hop handles (`linktrace.entity.*`). */

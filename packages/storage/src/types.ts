@@ -15,6 +15,7 @@ export const RULE_IDS = [
   'stage-error',
   'slow-chain',
   'flow-step-missing',
+  'data-mismatch',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
