@@ -54,13 +54,18 @@ export function threadCpu(pid: number): ThreadCpu[] {
 
 /**
  * CPU seconds spent between two readings, grouped: the main (JavaScript) thread on its own, the
- * others by thread name. Sorted by time, largest first.
+ * other threads by name. Node names few of its threads, so most land in one group named like the
+ * process: DuckDB's queries (run on libuv's pool) and its own workers, and V8's GC helpers alike.
+ * Sorted by time, largest first.
  */
 export function cpuBetween(pid: number, before: readonly ThreadCpu[], after: readonly ThreadCpu[]): [string, number][] {
   const start = new Map(before.map((t) => [t.tid, t.seconds]));
+  const main = after.find((t) => t.tid === pid);
   const groups = new Map<string, number>();
   for (const t of after) {
-    const group = t.tid === pid ? 'main (JavaScript)' : t.name;
+    let group = t.name;
+    if (t.tid === pid) group = 'main (JavaScript)';
+    else if (main !== undefined && t.name === main.name) group = 'other threads (DuckDB, libuv pool, V8 GC helpers)';
     groups.set(group, (groups.get(group) ?? 0) + t.seconds - (start.get(t.tid) ?? 0));
   }
   return [...groups].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);

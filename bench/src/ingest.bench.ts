@@ -7,8 +7,9 @@
  *
  * Environment: BENCH_SPANS (default 5 000 000), BENCH_CONCURRENCY (exporters, 8), BENCH_QUERIES
  * (runs per query kind, 200), BENCH_JSON_SHARE (0.25), BENCH_GZIP_SHARE (0.25), BENCH_PARTS
- * (preparation threads, one per core), BENCH_SERVER_ARGS (more `serve` flags), BENCH_PROFILE=1
- * (CPU-profile the server's JavaScript thread), BENCH_KEEP=1 (keep the data directory).
+ * (preparation threads, one per core), BENCH_SERVER_ARGS (more `serve` flags), BENCH_SERVER_NODE_ARGS
+ * (flags for the server's node, e.g. `--max-semi-space-size=64`), BENCH_PROFILE=1 (CPU-profile the
+ * server's JavaScript thread), BENCH_KEEP=1 (keep the data directory).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -38,7 +39,9 @@ const QUERIES = Math.max(1, Math.round(envNumber('BENCH_QUERIES', 200)));
 const JSON_SHARE = envNumber('BENCH_JSON_SHARE', 0.25);
 const GZIP_SHARE = envNumber('BENCH_GZIP_SHARE', 0.25);
 const PARTS = Math.max(1, Math.round(envNumber('BENCH_PARTS', availableParallelism())));
-const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+const words = (text: string | undefined): string[] => (text ?? '').split(/\s+/).filter((a) => a !== '');
+const SERVER_ARGS = words(process.env.BENCH_SERVER_ARGS);
+const SERVER_NODE_ARGS = words(process.env.BENCH_SERVER_NODE_ARGS);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
 /** The generated traffic covers the hour before the run (inside the server's default retention). */
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'lt-bench-ingest-'));
   const profileDir = join(dataDir, '..', `${dataDir.split('/').pop()!}-profile`);
-  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeArgs = [...SERVER_NODE_ARGS, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
   let server: ServerProcess | undefined;
   const agent = keepAliveAgent(2);
   try {
@@ -239,6 +242,8 @@ function report(r: Report): void {
     `bench:ingest — ${fmt(stored)} spans (${fmt(set.traces)} traces, ${(set.spans / set.traces).toFixed(1)} spans/trace, 10 attributes/span), ` +
       `${CONCURRENCY} exporters, linktrace serve as its own process on ${availableParallelism()} cores`,
   );
+  const flags = [...SERVER_NODE_ARGS, ...SERVER_ARGS];
+  if (flags.length > 0) console.log(`server flags: ${flags.join(' ')}`);
   printTable(
     ['request bodies', 'requests', 'spans', 'MB', 'bytes/span'],
     [...r.formats].map(([format, f]) => [format, f.requests, f.spans, (f.bytes / 1048576).toFixed(1), (f.bytes / f.spans).toFixed(0)]),
