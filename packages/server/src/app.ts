@@ -147,6 +147,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     pipeline.start();
     const state: LinktraceState = { pipeline, wal, metrics, limits, recovery };
     if (checker !== undefined) {
+      // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
+      await checker.flows.load((line) => app.log.warn(line));
       state.checker = checker;
       state.alerts = alerts;
       // In the background: start-up re-opens the traces a previous run left unchecked.

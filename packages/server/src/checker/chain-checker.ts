@@ -142,7 +142,6 @@ export class ChainChecker {
   }
 
   private async restore(): Promise<void> {
-    await this.flows.load(this.warn);
     const cp = await this.checkpoint.read(this.warn);
     const now = this.nowUs();
     const maxWaitUs = this.options.maxWaitMs * 1000;
