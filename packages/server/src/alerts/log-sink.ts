@@ -1,6 +1,6 @@
 /**
  * Alerts as log lines, one per finding:
- * `linktrace alert rule=missing-write service=sync-worker traceId=… spanId=… entity=shop:42@7 target=mysql:user_shop message="…"`.
+ * `linktrace alert rule=missing-write service="sync-worker" traceId=… spanId=… entity="shop:42@7" target="mysql:user_shop" message="…"`.
  */
 import type { Finding } from '@linktrace/storage';
 import type { AlertSink } from './alert-sink.js';
