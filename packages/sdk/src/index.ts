@@ -15,3 +15,4 @@ export * from './propagation/index.js';
 export * from './sampling/index.js';
 export * from './export/index.js';
 export * from './stages/index.js';
+export * from './reconcile/index.js';
