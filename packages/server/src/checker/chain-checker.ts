@@ -51,7 +51,7 @@ export interface CheckerStatus {
 }
 
 /** Traces read from the store in one query. */
-const TRACES_PER_READ = 100;
+const TRACES_PER_READ = 200;
 /** Most traces checked in one timer round; the rest wait for the next round. */
 const TRACES_PER_ROUND = 5000;
 /** The checkpoint is rewritten when it moved by this much (µs), and on close. */
