@@ -205,17 +205,20 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   const address = app.server.address() as AddressInfo;
   const url = `http://${hostForUrl(address)}:${address.port}`;
   const { recovery } = app.linktrace;
-  print(`linktrace: listening on ${url}`);
-  print(`  OTLP/HTTP  POST ${url}/v1/traces   (protobuf or JSON, gzip)`);
-  print(`  Zipkin     POST ${url}/api/v2/spans`);
-  print(`  native     POST ${url}/api/v1/spans`);
-  print(`  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`);
-  print(`  health     ${url}/healthz   metrics ${url}/metrics`);
-  print(`  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`);
   const flowCount = app.linktrace.checker?.flows.contracts.length ?? 0;
   const sinkNames = app.linktrace.alerts?.status().map((s) => s.sink) ?? [];
+  // One write, so that whoever reads the output sees the whole banner at once.
   print(
-    `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
+    [
+      `linktrace: listening on ${url}`,
+      `  OTLP/HTTP  POST ${url}/v1/traces   (protobuf or JSON, gzip)`,
+      `  Zipkin     POST ${url}/api/v2/spans`,
+      `  native     POST ${url}/api/v1/spans`,
+      `  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`,
+      `  health     ${url}/healthz   metrics ${url}/metrics`,
+      `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`,
+      `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
+    ].join('\n'),
   );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
   if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
@@ -255,19 +258,19 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   return { app, store, url, close };
 }
 
-/** Runs the server until SIGINT/SIGTERM; a second signal exits at once. */
+/**
+ * Runs the server until SIGINT/SIGTERM; a second signal exits at once. The handlers are installed
+ * before the server starts, so a signal that arrives while it starts (or just after it printed where
+ * it listens) still shuts it down cleanly instead of killing the process outright.
+ */
 export async function runServe(options: ServeOptions): Promise<void> {
-  const server = await startServer(options);
+  const started: { server?: RunningServer } = {};
+  let pending: NodeJS.Signals | undefined;
   let signalled = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      process.stderr.write(`linktrace: ${signal} again, exiting without draining (the write-ahead log keeps the backlog)\n`);
-      process.exit(130);
-    }
-    signalled = true;
-    const backlog = server.app.linktrace.pipeline.backlogSpans;
+  const shutDown = (running: RunningServer, signal: NodeJS.Signals): void => {
+    const backlog = running.app.linktrace.pipeline.backlogSpans;
     process.stdout.write(`linktrace: ${signal}: shutting down${backlog > 0 ? ` (storing ${backlog} queued spans)` : ''}\n`);
-    server.close().then(
+    running.close().then(
       () => {
         process.stdout.write('linktrace: stopped\n');
         process.exit(0);
@@ -278,8 +281,20 @@ export async function runServe(options: ServeOptions): Promise<void> {
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      process.stderr.write(`linktrace: ${signal} again, exiting without draining (the write-ahead log keeps the backlog)\n`);
+      process.exit(130);
+    }
+    signalled = true;
+    if (started.server === undefined) pending = signal;
+    else shutDown(started.server, signal);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const server = await startServer(options);
+  started.server = server;
+  if (pending !== undefined) shutDown(server, pending);
 }
 
 /** Adds `serve` to the `linktrace` program. */
