@@ -16,3 +16,17 @@ export { DEFAULT_LIMITS, DEFAULT_PIPELINE, DEFAULT_WAL, ConfigError, parseDurati
 export { parseServeFlags, type ServeOptions, type ServeFlags } from './cli/serve.js';
 export type { IngestStore } from './pipeline/ingest-store.js';
 export type { HealthStatus } from './routes/health-check.js';
+export { ChainChecker, type ChainCheckerDeps, type CheckerStatus } from './checker/chain-checker.js';
+export { resolveChecker, DEFAULT_CHECKER, type CheckerOptions, type ResolvedCheckerOptions } from './checker/checker-options.js';
+export { FlowRegistry, type FlowView } from './checker/flow-registry.js';
+export { readFlowsFile } from './checker/flows-file.js';
+export type { AlertSink } from './alerts/alert-sink.js';
+export { WebhookSink, checkWebhookUrl } from './alerts/webhook-sink.js';
+export { SentrySink, sentryEvent, type SentryOptions } from './alerts/sentry-sink.js';
+export { parseSentryDsn, type SentryDsn } from './alerts/sentry-dsn.js';
+export { LogSink, alertLine } from './alerts/log-sink.js';
+export { AlertDispatcher, type AlertOptions, type SinkStatus } from './alerts/alert-dispatcher.js';
+export type { AlertObserver, SinkQueueOptions } from './alerts/sink-queue.js';
+export type { PostOptions } from './alerts/http-post.js';
+export { registerFlowRoutes } from './routes/flows-routes.js';
+export { alertSinks, type AlertSettings } from './cli/serve.js';
