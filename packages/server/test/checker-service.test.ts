@@ -131,6 +131,16 @@ void test('an enqueue never consumed: not-consumed at the producer, with its tar
   assert.equal(f!.target, 'mq:shop-changed');
 });
 
+void test('a consumer that arrives late clears its not-consumed finding when the trace is checked again', async () => {
+  const trace = newTraceId();
+  const spans = shopSync(trace);
+  await postSpans(app, spans.filter((s) => s.service === 'merchant-api'));
+  const [f] = await findingsOf(trace, 1);
+  assert.equal(f!.rule, 'not-consumed');
+  await postSpans(app, spans.filter((s) => s.service !== 'merchant-api'));
+  await eventually(async () => ((await findings(trace)).length === 0 ? true : undefined), CHECK_DELAY_MS + 2000, 'the stale finding removed');
+});
+
 void test('a duplicate write: duplicate-write on the second write; metrics count it by rule', async () => {
   const before = await metric('linktrace_findings_total{rule="duplicate-write"}');
   const trace = newTraceId();

@@ -149,6 +149,11 @@ export interface SpanStore {
    */
   writeFindings(findings: readonly Finding[]): Promise<void>;
   findFindings(filter?: FindingFilter): Promise<Finding[]>;
+  /**
+   * Makes `findings` the whole set of findings of the traces `traceIds` (a re-checked trace whose late
+   * spans cleared a fault loses that finding). Every finding must belong to one of `traceIds`.
+   */
+  replaceFindings(traceIds: readonly string[], findings: readonly Finding[]): Promise<void>;
   /** Retention: removes span records that started, and findings timed, before `us`. */
   deleteBefore(us: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;

@@ -229,7 +229,12 @@ export class ChainChecker {
       for (let k = 0; k < part.length; k++) if (part[k]!.recheck && (traces[k]?.length ?? 0) > 0) this.flows.evaluate(traces[k]!, nowUs);
     }
     const fresh = all.length === 0 ? [] : await this.newFindings(part, byTrace);
-    if (all.length > 0) await this.store.writeFindings(all);
+    // The findings of each checked trace are replaced as a whole: a fault that late spans cleared
+    // (a consumer that showed up after all) leaves no stale finding behind.
+    await this.store.replaceFindings(
+      part.map((d) => d.traceId),
+      all,
+    );
     for (const d of part) this.pending.remove(d.firstUs);
     for (const d of later) this.pending.add(d.firstUs);
     this.checkedTraces += part.length;

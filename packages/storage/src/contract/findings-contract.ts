@@ -61,6 +61,22 @@ export function findingsContract(create: CreateContractStore): void {
       });
     });
 
+    it('replaces the whole set of findings of re-checked traces, leaving other traces alone', async () => {
+      await withStore(create, async (store) => {
+        await store.writeFindings(all);
+        const cleared = finding(2, { rule: 'duplicate-write', service: 'sync-worker', message: 'written twice' });
+        await store.replaceFindings([traceIdOf(1), traceIdOf(2)], [cleared]);
+        assert.deepStrictEqual(await store.findFindings({ traceId: traceIdOf(1) }), []);
+        assert.deepStrictEqual(await store.findFindings({ traceId: traceIdOf(2) }), [cleared]);
+        assert.deepStrictEqual(await store.findFindings({ traceId: traceIdOf(3) }), [all[2]]);
+        await store.replaceFindings(['0000000000000000463ac35c9f6413ad'], []);
+        assert.deepStrictEqual(await store.findFindings({ traceId: '463ac35c9f6413ad' }), []);
+        await rejectsInput(store.replaceFindings([traceIdOf(3)], [finding(4)]), 'invalid_finding', 'findings[0].traceId');
+        await rejectsInput(store.replaceFindings(['xyz'], []), 'invalid_finding', 'traceIds[0]');
+        assert.deepStrictEqual(await store.findFindings({ traceId: traceIdOf(3) }), [all[2]], 'a refused call changes nothing');
+      });
+    });
+
     const bad: [string, unknown, string][] = [
       ['an unknown rule', { ...finding(1), rule: 'missing_write' }, 'findings[0].rule'],
       ['a malformed trace id', { ...finding(1), traceId: 'xyz' }, 'findings[0].traceId'],

@@ -48,7 +48,7 @@ import { decodeSpanRow } from './span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from './span-row-encoder.js';
 import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
-import { appendFindings, findingFromRow, findingsSql } from './findings-table.js';
+import { appendFindings, replacedTraceIds, findingFromRow, findingsSql } from './findings-table.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
 
@@ -325,6 +325,23 @@ export class EmbeddedStore implements SpanStore {
     if (findings.length === 0) return Promise.resolve();
     return this.spans.exclusive(async () => {
       this.findingSeq = await appendFindings(this.writer, findings, this.findingSeq + 1);
+    });
+  }
+
+  replaceFindings(traceIds: readonly string[], findings: readonly Finding[]): Promise<void> {
+    let ids: string[];
+    try {
+      this.assertOpen();
+      validateFindings(findings);
+      ids = replacedTraceIds(traceIds, findings);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (ids.length === 0) return Promise.resolve();
+    return this.spans.exclusive(async () => {
+      const list = ids.map((_, i) => `$${i + 1}`).join(', ');
+      await this.writer.run(`DELETE FROM findings WHERE trace_id IN (${list})`, ids);
+      if (findings.length > 0) this.findingSeq = await appendFindings(this.writer, findings, this.findingSeq + 1);
     });
   }
 

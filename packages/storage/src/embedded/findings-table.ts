@@ -4,6 +4,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Finding } from '../types.js';
+import { isValidTraceId } from '@linktrace/model';
+import { StorageInputError } from '../storage-error.js';
 import { equivalentTraceIds } from '../validate.js';
 import type { NormalizedFindingFilter } from '../validate.js';
 import type { Statement } from './query-sql.js';
@@ -70,4 +72,23 @@ export function findingFromRow(r: readonly unknown[]): Finding {
   }
   if (r[9] !== null) finding.target = r[9] as string;
   return finding;
+}
+
+/**
+ * The stored trace ids whose findings `replaceFindings` removes: each asked id in every spelling the
+ * store treats as equal. Refuses a finding that belongs to none of them.
+ */
+export function replacedTraceIds(traceIds: readonly string[], findings: readonly Finding[]): string[] {
+  if (!Array.isArray(traceIds)) throw new StorageInputError('invalid_finding', 'traceIds', 'traceIds must be an array');
+  const ids = new Set<string>();
+  for (const [i, id] of traceIds.entries()) {
+    if (!isValidTraceId(id, true)) throw new StorageInputError('invalid_finding', `traceIds[${i}]`, `traceIds[${i}] must be 32 or 16 lowercase hex`);
+    for (const same of equivalentTraceIds(id)) ids.add(same);
+  }
+  for (const [i, f] of findings.entries()) {
+    if (!ids.has(f.traceId)) {
+      throw new StorageInputError('invalid_finding', `findings[${i}].traceId`, `findings[${i}] belongs to trace ${f.traceId}, which is not among traceIds`);
+    }
+  }
+  return [...ids];
 }
