@@ -75,9 +75,13 @@ export async function startSyncWorker(tracing: Tracing, deps: SyncWorkerDeps): P
     );
   };
 
+  // A failed message is retried once (the stage spans record each error); then it is dropped, so that
+  // a store that is down does not turn into a hot redelivery loop.
+  const handleOnce = (message: QueueMessage): Promise<Settle> => handle(message).catch((): Settle => (message.redelivered ? 'ack' : 'requeue'));
+
   const worker: SyncWorker = {
     async setConsuming(on: boolean) {
-      if (on && subscription === undefined) subscription = await deps.queue.subscribe(handle);
+      if (on && subscription === undefined) subscription = await deps.queue.subscribe(handleOnce);
       else if (!on && subscription !== undefined) {
         const s = subscription;
         subscription = undefined;
