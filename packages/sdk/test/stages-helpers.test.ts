@@ -218,6 +218,10 @@ describe('stage helpers', () => {
     assert.equal(collector.startRecords.length, 1);
     assert.equal(collector.startRecords[0]!.durationUs, undefined);
     assert.equal(collector.startRecords[0]!.name, 'dequeue shop');
+    // The start record already names the stage and the entity, so a hop that crashes is identifiable.
+    assert.equal(collector.startRecords[0]!.attributes['linktrace.stage'], 'dequeue');
+    assert.equal(collector.startRecords[0]!.attributes['linktrace.entity.type'], 'shop');
+    assert.equal(collector.startRecords[0]!.attributes['linktrace.entity.key'], String(shop.key));
   });
 
   it('still runs the callback and propagates context when the trace is not sampled', async () => {

@@ -1,4 +1,4 @@
-import { SPAN_KINDS, type SpanKind, type Stage } from '@linktrace/model';
+import { SPAN_KINDS, type Attributes, type SpanKind, type Stage } from '@linktrace/model';
 import { Context } from '../context/context.js';
 import { activeContext } from '../context/context-manager.js';
 import { headerGetter, headerSetter, type HttpHeaderCarrier } from '../propagation/carriers.js';
@@ -152,8 +152,12 @@ export class Stages {
         start = KIND_OPTIONS[stage === 'receive' ? receiveKind(undefined) : STAGE_KIND[stage]];
       }
     }
-    const span = this.tracer.startSpan(name ?? stageName(stage, fields.type, detail), start);
-    problems |= applyStage(span, stage, fields, entityValid, detail);
+    // The stage attributes go in with the start options, so that a start record (reported when the
+    // span starts) already names the stage and the entity: a hop that crashes is still identifiable.
+    const stageAttributes: Attributes = {};
+    problems |= applyStage({ setAttribute: (key, value) => (stageAttributes[key] = value) }, stage, fields, entityValid, detail);
+    const attributes = start.attributes === undefined ? stageAttributes : { ...start.attributes, ...stageAttributes };
+    const span = this.tracer.startSpan(name ?? stageName(stage, fields.type, detail), { ...start, attributes });
     if (typeof fn !== 'function') {
       // A skip needs no work; any other stage without a callback is a misuse, still recorded as a marker.
       if (fn !== undefined || stage !== 'skip') problems |= PROBLEM_CALL;
