@@ -64,6 +64,7 @@ export function resolveChecker(options: CheckerOptions): ResolvedCheckerOptions 
     maxOpenTraces: positive(options.maxOpenTraces, DEFAULT_CHECKER.maxOpenTraces, 'maxOpenTraces'),
     maxSpansPerTrace: positive(options.maxSpansPerTrace, DEFAULT_CHECKER.maxSpansPerTrace, 'maxSpansPerTrace'),
     flowHistory: positive(options.flowHistory, DEFAULT_CHECKER.flowHistory, 'flowHistory'),
-    tickMs: Math.min(1000, Math.max(10, Math.floor(checkDelayMs / 4))),
+    // Due traces are looked for ten times per check delay: detection lags the delay by at most a tenth.
+    tickMs: Math.min(500, Math.max(10, Math.floor(checkDelayMs / 10))),
   };
 }
