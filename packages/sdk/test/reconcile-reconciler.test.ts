@@ -95,6 +95,18 @@ describe('Reconciler', () => {
     assert.equal(span!.attributes['linktrace.reconcile.target.hash'], 'x');
   });
 
+  it('checks writes to stores only: a write to a service or a queue hands the record on', async () => {
+    const { collector, reconciler, stages } = rig();
+    const targets: string[] = [];
+    reconciler.register('shop', { source: () => ({ version: 7 }), target: (_key, target) => (targets.push(target), { version: 7 }) });
+    for (const target of ['http:shop-query', 'grpc:pricing', 'mq:shop-changed', TARGET]) stages.write(shop, target, () => undefined);
+    const spans = await reconcileSpans(collector, 1);
+    await sleep(100);
+    assert.deepEqual(targets, [TARGET]);
+    assert.equal(spans[0]!.attributes['linktrace.target'], TARGET);
+    assert.equal(reconciler.counters.scheduled, 1);
+  });
+
   it('a record absent at the target is missing; absent at the source is unknown', async () => {
     const { collector, reconciler, stages } = rig();
     reconciler.register('shop', { source: (key) => (key === '1' ? { version: 1 } : undefined), target: () => null });

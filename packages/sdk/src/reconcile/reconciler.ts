@@ -8,6 +8,9 @@ import { compareStates } from './compare-states.js';
 import { RECONCILE_ATTR, type ReconcileResult } from './reconcile-attributes.js';
 import { toRecordState, type ReadResult, type RecordState } from './record-state.js';
 
+/** Target schemes that expect a downstream receive rather than hold a record. */
+const HANDS_ON = /^(?:http|https|rpc|grpc|mq):/i;
+
 /** The instrumentation scope of reconcile spans when the reconciler is attached to a Tracing. */
 export const RECONCILE_SCOPE = '@linktrace/sdk/reconcile';
 
@@ -152,6 +155,8 @@ export class Reconciler implements SpanProcessor {
     const key = typeof rawKey === 'string' && rawKey.length > 0 ? rawKey : typeof rawKey === 'number' && Number.isFinite(rawKey) ? String(rawKey) : undefined;
     const target = a[ATTR.target];
     if (key === undefined || typeof target !== 'string' || target.length === 0) return;
+    // A write to a service or a queue hands the record on (DESIGN §3): there is nothing stored there to compare.
+    if (HANDS_ON.test(target)) return;
     if (this.pending >= this.maxPending) {
       this.counters.dropped++;
       return;
