@@ -30,7 +30,7 @@ const url = await new Promise<string>((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`linktrace serve exited with code ${String(code)} before listening`)));
 });
 
-const demo = await startShopSync({ backends: 'memory', endpoint: `${url}/v1/traces`, exportDelayMs: 200, slowMs: 300 });
+const demo = await startShopSync({ backends: 'memory', endpoint: `${url}/v1/traces`, exportDelayMs: 200, slowMs: 300, reconcileDelayMs: 1000 });
 // Header-driven faults only; stopping a consumer is a runtime toggle of the demo, not a per-change switch.
 const faults = FAULTS.filter((f): f is Fault => f !== 'stop-consumer' && parseFault(f) !== undefined);
 console.log(`demo: merchant-api ${demo.merchantUrl}, shop-query ${demo.queryUrls.join(' ')} (stand-in backends)`);

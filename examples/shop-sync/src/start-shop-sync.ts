@@ -1,4 +1,5 @@
-import { BatchSpanProcessor, createTracing, otlpHttpExporter, type SpanProcessor, type Tracing } from '@linktrace/sdk';
+import { BatchSpanProcessor, createReconciler, createTracing, otlpHttpExporter, type SpanProcessor, type Tracing } from '@linktrace/sdk';
+import { registerShopReaders } from './reconcile-shops.js';
 import type { Backends } from './backends.js';
 import type { Fault } from './faults.js';
 import { FAULT_HEADER } from './faults.js';
@@ -22,6 +23,12 @@ export interface ShopSyncOptions {
   real?: RealBackendOptions;
   /** Delay of the `slow-downstream` fault, ms. Default 1500. */
   slowMs?: number;
+  /**
+   * When set, each sync-worker compares what it wrote to MariaDB and Redis with the source (PostgreSQL)
+   * this long after each write (delayed reconciliation): a corrupted cached value becomes a
+   * `data-mismatch` finding. Off by default.
+   */
+  reconcileDelayMs?: number;
 }
 
 export interface ShopSync {
@@ -60,7 +67,14 @@ export async function startShopSync(options: ShopSyncOptions): Promise<ShopSync>
       const exporter = otlpHttpExporter({ url: options.endpoint });
       processors.push(new BatchSpanProcessor(exporter, { resource: { service, attributes: resource }, scheduleDelayMs: options.exportDelayMs }));
     }
+    const reconciler =
+      service === 'sync-worker' && options.reconcileDelayMs !== undefined ? createReconciler({ delayMs: options.reconcileDelayMs }) : undefined;
+    if (reconciler !== undefined) processors.push(reconciler);
     const tracing = createTracing({ service, resource, processors, startRecords: true });
+    if (reconciler !== undefined) {
+      reconciler.attach(tracing);
+      registerShopReaders(reconciler, backends);
+    }
     tracings.set(instanceId, tracing);
     return tracing;
   };
