@@ -166,7 +166,7 @@ export function clientAttributes(callee: Endpoint, writes: boolean, status: numb
   return a;
 }
 
-/** A call to a peer outside the traced system; all of ours write (charge, listing, mail). */
+/** A call to a peer outside the traced system; all of ours write (charge, listing, mail, webhook). */
 export function externalAttributes(peer: string, method: string, path: string, status: number, type: EntityType, v: TraceValues): Attributes {
   const a: Attributes = {
     'http.method': method,
@@ -177,7 +177,8 @@ export function externalAttributes(peer: string, method: string, path: string, s
     'shop.id': v.shopId,
   };
   chain(a, 'write', type, v);
-  a[ATTR.target] = `https:${peer}`;
+  // Not `https:`: that scheme expects a traced receive downstream (DESIGN §3), and this peer is not traced.
+  a[ATTR.target] = `external:${peer}`;
   return a;
 }
 

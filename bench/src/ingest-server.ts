@@ -98,3 +98,16 @@ export function metricValue(text: string, name: string): number {
   }
   return found ? sum : NaN;
 }
+
+/** A counter's value per value of one label (`name{label="v"} n` lines), summed over other labels. */
+export function metricByLabel(text: string, name: string, label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const re = new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const m = re.exec(line.slice(name.length, line.lastIndexOf('}') + 1));
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (m !== null && Number.isFinite(value)) out.set(m[1]!, (out.get(m[1]!) ?? 0) + value);
+  }
+  return out;
+}

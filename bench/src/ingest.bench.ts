@@ -16,6 +16,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AVERAGE_SPANS_PER_TRACE, prepareBatches } from './ingest-prepare.js';
+import { waitForChecker, type CheckerDrain } from './ingest-checker-wait.js';
 import { diskUsage, type DiskUsage } from './ingest-disk.js';
 import { httpRequest, keepAliveAgent } from './ingest-http.js';
 import { summarizeProfile } from './ingest-profile.js';
@@ -51,6 +52,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const PROGRESS_MS = 5000;
 /** Bounds the wait for the store to catch up after the last answer. */
 const STORE_WAIT_MS = 30 * 60_000;
+/** Bounds the wait for the chain checker to finish after ingest. */
+const CHECKER_WAIT_MS = 20 * 60_000;
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -162,7 +165,12 @@ async function main(): Promise<void> {
     const ackS = (sender.lastAnswerAt - sender.startedAt) / 1000;
     const finalMetrics = await metrics(url, agent);
     const live = diskUsage(dataDir);
-    log(`bench:ingest: ${fmt(stored)} spans stored in ${ingestS.toFixed(1)} s; querying…`);
+    log(`bench:ingest: ${fmt(stored)} spans stored in ${ingestS.toFixed(1)} s; waiting for the chain checker…`);
+    const cpuChecker = threadCpu(server.pid);
+    const checker = await waitForChecker(() => metrics(url, agent), CHECKER_WAIT_MS);
+    const checkerCpuS = cpuBetween(server.pid, cpuChecker, threadCpu(server.pid)).reduce((n, [, s]) => n + s, 0);
+    if (!checker.drained) log(`bench:ingest: the chain checker was still busy after ${CHECKER_WAIT_MS / 60000} min; querying anyway`);
+    log('bench:ingest: querying…');
 
     const queries = new QueryBench(url, set.samples, 7);
     const timings: QueryTiming[] = [];
@@ -182,7 +190,7 @@ async function main(): Promise<void> {
     if (exit !== 0) throw new Error(`linktrace serve exited with ${exit} on SIGTERM`);
     const closed = diskUsage(dataDir);
 
-    report({ set, formats, sender, ingestS, ackS, stored, cpu, machine, finalMetrics, maxRssBytes, live, closed, timings, dataDir });
+    report({ set, formats, sender, ingestS, ackS, stored, cpu, machine, checker, checkerCpuS, finalMetrics, maxRssBytes, live, closed, timings, dataDir });
     if (PROFILE) printProfile(profileDir);
     const byId = timings[0]!;
     const search = timings[2]!;
@@ -203,6 +211,8 @@ async function main(): Promise<void> {
       search_p99_ms: round2(search.p99),
       attr_search_p50_ms: round2(attr.p50),
       attr_search_p99_ms: round2(attr.p99),
+      checker_done_s_after_stored: checker.present ? Number(checker.seconds.toFixed(1)) : -1,
+      findings: checker.findings.reduce((n, [, count]) => n + count, 0),
       throttled_429: sender.throttled,
       server_max_rss_mb: Math.round(maxRssBytes / 1048576),
     });
@@ -228,6 +238,8 @@ interface Report {
   stored: number;
   cpu: [string, number][];
   machine: { busyS: number; benchS: number; load: readonly [number, number] };
+  checker: CheckerDrain;
+  checkerCpuS: number;
   finalMetrics: string;
   maxRssBytes: number;
   live: DiskUsage;
@@ -278,6 +290,16 @@ function report(r: Report): void {
       `load average ${r.machine.load[0].toFixed(1)} → ${r.machine.load[1].toFixed(1)}`,
   );
   console.log('');
+  if (r.checker.present) {
+    const c = r.checker;
+    console.log(
+      `chain checker: ${c.drained ? 'done' : 'NOT done'} ${c.seconds.toFixed(1)} s after the last span was stored ` +
+        `(server CPU meanwhile ${r.checkerCpuS.toFixed(1)} s); ${fmt(c.tracesChecked)} trace checks; ` +
+        `findings: ${c.findings.length === 0 ? 'none' : c.findings.map(([rule, n]) => `${rule} ${fmt(n)}`).join(', ')}`,
+    );
+    console.log('queries below were timed after it was done');
+    console.log('');
+  }
   const files = (u: DiskUsage): string => u.files.slice(0, 4).map(([f, b]) => `${f} ${mb(b)}`).join(', ');
   printTable(
     ['on disk', 'store bytes', 'store bytes/span', 'data dir bytes/span', 'files'],

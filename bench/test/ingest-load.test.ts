@@ -12,7 +12,8 @@ import { diskUsage } from '../src/ingest-disk.js';
 import { retryAfterSeconds } from '../src/ingest-http.js';
 import { sourceGroup } from '../src/ingest-profile.js';
 import { rejectedSpans, Sender } from '../src/ingest-sender.js';
-import { metricValue } from '../src/ingest-server.js';
+import { metricByLabel, metricValue } from '../src/ingest-server.js';
+import { waitForChecker } from '../src/ingest-checker-wait.js';
 import { cpuBetween, threadCpu } from '../src/ingest-threads.js';
 
 const PLAN: BatchPlan = {
@@ -191,6 +192,39 @@ describe('ingest helpers', () => {
     assert.equal(metricValue(text, 'linktrace_spans_stored_total'), 123456);
     assert.equal(metricValue(text, 'linktrace_spans_received_total'), 120);
     assert.ok(Number.isNaN(metricValue(text, 'linktrace_wal_fsyncs_total')));
+  });
+
+  it('reads a counter by label', () => {
+    const text = [
+      'linktrace_findings_total{rule="stage-error"} 40',
+      'linktrace_findings_total{rule="missing-write",service="a"} 3',
+      'linktrace_findings_total{service="b",rule="missing-write"} 2',
+      'linktrace_findings_total_other{rule="x"} 9',
+      'linktrace_findings_total{service="c"} 7',
+    ].join('\n');
+    assert.deepEqual([...metricByLabel(text, 'linktrace_findings_total', 'rule')], [
+      ['stage-error', 40],
+      ['missing-write', 5],
+    ]);
+    assert.equal(metricByLabel(text, 'linktrace_nothing_total', 'rule').size, 0);
+  });
+
+  it('waits for the chain checker to go quiet, and tells a server without one', async () => {
+    const page = (open: number, checked: number): string =>
+      `linktrace_checker_open_traces ${open}\nlinktrace_checker_traces_checked_total ${checked}\nlinktrace_findings_total{rule="stage-error"} 4\n`;
+    const script = [page(3, 10), page(1, 12), page(0, 14), page(0, 14)];
+    let calls = 0;
+    const drain = await waitForChecker(() => Promise.resolve(script[Math.min(calls++, script.length - 1)]!), 60_000);
+    assert.equal(drain.present, true);
+    assert.equal(drain.drained, true);
+    assert.equal(drain.tracesChecked, 14);
+    assert.deepEqual(drain.findings, [['stage-error', 4]]);
+    assert.ok(drain.seconds >= 0.4 && drain.seconds < 2, `${drain.seconds} s`);
+    assert.ok(calls >= 4);
+    const none = await waitForChecker(() => Promise.resolve('linktrace_spans_stored_total 5\n'), 60_000);
+    assert.deepEqual(none, { present: false, drained: true, seconds: none.seconds, tracesChecked: 0, findings: [] });
+    const busy = await waitForChecker(() => Promise.resolve(page(5, 10)), 300);
+    assert.equal(busy.drained, false);
   });
 
   it('groups profile frames by our package file, dependency or Node module', () => {

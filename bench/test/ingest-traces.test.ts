@@ -102,7 +102,7 @@ describe('ingest trace generator', () => {
         assert.equal(typeof s.attributes['linktrace.entity.type'], 'string');
         assert.equal(typeof s.attributes['linktrace.entity.key'], 'string');
         if (stage === 'write' || stage === 'enqueue') {
-          assert.match(String(s.attributes['linktrace.target']), /^(http|https|mq|mysql|postgres|redis|mongo|elasticsearch):[\w.-]+$/);
+          assert.match(String(s.attributes['linktrace.target']), /^(http|external|mq|mysql|postgres|redis|mongo|elasticsearch):[\w.-]+$/);
           targets++;
         }
         if (stage === 'skip') assert.equal(typeof s.attributes['linktrace.skip.reason'], 'string');
