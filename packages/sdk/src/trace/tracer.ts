@@ -1,5 +1,6 @@
 import type { Attributes, SpanKind } from '@linktrace/model';
 import { newSpanId, newTraceId } from '@linktrace/model';
+import { callAndEnd } from './call-and-end.js';
 import { childPosition } from './child-position.js';
 import { Context } from '../context/context.js';
 import { activeContext, runWithContext } from '../context/context-manager.js';
@@ -159,31 +160,7 @@ export class Tracer {
    * rejection records the exception and marks the span as an error, then propagates unchanged.
    */
   trace<R>(name: string, options: StartSpanOptions | undefined, fn: (span: SpanHandle) => R): R {
-    return this.startActiveSpan(name, options, (span) => {
-      let result: R;
-      try {
-        result = fn(span);
-      } catch (error) {
-        failSpan(span, error);
-        span.end();
-        throw error;
-      }
-      if (isPromiseLike(result)) {
-        return result.then(
-          (value) => {
-            span.end();
-            return value;
-          },
-          (error: unknown) => {
-            failSpan(span, error);
-            span.end();
-            throw error;
-          },
-        ) as R;
-      }
-      span.end();
-      return result;
-    });
+    return this.startActiveSpan(name, options, (span) => callAndEnd(span, fn));
   }
 }
 
@@ -203,11 +180,4 @@ function contextFor(parent: StartSpanOptions['parent']): Context {
   return parent instanceof Context ? parent : activeContext();
 }
 
-export function failSpan(span: SpanHandle, error: unknown): void {
-  span.recordException(error);
-  span.setStatus('error', error instanceof Error ? error.message : String(error));
-}
-
-function isPromiseLike<T>(value: T): value is T & PromiseLike<Awaited<T>> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
+export { failSpan } from './call-and-end.js';

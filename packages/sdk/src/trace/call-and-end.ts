@@ -1,0 +1,36 @@
+import type { SpanHandle } from './span-handle.js';
+
+/**
+ * Calls `fn(span)` and ends the span when `fn` returns or its promise settles. A throw or a rejection
+ * records the exception and marks the span as an error, then propagates unchanged.
+ */
+export function callAndEnd<R>(span: SpanHandle, fn: (span: SpanHandle) => R): R {
+  let result: R;
+  try {
+    result = fn(span);
+  } catch (error) {
+    failSpan(span, error);
+    span.end();
+    throw error;
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    return (result as unknown as PromiseLike<unknown>).then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error: unknown) => {
+        failSpan(span, error);
+        span.end();
+        throw error;
+      },
+    ) as R;
+  }
+  span.end();
+  return result;
+}
+
+export function failSpan(span: SpanHandle, error: unknown): void {
+  span.recordException(error);
+  span.setStatus('error', error instanceof Error ? error.message : String(error));
+}
