@@ -179,5 +179,3 @@ function isSpanContext(value: unknown): value is SpanContext {
 function contextFor(parent: StartSpanOptions['parent']): Context {
   return parent instanceof Context ? parent : activeContext();
 }
-
-export { failSpan } from './call-and-end.js';
