@@ -117,11 +117,13 @@ async function main(): Promise<void> {
     const benchStart = process.cpuUsage();
     const loadStart = loadavg()[0]!;
     let maxRssBytes = 0;
+    let openTraces = NaN;
     let lastStored = 0;
     let lastAt = performance.now();
     const sample = async (): Promise<number> => {
       const text = await metrics(url, agent);
       maxRssBytes = Math.max(maxRssBytes, metricValue(text, 'linktrace_process_resident_memory_bytes') || 0);
+      openTraces = metricValue(text, 'linktrace_checker_open_traces');
       return metricValue(text, 'linktrace_spans_stored_total');
     };
     const progress = setInterval(() => {
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
           log(
             `  [${((now - sender.startedAt) / 1000).toFixed(0).padStart(4)} s] sent ${fmt(sender.sentSpans)}/${fmt(set.spans)}  ` +
               `acknowledged ${fmt(sender.acceptedSpans)}  stored ${fmt(stored)}  ${fmt(((stored - lastStored) * 1000) / (now - lastAt))} spans/s stored  ` +
-              `429: ${sender.throttled}  503: ${sender.unavailable}`,
+              `429: ${sender.throttled}  503: ${sender.unavailable}${Number.isNaN(openTraces) ? '' : `  checker open traces ${fmt(openTraces)}`}`,
           );
           lastStored = stored;
           lastAt = now;
@@ -212,6 +214,7 @@ async function main(): Promise<void> {
       attr_search_p50_ms: round2(attr.p50),
       attr_search_p99_ms: round2(attr.p99),
       checker_done_s_after_stored: checker.present ? Number(checker.seconds.toFixed(1)) : -1,
+      checker_trace_checks: checker.tracesChecked,
       findings: checker.findings.reduce((n, [, count]) => n + count, 0),
       throttled_429: sender.throttled,
       server_max_rss_mb: Math.round(maxRssBytes / 1048576),
