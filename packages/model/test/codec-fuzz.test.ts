@@ -16,10 +16,10 @@ import { validateSpan } from '../src/codec/validate.js';
 import { batchArb, spanArb } from './codec-arbitraries.js';
 import { fixtureFiles, readFixture } from './codec-helpers.js';
 
-// A fixed seed so that CI replays the same inputs every run. KNOWN BUG, open: with seed 20261121 the
-// 'damaged protobuf' property draws an input on which decodeOtlpProto does not finish (found at the
-// end of the session that wrote this); reproduce with that seed, fix the decoder, then move the seed on.
-fc.configureGlobal({ seed: 1 });
+// A fixed seed so that CI replays the same inputs every run; a failure then names what to replay.
+// This seed drew a damaged request whose event time lay beyond 2^53 µs, which the protobuf decoder
+// accepted (fixed: every timestamp is range-checked where it is read).
+fc.configureGlobal({ seed: 20261121 });
 
 const RUNS = 300;
 

@@ -46,9 +46,12 @@ function readString(r: ProtobufReader, end: number, field: string, max: number):
   return s;
 }
 
-function nanosToMicros(r: ProtobufReader, end: number): number {
+/** A fixed64 ns timestamp as µs; beyond what a number holds exactly, the span is rejected. */
+function nanosToMicros(r: ProtobufReader, end: number, field: string): number {
   r.fixed64(end);
-  return nanoHalvesToMicros(r.lo, r.hi);
+  const us = nanoHalvesToMicros(r.lo, r.hi);
+  if (us > Number.MAX_SAFE_INTEGER) fail(field, 'out of range');
+  return us;
 }
 
 /** Reads a scalar AnyValue field whose tag was just read; null for any other field (skipped). */
@@ -283,7 +286,7 @@ function readEvent(r: ProtobufReader, end: number, field: string): SpanEvent {
   const counter = { n: 0 };
   while (r.pos < end) {
     const tag = r.uint32(end);
-    if (tag === 9) timeUs = nanosToMicros(r, end);
+    if (tag === 9) timeUs = nanosToMicros(r, end, `${field}.timeUnixNano`);
     else if (tag === 18) name = readString(r, end, `${field}.name`, LIMITS.maxStringLength);
     else if (tag === 26) readAttributesField(r, end, attrs, counter, `${field}.attributes`);
     else r.skip(tag & 7, end);
@@ -385,10 +388,10 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
         break;
       }
       case 57:
-        startUs = nanosToMicros(r, end);
+        startUs = nanosToMicros(r, end, 'startTimeUnixNano');
         break;
       case 65:
-        endUs = nanosToMicros(r, end);
+        endUs = nanosToMicros(r, end, 'endTimeUnixNano');
         break;
       case 74: {
         if (++attrCount > LIMITS.maxAttributes) fail('attributes', `more than ${LIMITS.maxAttributes} attributes`);
@@ -444,7 +447,6 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
   if (spanId === undefined) fail('spanId', 'missing');
   if (startUs === 0) fail('startTimeUnixNano', 'missing or zero');
   if (endUs !== 0 && endUs < startUs) fail('endTimeUnixNano', 'before startTimeUnixNano');
-  if (startUs > Number.MAX_SAFE_INTEGER || endUs > Number.MAX_SAFE_INTEGER) fail('startTimeUnixNano', 'out of range');
 
   const span: Span = {
     traceId,
