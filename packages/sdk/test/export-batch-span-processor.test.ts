@@ -39,11 +39,11 @@ void test('a partial batch waits for the schedule delay, then goes', async () =>
   await p.shutdown();
 });
 
-void test('one export in flight at a time, spans delivered in order', async () => {
+void test('maxExportsInFlight 1: one export in flight at a time, spans delivered in order', async () => {
   const exporter = new ScriptedExporter([
     () => new Promise<ExportResult>((r) => setTimeout(() => r({ code: 'success' }), 10)),
   ]);
-  const p = new BatchSpanProcessor(exporter, { ...quiet, maxBatchSize: 4, maxQueueSize: 64, scheduleDelayMs: 10 });
+  const p = new BatchSpanProcessor(exporter, { ...quiet, maxBatchSize: 4, maxQueueSize: 64, scheduleDelayMs: 10, maxExportsInFlight: 1 });
   for (const s of makeSpans(40)) p.onEnd(s);
   await p.forceFlush();
   await waitFor(() => p.stats().exported === 40, 3000, 'all exported');
@@ -51,6 +51,113 @@ void test('one export in flight at a time, spans delivered in order', async () =
   const names = exporter.calls.flatMap((c) => c.spans.map((s) => s.name));
   assert.deepEqual(names, makeSpans(40).map((s) => s.name));
   assert.ok(exporter.calls.every((c) => c.spans.length <= 4));
+  await p.shutdown();
+});
+
+void test('below half a queue the default processor keeps one export in flight', async () => {
+  const exporter = new ScriptedExporter([
+    () => new Promise<ExportResult>((r) => setTimeout(() => r({ code: 'success' }), 10)),
+  ]);
+  const p = new BatchSpanProcessor(exporter, { ...quiet, maxBatchSize: 4, maxQueueSize: 64, scheduleDelayMs: 10 });
+  for (const s of makeSpans(30)) p.onEnd(s);
+  await p.forceFlush();
+  assert.equal(p.stats().exported, 30);
+  assert.equal(exporter.maxInFlight, 1);
+  assert.deepEqual(exporter.calls.flatMap((c) => c.spans.map((s) => s.name)), makeSpans(30).map((s) => s.name));
+  await p.shutdown();
+});
+
+void test('keeps up with a slow exporter at 5 000 spans/s without drops (default queue, second export past half)', async () => {
+  // bench:http's span rate against a collector that answers a 512-span batch in 150 ms: one export
+  // at a time moves ~3 400 spans/s, so the backlog grows until the second export starts.
+  const exporter = new ScriptedExporter([
+    () => new Promise<ExportResult>((r) => setTimeout(() => r({ code: 'success' }), 150)),
+  ]);
+  const p = new BatchSpanProcessor(exporter, { ...quiet });
+  const total = 12_500;
+  let made = 0;
+  let peak = 0;
+  const t0 = Date.now();
+  while (made < total && Date.now() - t0 < 10_000) {
+    // 50 spans every 10 ms of wall time (catching up if a tick came late).
+    const due = Math.min(total, Math.floor(((Date.now() - t0) / 10 + 1) * 50));
+    while (made < due) p.onEnd(makeSpan(made++));
+    peak = Math.max(peak, p.stats().queued);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(made, total, 'producer did not finish within 10 s');
+  await p.forceFlush();
+  const stats = p.stats();
+  assert.deepEqual({ exported: stats.exported, dropped: stats.dropped }, { exported: total, dropped: 0 }, `peak queue ${peak}`);
+  assert.equal(exporter.maxInFlight, 2, `peak queue ${peak}`);
+  assert.ok(peak >= 4096 && peak < 8192, `peak queue ${peak}`);
+  assert.equal(new Set(exporter.calls.flatMap((c) => c.spans.map((s) => s.name))).size, total, 'every span exported exactly once');
+  await p.shutdown();
+});
+
+void test('past its bound the processor still drops and counts, with two exports stuck in flight', async () => {
+  const errors: string[] = [];
+  const exporter = new ScriptedExporter([never]);
+  const p = new BatchSpanProcessor(exporter, {
+    maxQueueSize: 64,
+    maxBatchSize: 16,
+    scheduleDelayMs: 60_000,
+    exportTimeoutMs: 100,
+    maxAttempts: 1,
+    flushTimeoutMs: 400,
+    flushOnExit: false,
+    onError: (e) => errors.push(e.message),
+  });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  for (const s of makeSpans(16)) p.onEnd(s);
+  await turn(); // the worker takes 16 and waits for an answer that never comes
+  for (const s of makeSpans(64, 16)) p.onEnd(s);
+  await turn(); // half full: the second export takes 16 more
+  assert.equal(exporter.maxInFlight, 2);
+  assert.equal(p.stats().queued, 48);
+  for (const s of makeSpans(100, 80)) p.onEnd(s);
+  assert.deepEqual({ queued: p.stats().queued, full: p.stats().droppedQueueFull }, { queued: 64, full: 84 });
+  assert.equal(exporter.maxInFlight, 2, 'never more than two exports in flight');
+  // The two background exports' timeouts are unref'd (a real request in flight holds the process
+  // itself; this exporter's promise does not): keep the loop alive while shutdown waits for them.
+  const keepAlive = setInterval(() => {}, 50);
+  try {
+    await p.shutdown();
+  } finally {
+    clearInterval(keepAlive);
+  }
+  const stats = p.stats();
+  assert.equal(stats.exported, 0);
+  assert.equal(stats.dropped, 180, JSON.stringify(stats));
+  assert.equal(stats.droppedQueueFull + stats.droppedExportFailed, 180);
+  assert.ok(errors.some((m) => /span queue full \(64 spans\)/.test(m)), errors.join('|'));
+});
+
+void test('a retryable answer on the second export joins the batch already waiting for its retry', async () => {
+  let n = 0;
+  const exporter = new ScriptedExporter([
+    () => {
+      n++;
+      // The first two calls (one per lane) fail after a moment; every later one succeeds.
+      return new Promise<ExportResult>((r) => setTimeout(() => r(n <= 2 ? { code: 'retryable', error: new Error('HTTP 503') } : { code: 'success' }), 30));
+    },
+  ]);
+  // The first retry waits at least 150 ms (equal jitter over 300): the second lane's failure, ~30 ms
+  // in, lands while the first batch waits, even on a loaded machine (20 ms here flaked in CI).
+  const p = new BatchSpanProcessor(exporter, { ...quiet, maxQueueSize: 64, maxBatchSize: 16, scheduleDelayMs: 60_000, retryBaseMs: 300, retryMaxMs: 600 });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  for (const s of makeSpans(16)) p.onEnd(s);
+  await turn();
+  for (const s of makeSpans(32, 16)) p.onEnd(s);
+  await turn();
+  assert.equal(exporter.maxInFlight, 2);
+  await waitFor(() => p.stats().retries >= 1 && p.stats().queued === 0 && exporter.inFlight === 0, 3000, 'retry sent');
+  await p.forceFlush();
+  const stats = p.stats();
+  assert.deepEqual({ exported: stats.exported, dropped: stats.dropped }, { exported: 48, dropped: 0 }, JSON.stringify(stats));
+  const retried = exporter.calls.find((c) => c.spans.length === 32);
+  assert.ok(retried !== undefined, `no merged retry among ${exporter.calls.map((c) => c.spans.length).join(',')}`);
+  assert.equal(new Set(exporter.calls.slice(2).flatMap((c) => c.spans.map((s) => s.name))).size, 48);
   await p.shutdown();
 });
 
@@ -302,6 +409,8 @@ void test('bad options are rejected at construction', () => {
   assert.throws(() => new BatchSpanProcessor(e, { maxBatchSize: 1.5 }), RangeError);
   assert.throws(() => new BatchSpanProcessor(e, { exportTimeoutMs: -1 }), RangeError);
   assert.throws(() => new BatchSpanProcessor(e, { maxAttempts: Number.NaN }), RangeError);
+  assert.throws(() => new BatchSpanProcessor(e, { maxExportsInFlight: 0 }), RangeError);
+  assert.throws(() => new BatchSpanProcessor(e, { maxExportsInFlight: 3 }), /1 or 2/);
 });
 
 void test('SimpleSpanProcessor exports each span as it ends, and counts failures', async () => {

@@ -9,8 +9,30 @@ import { Context } from './context.js';
  */
 const storage = new AsyncLocalStorage<Context>();
 
+let fallback: Context = Context.ROOT;
+
 export function activeContext(): Context {
-  return storage.getStore() ?? Context.ROOT;
+  return storage.getStore() ?? fallback;
+}
+
+/**
+ * The context active where nothing else is: `Context.ROOT`, unless a launcher handed this process
+ * a parent (`linktrace run` passes one in `TRACEPARENT`), so the process's root spans join it.
+ */
+export function setDefaultContext(ctx: Context): void {
+  fallback = ctx instanceof Context ? ctx : Context.ROOT;
+}
+
+export function defaultContext(): Context {
+  return fallback;
+}
+
+/**
+ * The store behind the active context, for instrumentations that bind it to a library's
+ * diagnostics channel (`tracingChannel.asyncStart.bindStore`). Not part of the public API.
+ */
+export function contextStorage(): AsyncLocalStorage<Context> {
+  return storage;
 }
 
 /** Runs `fn` with `ctx` active; the previous context is restored when it returns. */

@@ -9,8 +9,17 @@ import { retryDelayMs, type RetryPolicy } from './retry-delay.js';
 export interface BatchSpanProcessorOptions {
   /** Process resource passed to the exporter; default: service and instance of each batch's first span. */
   resource?: Resource;
-  /** Spans held while waiting for export; more are dropped and counted. Default 2048. */
+  /**
+   * Spans held while waiting for export; more are dropped and counted. Default 8192 (about 1.6 s of
+   * 5 000 spans/s; a queued span takes ~0.5–1 KB, so a full queue holds ~4–8 MB).
+   */
   maxQueueSize?: number;
+  /**
+   * Export calls in flight at once. The second one starts only while the queue is at least half full
+   * (a backlog: the collector answers slower than spans arrive), never while a batch waits for a
+   * retry, and never during a flush. Default 2; 1 = strictly one at a time, batches in order.
+   */
+  maxExportsInFlight?: number;
   /** Spans per export call; a full batch is exported without waiting for the timer. Default 512. */
   maxBatchSize?: number;
   /** How long a partial batch may wait before it is exported. Default 1000 ms. */
@@ -64,7 +73,8 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
 }
 
 /**
- * Queues ended spans and exports them in batches from the background, one export at a time.
+ * Queues ended spans and exports them in batches from the background, one export at a time — two
+ * while a backlog fills more than half the queue (see `maxExportsInFlight`).
  * `onStart`/`onEnd` only touch the in-memory queue: no I/O, no allocation beyond the queue slot, and
  * they never throw. Every timer is unref'd, so the processor never keeps a process alive on its own;
  * an awaited `forceFlush()`/`shutdown()` does, for at most its time budget.
@@ -97,6 +107,11 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
   private worker: Promise<void> | undefined;
   private working = false;
 
+  /** Queue size from which a second export may run beside the worker's (Infinity: never). */
+  private readonly secondLaneAt: number;
+  private secondLane: Promise<void> | undefined;
+  private secondLaneImmediate: NodeJS.Immediate | undefined;
+
   private flushWaiters = 0;
   private flushUntil = 0;
   private flushDeadline = 0;
@@ -118,9 +133,12 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     private readonly exporter: SpanExporter,
     options: BatchSpanProcessorOptions = {},
   ) {
-    const maxQueueSize = positiveInt('maxQueueSize', options.maxQueueSize, 2048);
+    const maxQueueSize = positiveInt('maxQueueSize', options.maxQueueSize, 8192);
     this.queue = new RingQueue<Span>(maxQueueSize);
     this.maxBatchSize = Math.min(maxQueueSize, positiveInt('maxBatchSize', options.maxBatchSize, 512));
+    const inFlight = positiveInt('maxExportsInFlight', options.maxExportsInFlight, 2);
+    if (inFlight > 2) throw new RangeError(`maxExportsInFlight must be 1 or 2, got ${String(inFlight)}`);
+    this.secondLaneAt = inFlight === 2 ? Math.max(this.maxBatchSize, Math.ceil(maxQueueSize / 2)) : Infinity;
     this.scheduleDelayMs = positiveInt('scheduleDelayMs', options.scheduleDelayMs, 1000);
     this.exportTimeoutMs = positiveInt('exportTimeoutMs', options.exportTimeoutMs, 10_000);
     this.flushTimeoutMs = positiveInt('flushTimeoutMs', options.flushTimeoutMs, 30_000);
@@ -201,8 +219,11 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     if (this.queue.size >= this.maxBatchSize) {
       // Never export inside the caller's onEnd: hand the work to the next turn of the event loop.
       // While a batch waits for its retry, nothing can be sent: no wake-up per span.
-      if (!this.working && this.immediate === undefined && this.parked === undefined) {
-        this.immediate = setImmediate(this.onImmediate);
+      if (!this.working) {
+        if (this.immediate === undefined && this.parked === undefined) this.immediate = setImmediate(this.onImmediate);
+      } else if (this.queue.size >= this.secondLaneAt && this.secondLane === undefined && this.secondLaneImmediate === undefined && this.parked === undefined) {
+        // The worker's export is slower than spans arrive: send the next batch beside it.
+        this.secondLaneImmediate = setImmediate(this.onSecondLaneImmediate);
       }
     } else if (!this.scheduleArmed) {
       this.armScheduleTimer();
@@ -225,6 +246,25 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     void this.runWorker();
   };
 
+  private readonly onSecondLaneImmediate = (): void => {
+    this.secondLaneImmediate = undefined;
+    if (this.secondLane !== undefined) return;
+    const lane = this.runSecondLane();
+    this.secondLane = lane;
+    void lane.finally(() => {
+      if (this.secondLane === lane) this.secondLane = undefined;
+    });
+  };
+
+  /** Sends batches beside the worker while the backlog lasts; gives way to a retry, a flush or shutdown. */
+  private async runSecondLane(): Promise<void> {
+    while (!this.stopped && this.flushWaiters === 0 && this.parked === undefined && this.working && this.queue.size >= this.secondLaneAt) {
+      const spans = this.queue.take(this.maxBatchSize);
+      this.takenTotal += spans.length;
+      await this.send({ spans, attempts: 0, dueAt: Date.now() });
+    }
+  }
+
   private readonly onScheduleTimer = (): void => {
     this.scheduleArmed = false;
     this.drainUntil = this.enqueuedTotal;
@@ -246,6 +286,11 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     this.flushWaiters++;
     try {
       await this.runWorker();
+      // A batch the second lane took before the flush began is part of what the flush promised.
+      if (this.secondLane !== undefined) {
+        await this.secondLane;
+        await this.runWorker();
+      }
     } finally {
       if (--this.flushWaiters === 0) this.flushDeadline = this.flushRetryDeadline = 0;
     }
@@ -257,6 +302,8 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     clearTimeout(this.scheduleTimer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.immediate = undefined;
+    if (this.secondLaneImmediate !== undefined) clearImmediate(this.secondLaneImmediate);
+    this.secondLaneImmediate = undefined;
     unregisterExitFlush(this);
     await this.flush(this.flushTimeoutMs, true);
     this.clearRetryTimer();
@@ -357,6 +404,13 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
       return;
     }
     const delay = retryDelayMs(this.retry, job.attempts, result.retryAfterMs);
+    const waiting = this.parked;
+    if (waiting !== undefined) {
+      // The other lane's batch already waits for a retry: this one joins it (same server, same
+      // trouble) rather than a second backoff schedule. Only two lanes, so at most two batches' worth.
+      for (const span of job.spans) waiting.spans.push(span);
+      return;
+    }
     job.dueAt = Date.now() + delay;
     this.parked = job;
     this.clearRetryTimer();

@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { runWithContext } from '../context/context-manager.js';
+import { SUPPRESSED_ROOT } from '../context/suppress.js';
 import type { ExportResult } from '../types.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -79,7 +81,8 @@ export class HttpTransport {
     } catch (error) {
       return { result: { code: 'failed', error: toError(error) } };
     }
-    return this.post(body, contentType);
+    // Sending spans must not create spans: instrumentations skip work in a suppressed context.
+    return runWithContext(SUPPRESSED_ROOT, () => this.post(body, contentType));
   }
 
   /** Closes pooled sockets. Requests still in flight finish or time out on their own. */

@@ -1,0 +1,56 @@
+import type http from 'node:http';
+import { wrap } from '../core/shim.js';
+import { EXCHANGE, type WithExchange } from './exchange.js';
+
+type Fn = (...args: unknown[]) => unknown;
+type Patched = { target: object; name: string }[];
+
+/**
+ * Body bytes and timings come from three prototype hooks shared by server and client: the parser's
+ * `push` into every IncomingMessage (bytes actually received, and when the body completed), the
+ * `write`/`end` of every OutgoingMessage (bytes actually written) and its `emit` ('finish',
+ * 'close', 'response', 'error'). Messages that carry no exchange pay one property read.
+ * Adding listeners instead would change behaviour (a 'data' listener starts the flow; a 'response'
+ * listener stops Node from discarding an unread response).
+ */
+export function patchBodyHooks(h: typeof http, patched: Patched): void {
+  const incoming = h.IncomingMessage.prototype as unknown as Record<string, Fn>;
+  if (
+    wrap(incoming, 'push', (original) =>
+      function push(this: WithExchange, chunk: unknown) {
+        const exchange = this[EXCHANGE];
+        if (exchange !== undefined) exchange.received(chunk);
+        // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
+        return Reflect.apply(original, this, arguments);
+      },
+    )
+  ) patched.push({ target: incoming, name: 'push' });
+
+  const outgoing = h.OutgoingMessage.prototype as unknown as Record<string, Fn>;
+  for (const name of ['write', 'end'] as const) {
+    if (
+      wrap(outgoing, name, (original) =>
+        function writeOrEnd(this: WithExchange & { writableEnded?: boolean }, chunk: unknown, encoding: unknown): unknown {
+          const exchange = this[EXCHANGE];
+          // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
+          if (exchange === undefined || this.writableEnded === true) return Reflect.apply(original, this, arguments);
+          if (exchange.outStart < 0) exchange.outStart = performance.now();
+          // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
+          const result = Reflect.apply(original, this, arguments);
+          exchange.wrote(typeof chunk === 'function' ? undefined : chunk, encoding);
+          return result;
+        },
+      )
+    ) patched.push({ target: outgoing, name });
+  }
+  if (
+    wrap(outgoing, 'emit', (original) =>
+      function emit(this: WithExchange, event: string | symbol, arg: unknown) {
+        const exchange = this[EXCHANGE];
+        if (exchange !== undefined) exchange.outgoingEvent(event, arg, this);
+        // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
+        return Reflect.apply(original, this, arguments);
+      } as Fn,
+    )
+  ) patched.push({ target: outgoing, name: 'emit' });
+}
