@@ -5,8 +5,12 @@
  *
  * Memory is bounded: at most `maxOpenTraces` traces and `maxSpansPerTrace` spans each; spans of a
  * trace that does not fit are refused and counted, never evicting a trace that is already open.
+ * Each span is held as its compact form (`compactSpan`: what the checks read, ~10× smaller than a
+ * decoded span), so a trace waiting out the check delay costs little and its spans are not kept
+ * alive with every attribute, event and resource of the request that brought them.
  */
 import type { Span } from '@linktrace/model';
+import { compactSpan, StringPool } from './check-span.js';
 
 export interface TraceBufferOptions {
   /** Quiet delay in ms: a trace is due when no span arrived for this long. Default 30 000. */
@@ -17,10 +21,16 @@ export interface TraceBufferOptions {
   maxOpenTraces?: number;
   /** Default 10 000. */
   maxSpansPerTrace?: number;
+  /**
+   * Called once per run of spans refused because `maxOpenTraces` traces are open (the store holds
+   * spans of that trace the buffer never will).
+   */
+  onRefuse?: (traceId: string) => void;
 }
 
 export interface TakenTrace {
   traceId: string;
+  /** Compact spans (`compactSpan`), in arrival order. */
   spans: Span[];
   /** Spans of this trace refused because it was full. */
   droppedSpans: number;
@@ -41,6 +51,8 @@ export interface TraceBufferStats {
 }
 
 interface OpenTrace {
+  /** The trace id all its compact spans share. */
+  traceId: string;
   spans: Span[];
   dropped: number;
   firstUs: number;
@@ -63,6 +75,8 @@ export class TraceBuffer {
   private readonly maxWaitUs: number;
   private readonly maxTraces: number;
   private readonly maxSpans: number;
+  private readonly onRefuse: ((traceId: string) => void) | undefined;
+  private readonly pool = new StringPool();
   /** Insertion order = order of `orderUs`, so the quiet scan stops at the first trace not yet quiet. */
   private readonly open = new Map<string, OpenTrace>();
   /** Traces by first arrival, for the maximum wait; entries of taken traces are skipped lazily. */
@@ -78,6 +92,7 @@ export class TraceBuffer {
     this.maxWaitUs = positive(options.maxWaitMs, DEFAULT_MAX_WAIT_MS) * 1000;
     this.maxTraces = Math.floor(positive(options.maxOpenTraces, DEFAULT_MAX_OPEN_TRACES));
     this.maxSpans = Math.floor(positive(options.maxSpansPerTrace, DEFAULT_MAX_SPANS_PER_TRACE));
+    this.onRefuse = options.onRefuse;
   }
 
   /** Adds spans of any traces. Returns how many were accepted. */
@@ -103,9 +118,10 @@ export class TraceBuffer {
             this.droppedSpans++;
             i++;
           }
+          this.onRefuse?.(id);
           continue;
         }
-        t = { spans: [], dropped: 0, firstUs: nowUs, lastUs: nowUs, orderUs: nowUs };
+        t = { traceId: id, spans: [], dropped: 0, firstUs: nowUs, lastUs: nowUs, orderUs: nowUs };
         this.open.set(id, t);
         this.arrivals.push({ traceId: id, firstUs: nowUs });
       }
@@ -117,7 +133,7 @@ export class TraceBuffer {
         this.droppedSpans++;
         continue;
       }
-      t.spans.push(s);
+      t.spans.push(compactSpan(s, t.traceId, this.pool));
       this.openSpans++;
       accepted++;
     }

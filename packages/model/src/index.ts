@@ -3,3 +3,4 @@ export * from './ids.js';
 export * from './rpcid.js';
 export * from './codec/index.js';
 export * from './hash.js';
+export * from './finding.js';

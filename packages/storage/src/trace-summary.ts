@@ -12,7 +12,7 @@ export interface SummaryRecord {
   error: boolean;
 }
 
-/** `records` must be merged already (see record-merge.ts) and non-empty. */
+/** `records` must be merged already (see record-merge.ts) and non-empty. `findingCount` is 0: the caller sets it. */
 export function summarizeTrace(traceId: string, records: readonly SummaryRecord[]): TraceSummary {
   let start = Infinity;
   let end = -Infinity;
@@ -34,6 +34,7 @@ export function summarizeTrace(traceId: string, records: readonly SummaryRecord[
     spanCount: records.length,
     errorCount: errors,
     services: [...services].sort(),
+    findingCount: 0,
   };
   if (root !== undefined) summary.root = { service: root.service, name: root.name };
   return summary;

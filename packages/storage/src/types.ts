@@ -3,21 +3,11 @@
  * analysis stage and the query API speak only this; the shared contract suite (`src/contract/`) holds
  * every backend to the same behaviour.
  */
-import type { AttributeScalar, Span, SpanKind, StatusCode } from '@linktrace/model';
+import type { AttributeScalar, Finding, RuleId, Span, SpanKind, StatusCode } from '@linktrace/model';
 
-/** Rule ids of DESIGN §4, exactly as findings carry them. */
-export const RULE_IDS = [
-  'missing-write',
-  'missing-downstream-receive',
-  'not-consumed',
-  'duplicate-write',
-  'unfinished-span',
-  'stage-error',
-  'slow-chain',
-  'flow-step-missing',
-  'data-mismatch',
-] as const;
-export type RuleId = (typeof RULE_IDS)[number];
+// Findings and their rule ids (DESIGN §4) live in the model, shared with the analysis package.
+export { RULE_IDS } from '@linktrace/model';
+export type { Finding, RuleId } from '@linktrace/model';
 
 /**
  * A trace search. A trace matches when ONE of its spans meets every condition given; the whole
@@ -42,6 +32,11 @@ export interface TraceQuery {
   startUs?: number;
   endUs?: number;
   status?: StatusCode;
+  /**
+   * `true`: only traces with at least one stored finding; `false`: only traces without any. Unlike
+   * the span conditions above, this is a condition on the whole trace.
+   */
+  hasFindings?: boolean;
   /** Most traces returned, newest first; default 20, at most 10 000. */
   limit?: number;
 }
@@ -62,6 +57,8 @@ export interface TraceSummary {
   services: string[];
   /** The earliest span without a parent, when the trace has one. */
   root?: { service: string; name: string };
+  /** Stored findings of the trace (one per broken hop and rule). */
+  findingCount: number;
 }
 
 export interface Operation {
@@ -82,20 +79,6 @@ export interface DependencyLink {
   errorCount: number;
 }
 
-/** A chain-check result (DESIGN §4). One broken hop, one finding. */
-export interface Finding {
-  traceId: string;
-  rule: RuleId;
-  service: string;
-  spanId: string;
-  message: string;
-  /** When the broken hop happened (the span's start), µs since the epoch. */
-  timeUs: number;
-  entity?: { type: string; key: string; version?: string };
-  /** `scheme:name` the hop wrote to (DESIGN §3), when relevant. */
-  target?: string;
-}
-
 /** Findings filter; absent fields do not filter. Time bounds are inclusive on `timeUs`. */
 export interface FindingFilter {
   traceId?: string;
@@ -109,6 +92,25 @@ export interface FindingFilter {
 
 export const DEFAULT_FINDING_LIMIT = 100;
 export const MAX_FINDING_LIMIT = 10_000;
+
+/**
+ * One edge of the service map (analysis `topology.ts` builds the graph from these): `from` and `to`
+ * are service names or queues (`mq:<name>`). A producer span (kind producer or stage `enqueue`) with
+ * a queue target (`linktrace.target` `mq:<name>`, else `messaging.destination.name`) makes
+ * producer service → queue; a consumer span (kind consumer or stage `dequeue`/`consume`) whose
+ * parent or link is such a producer makes queue → consumer service; a span whose parent is in
+ * another service makes caller → callee (Zipkin shared halves: client → server); a client or
+ * producer span no traced service answered makes service → `remote.service`. `p99Us` is the nearest
+ * rank p99 of the callee side's durations (the producer's for producer → queue, the client's for an
+ * untraced peer), 0 when no call has ended. One row per (from, to), sorted by from then to.
+ */
+export interface ServiceMapRow {
+  from: string;
+  to: string;
+  callCount: number;
+  errorCount: number;
+  p99Us: number;
+}
 
 export interface RetentionResult {
   /** Stored span records removed (a start record stored apart from its end record counts too). */
@@ -143,6 +145,8 @@ export interface SpanStore {
   operations(service: string, kind?: SpanKind): Promise<Operation[]>;
   /** Service edges for spans starting within [startUs, endUs], sorted by parent then child. */
   dependencies(startUs: number, endUs: number): Promise<DependencyLink[]>;
+  /** Service-map edges (services and queues) for spans starting within [startUs, endUs]; see `ServiceMapRow`. */
+  serviceMapRows(startUs: number, endUs: number): Promise<ServiceMapRow[]>;
   /**
    * Stores findings. A finding with the same (traceId, rule, spanId) as a stored one replaces it
    * (the checker may re-evaluate a trace when late spans arrive).

@@ -150,6 +150,7 @@ export function validateTraceQuery(query: unknown): NormalizedTraceQuery {
   optionalTime('invalid_query', q.startUs, 'startUs', true);
   optionalTime('invalid_query', q.endUs, 'endUs', true);
   if (q.status !== undefined && !STATUS_CODES.has(q.status)) fail('invalid_query', 'status', 'status must be unset, ok or error');
+  if (q.hasFindings !== undefined && typeof q.hasFindings !== 'boolean') fail('invalid_query', 'hasFindings', 'hasFindings must be true or false');
   const attributeList: [string, AttributeScalar][] = [];
   if (q.attributes !== undefined && q.attributes !== null) {
     if (!isRecord(q.attributes)) fail('invalid_query', 'attributes', 'attributes must be an object of key = value');
@@ -193,6 +194,7 @@ export function validateFindings(findings: unknown): asserts findings is readonl
       }
     }
     optionalString('invalid_finding', f.target, `${at}.target`);
+    optionalString('invalid_finding', f.rpcid, `${at}.rpcid`);
   }
 }
 

@@ -1,40 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, it } from 'node:test';
 import type { Span } from '@linktrace/model';
 import { sortForCompare, span, spanIdOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
 import { openEmbeddedStore } from '../src/embedded/embedded-store.js';
+import { freshDirs, readDatabase } from './support/store-files.js';
 import type { EmbeddedStoreOptions } from '../src/embedded/embedded-store.js';
 import { realisticSpans } from './support/realistic-spans.js';
 
-let root: string;
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'lt-embedded-store-'));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-let dirs = 0;
-const freshDir = (): string => join(root, `d${++dirs}`);
-
-/** Reads the database file directly (the store must be closed). */
-async function sql(dataDir: string, query: string): Promise<unknown[][]> {
-  const db = await DuckDBInstance.create(join(dataDir, 'linktrace.duckdb'));
-  try {
-    const c = await db.connect();
-    try {
-      return (await c.runAndReadAll(query)).getRowsJS();
-    } finally {
-      c.closeSync();
-    }
-  } finally {
-    db.closeSync();
-  }
-}
+const freshDir = freshDirs('lt-embedded-store-');
+const sql = readDatabase;
 
 describe('embedded store', () => {
   it('creates the data directory with one database file in it', async () => {

@@ -21,7 +21,7 @@ function finding(n: number, over: Partial<Finding> = {}): Finding {
 export function findingsContract(create: CreateContractStore): void {
   describe('findings', () => {
     const all: Finding[] = [
-      finding(1, { entity: { type: 'shop', key: '1', version: '7' }, target: 'mysql:shops' }),
+      finding(1, { entity: { type: 'shop', key: '1', version: '7' }, target: 'mysql:shops', rpcid: '0.2.1' }),
       finding(2, { rule: 'not-consumed', service: 'publisher', target: 'mq:shops' }),
       finding(3, { rule: 'stage-error', entity: { type: 'shop', key: '3' } }),
       finding(4, { rule: 'not-consumed', service: 'publisher' }),
@@ -84,6 +84,7 @@ export function findingsContract(create: CreateContractStore): void {
       ['a negative time', { ...finding(1), timeUs: -5 }, 'findings[0].timeUs'],
       ['an entity without key', { ...finding(1), entity: { type: 'shop' } }, 'findings[0].entity'],
       ['a target that is not text', { ...finding(1), target: 5 }, 'findings[0].target'],
+      ['an rpcid that is not text', { ...finding(1), rpcid: 0.1 }, 'findings[0].rpcid'],
     ];
     for (const [what, f, field] of bad) {
       it(`refuses ${what}`, async () => {

@@ -13,6 +13,8 @@ import { DEFAULT_FIXTURES_DIR, jaegerContract } from './jaeger-contract.js';
 import { lifecycleContract } from './lifecycle-contract.js';
 import { readWriteContract } from './read-write-contract.js';
 import { searchContract } from './search-contract.js';
+import { serviceMapContract } from './service-map-contract.js';
+import { summaryContract } from './summary-contract.js';
 
 export interface StorageContractOptions {
   /** Directory holding `jaeger/queries.json` and `jaeger/traces/`; default: the shared fixtures next to the repo. */
@@ -23,7 +25,9 @@ export function runStorageContract(name: string, createStore: CreateContractStor
   describe(`storage contract: ${name}`, () => {
     readWriteContract(createStore);
     searchContract(createStore);
+    summaryContract(createStore);
     dependenciesContract(createStore);
+    serviceMapContract(createStore);
     findingsContract(createStore);
     lifecycleContract(createStore);
     jaegerContract(createStore, options.fixturesDir ?? DEFAULT_FIXTURES_DIR);

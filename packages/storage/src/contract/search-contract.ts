@@ -1,11 +1,11 @@
 /** Contract: trace search by each filter and combinations, limit, summaries, services, operations. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { SpanStore, TraceQuery } from '../types.js';
+import type { Finding, SpanStore, TraceQuery } from '../types.js';
 import { span, spanIdOf, T0, traceIdOf } from './contract-spans.js';
 import { rejectsInput, withStore } from './contract-harness.js';
 import type { ContractStore, CreateContractStore } from './contract-harness.js';
-import { searchWorld, SECOND, startOf, worldTrace } from './search-world.js';
+import { searchWorld, SECOND, startOf, worldTrace, ZIPKIN_TRACE } from './search-world.js';
 
 export function searchContract(create: CreateContractStore): void {
   describe('trace search', () => {
@@ -82,6 +82,7 @@ export function searchContract(create: CreateContractStore): void {
         errorCount: 2,
         services: ['frontend', 'shop-api'],
         root: { service: 'frontend', name: 'GET /shop' },
+        findingCount: 0,
       });
       const [t5] = await store.findTraces({ operation: 'GET /slow' });
       assert.deepStrictEqual(t5, {
@@ -92,6 +93,7 @@ export function searchContract(create: CreateContractStore): void {
         errorCount: 0,
         services: ['frontend'],
         root: { service: 'frontend', name: 'GET /slow' },
+        findingCount: 0,
       });
       const [t6] = await store.findTraces({ service: 'gateway' });
       assert.equal(t6!.spanCount, 3, 'shared halves are two spans');
@@ -109,6 +111,7 @@ export function searchContract(create: CreateContractStore): void {
       ['an object attribute value', { attributes: { a: { b: 1 } } }, 'attributes.a'],
       ['attributes given as text', { attributes: 'a=b' }, 'attributes'],
       ['a service that is not text', { service: 7 }, 'service'],
+      ['hasFindings given as text', { hasFindings: 'true' }, 'hasFindings'],
       ['no query at all', null, 'query'],
     ];
     for (const [what, q, field] of bad) {
@@ -133,6 +136,52 @@ export function searchContract(create: CreateContractStore): void {
       assert.deepStrictEqual(await store.operations('nobody'), []);
       await rejectsInput(store.operations('frontend', 'SERVER' as 'server'), 'invalid_query', 'kind');
       await rejectsInput(store.operations(undefined as unknown as string), 'invalid_query', 'service');
+    });
+  });
+
+  describe('search by findings', () => {
+    const finding = (traceId: string, rule: Finding['rule'], spanId: string): Finding => ({
+      traceId,
+      rule,
+      service: 'frontend',
+      spanId,
+      message: `${rule} at ${spanId}`,
+      timeUs: T0,
+    });
+
+    it('hasFindings keeps traces with (or without) stored findings; each summary counts its findings', async () => {
+      await withStore(create, async (store) => {
+        await store.writeSpans(searchWorld());
+        await store.writeFindings([
+          finding(worldTrace(2), 'stage-error', spanIdOf(2, 1)),
+          finding(worldTrace(2), 'missing-write', spanIdOf(2, 0)),
+          // The same (trace, rule, span) again: it replaces the first, it is not a second finding.
+          finding(worldTrace(2), 'missing-write', spanIdOf(2, 0)),
+          finding(worldTrace(3), 'not-consumed', spanIdOf(3, 1)),
+          // A Zipkin 64-bit trace, its finding stored under the padded id.
+          finding(`0000000000000000${ZIPKIN_TRACE}`, 'unfinished-span', 'aaaa000000000002'),
+        ]);
+        const ids = async (q: TraceQuery): Promise<[string, number][]> => (await store.findTraces(q)).map((h) => [h.traceId, h.findingCount]);
+        assert.deepStrictEqual(await ids({ hasFindings: true }), [
+          [worldTrace(6), 1],
+          [worldTrace(3), 1],
+          [worldTrace(2), 2],
+        ]);
+        assert.deepStrictEqual(await ids({ hasFindings: false }), [7, 5, 4, 1].map((n) => [worldTrace(n), 0]));
+        assert.deepStrictEqual(await ids({ hasFindings: true, service: 'shop-api' }), [[worldTrace(2), 2]]);
+        assert.deepStrictEqual(await ids({ hasFindings: false, service: 'shop-api' }), [[worldTrace(1), 0]]);
+        assert.deepStrictEqual(await ids({ service: 'frontend', limit: 3 }), [
+          [worldTrace(7), 0],
+          [worldTrace(5), 0],
+          [worldTrace(3), 1],
+        ]);
+        // A re-check that cleared the faults leaves the trace without findings.
+        await store.replaceFindings([worldTrace(2)], []);
+        assert.deepStrictEqual(await ids({ hasFindings: true }), [
+          [worldTrace(6), 1],
+          [worldTrace(3), 1],
+        ]);
+      });
     });
   });
 

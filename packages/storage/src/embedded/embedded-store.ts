@@ -12,14 +12,13 @@ import { isValidTraceId } from '@linktrace/model';
 import type { Span, SpanKind } from '@linktrace/model';
 import { mergeRecords } from '../record-merge.js';
 import { StoreClosedError } from '../storage-error.js';
-import { summarizeTrace } from '../trace-summary.js';
-import type { SummaryRecord } from '../trace-summary.js';
 import type {
   DependencyLink,
   Finding,
   FindingFilter,
   Operation,
   RetentionResult,
+  ServiceMapRow,
   SpanStore,
   StoreStats,
   TraceQuery,
@@ -48,7 +47,9 @@ import { decodeSpanRow } from './span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from './span-row-encoder.js';
 import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
-import { appendFindings, replacedTraceIds, findingFromRow, findingsSql } from './findings-table.js';
+import { appendFindings, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
+import { serviceMapSql } from './service-map-sql.js';
+import { ensureTraceSummaries, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
 
@@ -81,8 +82,17 @@ export interface EmbeddedStoreOptions {
    * write before making the next gains nothing from it.
    */
   flushIntervalMs?: number;
+  /**
+   * Under sustained load (the last batch held at least a quarter of `flushRows` spans from several
+   * callers), a batch waits up to this long (ms) for `flushRows` spans instead of `flushIntervalMs`.
+   * Default 500: a busy server writes whole row groups (compressed once, straight to the file)
+   * while a quiet one, or a caller awaiting each write, still has its spans committed at once.
+   */
+  busyFlushIntervalMs?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
+  /** Progress of long one-off work on open (building a table a newer version added). Default: stderr. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -123,6 +133,8 @@ export class EmbeddedStore implements SpanStore {
     if (!Number.isInteger(flushRows) || flushRows < 1) throw new RangeError('embedded store: flushRows must be a positive integer');
     const flushIntervalMs = options.flushIntervalMs ?? 0;
     if (!Number.isFinite(flushIntervalMs) || flushIntervalMs < 0) throw new RangeError('embedded store: flushIntervalMs must be a non-negative number');
+    const busyFlushIntervalMs = options.busyFlushIntervalMs ?? 500;
+    if (!Number.isFinite(busyFlushIntervalMs) || busyFlushIntervalMs < 0) throw new RangeError('embedded store: busyFlushIntervalMs must be a non-negative number');
     mkdirSync(options.dataDir, { recursive: true });
     const file = join(realpathSync(options.dataDir), DATABASE_FILE);
     if (OPEN_FILES.has(file)) throw new Error(`embedded store: ${file} is already open in this process`);
@@ -146,6 +158,8 @@ export class EmbeddedStore implements SpanStore {
       const writer = await instance.connect();
       opened.push(writer);
       for (const ddl of CREATE_TABLES) await writer.run(ddl);
+      for (const ddl of FINDINGS_MIGRATIONS) await writer.run(ddl);
+      await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
       const version = (await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema'`)).getRowsJS();
       if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', '${SCHEMA_VERSION}')`);
       else if (version[0]![0] !== SCHEMA_VERSION) {
@@ -164,7 +178,7 @@ export class EmbeddedStore implements SpanStore {
       }
       const columns = new AttributeColumns(keys, options.attributeColumns);
       const written = await loadWrittenSets(writer);
-      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs);
+      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs, busyFlushIntervalMs);
       return new EmbeddedStore(instance, writer, spans, readers, columns, written.hints, seq, file);
     } catch (err) {
       for (const c of opened) c.closeSync();
@@ -259,29 +273,26 @@ export class EmbeddedStore implements SpanStore {
       const { sql, params } = traceSearchSql(q, slotOf, this.hints, candidates);
       rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
       if (candidates === undefined || rows.length === 0) break;
-      const found = new Set(rows.map((r) => r[1])).size;
-      if (found >= q.limit || (rows[0]![10] as number) < candidates) break;
+      // One row per found trace, each ending with the number of candidate spans.
+      if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) break;
       candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
     }
-    const traces = new Map<string, { id: string; records: SummaryRecord[] }>();
-    for (const r of rows) {
-      const key = r[1] as string;
-      let t = traces.get(key);
-      if (t === undefined) traces.set(key, (t = { id: r[0] as string, records: [] }));
-      const duration = r[8] as number | null;
-      t.records.push({
-        spanId: r[2] as string,
-        hasParent: !(r[3] as boolean),
-        kind: String(r[4]),
-        service: unescapeText(r[5] as string),
-        name: unescapeText(r[6] as string),
-        startUs: r[7] as number,
-        durationUs: duration ?? undefined,
-        error: r[9] === 2,
-      });
-    }
-    const out = [...traces.values()].map((t) => summarizeTrace(t.id, mergeRecords(t.records)));
+    const out = rows.map(summaryFromRow);
+    await this.countFindings(out);
     return out.sort((a, b) => b.startUs - a.startUs || (a.traceId < b.traceId ? 1 : a.traceId > b.traceId ? -1 : 0));
+  }
+
+  /** Sets `findingCount` on each summary (one query per chunk of traces). */
+  private async countFindings(summaries: TraceSummary[]): Promise<void> {
+    if (summaries.length === 0) return;
+    const keyOf = (id: string): string => id.padStart(32, '0');
+    const counts = new Map<string, number>();
+    for (let i = 0; i < summaries.length; i += TRACE_IDS_PER_QUERY) {
+      const { sql, params } = findingCountsSql(summaries.slice(i, i + TRACE_IDS_PER_QUERY).map((s) => keyOf(s.traceId)));
+      const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
+      for (const r of rows) counts.set(r[0] as string, r[1] as number);
+    }
+    for (const s of summaries) s.findingCount = counts.get(keyOf(s.traceId)) ?? 0;
   }
 
   async services(): Promise<string[]> {
@@ -313,6 +324,24 @@ export class EmbeddedStore implements SpanStore {
       callCount: r[2] as number,
       errorCount: r[3] as number,
     }));
+  }
+
+  async serviceMapRows(startUs: number, endUs: number): Promise<ServiceMapRow[]> {
+    this.assertOpen();
+    validateTimeRange(startUs, endUs);
+    const { sql, params } = serviceMapSql(new Map(this.spans.tableSlots), this.hints);
+    params[0] = startUs;
+    params[1] = endUs;
+    const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
+    return rows
+      .map((r) => ({
+        from: unescapeText(r[0] as string),
+        to: unescapeText(r[1] as string),
+        callCount: r[2] as number,
+        errorCount: r[3] as number,
+        p99Us: r[4] as number,
+      }))
+      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
   }
 
   writeFindings(findings: readonly Finding[]): Promise<void> {
@@ -361,7 +390,9 @@ export class EmbeddedStore implements SpanStore {
     }
     return this.spans.exclusive(async () => {
       const result = await this.spans.transaction(async () => {
+        await noteRetainedTraces(this.writer, us);
         const spans = (await this.writer.run(`DELETE FROM spans WHERE start_us < $1`, [us])).rowsChanged;
+        await refreshAfterRetention(this.writer);
         await this.writer.run(`DELETE FROM span_links WHERE start_us < $1`, [us]);
         const findings = (await this.writer.run(`DELETE FROM findings WHERE time_us < $1`, [us])).rowsChanged;
         return { spans, findings };
@@ -410,6 +441,21 @@ export class EmbeddedStore implements SpanStore {
     this.instance.closeSync();
     OPEN_FILES.delete(this.file);
   }
+}
+
+/** A search hit from its `trace_summaries` row (SUMMARY_ROW_SQL); `findingCount` is set later. */
+function summaryFromRow(r: readonly unknown[]): TraceSummary {
+  const summary: TraceSummary = {
+    traceId: r[0] as string,
+    startUs: r[1] as number,
+    durationUs: r[2] as number,
+    spanCount: r[3] as number,
+    errorCount: r[4] as number,
+    services: (r[5] as string[]).map(unescapeText).sort(),
+    findingCount: 0,
+  };
+  if (r[6] !== null) summary.root = { service: unescapeText(r[6] as string), name: unescapeText(r[7] as string) };
+  return summary;
 }
 
 function sortSpans(spans: Span[]): Span[] {

@@ -10,6 +10,12 @@ import { equivalentTraceIds } from '../validate.js';
 import type { NormalizedFindingFilter } from '../validate.js';
 import type { Statement } from './query-sql.js';
 
+/**
+ * Columns added to `findings` after its first release, for files made before them (DuckDB appends
+ * them after the original columns, which is where `appendFindings` writes them).
+ */
+export const FINDINGS_MIGRATIONS = [`ALTER TABLE findings ADD COLUMN IF NOT EXISTS rpcid VARCHAR`];
+
 /** Appends findings numbered from `firstSeq` on; returns the last number used. */
 export async function appendFindings(writer: DuckDBConnection, findings: readonly Finding[], firstSeq: number): Promise<number> {
   let seq = firstSeq - 1;
@@ -23,7 +29,7 @@ export async function appendFindings(writer: DuckDBConnection, findings: readonl
       appender.appendVarchar(f.spanId);
       appender.appendVarchar(f.message);
       appender.appendBigInt(BigInt(Math.floor(f.timeUs)));
-      for (const v of [f.entity?.type, f.entity?.key, f.entity?.version, f.target]) {
+      for (const v of [f.entity?.type, f.entity?.key, f.entity?.version, f.target, f.rpcid]) {
         if (v === undefined) appender.appendNull();
         else appender.appendVarchar(v);
       }
@@ -49,10 +55,10 @@ export function findingsSql(f: NormalizedFindingFilter): Statement {
   if (f.startUs !== undefined) where.push(`time_us >= ${p(f.startUs)}`);
   if (f.endUs !== undefined) where.push(`time_us <= ${p(f.endUs)}`);
   const latest =
-    `SELECT trace_id, rule, service, span_id, message, time_us, entity_type, entity_key, entity_version, target, seq ` +
+    `SELECT trace_id, rule, service, span_id, message, time_us, entity_type, entity_key, entity_version, target, rpcid, seq ` +
     `FROM findings QUALIFY row_number() OVER (PARTITION BY trace_id, rule, span_id ORDER BY seq DESC) = 1`;
   const sql =
-    `SELECT trace_id, rule, service, span_id, message, time_us::DOUBLE, entity_type, entity_key, entity_version, target ` +
+    `SELECT trace_id, rule, service, span_id, message, time_us::DOUBLE, entity_type, entity_key, entity_version, target, rpcid ` +
     `FROM (${latest}) WHERE ${where.length ? where.join(' AND ') : 'true'} ORDER BY time_us DESC, seq DESC LIMIT ${f.limit}`;
   return { sql, params };
 }
@@ -71,6 +77,7 @@ export function findingFromRow(r: readonly unknown[]): Finding {
     if (r[8] !== null) finding.entity.version = r[8] as string;
   }
   if (r[9] !== null) finding.target = r[9] as string;
+  if (r[10] !== null && r[10] !== undefined) finding.rpcid = r[10] as string;
   return finding;
 }
 
@@ -91,4 +98,27 @@ export function replacedTraceIds(traceIds: readonly string[], findings: readonly
     }
   }
   return [...ids];
+}
+
+/** The key spans and findings of one trace share: 32 hex (a Zipkin 16-hex id padded with zeros). */
+const FINDING_KEY = `lpad(trace_id, 32, '0')`;
+
+/**
+ * Trace ids (as UHUGEINT `tid`, what the spans table keys on) that have stored findings: a search's
+ * `hasFindings` condition is a semi (or anti) join on it.
+ */
+export function findingTidsSql(tidFromHex: (expr: string) => string): string {
+  return `SELECT DISTINCT ${tidFromHex(FINDING_KEY)} FROM findings`;
+}
+
+/**
+ * Findings per trace for the given 32-hex keys (one per broken hop and rule: replaced findings are
+ * not counted twice). Rows: key, count.
+ */
+export function findingCountsSql(keys: readonly string[]): Statement {
+  const list = keys.map((_, i) => `$${i + 1}`).join(', ');
+  return {
+    sql: `SELECT ${FINDING_KEY} AS k, count(DISTINCT (rule, span_id))::DOUBLE FROM findings WHERE ${FINDING_KEY} IN (${list}) GROUP BY k`,
+    params: [...keys],
+  };
 }

@@ -39,6 +39,8 @@ export class SpanRowEncoder {
   private readonly unpromoted: string[] = [];
   /** Whether any encoded row carried an indexable link since the last `takeLinks()`. */
   private sawLinks = false;
+  /** Whether any encoded row was a start record (no duration) since the last `takeStarts()`. */
+  private sawStarts = false;
 
   /** `written` is kept current: every resource/scope text, list key and event/link key encoded goes in. */
   constructor(
@@ -68,12 +70,19 @@ export class SpanRowEncoder {
     return saw;
   }
 
+  takeStarts(): boolean {
+    const saw = this.sawStarts;
+    this.sawStarts = false;
+    return saw;
+  }
+
   encode(span: Span): string {
     const tid = span.traceId;
     let r = tid.length === 16 ? ZERO16 + tid + FIELD + '1' : tid + FIELD + ABSENT;
     r += FIELD + span.spanId + FIELD + (span.parentSpanId ?? ABSENT);
     r += FIELD + opt(span.rpcid) + FIELD + escapeText(span.service) + FIELD + opt(span.instance) + FIELD + escapeText(span.name);
     r += FIELD + KIND_CODE[span.kind] + FIELD + Math.floor(span.startUs);
+    if (span.durationUs === undefined) this.sawStarts = true;
     r += FIELD + (span.durationUs === undefined ? ABSENT : Math.floor(span.durationUs));
     r += FIELD + STATUS_NUMBER[span.status.code] + FIELD + opt(span.status.message);
     r += this.encodeAttributes(span.attributes);

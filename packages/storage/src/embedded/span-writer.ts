@@ -11,6 +11,11 @@ import type { AttributeColumns } from './attribute-columns.js';
 import { attributeColumn, insertLinksSql, insertSpansSql } from './schema.js';
 import type { SpanRowEncoder } from './span-row-encoder.js';
 import type { StageBuffer } from './stage-buffer.js';
+import { refreshStagedTraces } from './trace-summaries.js';
+
+function byTraceThenStart(a: Span, b: Span): number {
+  return a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : a.startUs - b.startUs;
+}
 
 export class SpanWriter {
   private chain: Promise<unknown> = Promise.resolve();
@@ -19,6 +24,12 @@ export class SpanWriter {
   /** Attribute columns that exist in the table (the encoder may know more, not yet added). */
   private columnCount: number;
   private readonly slots = new Map<string, number>();
+  /**
+   * Set after a large batch from several callers: the writer is under sustained load, so the next
+   * batch waits (up to `busyFlushIntervalMs`) for a full row group. One row group goes to the file
+   * compressed, once; smaller batches go through DuckDB's WAL and are compressed again at checkpoint.
+   */
+  private busy = false;
 
   constructor(
     private readonly conn: DuckDBConnection,
@@ -27,6 +38,7 @@ export class SpanWriter {
     private readonly stage: StageBuffer,
     private readonly flushRows: number,
     private readonly flushIntervalMs: number,
+    private readonly busyFlushIntervalMs = 0,
   ) {
     this.columnCount = columns.keys.length;
     columns.keys.forEach((k, i) => this.slots.set(k, i));
@@ -52,15 +64,19 @@ export class SpanWriter {
   write(spans: readonly Span[]): Promise<void> {
     let rows: string[];
     try {
-      rows = spans.map((span) => this.encoder.encode(span));
+      // A trace's spans side by side, in start order: the trace id column then run-length encodes
+      // (OTLP requests group spans by resource, which scatters a trace's spans) and parent ids and
+      // start times compress better. Sorting here, per call, is far cheaper than in the insert.
+      rows = [...spans].sort(byTraceThenStart).map((span) => this.encoder.encode(span));
     } catch (err) {
       return Promise.reject(err);
     }
     if (rows.length === 0) return Promise.resolve();
     const links = this.encoder.takeLinks();
+    const starts = this.encoder.takeStarts();
     return new Promise<void>((resolve, reject) => {
       try {
-        this.stage.append(rows, links, { resolve, reject });
+        this.stage.append(rows, links, starts, { resolve, reject });
       } catch (err) {
         reject(err);
         return;
@@ -72,10 +88,13 @@ export class SpanWriter {
 
   private armTimer(): void {
     if (this.timer !== undefined || this.flushScheduled) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.flushIntervalMs);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.flush();
+      },
+      this.busy ? Math.max(this.flushIntervalMs, this.busyFlushIntervalMs) : this.flushIntervalMs,
+    );
   }
 
   /** Queues one batch now (at most one waits at a time); resolves when the waiting spans are committed. */
@@ -93,12 +112,18 @@ export class SpanWriter {
     this.flushScheduled = false;
     if (this.stage.pending === 0) return;
     const sealed = this.stage.seal();
+    // A lone caller (one waiter: e.g. a replay awaiting each write) never makes the writer wait.
+    this.busy = sealed.rows >= this.flushRows / 4 && sealed.waiters.length >= 2;
     try {
       await this.addAttributeColumns();
       await this.transaction(async () => {
-        await this.conn.run(insertSpansSql(this.columnCount, sealed.table));
+        await this.conn.run(insertSpansSql(this.columnCount, sealed.table, sealed.starts));
         if (sealed.links) await this.conn.run(insertLinksSql(sealed.table));
       });
+      // Its own transaction: a DELETE in the spans' transaction stops DuckDB from writing the
+      // appended row groups straight to the file (they went through its WAL and were compressed
+      // again at checkpoint: 126 instead of 77 bytes per span at 500 k spans).
+      await this.transaction(() => refreshStagedTraces(this.conn, sealed.table));
       for (const w of sealed.waiters) w.resolve();
     } catch (err) {
       for (const w of sealed.waiters) w.reject(err);

@@ -21,6 +21,8 @@ export interface SealedStage {
   rows: number;
   /** Whether some row carries an indexable link (the link index insert is skipped otherwise). */
   links: boolean;
+  /** Whether some row is a start record (the in-batch merge of start and end records is skipped otherwise). */
+  starts: boolean;
   waiters: StagedWaiter[];
 }
 
@@ -30,6 +32,7 @@ export class StageBuffer {
   private active = 0;
   private readonly rows = [0, 0];
   private readonly links = [false, false];
+  private readonly starts = [false, false];
   private readonly waiters: StagedWaiter[][] = [[], []];
 
   private constructor(
@@ -54,7 +57,7 @@ export class StageBuffer {
   }
 
   /** Appends rows (all or, on a DuckDB error, throws) for one caller, who waits for their flush. */
-  append(rows: readonly string[], links: boolean, waiter: StagedWaiter): void {
+  append(rows: readonly string[], links: boolean, starts: boolean, waiter: StagedWaiter): void {
     const appender = this.appenders[this.active]!;
     for (const r of rows) {
       appender.appendVarchar(r);
@@ -62,6 +65,7 @@ export class StageBuffer {
     }
     this.rows[this.active]! += rows.length;
     if (links) this.links[this.active] = true;
+    if (starts) this.starts[this.active] = true;
     this.waiters[this.active]!.push(waiter);
   }
 
@@ -69,9 +73,10 @@ export class StageBuffer {
   seal(): SealedStage {
     const i = this.active;
     this.appenders[i]!.flushSync();
-    const sealed: SealedStage = { table: tableName(i), index: i, rows: this.rows[i]!, links: this.links[i]!, waiters: this.waiters[i]! };
+    const sealed: SealedStage = { table: tableName(i), index: i, rows: this.rows[i]!, links: this.links[i]!, starts: this.starts[i]!, waiters: this.waiters[i]! };
     this.rows[i] = 0;
     this.links[i] = false;
+    this.starts[i] = false;
     this.waiters[i] = [];
     this.active = 1 - i;
     return sealed;
