@@ -17,7 +17,7 @@ import { WriteAheadLog } from './wal/write-ahead-log.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
-import './routes/public-route.js';
+import { isPublicRequest } from './routes/public-route.js';
 import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { ChainChecker } from './checker/chain-checker.js';
 import type { CheckerOptions } from './checker/checker-options.js';
@@ -165,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const authorized = options.token !== undefined && options.token !== '' ? tokenCheck(options.token) : undefined;
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
-    const isPublic = request.routeOptions.config?.public === true;
+    const isPublic = isPublicRequest(request);
     if (closing && !isPublic) {
       done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
     } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {

@@ -33,16 +33,21 @@ export interface PipelineOptions {
   maxBacklogSpans: number;
   /** Most spans handed to the store in one write. */
   storeBatchSpans: number;
-  /** Store writes under way at once: encoding the next batch overlaps the commit of the previous. */
+  /**
+   * Store writes under way at once. Many, so that under load the embedded store gathers a whole
+   * DuckDB row group (122 880 spans) from them in one batch (compressed once, straight to its file)
+   * while the previous batch commits; a quiet server has one small write under way at a time.
+   */
   storeConcurrency: number;
   /** `Retry-After` seconds on 429/503 answers. */
   retryAfterSeconds: number;
 }
 
+// The backlog holds two row groups' worth (one being committed, one gathering) and some slack.
 export const DEFAULT_PIPELINE: Readonly<PipelineOptions> = Object.freeze({
-  maxBacklogSpans: 100_000,
+  maxBacklogSpans: 300_000,
   storeBatchSpans: 10_000,
-  storeConcurrency: 2,
+  storeConcurrency: 24,
   retryAfterSeconds: 1,
 });
 

@@ -8,6 +8,9 @@ export { registerZipkinQueryRoutes, DEFAULT_AUTOCOMPLETE_KEYS, type ZipkinQueryO
 export { registerNativeQueryRoutes, type NativeQueryOptions } from './routes/query-native.js';
 export { buildTraceView } from './query/trace-view.js';
 export type { TraceView, SpanJson, PositionNode, TracePositions, SkewMark, MissingParent } from './query/trace-view-types.js';
+export type * from './api-types.js';
+export { registerUiRoutes, type UiOptions } from './ui/ui-routes.js';
+export { locateUiDir } from './ui/ui-dir.js';
 export { runImport, type ImportOptions, type ImportSummary, type ImportIssue, type ImportProgress } from './import/import-run.js';
 export { StoreSink } from './import/store-sink.js';
 export { HttpSink } from './import/http-sink.js';
@@ -18,7 +21,7 @@ export type { IngestStore } from './pipeline/ingest-store.js';
 export type { HealthStatus } from './routes/health-check.js';
 export { ChainChecker, type ChainCheckerDeps, type CheckerStatus } from './checker/chain-checker.js';
 export { resolveChecker, DEFAULT_CHECKER, type CheckerOptions, type ResolvedCheckerOptions } from './checker/checker-options.js';
-export { FlowRegistry, type FlowView } from './checker/flow-registry.js';
+export { FlowRegistry, type FlowView, type FlowDetail, type FlowBucket, type BrokenInstance } from './checker/flow-registry.js';
 export { readFlowsFile } from './checker/flows-file.js';
 export type { AlertSink } from './alerts/alert-sink.js';
 export { WebhookSink, checkWebhookUrl } from './alerts/webhook-sink.js';

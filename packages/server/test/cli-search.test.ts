@@ -79,8 +79,8 @@ void test('the CLI query and the server query agree: searchParams is undone by t
 
 void test('search table: one row per trace with start, duration, counts and root; an empty result says so', () => {
   const traces: TraceSummary[] = [
-    { traceId: '1e223ff1f80f1c69', startUs: 1470150004008761, durationUs: 161_718, spanCount: 4, errorCount: 0, services: ['servicea', 'serviceb'], root: { service: 'servicea', name: 'get' } },
-    { traceId: '5aab74dbb904746bb33447baae403ed6', startUs: 1521186011926119, durationUs: 3_357, spanCount: 4, errorCount: 2, services: ['backend', 'frontend'] },
+    { traceId: '1e223ff1f80f1c69', startUs: 1470150004008761, durationUs: 161_718, spanCount: 4, errorCount: 0, services: ['servicea', 'serviceb'], root: { service: 'servicea', name: 'get' }, findingCount: 0 },
+    { traceId: '5aab74dbb904746bb33447baae403ed6', startUs: 1521186011926119, durationUs: 3_357, spanCount: 4, errorCount: 2, services: ['backend', 'frontend'], findingCount: 1 },
   ];
   assert.equal(
     formatSearchTable(traces),
@@ -150,8 +150,15 @@ void test('against a running server (query routes in the app, --token guarding t
     }
     assert.match(t.out.text, /^trace 1e223ff1f80f1c69 {2}4 spans/, t.err.text);
     assert.match(t.out.text, /servicea → serviceb/);
-    const s = io();
-    assert.equal(await searchCommand({ server: url, token: 'tok', service: 'serviceb' }, s), 0, s.err.text);
+    // Search reads the per-trace summaries, committed just after the spans (their own transaction,
+    // see span-writer): poll it too, bounded.
+    let s = io();
+    for (let i = 0; i < 50; i++) {
+      s = io();
+      assert.equal(await searchCommand({ server: url, token: 'tok', service: 'serviceb' }, s), 0, s.err.text);
+      if (/^1e223ff1f80f1c69 /m.test(s.out.text)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     assert.match(s.out.text, /^1e223ff1f80f1c69 /m);
     const zipkin = await fetch(`${url}/api/v2/trace/1e223ff1f80f1c69`, { headers: { authorization: 'Bearer tok' } });
     assert.equal(zipkin.status, 200);

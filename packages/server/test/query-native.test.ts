@@ -140,7 +140,7 @@ async function search(q: string): Promise<TraceSummary[]> {
 void test('GET /api/v1/traces: search by service, operation, attributes, duration, time, status, limit', async () => {
   assert.deepEqual((await search('service=stock')).map((t) => t.traceId), [T]);
   const summary = (await search('service=stock'))[0]!;
-  assert.deepEqual(summary, { traceId: T, startUs: base + 100, durationUs: 10_000, spanCount: 4, errorCount: 1, services: ['mail', 'orders', 'stock'], root: { service: 'orders', name: 'step 0' } });
+  assert.deepEqual(summary, { traceId: T, startUs: base + 100, durationUs: 10_000, spanCount: 4, errorCount: 1, services: ['mail', 'orders', 'stock'], root: { service: 'orders', name: 'step 0' }, findingCount: 2 });
   assert.deepEqual((await search('service=frontend&operation=publish')).map((t) => t.traceId), ['5aab74dbb904746bb33447baae403ed6']);
   assert.deepEqual((await search('attr=linktrace.stage%3Dwrite')).map((t) => t.traceId), [T]);
   assert.deepEqual((await search('attr=linktrace.stage%3Dreceive&attr=linktrace.entity.key%3D42')).map((t) => t.traceId), [T]);

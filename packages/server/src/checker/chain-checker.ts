@@ -1,12 +1,15 @@
 /**
  * The streaming chain checker (DESIGN §4). Spans reach it once they are durable in the store (the
- * pipeline calls `spansStored`; never on the request path). A timer takes the traces that are due
- * (quiet for the check delay, or open for the maximum wait), reads each whole trace back from the
- * store (spans of other batches count, and a span the buffer had no room for too), runs the
- * built-in rules and the flow contracts, stores the findings and hands the new ones to the alerts.
+ * pipeline calls `spansStored`; never on the request path) and are held in compact form (what the
+ * rules read). A timer takes the traces that are due (quiet for the check delay, or open for the
+ * maximum wait), runs the built-in rules and the flow contracts on the spans it holds, stores the
+ * findings and hands the new ones to the alerts.
  *
- * A trace checked before its deadlines passed is checked once more when they have. Late spans of a
- * checked trace simply open it again: its findings are re-computed and stored over the old ones.
+ * The store is read only when it may hold spans of a trace the checker does not: late spans of a
+ * trace already checked and let go, a trace the buffer refused or cut (see `SpilledTraces`). A
+ * trace checked before its deadlines passed keeps its spans until it is checked once more when they
+ * have; late spans arriving meanwhile are checked together with them, without a store read. Late
+ * spans of a checked trace open it again: its findings are re-computed and stored over the old ones.
  * A restart loses nothing pending: the checkpoint file holds the first arrival of the oldest trace
  * not yet evaluated, and start-up re-opens every trace with spans from then on (less a margin of
  * the maximum wait, for spans that arrive long after they started).
@@ -15,7 +18,8 @@ import { join } from 'node:path';
 import type { Span } from '@linktrace/model';
 import type { Finding } from '@linktrace/storage';
 import { MAX_FINDING_LIMIT } from '@linktrace/storage';
-import { checkTrace, TraceBuffer, type CheckOptions } from '@linktrace/analysis';
+import { checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
+import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
 import type { CheckerObserver } from './checker-metrics.js';
 import type { ResolvedCheckerOptions } from './checker-options.js';
@@ -24,7 +28,8 @@ import { CheckpointFile } from './checkpoint-file.js';
 import { FlowRegistry } from './flow-registry.js';
 import { PendingArrivals } from './pending-arrivals.js';
 import { pendingTraceIds } from './pending-traces.js';
-import { RecheckQueue } from './recheck-queue.js';
+import { RecheckQueue, type Recheck } from './recheck-queue.js';
+import { SpilledTraces } from './spilled-traces.js';
 
 export interface ChainCheckerDeps {
   store: CheckerStore;
@@ -47,6 +52,8 @@ export interface CheckerStatus {
   findings: number;
   /** Traces re-opened from the store at start-up. */
   restored: number;
+  /** Traces read back from the store to be checked (the rest are checked from the spans held). */
+  readBack: number;
   lastError?: string;
 }
 
@@ -60,8 +67,10 @@ const CHECKPOINT_STEP_US = 1_000_000;
 interface Due {
   traceId: string;
   firstUs: number;
-  /** Spans the buffer held, put back when the check fails. */
+  /** Compact spans held for the trace (put back when the check fails); the store's when read back. */
   spans: Span[];
+  /** The store may hold spans of it that are not held: read the trace back. */
+  fromStore: boolean;
   recheck: boolean;
 }
 
@@ -69,6 +78,7 @@ export class ChainChecker {
   readonly flows: FlowRegistry;
   private readonly buffer: TraceBuffer;
   private readonly pending = new PendingArrivals();
+  private readonly spilled = new SpilledTraces();
   private readonly rechecks: RecheckQueue;
   private readonly checkpoint: CheckpointFile;
   private readonly store: CheckerStore;
@@ -84,6 +94,7 @@ export class ChainChecker {
   private checkedTraces = 0;
   private findingCount = 0;
   private restored = 0;
+  private readBack = 0;
   private lastError: string | undefined;
 
   constructor(private readonly deps: ChainCheckerDeps) {
@@ -96,6 +107,7 @@ export class ChainChecker {
       maxWaitMs: options.maxWaitMs,
       maxOpenTraces: options.maxOpenTraces,
       maxSpansPerTrace: options.maxSpansPerTrace,
+      onRefuse: (traceId) => this.spilled.add(traceId),
     });
     this.rechecks = new RecheckQueue(options.maxOpenTraces);
     const dir = join(deps.dataDir, 'checker');
@@ -178,9 +190,13 @@ export class ChainChecker {
     for (const traceId of this.buffer.due(now)) {
       if (due.length >= TRACES_PER_ROUND) break;
       const t = this.buffer.take(traceId);
-      if (t !== undefined) due.push({ traceId, firstUs: t.firstUs, spans: t.spans, recheck: false });
+      if (t !== undefined) due.push(this.dueOf(t, this.rechecks.take(traceId)));
     }
-    for (const r of this.rechecks.takeDue(now, TRACES_PER_ROUND - due.length)) due.push({ traceId: r.traceId, firstUs: r.firstUs, spans: [], recheck: true });
+    for (const r of this.rechecks.takeDue(now, TRACES_PER_ROUND - due.length)) {
+      // Late spans of it still waiting in the buffer are checked with it now.
+      const t = this.buffer.take(r.traceId);
+      due.push(t === undefined ? { traceId: r.traceId, firstUs: r.firstUs, spans: r.spans, fromStore: r.spans.length === 0, recheck: true } : this.dueOf(t, r));
+    }
     for (let i = 0; i < due.length; i += TRACES_PER_READ) {
       const part = due.slice(i, i + TRACES_PER_READ);
       try {
@@ -193,8 +209,9 @@ export class ChainChecker {
         // Put the traces back; they are due again after the check delay.
         for (const d of due.slice(i)) {
           this.pending.remove(d.firstUs);
+          if (d.fromStore) this.spilled.add(d.traceId);
           if (d.spans.length > 0) this.spansStored(d.spans);
-          else if (this.rechecks.add({ atUs: this.nowUs() + this.options.checkDelayMs * 1000, traceId: d.traceId, firstUs: d.firstUs })) this.pending.add(d.firstUs);
+          else if (this.rechecks.add({ atUs: this.nowUs() + this.options.checkDelayMs * 1000, traceId: d.traceId, firstUs: d.firstUs, spans: [] })) this.pending.add(d.firstUs);
         }
         break;
       }
@@ -202,18 +219,48 @@ export class ChainChecker {
     await this.saveCheckpoint(false);
   }
 
+  /**
+   * A trace taken from the buffer, with the spans of its waiting re-check when it has one (those are
+   * the whole trace as checked then, so nothing needs reading back).
+   */
+  private dueOf(t: TakenTrace, held: Recheck | undefined): Due {
+    if (held === undefined) {
+      return { traceId: t.traceId, firstUs: t.firstUs, spans: t.spans, fromStore: t.droppedSpans > 0 || this.spilled.has(t.traceId), recheck: false };
+    }
+    // One pending count per trace: keep the older arrival.
+    this.pending.remove(Math.max(held.firstUs, t.firstUs));
+    return { traceId: t.traceId, firstUs: Math.min(held.firstUs, t.firstUs), spans: held.spans.concat(t.spans), fromStore: t.droppedSpans > 0 || held.spans.length === 0, recheck: false };
+  }
+
+  /** Reads back the traces of `part` whose store may hold more than was buffered. */
+  private async readBackTraces(part: Due[]): Promise<void> {
+    const reads = part.filter((d) => d.fromStore);
+    if (reads.length === 0) return;
+    const traces = await this.store.getTraces(reads.map((d) => d.traceId));
+    this.readBack += reads.length;
+    for (let k = 0; k < reads.length; k++) {
+      const stored = traces[k] ?? [];
+      const d = reads[k]!;
+      // Compact: the spans may be held for a re-check. An empty answer (retention) keeps the buffer's.
+      if (stored.length > 0) d.spans = stored.map((s) => compactSpan(s, d.traceId));
+    }
+  }
+
   private async checkTraces(part: Due[]): Promise<void> {
-    const traces = await this.store.getTraces(part.map((d) => d.traceId));
+    // From here their spans are let go: a span arriving for them from now on is read back with the rest.
+    for (const d of part) this.spilled.add(d.traceId);
+    await this.readBackTraces(part);
+    const traces = part.map((d) => d.spans);
     const nowUs = Date.now() * 1000;
     const flows = this.flows.contracts;
     const check: CheckOptions = { deadlineMs: this.options.deadlineMs, flows };
     if (this.options.slowChainMs !== undefined) check.slowChainObjectiveMs = this.options.slowChainMs;
     const all: Finding[] = [];
     const byTrace: Finding[][] = [];
-    const later: Due[] = [];
+    const later: Recheck[] = [];
     for (let k = 0; k < part.length; k++) {
       const spans = traces[k] ?? [];
-      const found = spans.length === 0 ? [] : (checkTrace(spans, check, nowUs) as Finding[]);
+      const found = spans.length === 0 ? [] : pinFindings(checkTrace(spans, check, nowUs) as Finding[], spans);
       byTrace.push(found);
       for (const f of found) all.push(f);
       if (spans.length === 0 || part[k]!.recheck) continue;
@@ -222,7 +269,7 @@ export class ChainChecker {
       if (settleUs > nowUs) {
         // Once more when every deadline is over (bounded by the maximum wait, against skewed clocks).
         const atUs = this.nowUs() + Math.min(settleUs - nowUs, this.options.maxWaitMs * 1000) + 1000;
-        if (this.rechecks.add({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs })) later.push(part[k]!);
+        later.push({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs, spans });
       }
     }
     if (flows.length > 0) {
@@ -236,7 +283,7 @@ export class ChainChecker {
       all,
     );
     for (const d of part) this.pending.remove(d.firstUs);
-    for (const d of later) this.pending.add(d.firstUs);
+    for (const r of later) if (this.rechecks.add(r)) this.pending.add(r.firstUs);
     this.checkedTraces += part.length;
     this.findingCount += fresh.length;
     this.deps.observer?.checked(part.length);
@@ -299,6 +346,7 @@ export class ChainChecker {
       checkedTraces: this.checkedTraces,
       findings: this.findingCount,
       restored: this.restored,
+      readBack: this.readBack,
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;

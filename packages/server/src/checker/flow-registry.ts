@@ -1,7 +1,9 @@
 /**
  * The flow contracts in force (from the --flows file and the API) and, per flow, the latest result
- * of the most recent instances, for `GET /api/v1/flows`. Contracts declared through the API are kept
- * in `<data>/checker/flows.json` so that a restart keeps them.
+ * of the most recent instances, for `GET /api/v1/flows`; plus, for `GET /api/v1/flows/{name}`,
+ * instances and broken ones per minute of instance start (the last day) and the most recent broken
+ * instances with their missing steps. Contracts declared through the API are kept in
+ * `<data>/checker/flows.json` so that a restart keeps them; the history is in memory only.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,19 +18,81 @@ export interface FlowView {
   summary: FlowSummary;
 }
 
+/** Instances that started in one time bucket, and how many of them are broken now. */
+export interface FlowBucket {
+  /** Start of the bucket, µs since the epoch. */
+  startUs: number;
+  instances: number;
+  broken: number;
+}
+
+export interface BrokenInstance {
+  traceId: string;
+  /** When the instance started, µs since the epoch. */
+  atUs: number;
+  /** The steps missing at the deadline (`service stage [target]`); a late step ends with ` (late)`. */
+  missing: string[];
+}
+
+export interface FlowDetail {
+  flow: FlowView;
+  /** Oldest first; buckets without instances are left out. */
+  history: FlowBucket[];
+  /** Most recently broken first. */
+  brokenInstances: BrokenInstance[];
+}
+
+/** History buckets are one minute wide… */
+export const FLOW_BUCKET_US = 60_000_000;
+/** …and a flow keeps the latest day of them. */
+export const MAX_FLOW_BUCKETS = 1440;
+/** Broken instances kept per flow. */
+export const MAX_BROKEN_INSTANCES = 100;
+
 /** What a trace's flow results leave to do: the latest deadline still ahead, if any. */
 export interface FlowOutcome {
   pendingUntilUs: number | undefined;
 }
 
 /** Only what a summary needs: the steps and findings of old results are not kept. */
-type KeptResult = Pick<FlowResult, 'flow' | 'traceId' | 'status' | 'endToEndUs'> & { steps: never[]; findings: never[] };
+type KeptResult = Pick<FlowResult, 'flow' | 'traceId' | 'status' | 'endToEndUs'> & { steps: never[]; findings: never[]; bucketUs?: number };
+
+interface BucketCounts {
+  instances: number;
+  broken: number;
+}
 
 interface FlowEntry {
   contract: FlowContract;
   source: 'file' | 'api';
   /** Latest result by trace id, oldest first. */
   results: Map<string, KeptResult>;
+  /** Counts by bucket start (µs). An instance judged again moves its count; one evicted from `results` stays counted. */
+  buckets: Map<number, BucketCounts>;
+  /** By trace id, oldest break first. */
+  broken: Map<string, BrokenInstance>;
+}
+
+function newEntry(contract: FlowContract, source: 'file' | 'api'): FlowEntry {
+  return { contract, source, results: new Map(), buckets: new Map(), broken: new Map() };
+}
+
+function stepText(r: FlowResult['steps'][number]): string {
+  const s = r.step;
+  const text = s.target === undefined ? `${s.service} ${s.stage}` : `${s.service} ${s.stage} ${s.target}`;
+  return r.status === 'late' ? `${text} (late)` : text;
+}
+
+function count(entry: FlowEntry, bucketUs: number, broken: boolean, delta: 1 | -1): void {
+  let b = entry.buckets.get(bucketUs);
+  if (b === undefined) {
+    if (delta < 0) return;
+    entry.buckets.set(bucketUs, (b = { instances: 0, broken: 0 }));
+    if (entry.buckets.size > MAX_FLOW_BUCKETS) entry.buckets.delete(Math.min(...entry.buckets.keys()));
+  }
+  b.instances += delta;
+  if (broken) b.broken += delta;
+  if (b.instances <= 0) entry.buckets.delete(bucketUs);
 }
 
 export class FlowRegistry {
@@ -44,7 +108,7 @@ export class FlowRegistry {
     /** Where API-declared contracts are kept; none for an app without a data directory. */
     private readonly dir?: string,
   ) {
-    for (const contract of fileFlows) this.entries.set(contract.name, { contract, source: 'file', results: new Map() });
+    for (const contract of fileFlows) this.entries.set(contract.name, newEntry(contract, 'file'));
     this.apiFile = dir === undefined ? undefined : join(dir, 'flows.json');
     this.refresh();
   }
@@ -69,7 +133,7 @@ export class FlowRegistry {
       warn(`chain checker: ignoring ${this.apiFile}: ${parsed.errors.map(formatFlowError).join('; ')}`);
       return;
     }
-    for (const contract of parsed.flows) this.entries.set(contract.name, { contract, source: 'api', results: new Map() });
+    for (const contract of parsed.flows) this.entries.set(contract.name, newEntry(contract, 'api'));
     this.refresh();
   }
 
@@ -80,7 +144,7 @@ export class FlowRegistry {
       const old = this.entries.get(contract.name);
       if (old === undefined) created.push(contract.name);
       // A changed contract starts a new summary: old instances were judged by other rules.
-      this.entries.set(contract.name, { contract, source: 'api', results: new Map() });
+      this.entries.set(contract.name, newEntry(contract, 'api'));
     }
     this.refresh();
     const saved = this.saving.then(() => this.save());
@@ -102,6 +166,18 @@ export class FlowRegistry {
       const kept: KeptResult = { flow: r.flow, traceId: r.traceId, status: r.status, steps: [], findings: [] };
       if (r.endToEndUs !== undefined) kept.endToEndUs = r.endToEndUs;
       const results = entry.results;
+      const old = results.get(r.traceId);
+      if (old?.bucketUs !== undefined) count(entry, old.bucketUs, old.status === 'broken', -1);
+      if (r.startUs !== undefined) {
+        kept.bucketUs = Math.floor(r.startUs / FLOW_BUCKET_US) * FLOW_BUCKET_US;
+        count(entry, kept.bucketUs, r.status === 'broken', 1);
+      }
+      entry.broken.delete(r.traceId);
+      if (r.status === 'broken') {
+        const missing = r.steps.filter((s) => s.status === 'missing' || s.status === 'late').map(stepText);
+        entry.broken.set(r.traceId, { traceId: r.traceId, atUs: r.startUs ?? 0, missing });
+        if (entry.broken.size > MAX_BROKEN_INSTANCES) entry.broken.delete(entry.broken.keys().next().value as string);
+      }
       results.delete(r.traceId);
       results.set(r.traceId, kept);
       if (results.size > this.history) results.delete(results.keys().next().value as string);
@@ -110,13 +186,31 @@ export class FlowRegistry {
   }
 
   views(): FlowView[] {
-    const out: FlowView[] = [];
-    for (const entry of this.entries.values()) {
-      const summary = summarizeFlow([...entry.results.values()]);
-      summary.flow = entry.contract.name;
-      out.push({ contract: entry.contract, source: entry.source, summary });
+    return [...this.entries.values()].map(viewOf);
+  }
+
+  /**
+   * One flow with its history (buckets of `bucketUs`, a multiple of a minute; default one minute)
+   * and its recent broken instances; undefined for a flow not in force.
+   */
+  detail(name: string, bucketUs = FLOW_BUCKET_US): FlowDetail | undefined {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return undefined;
+    const merged = new Map<number, FlowBucket>();
+    for (const [startUs, c] of entry.buckets) {
+      const at = Math.floor(startUs / bucketUs) * bucketUs;
+      const b = merged.get(at);
+      if (b === undefined) merged.set(at, { startUs: at, instances: c.instances, broken: c.broken });
+      else {
+        b.instances += c.instances;
+        b.broken += c.broken;
+      }
     }
-    return out;
+    return {
+      flow: viewOf(entry),
+      history: [...merged.values()].sort((a, b) => a.startUs - b.startUs),
+      brokenInstances: [...entry.broken.values()].reverse().map((b) => ({ ...b, missing: [...b.missing] })),
+    };
   }
 
   private refresh(): void {
@@ -131,4 +225,10 @@ export class FlowRegistry {
     await writeFile(temp, `${JSON.stringify({ flows }, null, 2)}\n`);
     await rename(temp, this.apiFile);
   }
+}
+
+function viewOf(entry: FlowEntry): FlowView {
+  const summary = summarizeFlow([...entry.results.values()]);
+  summary.flow = entry.contract.name;
+  return { contract: entry.contract, source: entry.source, summary };
 }

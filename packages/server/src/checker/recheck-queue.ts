@@ -1,18 +1,23 @@
 /**
  * Traces checked before their deadlines passed (a consumer or a flow step may still come): each is
- * checked once more when its last deadline is over. Bounded; what does not fit is counted.
+ * checked once more when its last deadline is over. Bounded; what does not fit is counted. Each
+ * keeps the compact spans it was checked with, so the re-check needs no store read.
  */
+import type { Span } from '@linktrace/model';
+
 export interface Recheck {
   atUs: number;
   traceId: string;
   /** First arrival of the trace, for the checkpoint. */
   firstUs: number;
+  /** The (compact) spans of the whole trace as last checked. */
+  spans: Span[];
 }
 
 export class RecheckQueue {
   /** Sorted by `atUs` (inserts are near the end: deadlines grow with the clock). */
   private readonly items: Recheck[] = [];
-  private readonly ids = new Set<string>();
+  private readonly ids = new Map<string, Recheck>();
   dropped = 0;
 
   constructor(private readonly max: number) {}
@@ -31,7 +36,7 @@ export class RecheckQueue {
     let i = this.items.length;
     while (i > 0 && this.items[i - 1]!.atUs > item.atUs) i--;
     this.items.splice(i, 0, item);
-    this.ids.add(item.traceId);
+    this.ids.set(item.traceId, item);
     return true;
   }
 
@@ -43,5 +48,14 @@ export class RecheckQueue {
     const out = this.items.splice(0, n);
     for (const r of out) this.ids.delete(r.traceId);
     return out;
+  }
+
+  /** Removes the trace's re-check, when one waits (late spans of it are being checked now). */
+  take(traceId: string): Recheck | undefined {
+    const r = this.ids.get(traceId);
+    if (r === undefined) return undefined;
+    this.ids.delete(traceId);
+    this.items.splice(this.items.indexOf(r), 1);
+    return r;
   }
 }

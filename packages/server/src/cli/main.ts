@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerImport } from './import.js';
+import { register as registerRun } from './run.js';
 import { register as registerSearch } from './search.js';
 import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
@@ -13,8 +14,8 @@ const program = new Command('linktrace')
   // Usage errors (unknown option, missing value) exit with code 2, as the flag parsers' errors do.
   .exitOverride();
 
-// Subcommands are registered by their modules (serve, import, trace, search).
-const registrations: ((program: Command) => void)[] = [registerServe, registerImport, registerTrace, registerSearch];
+// Subcommands are registered by their modules (serve, import, trace, search, run).
+const registrations: ((program: Command) => void)[] = [registerServe, registerImport, registerTrace, registerSearch, registerRun];
 
 for (const register of registrations) register(program);
 

@@ -4,7 +4,7 @@
  * `/api/v1/traces/{id}` is built by the same function as the local view).
  */
 import { existsSync } from 'node:fs';
-import { openEmbeddedStore, type SpanStore, type TraceQuery, type TraceSummary } from '@linktrace/storage';
+import { MAX_FINDING_LIMIT, openEmbeddedStore, type SpanStore, type TraceQuery, type TraceSummary } from '@linktrace/storage';
 import { lookupTrace } from '../query/trace-lookup.js';
 import { buildTraceView } from '../query/trace-view.js';
 import type { TraceView } from '../query/trace-view-types.js';
@@ -25,7 +25,9 @@ export class StoreQuerySource implements QuerySource {
 
   async trace(traceId: string): Promise<TraceView | undefined> {
     const spans = await lookupTrace(this.store, traceId);
-    return spans.length === 0 ? undefined : buildTraceView(spans[0]!.traceId, spans);
+    if (spans.length === 0) return undefined;
+    const id = spans[0]!.traceId;
+    return buildTraceView(id, spans, await this.store.findFindings({ traceId: id, limit: MAX_FINDING_LIMIT }));
   }
 
   search(query: TraceQuery): Promise<TraceSummary[]> {
@@ -48,6 +50,7 @@ export function searchParams(query: TraceQuery): URLSearchParams {
   if (query.startUs !== undefined) p.set('start', String(query.startUs));
   if (query.endUs !== undefined) p.set('end', String(query.endUs));
   if (query.status !== undefined) p.set('status', query.status);
+  if (query.hasFindings !== undefined) p.set('hasFindings', String(query.hasFindings));
   if (query.limit !== undefined) p.set('limit', String(query.limit));
   return p;
 }

@@ -3,7 +3,8 @@
  * where it listens; SIGINT/SIGTERM stop it cleanly (no new requests, backlog drained into the store,
  * store closed, exit code 0). Bad flags print a message and exit with code 2.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +29,8 @@ import { SentrySink } from '../alerts/sentry-sink.js';
 import { checkWebhookUrl, WebhookSink } from '../alerts/webhook-sink.js';
 import type { CheckerOptions } from '../checker/checker-options.js';
 import { readFlowsFile } from '../checker/flows-file.js';
+import { locateUiDir } from '../ui/ui-dir.js';
+import { registerUiRoutes } from '../ui/ui-routes.js';
 
 export interface ServeFlags {
   port?: string;
@@ -49,6 +52,8 @@ export interface ServeFlags {
   maxAttributes?: string;
   maxAttributeLength?: string;
   maxBacklog?: string;
+  /** `--ui <dir>` (a string) or `--no-ui` (false). */
+  ui?: string | boolean;
 }
 
 export interface ServeOptions {
@@ -64,6 +69,8 @@ export interface ServeOptions {
   alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
+  /** The built web UI served at `/`; false: no UI. */
+  uiDir: string | false;
 }
 
 export interface AlertSettings {
@@ -120,7 +127,10 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     parseSentryDsn(flags.sentryDsn);
     alerts.sentryDsn = flags.sentryDsn;
   }
+  if (flags.ui === '' || (typeof flags.ui === 'string' && flags.ui.trim() === '')) throw new ConfigError('--ui: must not be empty');
+  const uiDir = flags.ui === false ? false : typeof flags.ui === 'string' ? resolve(flags.ui) : locateUiDir();
   return {
+    uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     host,
     dataDir: resolve(data),
@@ -188,6 +198,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       alerts: { sinks: alertSinks(options.alerts, warn) },
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
+        if (options.uiDir !== false) await registerUiRoutes(scope, { dir: options.uiDir });
         if (extra !== undefined) await extra(scope, store);
       },
     });
@@ -216,6 +227,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       `  native     POST ${url}/api/v1/spans`,
       `  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`,
       `  health     ${url}/healthz   metrics ${url}/metrics`,
+      `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
@@ -321,6 +333,8 @@ export function register(program: Command): void {
     .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
     .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
+    .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
+    .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {
       let options: ServeOptions;
       try {

@@ -175,13 +175,17 @@ export class IngestPipeline {
 
   /**
    * Starts store writes for settled entries (up to `storeConcurrency` at once, so that encoding the
-   * next batch overlaps the store's commit of the previous one) and sleeps until something changes.
+   * next batches overlaps the store's commit of the previous one, and a busy store can gather a
+   * whole row group from them) and sleeps until something changes.
    */
   private async run(): Promise<void> {
     for (;;) {
       if (this.abandon) return;
-      while (this.inflight.length < this.options.storeConcurrency && this.startBatch()) {
-        // started one more
+      if (this.inflight.length < this.options.storeConcurrency && this.startBatch()) {
+        // Starting a write encodes its spans on this thread: one per turn of the event loop, so that
+        // many writes started at once do not hold up requests (and log commits) in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
       }
       if (this.head === this.queue.length && this.inflight.length === 0) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();

@@ -1,10 +1,11 @@
 /**
  * `GET /api/v1/traces` parameters -> a store query. Times are µs since the epoch or ISO 8601;
- * durations µs or with a unit (`10ms`); `attr=key=value` may repeat (all must hold).
+ * durations µs or with a unit (`10ms`); `attr=key=value` may repeat (all must hold); `hasFindings`
+ * is `true` or `false`.
  */
 import { MAX_TRACE_LIMIT, type TraceQuery } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
-import { durationParam, enumParam, integerParam, listParam, rejectUnknownParams, stringParam, timeParam, type RawQuery } from './query-params.js';
+import { booleanParam, durationParam, enumParam, integerParam, listParam, rejectUnknownParams, stringParam, timeParam, type RawQuery } from './query-params.js';
 
 export const SEARCH_PARAMS: ReadonlySet<string> = new Set([
   'service',
@@ -15,6 +16,7 @@ export const SEARCH_PARAMS: ReadonlySet<string> = new Set([
   'start',
   'end',
   'status',
+  'hasFindings',
   'limit',
 ]);
 
@@ -59,6 +61,8 @@ export function parseNativeSearch(raw: RawQuery): TraceQuery {
   if (endUs !== undefined) query.endUs = endUs;
   const status = enumParam(raw, 'status', STATUS_VALUES);
   if (status !== undefined) query.status = status;
+  const hasFindings = booleanParam(raw, 'hasFindings');
+  if (hasFindings !== undefined) query.hasFindings = hasFindings;
   const limit = integerParam(raw, 'limit', 1, MAX_TRACE_LIMIT);
   if (limit !== undefined) query.limit = limit;
   return query;

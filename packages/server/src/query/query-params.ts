@@ -75,6 +75,14 @@ export function timeParam(query: RawQuery, name: string): number | undefined {
   return us;
 }
 
+/** Exactly `true` or `false`; undefined when absent. */
+export function booleanParam(query: RawQuery, name: string): boolean | undefined {
+  const v = stringParam(query, name);
+  if (v === undefined) return undefined;
+  if (v !== 'true' && v !== 'false') throw bad(`query parameter ${name} must be true or false, not ${JSON.stringify(v)}`);
+  return v === 'true';
+}
+
 /** One of `allowed`; undefined when absent. */
 export function enumParam<T extends string>(query: RawQuery, name: string, allowed: readonly T[]): T | undefined {
   const v = stringParam(query, name);

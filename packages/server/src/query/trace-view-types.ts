@@ -4,7 +4,7 @@
  * records merged with their end records); `clockSkew` says how far to shift each one whose host's
  * clock disagreed with its parent's, so a UI can show corrected times without losing the raw ones.
  */
-import type { TraceSummary } from '@linktrace/storage';
+import type { Finding, TraceSummary } from '@linktrace/storage';
 import type { NativeAttributes, Span } from '@linktrace/model';
 
 /** A model span with attribute values made JSON-safe (bytes `{ bytes: base64 }`, NaN/±Infinity `{ double }`). */
@@ -58,4 +58,11 @@ export interface TraceView extends TraceSummary {
   positions: TracePositions;
   missingParents: MissingParent[];
   clockSkew: SkewMark[];
+  /**
+   * Span ids from the root down to the span that finished the trace (analysis `criticalPath`):
+   * the chain to look at when the trace was slow.
+   */
+  criticalPath: string[];
+  /** The trace's stored chain-check findings, newest first (`findingCount` of them). */
+  findings: Finding[];
 }

@@ -4,7 +4,8 @@
  * clock skew). Pure: the route and `linktrace trace --data` share it.
  */
 import type { Span } from '@linktrace/model';
-import { summarizeTrace } from '@linktrace/storage';
+import { criticalPath } from '@linktrace/analysis';
+import { summarizeTrace, type Finding } from '@linktrace/storage';
 import { adjustClockSkew, buildRpcidTree, findOrphans, parentIndexes, type RpcidNode } from '@linktrace/storage';
 import { jsonAttributes } from './json-attributes.js';
 import type { MissingParent, PositionNode, SpanJson, TraceView } from './trace-view-types.js';
@@ -46,8 +47,11 @@ function positionNode(n: RpcidNode, index: Map<Span, number>): PositionNode {
   };
 }
 
-/** The view of a non-empty trace; `spans` as the store returns them (one record per span, by start). */
-export function buildTraceView(traceId: string, spans: readonly Span[]): TraceView {
+/**
+ * The view of a non-empty trace; `spans` as the store returns them (one record per span, by start),
+ * `findings` the trace's stored findings.
+ */
+export function buildTraceView(traceId: string, spans: readonly Span[], findings: readonly Finding[] = []): TraceView {
   const index = new Map<Span, number>();
   spans.forEach((s, i) => index.set(s, i));
   const summary = summarizeTrace(
@@ -87,6 +91,9 @@ export function buildTraceView(traceId: string, spans: readonly Span[]): TraceVi
     },
     missingParents: [...byMissingParent.values()],
     clockSkew: skew.adjustments.map((a) => ({ span: a.index, spanId: a.spanId, deltaUs: a.deltaUs, reason: a.reason })),
+    criticalPath: criticalPath(spans),
+    findingCount: findings.length,
+    findings: [...findings],
   };
   if (summary.root !== undefined) view.root = summary.root;
   if (tree.root !== undefined) view.positions.root = positionNode(tree.root, index);

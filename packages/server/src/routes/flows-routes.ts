@@ -3,16 +3,19 @@
  * summary of the instances checked since the server started (instances, complete, broken, pending,
  * p50/p99 end-to-end in µs); `POST /api/v1/flows` declares contracts, validated exactly as a --flows
  * file is: one contract object, a list of them, or `{ "flows": [...] }`. A contract whose name is in
- * force already is replaced.
+ * force already is replaced. `GET /api/v1/flows/{name}` answers one flow with its history: matched
+ * and broken instances per minute of instance start (`bucket=5m` and the like merge them into wider
+ * buckets) and the most recent broken instances with the steps they miss.
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFlowError, validateFlows } from '@linktrace/analysis';
 import { ApiError } from '../errors.js';
-import type { FlowRegistry } from '../checker/flow-registry.js';
-import { rejectUnknownParams } from '../query/query-params.js';
+import { FLOW_BUCKET_US, MAX_FLOW_BUCKETS, type FlowRegistry } from '../checker/flow-registry.js';
+import { durationParam, rejectUnknownParams } from '../query/query-params.js';
 import { queryHandler } from './query-handler.js';
 
 const NO_PARAMS: ReadonlySet<string> = new Set();
+const DETAIL_PARAMS: ReadonlySet<string> = new Set(['bucket']);
 /** At most this many error lines in a 400 message. */
 const MAX_ERRORS = 20;
 
@@ -28,6 +31,21 @@ export function registerFlowRoutes(app: FastifyInstance, flows: FlowRegistry): v
     queryHandler((req) => {
       rejectUnknownParams(req.query, NO_PARAMS);
       return Promise.resolve({ flows: flows.views() });
+    }),
+  );
+
+  app.get(
+    '/api/v1/flows/:name',
+    queryHandler((req) => {
+      rejectUnknownParams(req.query, DETAIL_PARAMS);
+      const bucketUs = durationParam(req.query, 'bucket') ?? FLOW_BUCKET_US;
+      if (bucketUs % FLOW_BUCKET_US !== 0 || bucketUs > FLOW_BUCKET_US * MAX_FLOW_BUCKETS || bucketUs <= 0) {
+        throw new ApiError('bad_request', `query parameter bucket must be a whole number of minutes, at most ${MAX_FLOW_BUCKETS / 60}h`);
+      }
+      const name = req.params.name ?? '';
+      const detail = flows.detail(name, bucketUs);
+      if (detail === undefined) throw new ApiError('not_found', `no flow contract named ${JSON.stringify(name.slice(0, 200))}`);
+      return Promise.resolve(detail);
     }),
   );
 

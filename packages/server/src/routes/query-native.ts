@@ -1,16 +1,18 @@
 /**
  * Linktrace's own query routes under `/api/v1/`: a trace laid out (spans, parent links, rpcid
- * position tree, lost positions and parents, clock-skew marks), trace search, services, operations,
- * dependencies and chain-check findings. Unknown query parameters are refused (400): a misspelt
+ * position tree, lost positions and parents, clock-skew marks, critical path, findings), trace
+ * search, services, operations, dependencies, the service map (services and queues) and chain-check
+ * findings. Unknown query parameters are refused (400): a misspelt
  * filter must not silently match everything.
  */
 import type { FastifyInstance } from 'fastify';
 import { SPAN_KINDS } from '@linktrace/model';
-import type { SpanStore } from '@linktrace/storage';
+import { buildServiceMap } from '@linktrace/analysis';
+import { MAX_FINDING_LIMIT, type SpanStore } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
 import { parseFindingFilter } from '../query/native-findings.js';
 import { parseNativeSearch } from '../query/native-search.js';
-import { enumParam, rejectUnknownParams, timeParam, traceIdValue } from '../query/query-params.js';
+import { enumParam, rejectUnknownParams, timeParam, traceIdValue, type RawQuery } from '../query/query-params.js';
 import { lookupTrace } from '../query/trace-lookup.js';
 import { buildTraceView } from '../query/trace-view.js';
 import { queryHandler } from './query-handler.js';
@@ -21,7 +23,7 @@ export interface NativeQueryOptions {
   now?: () => number;
 }
 
-/** `/api/v1/dependencies` looks this far back from `end` when no `start` is given: one day, in µs. */
+/** `/api/v1/dependencies` and `/api/v1/service-map` look this far back from `end` when no `start` is given: one day, in µs. */
 export const DEFAULT_DEPENDENCY_WINDOW_US = 86_400_000_000;
 
 const NO_PARAMS: ReadonlySet<string> = new Set();
@@ -32,14 +34,25 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
   const { store } = opts;
   const now = opts.now ?? Date.now;
 
+  /** `start` / `end` of a window route; `end` defaults to now, `start` to a day before `end`. */
+  const windowOf = (query: RawQuery): { startUs: number; endUs: number } => {
+    rejectUnknownParams(query, RANGE_PARAMS);
+    const endUs = timeParam(query, 'end') ?? now() * 1000;
+    const startUs = timeParam(query, 'start') ?? Math.max(0, endUs - DEFAULT_DEPENDENCY_WINDOW_US);
+    if (endUs < startUs) throw new ApiError('bad_request', 'end must not be before start');
+    return { startUs, endUs };
+  };
+
   app.get(
     '/api/v1/traces/:traceId',
     queryHandler(async (req) => {
       rejectUnknownParams(req.query, NO_PARAMS);
       const id = traceIdValue(req.params.traceId ?? '');
-      const spans = await lookupTrace(store, id);
+      // Both reads at once (the store has several read connections): a finding filter by trace id
+      // also matches the id's other 64-bit spelling, so it needs no answer from the span lookup.
+      const [spans, findings] = await Promise.all([lookupTrace(store, id), store.findFindings({ traceId: id, limit: MAX_FINDING_LIMIT })]);
       if (spans.length === 0) throw new ApiError('not_found', `trace ${id} not found`);
-      return buildTraceView(spans[0]!.traceId, spans);
+      return buildTraceView(spans[0]!.traceId, spans, findings);
     }),
   );
 
@@ -68,11 +81,16 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
   app.get(
     '/api/v1/dependencies',
     queryHandler(async (req) => {
-      rejectUnknownParams(req.query, RANGE_PARAMS);
-      const endUs = timeParam(req.query, 'end') ?? now() * 1000;
-      const startUs = timeParam(req.query, 'start') ?? Math.max(0, endUs - DEFAULT_DEPENDENCY_WINDOW_US);
-      if (endUs < startUs) throw new ApiError('bad_request', 'end must not be before start');
+      const { startUs, endUs } = windowOf(req.query);
       return { dependencies: await store.dependencies(startUs, endUs) };
+    }),
+  );
+
+  app.get(
+    '/api/v1/service-map',
+    queryHandler(async (req) => {
+      const { startUs, endUs } = windowOf(req.query);
+      return buildServiceMap(await store.serviceMapRows(startUs, endUs));
     }),
   );
 

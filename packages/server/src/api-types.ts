@@ -1,0 +1,52 @@
+/**
+ * The query API's response types, for the web UI and other TypeScript clients. Type-only: importing
+ * this module (`import type { … } from '@linktrace/server/api-types'`) brings no runtime code into a
+ * browser bundle.
+ */
+import type { DependencyLink, Finding, Operation, RuleId, TraceSummary } from '@linktrace/storage';
+import type { FlowContract, FlowStep, FlowSummary, ServiceMap, ServiceMapEdge, ServiceMapNode, ServiceMapNodeKind } from '@linktrace/analysis';
+import type { ErrorBody, ErrorCode } from './errors.js';
+import type { BrokenInstance, FlowBucket, FlowDetail, FlowView } from './checker/flow-registry.js';
+import type { MissingParent, PositionNode, SkewMark, SpanJson, TracePositions, TraceView } from './query/trace-view-types.js';
+
+export type { DependencyLink, Finding, Operation, RuleId, TraceSummary };
+export type { FlowContract, FlowStep, FlowSummary, ServiceMap, ServiceMapEdge, ServiceMapNode, ServiceMapNodeKind };
+export type { ErrorBody, ErrorCode };
+export type { BrokenInstance, FlowBucket, FlowDetail, FlowView };
+export type { MissingParent, PositionNode, SkewMark, SpanJson, TracePositions, TraceView };
+
+/** `GET /api/v1/traces` */
+export interface TraceSearchResponse {
+  traces: TraceSummary[];
+}
+
+/** `GET /api/v1/findings` */
+export interface FindingsResponse {
+  findings: Finding[];
+}
+
+/** `GET /api/v1/services` */
+export interface ServicesResponse {
+  services: string[];
+}
+
+/** `GET /api/v1/services/{service}/operations` */
+export interface OperationsResponse {
+  operations: Operation[];
+}
+
+/** `GET /api/v1/dependencies` */
+export interface DependenciesResponse {
+  dependencies: DependencyLink[];
+}
+
+/** `GET /api/v1/service-map` */
+export type ServiceMapResponse = ServiceMap;
+
+/** `GET /api/v1/flows` */
+export interface FlowsResponse {
+  flows: FlowView[];
+}
+
+/** `GET /api/v1/flows/{name}` */
+export type FlowDetailResponse = FlowDetail;
