@@ -4,11 +4,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/web/**', '**/*.d.ts'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/web/test-output/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -23,6 +23,13 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The web's browser tests compile with their own tsconfig (Node types, not the DOM app's).
+    files: ['packages/web/test/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './packages/web/tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
     },
   },
   {

@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Span } from '@linktrace/model';
@@ -45,50 +42,5 @@ describe('print-spans example', () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /merchant-api server "POST \/shops\/:id\/close"/);
     assert.match(run.stdout, /shop-query server "POST \/shops\/:id\/changed"/);
-  });
-
-  it('runs as `npm start` does: the server plus the demo services, traces queryable', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'linktrace-start-'));
-    const script = fileURLToPath(new URL('../src/demo-with-server.js', import.meta.url));
-    // Its own process group, so that cleanup can stop the demo and the server it started together.
-    const child = spawn(process.execPath, [script], {
-      env: { ...process.env, PORT: '0', LINKTRACE_DATA: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      const deadline = Date.now() + 30_000;
-      while (!/closed shop 41 — traces: (\S+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const url = /closed shop 41 — traces: (\S+)/.exec(out)?.[1];
-      assert.ok(url, out);
-      // Both services export on their own schedule and the server stores asynchronously: wait until
-      // one whole trace (5 spans over both services) is queryable.
-      type Summary = { spanCount: number; services: string[] };
-      let complete: Summary | undefined;
-      let last: Summary[] = [];
-      while (complete === undefined && Date.now() < deadline) {
-        const answer = await fetch(url);
-        if (answer.ok) last = ((await answer.json()) as { traces: Summary[] }).traces;
-        complete = last.find((t) => t.spanCount === 5);
-        if (complete === undefined) await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.ok(complete, `no complete trace; last answer ${JSON.stringify(last)}; output:\n${out}`);
-      assert.deepEqual(complete.services, ['merchant-api', 'shop-query']);
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, out);
-    } finally {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      child.stdout.destroy();
-      child.stderr.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 });
