@@ -5,17 +5,20 @@ import { openEmbeddedStore } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
 import { ConfigError } from '../src/config.js';
 import type { CheckerStatus } from '../src/checker/chain-checker.js';
-import { eventually, newTraceId, postSpans, shopSync } from './checker-traces.js';
+import { ID, duplicateOf, eventually, newTraceId, postSpans, shopSync } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
-void test('a full buffer refuses new traces: counted on /healthz and /metrics, the open trace is still checked', async () => {
+void test('a full buffer refuses new traces: counted on /healthz and /metrics; the open trace and the refused one are still checked, from the store', async () => {
   const dir = tempDir('lt-checker-overflow-');
   const store = await openEmbeddedStore({ dataDir: dir });
   const app = await buildApp({ store, dataDir: dir, checker: { checkDelayMs: 300, maxOpenTraces: 1, maxSpansPerTrace: 5 } });
   try {
     const [a, b] = [newTraceId(), newTraceId()];
     await postSpans(app, shopSync(a));
-    await postSpans(app, shopSync(b));
+    // The refused trace has a fault (its write ran twice): its check must still happen.
+    const refused = shopSync(b);
+    refused.push(duplicateOf(refused, ID.workerMysql, 'b0000000000000fe'));
+    await postSpans(app, refused);
     const health = async (): Promise<CheckerStatus> => (JSON.parse((await app.inject({ method: 'GET', url: '/healthz' })).body) as { checker: CheckerStatus }).checker;
     const during = await eventually(async () => {
       const h = await health();
@@ -23,16 +26,24 @@ void test('a full buffer refuses new traces: counted on /healthz and /metrics, t
     }, 2000, 'the overflow');
     assert.equal(during.openTraces, 1);
     assert.equal(during.droppedTraces, 1);
-    // 9 spans each: 4 of the open trace beyond its cap, all 9 of the refused one.
-    assert.equal(during.droppedSpans, 13);
+    // 9 spans of the open trace (4 beyond its cap), all 10 of the refused one.
+    assert.equal(during.droppedSpans, 14);
     assert.equal(during.openSpans, 5);
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(metrics, /^linktrace_checker_dropped_traces_total 1$/m);
-    assert.match(metrics, /^linktrace_checker_dropped_spans_total 13$/m);
+    assert.match(metrics, /^linktrace_checker_dropped_spans_total 14$/m);
     assert.match(metrics, /^linktrace_checker_open_traces 1$/m);
-    // The open trace is read back whole from the store: the spans the buffer refused still count.
-    await eventually(async () => ((await health()).checkedTraces === 1 ? true : undefined), 2000, 'the open trace checked');
+    // Both are read back whole from the store: the spans the buffer refused still count.
+    const after = await eventually(async () => {
+      const h = await health();
+      return h.checkedTraces === 2 ? h : undefined;
+    }, 3000, 'both traces checked');
+    assert.equal(after.readBack, 2);
     assert.deepEqual(await store.findFindings({ traceId: a }), []);
+    assert.deepEqual(
+      (await store.findFindings({ traceId: b })).map((f) => f.rule),
+      ['duplicate-write'],
+    );
     assert.equal((await health()).openTraces, 0);
   } finally {
     await app.close();

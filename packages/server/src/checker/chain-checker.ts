@@ -64,6 +64,14 @@ const TRACES_PER_ROUND = 5000;
 /** The checkpoint is rewritten when it moved by this much (µs), and on close. */
 const CHECKPOINT_STEP_US = 1_000_000;
 
+/** One part of a round, checked: its findings (all, and by trace) and the re-checks it needs. */
+interface Evaluated {
+  part: Due[];
+  byTrace: Finding[][];
+  all: Finding[];
+  later: Recheck[];
+}
+
 interface Due {
   traceId: string;
   firstUs: number;
@@ -107,7 +115,7 @@ export class ChainChecker {
       maxWaitMs: options.maxWaitMs,
       maxOpenTraces: options.maxOpenTraces,
       maxSpansPerTrace: options.maxSpansPerTrace,
-      onRefuse: (traceId) => this.spilled.add(traceId),
+      onRefuse: (traceId) => this.refused(traceId),
     });
     this.rechecks = new RecheckQueue(options.maxOpenTraces);
     const dir = join(deps.dataDir, 'checker');
@@ -120,6 +128,16 @@ export class ChainChecker {
     const t = Date.now() * 1000;
     if (t > this.clockUs) this.clockUs = t;
     return this.clockUs;
+  }
+
+  /**
+   * The full buffer refused spans of a trace: the store has them, so the trace is checked from the
+   * store after the check delay (bounded like every re-check; what does not fit is counted).
+   */
+  private refused(traceId: string): void {
+    this.spilled.add(traceId);
+    const now = this.clockUs;
+    if (this.rechecks.add({ atUs: now + this.options.checkDelayMs * 1000, traceId, firstUs: now, spans: [] })) this.pending.add(now);
   }
 
   /** Spans now durable in the store. Cheap: grouping only; the check runs on the timer. */
@@ -197,23 +215,40 @@ export class ChainChecker {
       const t = this.buffer.take(r.traceId);
       due.push(t === undefined ? { traceId: r.traceId, firstUs: r.firstUs, spans: r.spans, fromStore: r.spans.length === 0, recheck: true } : this.dueOf(t, r));
     }
+    // Traces are read back and checked in parts; their findings go to the store in one write for
+    // the whole round: the write waits its turn behind span batches (up to a second under load), so
+    // a write per part let the buffer fill faster than it was checked.
+    const checked: Evaluated[] = [];
+    let failedAt = due.length;
+    let failure: unknown;
     for (let i = 0; i < due.length; i += TRACES_PER_READ) {
-      const part = due.slice(i, i + TRACES_PER_READ);
       try {
-        await this.checkTraces(part);
-        this.lastError = undefined;
+        checked.push(await this.evaluate(due.slice(i, i + TRACES_PER_READ)));
       } catch (error) {
-        this.deps.observer?.failed();
-        this.lastError = `check failed, retrying later: ${(error as Error).message}`;
-        this.warn(`chain checker: ${this.lastError}`);
-        // Put the traces back; they are due again after the check delay.
-        for (const d of due.slice(i)) {
-          this.pending.remove(d.firstUs);
-          if (d.fromStore) this.spilled.add(d.traceId);
-          if (d.spans.length > 0) this.spansStored(d.spans);
-          else if (this.rechecks.add({ atUs: this.nowUs() + this.options.checkDelayMs * 1000, traceId: d.traceId, firstUs: d.firstUs, spans: [] })) this.pending.add(d.firstUs);
-        }
+        failedAt = i;
+        failure = error;
         break;
+      }
+    }
+    if (checked.length > 0) {
+      try {
+        await this.commit(checked);
+      } catch (error) {
+        failedAt = 0;
+        failure = error;
+      }
+    }
+    if (failure === undefined) this.lastError = undefined;
+    else {
+      this.deps.observer?.failed();
+      this.lastError = `check failed, retrying later: ${(failure as Error).message}`;
+      this.warn(`chain checker: ${this.lastError}`);
+      // Put the traces back; they are due again after the check delay.
+      for (const d of due.slice(failedAt)) {
+        this.pending.remove(d.firstUs);
+        if (d.fromStore) this.spilled.add(d.traceId);
+        if (d.spans.length > 0) this.spansStored(d.spans);
+        else if (this.rechecks.add({ atUs: this.nowUs() + this.options.checkDelayMs * 1000, traceId: d.traceId, firstUs: d.firstUs, spans: [] })) this.pending.add(d.firstUs);
       }
     }
     await this.saveCheckpoint(false);
@@ -246,7 +281,8 @@ export class ChainChecker {
     }
   }
 
-  private async checkTraces(part: Due[]): Promise<void> {
+  /** Reads back what is needed and runs the rules on one part; nothing is stored yet. */
+  private async evaluate(part: Due[]): Promise<Evaluated> {
     // From here their spans are let go: a span arriving for them from now on is read back with the rest.
     for (const d of part) this.spilled.add(d.traceId);
     await this.readBackTraces(part);
@@ -275,6 +311,14 @@ export class ChainChecker {
     if (flows.length > 0) {
       for (let k = 0; k < part.length; k++) if (part[k]!.recheck && (traces[k]?.length ?? 0) > 0) this.flows.evaluate(traces[k]!, nowUs);
     }
+    return { part, byTrace, all, later };
+  }
+
+  /** Stores the findings of a round's parts in one write, then counts, schedules re-checks and alerts. */
+  private async commit(checked: readonly Evaluated[]): Promise<void> {
+    const part = checked.flatMap((c) => c.part);
+    const byTrace = checked.flatMap((c) => c.byTrace);
+    const all = checked.flatMap((c) => c.all);
     const fresh = all.length === 0 ? [] : await this.newFindings(part, byTrace);
     // The findings of each checked trace are replaced as a whole: a fault that late spans cleared
     // (a consumer that showed up after all) leaves no stale finding behind.
@@ -283,7 +327,7 @@ export class ChainChecker {
       all,
     );
     for (const d of part) this.pending.remove(d.firstUs);
-    for (const r of later) if (this.rechecks.add(r)) this.pending.add(r.firstUs);
+    for (const c of checked) for (const r of c.later) if (this.rechecks.add(r)) this.pending.add(r.firstUs);
     this.checkedTraces += part.length;
     this.findingCount += fresh.length;
     this.deps.observer?.checked(part.length);
