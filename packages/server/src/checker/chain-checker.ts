@@ -80,6 +80,8 @@ interface Due {
   /** The store may hold spans of it that are not held: read the trace back. */
   fromStore: boolean;
   recheck: boolean;
+  /** The store may hold findings of it from an earlier check (only then are they looked up). */
+  checkedBefore: boolean;
 }
 
 export class ChainChecker {
@@ -88,6 +90,8 @@ export class ChainChecker {
   private readonly pending = new PendingArrivals();
   private readonly spilled = new SpilledTraces();
   private readonly rechecks: RecheckQueue;
+  /** Traces re-opened at start-up, until taken: the previous run may have stored findings of them. */
+  private readonly restoredIds = new Set<string>();
   private readonly checkpoint: CheckpointFile;
   private readonly store: CheckerStore;
   private readonly options: ResolvedCheckerOptions;
@@ -182,6 +186,7 @@ export class ChainChecker {
       const traces = await this.store.getTraces(ids.slice(i, i + TRACES_PER_READ));
       for (const spans of traces) {
         if (spans.length === 0) continue;
+        this.restoredIds.add(spans[0]!.traceId);
         this.spansStored(spans);
         this.restored++;
       }
@@ -213,7 +218,7 @@ export class ChainChecker {
     for (const r of this.rechecks.takeDue(now, TRACES_PER_ROUND - due.length)) {
       // Late spans of it still waiting in the buffer are checked with it now.
       const t = this.buffer.take(r.traceId);
-      due.push(t === undefined ? { traceId: r.traceId, firstUs: r.firstUs, spans: r.spans, fromStore: r.spans.length === 0, recheck: true } : this.dueOf(t, r));
+      due.push(t === undefined ? { traceId: r.traceId, firstUs: r.firstUs, spans: r.spans, fromStore: r.spans.length === 0, recheck: true, checkedBefore: true } : this.dueOf(t, r));
     }
     // Traces are read back and checked in parts; their findings go to the store in one write for
     // the whole round: the write waits its turn behind span batches (up to a second under load), so
@@ -260,11 +265,14 @@ export class ChainChecker {
    */
   private dueOf(t: TakenTrace, held: Recheck | undefined): Due {
     if (held === undefined) {
-      return { traceId: t.traceId, firstUs: t.firstUs, spans: t.spans, fromStore: t.droppedSpans > 0 || this.spilled.has(t.traceId), recheck: false };
+      const fromStore = t.droppedSpans > 0 || this.spilled.has(t.traceId);
+      // `delete` first: the id is let go either way once the trace is taken.
+      const restored = this.restoredIds.delete(t.traceId);
+      return { traceId: t.traceId, firstUs: t.firstUs, spans: t.spans, fromStore, recheck: false, checkedBefore: restored || fromStore };
     }
     // One pending count per trace: keep the older arrival.
     this.pending.remove(Math.max(held.firstUs, t.firstUs));
-    return { traceId: t.traceId, firstUs: Math.min(held.firstUs, t.firstUs), spans: held.spans.concat(t.spans), fromStore: t.droppedSpans > 0 || held.spans.length === 0, recheck: false };
+    return { traceId: t.traceId, firstUs: Math.min(held.firstUs, t.firstUs), spans: held.spans.concat(t.spans), fromStore: t.droppedSpans > 0 || held.spans.length === 0, recheck: false, checkedBefore: true };
   }
 
   /** Reads back the traces of `part` whose store may hold more than was buffered. */
@@ -344,16 +352,28 @@ export class ChainChecker {
     return last + this.options.deadlineMs * 1000;
   }
 
-  /** Findings not stored before (a re-check replaces the old ones: those are neither counted nor alerted again). */
+  /**
+   * Findings not stored before (a re-check replaces the old ones: those are neither counted nor
+   * alerted again). Only a trace checked before can have stored findings; the look-ups run together.
+   */
   private async newFindings(part: Due[], byTrace: Finding[][]): Promise<Finding[]> {
     const fresh: Finding[] = [];
+    const lookups: Promise<void>[] = [];
     for (let k = 0; k < part.length; k++) {
       const found = byTrace[k]!;
       if (found.length === 0) continue;
-      const old = await this.store.findFindings({ traceId: part[k]!.traceId, limit: MAX_FINDING_LIMIT });
-      const seen = new Set(old.map((f) => `${f.rule}\u0000${f.spanId}`));
-      for (const f of found) if (!seen.has(`${f.rule}\u0000${f.spanId}`)) fresh.push(f);
+      if (!part[k]!.checkedBefore) {
+        for (const f of found) fresh.push(f);
+        continue;
+      }
+      lookups.push(
+        this.store.findFindings({ traceId: part[k]!.traceId, limit: MAX_FINDING_LIMIT }).then((old) => {
+          const seen = new Set(old.map((f) => `${f.rule}\u0000${f.spanId}`));
+          for (const f of found) if (!seen.has(`${f.rule}\u0000${f.spanId}`)) fresh.push(f);
+        }),
+      );
     }
+    await Promise.all(lookups);
     return fresh;
   }
 

@@ -368,8 +368,9 @@ export class EmbeddedStore implements SpanStore {
     }
     if (ids.length === 0) return Promise.resolve();
     return this.spans.exclusive(async () => {
-      const list = ids.map((_, i) => `$${i + 1}`).join(', ');
-      await this.writer.run(`DELETE FROM findings WHERE trace_id IN (${list})`, ids);
+      // One text parameter split in SQL: a parameter per id made a checker round's delete of 5 000
+      // traces cost 56 ms instead of 9 (the ids are validated hex, so ',' cannot occur in them).
+      await this.writer.run(`DELETE FROM findings WHERE trace_id IN (SELECT unnest(string_split($1, ',')))`, [ids.join(',')]);
       if (findings.length > 0) this.findingSeq = await appendFindings(this.writer, findings, this.findingSeq + 1);
     });
   }
