@@ -15,10 +15,13 @@ export interface CheckerDrain {
   tracesChecked: number;
   /** New findings by rule id. */
   findings: [string, number][];
+  /** Traces the full buffer refused (checked from the store later), and re-checks that did not fit. */
+  refusedTraces: number;
+  droppedRechecks: number;
 }
 
 const POLL_MS = 250;
-/** Checked-trace count unchanged this long with nothing open: the checker is idle. */
+/** Checked-trace count unchanged this long with nothing open or waiting: the checker is idle. */
 const QUIET_MS = 2000;
 
 export async function waitForChecker(metrics: () => Promise<string>, timeoutMs: number): Promise<CheckerDrain> {
@@ -29,6 +32,9 @@ export async function waitForChecker(metrics: () => Promise<string>, timeoutMs: 
     const text = await metrics();
     const open = metricValue(text, 'linktrace_checker_open_traces');
     const checked = metricValue(text, 'linktrace_checker_traces_checked_total');
+    // Refused traces and re-checks wait in a queue of their own (absent on older servers: 0).
+    const rechecks = metricValue(text, 'linktrace_checker_pending_rechecks');
+    const waiting = open + (Number.isNaN(rechecks) ? 0 : rechecks);
     const now = performance.now();
     const result = (drained: boolean): CheckerDrain => ({
       present: !Number.isNaN(open),
@@ -36,9 +42,11 @@ export async function waitForChecker(metrics: () => Promise<string>, timeoutMs: 
       seconds: (now - t0) / 1000,
       tracesChecked: Number.isNaN(checked) ? 0 : checked,
       findings: [...metricByLabel(text, 'linktrace_findings_total', 'rule')].sort((a, b) => b[1] - a[1]),
+      refusedTraces: metricValue(text, 'linktrace_checker_dropped_traces_total') || 0,
+      droppedRechecks: metricValue(text, 'linktrace_checker_dropped_rechecks_total') || 0,
     });
     if (Number.isNaN(open)) return result(true);
-    if (open === 0 && checked === lastChecked) {
+    if (waiting === 0 && checked === lastChecked) {
       if (now - quietSince >= QUIET_MS) return { ...result(true), seconds: (quietSince - t0) / 1000 };
     } else {
       lastChecked = checked;

@@ -215,6 +215,8 @@ async function main(): Promise<void> {
       attr_search_p99_ms: round2(attr.p99),
       checker_done_s_after_stored: checker.present ? Number(checker.seconds.toFixed(1)) : -1,
       checker_trace_checks: checker.tracesChecked,
+      checker_refused_traces: checker.refusedTraces,
+      checker_dropped_rechecks: checker.droppedRechecks,
       findings: checker.findings.reduce((n, [, count]) => n + count, 0),
       throttled_429: sender.throttled,
       server_max_rss_mb: Math.round(maxRssBytes / 1048576),
@@ -298,6 +300,7 @@ function report(r: Report): void {
     console.log(
       `chain checker: ${c.drained ? 'done' : 'NOT done'} ${c.seconds.toFixed(1)} s after the last span was stored ` +
         `(server CPU meanwhile ${r.checkerCpuS.toFixed(1)} s); ${fmt(c.tracesChecked)} trace checks; ` +
+        `${fmt(c.refusedTraces)} traces refused by the full buffer (checked from the store), ${fmt(c.droppedRechecks)} of them or of re-checks not checked (queue full); ` +
         `findings: ${c.findings.length === 0 ? 'none' : c.findings.map(([rule, n]) => `${rule} ${fmt(n)}`).join(', ')}`,
     );
     console.log('queries below were timed after it was done');

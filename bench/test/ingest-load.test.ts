@@ -209,20 +209,24 @@ describe('ingest helpers', () => {
     assert.equal(metricByLabel(text, 'linktrace_nothing_total', 'rule').size, 0);
   });
 
-  it('waits for the chain checker to go quiet, and tells a server without one', async () => {
-    const page = (open: number, checked: number): string =>
-      `linktrace_checker_open_traces ${open}\nlinktrace_checker_traces_checked_total ${checked}\nlinktrace_findings_total{rule="stage-error"} 4\n`;
-    const script = [page(3, 10), page(1, 12), page(0, 14), page(0, 14)];
+  it('waits for the chain checker to go quiet (nothing open, no refused trace or re-check waiting), and tells a server without one', async () => {
+    const page = (open: number, checked: number, rechecks = 0): string =>
+      `linktrace_checker_open_traces ${open}\nlinktrace_checker_pending_rechecks ${rechecks}\nlinktrace_checker_traces_checked_total ${checked}\n` +
+      `linktrace_checker_dropped_traces_total 2\nlinktrace_findings_total{rule="stage-error"} 4\n`;
+    const script = [page(3, 10), page(1, 12), page(0, 12, 2), page(0, 12, 2), page(0, 12, 2), page(0, 12, 2), page(0, 12, 2), page(0, 12, 2), page(0, 12, 2), page(0, 12, 2), page(0, 14), page(0, 14)];
     let calls = 0;
     const drain = await waitForChecker(() => Promise.resolve(script[Math.min(calls++, script.length - 1)]!), 60_000);
     assert.equal(drain.present, true);
     assert.equal(drain.drained, true);
     assert.equal(drain.tracesChecked, 14);
     assert.deepEqual(drain.findings, [['stage-error', 4]]);
-    assert.ok(drain.seconds >= 0.4 && drain.seconds < 2, `${drain.seconds} s`);
-    assert.ok(calls >= 4);
+    assert.equal(drain.refusedTraces, 2);
+    assert.equal(drain.droppedRechecks, 0);
+    // Eight polls (250 ms apart) with refused traces waiting count as busy, however still the checked count.
+    assert.ok(drain.seconds >= 2.4 && drain.seconds < 4, `${drain.seconds} s`);
+    assert.ok(calls >= 12);
     const none = await waitForChecker(() => Promise.resolve('linktrace_spans_stored_total 5\n'), 60_000);
-    assert.deepEqual(none, { present: false, drained: true, seconds: none.seconds, tracesChecked: 0, findings: [] });
+    assert.deepEqual(none, { present: false, drained: true, seconds: none.seconds, tracesChecked: 0, findings: [], refusedTraces: 0, droppedRechecks: 0 });
     const busy = await waitForChecker(() => Promise.resolve(page(5, 10)), 300);
     assert.equal(busy.drained, false);
   });

@@ -31,6 +31,9 @@ void test('a full buffer refuses new traces: counted on /healthz and /metrics; t
     assert.equal(during.openSpans, 5);
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(metrics, /^linktrace_checker_dropped_traces_total 1$/m);
+    // The refused trace waits for its check from the store.
+    assert.match(metrics, /^linktrace_checker_pending_rechecks 1$/m);
+    assert.equal(during.pendingRechecks, 1);
     assert.match(metrics, /^linktrace_checker_dropped_spans_total 14$/m);
     assert.match(metrics, /^linktrace_checker_open_traces 1$/m);
     // Both are read back whole from the store: the spans the buffer refused still count.

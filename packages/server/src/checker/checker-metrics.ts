@@ -13,6 +13,7 @@ export interface CheckerGauges {
   droppedTraces(): number;
   droppedSpans(): number;
   droppedRechecks(): number;
+  pendingRechecks(): number;
 }
 
 export interface CheckerObserver {
@@ -76,14 +77,22 @@ export class CheckerMetrics implements CheckerObserver, AlertObserver {
         this.set(gauges.openSpans());
       },
     });
-    sourcedCounter(registry, 'linktrace_checker_dropped_traces_total', 'Traces not checked because the open-trace cap was reached.', gauges.droppedTraces);
+    new Gauge({
+      name: 'linktrace_checker_pending_rechecks',
+      help: 'Traces waiting to be checked (again) from the store: re-checks after a deadline, and traces the full buffer refused.',
+      registers,
+      collect() {
+        this.set(gauges.pendingRechecks());
+      },
+    });
+    sourcedCounter(registry, 'linktrace_checker_dropped_traces_total', 'Traces the buffer refused because the open-trace cap was reached (checked later from the store).', gauges.droppedTraces);
     sourcedCounter(
       registry,
       'linktrace_checker_dropped_spans_total',
       'Spans the checker buffer refused (traces over the cap, or spans beyond the per-trace cap); they are stored but their trace may be checked without them.',
       gauges.droppedSpans,
     );
-    sourcedCounter(registry, 'linktrace_checker_dropped_rechecks_total', 'Re-checks after a deadline not scheduled because the queue was full.', gauges.droppedRechecks);
+    sourcedCounter(registry, 'linktrace_checker_dropped_rechecks_total', 'Re-checks (after a deadline, or of a refused trace) not scheduled because the queue was full.', gauges.droppedRechecks);
     this.alertsSent = new Counter({ name: 'linktrace_alerts_sent_total', help: 'Findings delivered to an alert sink, by sink.', labelNames: ['sink'], registers });
     this.alertsDropped = new Counter({
       name: 'linktrace_alerts_dropped_total',

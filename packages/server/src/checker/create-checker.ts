@@ -31,6 +31,7 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     droppedTraces: (): number => checker.status().droppedTraces,
     droppedSpans: (): number => checker.status().droppedSpans,
     droppedRechecks: (): number => checker.status().droppedRechecks,
+    pendingRechecks: (): number => checker.status().pendingRechecks,
   });
   const alerts: AlertDispatcher = new AlertDispatcher(setup.alerts?.sinks ?? [], setup.alerts?.options, metrics, setup.warn);
   const checker: ChainChecker = new ChainChecker({ store: setup.store, options, dataDir: setup.dataDir, alerts, observer: metrics, warn: setup.warn });
