@@ -38,10 +38,20 @@ interface Manifest {
   dependencies?: Record<string, string>;
 }
 
-/** The environment for a child npm or node: none of this run's npm, NODE_OPTIONS or tracing settings. */
+/** npm settings that say how to reach the registry: kept, where npm run's others are not. */
+const REGISTRY_SETTINGS = /^npm_config_(registry|cache|proxy|https_proxy|noproxy|strict_ssl|cafile|userconfig|globalconfig)$/i;
+
+/**
+ * The environment for a child npm or node: none of this run's NODE_OPTIONS or tracing settings, and
+ * none of the npm_* variables `npm test` sets (npm_config_local_prefix would install into the repo).
+ */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
+    if (REGISTRY_SETTINGS.test(k)) {
+      env[k] = v;
+      continue;
+    }
     if (/^(npm_|NODE_OPTIONS$|NODE_TEST_CONTEXT$|LINKTRACE_|OTEL_|TRACEPARENT$|TRACESTATE$|INIT_CWD$)/i.test(k)) continue;
     env[k] = v;
   }
