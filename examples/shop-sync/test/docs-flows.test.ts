@@ -4,11 +4,13 @@
  * instances of every flow, not broken ones (a misspelt target in the docs breaks every instance).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { evaluateFlow, formatFlowError, parseFlows, type FlowContract } from '@linktrace/analysis';
 import { CollectingSpanProcessor } from '@linktrace/sdk';
 import { startShopSync, type ShopSync } from '../src/start-shop-sync.js';
-import { docBlocks } from './doc-blocks.js';
+import { docBlocks, REPO_ROOT } from './doc-blocks.js';
 import { ended, traceIdOf, unfinished, waitFor } from './trace-helpers.js';
 
 const collector = new CollectingSpanProcessor();
@@ -54,4 +56,19 @@ void it("the docs' flow contracts parse, and the demo's healthy changes are comp
       assert.equal(result.status, 'complete', `${where} flow ${flow.name} on trace ${traceId}: ${missing.join('; ')}; findings: ${result.findings.map((f) => f.message).join('; ')}`);
     }
   }
+});
+
+void it("chain-checks.md's evaluateFlow example: the finding for a dropped write is the message the docs print", async () => {
+  const [{ flow }] = contractsOf().filter((c) => c.flow.name === 'shop-sync');
+  assert.ok(flow !== undefined, 'the docs show a shop-sync flow');
+  const doc = readFileSync(join(REPO_ROOT, 'docs/chain-checks.md'), 'utf8');
+  const shown = /message: '(flow shop-sync: step [^']* never happened[^']*)'/.exec(doc)?.[1];
+  assert.ok(shown !== undefined, 'chain-checks.md shows a flow-step-missing message');
+  const traceId = await healthyChange(`doc-${process.pid}-3`);
+  const spans = ended(collector, traceId).filter((s) => !(s.service === 'sync-worker' && s.attributes['linktrace.target'] === 'mysql:user_shop'));
+  const afterDeadline = (Math.max(...spans.map((s) => s.startUs + (s.durationUs ?? 0))) + flow.deadlineMs * 1000 + 1);
+  const result = evaluateFlow(flow, spans, afterDeadline);
+  assert.equal(result.status, 'broken');
+  assert.deepEqual(result.steps.map((s) => s.status).slice(0, 2), ['ok', 'missing']);
+  assert.equal(result.findings[0]?.message, shown);
 });
