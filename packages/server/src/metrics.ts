@@ -12,6 +12,9 @@ export interface MetricSources {
   walSegments(): number;
 }
 
+/** prom-client default gauges whose `_total` suffix breaks Prometheus naming; see the constructor. */
+const PROM_CLIENT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 type HistogramChild = ReturnType<Histogram<string>['labels']>;
 
 export class ServerMetrics implements PipelineObserver {
@@ -92,7 +95,12 @@ export class ServerMetrics implements PipelineObserver {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: 'linktrace_' });
+    if (options.processMetrics === true) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'linktrace_' });
+      // prom-client names three gauges `..._total`, which Prometheus reserves for counters (promtool
+      // refuses them). Their per-type gauges without the suffix carry the same numbers: sum() them.
+      for (const name of PROM_CLIENT_TOTAL_GAUGES) this.registry.removeSingleMetric(`linktrace_${name}`);
+    }
   }
 
   spansReceived(receiver: string, count: number): void {

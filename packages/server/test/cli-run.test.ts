@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decodeOtlpProto, type Span } from '@linktrace/model';
+import { commandServiceName } from '../src/cli/run.js';
 import { BIN } from './serve-helpers.js';
 
 // Read from the source tree (tsc copies no .mjs); inside the repository like any user script.
@@ -44,6 +46,18 @@ function cli(args: string[], onStdout?: (text: string, pid: number) => void, own
     }),
   );
 }
+
+describe('the service a run is named after', () => {
+  it("is the command's name, or for node the script's name without its extension", () => {
+    assert.equal(commandServiceName(['node', 'jobs/nightly-sync.mjs', '--full']), 'nightly-sync');
+    assert.equal(commandServiceName([process.execPath, '/srv/app/dist/main.js']), 'main');
+    assert.equal(commandServiceName(['node', 'report.ts']), 'report');
+    assert.equal(commandServiceName(['node', '--import', 'tsx', 'job.ts']), 'node');
+    assert.equal(commandServiceName(['node']), 'node');
+    assert.equal(commandServiceName(['/usr/local/bin/backup.sh', 'node']), 'backup.sh');
+    assert.equal(commandServiceName(['python3', 'job.py']), 'python3');
+  });
+});
 
 describe('linktrace run', () => {
   before(async () => {
@@ -97,8 +111,10 @@ describe('linktrace run', () => {
     assert.equal(root.status.code, 'error');
     assert.equal(root.status.message, 'exited with code 3');
     assert.equal(root.attributes['process.exit.code'], 3);
-    // Without --service the command's name is the service.
-    assert.equal(root.service, 'node');
+    // Without --service the script's name is the service, of the run and of the child's spans alike
+    // (the child's SDK once named them `unknown_service:node`).
+    const script = basename(SCRIPT, '.mjs');
+    for (const span of all) assert.equal(span.service, script, `${span.kind} ${span.name}`);
   });
 
   it('a command that does not exist exits 127 with an error span; bad flags exit 2', async () => {

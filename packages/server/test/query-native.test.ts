@@ -201,10 +201,17 @@ void test('GET /api/v1/services and /api/v1/services/{service}/operations (names
   assert.equal((await getJson(app, '/api/v1/services?x=1')).status, 400);
 });
 
-void test('GET /api/v1/dependencies: a time window (default: the day before now), ISO or µs', async () => {
+void test('GET /api/v1/dependencies: a time window (default: all the data, however old), ISO or µs', async () => {
   const deps = (q: string): Promise<DependencyLink[]> => getJson(app, `/api/v1/dependencies${q}`).then((r) => (r.body as { dependencies: DependencyLink[] }).dependencies);
-  // now = 2020-01-01: only the chain (2019-12-31 12:00) lies in the default day.
-  assert.deepEqual(await deps(''), [
+  const link = (parent: string, child: string) => (d: DependencyLink): boolean => d.parent === parent && d.child === child;
+  // now = 2020-01-01; the chain is from 2019-12-31, the Zipkin fixtures from 2016: no bound, both.
+  const all = await deps('');
+  assert.ok(all.some(link('orders', 'stock')) && all.some(link('servicea', 'serviceb')), JSON.stringify(all));
+  assert.deepEqual(await deps(`?start=0&end=${Number.MAX_SAFE_INTEGER}`), all);
+  // One bound given: the other end stays open.
+  const before2019 = await deps('?end=2019-01-01');
+  assert.ok(before2019.some(link('servicea', 'serviceb')) && !before2019.some(link('orders', 'stock')));
+  assert.deepEqual(await deps('?start=2019-12-31'), [
     { parent: 'orders', child: 'mail', callCount: 1, errorCount: 0 },
     { parent: 'orders', child: 'stock', callCount: 1, errorCount: 1 },
   ]);
@@ -213,6 +220,21 @@ void test('GET /api/v1/dependencies: a time window (default: the day before now)
   for (const q of ['?start=x', '?end=2016-13-01', '?start=2016-08-03&end=2016-08-02', '?endTs=5']) {
     assert.equal((await getJson(app, `/api/v1/dependencies${q}`)).status, 400, q);
   }
+});
+
+void test("GET /api/v1/service-map without start or end (the UI's \"Any time\"): the map of all the data, imported 2016 traces included", async () => {
+  type Map = { nodes: { id: string }[]; edges: { from: string; to: string; callCount: number }[] };
+  const map = async (q: string): Promise<Map> => {
+    const r = await getJson(app, `/api/v1/service-map${q}`);
+    assert.equal(r.status, 200, q);
+    return r.body as Map;
+  };
+  const anyTime = await map('');
+  assert.ok(anyTime.edges.some((e) => e.from === 'servicea' && e.to === 'serviceb'), JSON.stringify(anyTime.edges));
+  assert.ok(anyTime.edges.some((e) => e.from === 'orders' && e.to === 'stock'));
+  assert.deepEqual(anyTime, await map(`?start=0&end=${Number.MAX_SAFE_INTEGER}`));
+  // A bounded window still bounds it.
+  assert.ok(!(await map('?start=2019-12-31')).edges.some((e) => e.from === 'servicea'));
 });
 
 void test('GET /api/v1/findings: filters by trace, rule, service and time; objects carry traceId, rule, service, spanId, message', async () => {

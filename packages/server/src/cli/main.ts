@@ -1,6 +1,7 @@
 /**
  * The `linktrace` CLI. Each subcommand lives in its own file and registers itself here.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerImport } from './import.js';
 import { register as registerRun } from './run.js';
@@ -8,8 +9,12 @@ import { register as registerSearch } from './search.js';
 import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
 
+/** The server package's own version: package.json sits three levels above dist/src/cli/ (in the repo and in a tarball). */
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('linktrace')
   .description('Linktrace: distributed tracing that checks every chain for completeness')
+  .version(version, '-V, --version', 'print the version of linktrace')
   .showHelpAfterError()
   // Usage errors (unknown option, missing value) exit with code 2, as the flag parsers' errors do.
   .exitOverride();

@@ -34,7 +34,7 @@ export function register(program: Command, io: CliIo = processIo): void {
     .command('run')
     .description('run a command (a script, a job) under one root span; a Node child is traced automatically and its spans become children of it')
     .argument('<command...>', 'the command and its arguments, after `--`')
-    .option('--service <name>', 'service name of the run and of the child (default: $LINKTRACE_SERVICE, else the command name)')
+    .option('--service <name>', "service name of the run and of the child's spans (default: $LINKTRACE_SERVICE, else the command's name; for `node script.js`, the script's: script)")
     .option('--endpoint <url>', `base URL of linktrace serve (default: $LINKTRACE_ENDPOINT, else ${DEFAULT_RUN_ENDPOINT})`)
     .option('--token <token>', 'bearer token for the collector (default: $LINKTRACE_TOKEN)')
     .allowUnknownOption()
@@ -56,7 +56,7 @@ export async function runCommand(command: readonly string[], flags: RunFlags, io
     return 2;
   }
   const token = flags.token ?? nonEmpty(env['LINKTRACE_TOKEN']);
-  const service = flags.service ?? nonEmpty(env['LINKTRACE_SERVICE']) ?? basename(command[0]!);
+  const service = flags.service ?? nonEmpty(env['LINKTRACE_SERVICE']) ?? commandServiceName(command);
   const tracing = createTracing({
     service,
     sampler: parseSamplerFromEnv(env, { warn: (m) => io.stderr.write(`linktrace run: ${m}\n`) }),
@@ -70,7 +70,7 @@ export async function runCommand(command: readonly string[], flags: RunFlags, io
     parent,
     attributes: { 'process.command_args': [...command], 'process.executable.name': basename(command[0]!) },
   });
-  const childEnv = childEnvironment(env, tracing, parent.withSpan(span), { service: flags.service, endpoint, token });
+  const childEnv = childEnvironment(env, tracing, parent.withSpan(span), { service, endpoint, token });
   const code = await spawnAndWait(command, childEnv, span, io);
   span.end();
   await tracing.shutdown();
@@ -81,7 +81,7 @@ function childEnvironment(
   env: Record<string, string | undefined>,
   tracing: Tracing,
   ctx: ReturnType<typeof activeContext>,
-  settings: { service: string | undefined; endpoint: string; token: string | undefined },
+  settings: { service: string; endpoint: string; token: string | undefined },
 ): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
   delete out['TRACEPARENT'];
@@ -91,7 +91,8 @@ function childEnvironment(
   if (carrier['traceparent'] !== undefined) out['TRACEPARENT'] = carrier['traceparent'];
   if (carrier['tracestate'] !== undefined) out['TRACESTATE'] = carrier['tracestate'];
   out['LINKTRACE_ENDPOINT'] = settings.endpoint;
-  if (settings.service !== undefined) out['LINKTRACE_SERVICE'] = settings.service;
+  // Always set: without it the child's SDK would name its spans `unknown_service:node`.
+  out['LINKTRACE_SERVICE'] = settings.service;
   if (settings.token !== undefined) out['LINKTRACE_TOKEN'] = settings.token;
   // An absolute URL: the child's working directory need not be able to resolve @linktrace/sdk.
   const preload = `--import ${import.meta.resolve('@linktrace/sdk/register')}`;
@@ -147,6 +148,23 @@ function spawnAndWait(command: readonly string[], env: Record<string, string | u
     });
   });
 }
+
+/**
+ * The service a run is named after when nothing names it: the command's name, except that for
+ * `node <script> ...` (node's own flags before the script are not guessed at) it is the script's
+ * file name without its extension, since every Node job would otherwise be called `node`.
+ */
+export function commandServiceName(command: readonly string[]): string {
+  const executable = basename(command[0]!);
+  const script = command[1];
+  if (NODE_EXECUTABLES.has(executable) && script !== undefined && script !== '' && !script.startsWith('-')) {
+    const name = basename(script).replace(/\.[cm]?[jt]s$/, '');
+    if (name !== '') return name;
+  }
+  return executable;
+}
+
+const NODE_EXECUTABLES: ReadonlySet<string> = new Set(['node', 'nodejs', 'node.exe', basename(process.execPath)]);
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();

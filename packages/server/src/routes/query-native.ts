@@ -19,12 +19,15 @@ import { queryHandler } from './query-handler.js';
 
 export interface NativeQueryOptions {
   store: SpanStore;
-  /** ms since the epoch; for tests. */
-  now?: () => number;
 }
 
-/** `/api/v1/dependencies` and `/api/v1/service-map` look this far back from `end` when no `start` is given: one day, in µs. */
-export const DEFAULT_DEPENDENCY_WINDOW_US = 86_400_000_000;
+/**
+ * The open ends of a `/api/v1/dependencies` or `/api/v1/service-map` window: without `start` it
+ * begins at the first stored span, without `end` it ends after the last, so a request with neither
+ * (the UI's "Any time") covers all the data, however old (imported traces) or skewed into the future.
+ */
+const FIRST_US = 0;
+const LAST_US = Number.MAX_SAFE_INTEGER;
 
 const NO_PARAMS: ReadonlySet<string> = new Set();
 const KIND_PARAMS: ReadonlySet<string> = new Set(['kind']);
@@ -32,13 +35,12 @@ const RANGE_PARAMS: ReadonlySet<string> = new Set(['start', 'end']);
 
 export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQueryOptions): void {
   const { store } = opts;
-  const now = opts.now ?? Date.now;
 
-  /** `start` / `end` of a window route; `end` defaults to now, `start` to a day before `end`. */
+  /** `start` / `end` of a window route; a missing bound leaves that end of the data open. */
   const windowOf = (query: RawQuery): { startUs: number; endUs: number } => {
     rejectUnknownParams(query, RANGE_PARAMS);
-    const endUs = timeParam(query, 'end') ?? now() * 1000;
-    const startUs = timeParam(query, 'start') ?? Math.max(0, endUs - DEFAULT_DEPENDENCY_WINDOW_US);
+    const endUs = timeParam(query, 'end') ?? LAST_US;
+    const startUs = timeParam(query, 'start') ?? FIRST_US;
     if (endUs < startUs) throw new ApiError('bad_request', 'end must not be before start');
     return { startUs, endUs };
   };

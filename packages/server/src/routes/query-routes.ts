@@ -21,5 +21,5 @@ export function registerQueryRoutes(app: FastifyInstance, opts: QueryRoutesOptio
   const now = opts.now ?? Date.now;
   const zipkin = { store: opts.store, now, recent: new RecentSpans(opts.store, { now }) };
   registerZipkinQueryRoutes(app, opts.autocompleteKeys === undefined ? zipkin : { ...zipkin, autocompleteKeys: opts.autocompleteKeys });
-  registerNativeQueryRoutes(app, { store: opts.store, now });
+  registerNativeQueryRoutes(app, { store: opts.store });
 }
