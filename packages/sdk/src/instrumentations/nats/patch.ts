@@ -11,6 +11,7 @@ import { splitHostPort } from '../core/host-port.js';
 import type { InstrumentationContext, LoadedModule } from '../core/instrumentation.js';
 import { wrap } from '../core/shim.js';
 import { MESSAGING } from '../messaging/semconv.js';
+import { deliveryParent, type DeliveryFacts } from '../messaging/redelivery.js';
 import { stageAttributes } from '../messaging/stage-attributes.js';
 import { isSystemSubject } from './subjects.js';
 
@@ -98,14 +99,24 @@ function producerParent(ctx: InstrumentationContext, given: unknown): Context {
   return activeContext();
 }
 
-function startDequeue(ctx: InstrumentationContext, message: { subject?: unknown; headers?: unknown; data?: unknown }, operation: string, attributes: Attributes): { span: SpanHandle; upstream: Context } {
+/** Core NATS never redelivers; a JetStream message says which delivery it is. */
+const CORE_DELIVERY: DeliveryFacts = { count: undefined, redelivered: false };
+
+function startDequeue(
+  ctx: InstrumentationContext,
+  message: { subject?: unknown; headers?: unknown; data?: unknown },
+  operation: string,
+  attributes: Attributes,
+  delivery: DeliveryFacts = CORE_DELIVERY,
+): { span: SpanHandle; upstream: Context } {
   const subject = typeof message.subject === 'string' ? message.subject : '';
   const upstream = ctx.tracing.extract(message.headers as GetSetHeaders, natsHeadersGetter);
   const all: Attributes = { ...baseAttributes(operation === 'process' ? 'process' : 'receive', operation, subject), ...attributes };
   const size = bodySize(message.data);
   if (size !== undefined) all[MESSAGING.bodySize] = size;
   stageAttributes('dequeue', all);
-  const span = ctx.tracer.startSpan(`${operation} ${subject}`, { kind: 'consumer', parent: upstream, attributes: all });
+  const parent = deliveryParent(upstream, delivery, all);
+  const span = ctx.tracer.startSpan(`${operation} ${subject}`, { kind: 'consumer', parent, attributes: all });
   return { span, upstream };
 }
 
@@ -296,8 +307,9 @@ export function patchJsMsg(exports: unknown, ctx: InstrumentationContext, settin
       if (typeof info?.stream === 'string') attributes['messaging.nats.stream'] = info.stream;
       if (typeof info?.consumer === 'string') attributes[MESSAGING.consumerGroup] = info.consumer;
       if (typeof info?.streamSequence === 'number') attributes['messaging.nats.stream.sequence'] = info.streamSequence;
-      if (typeof info?.deliveryCount === 'number') attributes['messaging.nats.delivery_count'] = info.deliveryCount;
-      const { span, upstream } = startDequeue(ctx, message, 'receive', attributes);
+      const count = info?.deliveryCount;
+      const delivery: DeliveryFacts = Number.isSafeInteger(count) && (count as number) >= 1 ? { count: count as number, redelivered: (count as number) > 1 } : CORE_DELIVERY;
+      const { span, upstream } = startDequeue(ctx, message, 'receive', attributes, delivery);
       deliveries.set(message, { span, upstream });
       span.end();
       return message;
