@@ -10,6 +10,7 @@ import type { SpanHandle } from '../../trace/span-handle.js';
 import type { LinkSpec } from '../../trace/tracer.js';
 import type { InstrumentationContext } from '../core/instrumentation.js';
 import { unwrap, wrap } from '../core/shim.js';
+import { awaitedMessage } from '../messaging/awaited-message.js';
 import { MESSAGING } from '../messaging/semconv.js';
 import { countFrom, deliveryParent, type DeliveryFacts } from '../messaging/redelivery.js';
 import { stageAttributes } from '../messaging/stage-attributes.js';
@@ -192,15 +193,14 @@ export function patchChannel(exports: unknown, ctx: InstrumentationContext, sett
         return original.call(this, queue, options, traced, ...rest.slice(1));
       }
       const result = original.call(this, queue, options, ...rest);
-      if (result === null || typeof result !== 'object' || typeof (result as { then?: unknown }).then !== 'function') return result;
-      return (result as Promise<unknown>).then((message) => {
+      // The code after the application's `await` handles the message: it runs in the message's context.
+      return awaitedMessage(channel, result, (message) => {
         // `false`: the queue was empty, nothing was taken off it.
-        if (message !== null && typeof message === 'object') {
-          const { span, upstream } = startDequeue(channel, queue, message as AmqpMessage, 'receive', startUs);
-          track(channel, queue, message as AmqpMessage, span, upstream, noAck);
-          span.end();
-        }
-        return message;
+        if (message === null || typeof message !== 'object') return undefined;
+        const { span, upstream } = startDequeue(channel, queue, message as AmqpMessage, 'receive', startUs);
+        track(channel, queue, message as AmqpMessage, span, upstream, noAck);
+        span.end();
+        return upstream.withSpan(span);
       });
     },
   );
