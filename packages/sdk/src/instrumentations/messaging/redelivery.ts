@@ -26,12 +26,14 @@ const MAX_FLAGGED = 1_000;
  * flagged deliveries of that producer's messages this process has seen, from 2 (docs/model.md).
  */
 export function deliveryParent(upstream: Context, facts: DeliveryFacts, attributes: Attributes): Context {
-  if (facts.count !== undefined) attributes[ATTR.deliveryCount] = facts.count;
-  if (!facts.redelivered && (facts.count === undefined || facts.count < 2)) return upstream;
+  // A count of 1 on a message flagged as redelivered is not believed: the flag wins, the count is unknown.
+  const count = facts.count !== undefined && (facts.count >= 2 || !facts.redelivered) ? facts.count : undefined;
+  if (count !== undefined) attributes[ATTR.deliveryCount] = count;
+  if (!facts.redelivered && (count === undefined || count < 2)) return upstream;
   attributes[ATTR.redelivered] = true;
   const producer = upstream.span;
   if (producer === undefined || !producer.isRemote || producer.spanId === '') return upstream;
-  const delivery = facts.count !== undefined && facts.count >= 2 ? facts.count : flaggedDelivery(producer.traceId + producer.spanId);
+  const delivery = count !== undefined && count >= 2 ? count : flaggedDelivery(producer.traceId + producer.spanId);
   const remote = producer.spanContext();
   // A producer without a carried position (another tracer) is taken as the root, as its first delivery's calls are.
   const position = rpcidDelivery(remote.rpcid ?? ROOT_RPCID, delivery);
