@@ -71,7 +71,13 @@ export async function startSyncWorker(tracing: Tracing, deps: SyncWorkerDeps): P
           handled++;
           return 'ack';
         }, { attributes: startAttributes('receive', entity) }),
-      { headers: message.headers, getter: amqpHeadersGetter, attributes: { ...startAttributes('consume', entity), 'messaging.message.redelivered': message.redelivered } },
+      {
+        headers: message.headers,
+        getter: amqpHeadersGetter,
+        // A redelivery takes a position of its own under the producer: its calls never share positions with the first delivery's.
+        delivery: { redelivered: message.redelivered },
+        attributes: { ...startAttributes('consume', entity), 'messaging.message.redelivered': message.redelivered },
+      },
     );
   };
 

@@ -146,6 +146,9 @@ export function describeShopSync(backends: 'real' | 'memory'): void {
       });
       const writes = only(spans, 'sync-worker', 'write', 'mysql:user_shop');
       assert.equal(writes.length, 2);
+      // Each delivery's spans take positions of their own: the redelivery sits at P.0.2 (docs/model.md).
+      const positions = spans.filter((s) => s.service === 'sync-worker').map((s) => s.rpcid);
+      assert.equal(new Set(positions).size, positions.length, `sync-worker positions: ${positions.join(' ')}`);
       for (const w of writes) assert.equal(w.attributes[ATTR.entityVersion], version);
       // shop-query keeps its copy once and says why it ignored the repeat.
       assert.equal(only(spans, 'shop-query', 'write').length, 1);

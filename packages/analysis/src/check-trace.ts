@@ -11,6 +11,7 @@
  */
 import type { Span } from '@linktrace/model';
 import { dataMismatches } from './data-mismatch.js';
+import { duplicateWriteSources } from './duplicate-write.js';
 import type { Finding, FindingEntity, RuleId } from './finding.js';
 import type { FlowContract } from './flow-contract.js';
 import { durationPhrase, entityPhrase, targetKind, targetName } from './span-facts.js';
@@ -188,7 +189,7 @@ function checkFacts(facts: TraceFacts, deadlineUs: number, nowUs: number): Findi
     }
   }
 
-  let dup: Map<string, { first: number; second: number; count: number }> | undefined;
+  let dup: Map<string, number[]> | undefined;
 
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
@@ -239,21 +240,25 @@ function checkFacts(facts: TraceFacts, deadlineUs: number, nowUs: number): Findi
         const key = t + '\u0000' + e.type + '\u0000' + e.key + '\u0000' + e.version;
         dup ??= new Map();
         const seen = dup.get(key);
-        if (seen === undefined) dup.set(key, { first: i, second: -1, count: 1 });
-        else {
-          if (seen.count === 1) seen.second = i;
-          seen.count++;
-        }
+        if (seen === undefined) dup.set(key, [i]);
+        else seen.push(i);
       }
     }
   }
 
   if (dup !== undefined) {
-    for (const d of dup.values()) {
-      if (d.count < 2) continue;
-      const s = spans[d.second]!;
-      const times = d.count === 2 ? 'twice' : `${d.count} times`;
-      out.push(finding(s, 'duplicate-write', `${entityPhrase(entity[d.second])} written ${times} to ${target[d.second]!}`, entity[d.second], target[d.second]));
+    for (const writes of dup.values()) {
+      if (writes.length < 2) continue;
+      // The repeat is the later write, whatever order the spans arrived in.
+      writes.sort((a, b) => spans[a]!.startUs - spans[b]!.startUs || a - b);
+      const second = writes[1]!;
+      const times = writes.length === 2 ? 'twice' : `${writes.length} times`;
+      // A write repeated by a redelivery names the deliveries (one finding still: the hop is the repeated write).
+      const sources = duplicateWriteSources(graph, stage, writes);
+      const message = `${entityPhrase(entity[second])} written ${times} to ${target[second]!}${sources.clause}`;
+      const f = finding(spans[second]!, 'duplicate-write', message, entity[second], target[second]);
+      if (sources.deliveries !== undefined) f.deliveries = sources.deliveries;
+      out.push(f);
     }
   }
   return out;

@@ -3,4 +3,4 @@
  * re-exported here so that imports from this module keep working.
  */
 export { RULE_IDS } from '@linktrace/model';
-export type { Finding, FindingEntity, RuleId } from '@linktrace/model';
+export type { Finding, FindingDelivery, FindingEntity, RuleId } from '@linktrace/model';

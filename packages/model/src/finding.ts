@@ -25,6 +25,18 @@ export interface FindingEntity {
   version?: string;
 }
 
+/** A delivery of a message (its consumer span) that a finding involves. */
+export interface FindingDelivery {
+  /** The consumer span of the delivery. */
+  spanId: string;
+  /** Its position (DESIGN §2; a redelivery's is `P.0.n`, docs/model.md). */
+  rpcid?: string;
+  /** Which delivery of the message it was (1 = first), when the broker said. */
+  count?: number;
+  /** The span below this delivery that the finding is about (for `duplicate-write`: its write). */
+  writeSpanId: string;
+}
+
 /** A chain-check result. One broken hop, one finding. */
 export interface Finding {
   traceId: string;
@@ -42,4 +54,10 @@ export interface Finding {
   target?: string;
   /** The position id (DESIGN §2) of the span `spanId`, pinning the finding to its hop; the server adds it when the span has one. */
   rpcid?: string;
+  /**
+   * `duplicate-write` whose writes were made under different deliveries of messages (a redelivery
+   * after a lost ack or a requeue): every such delivery, in the order of their writes. The finding
+   * itself names the second write (`spanId`). Not kept by the stores yet; the message names them too.
+   */
+  deliveries?: FindingDelivery[];
 }

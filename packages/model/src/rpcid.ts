@@ -147,3 +147,39 @@ function trim(list: string[], max: number): void {
   list.sort(compareRpcid);
   if (list.length > max) list.length = max;
 }
+
+/**
+ * Redeliveries (docs/model.md, "Positions of redeliveries"): the first delivery of a message shares
+ * its producer's position `P` (as a server shares its client's), and the calls made while handling
+ * it are `P.1`, `P.2`, …; the `n`-th delivery (n ≥ 2) takes `P.0.n`. Counting never makes a `0`
+ * segment, so a redelivery and what it calls can never take a position another delivery's calls
+ * take, and the position follows from the producer's position and the delivery count alone (both
+ * carried by the message), whatever process the redelivery lands in.
+ */
+export const RPCID_DELIVERY_SEGMENT = '0';
+
+/**
+ * The position of the `delivery`-th delivery (from 2) of a message produced at `producer`.
+ * Undefined when `delivery` is not an integer ≥ 2 or the position would exceed the length/depth
+ * bounds; `producer` must have the shape of a position (its `0` segments are accepted, so the
+ * redelivery of a message sent by a redelivery has a position too).
+ */
+export function rpcidDelivery(producer: string, delivery: number): string | undefined {
+  if (!Number.isSafeInteger(delivery) || delivery < 2 || typeof producer !== 'string' || !POSITION_SHAPE_RE.test(producer)) return undefined;
+  const position = `${producer}.${RPCID_DELIVERY_SEGMENT}.${delivery}`;
+  if (position.length > RPCID_MAX_LENGTH || dotCount(producer) + 2 > RPCID_MAX_DEPTH) return undefined;
+  return position;
+}
+
+/** For a redelivery position `P.0.n` (n ≥ 2): the producer position `P` and the delivery `n`; otherwise undefined. */
+export function rpcidDeliveryOf(rpcid: string): { producer: string; delivery: number } | undefined {
+  if (typeof rpcid !== 'string' || rpcid.length > RPCID_MAX_LENGTH || !POSITION_SHAPE_RE.test(rpcid)) return undefined;
+  const match = DELIVERY_TAIL_RE.exec(rpcid);
+  if (match === null) return undefined;
+  const delivery = Number(match[2]);
+  return Number.isSafeInteger(delivery) && delivery >= 2 ? { producer: match[1]!, delivery } : undefined;
+}
+
+/** A position's shape with `0` segments allowed (redelivery positions have one). */
+const POSITION_SHAPE_RE = /^0(\.(0|[1-9][0-9]*))*$/;
+const DELIVERY_TAIL_RE = /^(.*)\.0\.([1-9][0-9]*)$/;

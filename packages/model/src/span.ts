@@ -112,6 +112,10 @@ export const ATTR = {
   entityVersion: 'linktrace.entity.version',
   target: 'linktrace.target',
   skipReason: 'linktrace.skip.reason',
+  /** On a consumer span: which delivery of the message it handles (1 = first), when the broker says. */
+  deliveryCount: 'linktrace.delivery.count',
+  /** On a consumer span: `true` when the broker delivered the message before (a lost ack, a requeue). */
+  redelivered: 'linktrace.delivery.redelivered',
   /** Resource attribute on every SDK export: spans this process dropped since it started (a cumulative counter). */
   droppedSpans: 'linktrace.sdk.dropped_spans',
 } as const;

@@ -33,4 +33,12 @@ export interface IncomingStageOptions<C = unknown> extends StageOptions {
    * current trace (or starts one) and links to the upstream span, as a batch consumer does.
    */
   relation?: 'parent' | 'link';
+  /**
+   * Which delivery of a queued message this is, when the broker says: `count` (1 = first; e.g.
+   * JetStream's delivery count, RabbitMQ's `x-delivery-count` + 1) or `redelivered` (RabbitMQ's
+   * flag). A later delivery stays a child of the producer from `headers` but takes a position of
+   * its own (`P.0.n`, docs/model.md "Positions of redeliveries"), so that what it calls never
+   * shares positions with the first delivery's calls. Used with `headers` and relation `parent`.
+   */
+  delivery?: { count?: number; redelivered?: boolean };
 }

@@ -7,6 +7,7 @@ import type { SpanHandle } from '../trace/span-handle.js';
 import { Tracer, type LinkSpec, type StartSpanOptions } from '../trace/tracer.js';
 import { Tracing } from '../trace/tracing.js';
 import type { Propagated, Propagator, TextMapGetter, TextMapSetter } from '../types.js';
+import { deliveryParent, type DeliveryFacts } from '../instrumentations/messaging/redelivery.js';
 import { EntityFields, type StageEntity } from './entity.js';
 import { extractContext, UNREADABLE } from './extract-context.js';
 import { applyStage, markStageProblems, PROBLEM_CALL, PROBLEM_ENTITY, PROBLEM_REASON, PROBLEM_TARGET } from './mark-stage.js';
@@ -199,6 +200,16 @@ export class Stages {
           if (remote !== undefined && remote.spanId !== '') start.links = withLink(start.links, { context: remote.spanContext() });
         } else {
           start.parent = found;
+          if (opts.delivery !== undefined) {
+            const facts = deliveryFactsOf(opts.delivery);
+            if (facts === undefined) problems |= PROBLEM_CALL;
+            else {
+              // A copy: the caller's attributes object is theirs.
+              const attributes: Attributes = { ...start.attributes };
+              start.parent = deliveryParent(found, facts, attributes);
+              start.attributes = attributes;
+            }
+          }
         }
       }
       if (opts.relation !== undefined && opts.relation !== 'parent' && opts.relation !== 'link') problems |= PROBLEM_CALL;
@@ -222,6 +233,16 @@ export class Stages {
     }
     return problems;
   }
+}
+
+/** The `delivery` option, checked: undefined when it is not an object with a count ≥ 1 and/or a boolean flag. */
+function deliveryFactsOf(delivery: unknown): DeliveryFacts | undefined {
+  if (delivery === null || typeof delivery !== 'object') return undefined;
+  const { count, redelivered } = delivery as { count?: unknown; redelivered?: unknown };
+  if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) >= 1)) return undefined;
+  if (redelivered !== undefined && typeof redelivered !== 'boolean') return undefined;
+  if (count === undefined && redelivered === undefined) return undefined;
+  return { count: count as number | undefined, redelivered: redelivered === true || (count !== undefined && (count as number) > 1) };
 }
 
 /**

@@ -10,7 +10,9 @@ import type { SpanHandle } from '../../trace/span-handle.js';
 import type { LinkSpec } from '../../trace/tracer.js';
 import type { InstrumentationContext } from '../core/instrumentation.js';
 import { unwrap, wrap } from '../core/shim.js';
+import { awaitedMessage } from '../messaging/awaited-message.js';
 import { MESSAGING } from '../messaging/semconv.js';
+import { countFrom, deliveryParent, type DeliveryFacts } from '../messaging/redelivery.js';
 import { stageAttributes } from '../messaging/stage-attributes.js';
 import { deliveryOf, forget, remember, settledBy, type Delivery } from './deliveries.js';
 
@@ -78,6 +80,17 @@ export function patchChannel(exports: unknown, ctx: InstrumentationContext, sett
     return tracing.extract(headers as AmqpHeaders, amqpHeadersGetter);
   }
 
+  /**
+   * Which delivery this is: quorum queues count earlier deliveries in `x-delivery-count`; classic
+   * queues only flag a redelivery, and a message not flagged is on its first delivery.
+   */
+  function deliveryFacts(message: AmqpMessage): DeliveryFacts {
+    const redelivered = message.fields?.redelivered;
+    const headers = message.properties?.headers;
+    const earlier = headers !== null && typeof headers === 'object' ? countFrom((headers as Record<string, unknown>)['x-delivery-count']) : undefined;
+    return { count: earlier !== undefined ? earlier + 1 : redelivered === false ? 1 : undefined, redelivered: redelivered === true || (earlier !== undefined && earlier > 0) };
+  }
+
   /** Starts the dequeue span of a message taken from `queue` (pushed to a consumer, or pulled by `get`). */
   function startDequeue(channel: unknown, queue: string, message: AmqpMessage, operation: 'process' | 'receive', startUs?: number): { span: SpanHandle; upstream: Context } {
     const upstream = upstreamOf(message.properties?.headers);
@@ -90,7 +103,8 @@ export function patchChannel(exports: unknown, ctx: InstrumentationContext, sett
     messageAttributes(message, attributes);
     peerAttributes(channel, attributes);
     stageAttributes('dequeue', attributes);
-    const span = tracer.startSpan(`${operation} ${queue}`, { kind: 'consumer', parent: upstream, attributes, startTimeUs: startUs });
+    const parent = deliveryParent(upstream, deliveryFacts(message), attributes);
+    const span = tracer.startSpan(`${operation} ${queue}`, { kind: 'consumer', parent, attributes, startTimeUs: startUs });
     return { span, upstream };
   }
 
@@ -179,15 +193,14 @@ export function patchChannel(exports: unknown, ctx: InstrumentationContext, sett
         return original.call(this, queue, options, traced, ...rest.slice(1));
       }
       const result = original.call(this, queue, options, ...rest);
-      if (result === null || typeof result !== 'object' || typeof (result as { then?: unknown }).then !== 'function') return result;
-      return (result as Promise<unknown>).then((message) => {
+      // The code after the application's `await` handles the message: it runs in the message's context.
+      return awaitedMessage(channel, result, (message) => {
         // `false`: the queue was empty, nothing was taken off it.
-        if (message !== null && typeof message === 'object') {
-          const { span, upstream } = startDequeue(channel, queue, message as AmqpMessage, 'receive', startUs);
-          track(channel, queue, message as AmqpMessage, span, upstream, noAck);
-          span.end();
-        }
-        return message;
+        if (message === null || typeof message !== 'object') return undefined;
+        const { span, upstream } = startDequeue(channel, queue, message as AmqpMessage, 'receive', startUs);
+        track(channel, queue, message as AmqpMessage, span, upstream, noAck);
+        span.end();
+        return upstream.withSpan(span);
       });
     },
   );

@@ -1,6 +1,6 @@
 import type { Instrumentation, InstrumentationContext, LoadedModule } from '../core/instrumentation.js';
 import { unwrap } from '../core/shim.js';
-import { patchConnection, patchJetStream, patchJsMsg, patchMsg, patchSubscription, type NatsSettings } from './patch.js';
+import { patchConnection, patchConsumers, patchJetStream, patchJetStreamPull, patchJsMsg, patchMsg, patchQueuedIterator, type NatsSettings } from './patch.js';
 
 export { natsMessageContext } from './patch.js';
 
@@ -14,7 +14,9 @@ export interface NatsInstrumentationConfig {
  * producer spans whose context rides in the message headers; a delivery to a subscription (callback
  * or async iterator) and a JetStream message handed out by `fetch`/`consume`/`next`/push or pull
  * subscriptions are `dequeue` consumer spans, children of the producer; `ack`/`nak`/`term` on a
- * JetStream message are the `consume` stage; `respond` is a producer span without a stage.
+ * JetStream message are the `consume` stage; `respond` is a producer span without a stage. Code
+ * that handles a message runs in its span: a callback, the body of a `for await` loop over a
+ * subscription or consumer, and the code after `await consumer.next()` / `js.pull()`.
  */
 export function natsInstrumentation(config: NatsInstrumentationConfig = {}): Instrumentation {
   const settings: NatsSettings = { ignore: ignoreFunction(config.ignore) };
@@ -35,15 +37,24 @@ export function natsInstrumentation(config: NatsInstrumentationConfig = {}): Ins
       },
       {
         package: 'nats',
-        file: 'lib/nats-base-client/protocol.js',
-        patch: (exports: unknown, ctx: InstrumentationContext) => patchSubscription(exports, ctx),
-        unpatch: (exports: unknown) => unpatchAll(exports, ['SubscriptionImpl'], [Symbol.asyncIterator]),
+        file: 'lib/nats-base-client/queued_iterator.js',
+        patch: (exports: unknown, ctx: InstrumentationContext) => patchQueuedIterator(exports, ctx),
+        unpatch: (exports: unknown) => unpatchAll(exports, ['QueuedIteratorImpl'], [Symbol.asyncIterator]),
       },
       {
         package: 'nats',
         file: 'lib/jetstream/jsclient.js',
-        patch: (exports: unknown, ctx: InstrumentationContext, loaded: LoadedModule) => patchJetStream(exports, ctx, settings, loaded),
-        unpatch: (exports: unknown) => unpatchAll(exports, ['JetStreamClientImpl'], ['publish']),
+        patch: (exports: unknown, ctx: InstrumentationContext, loaded: LoadedModule) => {
+          patchJetStream(exports, ctx, settings, loaded);
+          patchJetStreamPull(exports);
+        },
+        unpatch: (exports: unknown) => unpatchAll(exports, ['JetStreamClientImpl'], ['publish', 'pull']),
+      },
+      {
+        package: 'nats',
+        file: 'lib/jetstream/consumer.js',
+        patch: (exports: unknown) => patchConsumers(exports),
+        unpatch: (exports: unknown) => unpatchAll(exports, ['PullConsumerImpl', 'OrderedPullConsumerImpl'], ['next']),
       },
       {
         package: 'nats',

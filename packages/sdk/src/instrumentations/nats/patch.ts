@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Attributes } from '@linktrace/model';
 import type { Context } from '../../context/context.js';
-import { activeContext } from '../../context/context-manager.js';
+import { activeContext, contextStorage, runWithContext } from '../../context/context-manager.js';
 import { isTracingSuppressed, runSuppressed } from '../../context/suppress.js';
 import { natsHeadersGetter, natsHeadersSetter, type GetSetHeaders } from '../../propagation/carriers.js';
 import { runInSpan } from '../../stages/run-in-span.js';
@@ -10,7 +10,9 @@ import type { SpanHandle } from '../../trace/span-handle.js';
 import { splitHostPort } from '../core/host-port.js';
 import type { InstrumentationContext, LoadedModule } from '../core/instrumentation.js';
 import { wrap } from '../core/shim.js';
+import { awaitedMessage, enterSlot, fillSlot, leaveSlot } from '../messaging/awaited-message.js';
 import { MESSAGING } from '../messaging/semconv.js';
+import { deliveryParent, type DeliveryFacts } from '../messaging/redelivery.js';
 import { stageAttributes } from '../messaging/stage-attributes.js';
 import { isSystemSubject } from './subjects.js';
 
@@ -38,8 +40,29 @@ const iteratedSubscriptions = new WeakSet<object>();
  * for the loop body: `runWithContext(natsMessageContext(msg), () => handle(msg))`.
  */
 export function natsMessageContext(message: unknown): Context {
+  return deliveredContext(message) ?? activeContext();
+}
+
+/** The context of a message handed out with a dequeue span: that span active below its producer. */
+function deliveredContext(message: unknown): Context | undefined {
   const found = typeof message === 'object' && message !== null ? deliveries.get(message) : undefined;
-  return found === undefined ? activeContext() : found.upstream.withSpan(found.span);
+  return found === undefined ? undefined : found.upstream.withSpan(found.span);
+}
+
+/**
+ * Above zero while the client dispatches a message to a subscription callback, inside a context
+ * scope of its own (`dispatched`): a JetStream message made there enters its context for the rest
+ * of the dispatch, so the application's callback that receives it runs in it.
+ */
+let dispatchDepth = 0;
+
+function dispatched<R>(fn: () => R): R {
+  dispatchDepth++;
+  try {
+    return runWithContext(activeContext(), fn);
+  } finally {
+    dispatchDepth--;
+  }
 }
 
 function classPrototype(exports: unknown, name: string, methods: readonly (string | symbol)[]): Proto {
@@ -98,14 +121,24 @@ function producerParent(ctx: InstrumentationContext, given: unknown): Context {
   return activeContext();
 }
 
-function startDequeue(ctx: InstrumentationContext, message: { subject?: unknown; headers?: unknown; data?: unknown }, operation: string, attributes: Attributes): { span: SpanHandle; upstream: Context } {
+/** Core NATS never redelivers; a JetStream message says which delivery it is. */
+const CORE_DELIVERY: DeliveryFacts = { count: undefined, redelivered: false };
+
+function startDequeue(
+  ctx: InstrumentationContext,
+  message: { subject?: unknown; headers?: unknown; data?: unknown },
+  operation: string,
+  attributes: Attributes,
+  delivery: DeliveryFacts = CORE_DELIVERY,
+): { span: SpanHandle; upstream: Context } {
   const subject = typeof message.subject === 'string' ? message.subject : '';
   const upstream = ctx.tracing.extract(message.headers as GetSetHeaders, natsHeadersGetter);
   const all: Attributes = { ...baseAttributes(operation === 'process' ? 'process' : 'receive', operation, subject), ...attributes };
   const size = bodySize(message.data);
   if (size !== undefined) all[MESSAGING.bodySize] = size;
   stageAttributes('dequeue', all);
-  const span = ctx.tracer.startSpan(`${operation} ${subject}`, { kind: 'consumer', parent: upstream, attributes: all });
+  const parent = deliveryParent(upstream, delivery, all);
+  const span = ctx.tracer.startSpan(`${operation} ${subject}`, { kind: 'consumer', parent, attributes: all });
   return { span, upstream };
 }
 
@@ -159,7 +192,17 @@ export function patchConnection(exports: unknown, ctx: InstrumentationContext, s
 
   wrap(proto, 'subscribe', (original) =>
     function subscribe(this: unknown, subject: unknown, options: unknown, ...rest: unknown[]): unknown {
-      if (skip(this, subject) || !usable(options)) return original.call(this, subject, options, ...rest);
+      if (!usable(options)) return original.call(this, subject, options, ...rest);
+      if (skip(this, subject)) {
+        // The client's own subscriptions (JetStream deliveries to an inbox) feed JetStream messages to
+        // the application's callbacks: each dispatch gets a scope where the message's context can be entered.
+        const own = options?.callback;
+        if (typeof own !== 'function' || typeof subject !== 'string' || isTracingSuppressed() || settings.ignore(subject)) return original.call(this, subject, options, ...rest);
+        const callback = function (this: unknown, ...args: unknown[]): unknown {
+          return dispatched(() => (own as Fn).apply(this, args));
+        };
+        return original.call(this, subject, { ...options, callback }, ...rest);
+      }
       const group = typeof options?.queue === 'string' && options.queue.length > 0 ? options.queue : undefined;
       const extra: Attributes = group === undefined ? {} : { [MESSAGING.consumerGroup]: group };
       const user = options?.callback;
@@ -172,21 +215,28 @@ export function patchConnection(exports: unknown, ctx: InstrumentationContext, s
         if ((error !== null && error !== undefined) || typeof message !== 'object' || message === null) return (user as Fn).call(this, error, message);
         const { span, upstream } = startDequeue(ctx, message, 'process', extra);
         deliveries.set(message, { span, upstream });
-        return runInSpan(upstream, span, () => (user as Fn).call(this, error, message));
+        return dispatched(() => runInSpan(upstream, span, () => (user as Fn).call(this, error, message)));
       };
       return original.call(this, subject, { ...options, callback }, ...rest);
     },
   );
 }
 
-/** `lib/nats-base-client/protocol.js`: the async iterator of subscriptions the application iterates. */
-export function patchSubscription(exports: unknown, ctx: InstrumentationContext): void {
-  const proto = classPrototype(exports, 'SubscriptionImpl', [Symbol.asyncIterator]);
+/**
+ * `lib/nats-base-client/queued_iterator.js`: the async iterator behind core subscriptions, JetStream
+ * `consume()`/`fetch()`, ordered consumers and push/pull subscriptions. A core subscription's message
+ * gets its dequeue span here, lasting until the loop asks for the next one (the loop body's time);
+ * for every traced message the loop body runs in its context (`enterSlot`).
+ */
+export function patchQueuedIterator(exports: unknown, ctx: InstrumentationContext): void {
+  const proto = classPrototype(exports, 'QueuedIteratorImpl', [Symbol.asyncIterator]);
   wrap(proto, Symbol.asyncIterator, (original) =>
     function iterator(this: unknown): unknown {
       const inner = original.call(this) as AsyncIterator<unknown> | undefined;
-      if (!iteratedSubscriptions.has(this as object) || inner === null || typeof inner !== 'object' || typeof inner.next !== 'function') return inner;
-      // The span of a message lasts until the loop asks for the next one (or leaves): the loop body's time.
+      if (inner === null || typeof inner !== 'object' || typeof inner.next !== 'function' || isTracingSuppressed()) return inner;
+      const core = iteratedSubscriptions.has(this as object);
+      // The loop starts here, in its frame: every message's slot starts from this context.
+      const base = activeContext();
       let open: SpanHandle | undefined;
       const close = () => {
         open?.end();
@@ -195,22 +245,32 @@ export function patchSubscription(exports: unknown, ctx: InstrumentationContext)
       const traced: AsyncIterableIterator<unknown> = {
         next(...args: [] | [unknown]) {
           close();
-          return inner.next(...args).then((result) => {
+          const pending = inner.next(...args);
+          const slot = enterSlot(base);
+          return pending.then((result) => {
             const message = result.value;
-            if (result.done !== true && typeof message === 'object' && message !== null) {
-              const { span, upstream } = startDequeue(ctx, message, 'process', {});
-              deliveries.set(message, { span, upstream });
-              open = span;
+            if (result.done === true || typeof message !== 'object' || message === null) return result;
+            try {
+              if (core) {
+                const { span, upstream } = startDequeue(ctx, message, 'process', {});
+                deliveries.set(message, { span, upstream });
+                open = span;
+              }
+              fillSlot(slot, deliveredContext(message));
+            } catch {
+              // Instrumentation trouble stays here: the loop gets its message.
             }
             return result;
           });
         },
         return(value?: unknown) {
           close();
+          leaveSlot(base);
           return inner.return !== undefined ? inner.return(value) : Promise.resolve({ done: true, value });
         },
         throw(error?: unknown) {
           close();
+          leaveSlot(base);
           return inner.throw !== undefined ? inner.throw(error) : Promise.reject(error instanceof Error ? error : new Error(String(error)));
         },
         [Symbol.asyncIterator]() {
@@ -220,6 +280,21 @@ export function patchSubscription(exports: unknown, ctx: InstrumentationContext)
       return traced;
     },
   );
+}
+
+/**
+ * `lib/jetstream/consumer.js`: `next()` of pull and ordered consumers resolves to one message; the
+ * code after the application's `await` runs in its context (`awaitedMessage`).
+ */
+export function patchConsumers(exports: unknown): void {
+  for (const name of ['PullConsumerImpl', 'OrderedPullConsumerImpl']) {
+    const proto = classPrototype(exports, name, ['next']);
+    wrap(proto, 'next', (original) =>
+      function next(this: unknown, ...args: unknown[]): unknown {
+        return awaitedMessage(this as object, original.apply(this, args), deliveredContext);
+      },
+    );
+  }
 }
 
 /** `lib/nats-base-client/msg.js`: `respond` (a producer span without a stage: a reply is awaited by its request span, not queued). */
@@ -281,6 +356,16 @@ export function patchJetStream(exports: unknown, ctx: InstrumentationContext, se
   );
 }
 
+/** `lib/jetstream/jsclient.js`: the legacy `js.pull()` resolves to one message, awaited like `consumer.next()`. */
+export function patchJetStreamPull(exports: unknown): void {
+  const proto = classPrototype(exports, 'JetStreamClientImpl', ['pull']);
+  wrap(proto, 'pull', (original) =>
+    function pull(this: unknown, ...args: unknown[]): unknown {
+      return awaitedMessage(this as object, original.apply(this, args), deliveredContext);
+    },
+  );
+}
+
 /** `lib/jetstream/jsmsg.js`: every JetStream message handed out is a dequeue; ack/nak/term are the consume stage. */
 export function patchJsMsg(exports: unknown, ctx: InstrumentationContext, settings: NatsSettings): void {
   const proto = classPrototype(exports, 'JsMsgImpl', ['ack', 'nak', 'term', 'ackAck']);
@@ -296,10 +381,14 @@ export function patchJsMsg(exports: unknown, ctx: InstrumentationContext, settin
       if (typeof info?.stream === 'string') attributes['messaging.nats.stream'] = info.stream;
       if (typeof info?.consumer === 'string') attributes[MESSAGING.consumerGroup] = info.consumer;
       if (typeof info?.streamSequence === 'number') attributes['messaging.nats.stream.sequence'] = info.streamSequence;
-      if (typeof info?.deliveryCount === 'number') attributes['messaging.nats.delivery_count'] = info.deliveryCount;
-      const { span, upstream } = startDequeue(ctx, message, 'receive', attributes);
+      const count = info?.deliveryCount;
+      const delivery: DeliveryFacts = Number.isSafeInteger(count) && (count as number) >= 1 ? { count: count as number, redelivered: (count as number) > 1 } : CORE_DELIVERY;
+      const { span, upstream } = startDequeue(ctx, message, 'receive', attributes, delivery);
       deliveries.set(message, { span, upstream });
       span.end();
+      // Made while a subscription callback is dispatched: the application's callback that receives it
+      // runs later in this same dispatch, in a scope of its own, so the message's context stays inside it.
+      if (dispatchDepth > 0) contextStorage().enterWith(upstream.withSpan(span));
       return message;
     },
   );
