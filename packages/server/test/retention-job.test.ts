@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { Registry } from 'prom-client';
-import type { Span } from '@linktrace/model';
+import { encodeNativeJson, type Span } from '@linktrace/model';
 import { openEmbeddedStore } from '@linktrace/storage';
+import { parseServeFlags, startServer } from '../src/cli/serve.js';
 import { RetentionJob } from '../src/pipeline/retention-job.js';
-import { tempDir } from './ingest-helpers.js';
+import { post, tempDir } from './ingest-helpers.js';
 
 const DAY_MS = 86_400_000;
 const NOW_MS = 1_796_083_200_000;
@@ -72,6 +73,44 @@ void test('the retention job deletes by arrival with the clock it is given, coun
       'linktrace_retention_removed_total{findings}': 0,
     });
     assert.deepStrictEqual(warnings, []);
+  } finally {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+void test('linktrace serve in process: spans sent over HTTP arrive by the clock the server is given, and its retention job counts by it', async () => {
+  const dataDir = await tempDir('lt-retention-serve-');
+  let nowMs = NOW_MS;
+  const lines: string[] = [];
+  const server = await startServer(parseServeFlags({ port: '0', data: dataDir, retention: '7d', ui: false }), {
+    clock: () => nowMs,
+    print: (l) => lines.push(l),
+    warn: (l) => lines.push(l),
+  });
+  // Runs are made by the test (the timers would race with the moved clock).
+  server.retention.stop();
+  try {
+    const send = async (s: Span): Promise<void> => {
+      const answer = await post(`${server.url}/api/v1/spans`, JSON.stringify(encodeNativeJson([s])), { 'content-type': 'application/json' });
+      assert.equal(answer.status, 200, answer.body.toString());
+      await server.app.linktrace.pipeline.idle();
+    };
+    await send(span('a'));
+    nowMs += 2 * DAY_MS;
+    await send(span('b'));
+    nowMs += 6 * DAY_MS;
+    await server.retention.runOnce();
+    assert.deepStrictEqual(lines.filter((l) => /retention removed/.test(l)), [
+      `linktrace: retention removed 1 span records and 0 findings (arrived before ${new Date(nowMs - 7 * DAY_MS).toISOString()})`,
+    ]);
+  } finally {
+    await server.close();
+  }
+  const store = await openEmbeddedStore({ dataDir });
+  try {
+    assert.deepStrictEqual(await store.getTrace('a'.repeat(32)), [], 'arrived 8 days before the server clock');
+    assert.equal((await store.getTrace('b'.repeat(32))).length, 1, 'arrived 6 days before it');
   } finally {
     await store.close();
     await rm(dataDir, { recursive: true, force: true });
