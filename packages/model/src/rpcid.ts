@@ -1,6 +1,8 @@
 /**
  * Position ids (rpcid, DESIGN §2): root `0`; the n-th call made while handling call `X` is `X.n`,
- * counting from 1. Every function here accepts untrusted input and never throws: an invalid rpcid
+ * counting from 1. Positions recorded by other systems may also hold a `0` segment (Alibaba's call
+ * graphs have `0.1.1.2.7.1.21.0` and `0.0`): they are accepted and ordered before `.1`, but Linktrace
+ * never makes one. Every function here accepts untrusted input and never throws: an invalid rpcid
  * yields false / undefined / an empty list.
  */
 
@@ -12,13 +14,40 @@ export const RPCID_MAX_DEPTH = 64;
 /** Default cap on the number of positions `missingRpcids` returns. */
 export const MISSING_RPCIDS_DEFAULT_LIMIT = 10_000;
 
-const RPCID_RE = /^0(\.[1-9][0-9]*)*$/;
+/** Dot-separated whole numbers from the root `0`, without leading zeros. */
+const RPCID_RE = /^0(\.(?:0|[1-9][0-9]*))*$/;
 const DOT = 46;
+/** A segment must be a safe integer (at most 2^53 - 1), so that it can be counted with exactly. */
+const MAX_SEGMENT = String(Number.MAX_SAFE_INTEGER);
 
-/** Shape `^0(\.[1-9][0-9]*)*$`, at most 256 characters and depth 64. */
+/**
+ * Why `rpcid` is not a position id, or undefined when it is one: a string of the shape
+ * `^0(\.(0|[1-9][0-9]*))*$`, at most 256 characters, depth 64, each segment at most 2^53 - 1.
+ * The reason is meant for a person (an import's bad-line report, a refused span).
+ */
+export function rpcidProblem(rpcid: unknown): string | undefined {
+  if (typeof rpcid !== 'string') return 'not a string';
+  if (rpcid.length > RPCID_MAX_LENGTH) return `longer than ${RPCID_MAX_LENGTH} characters`;
+  if (!RPCID_RE.test(rpcid)) return 'not a position id like 0.1.2';
+  let dots = 0;
+  let segmentStart = 0;
+  for (let i = 0; i <= rpcid.length; i++) {
+    if (i < rpcid.length && rpcid.charCodeAt(i) !== DOT) continue;
+    // Longer segments than 2^53 - 1 has digits are too large; as long, they compare as text.
+    const digits = i - segmentStart;
+    if (digits > MAX_SEGMENT.length || (digits === MAX_SEGMENT.length && rpcid.slice(segmentStart, i) > MAX_SEGMENT)) {
+      return `segment ${rpcid.slice(segmentStart, i)} is larger than 2^53 - 1`;
+    }
+    if (i < rpcid.length) dots++;
+    segmentStart = i + 1;
+  }
+  if (dots > RPCID_MAX_DEPTH) return `deeper than ${RPCID_MAX_DEPTH} levels`;
+  return undefined;
+}
+
+/** True when `rpcidProblem` finds nothing wrong (see there for the rules). */
 export function isValidRpcid(rpcid: unknown): rpcid is string {
-  if (typeof rpcid !== 'string' || rpcid.length > RPCID_MAX_LENGTH || !RPCID_RE.test(rpcid)) return false;
-  return dotCount(rpcid) <= RPCID_MAX_DEPTH;
+  return rpcidProblem(rpcid) === undefined;
 }
 
 function dotCount(s: string): number {
@@ -67,8 +96,8 @@ export function rpcidDepth(rpcid: string): number | undefined {
 }
 
 /**
- * Total order for sorting: segment by segment numerically (`0.2` < `0.10`), a parent before its
- * children. Invalid rpcids sort after every valid one, among themselves by plain string order.
+ * Total order for sorting: segment by segment numerically (`0.0` < `0.2` < `0.10`), a parent before
+ * its children. Invalid rpcids sort after every valid one, among themselves by plain string order.
  * Segments are compared by digit count then digits, so numbers of any size compare exactly.
  */
 export function compareRpcid(a: string, b: string): number {
@@ -102,7 +131,7 @@ export function compareRpcid(a: string, b: string): number {
 /**
  * Positions that the present ones imply but that are absent: every ancestor of a present position,
  * and every lower-numbered sibling of a present or implied position (calls are numbered from 1, so
- * `0.1.3` implies `0.1.1` and `0.1.2`). Invalid entries are ignored. Sorted with `compareRpcid`; at
+ * `0.1.3` implies `0.1.1` and `0.1.2`; a foreign `0` segment implies no sibling). Invalid entries are ignored. Sorted with `compareRpcid`; at
  * most `limit` entries (a position like `0.999999` alone would otherwise imply a million).
  */
 export function missingRpcids(present: Iterable<string>, limit = MISSING_RPCIDS_DEFAULT_LIMIT): string[] {

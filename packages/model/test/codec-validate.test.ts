@@ -28,9 +28,9 @@ void test('ids: either case in, lowercase out; wrong length, non-hex and all-zer
   for (const bad of ['00f067aa0ba902b', '0000000000000000', '00f067aa0ba902bz', undefined]) assert.equal(normalizeSpanId(bad), undefined);
 });
 
-void test('rpcid shape ^0(\\.[1-9][0-9]*)*$', () => {
-  for (const good of ['0', '0.1', '0.1.2', '0.10.999']) assert.ok(isRpcid(good), good);
-  for (const bad of ['', '1', '0.', '0.0', '0.01', '.1', '0..1', '0.1a', ' 0', 0, null]) assert.equal(isRpcid(bad), false, String(bad));
+void test('rpcid shape ^0(\\.(0|[1-9][0-9]*))*$, segments up to 2^53 - 1', () => {
+  for (const good of ['0', '0.1', '0.1.2', '0.10.999', '0.0', '0.1.1.2.7.1.21.0', '0.112512741']) assert.ok(isRpcid(good), good);
+  for (const bad of ['', '1', '0.', '0.00', '0.01', '.1', '0..1', '0.1a', ' 0', '0.9007199254740992', 0, null]) assert.equal(isRpcid(bad), false, String(bad));
 });
 
 void test('validateSpan accepts a minimal span and names the first bad field', () => {
@@ -39,7 +39,8 @@ void test('validateSpan accepts a minimal span and names the first bad field', (
     [{ traceId: 'ABC' }, /^traceId/],
     [{ traceId: '4BF92F3577B34DA6A3CE929D0E0E4736' }, /^traceId/],
     [{ spanId: '0000000000000000' }, /^spanId/],
-    [{ rpcid: '0.0' }, /^rpcid/],
+    [{ rpcid: '0.01' }, /^rpcid: not a position id like 0\.1\.2/],
+    [{ rpcid: '0.1.99999999999999999999' }, /^rpcid: segment 99999999999999999999 is larger than 2\^53 - 1$/],
     [{ kind: 'remote' }, /^kind/],
     [{ startUs: 0 }, /^startUs/],
     [{ startUs: NaN }, /^startUs/],

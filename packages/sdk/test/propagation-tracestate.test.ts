@@ -141,7 +141,7 @@ void describe('tracestate extraction', () => {
   });
 
   void test('an lt value of the wrong shape is dropped (rpcid absent), the rest kept', () => {
-    for (const bad of ['1', '0.', '0..1', '0.01', '0.0', '00', '0.1a', '0 .1', `0${'.1'.repeat(65)}`]) {
+    for (const bad of ['1', '0.', '0..1', '0.01', '0.00', '0.9007199254740992', '00', '0.1a', '0 .1', `0${'.1'.repeat(65)}`]) {
       const sc = contextWith(`lt=${bad},foo=1`);
       assert.equal(sc.rpcid, undefined, bad);
       assert.equal(sc.traceState, 'foo=1', bad);

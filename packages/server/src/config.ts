@@ -77,6 +77,22 @@ export function parseDuration(text: string, what = 'duration'): number {
   return ms;
 }
 
+/** Words `--retention` takes for "keep data forever" (besides `0`). */
+const RETENTION_OFF = new Set(['0', 'off']);
+
+/**
+ * `--retention`: a duration (`7d`), or `0` / `off` to keep data forever (returns 0). Other zero
+ * durations (`0d`) are refused: "delete at once" and "never delete" must not hide behind one typo.
+ */
+export function parseRetention(text: string, what = '--retention'): number {
+  if (RETENTION_OFF.has(text.trim().toLowerCase())) return 0;
+  try {
+    return parseDuration(text, what);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (0 or off keeps data forever)`);
+  }
+}
+
 const SIZE_RE = /^(\d+)(b|kb|k|kib|mb|m|mib|gb|g|gib)?$/;
 const SIZE_UNIT: Record<string, number> = {
   b: 1,

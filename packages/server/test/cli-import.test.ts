@@ -79,7 +79,7 @@ void test('call-graph CSV: rows become spans linked by rpcid; both halves of a c
   assert.match(c.out.text, /^imported 6 spans from 1 file \(\d+(\.\d)? (B|kB)\) into .*data in \S+, 4 bad lines\n$/);
   assert.equal(c.err.text, [
     'problems:',
-    `  ${file}:8: rpcid "0.x" is not a position id like 0.1.2`,
+    `  ${file}:8: rpcid "0.x": not a position id like 0.1.2`,
     `  ${file}:9: timestamp "soon" is not a number of ms`,
     `  ${file}:10: a quoted field is not closed`,
     `  ${file}:12: traceid is empty`,

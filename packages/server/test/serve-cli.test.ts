@@ -35,6 +35,11 @@ describe('serve flags', () => {
     assert.equal(p.pipeline.maxBacklogSpans, 1000);
     assert.equal(p.token, 'from-env');
     assert.equal(parseServeFlags({ token: 'flag' }, { LINKTRACE_TOKEN: 'env' }).token, 'flag');
+    // 0 and off keep data forever (retentionMs 0: no retention job).
+    assert.equal(parseServeFlags({ retention: '0' }).retentionMs, 0);
+    assert.equal(parseServeFlags({ retention: 'off' }).retentionMs, 0);
+    assert.equal(parseServeFlags({ retention: ' OFF ' }).retentionMs, 0);
+    assert.equal(parseServeFlags({ retention: '36h' }).retentionMs, 36 * 3_600_000);
   });
 
   it('rejects bad values with a message naming the flag', () => {
@@ -43,7 +48,8 @@ describe('serve flags', () => {
       [{ port: 'http' }, /--port/],
       [{ port: '-1' }, /--port/],
       [{ retention: '7x' }, /--retention: "7x" is not a duration/],
-      [{ retention: '0d' }, /--retention/],
+      [{ retention: '0d' }, /--retention: .*\(0 or off keeps data forever\)/],
+      [{ retention: 'never' }, /--retention: "never" is not a duration/],
       [{ retention: '7' }, /--retention/],
       [{ checkDelay: '' }, /--check-delay/],
       [{ checkDelay: '-30s' }, /--check-delay/],
@@ -140,11 +146,10 @@ describe('linktrace serve (child process)', () => {
     }
   });
 
-  it('the retention job removes spans older than --retention soon after start and keeps newer ones', async () => {
+  it('the retention job removes what ARRIVED longer than --retention ago, whatever the spans\' own times, soon after start', async () => {
     const dataDir = await tempDir();
     let server: ServerProcess | undefined;
     try {
-      const seed = await openEmbeddedStore({ dataDir });
       const span = (traceChar: string, ageMs: number): Span => ({
         traceId: traceChar.repeat(32),
         spanId: '2'.repeat(16),
@@ -158,12 +163,18 @@ describe('linktrace serve (child process)', () => {
         events: [],
         links: [],
       });
-      await seed.writeSpans([span('c', 3 * 3_600_000), span('d', 60_000)]);
-      await seed.close();
+      // A span that looks fresh but arrived three hours ago (written with the store's clock set back),
+      // and one recorded a year ago that arrives now (an import).
+      const earlier = await openEmbeddedStore({ dataDir, clock: () => Date.now() - 3 * 3_600_000 });
+      await earlier.writeSpans([span('c', 60_000)]);
+      await earlier.close();
+      const now = await openEmbeddedStore({ dataDir });
+      await now.writeSpans([span('d', 365 * 86_400_000)]);
+      await now.close();
       server = await startServe(['--data', dataDir, '--retention', '2h']);
       const deadline = Date.now() + 15_000;
       while (!/retention removed/.test(server.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.match(server.stdout(), /retention removed 1 span records/);
+      assert.match(server.stdout(), /retention removed 1 span records and 0 findings \(arrived before \d{4}-/);
       server.child.kill('SIGTERM');
       assert.equal((await exitWithin(server, 20_000)).code, 0);
       const store = await openEmbeddedStore({ dataDir });

@@ -158,7 +158,11 @@ export interface SpanStore {
    * spans cleared a fault loses that finding). Every finding must belong to one of `traceIds`.
    */
   replaceFindings(traceIds: readonly string[], findings: readonly Finding[]): Promise<void>;
-  /** Retention: removes span records that started, and findings timed, before `us`. */
+  /**
+   * Retention (DESIGN §6): removes the span records that ARRIVED (were written, by the store's clock)
+   * before `us`, µs since the epoch, whatever their own timestamps say, so imported history lives as
+   * long as fresh data. Findings follow their trace: those of a trace left without records go too.
+   */
   deleteBefore(us: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
   /** Waits for pending writes, then releases the backend. Later calls reject. */

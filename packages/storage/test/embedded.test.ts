@@ -2,15 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStorageContract } from '../src/contract/index.js';
+import type { ContractStoreOptions } from '../src/contract/index.js';
 import { openEmbeddedStore } from '../src/embedded/embedded-store.js';
 import type { EmbeddedStoreOptions } from '../src/embedded/embedded-store.js';
 
 function embedded(options: Omit<EmbeddedStoreOptions, 'dataDir'> = {}) {
-  return async () => {
+  return async (contract: ContractStoreOptions = {}) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lt-embedded-'));
     return {
-      store: await openEmbeddedStore({ dataDir, ...options }),
-      reopen: () => openEmbeddedStore({ dataDir, ...options }),
+      store: await openEmbeddedStore({ dataDir, ...options, ...contract }),
+      reopen: () => openEmbeddedStore({ dataDir, ...options, ...contract }),
       dispose: () => rm(dataDir, { recursive: true, force: true }),
     };
   };

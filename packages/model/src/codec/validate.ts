@@ -6,7 +6,7 @@
 import { SPAN_KINDS, type Attributes, type Span, type SpanKind } from '../span.js';
 import { normalizeHexId } from './hex.js';
 import { isValidSpanId, isValidTraceId } from '../ids.js';
-import { isValidRpcid } from '../rpcid.js';
+import { isValidRpcid, rpcidProblem } from '../rpcid.js';
 
 /** Sanity bounds: generous for real spans, small enough that one span cannot exhaust the server. */
 export const LIMITS = {
@@ -46,7 +46,7 @@ export function isSpanId(value: unknown): value is string {
   return isValidSpanId(value);
 }
 
-/** Position id shape `^0(\.[1-9][0-9]*)*$` within the bounds of rpcid.ts. */
+/** A position id within the rules and bounds of rpcid.ts (`rpcidProblem` says why not). */
 export const isRpcid: (value: unknown) => value is string = isValidRpcid;
 
 export function isSpanKind(value: unknown): value is SpanKind {
@@ -106,7 +106,7 @@ export function validateSpan(span: Span): string | undefined {
   if (!isTraceId(span.traceId)) return 'traceId: not 32 or 16 lowercase hex, or all zero';
   if (!isSpanId(span.spanId)) return 'spanId: not 16 lowercase hex, or all zero';
   if (span.parentSpanId !== undefined && !isSpanId(span.parentSpanId)) return 'parentSpanId: not 16 lowercase hex, or all zero';
-  if (span.rpcid !== undefined && !isRpcid(span.rpcid)) return 'rpcid: not a position id like 0.1.2';
+  if (span.rpcid !== undefined && !isRpcid(span.rpcid)) return `rpcid: ${rpcidProblem(span.rpcid)}`;
   if (typeof span.service !== 'string' || span.service.length === 0) return 'service: missing';
   if (span.service.length > LIMITS.maxKeyLength) return 'service: too long';
   let p = checkOptionalString(span.instance, 'instance', LIMITS.maxKeyLength);

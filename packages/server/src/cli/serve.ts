@@ -17,11 +17,14 @@ import {
   DEFAULT_PIPELINE,
   parseDuration,
   parseInteger,
+  parseRetention,
   parseSize,
   type IngestLimits,
   type PipelineOptions,
 } from '../config.js';
 import type { IngestStore } from '../pipeline/ingest-store.js';
+import { RetentionJob } from '../pipeline/retention-job.js';
+import { formatDurationUs } from '../query/duration-text.js';
 import type { AlertSink } from '../alerts/alert-sink.js';
 import { LogSink } from '../alerts/log-sink.js';
 import { parseSentryDsn } from '../alerts/sentry-dsn.js';
@@ -61,6 +64,7 @@ export interface ServeOptions {
   host: string;
   dataDir: string;
   token: string | undefined;
+  /** How long data is kept after it arrived, ms; 0: forever (`--retention 0` or `off`). */
   retentionMs: number;
   /** Quiet delay before a trace is checked (DESIGN §4). */
   checkDelayMs: number;
@@ -88,10 +92,6 @@ export const SERVE_DEFAULTS = {
   checkDelay: '30s',
   maxWait: '5m',
 } as const;
-
-const MAX_RETENTION_TIMER_MS = 3_600_000;
-/** Soon after start, so that a server restarted after a pause purges at once. */
-const FIRST_RETENTION_RUN_MS = 1000;
 
 /** Flags (strings as typed) -> options; throws ConfigError naming the flag. `env` supplies LINKTRACE_TOKEN. */
 export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}): ServeOptions {
@@ -135,7 +135,7 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     host,
     dataDir: resolve(data),
     token,
-    retentionMs: parseDuration(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
+    retentionMs: parseRetention(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
     checkDelayMs,
     checker,
     alerts,
@@ -153,6 +153,7 @@ export interface RunningServer {
   store: IngestStore;
   /** `http://host:port` */
   url: string;
+  retention: RetentionJob;
   /** Stops taking requests, drains the backlog into the store, closes it. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -164,6 +165,8 @@ export interface StartOptions {
   warn?: (line: string) => void;
   /** More routes, after the query API. */
   extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
+  /** The clock the store marks arrival with and retention counts by (ms since the epoch); default `Date.now`. */
+  clock?: () => number;
 }
 
 /** The sinks the flags ask for; log lines go to `warn` (stderr). */
@@ -182,7 +185,8 @@ function hostForUrl(address: AddressInfo): string {
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
   const print = start.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = await openEmbeddedStore({ dataDir: options.dataDir });
+  const clock = start.clock ?? Date.now;
+  const store = await openEmbeddedStore({ dataDir: options.dataDir, clock });
   let app: FastifyInstance;
   try {
     const extra = start.extraRoutes;
@@ -229,45 +233,27 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       `  health     ${url}/healthz   metrics ${url}/metrics`,
       `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`,
+      `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
   );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
   if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
 
-  let retentionRunning = false;
-  const runRetention = async (): Promise<void> => {
-    if (retentionRunning) return;
-    retentionRunning = true;
-    try {
-      const cutoffUs = (Date.now() - options.retentionMs) * 1000;
-      const removed = await store.deleteBefore(cutoffUs);
-      if (removed.spans > 0 || removed.findings > 0) {
-        print(`linktrace: retention removed ${removed.spans} span records and ${removed.findings} findings`);
-      }
-    } catch (error) {
-      warn(`linktrace: retention failed: ${(error as Error).message}`);
-    } finally {
-      retentionRunning = false;
-    }
-  };
-  const first = setTimeout(() => void runRetention(), Math.min(FIRST_RETENTION_RUN_MS, options.retentionMs));
-  const every = setInterval(() => void runRetention(), Math.min(options.retentionMs, MAX_RETENTION_TIMER_MS));
-  first.unref();
-  every.unref();
+  const retention = new RetentionJob({ store, retentionMs: options.retentionMs, clock, print, warn, registry: app.linktrace.metrics.registry });
+  retention.start();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      clearTimeout(first);
-      clearInterval(every);
+      retention.stop();
       try {
         await app.close();
       } finally {
         await store.close();
       }
     })());
-  return { app, store, url, close };
+  return { app, store, url, retention, close };
 }
 
 /**
@@ -318,7 +304,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', SERVE_DEFAULTS.host)
     .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
-    .option('--retention <duration>', 'keep spans this long, e.g. 36h, 7d, 2w', SERVE_DEFAULTS.retention)
+    .option('--retention <duration>', 'keep spans this long after they arrived, e.g. 36h, 7d, 2w; 0 or off keeps them forever', SERVE_DEFAULTS.retention)
     .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
     .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
     .option('--deadline <duration>', 'rule deadline for consumers, downstream receives and unfinished spans (default: the check delay)')

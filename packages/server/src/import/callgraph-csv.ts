@@ -12,7 +12,7 @@
  * Span ids are derived from (trace id, rpcid) and parents from the rpcid's parent position, so rows
  * link up whatever order and file they come in. `timestamp` and `rt` are ms.
  */
-import { isValidRpcid, rpcidParent, UNKNOWN_SERVICE, validateSpan, type Span, type SpanKind } from '@linktrace/model';
+import { rpcidParent, rpcidProblem, UNKNOWN_SERVICE, validateSpan, type Span, type SpanKind } from '@linktrace/model';
 import { importedTraceId, positionSpanId } from './imported-ids.js';
 
 export interface CallGraphColumns {
@@ -136,7 +136,8 @@ export function callGraphSpan(fields: readonly string[], cols: CallGraphColumns,
   const rawTrace = field(fields, cols.traceid);
   if (rawTrace === '') return 'traceid is empty';
   const rpcid = field(fields, cols.rpcid);
-  if (!isValidRpcid(rpcid)) return `rpcid ${JSON.stringify(field(fields, cols.rpcid).slice(0, 40))} is not a position id like 0.1.2`;
+  const rpcidWrong = rpcidProblem(rpcid);
+  if (rpcidWrong !== undefined) return `rpcid ${JSON.stringify(rpcid.length > 40 ? `${rpcid.slice(0, 40)}…` : rpcid)}: ${rpcidWrong}`;
   const ts = field(fields, cols.timestamp);
   if (!NUMBER.test(ts)) return `timestamp ${JSON.stringify(ts.slice(0, 40))} is not a number of ms`;
   const rtText = field(fields, cols.rt);

@@ -9,7 +9,7 @@ export interface IngestStore {
   writeSpans(spans: readonly Span[]): Promise<void>;
   /** Used as the health check's "is the store reachable" probe. */
   stats(): Promise<{ spanRecords: number; diskBytes: number }>;
-  /** Retention: removes what started before `us` (µs since the epoch). */
+  /** Retention: removes what ARRIVED before `us` (µs since the epoch, the store's clock), see SpanStore.deleteBefore. */
   deleteBefore(us: number): Promise<{ spans: number; findings: number }>;
   close(): Promise<void>;
 }

@@ -15,11 +15,24 @@ export interface ContractStore {
   dispose?: () => Promise<void>;
 }
 
-export type CreateContractStore = () => Promise<ContractStore>;
+/** What a test asks of the stores a factory makes (the same for `store` and `reopen`). */
+export interface ContractStoreOptions {
+  /**
+   * The store's clock, ms since the epoch, which retention counts arrival by (DESIGN §6). Every
+   * backend must take one, so the retention tests can move time instead of waiting for it.
+   */
+  clock?: () => number;
+}
+
+export type CreateContractStore = (options?: ContractStoreOptions) => Promise<ContractStore>;
 
 /** Runs `fn` with a fresh store, closing and disposing of it afterwards whatever happens. */
-export async function withStore(create: CreateContractStore, fn: (store: SpanStore, handle: ContractStore) => Promise<void>): Promise<void> {
-  const handle = await create();
+export async function withStore(
+  create: CreateContractStore,
+  fn: (store: SpanStore, handle: ContractStore) => Promise<void>,
+  options?: ContractStoreOptions,
+): Promise<void> {
+  const handle = await create(options);
   let current = handle.store;
   const tracked: ContractStore = {
     ...handle,

@@ -1,11 +1,11 @@
-/** Contract: retention, reopening the same storage, concurrent use, stats and close. */
+/** Contract: reopening the same storage, concurrent use, stats and close (retention: retention-contract.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Span } from '@linktrace/model';
 import { StoreClosedError } from '../storage-error.js';
 import type { Finding } from '../types.js';
-import { fullSpan, sortForCompare, span, spanIdOf, startRecordOf, T0, traceIdOf } from './contract-spans.js';
-import { rejectsInput, withStore } from './contract-harness.js';
+import { fullSpan, span, spanIdOf, startRecordOf, T0, traceIdOf } from './contract-spans.js';
+import { withStore } from './contract-harness.js';
 import type { CreateContractStore } from './contract-harness.js';
 import { searchWorld, startOf, worldTrace } from './search-world.js';
 
@@ -19,45 +19,6 @@ const finding = (n: number, timeUs: number): Finding => ({
 });
 
 export function lifecycleContract(create: CreateContractStore): void {
-  describe('retention', () => {
-    it('removes span records and findings older than the cutoff, and nothing newer', async () => {
-      await withStore(create, async (store) => {
-        const world = searchWorld();
-        await store.writeSpans(world);
-        await store.writeFindings([finding(1, startOf(1)), finding(3, startOf(3))]);
-        const cutoff = startOf(3);
-        const result = await store.deleteBefore(cutoff);
-        assert.deepStrictEqual(result, { spans: world.filter((s) => s.startUs < cutoff).length, findings: 1 });
-        assert.deepStrictEqual(await store.getTrace(worldTrace(1)), []);
-        assert.deepStrictEqual(await store.getTrace(worldTrace(2)), []);
-        const t3 = world.filter((s) => s.traceId === worldTrace(3));
-        assert.deepStrictEqual(sortForCompare(await store.getTrace(worldTrace(3))), sortForCompare(t3));
-        assert.deepStrictEqual((await store.findTraces({})).map((h) => h.traceId), [7, 6, 5, 4, 3].map(worldTrace));
-        assert.deepStrictEqual(await store.services(), ['billing', 'frontend', 'gateway', 'users']);
-        assert.deepStrictEqual(await store.findFindings(), [finding(3, startOf(3))]);
-        assert.deepStrictEqual((await store.dependencies(0, startOf(100))).map((d) => `${d.parent}>${d.child}`), ['frontend>billing', 'gateway>users']);
-        assert.deepStrictEqual(await store.deleteBefore(cutoff), { spans: 0, findings: 0 }, 'a second run finds nothing more');
-        assert.equal((await store.stats()).spanRecords, world.length - result.spans);
-      });
-    });
-
-    it('cuts a trace that straddles the cutoff by span start', async () => {
-      await withStore(create, async (store) => {
-        const old = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0), startUs: T0 });
-        const young = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 1), parentSpanId: old.spanId, startUs: T0 + 10 });
-        await store.writeSpans([old, young]);
-        assert.deepStrictEqual(await store.deleteBefore(T0 + 10), { spans: 1, findings: 0 });
-        assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), [young]);
-      });
-    });
-
-    it('refuses a cutoff that is not a finite number', async () => {
-      await withStore(create, async (store) => {
-        await rejectsInput(store.deleteBefore(Number.NaN), 'invalid_query');
-      });
-    });
-  });
-
   describe('reopen', () => {
     it('finds everything again after closing and reopening the same storage', async (t) => {
       await withStore(create, async (store, handle) => {

@@ -2,8 +2,8 @@
  * The storage contract suite (DESIGN §6): every backend calls `runStorageContract` from its own test
  * file with a factory of fresh stores, and must pass all of it.
  *
- *   runStorageContract('embedded', async () => { const dir = …; return { store: await open(dir),
- *     reopen: () => open(dir), dispose: () => rm(dir) }; });
+ *   runStorageContract('embedded', async ({ clock } = {}) => { const dir = …; return {
+ *     store: await open(dir, clock), reopen: () => open(dir, clock), dispose: () => rm(dir) }; });
  */
 import { describe } from 'node:test';
 import type { CreateContractStore } from './contract-harness.js';
@@ -12,6 +12,7 @@ import { findingsContract } from './findings-contract.js';
 import { DEFAULT_FIXTURES_DIR, jaegerContract } from './jaeger-contract.js';
 import { lifecycleContract } from './lifecycle-contract.js';
 import { readWriteContract } from './read-write-contract.js';
+import { retentionContract } from './retention-contract.js';
 import { searchContract } from './search-contract.js';
 import { serviceMapContract } from './service-map-contract.js';
 import { summaryContract } from './summary-contract.js';
@@ -30,6 +31,7 @@ export function runStorageContract(name: string, createStore: CreateContractStor
     serviceMapContract(createStore);
     findingsContract(createStore);
     lifecycleContract(createStore);
+    retentionContract(createStore);
     jaegerContract(createStore, options.fixturesDir ?? DEFAULT_FIXTURES_DIR);
   });
 }

@@ -70,16 +70,24 @@ export function summaryContract(create: CreateContractStore): void {
     });
 
     it('summarises what retention left of a trace, and drops a trace it removed', async () => {
-      await withStore(create, async (store) => {
-        const other = span({ traceId: traceIdOf(40), spanId: spanIdOf(40, 0), startUs: T0 });
-        await store.writeSpans([other, root, child, failing]);
-        await store.deleteBefore(T0 + 2_000);
-        const hits = await store.findTraces({});
-        assert.deepStrictEqual(
-          hits.map((h) => [h.traceId, h.startUs, h.durationUs, h.spanCount, h.errorCount, h.services, h.root]),
-          [[tid, T0 + 2_000, 10_000, 2, 1, ['billing', 'users'], undefined]],
-        );
-      });
+      // Retention counts by arrival (the store's clock): `other` and `root` arrive a day before the rest.
+      let nowMs = 1_796_083_200_000;
+      await withStore(
+        create,
+        async (store) => {
+          const other = span({ traceId: traceIdOf(40), spanId: spanIdOf(40, 0), startUs: T0 });
+          await store.writeSpans([other, root]);
+          nowMs += 86_400_000;
+          await store.writeSpans([child, failing]);
+          await store.deleteBefore((nowMs - 3_600_000) * 1000);
+          const hits = await store.findTraces({});
+          assert.deepStrictEqual(
+            hits.map((h) => [h.traceId, h.startUs, h.durationUs, h.spanCount, h.errorCount, h.services, h.root]),
+            [[tid, T0 + 2_000, 10_000, 2, 1, ['billing', 'users'], undefined]],
+          );
+        },
+        { clock: () => nowMs },
+      );
     });
 
     it('keeps summaries across a reopen, and later writes still merge into them', async (t) => {

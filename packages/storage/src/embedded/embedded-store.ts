@@ -36,7 +36,9 @@ import { AttributeColumns } from './attribute-columns.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
 import { DEPENDENCIES_SQL, traceSearchSql } from './query-sql.js';
 import type { SearchHints } from './query-sql.js';
+import { ensureArrivalColumns } from './arrival-columns.js';
 import {
+  ARRIVED_COLUMN,
   CREATE_TABLES,
   DATABASE_FILE,
   SCHEMA_VERSION,
@@ -47,7 +49,7 @@ import { decodeSpanRow } from './span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from './span-row-encoder.js';
 import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
-import { appendFindings, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
+import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
 import { serviceMapSql } from './service-map-sql.js';
 import { ensureTraceSummaries, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
@@ -91,6 +93,11 @@ export interface EmbeddedStoreOptions {
   busyFlushIntervalMs?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
+  /**
+   * The store's clock, ms since the epoch (default `Date.now`): a batch of spans is marked as arrived
+   * at its time when it goes in, and retention (`deleteBefore`) counts from that. Tests move it.
+   */
+  clock?: () => number;
   /** Progress of long one-off work on open (building a table a newer version added). Default: stderr. */
   log?: (line: string) => void;
 }
@@ -135,6 +142,8 @@ export class EmbeddedStore implements SpanStore {
     if (!Number.isFinite(flushIntervalMs) || flushIntervalMs < 0) throw new RangeError('embedded store: flushIntervalMs must be a non-negative number');
     const busyFlushIntervalMs = options.busyFlushIntervalMs ?? 500;
     if (!Number.isFinite(busyFlushIntervalMs) || busyFlushIntervalMs < 0) throw new RangeError('embedded store: busyFlushIntervalMs must be a non-negative number');
+    const clock = options.clock ?? Date.now;
+    const nowUs = (): number => Math.floor(clock() * 1000);
     mkdirSync(options.dataDir, { recursive: true });
     const file = join(realpathSync(options.dataDir), DATABASE_FILE);
     if (OPEN_FILES.has(file)) throw new Error(`embedded store: ${file} is already open in this process`);
@@ -159,6 +168,7 @@ export class EmbeddedStore implements SpanStore {
       opened.push(writer);
       for (const ddl of CREATE_TABLES) await writer.run(ddl);
       for (const ddl of FINDINGS_MIGRATIONS) await writer.run(ddl);
+      await ensureArrivalColumns(writer, nowUs());
       await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
       const version = (await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema'`)).getRowsJS();
       if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', '${SCHEMA_VERSION}')`);
@@ -178,7 +188,7 @@ export class EmbeddedStore implements SpanStore {
       }
       const columns = new AttributeColumns(keys, options.attributeColumns);
       const written = await loadWrittenSets(writer);
-      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs, busyFlushIntervalMs);
+      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs, busyFlushIntervalMs, nowUs);
       return new EmbeddedStore(instance, writer, spans, readers, columns, written.hints, seq, file);
     } catch (err) {
       for (const c of opened) c.closeSync();
@@ -392,10 +402,10 @@ export class EmbeddedStore implements SpanStore {
     return this.spans.exclusive(async () => {
       const result = await this.spans.transaction(async () => {
         await noteRetainedTraces(this.writer, us);
-        const spans = (await this.writer.run(`DELETE FROM spans WHERE start_us < $1`, [us])).rowsChanged;
+        const spans = (await this.writer.run(`DELETE FROM spans WHERE ${ARRIVED_COLUMN} < $1`, [us])).rowsChanged;
         await refreshAfterRetention(this.writer);
-        await this.writer.run(`DELETE FROM span_links WHERE start_us < $1`, [us]);
-        const findings = (await this.writer.run(`DELETE FROM findings WHERE time_us < $1`, [us])).rowsChanged;
+        await this.writer.run(`DELETE FROM span_links WHERE ${ARRIVED_COLUMN} < $1`, [us]);
+        const findings = await deleteFindingsOfRemovedTraces(this.writer);
         return { spans, findings };
       });
       // Fully emptied row groups are given back to the file at a checkpoint.

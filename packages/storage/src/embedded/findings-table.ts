@@ -9,12 +9,23 @@ import { StorageInputError } from '../storage-error.js';
 import { equivalentTraceIds } from '../validate.js';
 import type { NormalizedFindingFilter } from '../validate.js';
 import type { Statement } from './query-sql.js';
+import { tidFromHex } from './schema.js';
 
 /**
  * Columns added to `findings` after its first release, for files made before them (DuckDB appends
  * them after the original columns, which is where `appendFindings` writes them).
  */
 export const FINDINGS_MIGRATIONS = [`ALTER TABLE findings ADD COLUMN IF NOT EXISTS rpcid VARCHAR`];
+
+/**
+ * Retention: findings follow their trace (DESIGN §6). Removes the findings of every trace that has no
+ * span record left (run after the records are deleted and the summaries refreshed); returns how many.
+ * Stored trace ids are 16 or 32 hex; the summaries key a 64-bit id zero-padded to 128 bits.
+ */
+export async function deleteFindingsOfRemovedTraces(writer: DuckDBConnection): Promise<number> {
+  const tid = tidFromHex(`lpad(trace_id, 32, '0')`);
+  return (await writer.run(`DELETE FROM findings WHERE ${tid} NOT IN (SELECT tid FROM trace_summaries)`)).rowsChanged;
+}
 
 /** Appends findings numbered from `firstSeq` on; returns the last number used. */
 export async function appendFindings(writer: DuckDBConnection, findings: readonly Finding[], firstSeq: number): Promise<number> {

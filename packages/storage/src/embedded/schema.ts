@@ -89,18 +89,31 @@ export function attributeColumn(slot: number): string {
 }
 
 /**
- * Moves the rows staged in `stage` into `spans`, in arrival order. Not sorted: time-prefixed trace
- * ids arrive nearly in order and a trace's spans mostly together, so a row group's min/max still
+ * When a record arrived (server clock, µs): what retention counts from (DESIGN §6), never the span's
+ * own time, so imported history is kept as long as fresh data. One value per batch, written as a
+ * constant of the insert: no per-span work, and a column that changes once per batch compresses to
+ * almost nothing. Added to files made before it by arrival-columns.ts.
+ */
+export const ARRIVED_COLUMN = 'arrived_us';
+
+function arrivalLiteral(arrivedUs: number): string {
+  if (!Number.isSafeInteger(arrivedUs)) throw new RangeError(`embedded store: arrival time ${arrivedUs} is not an integer of µs`);
+  return `${arrivedUs}::BIGINT`;
+}
+
+/**
+ * Moves the rows staged in `stage` into `spans`, in arrival order, all marked as arrived at
+ * `arrivedUs`. Not sorted: time-prefixed trace ids arrive nearly in order and a trace's spans mostly together, so a row group's min/max still
  * spans a narrow id range and the trace id column still run-length encodes, while the sort cost a
  * quarter of the insert's CPU (measured: same bytes per span, same lookup latency without it).
  * `mergeInBatch` (only needed when the batch holds start records) drops a start record whose end
  * record is in the same batch.
  */
-export function insertSpansSql(columnCount: number, stage: string, mergeInBatch = true): string {
+export function insertSpansSql(columnCount: number, stage: string, mergeInBatch: boolean, arrivedUs: number): string {
   const cols = [
     'tid', 't64', 'sid', 'pid', 'rpcid', 'service', 'instance', 'name', 'kind', 'start_us', 'duration_us',
     'status', 'status_msg', 'kinds', 'rest', 'resource', 'scope_name', 'scope_version', 'scope_attrs',
-    'remote_service', 'side', 'extra',
+    'remote_service', 'side', 'extra', ARRIVED_COLUMN,
   ];
   const values = [
     tidFromHex(`l[${F.tid}]`),
@@ -125,6 +138,7 @@ export function insertSpansSql(columnCount: number, stage: string, mergeInBatch 
     opt(F.remoteService),
     opt(F.side),
     opt(F.extra),
+    arrivalLiteral(arrivedUs),
   ];
   for (let i = 0; i < columnCount; i++) {
     cols.push(attributeColumn(i));
@@ -139,10 +153,11 @@ export function insertSpansSql(columnCount: number, stage: string, mergeInBatch 
 }
 
 /** Indexes the links of the rows staged in `stage` (consumer → producer edges of `dependencies`). */
-export function insertLinksSql(stage: string): string {
+export function insertLinksSql(stage: string, arrivedUs: number): string {
   return (
-      `INSERT INTO span_links SELECT ${tidFromHex(`l[${F.tid}]`)}, ('0x' || l[${F.sid}])::UBIGINT, l[${F.start}]::BIGINT, ` +
-    `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT ` +
+    `INSERT INTO span_links (tid, sid, start_us, link_tid, link_sid, ${ARRIVED_COLUMN}) ` +
+    `SELECT ${tidFromHex(`l[${F.tid}]`)}, ('0x' || l[${F.sid}])::UBIGINT, l[${F.start}]::BIGINT, ` +
+    `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT, ${arrivalLiteral(arrivedUs)} ` +
     `FROM (SELECT l, unnest(string_split(l[${F.links}], ${chr(ENTRY)})) AS e ` +
     `FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage}) WHERE l[${F.links}] <> ${ABS})`
   );

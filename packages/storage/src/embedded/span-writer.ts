@@ -39,6 +39,8 @@ export class SpanWriter {
     private readonly flushRows: number,
     private readonly flushIntervalMs: number,
     private readonly busyFlushIntervalMs = 0,
+    /** The store's clock, µs since the epoch: a batch's records are marked as arrived when it goes in. */
+    private readonly nowUs: () => number = () => Date.now() * 1000,
   ) {
     this.columnCount = columns.keys.length;
     columns.keys.forEach((k, i) => this.slots.set(k, i));
@@ -116,9 +118,10 @@ export class SpanWriter {
     this.busy = sealed.rows >= this.flushRows / 4 && sealed.waiters.length >= 2;
     try {
       await this.addAttributeColumns();
+      const arrivedUs = Math.floor(this.nowUs());
       await this.transaction(async () => {
-        await this.conn.run(insertSpansSql(this.columnCount, sealed.table, sealed.starts));
-        if (sealed.links) await this.conn.run(insertLinksSql(sealed.table));
+        await this.conn.run(insertSpansSql(this.columnCount, sealed.table, sealed.starts, arrivedUs));
+        if (sealed.links) await this.conn.run(insertLinksSql(sealed.table, arrivedUs));
       });
       // Its own transaction: a DELETE in the spans' transaction stops DuckDB from writing the
       // appended row groups straight to the file (they went through its WAL and were compressed
