@@ -40,6 +40,23 @@ export function runWithContext<A extends unknown[], R>(ctx: Context, fn: (...arg
   return storage.run(ctx, fn, ...args);
 }
 
+/**
+ * `Reflect.apply(fn, self, args)` with `ctx` active — `runWithContext` without its closure and
+ * argument array, for wrappers that run on every event of a stream (an HTTP body's 'data'). When
+ * `ctx` is active already it is a plain call. Entering and restoring around a synchronous call is
+ * what `AsyncLocalStorage.run` itself does; the previous store is put back even when `fn` throws.
+ */
+export function applyInContext<R>(ctx: Context, fn: (...args: never[]) => R, self: unknown, args: ArrayLike<unknown>): R {
+  const previous = storage.getStore();
+  if (previous === ctx) return Reflect.apply(fn, self, args) as R;
+  storage.enterWith(ctx);
+  try {
+    return Reflect.apply(fn, self, args) as R;
+  } finally {
+    storage.enterWith(previous as Context);
+  }
+}
+
 /** Returns `fn` bound to `ctx` (default: the context active now), whenever and wherever it is called. */
 export function bindContext<F extends (...args: never[]) => unknown>(fn: F, ctx: Context = activeContext()): F {
   const bound = function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
