@@ -231,6 +231,30 @@ describe('http instrumentation: context through request and response events', ()
     });
   });
 
+  it("req.on('error') and req.on('aborted') when the client goes away mid-body", async () => {
+    collector.clear();
+    handlers.set('client-gone', (req, _res, down) => {
+      req.on('data', () => undefined);
+      req.on('error', () => void down('client-gone-error'));
+      req.on('aborted', () => void down('client-gone-aborted'));
+    });
+    await new Promise<void>((resolve) => {
+      const req = http.request(`${frontUrl}/client-gone`, { method: 'POST', agent: false });
+      req.on('error', () => resolve());
+      req.write(PART);
+      req.write(PART, () => setTimeout(() => req.destroy(), 20));
+    });
+    const spans = await waitForSpans((s) => downSpan(s, 'client-gone-error') !== undefined && downSpan(s, 'client-gone-aborted') !== undefined, 'both downstream spans');
+    const front = spans.find((s) => s.kind === 'server' && s.attributes['url.path'] === '/client-gone')!;
+    assert.equal(front.attributes['linktrace.http.aborted'], true);
+    for (const tag of ['client-gone-error', 'client-gone-aborted']) {
+      const down = downSpan(spans, tag)!;
+      const client = spans.find((s) => s.spanId === down.parentSpanId);
+      assert.equal(down.traceId, front.traceId, `${tag}: the downstream call started a new trace`);
+      assert.equal(client?.parentSpanId, front.spanId, tag);
+    }
+  });
+
   it('listeners stay the caller\'s functions: removeListener, once and listeners() work with them', async () => {
     await assertJoinsTrace('listeners', (req, res, down) => {
       const never = (): void => assert.fail('a removed listener ran');
