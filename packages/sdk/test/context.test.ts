@@ -106,6 +106,27 @@ describe('context propagation', () => {
     assert.equal(plainSeen, 'plain-emitter');
   });
 
+  it('bindEmitter: removeListener and listeners() work with the original function, on several events and with once', () => {
+    const { tracer } = setup();
+    const emitter = bindEmitter(new EventEmitter(), Context.ROOT.withSpan(tracer.startSpan('bound')));
+    const seen: string[] = [];
+    const listener = (what: string) => seen.push(`${what}:${activeSpanName()}`);
+    emitter.on('a', listener);
+    emitter.on('b', listener);
+    emitter.once('c', listener);
+    emitter.prependOnceListener('d', listener);
+    assert.deepEqual(emitter.listeners('a'), [listener]);
+    assert.deepEqual(emitter.listeners('c'), [listener]);
+    emitter.removeListener('a', listener);
+    emitter.off('c', listener);
+    emitter.removeListener('d', listener);
+    for (const event of ['a', 'b', 'c', 'd']) emitter.emit(event, event);
+    assert.deepEqual(seen, ['b:bound']);
+    emitter.removeListener('b', listener);
+    assert.equal(emitter.emit('b', 'b'), false);
+    assert.deepEqual(['a', 'b', 'c', 'd'].map((e) => emitter.listenerCount(e)), [0, 0, 0, 0]);
+  });
+
   it('survives stream callbacks (data, end, pipeline)', async () => {
     const { tracer } = setup();
     const seen = await tracer.startActiveSpan('stream', undefined, (span) =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { Span } from '@linktrace/model';
 import { CollectingSpanProcessor, createTracing } from '../src/index.js';
 import { instrument, type Instrumentation, type InstrumentationHandle } from '../src/instrumentations/core/index.js';
@@ -93,4 +93,57 @@ export async function withoutErrorLog<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     console.error = original;
   }
+}
+
+/** 1 MiB of JSON: it reaches the server in several chunks, so a body parser reads it over several events. */
+export const LARGE_JSON = JSON.stringify({ filler: 'x'.repeat(1 << 20) });
+
+/** A downstream node:http server; `call(path)` GETs it with `http.get` and resolves with the body. */
+export async function startDownstream(): Promise<{ server: Server; call: (path: string) => Promise<string> }> {
+  const server = http.createServer((req, res) => res.end(`down${req.url}`));
+  const port = await listen(server);
+  const call = (path: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      http
+        .get(`http://127.0.0.1:${port}${path}`, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+  return { server, call };
+}
+
+/** POSTs LARGE_JSON to `path` (fetch, not traced here); resolves with the status and body. */
+export async function postLargeJson(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: LARGE_JSON,
+    signal: AbortSignal.timeout(5000),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+/**
+ * A call the handler of `frontPath` made downstream (to `downPath`) belongs to the request's trace:
+ * downstream server span ← client span ← the framework's server span.
+ */
+export async function assertDownstreamJoined(collector: CollectingSpanProcessor, frontPath: string, downPath: string): Promise<void> {
+  const deadline = Date.now() + 3000;
+  const pathOf = (s: Span) => s.attributes['url.path'];
+  let spans = collector.spans;
+  while (!(spans.some((s) => s.kind === 'server' && pathOf(s) === frontPath) && spans.some((s) => s.kind === 'server' && pathOf(s) === downPath))) {
+    if (Date.now() > deadline) assert.fail(`spans of ${frontPath} and ${downPath}: have ${spans.map((s) => `${s.kind}:${String(pathOf(s))}`).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    spans = collector.spans;
+  }
+  const front = spans.find((s) => s.kind === 'server' && pathOf(s) === frontPath)!;
+  const down = spans.find((s) => s.kind === 'server' && pathOf(s) === downPath)!;
+  assert.equal(down.traceId, front.traceId, 'the downstream call started a new trace');
+  const client = spans.find((s) => s.spanId === down.parentSpanId);
+  assert.equal(client?.kind, 'client');
+  assert.equal(client.parentSpanId, front.spanId);
 }

@@ -5,7 +5,19 @@ import { describe, it } from 'node:test';
 import type ExpressFactory from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { expressInstrumentation } from '../src/instrumentations/express/index.js';
-import { assertSpan, close, enableWith, get, listen, serverSpans, withoutErrorLog, type Expected } from './framework-helpers.js';
+import {
+  assertDownstreamJoined,
+  assertSpan,
+  close,
+  enableWith,
+  get,
+  listen,
+  postLargeJson,
+  serverSpans,
+  startDownstream,
+  withoutErrorLog,
+  type Expected,
+} from './framework-helpers.js';
 
 const require = createRequire(import.meta.url);
 const express = require('express') as typeof ExpressFactory;
@@ -107,6 +119,26 @@ describe('express instrumentation', () => {
         assert.equal(byPath.get(p), expected, p);
       }
     } finally {
+      handle.disable();
+    }
+  });
+
+  it('a route after express.json() that calls downstream stays in the request\'s trace (body read over several chunks)', async () => {
+    const { collector, handle } = enableWith(expressInstrumentation(), 'express-body');
+    const down = await startDownstream();
+    try {
+      const app = express();
+      app.post('/orders/:id', express.json({ limit: '2mb' }), async (req: Request, res: Response) => {
+        const answer = await down.call('/down/express');
+        res.json({ size: (req.body as { filler: string }).filler.length, answer });
+      });
+      const server = createServer(app);
+      const reply = await postLargeJson(await listen(server), '/orders/1');
+      await close(server);
+      assert.deepEqual(reply, { status: 200, body: JSON.stringify({ size: 1 << 20, answer: 'down/down/express' }) });
+      await assertDownstreamJoined(collector, '/orders/1', '/down/express');
+    } finally {
+      await close(down.server);
       handle.disable();
     }
   });

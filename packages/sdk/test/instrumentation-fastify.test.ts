@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type FastifyFactory from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fastifyInstrumentation } from '../src/instrumentations/fastify/index.js';
-import { assertSpan, enableWith, get, serverSpans, type Expected } from './framework-helpers.js';
+import { assertDownstreamJoined, assertSpan, close, enableWith, get, postLargeJson, serverSpans, startDownstream, type Expected } from './framework-helpers.js';
 
 const require = createRequire(import.meta.url);
 const fastify = require('fastify') as typeof FastifyFactory;
@@ -84,6 +84,28 @@ describe('fastify instrumentation', () => {
       const spans = await serverSpans(collector, PATHS.length);
       spans.forEach((span, i) => assertSpan(span, EXPECTED[i]!, PATHS[i]!));
     } finally {
+      handle.disable();
+    }
+  });
+
+  it('a handler of a JSON POST that calls downstream stays in the request\'s trace (body read over several chunks)', async () => {
+    const { collector, handle } = enableWith(fastifyInstrumentation(), 'fastify-body');
+    const down = await startDownstream();
+    const app = fastify({ bodyLimit: 2 << 20 });
+    try {
+      app.post('/orders/:id', async (request: FastifyRequest) => {
+        const answer = await down.call('/down/fastify');
+        return { size: (request.body as { filler: string }).filler.length, answer };
+      });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      assert.ok(address !== null && typeof address === 'object');
+      const reply = await postLargeJson(address.port, '/orders/1');
+      assert.deepEqual(reply, { status: 200, body: JSON.stringify({ size: 1 << 20, answer: 'down/down/fastify' }) });
+      await assertDownstreamJoined(collector, '/orders/1', '/down/fastify');
+    } finally {
+      await app.close();
+      await close(down.server);
       handle.disable();
     }
   });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type KoaApplication from 'koa';
 import type KoaRouter from '@koa/router';
 import { koaInstrumentation } from '../src/instrumentations/koa/index.js';
-import { assertSpan, close, enableWith, get, listen, serverSpans, type Expected } from './framework-helpers.js';
+import { assertDownstreamJoined, assertSpan, close, enableWith, get, listen, postLargeJson, serverSpans, startDownstream, type Expected } from './framework-helpers.js';
 
 const require = createRequire(import.meta.url);
 const Koa = require('koa') as typeof KoaApplication;
@@ -126,5 +126,30 @@ describe('koa instrumentation', () => {
     assert.ok(logged.some((line) => String(line).includes('sync boom')), `Koa's default listener logged: ${logged.join('|')}`);
     assert.equal(app.listenerCount('error'), 1);
     assert.equal(Object.hasOwn(Koa.prototype, 'emit'), false);
+  });
+
+  it("a middleware that reads ctx.req with 'data'/'end' and calls downstream from 'end' stays in the request's trace", async () => {
+    const { collector, handle } = enableWith(koaInstrumentation(), 'koa-body');
+    const down = await startDownstream();
+    try {
+      const app = new Koa();
+      const router = new Router();
+      router.post('/orders/:id', async (ctx) => {
+        ctx.body = await new Promise<string>((resolve, reject) => {
+          let size = 0;
+          ctx.req.on('data', (chunk: Buffer) => (size += chunk.length));
+          ctx.req.on('end', () => void down.call('/down/koa').then((answer) => resolve(`${size} ${answer}`), reject));
+        });
+      });
+      app.use(router.routes());
+      const server = koaServer(app);
+      const reply = await postLargeJson(await listen(server), '/orders/1');
+      await close(server);
+      assert.deepEqual(reply, { status: 200, body: `${(1 << 20) + 13} down/down/koa` });
+      await assertDownstreamJoined(collector, '/orders/1', '/down/koa');
+    } finally {
+      await close(down.server);
+      handle.disable();
+    }
   });
 });

@@ -106,6 +106,39 @@ describe('mysql2 instrumentation (MariaDB at 127.0.0.1:3306)', () => {
     }
   });
 
+  it("a query without callback (events and .stream()) emits in its caller's context, not in the one that opened the connection", async () => {
+    const opener = tracer.startSpan('opens-the-connection');
+    const shared = runWithContext(activeContext().withSpan(opener), () => mysql.createConnection(connection));
+    opener.end();
+    try {
+      const caller = tracer.startSpan('queries');
+      const [events, streamed] = await runWithContext(activeContext().withSpan(caller), () =>
+        Promise.all([
+          new Promise<unknown[]>((resolve, reject) => {
+            const seen: unknown[] = [];
+            const query = shared.query(`SELECT id FROM ${table} ORDER BY id`);
+            query.on('result', () => seen.push(activeContext().span));
+            query.on('end', () => resolve([...seen, activeContext().span]));
+            query.on('error', reject);
+          }),
+          new Promise<unknown[]>((resolve, reject) => {
+            const seen: unknown[] = [];
+            const stream = shared.execute(`SELECT id FROM ${table} WHERE id > ?`, [1]).stream();
+            stream.on('data', () => seen.push(activeContext().span));
+            stream.on('end', () => resolve([...seen, activeContext().span]));
+            stream.on('error', reject);
+          }),
+        ]),
+      );
+      caller.end();
+      assert.equal(events.length, 4, 'three rows and the end');
+      assert.equal(streamed.length, 3, 'two rows and the end');
+      for (const span of [...events, ...streamed]) assert.equal(span, caller);
+    } finally {
+      await new Promise((resolve) => shared.end(resolve));
+    }
+  });
+
   it('pool: query, execute and a pooled connection; a waiting caller keeps its context', async () => {
     const pool = mysqlPromise.createPool({ ...connection, connectionLimit: 1 });
     const cbPool = mysql.createPool({ ...connection, connectionLimit: 1 });

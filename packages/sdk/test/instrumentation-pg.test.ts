@@ -129,6 +129,31 @@ describe('pg instrumentation (PostgreSQL at 127.0.0.1:5432)', () => {
     assert.equal(span.attributes['db.response.returned_rows'], 3);
   });
 
+  it("a Query without callback emits 'row' and 'end' in its caller's context, not in the one that opened the connection", async () => {
+    // The connection (and its socket) belongs to the context that opened it; each query to its caller.
+    const opener = tracer.startSpan('opens-the-connection');
+    const shared = runWithContext(activeContext().withSpan(opener), () => new pg.Client(connection));
+    await runWithContext(activeContext().withSpan(opener), () => shared.connect());
+    opener.end();
+    try {
+      const caller = tracer.startSpan('queries');
+      const seen = await runWithContext(activeContext().withSpan(caller), () => {
+        const query = shared.query(new pg.Query(`SELECT id FROM ${table} ORDER BY id`));
+        const spans: unknown[] = [];
+        query.on('row', () => spans.push(activeContext().span));
+        return new Promise<unknown[]>((resolve, reject) => {
+          query.on('end', () => resolve([...spans, activeContext().span]));
+          query.on('error', reject);
+        });
+      });
+      caller.end();
+      assert.equal(seen.length, 4, 'three rows and the end');
+      for (const span of seen) assert.equal(span, caller);
+    } finally {
+      await shared.end();
+    }
+  });
+
   it('bad SQL: the span fails with the exception; the error object is the one pg gives without instrumentation', async () => {
     collector.clear();
     const bad = `SELEC id FROM ${table} WHERE name = 'secret'`;

@@ -50,12 +50,15 @@ void describe('tracestate extraction', () => {
     assert.equal(stateOf('foo=1,bar=2, rojo=1'), 'foo=1,bar=2,rojo=1'); // Node joins repeats with ", "
   });
 
-  void test('duplicate keys make the list invalid: discarded', () => {
-    assertDiscarded('foo=1,foo=1');
-    assertDiscarded('foo=1,foo=2');
-    assertDiscarded(['foo=1', 'foo=1']);
-    assertDiscarded(['foo=1', 'foo=2']);
-    assertDiscarded('lt=0.1,lt=0.2');
+  void test('a repeated key: the list is passed on with the first member of that key, the later ones dropped', () => {
+    assert.equal(stateOf('foo=1,foo=1'), 'foo=1');
+    assert.equal(stateOf('foo=1,foo=2'), 'foo=1');
+    assert.equal(stateOf(['foo=1', 'foo=1']), 'foo=1');
+    assert.equal(stateOf(['foo=1', 'foo=2']), 'foo=1');
+    assert.equal(stateOf('foo=1,bar=2,foo=3, baz=4,bar=5'), 'foo=1,bar=2,baz=4');
+    const ours = contextWith('lt=0.1,foo=1,lt=0.2');
+    assert.equal(ours.rpcid, '0.1');
+    assert.equal(ours.traceState, 'foo=1');
   });
 
   void test('every allowed key and value character is accepted', () => {
@@ -76,33 +79,45 @@ void describe('tracestate extraction', () => {
     assertDiscarded('foo =1');
     assertDiscarded('FOO=1');
     assertDiscarded('foo.bar=1');
-    assertDiscarded('1foo=1');
+    assertDiscarded('_foo=1');
     assertDiscarded('=1');
   });
 
-  void test('multi-tenant keys need exactly one @ between a tenant and a system starting with a letter', () => {
-    assertDiscarded('foo@=1,bar=2');
-    assertDiscarded('@foo=1,bar=2');
-    assertDiscarded('foo@@bar=1,bar=2');
-    assertDiscarded('foo@bar@baz=1,bar=2');
-    assertDiscarded('foo@1bar=1');
-    assert.equal(stateOf('1tenant@vendor=1'), '1tenant@vendor=1');
+  void test('a key may begin with a digit', () => {
+    assert.equal(stateOf('1foo=1,42=2'), '1foo=1,42=2');
   });
 
-  void test('at most 32 list members: 33 discard the whole list; empty members do not count', () => {
+  void test('@ is a key character anywhere but first: trailing, doubled, repeated, before a digit', () => {
+    for (const list of ['foo@=1,bar=2', 'foo@@bar=1,bar=2', 'foo@bar@baz=1,bar=2', 'foo@1bar=1', '1tenant@vendor=1']) assert.equal(stateOf(list), list);
+    assertDiscarded('@foo=1,bar=2');
+  });
+
+  void test('at most 32 list members: 33 discard the whole list; empty members do not count, repeated keys do', () => {
     const all32 = members(32);
     assert.equal(stateOf([all32.slice(0, 10).join(','), all32.slice(10).join(',')]), all32.join(','));
     assertDiscarded([...members(32), 'bar33=33'].join(','));
+    assertDiscarded([...members(32), 'bar01=again'].join(','));
+    assert.equal(stateOf([...members(31), 'bar01=again'].join(',')), members(31).join(','));
     assert.equal(stateOf(`${all32.join(',,')},,, `), all32.join(','));
   });
 
-  void test('key length limits: simple 256, tenant 241, system 14', () => {
+  void test('a key has at most 256 characters, wherever its @ signs are', () => {
     assert.equal(stateOf(['foo=1', `${'z'.repeat(256)}=1`]), `foo=1,${'z'.repeat(256)}=1`);
     assertDiscarded(['foo=1', `${'z'.repeat(257)}=1`]);
-    const longest = `${'t'.repeat(241)}@${'v'.repeat(14)}`;
-    assert.equal(stateOf(`${longest}=1`), `${longest}=1`);
-    assertDiscarded(`${'t'.repeat(242)}@v=1`);
-    assertDiscarded(`t@${'v'.repeat(15)}=1`);
+    for (const key of [`${'t'.repeat(241)}@${'v'.repeat(14)}`, `${'t'.repeat(242)}@v`, `t@${'v'.repeat(15)}`, `t@${'v'.repeat(254)}`]) {
+      assert.equal(stateOf(['foo=1', `${key}=1`]), `foo=1,${key}=1`, `${key.length} characters`);
+    }
+    assertDiscarded(['foo=1', `t@${'v'.repeat(255)}=1`]);
+  });
+
+  void test('10,000 entries (bad input): discarded without reading them all, traceparent kept', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => `k${i}=${i}`);
+    assertDiscarded(many.join(','));
+    assertDiscarded(many);
+    // Short enough to be scanned (20,000 characters): scanning stops at the 33rd member.
+    assertDiscarded(Array.from({ length: 5_000 }, () => 'k=1').join(','));
+    // 10,000 empty members are no members at all.
+    assert.equal(stateOf(`${','.repeat(10_000)}foo=1`), 'foo=1');
   });
 
   void test('values: 1 to 256 printable characters without , or =, not ending in a space', () => {
@@ -183,7 +198,11 @@ void describe('tracestate injection', () => {
 
   void test('a traceState that is not a valid list is not sent', () => {
     assert.equal(injectInto(w3c, { spanContext: sc({ rpcid: '0.1', traceState: 'FOO=1' }) }).tracestate, 'lt=0.1');
-    assert.equal(injectInto(w3c, { spanContext: sc({ traceState: 'a=1,a=2' }) }).tracestate, undefined);
+    assert.equal(injectInto(w3c, { spanContext: sc({ traceState: 'a=1,A=2' }) }).tracestate, undefined);
+  });
+
+  void test('a traceState with a repeated key is sent with the first member of that key', () => {
+    assert.equal(injectInto(w3c, { spanContext: sc({ rpcid: '0.1', traceState: 'a=1,b=2,a=3' }) }).tracestate, 'lt=0.1,a=1,b=2');
   });
 
   void test('repeated injections of different traceStates each use their own list', () => {
@@ -223,6 +242,7 @@ void describe('tracestate grammar helpers', () => {
     const others = members(31);
     const withLt = [...others.slice(0, 2), 'lt=0.9', ...others.slice(2)].join(',');
     assert.deepEqual(splitTraceState(withLt, 'lt', 30), { value: '0.9', rest: others.join(','), restLimited: others.slice(0, 30).join(',') });
-    assert.equal(splitTraceState('a=1,a=2', 'lt', 31), undefined);
+    assert.deepEqual(splitTraceState('a=1,a=2,b=3', 'lt', 31), { value: undefined, rest: 'a=1,b=3', restLimited: 'a=1,b=3' });
+    assert.equal(splitTraceState('a=1,B=2', 'lt', 31), undefined);
   });
 });

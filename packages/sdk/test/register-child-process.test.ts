@@ -123,6 +123,40 @@ describe('@linktrace/sdk/register in real processes', () => {
     for (const auth of receiver.authorizations) assert.equal(auth, 'Bearer sekret');
   });
 
+  it("a plain app that calls downstream from req.on('end') after a multi-chunk POST keeps one trace", async () => {
+    receiver.spans.length = 0;
+    const child = run(['--import', '@linktrace/sdk/register', 'post-body-then-down.mjs'], {
+      OTEL_SERVICE_NAME: 'body-app',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    });
+    const line = await child.firstLine;
+    if (!line.startsWith('{')) assert.fail(`app did not start: ${(await child.exit).stderr}`);
+    const { port } = JSON.parse(line) as { port: number };
+    const body = Buffer.alloc(1 << 20, 'x');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/front', method: 'POST' }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.deepEqual(JSON.parse(reply), { size: 1 << 20, severalChunks: true, body: 'down/after-end' });
+    const exit = await child.exit;
+    assert.equal(exit.code, 0, exit.stderr);
+    const spans = await receiver.waitFor((s) => s.length >= 3, 'three spans');
+    const front = spans.find((s) => s.kind === 'server' && s.attributes['url.path'] === '/front');
+    const client = spans.find((s) => s.kind === 'client');
+    const down = spans.find((s) => s.kind === 'server' && s.attributes['url.path'] === '/after-end');
+    assert.ok(front && client && down, spans.map((s) => `${s.kind}:${String(s.attributes['url.path'])}`).join(', '));
+    assert.equal(client.traceId, front.traceId, 'the call made in req.on(end) started a new trace');
+    assert.equal(client.parentSpanId, front.spanId);
+    assert.equal(client.rpcid, '0.1');
+    assert.equal(down.traceId, front.traceId);
+    assert.equal(down.parentSpanId, client.spanId);
+  });
+
   it('TRACEPARENT from the environment is the parent of the root spans; bad values warn once and fall back', async () => {
     receiver.spans.length = 0;
     const traceId = '0af7651916cd43dd8448eb211c80319c';

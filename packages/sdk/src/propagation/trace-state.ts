@@ -18,52 +18,30 @@ const COMMA = 44;
 const EQUALS = 61;
 const TILDE = 126;
 
-/** lcalpha / DIGIT / "_" / "-" / "*" / "/" */
+/** keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@" */
 const KEY_CHAR = new Uint8Array(128);
 for (let c = 97; c <= 122; c++) KEY_CHAR[c] = 1;
 for (let c = 48; c <= 57; c++) KEY_CHAR[c] = 1;
-for (const ch of '_-*/') KEY_CHAR[ch.charCodeAt(0)] = 1;
+for (const ch of '_-*/@') KEY_CHAR[ch.charCodeAt(0)] = 1;
 
-function isLcAlpha(c: number): boolean {
-  return c >= 97 && c <= 122;
-}
+/** Longest key: one leading character and up to 255 more. */
+const KEY_MAX_LENGTH = 256;
 
-function keyCharsIn(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
+/**
+ * `key = (lcalpha / DIGIT) 0*255(keychar)` (Trace Context Level 1 as published now: the earlier
+ * `tenant@system` split with its 241/14 limits is gone, so `@` may sit anywhere after the first
+ * character, any number of times).
+ */
+function isKeyRange(s: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len <= 0 || len > KEY_MAX_LENGTH) return false;
+  const first = s.charCodeAt(start);
+  if (!((first >= 97 && first <= 122) || (first >= 48 && first <= 57))) return false;
+  for (let i = start + 1; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || KEY_CHAR[c] !== 1) return false;
   }
   return true;
-}
-
-/**
- * `simple-key = lcalpha 0*255(keychar)` or `multi-tenant-key = tenant-id "@" system-id` with
- * `tenant-id = (lcalpha / DIGIT) 0*240(keychar)` and `system-id = lcalpha 0*13(keychar)`.
- */
-function isKeyRange(s: string, start: number, end: number): boolean {
-  const len = end - start;
-  if (len <= 0) return false;
-  const first = s.charCodeAt(start);
-  let at = -1;
-  for (let i = start; i < end; i++) {
-    if (s.charCodeAt(i) === 64) {
-      at = i;
-      break;
-    }
-  }
-  if (at < 0) return len <= 256 && isLcAlpha(first) && keyCharsIn(s, start + 1, end);
-  const tenantLen = at - start;
-  const systemLen = end - at - 1;
-  return (
-    tenantLen >= 1 &&
-    tenantLen <= 241 &&
-    systemLen >= 1 &&
-    systemLen <= 14 &&
-    (isLcAlpha(first) || (first >= 48 && first <= 57)) &&
-    keyCharsIn(s, start + 1, at) &&
-    isLcAlpha(s.charCodeAt(at + 1)) &&
-    keyCharsIn(s, at + 2, end)
-  );
 }
 
 /** `value = 0*255(chr) nblk-chr`: 1 to 256 printable ASCII characters except `,` and `=`, not ending in a space. */
@@ -97,13 +75,17 @@ function indexOfKey(key: string): number {
 }
 
 /**
- * Validates a combined value, leaving its members in the scan arrays. False when the list is invalid
- * as a whole (a malformed member, a duplicate key, more than 32 members, or too long): the spec's
- * test suite expects such a header to be discarded entirely. Synchronous, so the shared arrays are safe.
+ * Validates a combined value, leaving its members in the scan arrays. A later member whose key came
+ * before is left out (the spec lets a vendor drop duplicates it did not write; the first one is
+ * kept, as the first is the most recent position). False when the list is invalid as a whole — a
+ * malformed member, more than 32 members (duplicates count: they are list members), or too long —
+ * as the spec's test suite expects such a header to be discarded entirely. The work is bounded by
+ * TRACESTATE_MAX_LENGTH and stops at the 33rd member. Synchronous, so the shared arrays are safe.
  */
 function scan(value: string): boolean {
   scanCount = 0;
   if (value.length > TRACESTATE_MAX_LENGTH) return false;
+  let members = 0;
   let pos = 0;
   while (pos <= value.length) {
     let end = value.indexOf(',', pos);
@@ -116,8 +98,9 @@ function scan(value: string): boolean {
     const eq = value.indexOf('=', start);
     if (eq < 0 || eq >= end) return false;
     if (!isKeyRange(value, start, eq) || !isValueRange(value, eq + 1, end)) return false;
+    if (++members > TRACESTATE_MAX_MEMBERS) return false;
     const key = value.slice(start, eq);
-    if (scanCount === TRACESTATE_MAX_MEMBERS || indexOfKey(key) >= 0) return false;
+    if (indexOfKey(key) >= 0) continue;
     scanKeys[scanCount] = key;
     scanStarts[scanCount] = start;
     scanEnds[scanCount] = end;
@@ -153,7 +136,8 @@ function joinMembers(value: string, count: number, skip: number): string {
 
 /**
  * Parses a combined `tracestate` value. Returns its members as `key=value` strings, in order, with
- * optional whitespace and empty members removed; undefined when the list is invalid as a whole.
+ * optional whitespace, empty members and repeated keys removed; undefined when the list is invalid
+ * as a whole.
  */
 export function parseTraceState(value: string): string[] | undefined {
   if (!scan(value)) return undefined;

@@ -3,6 +3,8 @@
  * idempotent, reversible and recognisable: a wrapped function remembers its original.
  */
 const ORIGINAL = Symbol.for('linktrace.original');
+/** Set on a wrapper that shadows an inherited method: unwrapping deletes it instead of redefining. */
+const SHADOWS = Symbol.for('linktrace.shadowsInherited');
 
 type AnyFunction = (...args: never[]) => unknown;
 type Wrapped = AnyFunction & { [ORIGINAL]?: AnyFunction };
@@ -35,6 +37,7 @@ export function wrap<T extends object, K extends keyof T>(
   Object.defineProperty(wrapper, ORIGINAL, { value: original, enumerable: false, configurable: true });
   copyFunctionShape(wrapper, original as AnyFunction);
   const descriptor = Object.getOwnPropertyDescriptor(target, name);
+  if (descriptor === undefined) Object.defineProperty(wrapper, SHADOWS, { value: true, enumerable: false, configurable: true });
   Object.defineProperty(target, name, {
     value: wrapper,
     writable: true,
@@ -49,6 +52,10 @@ export function unwrap<T extends object, K extends keyof T>(target: T, name: K):
   if (target === null || (typeof target !== 'object' && typeof target !== 'function')) return;
   const current = target[name] as unknown;
   if (!isWrapped(current)) return;
+  if ((current as { [SHADOWS]?: boolean })[SHADOWS] === true && Object.prototype.hasOwnProperty.call(target, name)) {
+    delete target[name];
+    return;
+  }
   const descriptor = Object.getOwnPropertyDescriptor(target, name);
   Object.defineProperty(target, name, {
     value: (current as Wrapped)[ORIGINAL],

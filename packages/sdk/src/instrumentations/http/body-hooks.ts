@@ -1,6 +1,8 @@
 import type http from 'node:http';
+import { applyInContext } from '../../context/context-manager.js';
 import { wrap } from '../core/shim.js';
 import { EXCHANGE, type WithExchange } from './exchange.js';
+import { MESSAGE_CONTEXT, type WithMessageContext } from './message-context.js';
 
 type Fn = (...args: unknown[]) => unknown;
 type Patched = { target: object; name: string }[];
@@ -12,9 +14,24 @@ type Patched = { target: object; name: string }[];
  * 'close', 'response', 'error'). Messages that carry no exchange pay one property read.
  * Adding listeners instead would change behaviour (a 'data' listener starts the flow; a 'response'
  * listener stops Node from discarding an unread response).
+ *
+ * The two `emit` hooks also run every event of a traced message in its context (message-context.ts):
+ * 'data', 'end', 'readable', 'error', 'close', 'finish'… — and so everything a stream does from
+ * them (pipe, pipeline callbacks, a Transform's later chunks). Hooking `emit` rather than binding
+ * each listener leaves listeners as they were added (`removeListener`, `listeners()`, `once` see the
+ * caller's functions) and costs nothing per listener and no allocation per event.
  */
 export function patchBodyHooks(h: typeof http, patched: Patched): void {
   const incoming = h.IncomingMessage.prototype as unknown as Record<string, Fn>;
+  if (
+    wrap(incoming, 'emit', (original) =>
+      function emit(this: WithMessageContext) {
+        const ctx = this[MESSAGE_CONTEXT];
+        // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every event
+        return ctx === undefined ? Reflect.apply(original, this, arguments) : applyInContext(ctx, original, this, arguments);
+      } as Fn,
+    )
+  ) patched.push({ target: incoming, name: 'emit' });
   if (
     wrap(incoming, 'push', (original) =>
       function push(this: WithExchange, chunk: unknown) {
@@ -45,11 +62,16 @@ export function patchBodyHooks(h: typeof http, patched: Patched): void {
   }
   if (
     wrap(outgoing, 'emit', (original) =>
-      function emit(this: WithExchange, event: string | symbol, arg: unknown) {
+      function emit(this: WithExchange & WithMessageContext, event: string | symbol, arg: unknown) {
         const exchange = this[EXCHANGE];
         if (exchange !== undefined) exchange.outgoingEvent(event, arg, this);
+        const ctx = this[MESSAGE_CONTEXT];
         // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
-        return Reflect.apply(original, this, arguments);
+        if (ctx === undefined) return Reflect.apply(original, this, arguments);
+        // A client request's response belongs to the same caller as the request.
+        if (event === 'response' && arg !== null && typeof arg === 'object') (arg as WithMessageContext)[MESSAGE_CONTEXT] = ctx;
+        // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
+        return applyInContext(ctx, original, this, arguments);
       } as Fn,
     )
   ) patched.push({ target: outgoing, name: 'emit' });

@@ -24,6 +24,7 @@ import {
 } from './attributes.js';
 import { safePredicate, type HttpInstrumentationConfig } from './config.js';
 import { EXCHANGE, Exchange, type WithExchange } from './exchange.js';
+import { MESSAGE_CONTEXT, type WithMessageContext } from './message-context.js';
 import { recordError } from './record-error.js';
 
 type RequestFunction = (this: unknown, ...args: unknown[]) => ClientRequest;
@@ -88,7 +89,8 @@ class ClientExchange extends Exchange {
 /**
  * Wraps `http.request` (or https's). The request is created first, exactly as the caller asked,
  * then described, traced and given the trace headers before anything is sent. The caller's
- * callbacks run in the caller's context, not the client span's: the client span shares its
+ * callbacks — and every event of the request and of its response ('response', 'data', 'end',
+ * 'error'…) — run in the caller's context, not the client span's: the client span shares its
  * position with the server span it calls, so spans started in a callback are its siblings.
  */
 export function tracedRequest(original: RequestFunction, ictx: InstrumentationContext, config: HttpInstrumentationConfig): RequestFunction {
@@ -115,12 +117,13 @@ export function tracedGet(tracedRequestFn: RequestFunction): RequestFunction {
   };
 }
 
-function startClientSpan(req: ClientRequest & WithExchange, ictx: InstrumentationContext, config: HttpInstrumentationConfig): void {
+function startClientSpan(req: ClientRequest & WithExchange & WithMessageContext, ictx: InstrumentationContext, config: HttpInstrumentationConfig): void {
   if (req === null || typeof req !== 'object' || req[EXCHANGE] !== undefined || safePredicate(config.ignoreOutgoing, req)) return;
   const active = activeContext();
   const method = normalizeMethod(req.method);
   const span = ictx.tracer.startSpan(method, { kind: 'client', parent: active, attributes: clientAttributes(req, method, ictx.options.captureValues) });
   if (!req.headersSent) ictx.tracing.inject(req, REQUEST_HEADER_SETTER, active.withSpan(span));
+  req[MESSAGE_CONTEXT] = active;
   if (span.isRecording()) req[EXCHANGE] = new ClientExchange(span, performance.now());
 }
 

@@ -31,6 +31,7 @@ import {
 } from './attributes.js';
 import { safePredicate, type HttpInstrumentationConfig } from './config.js';
 import { EXCHANGE, Exchange, type WithExchange } from './exchange.js';
+import { MESSAGE_CONTEXT, type WithMessageContext } from './message-context.js';
 import { recordError } from './record-error.js';
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
@@ -100,7 +101,8 @@ class ServerExchange extends Exchange {
 
 /**
  * Wraps `Server.prototype.emit` of node:http or node:https: each 'request' gets a server span whose
- * context is active while the listeners (the application) run. Returns false if nothing was wrapped.
+ * context is active while the listeners (the application) run, and while every later event of the
+ * request and the response is handled (message-context.ts). Returns false if nothing was wrapped.
  */
 export function patchServer(proto: object, scheme: 'http' | 'https', ictx: InstrumentationContext, config: HttpInstrumentationConfig): boolean {
   const { tracing, tracer } = ictx;
@@ -112,8 +114,8 @@ export function patchServer(proto: object, scheme: 'http' | 'https', ictx: Instr
       // eslint-disable-next-line prefer-rest-params -- no array per call: every server event passes here
       const args = arguments;
       if (event !== 'request') return Reflect.apply(original, this, args) as boolean;
-      const req = request as IncomingMessage & WithExchange;
-      const res = response as ServerResponse & WithExchange;
+      const req = request as IncomingMessage & WithExchange & WithMessageContext;
+      const res = response as ServerResponse & WithExchange & WithMessageContext;
       if (req === null || typeof req !== 'object' || res === null || typeof res !== 'object' || safePredicate(config.ignoreIncoming, req)) {
         return Reflect.apply(original, this, args) as boolean;
       }
@@ -125,6 +127,8 @@ export function patchServer(proto: object, scheme: 'http' | 'https', ictx: Instr
         const method = normalizeMethod(req.method);
         span = tracer.startSpan(method, { kind: 'server', parent, attributes: serverAttributes(req, method, scheme, captureQuery, host) });
         active = parent.withSpan(span);
+        req[MESSAGE_CONTEXT] = active;
+        res[MESSAGE_CONTEXT] = active;
         if (span.isRecording()) {
           const exchange = new ServerExchange(span, performance.now());
           req[EXCHANGE] = exchange;

@@ -3,9 +3,10 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../../context/context.js';
-import { activeContext, contextStorage } from '../../context/context-manager.js';
+import { activeContext, contextStorage, emitInContext } from '../../context/context-manager.js';
 import type { SpanHandle } from '../../trace/span-handle.js';
 import type { Instrumentation, InstrumentationContext } from '../core/instrumentation.js';
+import { unwrap, wrap } from '../core/shim.js';
 import { requireMajor } from '../core/version-range.js';
 import { formatValues, recordDbError, spanNameOf, startDbSpan } from '../db-common/db-span.js';
 import { MYSQL_DIALECT, sanitizeSql, summarizeSql } from '../db-common/sanitize-sql.js';
@@ -14,7 +15,9 @@ import { MYSQL_DIALECT, sanitizeSql, summarizeSql } from '../db-common/sanitize-
  * mysql2 (callback API and `mysql2/promise`) through the tracing channels it publishes
  * (`mysql2:query`, `mysql2:execute`, `mysql2:connect`, `mysql2:pool:connect`): nothing is patched.
  * The SDK's context store is bound to the channels' `asyncStart`, so callbacks, including the one
- * of a pool that waited for a free connection, run in the caller's context.
+ * of a pool that waited for a free connection, run in the caller's context. A query without callback
+ * is an event emitter ('result', 'end', `.stream()`) driven by the connection's socket: `query` and
+ * `execute` are wrapped only to make its events run in the caller's context too.
  */
 export interface Mysql2InstrumentationConfig {
   /** Record `db.query.parameters` for this library even when `captureValues` is off globally. */
@@ -90,13 +93,18 @@ export function mysql2Instrumentation(config: Mysql2InstrumentationConfig = {}):
       {
         // Only checks: an old mysql2 publishes no channels and would silently not be traced.
         package: 'mysql2',
-        patch(_exports, _ctx, loaded) {
+        patch(exports, _ctx, loaded) {
           requireMajor('mysql2', loaded.version, 3, 3);
           if (!existsSync(join(dirname(loaded.filename), 'lib', 'tracing.js'))) {
             throw new Error('this mysql2 version publishes no tracing channels (lib/tracing.js); upgrade mysql2 to be traced');
           }
+          for (const proto of emitterPrototypes(exports)) {
+            for (const name of STATEMENT_METHODS) wrap(proto, name, (original) => emittingInCallerContext(original));
+          }
         },
-        unpatch() {},
+        unpatch(exports) {
+          for (const proto of emitterPrototypes(exports)) for (const name of STATEMENT_METHODS) unwrap(proto, name);
+        },
       },
     ],
     enable(ctx) {
@@ -128,6 +136,39 @@ export function mysql2Instrumentation(config: Mysql2InstrumentationConfig = {}):
         if (bound) unbindCallerContext(name);
       }
     },
+  };
+}
+
+const STATEMENT_METHODS = ['query', 'execute'] as const;
+type StatementMethod = (this: unknown, ...args: unknown[]) => unknown;
+type WithStatements = Record<(typeof STATEMENT_METHODS)[number], StatementMethod>;
+
+/** Where `query`/`execute` live: the connections' base class (pool connections included) and the pool. */
+function emitterPrototypes(exports: unknown): WithStatements[] {
+  const mod = exports as { Connection?: { prototype?: object }; Pool?: { prototype?: object } } | null;
+  const protos: WithStatements[] = [];
+  const connection = mod?.Connection?.prototype;
+  if (connection !== undefined && connection !== null) {
+    // `query` and `execute` sit on BaseConnection, the prototype of Connection's prototype.
+    let proto: object | null = connection;
+    while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'query')) proto = Object.getPrototypeOf(proto) as object | null;
+    if (proto !== null) protos.push(proto as WithStatements);
+  }
+  const pool = mod?.Pool?.prototype;
+  if (pool !== undefined && pool !== null && Object.prototype.hasOwnProperty.call(pool, 'query')) protos.push(pool as WithStatements);
+  return protos;
+}
+
+/** Calls `query`/`execute`; a command returned without a callback emits its events in the caller's context. */
+function emittingInCallerContext(original: StatementMethod): StatementMethod {
+  return function statement(this: unknown): unknown {
+    const caller = activeContext();
+    // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every statement
+    const command = Reflect.apply(original, this, arguments) as { emit?: unknown; onResult?: unknown } | null | undefined;
+    if (command !== null && typeof command === 'object' && typeof command.emit === 'function' && typeof command.onResult !== 'function') {
+      emitInContext(command as { emit: StatementMethod }, caller);
+    }
+    return command;
   };
 }
 

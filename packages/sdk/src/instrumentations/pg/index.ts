@@ -1,5 +1,5 @@
 import type { Attributes } from '@linktrace/model';
-import { activeContext, bindContext, runWithContext } from '../../context/context-manager.js';
+import { activeContext, bindContext, emitInContext, runWithContext } from '../../context/context-manager.js';
 import type { SpanHandle } from '../../trace/span-handle.js';
 import type { Instrumentation, InstrumentationContext } from '../core/instrumentation.js';
 import { unwrap, wrap } from '../core/shim.js';
@@ -206,6 +206,9 @@ function submit(original: QueryFn, thisArg: unknown, args: unknown[], query: Sub
       return originalError.apply(this, errorArgs);
     }) || hooked;
   }
+  // A Query without callback, a cursor, a query stream: their events ('row', 'end', 'data') are
+  // emitted from the connection's socket, which belongs to whoever opened the connection.
+  if (typeof (query as { emit?: unknown }).emit === 'function') emitInContext(query as unknown as { emit: QueryFn }, callerContext);
   if (query.callback === undefined || query.callback === null) {
     // The client will store this callback on the query: let it run in the caller's context.
     const index = callbackIndexOf(args);
