@@ -81,6 +81,8 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
   }
   for (let c = 0; c < n; c++) if (partnerOf[c]! >= 0) foldedInto[partnerOf[c]!] = c;
 
+  // Each span's position, validated once.
+  const positionOf = spans.map(rpcidOf);
   const nodes: Node[] = [];
   const add = (body: RowBody, pos: string | undefined, startUs: number): Node => {
     const node: Node = { seq: nodes.length, body, parent: undefined, pos, startUs, children: [] };
@@ -99,7 +101,7 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
     const timed = server !== undefined && s.durationUs === undefined ? partner : i;
     const body: Omit<SpanRow, 'depth'> = { kind: 'span', span: i, startUs: spans[timed]!.startUs + delta[timed]! };
     if (partner >= 0) body.partner = partner;
-    const rpcid = (server === undefined ? undefined : rpcidOf(server)) ?? rpcidOf(s);
+    const rpcid = (partner < 0 ? undefined : positionOf[partner]) ?? positionOf[i];
     if (rpcid !== undefined) body.rpcid = rpcid;
     const dur = spans[timed]!.durationUs;
     if (dur !== undefined) body.durationUs = dur;
@@ -118,7 +120,7 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
   // Where each position's calls hang: the receiving span there (the later half of a call), else the first.
   const rowAt = new Map<string, Node>();
   for (let i = 0; i < n; i++) {
-    const rpcid = rpcidOf(spans[i]!);
+    const rpcid = positionOf[i];
     if (rpcid === undefined) continue;
     const had = rowAt.get(rpcid);
     const callingOnly = had !== undefined && had.body.kind === 'span' && had.body.partner === undefined && isCallingKind(spans[had.body.span]!);
@@ -169,7 +171,8 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
   // A row the graph hung under a recorded ancestor position (skipping the lost ones) goes under its lost parent.
   for (const row of nodes) {
     if (row.body.kind !== 'span' || row.pos === undefined) continue;
-    const up = rpcidParent(row.pos);
+    const dot = row.pos.lastIndexOf('.');
+    const up = dot < 0 ? undefined : row.pos.slice(0, dot);
     const hop = up === undefined ? undefined : rowAt.get(up);
     if (hop === undefined || hop.body.kind !== 'lost-hop' || row.parent === hop) continue;
     const current = row.parent?.pos;

@@ -11,7 +11,7 @@
  * 0 is never reported missing. Segments are compared as decimal numbers of any size (BigInt), so a
  * 250-digit segment is exact. Work is linear in the positions present, never in a gap's length.
  */
-import { compareRpcid, isValidRpcid, rpcidParent } from '@linktrace/model';
+import { compareRpcid, isValidRpcid } from '@linktrace/model';
 
 export interface SiblingGap {
   /** The caller's position. */
@@ -42,6 +42,12 @@ export function siblingGaps(sortedChildren: readonly bigint[]): [bigint, bigint]
   return out;
 }
 
+/** The caller's position of a valid, non-root rpcid (validated once, by the caller). */
+function parentOf(rpcid: string): string | undefined {
+  const dot = rpcid.lastIndexOf('.');
+  return dot < 0 ? undefined : rpcid.slice(0, dot);
+}
+
 /** Gaps among `present` positions; invalid rpcids are ignored. */
 export function findPositionGaps(present: Iterable<string>): PositionGaps {
   const have = new Set<string>();
@@ -50,7 +56,7 @@ export function findPositionGaps(present: Iterable<string>): PositionGaps {
   const children = new Map<string, bigint[]>();
   for (const p of have) {
     let child = p;
-    for (let parent = rpcidParent(child); parent !== undefined; parent = rpcidParent(child)) {
+    for (let parent = parentOf(child); parent !== undefined; parent = parentOf(child)) {
       const list = children.get(parent);
       const n = BigInt(child.slice(parent.length + 1));
       if (list === undefined) children.set(parent, [n]);
@@ -64,13 +70,14 @@ export function findPositionGaps(present: Iterable<string>): PositionGaps {
   const lostAncestors: string[] = [];
   for (const p of implied) if (!have.has(p)) lostAncestors.push(p);
   lostAncestors.sort(compareRpcid);
-  const ranges: SiblingGap[] = [];
+  const found: { at: string; gap: SiblingGap }[] = [];
   for (const [parent, list] of children) {
-    const sorted = [...new Set(list)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sorted = list.length === 1 ? list : [...new Set(list)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [first, last] of siblingGaps(sorted)) {
-      ranges.push({ parent, first: first.toString(), last: last.toString(), count: Number(last - first + 1n) });
+      const gap = { parent, first: first.toString(), last: last.toString(), count: Number(last - first + 1n) };
+      found.push({ at: `${parent}.${gap.first}`, gap });
     }
   }
-  ranges.sort((a, b) => compareRpcid(`${a.parent}.${a.first}`, `${b.parent}.${b.first}`));
-  return { lostAncestors, ranges };
+  found.sort((a, b) => compareRpcid(a.at, b.at));
+  return { lostAncestors, ranges: found.map((f) => f.gap) };
 }
