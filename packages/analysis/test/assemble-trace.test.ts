@@ -169,6 +169,27 @@ describe('assembleTrace', () => {
     assert.deepEqual(shape(t.spans, t.rows), ['(lost hop: no span at 0)', '.one', '..(positions 0.1.1–2 missing (2))', '..three', '.(lost hop: no span at 0.2)', '..two-one']);
   });
 
+  it('a deep lost branch is one placeholder row, not one per lost level', () => {
+    const deep = `0.7${'.1'.repeat(60)}`;
+    const spans = [at('0', { name: 'root' }), at(deep, { name: 'deep' }), at(`${deep}.1`, { name: 'deeper' }), at('0.7.1.1.2', { name: 'side' })];
+    const t = assembleTrace(spans);
+    // 0.7, 0.7.1 and 0.7.1.1 are lost; 0.7.1.1 has two positions below it (…1 and …2), so the chain
+    // 0.7 → 0.7.1.1 is one row, and the lost 0.7.1.1.1 … (57 levels) down to deep's parent another.
+    assert.deepEqual(shape(t.spans, t.rows), [
+      'root',
+      '.(positions 0.1–6 missing (6))',
+      '.(lost hops: no span at 0.7 down to 0.7.1.1 (3 positions))',
+      `..(lost hops: no span at 0.7.1.1.1 down to ${deep.slice(0, -2)} (57 positions))`,
+      '...deep',
+      '....deeper',
+      '..side',
+    ]);
+    const chain = t.rows[2]!;
+    assert.ok(chain.kind === 'lost-hop');
+    assert.deepEqual([chain.rpcid, chain.through], ['0.7', '0.7.1.1']);
+    assertEverySpanOnce(t.spans, t.rows);
+  });
+
   it('numbers children from 0 where a 0 is present, from 1 elsewhere, and never reports 0 missing', () => {
     assert.deepEqual(siblingGaps([0n, 1n, 3n]), [[2n, 2n]]);
     assert.deepEqual(siblingGaps([0n, 4n]), [[1n, 3n]]);

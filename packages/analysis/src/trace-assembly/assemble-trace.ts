@@ -14,7 +14,7 @@
  * - Shown times are corrected for clock skew (marked), the critical path is flagged.
  * Pure; never throws on malformed spans.
  */
-import { compareRpcid, rpcidParent } from '@linktrace/model';
+import { compareRpcid } from '@linktrace/model';
 import type { Span } from '@linktrace/model';
 import { criticalPathNodes } from '../critical-path.js';
 import { buildTraceGraph, isAnsweringHalf, rpcidOf } from '../trace-graph.js';
@@ -50,6 +50,12 @@ interface Node {
   /** Start used to order siblings (placeholders: their earliest child's). */
   startUs: number;
   children: Node[];
+}
+
+/** The caller's position of a valid rpcid (validated before), undefined for the root. */
+function parentOf(rpcid: string): string | undefined {
+  const dot = rpcid.lastIndexOf('.');
+  return dot < 0 ? undefined : rpcid.slice(0, dot);
 }
 
 const isProperAncestor = (a: string, b: string): boolean => b.length > a.length && b.startsWith(a) && b.charCodeAt(a.length) === 46;
@@ -144,7 +150,7 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
   for (const [spanId, children] of orphansOf) {
     const up = children[0]!.parent;
     const sameParent = children.every((c) => c.parent === up);
-    const at = children.map((c) => (c.pos === undefined ? undefined : rpcidParent(c.pos)));
+    const at = children.map((c) => (c.pos === undefined ? undefined : parentOf(c.pos)));
     const position = at[0] !== undefined && at.every((q) => q === at[0]) && !rowAt.has(at[0]) ? at[0] : undefined;
     const body: Omit<LostHopRow, 'depth'> = { kind: 'lost-hop', spanId, text: position === undefined ? `missing parent span ${spanId}` : `lost hop ${position}: missing parent span ${spanId}` };
     if (position !== undefined) body.rpcid = position;
@@ -157,22 +163,39 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
 
   // Lost positions: ancestors of recorded positions that no span holds, then skipped siblings.
   const gaps = findPositionGaps(rowAt.keys());
+  // A chain of lost positions, each the only position below the one before, is one row: a span at
+  // depth 64 below a lost branch gives one placeholder, not 63.
+  const below = new Map<string, number>();
+  for (const rpcid of [...rowAt.keys(), ...gaps.lostAncestors]) {
+    const up = parentOf(rpcid);
+    if (up !== undefined) below.set(up, (below.get(up) ?? 0) + 1);
+  }
+  const chainTop = new Map<Node, string>();
   for (const rpcid of gaps.lostAncestors) {
     if (rowAt.has(rpcid)) continue;
+    const up = parentOf(rpcid);
+    const above = up === undefined ? undefined : rowAt.get(up);
+    const top = above === undefined ? undefined : chainTop.get(above);
+    if (above !== undefined && top !== undefined && below.get(up!) === 1 && above.body.kind === 'lost-hop') {
+      above.body.through = rpcid;
+      above.body.text = `lost hops: no span at ${top} down to ${rpcid} (${rpcid.split('.').length - top.split('.').length + 1} positions)`;
+      rowAt.set(rpcid, above);
+      continue;
+    }
     const hop = add({ kind: 'lost-hop', rpcid, text: `lost hop: no span at ${rpcid}` }, rpcid, Infinity);
+    chainTop.set(hop, rpcid);
     rowAt.set(rpcid, hop);
     lostHops.push(hop);
   }
   for (const hop of lostHops) {
-    const up = hop.pos === undefined ? undefined : rpcidParent(hop.pos);
+    const up = hop.pos === undefined ? undefined : parentOf(hop.pos);
     const host = up === undefined ? undefined : rowAt.get(up);
     if (host !== undefined) hop.parent = host;
   }
   // A row the graph hung under a recorded ancestor position (skipping the lost ones) goes under its lost parent.
   for (const row of nodes) {
     if (row.body.kind !== 'span' || row.pos === undefined) continue;
-    const dot = row.pos.lastIndexOf('.');
-    const up = dot < 0 ? undefined : row.pos.slice(0, dot);
+    const up = parentOf(row.pos);
     const hop = up === undefined ? undefined : rowAt.get(up);
     if (hop === undefined || hop.body.kind !== 'lost-hop' || row.parent === hop) continue;
     const current = row.parent?.pos;

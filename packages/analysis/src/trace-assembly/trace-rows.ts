@@ -32,6 +32,11 @@ export interface LostHopRow {
   spanId?: string;
   /** Its position, when known (the children's common parent position). */
   rpcid?: string;
+  /**
+   * The last of a chain of lost positions that this row stands for, each the only position below
+   * the one before (`rpcid` … `through`), so a deep lost branch is one row.
+   */
+  through?: string;
   /** What to show, e.g. `missing parent span 1234… at 0.2`. */
   text: string;
 }
