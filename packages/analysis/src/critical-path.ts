@@ -10,11 +10,16 @@
  * resolved like the chain checks do (trace-graph.ts). Pure; never throws on malformed input.
  */
 import type { Span } from '@linktrace/model';
-import { buildTraceGraph } from './trace-graph.js';
+import { buildTraceGraph, type TraceGraph } from './trace-graph.js';
 
 /** Span ids from the root down to the span that finished the trace; `[]` for no spans. */
 export function criticalPath(spans: readonly Span[]): string[] {
   const graph = buildTraceGraph(Array.isArray(spans) ? spans : []);
+  return criticalPathNodes(graph).map((v) => graph.spans[v]!.spanId);
+}
+
+/** The same path as node indexes of `graph` (a fan-out's halves share a span id, not a node). */
+export function criticalPathNodes(graph: TraceGraph): number[] {
   const n = graph.spans.length;
   if (n === 0) return [];
   const { parent, order, childStart, childList } = graph;
@@ -31,9 +36,9 @@ export function criticalPath(spans: readonly Span[]): string[] {
   }
 
   const root = pickRoot(graph.spans, parent, reach);
-  const path: string[] = [];
+  const path: number[] = [];
   for (let v = root; v >= 0; ) {
-    path.push(graph.spans[v]!.spanId);
+    path.push(v);
     let next = -1;
     for (let c = childStart[v]!; c < childStart[v + 1]!; c++) {
       const child = childList[c]!;

@@ -1,4 +1,4 @@
-// Pure analysis over the span model: chain checks, flow contracts, and the bounded buffer of open
+// Pure analysis over the span model: trace assembly, chain checks, flow contracts, and the bounded buffer of open
 // traces that the server schedules. No I/O, no timers: the clock is always passed in.
 export { RULE_IDS } from './finding.js';
 export type { Finding, FindingDelivery, FindingEntity, RuleId } from './finding.js';
@@ -13,5 +13,15 @@ export { compactSpan, StringPool, CHECKED_ATTRIBUTES } from './check-span.js';
 export { TraceBuffer, DEFAULT_CHECK_DELAY_MS, DEFAULT_MAX_WAIT_MS, DEFAULT_MAX_OPEN_TRACES, DEFAULT_MAX_SPANS_PER_TRACE } from './trace-buffer.js';
 export type { TraceBufferOptions, TraceBufferStats, TakenTrace } from './trace-buffer.js';
 export { criticalPath } from './critical-path.js';
+export { assembleTrace, MAX_GAP_ROWS } from './trace-assembly/assemble-trace.js';
+export type { AssembledTrace } from './trace-assembly/assemble-trace.js';
+export type { TraceRow, SpanRow, LostHopRow, GapRow, MoreGapsRow, TraceGapSummary } from './trace-assembly/trace-rows.js';
+export { adjustClockSkew } from './trace-assembly/clock-skew.js';
+export type { SkewAdjustment, SkewReason, SkewResult } from './trace-assembly/clock-skew.js';
+export { findPositionGaps, siblingGaps } from './trace-assembly/position-gaps.js';
+export type { PositionGaps, SiblingGap } from './trace-assembly/position-gaps.js';
+export { spanHost } from './trace-assembly/span-host.js';
+export { buildTraceGraph } from './trace-graph.js';
+export type { TraceGraph } from './trace-graph.js';
 export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueId, QUEUE_PREFIX } from './topology.js';
 export type { ServiceMap, ServiceMapNode, ServiceMapNodeKind, ServiceMapEdge, EdgeRow } from './topology.js';

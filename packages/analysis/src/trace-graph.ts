@@ -9,6 +9,7 @@
  */
 import { isValidRpcid, rpcidParent } from '@linktrace/model';
 import type { Span } from '@linktrace/model';
+import { spanHost } from './trace-assembly/span-host.js';
 
 export interface TraceGraph {
   /** Merged spans; index i is node i. */
@@ -30,8 +31,22 @@ export interface TraceGraph {
 
 const SHARED_SUFFIX = '\u0000s';
 
+/**
+ * The answering half of a Zipkin call: a server span that may share its id with the client span
+ * that called it (flagged `shared`, or an older reporter's server span that is not flagged).
+ */
+export function isAnsweringHalf(span: Span): boolean {
+  return span.shared === true || span.kind === 'server';
+}
+
+/** Records of one span share a key; an answering half has its own, apart from its client half's. */
 function keyOf(span: Span): string {
-  return span.shared === true ? span.spanId + SHARED_SUFFIX : span.spanId;
+  return isAnsweringHalf(span) ? span.spanId + SHARED_SUFFIX : span.spanId;
+}
+
+/** Who recorded an answering half: in a fan-out each callee records a server span with the caller's id. */
+function recorderOf(span: Span): string {
+  return `${span.instance ?? ''}\u0000${span.service}`;
 }
 
 function isSpanShaped(s: unknown): s is Span {
@@ -56,6 +71,8 @@ function isConsumerSide(span: Span): boolean {
 export function buildTraceGraph(input: readonly Span[]): TraceGraph {
   const spans: Span[] = [];
   const byKey = new Map<string, number>();
+  // Answering halves by span id, made only when one id has halves from several recorders (fan-out).
+  let halves: Map<string, number[]> | undefined;
   let ignored = 0;
   for (let i = 0; i < input.length; i++) {
     const s = input[i];
@@ -63,8 +80,19 @@ export function buildTraceGraph(input: readonly Span[]): TraceGraph {
       ignored++;
       continue;
     }
-    const key = keyOf(s);
-    const at = byKey.get(key);
+    let key = keyOf(s);
+    let at = byKey.get(key);
+    if (at !== undefined && isAnsweringHalf(s) && recorderOf(spans[at]!) !== recorderOf(s)) {
+      // Another callee's half of the same call: a span of its own, under a key of its own.
+      key += recorderOf(s);
+      at = byKey.get(key);
+      if (at === undefined) {
+        halves ??= new Map();
+        let list = halves.get(s.spanId);
+        if (list === undefined) halves.set(s.spanId, (list = [byKey.get(s.spanId + SHARED_SUFFIX)!]));
+        list.push(spans.length);
+      }
+    }
     if (at === undefined) {
       byKey.set(key, spans.length);
       spans.push(s);
@@ -84,13 +112,13 @@ export function buildTraceGraph(input: readonly Span[]): TraceGraph {
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
     let p = -1;
-    if (s.shared === true) {
+    if (isAnsweringHalf(s)) {
       // Zipkin's server half shares its id with the client half that called it.
       const client = byKey.get(s.spanId);
       if (client !== undefined) p = client;
     }
     if (p < 0 && typeof s.parentSpanId === 'string' && s.parentSpanId !== s.spanId) {
-      p = resolveParentId(byKey, spans, s.parentSpanId, s.service);
+      p = resolveParentId(byKey, halves, spans, s.parentSpanId, s);
     }
     const links = Array.isArray(s.links) ? s.links : undefined;
     if (links !== undefined && links.length > 0) {
@@ -138,17 +166,46 @@ export function buildTraceGraph(input: readonly Span[]): TraceGraph {
   return { spans, parent, async, order, childStart, childList, linkedConsumerUs, ignored };
 }
 
-/** When both halves of a Zipkin shared span are present, a child belongs to the one of its own service. */
-function resolveParentId(byKey: Map<string, number>, spans: Span[], id: string, service: string): number {
+/**
+ * When a parent id names both halves of a Zipkin shared span, a child belongs to the half on its own
+ * host, else of its own service (in a fan-out: of its own instance, else service); else to the
+ * (first) answering half, which made the calls below it.
+ */
+function resolveParentId(
+  byKey: Map<string, number>,
+  halves: Map<string, number[]> | undefined,
+  spans: Span[],
+  id: string,
+  child: Span,
+): number {
   const plain = byKey.get(id);
-  const shared = byKey.get(id + SHARED_SUFFIX);
-  if (shared === undefined) return plain ?? -1;
-  if (plain === undefined) return shared;
-  return spans[plain]!.service === service && spans[shared]!.service !== service ? plain : shared;
+  const half = byKey.get(id + SHARED_SUFFIX);
+  if (half === undefined) return plain ?? -1;
+  const list = halves?.get(id);
+  if (list === undefined) {
+    if (plain === undefined) return half;
+    if (child.instance !== undefined) {
+      // Timed by the same clock: the half recorded on the child's host.
+      const host = spanHost(child);
+      if (spanHost(spans[half]!) === host) return half;
+      if (spanHost(spans[plain]!) === host) return plain;
+    }
+    return spans[plain]!.service === child.service && spans[half]!.service !== child.service ? plain : half;
+  }
+  let sameService = -1;
+  for (const j of list) {
+    const h = spans[j]!;
+    if (h.service !== child.service) continue;
+    if (child.instance !== undefined && h.instance === child.instance) return j;
+    if (sameService < 0) sameService = j;
+  }
+  if (sameService >= 0) return sameService;
+  if (plain !== undefined && spans[plain]!.service === child.service) return plain;
+  return list[0]!;
 }
 
 /** The native rpcid, else the `linktrace.rpcid` attribute another tracer may have set. */
-function rpcidOf(span: Span): string | undefined {
+export function rpcidOf(span: Span): string | undefined {
   if (isValidRpcid(span.rpcid)) return span.rpcid;
   const a = span.attributes as Record<string, unknown> | undefined;
   const r = a?.['linktrace.rpcid'];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Span } from '../src/span.js';
-import { LIMITS, isRpcid, normalizeSpanId, normalizeTraceId, validateSpan } from '../src/codec/validate.js';
+import { LIMITS, findSpanProblem, isRpcid, normalizeSpanId, normalizeTraceId, validateSpan } from '../src/codec/validate.js';
 import { microsToNanoHalves, microsToNanoString, nanoHalvesToMicros, nanoStringToMicros } from '../src/codec/nanos.js';
 import { formatInstance, parseInstance } from '../src/codec/instance-address.js';
 
@@ -62,6 +62,26 @@ void test('validateSpan accepts a minimal span and names the first bad field', (
   for (const [over, re] of cases) {
     const problem = validateSpan({ ...ok, ...over } as Span);
     assert.match(problem ?? 'accepted', re, JSON.stringify(over));
+  }
+});
+
+void test('findSpanProblem: the part at fault and the message, for any value (the stores report the field)', () => {
+  assert.equal(findSpanProblem(ok), undefined);
+  assert.deepEqual(findSpanProblem(null), { field: '', message: 'span: not an object' });
+  assert.deepEqual(findSpanProblem([ok]), { field: '', message: 'span: not an object' });
+  const cases: [Partial<Record<keyof Span, unknown>>, string, string][] = [
+    [{ traceId: 'z'.repeat(32) }, 'traceId', 'traceId: not 32 or 16 lowercase hex, or all zero'],
+    [{ status: { code: 'bad' } }, 'status', 'status.code: not unset, ok or error'],
+    [{ attributes: { nested: { a: 1 } } }, 'attributes.nested', 'attributes.nested: not a string, number, boolean, array or bytes'],
+    [{ attributes: 'a=b' }, 'attributes', 'attributes: not an object'],
+    [{ events: [{ name: 'x' }] }, 'events[0]', 'events[0].timeUs: not a non-negative number of µs'],
+    [{ links: [{ traceId: ok.traceId }] }, 'links[0]', 'links[0].spanId: invalid'],
+    [{ rpcid: '1.2' }, 'rpcid', 'rpcid: not a position id like 0.1.2'],
+    [{ scope: { name: 's', attributes: { k: null } } }, 'scope.attributes.k', 'scope.attributes.k: null value'],
+  ];
+  for (const [over, field, message] of cases) {
+    assert.deepEqual(findSpanProblem({ ...ok, ...over }), { field, message }, field);
+    assert.equal(validateSpan({ ...ok, ...over } as Span), message, 'validateSpan reports the same message');
   }
 });
 

@@ -5,15 +5,17 @@
  */
 import type { DependencyLink, Finding, Operation, RuleId, TraceSummary } from '@linktrace/storage';
 import type { FlowContract, FlowStep, FlowSummary, ServiceMap, ServiceMapEdge, ServiceMapNode, ServiceMapNodeKind } from '@linktrace/analysis';
+import type { GapRow, LostHopRow, MoreGapsRow, SpanRow, TraceGapSummary, TraceRow } from '@linktrace/analysis';
 import type { ErrorBody, ErrorCode } from './errors.js';
 import type { BrokenInstance, FlowBucket, FlowDetail, FlowView } from './checker/flow-registry.js';
-import type { MissingParent, PositionNode, SkewMark, SpanJson, TracePositions, TraceView } from './query/trace-view-types.js';
+import type { SkewMark, SpanJson, TraceView } from './query/trace-view-types.js';
 
 export type { DependencyLink, Finding, Operation, RuleId, TraceSummary };
 export type { FlowContract, FlowStep, FlowSummary, ServiceMap, ServiceMapEdge, ServiceMapNode, ServiceMapNodeKind };
 export type { ErrorBody, ErrorCode };
 export type { BrokenInstance, FlowBucket, FlowDetail, FlowView };
-export type { MissingParent, PositionNode, SkewMark, SpanJson, TracePositions, TraceView };
+/** `GET /api/v1/traces/{id}`: the assembled trace (its `rows` are what the CLI and the UI draw). */
+export type { SkewMark, SpanJson, TraceView, TraceRow, SpanRow, LostHopRow, GapRow, MoreGapsRow, TraceGapSummary };
 
 /** `GET /api/v1/traces` */
 export interface TraceSearchResponse {

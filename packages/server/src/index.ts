@@ -7,7 +7,7 @@ export { registerQueryRoutes, type QueryRoutesOptions } from './routes/query-rou
 export { registerZipkinQueryRoutes, DEFAULT_AUTOCOMPLETE_KEYS, type ZipkinQueryOptions } from './routes/query-zipkin.js';
 export { registerNativeQueryRoutes, type NativeQueryOptions } from './routes/query-native.js';
 export { buildTraceView } from './query/trace-view.js';
-export type { TraceView, SpanJson, PositionNode, TracePositions, SkewMark, MissingParent } from './query/trace-view-types.js';
+export type { TraceView, SpanJson, SkewMark } from './query/trace-view-types.js';
 export type * from './api-types.js';
 export { registerUiRoutes, type UiOptions } from './ui/ui-routes.js';
 export { locateUiDir } from './ui/ui-dir.js';

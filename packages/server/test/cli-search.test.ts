@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import type { TraceView } from '../src/query/trace-view-types.js';
 import { openEmbeddedStore, type TraceSummary } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
 import type { CliIo } from '../src/cli/cli-io.js';
@@ -150,6 +151,16 @@ void test('against a running server (query routes in the app, --token guarding t
     }
     assert.match(t.out.text, /^trace 1e223ff1f80f1c69 {2}4 spans/, t.err.text);
     assert.match(t.out.text, /servicea → serviceb/);
+    // The CLI draws the rows the API assembled: one line per row, same order, same depth.
+    const api = (await (await fetch(`${url}/api/v1/traces/1e223ff1f80f1c69`, { headers: { authorization: 'Bearer tok' } })).json()) as TraceView;
+    const printed = t.out.text.trimEnd().split('\n');
+    const lines = printed.slice(printed.indexOf('') + 2);
+    assert.equal(lines.length, api.rows.length);
+    assert.equal(api.rows.length, 3, '4 spans, the call\'s two halves in one row');
+    api.rows.forEach((r, k) => {
+      const name = r.kind === 'span' ? api.spans[r.span]!.name : `(${r.text})`;
+      assert.equal(lines[k]!.slice(2, 2 + 2 * r.depth + name.length), '  '.repeat(r.depth) + name, lines[k]);
+    });
     // Search reads the per-trace summaries, committed just after the spans (their own transaction,
     // see span-writer): poll it too, bounded.
     let s = io();

@@ -11,6 +11,7 @@ import { formatWaterfall } from '../src/cli/waterfall.js';
 import { importCommand } from '../src/cli/import.js';
 import { importedTraceId, positionSpanId } from '../src/import/imported-ids.js';
 import { buildTraceView } from '../src/query/trace-view.js';
+import type { TraceView } from '../src/query/trace-view-types.js';
 import { Capture, decodeFixture, tempDir } from './query-test-support.js';
 
 let dir: string;
@@ -109,14 +110,14 @@ void test('waterfall: lost hops — missing rpcid positions in place, a missing 
     assert.equal(await traceCommand('0b133c1915919068547876000e8fe5', { data: join(d, 'data'), width: '100' }, t), 0, t.err.text);
     const lines = t.out.text.split('\n');
     assert.match(lines[0]!, /^trace 000b133c1915919068547876000e8fe5 {2}5 spans {2}4 services/);
-    assert.equal(lines[1], 'missing positions: 0, 0.1.2  ·  missing parents: 1');
+    assert.equal(lines[1], '1 lost hop  ·  1 missing position in 1 gap');
     const rows = lines.slice(4).filter((l) => l !== '').map((l) => l.replace(/\s+\|.*$/, '').replace(/\s+/g, ' ').trim());
     assert.deepEqual(rows, [
-      `0 (missing 0, span ${positionSpanId(importedTraceId('0b133c1915919068547876000e8fe5'), '0')}) -`,
+      `0 (lost hop 0: missing parent span ${positionSpanId(importedTraceId('0b133c1915919068547876000e8fe5'), '0')})`,
       '0.1 /home USER → MS_A 15ms',
       '0.1.1 getUser MS_A 7ms',
       '0.1.1.1 db MS_B 2ms',
-      '0.1.2 (missing 0.1.2) -',
+      '0.1.2 (lost hop: no span at 0.1.2)',
       '0.1.3 orders MS_C 4ms',
     ]);
   } finally {
@@ -124,16 +125,47 @@ void test('waterfall: lost hops — missing rpcid positions in place, a missing 
   }
 
   const m = view(decodeFixture('messaging2.json').sort((a, b) => a.startUs - b.startUs));
-  assert.match(m, /missing parents: 2/);
+  assert.match(m, /2 lost hops/);
   const lines = m.split('\n');
-  const gap = lines.findIndex((l) => l.includes('(missing parent 0153a596db406111)'));
+  const gap = lines.findIndex((l) => l.includes('(missing parent span 0153a596db406111)'));
   assert.ok(gap > 0);
   assert.match(lines[gap + 1]!, /^ {4}publish +transfer-service/);
 });
 
 void test('waterfall: a parent cycle in bad data neither hangs nor hides spans', () => {
   const out = view([mk('1', { parentSpanId: '0000000000000002' }), mk('2', { parentSpanId: '0000000000000001' }), mk('3', {})]);
-  for (const n of ['op1', 'op2', 'op3']) assert.match(out, new RegExp(`\\b${n}\\b`));
+  for (const n of ['op1', 'op2', 'op3']) assert.equal(out.match(new RegExp(`\\b${n}\\b`, 'g'))?.length, 1, n);
+});
+
+void test('waterfall: a huge rpcid gap is one line, not thousands (13 spans, a segment 112512741)', () => {
+  const spans = ['0', '0.3', '0.3.17', '0.3.17.1', '0.3.17.1.1', '0.3.17.1.1.112512741', ...[1, 2, 3, 4, 5, 6, 7].map((k) => `0.3.17.1.1.112512741.${k}`)].map((rpcid, k) =>
+    mk(String(k + 1), { rpcid, startUs: 1_000_000 + k }),
+  );
+  const out = view(spans);
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines[1], '112,512,758 missing positions in 3 gaps');
+  assert.equal(lines.length, 4 + 13 + 3);
+  assert.ok(lines.some((l) => l.includes('(positions 0.3.17.1.1.1–112512740 missing (112,512,740))')));
+});
+
+void test('linktrace trace draws the rows the API assembled, one line per row in the same order', async () => {
+  for (const id of ['1e223ff1f80f1c69', '0d1a94ebc9256244']) {
+    const json = io();
+    assert.equal(await traceCommand(id, { data, json: true }, json), 0);
+    const v = JSON.parse(json.out.text) as TraceView;
+    const text = io();
+    assert.equal(await traceCommand(id, { data, width: '200' }, text), 0);
+    const lines = text.out.text.trimEnd().split('\n');
+    const body = lines.slice(lines.indexOf('') + 2);
+    assert.equal(body.length, v.rows.length, id);
+    v.rows.forEach((r, k) => {
+      const name = r.kind === 'span' ? v.spans[r.span]!.name || '(no name)' : `(${r.text})`;
+      const indent = '  '.repeat(Math.min(r.depth, 20));
+      // Two mark columns, then the name indented by the row's depth.
+      assert.equal(body[k]!.slice(2, 2 + indent.length + name.length), indent + name, `${id} row ${k}`);
+      assert.notEqual(body[k]!.charAt(2 + indent.length - 1 + 1), ' ', `${id} row ${k} is at depth ${r.depth}`);
+    });
+  }
 });
 
 void test('linktrace trace: ids as typed, not found, bad flags, --json, no data directory; registered with commander', async () => {
@@ -160,5 +192,5 @@ void test('linktrace trace: ids as typed, not found, bad flags, --json, no data 
   register(program, c);
   await program.parseAsync(['node', 'linktrace', 'trace', '0d1a94ebc9256244', '--data', data, '--width', '120']);
   assert.equal(c.code, 0);
-  assert.match(c.out.text, /missing parents: 2/);
+  assert.match(c.out.text, /2 lost hops/);
 });

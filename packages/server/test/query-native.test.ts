@@ -85,34 +85,49 @@ void test('GET /api/v1/traces/{id}: spans, parents across shared spans, clock-sk
   assert.equal(marks.get(async)?.reason, 'moved-with-host');
   assert.equal(marks.get(async)?.deltaUs, marks.get(server)?.deltaUs);
   assert.equal(marks.has(root), false);
-  assert.equal(v.positions.root, undefined, 'Zipkin spans carry no rpcid');
-  assert.equal(v.positions.withoutRpcid.length, 4);
-  assert.deepEqual(v.missingParents, []);
+  // The call's two halves are one row (timed by the client half), the server half's child under it.
+  assert.deepEqual(
+    v.rows.map((r) => (r.kind === 'span' ? [r.depth, r.span, r.partner, r.skewed ?? false] : [r.kind])),
+    [
+      [0, root, undefined, false],
+      [1, client, server, true],
+      [2, async, undefined, true],
+    ],
+  );
+  assert.equal(v.rows.some((r) => r.rpcid !== undefined), false, 'Zipkin spans carry no rpcid');
+  assert.deepEqual(v.gaps, { lostHops: 0, gaps: 0, gapPositions: 0, gapsNotListed: 0 });
   // Stored spans are as they were: the raw start, not the corrected one.
   assert.equal(v.spans[server]!.startUs, 1470150004008761);
 });
 
-void test('GET /api/v1/traces/{id}: missing parents (messaging2.json) and the rpcid tree with a lost position', async () => {
+void test('GET /api/v1/traces/{id}: missing parents (messaging2.json) and a lost position among the rows', async () => {
   const m = (await getJson(app, '/api/v1/traces/0d1a94ebc9256244')).body as TraceView;
-  assert.deepEqual(m.missingParents.map((p) => [p.spanId, p.children.map((i) => m.spans[i]!.name).sort()]), [
-    ['0153a596db406c83', ['get', 'post', 'push-topic-s-n-s', 'send-confirm-transfer']],
-    ['0153a596db406111', ['consume', 'publish']],
-  ].sort((a, b) => m.missingParents.findIndex((p) => p.spanId === a[0]) - m.missingParents.findIndex((p) => p.spanId === b[0])));
+  // Each missing parent is one placeholder row; the spans naming it are the rows right below it.
+  const lost = m.rows.flatMap((r, k) => (r.kind === 'lost-hop' ? [k] : []));
+  const below = (k: number): string[] => {
+    const names: string[] = [];
+    for (let j = k + 1; j < m.rows.length && m.rows[j]!.depth > m.rows[k]!.depth; j++) {
+      const r = m.rows[j]!;
+      if (r.depth === m.rows[k]!.depth + 1 && r.kind === 'span') names.push(m.spans[r.span]!.name);
+    }
+    return names.sort();
+  };
+  assert.deepEqual(
+    lost.map((k) => [(m.rows[k] as { spanId?: string }).spanId, below(k)]).sort(),
+    [
+      ['0153a596db406111', ['consume', 'publish']],
+      ['0153a596db406c83', ['get', 'post', 'push-topic-s-n-s', 'send-confirm-transfer']],
+    ],
+  );
 
   const c = (await getJson(app, `/api/v1/traces/${T}`)).body as TraceView;
   assert.equal(c.spanCount, 4);
   assert.equal(c.errorCount, 1);
-  assert.deepEqual(c.positions.missing, ['0.2']);
-  assert.equal(c.positions.truncated, false);
-  const name = (i: number): string => c.spans[i]!.name;
-  const tree = c.positions.root!;
-  assert.deepEqual([tree.rpcid, tree.missing, tree.spans.map(name)], ['0', false, ['step 0']]);
-  assert.deepEqual(tree.children.map((n) => [n.rpcid, n.missing, n.spans.map(name)]), [
-    ['0.1', false, ['step 0.1']],
-    ['0.2', true, []],
-    ['0.3', false, ['step 0.3']],
-  ]);
-  assert.deepEqual(tree.children[2]!.children.map((n) => n.rpcid), ['0.3.1']);
+  assert.deepEqual(
+    c.rows.map((r) => `${r.depth} ${r.rpcid ?? ''} ${r.kind === 'span' ? c.spans[r.span]!.name : r.text}`),
+    ['0 0 step 0', '1 0.1 step 0.1', '1 0.2 lost hop: no span at 0.2', '1 0.3 step 0.3', '2 0.3.1 step 0.3.1'],
+  );
+  assert.deepEqual(c.gaps, { lostHops: 0, gaps: 1, gapPositions: 1, gapsNotListed: 0 });
   const failed = c.spans.find((s) => s.rpcid === '0.1')!;
   assert.deepEqual(failed.status, { code: 'error', message: 'deadlock' });
   assert.deepEqual(failed.attributes.raw, { bytes: 'AQID' }, 'bytes are JSON-safe');

@@ -1,9 +1,10 @@
 /**
  * Input checks shared by every backend, so that all of them accept and refuse exactly the same
  * spans, queries and findings (the contract suite relies on it). Each check throws a
- * `StorageInputError` naming the first problem found.
+ * `StorageInputError` naming the first problem found. Spans are checked by the model's rules
+ * (`findSpanProblem`), the same the decoders apply: one rule set, here only reported as storage errors.
  */
-import { isValidSpanId, isValidTraceId, SPAN_KINDS } from '@linktrace/model';
+import { findSpanProblem, isValidTraceId, SPAN_KINDS } from '@linktrace/model';
 import type { AttributeScalar, Span } from '@linktrace/model';
 import { StorageInputError } from './storage-error.js';
 import type { StorageInputErrorCode } from './storage-error.js';
@@ -43,79 +44,20 @@ function isScalar(v: unknown): v is AttributeScalar {
   return t === 'string' || t === 'number' || t === 'boolean';
 }
 
-function checkAttributes(attrs: unknown, field: string): void {
-  if (!isRecord(attrs) || attrs instanceof Uint8Array) fail('invalid_span', field, `${field} must be an object`);
-  for (const key of Object.keys(attrs)) {
-    const v = attrs[key];
-    if (isScalar(v) || v instanceof Uint8Array) continue;
-    if (Array.isArray(v) && v.every(isScalar)) continue;
-    fail('invalid_span', `${field}.${key}`, `${field}.${key}: unsupported attribute value`);
-  }
-}
-
 function isTime(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 }
 
-/** Throws unless `span` has the shape of the model's `Span` (DESIGN §3). */
+/**
+ * Throws unless `span` passes the model's span rules (`findSpanProblem`, the one rule set the
+ * decoders apply too), naming it by its place in the batch: field `spans[i].<part at fault>`.
+ */
 export function validateSpan(span: unknown, index = 0): asserts span is Span {
+  const problem = findSpanProblem(span);
+  if (problem === undefined) return;
   const at = `spans[${index}]`;
-  if (!isRecord(span)) fail('invalid_span', at, `${at} is not an object`);
-  const s = span as Partial<Span>;
-  if (!isValidTraceId(s.traceId, true)) fail('invalid_span', `${at}.traceId`, `${at}.traceId must be 32 or 16 lowercase hex, not all zero`);
-  if (!isValidSpanId(s.spanId)) fail('invalid_span', `${at}.spanId`, `${at}.spanId must be 16 lowercase hex, not all zero`);
-  if (s.parentSpanId !== undefined && !isValidSpanId(s.parentSpanId)) {
-    fail('invalid_span', `${at}.parentSpanId`, `${at}.parentSpanId must be 16 lowercase hex when present`);
-  }
-  if (typeof s.service !== 'string') fail('invalid_span', `${at}.service`, `${at}.service must be a string`);
-  if (typeof s.name !== 'string') fail('invalid_span', `${at}.name`, `${at}.name must be a string`);
-  if (!KINDS.has(s.kind)) fail('invalid_span', `${at}.kind`, `${at}.kind must be one of ${SPAN_KINDS.join(', ')}`);
-  if (!isTime(s.startUs)) fail('invalid_span', `${at}.startUs`, `${at}.startUs must be a non-negative safe number of µs`);
-  if (s.durationUs !== undefined && !isTime(s.durationUs)) {
-    fail('invalid_span', `${at}.durationUs`, `${at}.durationUs must be a non-negative safe number of µs when present`);
-  }
-  if (!isRecord(s.status) || !STATUS_CODES.has(s.status.code)) {
-    fail('invalid_span', `${at}.status`, `${at}.status.code must be unset, ok or error`);
-  }
-  if (s.status.message !== undefined && typeof s.status.message !== 'string') {
-    fail('invalid_span', `${at}.status.message`, `${at}.status.message must be a string when present`);
-  }
-  for (const f of ['rpcid', 'instance', 'traceState'] as const) {
-    if (s[f] !== undefined && typeof s[f] !== 'string') fail('invalid_span', `${at}.${f}`, `${at}.${f} must be a string when present`);
-  }
-  checkAttributes(s.attributes, `${at}.attributes`);
-  if (s.resource !== undefined) checkAttributes(s.resource, `${at}.resource`);
-  if (s.scope !== undefined) {
-    if (!isRecord(s.scope) || typeof s.scope.name !== 'string') fail('invalid_span', `${at}.scope`, `${at}.scope.name must be a string`);
-    if (s.scope.version !== undefined && typeof s.scope.version !== 'string') {
-      fail('invalid_span', `${at}.scope.version`, `${at}.scope.version must be a string when present`);
-    }
-    if (s.scope.attributes !== undefined) checkAttributes(s.scope.attributes, `${at}.scope.attributes`);
-  }
-  if (!Array.isArray(s.events)) fail('invalid_span', `${at}.events`, `${at}.events must be an array`);
-  for (let i = 0; i < s.events.length; i++) {
-    const e: unknown = s.events[i];
-    if (!isRecord(e) || !isTime(e.timeUs) || typeof e.name !== 'string') {
-      fail('invalid_span', `${at}.events[${i}]`, `${at}.events[${i}] needs a timeUs and a name`);
-    }
-    if (e.attributes !== undefined) checkAttributes(e.attributes, `${at}.events[${i}].attributes`);
-  }
-  if (!Array.isArray(s.links)) fail('invalid_span', `${at}.links`, `${at}.links must be an array`);
-  for (let i = 0; i < s.links.length; i++) {
-    const l: unknown = s.links[i];
-    if (!isRecord(l) || typeof l.traceId !== 'string' || typeof l.spanId !== 'string') {
-      fail('invalid_span', `${at}.links[${i}]`, `${at}.links[${i}] needs a traceId and a spanId`);
-    }
-    if (l.traceState !== undefined && typeof l.traceState !== 'string') {
-      fail('invalid_span', `${at}.links[${i}].traceState`, `${at}.links[${i}].traceState must be a string when present`);
-    }
-    if (l.attributes !== undefined) checkAttributes(l.attributes, `${at}.links[${i}].attributes`);
-  }
-  if (s.remote !== undefined && !isRecord(s.remote)) fail('invalid_span', `${at}.remote`, `${at}.remote must be an object`);
-  if (s.doubleKeys !== undefined && !(Array.isArray(s.doubleKeys) && s.doubleKeys.every((k) => typeof k === 'string'))) {
-    fail('invalid_span', `${at}.doubleKeys`, `${at}.doubleKeys must be an array of strings`);
-  }
-  if (s.dropped !== undefined && !isRecord(s.dropped)) fail('invalid_span', `${at}.dropped`, `${at}.dropped must be an object`);
+  if (problem.field === '') fail('invalid_span', at, `${at} is not an object`);
+  fail('invalid_span', `${at}.${problem.field}`, `${at}.${problem.message}`);
 }
 
 export function validateSpans(spans: unknown): asserts spans is readonly Span[] {

@@ -238,6 +238,8 @@ describe('web UI waterfall at size', { timeout: 60_000 }, () => {
     const at = (t: string): number => text.indexOf(t);
     assert.ok(at('0.1.1|span') >= 0 && at('0.1.1|span') < at('0.1.2|lost') && at('0.1.2|lost') < at('0.1.3|span'), text.join(' '));
     assert.ok(text.includes('0.2|lost'), text.join(' '));
+    // One placeholder per lost hop: 0.2 (a missing parent and a missing position, the same hop) and 0.1.2.
+    assert.equal(text.filter((t) => t.endsWith('|lost')).length, 2, text.join(' '));
     assert.match((await page.getByRole('note').first().textContent()) ?? '', /lost positions? \(rpcid with no span\)/);
     await screenshot(page, 'trace-placeholders');
     assert.deepEqual(browser.takeErrors(), []);

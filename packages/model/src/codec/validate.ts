@@ -99,75 +99,112 @@ function checkOptionalString(v: unknown, field: string, max: number = LIMITS.max
 }
 
 /**
- * Full check of a model span (the native decoder's rule set, and what tests use to assert that any
- * decoder's output is valid). Returns the first problem found, naming its field.
+ * What is wrong with a span: `field` is the part at fault as a path into the span (`traceId`,
+ * `attributes.key`, `events[2]`, `status`; empty for the span itself), `message` the problem naming
+ * the field exactly, e.g. `events[2].timeUs: not a non-negative number of µs`.
  */
-export function validateSpan(span: Span): string | undefined {
-  if (!isTraceId(span.traceId)) return 'traceId: not 32 or 16 lowercase hex, or all zero';
-  if (!isSpanId(span.spanId)) return 'spanId: not 16 lowercase hex, or all zero';
-  if (span.parentSpanId !== undefined && !isSpanId(span.parentSpanId)) return 'parentSpanId: not 16 lowercase hex, or all zero';
-  if (span.rpcid !== undefined && !isRpcid(span.rpcid)) return `rpcid: ${rpcidProblem(span.rpcid)}`;
-  if (typeof span.service !== 'string' || span.service.length === 0) return 'service: missing';
-  if (span.service.length > LIMITS.maxKeyLength) return 'service: too long';
-  let p = checkOptionalString(span.instance, 'instance', LIMITS.maxKeyLength);
+export interface SpanProblem {
+  field: string;
+  message: string;
+}
+
+const problem = (field: string, message: string): SpanProblem => ({ field, message });
+
+/** An attribute map's problem, at the key at fault when there is one. */
+function attributesProblem(attrs: unknown, field: string): SpanProblem | undefined {
+  const message = checkAttributes(attrs, field);
+  if (message === undefined) return undefined;
+  const key = message.slice(0, message.indexOf(': '));
+  return problem(key.startsWith(`${field}.`) ? key : field, message);
+}
+
+/**
+ * Full check of a model span: the one rule set every decoder applies and the stores enforce (their
+ * `validateSpan` wraps this), and what tests use to assert that any decoder's output is valid.
+ * Returns the first problem found, naming its field; accepts any value (not only span-shaped ones).
+ */
+export function findSpanProblem(value: unknown): SpanProblem | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return problem('', 'span: not an object');
+  const span = value as Span;
+  if (!isTraceId(span.traceId)) return problem('traceId', 'traceId: not 32 or 16 lowercase hex, or all zero');
+  if (!isSpanId(span.spanId)) return problem('spanId', 'spanId: not 16 lowercase hex, or all zero');
+  if (span.parentSpanId !== undefined && !isSpanId(span.parentSpanId)) return problem('parentSpanId', 'parentSpanId: not 16 lowercase hex, or all zero');
+  if (span.rpcid !== undefined && !isRpcid(span.rpcid)) return problem('rpcid', `rpcid: ${rpcidProblem(span.rpcid)}`);
+  if (typeof span.service !== 'string' || span.service.length === 0) return problem('service', 'service: missing');
+  if (span.service.length > LIMITS.maxKeyLength) return problem('service', 'service: too long');
+  let p = optionalStringProblem(span.instance, 'instance', LIMITS.maxKeyLength);
   if (p !== undefined) return p;
-  if (typeof span.name !== 'string') return 'name: missing';
-  if (span.name.length > LIMITS.maxStringLength) return 'name: too long';
-  if (!isSpanKind(span.kind)) return 'kind: not one of internal, server, client, producer, consumer';
-  if (!isValidMicros(span.startUs) || span.startUs === 0) return 'startUs: not a positive number of µs';
-  if (span.durationUs !== undefined && !isValidMicros(span.durationUs)) return 'durationUs: not a non-negative number of µs';
+  if (typeof span.name !== 'string') return problem('name', 'name: missing');
+  if (span.name.length > LIMITS.maxStringLength) return problem('name', 'name: too long');
+  if (!isSpanKind(span.kind)) return problem('kind', 'kind: not one of internal, server, client, producer, consumer');
+  if (!isValidMicros(span.startUs) || span.startUs === 0) return problem('startUs', 'startUs: not a positive number of µs');
+  if (span.durationUs !== undefined && !isValidMicros(span.durationUs)) return problem('durationUs', 'durationUs: not a non-negative number of µs');
   const status = span.status as unknown;
-  if (status === null || typeof status !== 'object') return 'status: not an object';
+  if (status === null || typeof status !== 'object') return problem('status', 'status: not an object');
   const code = span.status.code as unknown;
-  if (code !== 'unset' && code !== 'ok' && code !== 'error') return 'status.code: not unset, ok or error';
-  p = checkOptionalString(span.status.message, 'status.message');
+  if (code !== 'unset' && code !== 'ok' && code !== 'error') return problem('status', 'status.code: not unset, ok or error');
+  p = optionalStringProblem(span.status.message, 'status.message');
   if (p !== undefined) return p;
-  p = checkAttributes(span.attributes, 'attributes');
+  p = attributesProblem(span.attributes, 'attributes');
   if (p !== undefined) return p;
-  if (!Array.isArray(span.events)) return 'events: not an array';
-  if (span.events.length > LIMITS.maxEvents) return 'events: too many';
+  if (!Array.isArray(span.events)) return problem('events', 'events: not an array');
+  if (span.events.length > LIMITS.maxEvents) return problem('events', 'events: too many');
   for (let i = 0; i < span.events.length; i++) {
-    p = checkEvent(span.events[i], `events[${i}]`);
+    p = eventProblem(span.events[i], `events[${i}]`);
     if (p !== undefined) return p;
   }
-  if (!Array.isArray(span.links)) return 'links: not an array';
-  if (span.links.length > LIMITS.maxLinks) return 'links: too many';
+  if (!Array.isArray(span.links)) return problem('links', 'links: not an array');
+  if (span.links.length > LIMITS.maxLinks) return problem('links', 'links: too many');
   for (let i = 0; i < span.links.length; i++) {
+    const at = `links[${i}]`;
     const link = span.links[i] as unknown as Record<string, unknown> | null;
-    if (link === null || typeof link !== 'object') return `links[${i}]: not an object`;
-    if (!isTraceId(link.traceId)) return `links[${i}].traceId: invalid`;
-    if (!isSpanId(link.spanId)) return `links[${i}].spanId: invalid`;
-    p = checkOptionalString(link.traceState, `links[${i}].traceState`);
-    if (p === undefined && link.attributes !== undefined) p = checkAttributes(link.attributes, `links[${i}].attributes`);
+    if (link === null || typeof link !== 'object') return problem(at, `${at}: not an object`);
+    if (!isTraceId(link.traceId)) return problem(at, `${at}.traceId: invalid`);
+    if (!isSpanId(link.spanId)) return problem(at, `${at}.spanId: invalid`);
+    p = optionalStringProblem(link.traceState, `${at}.traceState`);
+    if (p === undefined && link.attributes !== undefined) p = attributesProblem(link.attributes, `${at}.attributes`);
     if (p !== undefined) return p;
   }
-  p = checkOptionalString(span.traceState, 'traceState');
-  if (p === undefined && span.resource !== undefined) p = checkAttributes(span.resource, 'resource');
-  if (p === undefined && span.scope !== undefined) p = checkScope(span.scope);
-  if (p === undefined && span.remote !== undefined) p = checkEndpoint(span.remote);
-  if (p === undefined && span.shared !== undefined && typeof span.shared !== 'boolean') p = 'shared: not a boolean';
-  if (p === undefined && span.debug !== undefined && typeof span.debug !== 'boolean') p = 'debug: not a boolean';
-  if (p === undefined && span.doubleKeys !== undefined) p = checkDoubleKeys(span.doubleKeys);
-  if (p === undefined && span.dropped !== undefined) p = checkDropped(span.dropped);
+  p = optionalStringProblem(span.traceState, 'traceState');
+  if (p === undefined && span.resource !== undefined) p = attributesProblem(span.resource, 'resource');
+  if (p === undefined && span.scope !== undefined) p = scopeProblem(span.scope);
+  if (p === undefined && span.remote !== undefined) p = wrap('remote', checkEndpoint(span.remote));
+  if (p === undefined && span.shared !== undefined && typeof span.shared !== 'boolean') p = problem('shared', 'shared: not a boolean');
+  if (p === undefined && span.debug !== undefined && typeof span.debug !== 'boolean') p = problem('debug', 'debug: not a boolean');
+  if (p === undefined && span.doubleKeys !== undefined) p = wrap('doubleKeys', checkDoubleKeys(span.doubleKeys));
+  if (p === undefined && span.dropped !== undefined) p = wrap('dropped', checkDropped(span.dropped));
   return p;
 }
 
-function checkEvent(event: unknown, field: string): string | undefined {
-  if (event === null || typeof event !== 'object') return `${field}: not an object`;
-  const e = event as Record<string, unknown>;
-  if (!isValidMicros(e.timeUs)) return `${field}.timeUs: not a non-negative number of µs`;
-  if (typeof e.name !== 'string') return `${field}.name: not a string`;
-  if (e.name.length > LIMITS.maxStringLength) return `${field}.name: too long`;
-  return e.attributes === undefined ? undefined : checkAttributes(e.attributes, `${field}.attributes`);
+/** `findSpanProblem`'s message: what the decoders report for a rejected span. */
+export function validateSpan(span: Span): string | undefined {
+  return findSpanProblem(span)?.message;
 }
 
-function checkScope(scope: unknown): string | undefined {
-  if (scope === null || typeof scope !== 'object') return 'scope: not an object';
+function wrap(field: string, message: string | undefined): SpanProblem | undefined {
+  return message === undefined ? undefined : problem(field, message);
+}
+
+function optionalStringProblem(v: unknown, field: string, max?: number): SpanProblem | undefined {
+  return wrap(field, checkOptionalString(v, field, max));
+}
+
+function eventProblem(event: unknown, field: string): SpanProblem | undefined {
+  if (event === null || typeof event !== 'object') return problem(field, `${field}: not an object`);
+  const e = event as Record<string, unknown>;
+  if (!isValidMicros(e.timeUs)) return problem(field, `${field}.timeUs: not a non-negative number of µs`);
+  if (typeof e.name !== 'string') return problem(field, `${field}.name: not a string`);
+  if (e.name.length > LIMITS.maxStringLength) return problem(field, `${field}.name: too long`);
+  return e.attributes === undefined ? undefined : attributesProblem(e.attributes, `${field}.attributes`);
+}
+
+function scopeProblem(scope: unknown): SpanProblem | undefined {
+  if (scope === null || typeof scope !== 'object') return problem('scope', 'scope: not an object');
   const s = scope as Record<string, unknown>;
-  if (typeof s.name !== 'string') return 'scope.name: not a string';
-  const p = checkOptionalString(s.version, 'scope.version');
+  if (typeof s.name !== 'string') return problem('scope', 'scope.name: not a string');
+  const p = optionalStringProblem(s.version, 'scope.version');
   if (p !== undefined) return p;
-  return s.attributes === undefined ? undefined : checkAttributes(s.attributes, 'scope.attributes');
+  return s.attributes === undefined ? undefined : attributesProblem(s.attributes, 'scope.attributes');
 }
 
 function checkEndpoint(remote: unknown): string | undefined {

@@ -1,14 +1,13 @@
 /**
- * Builds the native trace view from a trace's stored spans with the storage layer's trace-assembly
- * helpers (parent links across Zipkin's shared spans, the rpcid position tree, missing parents,
- * clock skew). Pure: the route and `linktrace trace --data` share it.
+ * Builds the native trace view from a trace's stored spans: the trace as analysis `assembleTrace`
+ * lays it out, with its search summary and findings. Pure: the route and `linktrace trace --data`
+ * share it.
  */
 import type { Span } from '@linktrace/model';
-import { criticalPath } from '@linktrace/analysis';
+import { assembleTrace } from '@linktrace/analysis';
 import { summarizeTrace, type Finding } from '@linktrace/storage';
-import { adjustClockSkew, buildRpcidTree, findOrphans, parentIndexes, type RpcidNode } from '@linktrace/storage';
 import { jsonAttributes } from './json-attributes.js';
-import type { MissingParent, PositionNode, SpanJson, TraceView } from './trace-view-types.js';
+import type { SpanJson, TraceView } from './trace-view-types.js';
 
 function hasKeys(o: object | undefined): boolean {
   if (o === undefined) return false;
@@ -38,22 +37,11 @@ export function spanJson(span: Span): SpanJson {
   return out;
 }
 
-function positionNode(n: RpcidNode, index: Map<Span, number>): PositionNode {
-  return {
-    rpcid: n.rpcid,
-    spans: n.spans.map((s) => index.get(s)!),
-    missing: n.missing,
-    children: n.children.map((c) => positionNode(c, index)),
-  };
-}
-
 /**
  * The view of a non-empty trace; `spans` as the store returns them (one record per span, by start),
  * `findings` the trace's stored findings.
  */
 export function buildTraceView(traceId: string, spans: readonly Span[], findings: readonly Finding[] = []): TraceView {
-  const index = new Map<Span, number>();
-  spans.forEach((s, i) => index.set(s, i));
   const summary = summarizeTrace(
     traceId,
     spans.map((s) => ({
@@ -67,13 +55,7 @@ export function buildTraceView(traceId: string, spans: readonly Span[], findings
       error: s.status.code === 'error',
     })),
   );
-  const tree = buildRpcidTree(spans);
-  const orphans = findOrphans(spans);
-  const byMissingParent = new Map<string, MissingParent>();
-  for (const id of orphans.missingParentIds) byMissingParent.set(id, { spanId: id, children: [] });
-  for (const s of orphans.orphans) byMissingParent.get(s.parentSpanId!)?.children.push(index.get(s)!);
-  const skew = adjustClockSkew(spans);
-
+  const trace = assembleTrace(spans);
   const view: TraceView = {
     traceId,
     startUs: summary.startUs,
@@ -81,21 +63,15 @@ export function buildTraceView(traceId: string, spans: readonly Span[], findings
     spanCount: summary.spanCount,
     errorCount: summary.errorCount,
     services: summary.services,
-    spans: spans.map(spanJson),
-    parents: parentIndexes(spans),
-    positions: {
-      missing: tree.missing,
-      truncated: tree.truncated,
-      withoutRpcid: tree.withoutRpcid.map((s) => index.get(s)!),
-      invalidRpcid: tree.invalidRpcid.map((s) => index.get(s)!),
-    },
-    missingParents: [...byMissingParent.values()],
-    clockSkew: skew.adjustments.map((a) => ({ span: a.index, spanId: a.spanId, deltaUs: a.deltaUs, reason: a.reason })),
-    criticalPath: criticalPath(spans),
+    spans: trace.spans.map(spanJson),
+    parents: trace.parents,
+    rows: trace.rows,
+    gaps: trace.gaps,
+    clockSkew: trace.clockSkew.map((a) => ({ span: a.index, spanId: a.spanId, deltaUs: a.deltaUs, reason: a.reason })),
+    criticalPath: trace.criticalPath,
     findingCount: findings.length,
     findings: [...findings],
   };
   if (summary.root !== undefined) view.root = summary.root;
-  if (tree.root !== undefined) view.positions.root = positionNode(tree.root, index);
   return view;
 }

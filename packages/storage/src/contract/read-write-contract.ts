@@ -157,6 +157,10 @@ export function readWriteContract(create: CreateContractStore): void {
       ['an event without time', { ...good(), events: [{ name: 'x' }] }, 'spans[1].events[0]'],
       ['a link without span id', { ...good(), links: [{ traceId: traceIdOf(2) }] }, 'spans[1].links[0]'],
       ['null', null, 'spans[1]'],
+      // The decoders' rules (model findSpanProblem), enforced by the stores too: one rule set.
+      ['an rpcid that is not a position', { ...good(), rpcid: '1.2' }, 'spans[1].rpcid'],
+      ['an empty service', { ...good(), service: '' }, 'spans[1].service'],
+      ['a value longer than any receiver accepts', { ...good(), attributes: { big: 'x'.repeat(131_073) } }, 'spans[1].attributes.big'],
     ];
     for (const [what, bad, field] of cases) {
       it(`refuses the whole batch for ${what}`, async () => {

@@ -9,7 +9,7 @@ import { formatDuration, formatTime } from '../format.js';
 import { href, navigate } from '../router.js';
 import { StatusLine } from '../status-line.js';
 import { SpanDetails } from '../trace/span-details.js';
-import { buildTraceTree, fallbackCriticalPath, visibleRows, type Row } from '../trace/trace-tree.js';
+import { ancestorKeys, rowKey, rowOfSpan, skewBySpan, timeline, visibleRows, type Row } from '../trace/trace-rows.js';
 import { Waterfall } from '../trace/waterfall.js';
 import { useApi } from '../use-api.js';
 
@@ -23,16 +23,25 @@ export function TracePage({ traceId, params }: { traceId: string; params: URLSea
 }
 
 function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undefined }): ReactNode {
-  const tree = useMemo(() => buildTraceTree(view), [view]);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
-  const rows = useMemo(() => visibleRows(tree.roots, collapsed), [tree, collapsed]);
-  const critical = useMemo(() => (view.criticalPath.length > 0 ? new Set(view.criticalPath) : fallbackCriticalPath(view, tree)), [view, tree]);
+  const rows = useMemo(() => visibleRows(view.rows, collapsed), [view, collapsed]);
+  const skew = useMemo(() => skewBySpan(view), [view]);
+  const bounds = useMemo(() => timeline(view), [view]);
+  const rowBySpan = useMemo(() => rowOfSpan(view), [view]);
   const findings = view.findings;
   const indexById = useMemo(() => {
     const m = new Map<string, number>();
-    // A Zipkin shared span id names two records; the first (the client half) stands for it.
+    // A Zipkin shared span id names two (in a fan-out, more) records; the first stands for it.
     view.spans.forEach((s, i) => {
       if (!m.has(s.spanId)) m.set(s.spanId, i);
+    });
+    return m;
+  }, [view]);
+  /** Rows of lost hops and gaps by their (first) position, for findings about a hop no span holds. */
+  const lostRowAt = useMemo(() => {
+    const m = new Map<string, number>();
+    view.rows.forEach((r, i) => {
+      if (r.kind !== 'span' && r.rpcid !== undefined && !m.has(r.rpcid)) m.set(r.rpcid, i);
     });
     return m;
   }, [view]);
@@ -41,39 +50,49 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     const m = new Map<string, Finding[]>();
     for (const f of findings) {
       const i = indexById.get(f.spanId);
-      const key = i !== undefined ? `s${i}` : f.rpcid !== undefined && tree.lostKeys.has(`r${f.rpcid}`) ? `r${f.rpcid}` : undefined;
-      if (key !== undefined) m.set(key, [...(m.get(key) ?? []), f]);
+      const row = i !== undefined ? rowBySpan.get(i) : f.rpcid !== undefined ? lostRowAt.get(f.rpcid) : undefined;
+      if (row === undefined) continue;
+      const key = rowKey(row);
+      m.set(key, [...(m.get(key) ?? []), f]);
     }
     return m;
-  }, [findings, indexById, tree]);
+  }, [findings, indexById, rowBySpan, lostRowAt]);
   const [reveal, setReveal] = useState<{ key: string } | undefined>(undefined);
+  // The row last clicked: in a fan-out several rows share a span id, the URL names only the id.
+  const [picked, setPicked] = useState<number | undefined>(undefined);
 
-  const selected = spanId === undefined ? undefined : indexById.get(spanId);
-  const selectedKey = selected === undefined ? undefined : `s${selected}`;
+  const pickedRow = picked === undefined ? undefined : view.rows[picked];
+  const pickedSpan = pickedRow?.kind === 'span' ? pickedRow.span : undefined;
+  const selected = spanId === undefined ? undefined : pickedSpan !== undefined && view.spans[pickedSpan]!.spanId === spanId ? pickedSpan : indexById.get(spanId);
+  const selectedRowIndex = selected === undefined ? undefined : pickedSpan === selected ? picked : rowBySpan.get(selected);
+  const selectedRow = selectedRowIndex === undefined ? undefined : view.rows[selectedRowIndex];
+  const selectedKey = selectedRowIndex === undefined ? undefined : rowKey(selectedRowIndex);
 
-  const selectSpan = (id: string | undefined): void => {
-    if (id !== undefined) {
+  const selectSpan = (id: string | undefined, row?: number): void => {
+    setPicked(row);
+    const i = id === undefined ? undefined : indexById.get(id);
+    const at = row ?? (i === undefined ? undefined : rowBySpan.get(i));
+    if (at !== undefined) {
       // Open the subtree the span sits in.
-      const i = indexById.get(id);
-      let n = i === undefined ? undefined : tree.bySpan[i]?.parent;
       const open = new Set(collapsed);
       let changed = false;
-      for (; n !== undefined; n = n.parent) changed = open.delete(n.key) || changed;
+      for (const key of ancestorKeys(view.rows, at)) changed = open.delete(key) || changed;
       if (changed) setCollapsed(open);
     }
     navigate(href('trace', view.traceId, { span: id }), true);
   };
   const onSelect = (row: Row): void => {
     setReveal(undefined);
-    if (row.node.kind === 'span') selectSpan(view.spans[row.node.span]!.spanId);
+    if (row.row.kind === 'span') selectSpan(view.spans[row.row.span]!.spanId, row.index);
   };
   const toggle = (key: string): void => {
     const next = new Set(collapsed);
     if (!next.delete(key)) next.add(key);
     setCollapsed(next);
   };
+  const collapseAll = (): void => setCollapsed(new Set(visibleRows(view.rows, new Set()).filter((r) => r.depth === 1 && r.hasChildren).map((r) => r.key)));
   const root = view.root;
-  const missing = view.positions.missing.length;
+  const { lostHops, gaps, gapPositions } = view.gaps;
   return (
     <>
       <div className="trace-head">
@@ -94,7 +113,7 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           <button type="button" className="link-button" onClick={() => setCollapsed(new Set())}>
             Expand all
           </button>
-          <button type="button" className="link-button" onClick={() => setCollapsed(new Set(tree.roots.flatMap((r) => r.children.filter((c) => c.children.length > 0).map((c) => c.key))))}>
+          <button type="button" className="link-button" onClick={collapseAll}>
             Collapse all
           </button>
         </p>
@@ -104,11 +123,12 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
             shifted (marked <span className="badge skew-badge">skew</span>; span details give the recorded time).
           </p>
         ) : null}
-        {missing > 0 || view.missingParents.length > 0 ? (
+        {lostHops > 0 || gaps > 0 ? (
           <p className="note warn" role="note">
-            {missing > 0 ? `${missing}${view.positions.truncated ? '+' : ''} lost ${missing === 1 ? 'position' : 'positions'} (rpcid with no span)` : ''}
-            {missing > 0 && view.missingParents.length > 0 ? '; ' : ''}
-            {view.missingParents.length > 0 ? `${view.missingParents.length} missing parent ${view.missingParents.length === 1 ? 'span' : 'spans'}` : ''} — drawn as dashed placeholder rows.
+            {lostHops > 0 ? `${lostHops} lost ${lostHops === 1 ? 'hop' : 'hops'} (a parent or position no span holds)` : ''}
+            {lostHops > 0 && gaps > 0 ? '; ' : ''}
+            {gaps > 0 ? `${gapPositions.toLocaleString('en-US')} lost ${gapPositions === 1 ? 'position' : 'positions'} (rpcid with no span) in ${gaps} ${gaps === 1 ? 'gap' : 'gaps'}` : ''} — drawn as dashed
+            placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${view.gaps.gapsNotListed} gaps only counted` : ''}.
           </p>
         ) : null}
         {findings.length > 0 ? (
@@ -127,8 +147,8 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
                   >
                     Show hop
                   </button>
-                ) : f.rpcid !== undefined && findingsByKey.has(`r${f.rpcid}`) ? (
-                  <button type="button" className="link-button" onClick={() => setReveal({ key: `r${f.rpcid}` })}>
+                ) : f.rpcid !== undefined && lostRowAt.has(f.rpcid) ? (
+                  <button type="button" className="link-button" onClick={() => setReveal({ key: rowKey(lostRowAt.get(f.rpcid!)!) })}>
                     Show lost hop {f.rpcid}
                   </button>
                 ) : (
@@ -142,10 +162,10 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
       <div className={selected === undefined ? 'trace-body' : 'trace-body with-details'}>
         <Waterfall
           view={view}
-          tree={tree}
+          timeline={bounds}
+          skew={skew}
           rows={rows}
           collapsed={collapsed}
-          critical={critical}
           findingsByKey={findingsByKey}
           selectedKey={selectedKey}
           revealKey={reveal?.key ?? selectedKey}
@@ -157,8 +177,9 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           <SpanDetails
             view={view}
             index={selected}
-            skewUs={tree.skew.get(selected)}
-            findings={findingsByKey.get(`s${selected}`) ?? []}
+            partner={selectedRow?.kind === 'span' && selectedRow.span === selected ? selectedRow.partner : undefined}
+            skewUs={skew.get(selected)}
+            findings={(selectedKey === undefined ? undefined : findingsByKey.get(selectedKey)) ?? []}
             onSelectSpan={selectSpan}
             onClose={() => selectSpan(undefined)}
           />

@@ -19,6 +19,8 @@ const TARGET = 'linktrace.target';
 export interface SpanDetailsProps {
   view: TraceView;
   index: number;
+  /** The server half folded into this span's row (a Zipkin shared span): shown with its own timing. */
+  partner?: number | undefined;
   skewUs: number | undefined;
   findings: Finding[];
   onSelectSpan: (spanId: string) => void;
@@ -42,7 +44,22 @@ function AttributeTable({ attrs, label }: { attrs: Record<string, unknown> | und
   );
 }
 
-export function SpanDetails({ view, index, skewUs, findings, onSelectSpan, onClose }: SpanDetailsProps): ReactNode {
+/** The answering half of a folded call: who handled it, and its own timing (the server's clock). */
+function ServerHalf({ server }: { server: SpanJson }): ReactNode {
+  return (
+    <tr>
+      <th scope="row">Server half</th>
+      <td>
+        {server.service}
+        {server.instance !== undefined ? ` (${server.instance})` : ''}: {server.name}, started {formatTime(server.startUs)},{' '}
+        {server.durationUs === undefined ? 'length unknown' : formatDuration(server.durationUs)}
+        {server.status.code === 'error' ? `, error${server.status.message ? `: ${server.status.message}` : ''}` : ''}
+      </td>
+    </tr>
+  );
+}
+
+export function SpanDetails({ view, index, partner, skewUs, findings, onSelectSpan, onClose }: SpanDetailsProps): ReactNode {
   const s: SpanJson | undefined = view.spans[index];
   if (s === undefined) return null;
   const a = s.attributes;
@@ -129,6 +146,7 @@ export function SpanDetails({ view, index, skewUs, findings, onSelectSpan, onClo
             <th scope="row">Duration</th>
             <td>{s.durationUs === undefined ? 'started, end never reported' : formatDuration(s.durationUs)}</td>
           </tr>
+          {partner !== undefined && view.spans[partner] !== undefined ? <ServerHalf server={view.spans[partner]} /> : null}
         </tbody>
       </table>
       <h3>Attributes</h3>

@@ -1,24 +1,27 @@
 /**
- * The waterfall: one row per span (and per placeholder), a collapsible tree on the left, the rpcid,
- * and a bar on the trace's timeline. Only the rows in view (plus a margin) are in the DOM, so a
- * 10,000-span trace scrolls as smoothly as a small one. Keyboard: arrows move, Right/Left open and
- * close a subtree, Enter or Space opens the span, Home/End/PageUp/PageDown jump.
+ * The waterfall: the rows the server assembled (one per span or folded call, and per placeholder),
+ * drawn as they come: a collapsible tree on the left, the rpcid, and a bar on the trace's timeline.
+ * Only the rows in view (plus a margin) are in the DOM, so a 10,000-span trace scrolls as smoothly
+ * as a small one. Keyboard: arrows move, Right/Left open and close a subtree, Enter or Space opens
+ * the span, Home/End/PageUp/PageDown jump.
  */
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import type { Finding, TraceView } from '../api/types.js';
+import type { Finding, SpanRow, TraceView } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { formatDuration } from '../format.js';
-import type { Row, TraceTree } from './trace-tree.js';
+import { parentRow, rowKey, type Row } from './trace-rows.js';
 
 export const ROW_HEIGHT = 26;
 const OVERSCAN = 12;
 
 export interface WaterfallProps {
   view: TraceView;
-  tree: TraceTree;
+  /** The timeline's bounds (shown times). */
+  timeline: { startUs: number; endUs: number };
+  /** µs each span was shifted for clock skew, by span index. */
+  skew: ReadonlyMap<number, number>;
   rows: Row[];
   collapsed: ReadonlySet<string>;
-  critical: ReadonlySet<string>;
   /** Findings by the key of the row they are pinned to. */
   findingsByKey: ReadonlyMap<string, Finding[]>;
   selectedKey: string | undefined;
@@ -31,7 +34,7 @@ export interface WaterfallProps {
 }
 
 export function Waterfall(props: WaterfallProps): ReactNode {
-  const { view, tree, rows, collapsed, critical, findingsByKey, selectedKey, revealKey, revealToken, onToggle, onSelect } = props;
+  const { view, timeline, skew, rows, collapsed, findingsByKey, selectedKey, revealKey, revealToken, onToggle, onSelect } = props;
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -64,7 +67,7 @@ export function Waterfall(props: WaterfallProps): ReactNode {
 
   useEffect(() => {
     if (revealKey === undefined) return;
-    const i = rows.findIndex((r) => r.node.key === revealKey);
+    const i = rows.findIndex((r) => r.key === revealKey);
     if (i < 0) return;
     setActive(i);
     const el = box.current;
@@ -96,7 +99,7 @@ export function Waterfall(props: WaterfallProps): ReactNode {
     const row = rows[activeIndex];
     if (row === undefined) return;
     const page = Math.max(1, Math.floor(height / ROW_HEIGHT) - 1);
-    const open = row.node.children.length > 0 && !collapsed.has(row.node.key);
+    const open = row.hasChildren && !collapsed.has(row.key);
     switch (e.key) {
       case 'ArrowDown':
         moveTo(activeIndex + 1);
@@ -117,19 +120,19 @@ export function Waterfall(props: WaterfallProps): ReactNode {
         moveTo(rows.length - 1);
         break;
       case 'ArrowRight':
-        if (row.node.children.length === 0) return;
+        if (!row.hasChildren) return;
         if (!open) {
-          onToggle(row.node.key);
+          onToggle(row.key);
           focusRequest.current = activeIndex;
         } else moveTo(activeIndex + 1);
         break;
       case 'ArrowLeft':
         if (open) {
-          onToggle(row.node.key);
+          onToggle(row.key);
           focusRequest.current = activeIndex;
         } else {
-          const parentKey = row.node.parent?.key;
-          const p = parentKey === undefined ? -1 : rows.findIndex((r) => r.node.key === parentKey);
+          const up = parentRow(view.rows, row.index);
+          const p = up < 0 ? -1 : rows.findIndex((r) => r.key === rowKey(up));
           if (p >= 0) moveTo(p);
         }
         break;
@@ -145,7 +148,7 @@ export function Waterfall(props: WaterfallProps): ReactNode {
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
-  const span = Math.max(1, tree.endUs - tree.startUs);
+  const span = Math.max(1, timeline.endUs - timeline.startUs);
   const items: ReactNode[] = [];
   // The focusable row stays in the DOM even when scrolled away, so Tab always lands in the tree.
   const indexes: number[] = [];
@@ -156,17 +159,17 @@ export function Waterfall(props: WaterfallProps): ReactNode {
     const row = rows[i]!;
     items.push(
       <WaterfallRow
-        key={row.node.key}
+        key={row.key}
         index={i}
         row={row}
         view={view}
-        tree={tree}
+        startUs={timeline.startUs}
+        skew={skew}
         totalUs={span}
-        open={!collapsed.has(row.node.key)}
+        open={!collapsed.has(row.key)}
         focused={i === activeIndex}
-        selected={row.node.key === selectedKey}
-        critical={row.node.kind === 'span' && critical.has(view.spans[row.node.span]!.spanId)}
-        findings={findingsByKey.get(row.node.key)}
+        selected={row.key === selectedKey}
+        findings={findingsByKey.get(row.key)}
         onToggle={onToggle}
         onFocus={() => setActive(i)}
         onClick={() => {
@@ -203,12 +206,13 @@ interface RowProps {
   index: number;
   row: Row;
   view: TraceView;
-  tree: TraceTree;
+  /** Start of the timeline, µs. */
+  startUs: number;
+  skew: ReadonlyMap<number, number>;
   totalUs: number;
   open: boolean;
   focused: boolean;
   selected: boolean;
-  critical: boolean;
   findings: Finding[] | undefined;
   onToggle: (key: string) => void;
   /** Keys move from the row that has focus, however it got it. */
@@ -216,31 +220,43 @@ interface RowProps {
   onClick: () => void;
 }
 
+/** `service: name, 12ms`; a folded call names both halves and both timings. */
+function spanTitle(view: TraceView, r: SpanRow): string {
+  const s = view.spans[r.span]!;
+  const took = (d: number | undefined): string => (d === undefined ? 'never ended' : formatDuration(d));
+  const error = s.status.code === 'error' || (r.partner !== undefined && view.spans[r.partner]!.status.code === 'error') ? ', error' : '';
+  if (r.partner === undefined) return `${s.service}: ${s.name}, ${took(s.durationUs)}${error}`;
+  const server = view.spans[r.partner]!;
+  return `${s.service} → ${server.service}: ${s.name}, client ${took(s.durationUs)}, server ${took(server.durationUs)}${error}`;
+}
+
 function WaterfallRow(p: RowProps): ReactNode {
-  const { node, depth } = p.row;
-  const s = node.kind === 'span' ? p.view.spans[node.span] : undefined;
-  const hasChildren = node.children.length > 0;
-  const skewUs = node.kind === 'span' ? p.tree.skew.get(node.span) : undefined;
+  const { row: r, depth, hasChildren, key } = p.row;
   let label: ReactNode;
   let title: string;
   let bar: ReactNode = null;
-  if (s !== undefined) {
-    const left = ((node.startUs - p.tree.startUs) / p.totalUs) * 100;
-    const width = s.durationUs === undefined ? undefined : Math.max(0.2, (s.durationUs / p.totalUs) * 100);
-    const color = serviceColor(s.service);
-    title = `${s.service}: ${s.name}${s.durationUs === undefined ? ', never ended' : `, ${formatDuration(s.durationUs)}`}${s.status.code === 'error' ? ', error' : ''}`;
+  const badges = p.findings?.map((f) => (
+    <span key={f.rule} className="badge finding-badge" title={f.message}>
+      ⚠ {f.rule}
+    </span>
+  ));
+  if (r.kind === 'span') {
+    const s = p.view.spans[r.span]!;
+    const server = r.partner === undefined ? undefined : p.view.spans[r.partner];
+    const skewUs = p.skew.get(r.span) ?? (r.partner === undefined ? undefined : p.skew.get(r.partner));
+    const left = ((r.startUs - p.startUs) / p.totalUs) * 100;
+    const width = r.durationUs === undefined ? undefined : Math.max(0.2, (r.durationUs / p.totalUs) * 100);
+    const color = serviceColor(server?.service ?? s.service);
+    const error = s.status.code === 'error' || server?.status.code === 'error';
+    title = spanTitle(p.view, r);
     label = (
       <>
         <span className="svc-dot" style={{ background: color }} aria-hidden="true" />
-        <span className="wf-service">{s.service}</span>
-        <span className="wf-op">{s.name}</span>
-        {s.status.code === 'error' ? <span className="badge error-badge">error</span> : null}
-        {p.findings?.map((f) => (
-          <span key={f.rule} className="badge finding-badge" title={f.message}>
-            ⚠ {f.rule}
-          </span>
-        ))}
-        {skewUs !== undefined ? (
+        <span className="wf-service">{server === undefined ? s.service : `${s.service} → ${server.service}`}</span>
+        <span className="wf-op">{s.name || server?.name}</span>
+        {error ? <span className="badge error-badge">error</span> : null}
+        {badges}
+        {r.skewed === true && skewUs !== undefined ? (
           <span className="badge skew-badge" title={`clock skew: shown ${formatDuration(Math.abs(skewUs))} ${skewUs > 0 ? 'later' : 'earlier'} than recorded`}>
             skew
           </span>
@@ -251,30 +267,24 @@ function WaterfallRow(p: RowProps): ReactNode {
       width === undefined ? (
         <span className="wf-bar unfinished" style={{ left: `${left}%`, borderColor: color }} title="started, end never reported" />
       ) : (
-        <span className={`wf-bar${p.critical ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }}>
-          <span className="wf-bar-label">{formatDuration(s.durationUs)}</span>
+        <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }}>
+          <span className="wf-bar-label">{formatDuration(r.durationUs)}</span>
         </span>
       );
-  } else if (node.kind === 'missing-parent') {
-    title = `missing parent span ${node.missingSpanId ?? ''}`;
-    label = <span className="placeholder-text">missing parent span {node.missingSpanId}</span>;
   } else {
-    title = `lost position ${node.rpcid ?? ''}: no span was recorded here`;
+    title = r.kind === 'lost-hop' ? `${r.text}: no span was recorded here` : r.text;
     label = (
       <>
-        <span className="placeholder-text">lost hop: no span at {node.rpcid}</span>
-        {p.findings?.map((f) => (
-          <span key={f.rule} className="badge finding-badge" title={f.message}>
-            ⚠ {f.rule}
-          </span>
-        ))}
+        <span className="placeholder-text">{r.text}</span>
+        {badges}
       </>
     );
   }
+  const critical = r.kind === 'span' && r.critical === true;
   const classes = ['wf-row'];
-  if (node.kind !== 'span') classes.push('placeholder');
+  if (r.kind !== 'span') classes.push('placeholder');
   if (p.selected) classes.push('selected');
-  if (p.critical) classes.push('on-critical');
+  if (critical) classes.push('on-critical');
   if (p.findings !== undefined) classes.push('has-finding');
   return (
     <div
@@ -287,7 +297,7 @@ function WaterfallRow(p: RowProps): ReactNode {
       aria-label={title}
       tabIndex={p.focused ? 0 : -1}
       data-index={p.index}
-      data-key={node.key}
+      data-key={key}
       style={{ top: p.index * ROW_HEIGHT, height: ROW_HEIGHT }}
       onClick={p.onClick}
       onFocus={(e) => {
@@ -303,7 +313,7 @@ function WaterfallRow(p: RowProps): ReactNode {
             aria-label={p.open ? 'Collapse' : 'Expand'}
             onClick={(e) => {
               e.stopPropagation();
-              p.onToggle(node.key);
+              p.onToggle(key);
             }}
           >
             {p.open ? '▾' : '▸'}
@@ -314,7 +324,7 @@ function WaterfallRow(p: RowProps): ReactNode {
         {label}
       </span>
       <span className="wf-rpcid-col mono" role="gridcell">
-        {node.rpcid ?? ''}
+        {r.rpcid ?? ''}
       </span>
       <span className="wf-time-col" role="gridcell">
         {bar}

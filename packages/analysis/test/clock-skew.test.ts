@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeZipkinJson } from '@linktrace/model';
 import type { Span } from '@linktrace/model';
-import { adjustClockSkew } from '../src/trace-assembly/clock-skew.js';
-import { parentIndexes } from '../src/trace-assembly/parent-index.js';
-import { span } from '../src/contract/contract-spans.js';
-import { readFixtureJson } from './support/fixtures.js';
+import { adjustClockSkew as adjustGraph } from '../src/trace-assembly/clock-skew.js';
+import { buildTraceGraph } from '../src/trace-graph.js';
+import { readFixtureJson, span } from './assembly-support.js';
+
+/** Skew over the trace graph's parents (the spans here are one record each, so indexes are the input's). */
+const adjustClockSkew = (spans: Span[]) => adjustGraph(buildTraceGraph(spans));
+const parentIndexes = (spans: Span[]): number[] => Array.from(buildTraceGraph(spans).parent);
 
 const T = 1_000_000_000;
 const tid = '0af7651916cd43dd8448eb211c80319c';
@@ -84,7 +87,7 @@ describe('adjustClockSkew', () => {
     assert.equal(spans[2]!.startUs, T + 100 + 350);
   });
 
-  it('survives bad data: a parent cycle, missing parents, start records, an empty trace', () => {
+  it('survives bad data: a parent cycle (cut, then laid out like any tree), missing parents, start records, an empty trace', () => {
     const x = at('aaaaaaaaaaaaaaa1', { parentSpanId: 'aaaaaaaaaaaaaaa2', instance: 'a', startUs: T });
     const y = at('aaaaaaaaaaaaaaa2', { parentSpanId: 'aaaaaaaaaaaaaaa1', instance: 'b', startUs: T - 100 });
     const orphan = at('aaaaaaaaaaaaaaa3', { parentSpanId: 'ffffffffffffffff', instance: 'c', startUs: 0 });
@@ -92,13 +95,17 @@ describe('adjustClockSkew', () => {
     const started = at('aaaaaaaaaaaaaaa5', { parentSpanId: root.spanId, instance: 'z', startUs: T - 5 });
     delete started.durationUs;
     const { spans, adjustments } = adjustClockSkew([x, y, orphan, root, started]);
-    assert.deepStrictEqual(adjustments, [{ index: 4, spanId: started.spanId, deltaUs: 5, reason: 'starts-before-parent' }]);
+    // The cycle x → y → x is cut at x (the first met), so y is x's child and is timed against it.
+    assert.deepStrictEqual(adjustments, [
+      { index: 1, spanId: y.spanId, deltaUs: 100, reason: 'starts-before-parent' },
+      { index: 4, spanId: started.spanId, deltaUs: 5, reason: 'starts-before-parent' },
+    ]);
     assert.equal(spans[0], x);
     assert.deepStrictEqual(adjustClockSkew([]), { spans: [], adjustments: [] });
   });
 });
 
-describe('parentIndexes', () => {
+describe('trace graph parents (shared halves)', () => {
   it("puts a shared server half under its client half, and the id's children under the half on their host", () => {
     const client = at('bbbbbbbbbbbbbbb1', { kind: 'client', instance: 'a:1' });
     const server = at('bbbbbbbbbbbbbbb1', { kind: 'server', instance: 'b:1', shared: true });

@@ -8,16 +8,16 @@
  *   where its parent starts (a consumer may end long after its producer: only starting before it
  *   is a skew).
  * Stored spans are never changed: the result holds adjusted copies and says which and by how much.
- * Apply it before `mergeSharedSpans`, so merged hops use corrected times.
+ * Parents are the trace graph's (trace-graph.ts), so a server half is timed against its client half.
  */
 import type { Span } from '@linktrace/model';
-import { parentIndexes } from './parent-index.js';
+import type { TraceGraph } from '../trace-graph.js';
 import { spanHost } from './span-host.js';
 
 export type SkewReason = 'starts-before-parent' | 'ends-after-parent' | 'moved-with-host';
 
 export interface SkewAdjustment {
-  /** Index of the span in the input (and in `spans` of the result). */
+  /** Index of the span in the graph's `spans` (and in `spans` of the result). */
   index: number;
   spanId: string;
   /** µs added to the span's start and event times. */
@@ -27,7 +27,7 @@ export interface SkewAdjustment {
 }
 
 export interface SkewResult {
-  /** Same order as the input; adjusted spans are copies, the others are the input objects. */
+  /** Same order as the graph's spans; adjusted spans are copies, the others are the input objects. */
   spans: Span[];
   /** One entry per shifted span, in input order. */
   adjustments: SkewAdjustment[];
@@ -55,33 +55,24 @@ function shiftFor(parentStart: number, parent: Span, child: Span): { delta: numb
   return startsBefore ? { delta: parentStart - cStart, reason } : { delta: 0 };
 }
 
-export function adjustClockSkew(spans: readonly Span[]): SkewResult {
-  const parents = parentIndexes(spans);
-  const children: number[][] = spans.map(() => []);
-  const roots: number[] = [];
-  parents.forEach((p, i) => (p < 0 ? roots.push(i) : children[p]!.push(i)));
+export function adjustClockSkew(graph: Pick<TraceGraph, 'spans' | 'parent' | 'order'>): SkewResult {
+  const { spans, parent, order } = graph;
   const delta = new Array<number>(spans.length).fill(0);
   const reason = new Array<SkewReason | undefined>(spans.length);
   const hosts = spans.map(spanHost);
-  const visited = new Uint8Array(spans.length);
-  // Breadth-first from the roots; a parent cycle (bad data) is never entered, so it stays as it is.
-  const queue = [...roots];
-  for (const r of roots) visited[r] = 1;
-  for (let head = 0; head < queue.length; head++) {
-    const p = queue[head]!;
-    for (const c of children[p]!) {
-      if (visited[c]) continue;
-      visited[c] = 1;
-      queue.push(c);
-      if (hosts[c] === hosts[p]) {
-        delta[c] = delta[p]!;
-        if (delta[c] !== 0) reason[c] = 'moved-with-host';
-        continue;
-      }
-      const s = shiftFor(spans[p]!.startUs + delta[p]!, spans[p]!, spans[c]!);
-      delta[c] = s.delta;
-      reason[c] = s.reason;
+  // Parents before children (the graph has no cycles), so a parent's shift is known at its children.
+  for (let k = 0; k < order.length; k++) {
+    const c = order[k]!;
+    const p = parent[c]!;
+    if (p < 0) continue;
+    if (hosts[c] === hosts[p]) {
+      delta[c] = delta[p]!;
+      if (delta[c] !== 0) reason[c] = 'moved-with-host';
+      continue;
     }
+    const s = shiftFor(spans[p]!.startUs + delta[p]!, spans[p]!, spans[c]!);
+    delta[c] = s.delta;
+    reason[c] = s.reason;
   }
   const adjustments: SkewAdjustment[] = [];
   const out = spans.map((s, i) => {
