@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeZipkinJson, isValidRpcid } from '@linktrace/model';
+import { decodeZipkinJson } from '@linktrace/model';
 import type { Span } from '@linktrace/model';
 import { assembleTrace, MAX_GAP_ROWS, siblingGaps, spanHost, type TraceRow } from '../src/index.js';
 import { readFixtureJson, span, T0 } from './assembly-support.js';
@@ -204,6 +204,20 @@ describe('assembleTrace', () => {
     const t = assembleTrace(spans);
     const gaps = t.rows.filter((r) => r.kind === 'gap').map((g) => g.rpcid);
     assert.deepEqual(gaps, ['0.1.1.1', '0.1.1.2.1', '0.1.1.2.7.1.1', '0.2']);
+  });
+
+  it('a redelivery at P.0.n hangs under its producer: no lost P.0, no missing earlier deliveries', () => {
+    const spans = [
+      at('0', { name: 'root' }),
+      at('0.1', { name: 'publish', kind: 'producer' }),
+      at('0.1', { name: 'deliver-1', kind: 'consumer' }),
+      at('0.1.1', { name: 'write-1' }),
+      at('0.1.0.3', { name: 'deliver-3', kind: 'consumer' }),
+      at('0.1.0.3.1', { name: 'write-3' }),
+    ];
+    const t = assembleTrace(spans);
+    assert.deepEqual(t.rows.filter((r) => r.kind !== 'span').map((r) => r.rpcid), []);
+    assertEverySpanOnce(t.spans, t.rows);
   });
 
   it('flags the critical path on rows and lays every span of every Zipkin fixture out once', () => {

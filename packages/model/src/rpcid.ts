@@ -11,8 +11,6 @@ export const ROOT_RPCID = '0';
 export const RPCID_MAX_LENGTH = 256;
 /** Deepest rpcid accepted (the root has depth 0). */
 export const RPCID_MAX_DEPTH = 64;
-/** Default cap on the number of positions `missingRpcids` returns. */
-export const MISSING_RPCIDS_DEFAULT_LIMIT = 10_000;
 
 /** Dot-separated whole numbers from the root `0`, without leading zeros. */
 const RPCID_RE = /^0(\.(?:0|[1-9][0-9]*))*$/;
@@ -126,55 +124,6 @@ export function compareRpcid(a: string, b: string): number {
     i = ei + 1;
     j = ej + 1;
   }
-}
-
-/**
- * Positions that the present ones imply but that are absent: every ancestor of a present position,
- * and every lower-numbered sibling of a present or implied position (calls are numbered from 1, so
- * `0.1.3` implies `0.1.1` and `0.1.2`; a foreign `0` segment implies no sibling). Invalid entries are ignored. Sorted with `compareRpcid`; at
- * most `limit` entries (a position like `0.999999` alone would otherwise imply a million).
- */
-export function missingRpcids(present: Iterable<string>, limit = MISSING_RPCIDS_DEFAULT_LIMIT): string[] {
-  const max = Number.isSafeInteger(limit) && limit > 0 ? limit : 0;
-  const have = new Set<string>();
-  try {
-    for (const p of present) if (isValidRpcid(p)) have.add(p);
-  } catch {
-    // A throwing iterable is bad input like any other: work with what was read.
-  }
-  // Highest child index seen (or implied) under each parent; ancestors are implied by descendants.
-  const highest = new Map<string, number>();
-  const implied = new Set<string>(have);
-  for (const p of have) {
-    let child = p;
-    let parent = rpcidParent(child);
-    while (parent !== undefined) {
-      const index = Number(child.slice(parent.length + 1));
-      if (index > (highest.get(parent) ?? 0)) highest.set(parent, index);
-      // A parent already known has had (or will have) its own ancestors walked.
-      if (implied.has(parent)) break;
-      implied.add(parent);
-      child = parent;
-      parent = rpcidParent(child);
-    }
-  }
-  const missing: string[] = [];
-  for (const p of implied) if (!have.has(p)) missing.push(p);
-  for (const [parent, top] of highest) {
-    for (let n = 1; n < top && n <= max; n++) {
-      const sibling = `${parent}.${n}`;
-      if (!implied.has(sibling)) missing.push(sibling);
-    }
-    // Keeps memory bounded while still returning the first `max` positions in order.
-    if (missing.length > 2 * max) trim(missing, max);
-  }
-  trim(missing, max);
-  return missing;
-}
-
-function trim(list: string[], max: number): void {
-  list.sort(compareRpcid);
-  if (list.length > max) list.length = max;
 }
 
 /**

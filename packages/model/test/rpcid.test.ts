@@ -4,7 +4,6 @@ import {
   ROOT_RPCID,
   compareRpcid,
   isValidRpcid,
-  missingRpcids,
   rpcidProblem,
   rpcidChild,
   rpcidDepth,
@@ -156,44 +155,3 @@ void test('compareRpcid: invalid values sort after valid ones, consistently, wit
   for (const a of input) for (const b of input) assert.equal(Math.sign(compareRpcid(a, b)), -Math.sign(compareRpcid(b, a)) || 0);
 });
 
-void test('missingRpcids: sibling gaps', () => {
-  assert.deepEqual(missingRpcids(['0', '0.1', '0.1.1', '0.1.3']), ['0.1.2']);
-  assert.deepEqual(missingRpcids(['0', '0.1', '0.2', '0.3']), []);
-  assert.deepEqual(missingRpcids(['0', '0.3']), ['0.1', '0.2']);
-  assert.deepEqual(missingRpcids(['0', '0.1', '0.12']), ['0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10', '0.11']);
-});
-
-void test('missingRpcids: a 0 segment implies its ancestors but no sibling (calls count from 1)', () => {
-  assert.deepEqual(missingRpcids(['0', '0.1', '0.1.0']), []);
-  assert.deepEqual(missingRpcids(['0.0']), ['0']);
-  assert.deepEqual(missingRpcids(['0', '0.1', '0.1.0', '0.1.2']), ['0.1.1']);
-  assert.deepEqual(missingRpcids(['0', '0.2.0.1']), ['0.1', '0.2', '0.2.0']);
-});
-
-void test('missingRpcids: absent ancestors, and the siblings they imply', () => {
-  assert.deepEqual(missingRpcids(['0.1.1']), ['0', '0.1']);
-  assert.deepEqual(missingRpcids(['0', '0.2.2', '0.2.1.1']), ['0.1', '0.2', '0.2.1']);
-  assert.deepEqual(missingRpcids(['0.1', '0.2', '0.2.1']), ['0']);
-  assert.deepEqual(missingRpcids([]), []);
-  assert.deepEqual(missingRpcids(['0']), []);
-});
-
-void test('missingRpcids: ignores invalid entries and duplicates, accepts any iterable', () => {
-  assert.deepEqual(missingRpcids(['0', 'junk', '0.00', '0.2', '0.2', '0.9007199254740993', undefined as unknown as string]), ['0.1']);
-  assert.deepEqual(missingRpcids(new Set(['0', '0.3'])), ['0.1', '0.2']);
-  function* gen(): Generator<string> {
-    yield '0';
-    yield '0.2';
-    throw new Error('broken iterator');
-  }
-  assert.deepEqual(missingRpcids(gen()), ['0.1']);
-});
-
-void test('missingRpcids: a huge index is bounded by the limit, smallest positions first', () => {
-  const out = missingRpcids(['0', '0.999999999999', '0.5.999999'], 100);
-  assert.equal(out.length, 100);
-  assert.deepEqual(out.slice(0, 6), ['0.1', '0.2', '0.3', '0.4', '0.5', '0.5.1']);
-  assert.equal(missingRpcids(['0', '0.9007199254740991']).length, 10_000);
-  assert.deepEqual(missingRpcids(['0', '0.3'], 0), []);
-  assert.deepEqual(missingRpcids(['0', '0.3'], Number.NaN), []);
-});

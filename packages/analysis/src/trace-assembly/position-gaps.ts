@@ -8,10 +8,10 @@
  *
  * Children are counted from 1 (DESIGN §2), but call graphs in the wild (Alibaba's) also number from
  * 0: under a caller where a child numbered 0 is present, numbering starts at 0; elsewhere at 1, and
- * 0 is never reported missing. Segments are compared as decimal numbers of any size (BigInt), so a
+ * 0 is never reported missing. A redelivery's position `P.0.n` with no span at `P.0` belongs to `P`. Segments are compared as decimal numbers of any size (BigInt), so a
  * 250-digit segment is exact. Work is linear in the positions present, never in a gap's length.
  */
-import { compareRpcid, isValidRpcid } from '@linktrace/model';
+import { compareRpcid, isValidRpcid, rpcidDeliveryOf } from '@linktrace/model';
 
 export interface SiblingGap {
   /** The caller's position. */
@@ -57,6 +57,17 @@ export function findPositionGaps(present: Iterable<string>): PositionGaps {
   for (const p of have) {
     let child = p;
     for (let parent = parentOf(child); parent !== undefined; parent = parentOf(child)) {
+      if (!have.has(parent)) {
+        // A redelivery `P.0.n` hangs under its producer `P` (docs/model.md): with no span at `P.0`
+        // it implies neither a lost `P.0` nor the deliveries `P.0.1`…`P.0.(n-1)` (delivery 1 is `P`).
+        const delivery = rpcidDeliveryOf(child);
+        if (delivery !== undefined) {
+          if (implied.has(delivery.producer)) break;
+          implied.add(delivery.producer);
+          child = delivery.producer;
+          continue;
+        }
+      }
       const list = children.get(parent);
       const n = BigInt(child.slice(parent.length + 1));
       if (list === undefined) children.set(parent, [n]);
