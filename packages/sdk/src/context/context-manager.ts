@@ -37,11 +37,14 @@ export function contextStorage(): AsyncLocalStorage<Context> {
 
 /** Runs `fn` with `ctx` active; the previous context is restored when it returns. */
 export function runWithContext<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
-  return storage.run(ctx, fn, ...args);
+  // Something that is not a Context would break every span started inside: run in the default one.
+  return storage.run(ctx instanceof Context ? ctx : fallback, fn, ...args);
 }
 
 /** Returns `fn` bound to `ctx` (default: the context active now), whenever and wherever it is called. */
 export function bindContext<F extends (...args: never[]) => unknown>(fn: F, ctx: Context = activeContext()): F {
+  if (typeof fn !== 'function') return fn;
+  if (!(ctx instanceof Context)) ctx = fallback;
   const bound = function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
     return storage.run(ctx, () => fn.apply(this, args) as ReturnType<F>);
   };
@@ -58,7 +61,7 @@ type PatchedEmitter = EventEmitter & { [BOUND_LISTENERS]?: ListenerMap };
  */
 export function bindEmitter<E extends EventEmitter>(emitter: E, ctx?: Context): E {
   const target = emitter as PatchedEmitter;
-  if (target[BOUND_LISTENERS]) return emitter;
+  if (target === null || typeof target !== 'object' || typeof target.on !== 'function' || target[BOUND_LISTENERS]) return emitter;
   const map: ListenerMap = new WeakMap();
   target[BOUND_LISTENERS] = map;
   const wrap = (listener: (...args: unknown[]) => unknown) => {
