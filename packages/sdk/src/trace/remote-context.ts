@@ -1,4 +1,4 @@
-import { Context } from '../context/context.js';
+import type { Context } from '../context/context.js';
 import type { Propagated } from '../types.js';
 import { RemoteSpan } from './non-recording-span.js';
 import { isSpanContext } from './tracer.js';
