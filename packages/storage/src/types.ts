@@ -3,11 +3,12 @@
  * analysis stage and the query API speak only this; the shared contract suite (`src/contract/`) holds
  * every backend to the same behaviour.
  */
-import type { AttributeScalar, Finding, RuleId, Span, SpanKind, StatusCode } from '@linktrace/model';
+import type { AttributeScalar, Finding, RuleId, SdkDropReport, Span, SpanKind, StatusCode } from '@linktrace/model';
 
 // Findings and their rule ids (DESIGN §4) live in the model, shared with the analysis package.
 export { RULE_IDS } from '@linktrace/model';
 export type { Finding, RuleId } from '@linktrace/model';
+export type { SdkDropReport } from '@linktrace/model';
 
 /**
  * A trace search. A trace matches when ONE of its spans meets every condition given; the whole
@@ -158,6 +159,13 @@ export interface SpanStore {
    * spans cleared a fault loses that finding). Every finding must belong to one of `traceIds`.
    */
   replaceFindings(traceIds: readonly string[], findings: readonly Finding[]): Promise<void>;
+  /**
+   * Keeps the latest SDK drop report per (service, instance): a report replaces the stored one unless
+   * that one was received later. Rejects with `StorageInputError` on a malformed report.
+   */
+  recordSdkDrops(reports: readonly SdkDropReport[]): Promise<void>;
+  /** Every stored SDK drop report, sorted by service then instance. */
+  sdkDrops(): Promise<SdkDropReport[]>;
   /** Retention: removes span records that started, and findings timed, before `us`. */
   deleteBefore(us: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
