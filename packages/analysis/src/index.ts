@@ -15,3 +15,4 @@ export type { TraceBufferOptions, TraceBufferStats, TakenTrace } from './trace-b
 export { criticalPath } from './critical-path.js';
 export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueId, QUEUE_PREFIX } from './topology.js';
 export type { ServiceMap, ServiceMapNode, ServiceMapNodeKind, ServiceMapEdge, EdgeRow } from './topology.js';
+export { annotateSdkDrops, dropNote } from './sdk-drop-notes.js';
