@@ -16,3 +16,4 @@ export { criticalPath } from './critical-path.js';
 export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueId, QUEUE_PREFIX } from './topology.js';
 export type { ServiceMap, ServiceMapNode, ServiceMapNodeKind, ServiceMapEdge, EdgeRow } from './topology.js';
 export { annotateSdkDrops, dropNote } from './sdk-drop-notes.js';
+export { targetKind, targetName } from './span-facts.js';

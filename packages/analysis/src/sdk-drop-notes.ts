@@ -22,7 +22,7 @@ const keyOf = (service: string, instance: string | undefined): string => `${serv
  * reported lost spans carrying a note that names it. The neighbourhood of a finding's span: its own
  * instance, those of its parent and children, the instances of the service a service target names,
  * and — when the missing hop's side is unknown (a queue's consumer, a flow step) — every instance in
- * the trace. Findings that need no note are returned as they are (same objects).
+ * the trace. A span without an instance stands for every instance of its service. Findings that need no note are returned as they are (same objects).
  */
 export function annotateSdkDrops(findings: readonly Finding[], spans: readonly Span[], reports: readonly SdkDropReport[]): Finding[] {
   const lossy = new Map<string, SdkDropReport>();
@@ -51,6 +51,12 @@ export function annotateSdkDrops(findings: readonly Finding[], spans: readonly S
     if (!MISSING_HOP_RULES.has(finding.rule)) return finding;
     const found = new Map<string, SdkDropReport>();
     const note = (service: string, instance: string | undefined): void => {
+      if (instance === undefined) {
+        // The span names no instance (or was kept without it, as the checker's compact spans are):
+        // any instance of its service may be the one.
+        for (const r of lossyByService.get(service) ?? []) found.set(keyOf(r.service, r.instance), r);
+        return;
+      }
       const r = lossy.get(keyOf(service, instance));
       if (r !== undefined) found.set(keyOf(r.service, r.instance), r);
     };
@@ -80,7 +86,10 @@ export function dropNote(reports: readonly SdkDropReport[]): string {
   const sorted = [...reports].sort((a, b) => b.droppedSpans - a.droppedSpans);
   const named = sorted
     .slice(0, MAX_NAMED)
-    .map((r) => (r.instance === '' ? `${r.service} (${r.droppedSpans} spans lost)` : `${r.instance} (${r.service}, ${r.droppedSpans} spans lost)`));
+    .map((r) => {
+      const lost = `${r.droppedSpans} span${r.droppedSpans === 1 ? '' : 's'} lost`;
+      return r.instance === '' ? `${r.service} (${lost})` : `${r.instance} (${r.service}, ${lost})`;
+    });
   const more = sorted.length > MAX_NAMED ? ` and ${sorted.length - MAX_NAMED} more` : '';
   return `possibly dropped by the SDK of ${named.join(', ')}${more}`;
 }

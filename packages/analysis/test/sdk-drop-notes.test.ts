@@ -46,6 +46,12 @@ describe('annotateSdkDrops', () => {
     assert.deepEqual(annotateSdkDrops([stageError], spans, [report('sync-worker', 'sync-worker:1', 5)]), [stageError]);
   });
 
+  it('spans without an instance (the checker keeps none) match every lossy instance of their service', () => {
+    const spans = without(shopSync(), ID.queryWrite);
+    const [f] = annotateSdkDrops(checkTrace(spans, {}, LATER), spans, [report('shop-query', '', 7), report('shop-query', 'b:2', 1)]);
+    assert.match(f!.message, /possibly dropped by the SDK of shop-query \(7 spans lost\), b:2 \(shop-query, 1 span lost\)$/);
+  });
+
   it('is pure: the inputs are not changed', () => {
     const before = JSON.stringify(findings);
     annotateSdkDrops(findings, lostReceive, [report('shop-query', 'shop-query:1', 12)]);
