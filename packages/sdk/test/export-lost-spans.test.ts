@@ -16,6 +16,7 @@ import { otlpHttpExporter } from '../src/export/otlp-http-exporter.js';
 import { makeSpans, RESOURCE, ScriptedExporter, startRecordingServer } from './export-test-helpers.js';
 
 const APPS = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
+const EXPORT_INDEX_JS = fileURLToPath(new URL('../src/export/index.js', import.meta.url));
 
 async function closedPortEndpoint(): Promise<string> {
   const server = createServer();
@@ -114,4 +115,17 @@ it('at exit, what is still queued or waiting for a retry counts as unsent', asyn
   const loss = p.onExit();
   assert.deepEqual({ ...loss, lastReason: undefined }, { queueFull: 0, exportFailed: 0, afterShutdown: 0, unsentAtExit: 5, lastReason: undefined });
   assert.equal(p.stats().dropped, 5);
+});
+
+it('a processor without the exit flush that still holds spans at exit: they are counted and summarised', async () => {
+  const script = `import * as x from ${JSON.stringify(EXPORT_INDEX_JS)};
+    const p = new x.BatchSpanProcessor(x.noopExporter(), { flushOnExit: false, scheduleDelayMs: 60000 });
+    for (let i = 0; i < 5; i++) p.onEnd({ traceId: '0000018f2a3b4c5d0001c0a800010001', spanId: '00000000abcd000' + i, service: 's', name: 'op',
+      kind: 'internal', startUs: 1, durationUs: 1, status: { code: 'unset' }, attributes: {}, events: [], links: [] });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, '[linktrace] 5 spans lost, never delivered: 0 queue full, 0 export failed, 0 after shutdown, 5 unsent at exit (last: process exited before they were sent)\n');
 });

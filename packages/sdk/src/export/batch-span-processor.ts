@@ -1,7 +1,7 @@
 import { startRecordOf, type Span } from '@linktrace/model';
 import type { ExportResult, Resource, SpanExporter, SpanProcessor } from '../types.js';
 import { rateLimitedWarn, safeReport, type ErrorHandler } from './error-reporter.js';
-import { noteLoss, registerExitFlush, unregisterExitFlush, type ExitFlushable } from './exit-flush.js';
+import { noteLoss, registerExitFlush, trackForExit, unregisterExitFlush, type ExitFlushable } from './exit-flush.js';
 import { describeLoss, type SpanLoss } from './span-loss.js';
 import { exportResource } from './export-resource.js';
 import { RingQueue } from './ring-queue.js';
@@ -160,6 +160,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     this.onError = options.onError ?? rateLimitedWarn();
     this.flushOnExit = options.flushOnExit ?? true;
     if (this.flushOnExit) registerExitFlush(this);
+    else trackForExit(this);
   }
 
   onStart(span: Span, startRecord: boolean): void {

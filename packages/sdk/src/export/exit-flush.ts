@@ -22,6 +22,12 @@ export interface ExitFlushable {
 const registered = new Set<ExitFlushable>();
 /** Processors that lost spans, kept for the exit summary even after they were shut down. */
 const lossy = new Set<ExitFlushable>();
+/**
+ * Every live processor, held weakly: one without the exit flush (`flushOnExit: false`) may still hold
+ * spans at exit, and those are lost too. A collected processor held nothing worth counting.
+ */
+const live = new Set<WeakRef<ExitFlushable>>();
+const forget = new FinalizationRegistry<WeakRef<ExitFlushable>>((ref) => live.delete(ref));
 let installed = false;
 
 function onBeforeExit(): void {
@@ -30,7 +36,12 @@ function onBeforeExit(): void {
 
 function onExit(): void {
   const byReporter = new Map<ErrorHandler, SpanLoss>();
-  for (const target of new Set([...registered, ...lossy])) {
+  const targets = new Set([...registered, ...lossy]);
+  for (const ref of live) {
+    const target = ref.deref();
+    if (target !== undefined) targets.add(target);
+  }
+  for (const target of targets) {
     const loss = target.onExit();
     if (lossTotal(loss) === 0) continue;
     const sum = byReporter.get(target.lossReporter) ?? { queueFull: 0, exportFailed: 0, afterShutdown: 0, unsentAtExit: 0 };
@@ -54,6 +65,14 @@ export function registerExitFlush(target: ExitFlushable): void {
 
 export function unregisterExitFlush(target: ExitFlushable): void {
   registered.delete(target);
+}
+
+/** A new processor: what it still holds at exit is counted, registered for the exit flush or not. */
+export function trackForExit(target: ExitFlushable): void {
+  const ref = new WeakRef(target);
+  live.add(ref);
+  forget.register(target, ref);
+  install();
 }
 
 /** A processor lost spans: it takes part in the exit summary, registered for the exit flush or not. */
