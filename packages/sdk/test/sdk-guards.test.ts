@@ -147,6 +147,15 @@ describe('guards', () => {
     await assert.rejects(tracer.trace('t', undefined, () => Promise.reject(mine)), (e) => e === mine);
   });
 
+  it('a callback that is not a function, a scope that is not a string: nothing thrown', () => {
+    const collector = new CollectingSpanProcessor();
+    const { tracer, tracing } = setup({ processors: [collector] });
+    assert.equal(tracer.trace('no-fn', undefined, undefined as never), undefined);
+    assert.equal(tracer.startActiveSpan('no-fn-either', undefined, 42 as never), undefined);
+    tracing.getTracer(Symbol('scope') as never, {} as never).startSpan('scoped').end();
+    assert.deepEqual(collector.spans.map((s) => s.name), ['no-fn', 'no-fn-either', 'scoped']);
+  });
+
   it('hostile arguments to span methods are counted, not thrown', () => {
     const collector = new CollectingSpanProcessor();
     const { tracer, tracing } = setup({ processors: [collector] });

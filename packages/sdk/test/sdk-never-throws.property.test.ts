@@ -93,7 +93,8 @@ type Call =
   | { op: 'extract'; carrier: unknown }
   | { op: 'stage'; outcome: 'return' | 'throw' }
   | { op: 'context'; ctx: unknown }
-  | { op: 'flush' };
+  | { op: 'flush' }
+  | { op: 'misuse'; value: unknown };
 
 const callArb: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ op: fc.constant('start' as const), name: fc.oneof(fc.string(), oddValue), parent: fc.constantFrom('active' as const, 'none' as const, 'odd' as const), kind: fc.constantFrom<unknown>(undefined, 'server', 'client', 'nonsense', 3) }),
@@ -110,6 +111,7 @@ const callArb: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ op: fc.constant('stage' as const), outcome: fc.constantFrom('return' as const, 'throw' as const) }),
   fc.record({ op: fc.constant('context' as const), ctx: fc.constantFrom<unknown>(null, 5, { span: 'x' }, Context.ROOT) }),
   fc.constant<Call>({ op: 'flush' }),
+  fc.record({ op: fc.constant('misuse' as const), value: oddValue }),
 );
 
 const configArb = fc.record({
@@ -235,6 +237,14 @@ async function runProperty(): Promise<void> {
             break;
           case 'flush':
             await tracing.forceFlush();
+            break;
+          case 'misuse':
+            // Values where a callback, a scope or options belong.
+            tracer.trace('misuse', call.value as never, call.value as never);
+            tracer.startActiveSpan('misuse', undefined, call.value as never);
+            tracing.getTracer(call.value as never, call.value as never).startSpan('scoped', call.value as never).end();
+            tracing.inject(call.value, undefined, call.value as never);
+            tracing.extract(call.value, undefined, call.value as never);
             break;
         }
       }

@@ -197,6 +197,7 @@ export class Tracer {
    * rejection records the exception and marks the span as an error, then propagates unchanged.
    */
   trace<R>(name: string, options: StartSpanOptions | undefined, fn: (span: SpanHandle) => R): R {
+    if (typeof fn !== 'function') return this.startActiveSpan(name, options, fn);
     return this.startActiveSpan(name, options, (span) => callAndEnd(span, fn));
   }
 }

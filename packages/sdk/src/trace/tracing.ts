@@ -100,6 +100,9 @@ export class Tracing {
 
   /** One tracer per instrumentation scope (library name and version), created once. */
   getTracer(scopeName = 'default', version?: string): Tracer {
+    // Anything but strings (a symbol would throw in the key below) is no scope.
+    if (typeof scopeName !== 'string') scopeName = 'default';
+    if (typeof version !== 'string') version = undefined;
     const key = version === undefined ? scopeName : `${scopeName}@${version}`;
     let tracer = this.tracers.get(key);
     if (tracer === undefined) {
