@@ -25,3 +25,5 @@ export { buildTraceGraph } from './trace-graph.js';
 export type { TraceGraph } from './trace-graph.js';
 export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueId, QUEUE_PREFIX } from './topology.js';
 export type { ServiceMap, ServiceMapNode, ServiceMapNodeKind, ServiceMapEdge, EdgeRow } from './topology.js';
+export { annotateSdkDrops, dropNote } from './sdk-drop-notes.js';
+export { targetKind, targetName } from './span-facts.js';

@@ -4,3 +4,4 @@ export * from './rpcid.js';
 export * from './codec/index.js';
 export * from './hash.js';
 export * from './finding.js';
+export * from './sdk-drops.js';

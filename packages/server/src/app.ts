@@ -24,6 +24,8 @@ import type { CheckerOptions } from './checker/checker-options.js';
 import { createChecker, type CheckerAlerts } from './checker/create-checker.js';
 import { isCheckerStore } from './checker/checker-store.js';
 import { registerFlowRoutes } from './routes/flows-routes.js';
+import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js';
+import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
 
 export interface AppOptions {
   /** Where accepted spans end up. Any `SpanStore` of @linktrace/storage fits. The app does not close it. */
@@ -63,6 +65,8 @@ export interface LinktraceState {
   /** The chain checker, when enabled. */
   checker?: ChainChecker;
   alerts?: AlertDispatcher;
+  /** The latest `linktrace.sdk.dropped_spans` per service instance, read at ingest. */
+  sdkDrops: SdkDropTracker;
 }
 
 declare module 'fastify' {
@@ -107,7 +111,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let app: FastifyInstance;
   let checker: ChainChecker | undefined;
   let alerts: AlertDispatcher | undefined;
+  // What SDKs report they lost, read from every stored batch (the WAL replay included); seeded from the store.
+  const sdkDrops = new SdkDropTracker(isSdkDropStore(options.store) ? options.store : undefined, (line) => app.log.warn(line));
   try {
+    await sdkDrops.load();
     metrics = new ServerMetrics(
       {
         backlogSpans: () => pipeline.backlogSpans,
@@ -116,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       { processMetrics: options.processMetrics === true },
     );
+    registerSdkDropGauge(metrics.registry, sdkDrops);
     if (options.checker !== undefined) {
       const store = options.store;
       if (!isCheckerStore(store)) throw new ConfigError('the chain checker needs a store that reads traces and stores findings (a SpanStore)');
@@ -126,10 +134,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         dataDir: options.dataDir,
         registry: metrics.registry,
         warn: (line) => app.log.warn(line),
+        sdkDrops: () => sdkDrops.lossyReports(),
       }));
     }
     const feed = checker;
-    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, feed === undefined ? undefined : (spans) => feed.spansStored(spans));
+    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, (spans) => {
+      sdkDrops.observe(spans);
+      feed?.spansStored(spans);
+    });
     app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: limits.maxRequestBytes,
@@ -145,7 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, recovery };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, recovery, sdkDrops };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));

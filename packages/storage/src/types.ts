@@ -3,11 +3,12 @@
  * analysis stage and the query API speak only this; the shared contract suite (`src/contract/`) holds
  * every backend to the same behaviour.
  */
-import type { AttributeScalar, Finding, RuleId, Span, SpanKind, StatusCode } from '@linktrace/model';
+import type { AttributeScalar, Finding, RuleId, SdkDropReport, Span, SpanKind, StatusCode } from '@linktrace/model';
 
 // Findings and their rule ids (DESIGN §4) live in the model, shared with the analysis package.
 export { RULE_IDS } from '@linktrace/model';
 export type { Finding, RuleId } from '@linktrace/model';
+export type { SdkDropReport } from '@linktrace/model';
 
 /**
  * A trace search. A trace matches when ONE of its spans meets every condition given; the whole
@@ -159,6 +160,12 @@ export interface SpanStore {
    */
   replaceFindings(traceIds: readonly string[], findings: readonly Finding[]): Promise<void>;
   /**
+   * Keeps the latest SDK drop report per (service, instance): a report replaces the stored one unless
+   * that one was received later. Rejects with `StorageInputError` on a malformed report.
+   */
+  recordSdkDrops(reports: readonly SdkDropReport[]): Promise<void>;
+  /** Every stored SDK drop report, sorted by service then instance. */
+  sdkDrops(): Promise<SdkDropReport[]>;
    * Retention (DESIGN §6): removes the span records that ARRIVED (were written, by the store's clock)
    * before `us`, µs since the epoch, whatever their own timestamps say, so imported history lives as
    * long as fresh data. Findings follow their trace: those of a trace left without records go too.

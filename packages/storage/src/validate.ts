@@ -15,7 +15,7 @@ import {
   MAX_TRACE_LIMIT,
   RULE_IDS,
 } from './types.js';
-import type { Finding, FindingFilter, TraceQuery } from './types.js';
+import type { Finding, FindingFilter, SdkDropReport, TraceQuery } from './types.js';
 
 const KINDS = new Set<unknown>(SPAN_KINDS);
 const STATUS_CODES = new Set<unknown>(['unset', 'ok', 'error']);
@@ -137,6 +137,21 @@ export function validateFindings(findings: unknown): asserts findings is readonl
     }
     optionalString('invalid_finding', f.target, `${at}.target`);
     optionalString('invalid_finding', f.rpcid, `${at}.rpcid`);
+  }
+}
+
+export function validateSdkDropReports(reports: unknown): asserts reports is readonly SdkDropReport[] {
+  if (!Array.isArray(reports)) fail('invalid_sdk_drops', 'reports', 'SDK drop reports must be an array');
+  for (let i = 0; i < reports.length; i++) {
+    const at = `reports[${i}]`;
+    const r: unknown = reports[i];
+    if (!isRecord(r)) fail('invalid_sdk_drops', at, `${at} is not an object`);
+    if (typeof r.service !== 'string' || r.service === '') fail('invalid_sdk_drops', `${at}.service`, `${at}.service must be a non-empty string`);
+    if (typeof r.instance !== 'string') fail('invalid_sdk_drops', `${at}.instance`, `${at}.instance must be a string ('' when unknown)`);
+    if (!Number.isSafeInteger(r.droppedSpans) || (r.droppedSpans as number) < 0) {
+      fail('invalid_sdk_drops', `${at}.droppedSpans`, `${at}.droppedSpans must be a non-negative integer`);
+    }
+    if (!isTime(r.reportedUs)) fail('invalid_sdk_drops', `${at}.reportedUs`, `${at}.reportedUs must be a non-negative number of µs`);
   }
 }
 

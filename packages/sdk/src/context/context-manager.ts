@@ -37,7 +37,8 @@ export function contextStorage(): AsyncLocalStorage<Context> {
 
 /** Runs `fn` with `ctx` active; the previous context is restored when it returns. */
 export function runWithContext<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
-  return storage.run(ctx, fn, ...args);
+  // Something that is not a Context would break every span started inside: run in the default one.
+  return storage.run(ctx instanceof Context ? ctx : fallback, fn, ...args);
 }
 
 /**
@@ -86,6 +87,8 @@ export function emitInContext<E extends EmitterLike>(emitter: E, ctx: Context): 
 
 /** Returns `fn` bound to `ctx` (default: the context active now), whenever and wherever it is called. */
 export function bindContext<F extends (...args: never[]) => unknown>(fn: F, ctx: Context = activeContext()): F {
+  if (typeof fn !== 'function') return fn;
+  if (!(ctx instanceof Context)) ctx = fallback;
   const bound = function (this: unknown): ReturnType<F> {
     // eslint-disable-next-line prefer-rest-params -- no array per call
     return applyInContext(ctx, fn, this, arguments) as ReturnType<F>;
@@ -105,7 +108,7 @@ type PatchedEmitter = EventEmitter & { [BOUND]?: true };
  */
 export function bindEmitter<E extends EventEmitter>(emitter: E, ctx?: Context): E {
   const target = emitter as PatchedEmitter;
-  if (target[BOUND] === true) return emitter;
+  if (target === null || typeof target !== 'object' || typeof target.on !== 'function' || target[BOUND] === true) return emitter;
   target[BOUND] = true;
   const bind = (listener: Listener): Listener => (ctx ? bindContext(listener, ctx) : AsyncResource.bind(listener)) as Listener;
   const on = target.on.bind(target);

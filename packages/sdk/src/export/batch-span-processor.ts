@@ -1,7 +1,8 @@
 import { startRecordOf, type Span } from '@linktrace/model';
 import type { ExportResult, Resource, SpanExporter, SpanProcessor } from '../types.js';
 import { rateLimitedWarn, safeReport, type ErrorHandler } from './error-reporter.js';
-import { registerExitFlush, unregisterExitFlush, type ExitFlushable } from './exit-flush.js';
+import { noteLoss, registerExitFlush, trackForExit, unregisterExitFlush, type ExitFlushable } from './exit-flush.js';
+import { describeLoss, type SpanLoss } from './span-loss.js';
 import { exportResource } from './export-resource.js';
 import { RingQueue } from './ring-queue.js';
 import { retryDelayMs, type RetryPolicy } from './retry-delay.js';
@@ -45,12 +46,14 @@ export interface BatchSpanProcessorStats {
   queued: number;
   /** Spans the exporter accepted. */
   exported: number;
-  /** All dropped spans: the three counters below. */
+  /** All spans that will never be delivered: the four counters below. */
   dropped: number;
   droppedQueueFull: number;
-  /** Failed results, retries exhausted, or still unsent when a shutdown ran out of time. */
+  /** Failed results, retries exhausted (a collector that is down), or still unsent when a shutdown ran out of time. */
   droppedExportFailed: number;
   droppedAfterShutdown: number;
+  /** Still queued, waiting for a retry or being sent when the process exited. */
+  droppedUnsentAtExit: number;
   /** Batches formed (first attempts). */
   batches: number;
   /** Further attempts on batches that got a retryable result. */
@@ -121,11 +124,17 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
 
   private stopped = false;
   private shutdownPromise: Promise<void> | undefined;
+  /** Set while the `beforeExit` flush runs: one attempt per batch, a retryable failure is final. */
+  private exiting = false;
+  /** Spans handed to the exporter whose answer has not come yet. */
+  private inFlight = 0;
+  private lastLossReason: string | undefined;
 
   private exported = 0;
   private droppedQueueFull = 0;
   private droppedExportFailed = 0;
   private droppedAfterShutdown = 0;
+  private droppedUnsentAtExit = 0;
   private batches = 0;
   private retries = 0;
 
@@ -151,6 +160,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
     this.onError = options.onError ?? rateLimitedWarn();
     this.flushOnExit = options.flushOnExit ?? true;
     if (this.flushOnExit) registerExitFlush(this);
+    else trackForExit(this);
   }
 
   onStart(span: Span, startRecord: boolean): void {
@@ -182,6 +192,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
       droppedQueueFull: this.droppedQueueFull,
       droppedExportFailed: this.droppedExportFailed,
       droppedAfterShutdown: this.droppedAfterShutdown,
+      droppedUnsentAtExit: this.droppedUnsentAtExit,
       batches: this.batches,
       retries: this.retries,
     };
@@ -189,21 +200,49 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
 
   /** @internal Called by the shared `beforeExit` listener. */
   onBeforeExit(): void {
-    if (this.stopped) return;
-    if (this.queue.size > 0) {
-      // One attempt per batch: a process on its way out should not sit through backoff delays.
-      void this.flush(this.exportTimeoutMs, false);
-    } else if (this.parked !== undefined && this.worker === undefined) {
-      // Its retry timer is unref'd and the process is about to end: the batch is lost; say so.
-      this.dropFailed(this.parked.spans.length, new Error('process exiting with a batch waiting for retry'));
-      this.parked = undefined;
-      this.clearRetryTimer();
+    if (this.stopped || this.exiting || (this.queue.size === 0 && this.parked === undefined)) return;
+    // One attempt per batch, the one waiting for a retry included (its unref'd timer would never
+    // fire): a process on its way out should not sit through backoff delays. What still fails is
+    // lost and counted as such.
+    this.exiting = true;
+    if (this.parked !== undefined) this.parked.dueAt = 0;
+    this.clearRetryTimer();
+    void this.flush(this.exportTimeoutMs, false).finally(() => {
+      this.exiting = false;
+    });
+  }
+
+  /**
+   * @internal Called by the shared `exit` listener: whatever is still held (queued, waiting for a
+   * retry, in flight) will never be delivered. Returns what this processor lost over its life.
+   */
+  onExit(): SpanLoss {
+    const unsent = this.queue.size + (this.parked?.spans.length ?? 0) + this.inFlight;
+    if (unsent > 0) {
+      this.droppedUnsentAtExit += unsent;
+      this.lastLossReason ??= 'process exited before they were sent';
     }
+    return this.loss();
+  }
+
+  /** @internal Where the exit summary of this processor's losses is reported. */
+  get lossReporter(): ErrorHandler {
+    return this.onError;
+  }
+
+  private loss(): SpanLoss {
+    return {
+      queueFull: this.droppedQueueFull,
+      exportFailed: this.droppedExportFailed,
+      afterShutdown: this.droppedAfterShutdown,
+      unsentAtExit: this.droppedUnsentAtExit,
+      lastReason: this.lastLossReason,
+    };
   }
 
   private enqueue(span: Span): void {
     if (this.stopped) {
-      this.droppedAfterShutdown++;
+      if (this.droppedAfterShutdown++ === 0) noteLoss(this);
       return;
     }
     if (!this.queue.push(span)) {
@@ -211,7 +250,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
       // Once per export cycle, not once per span: this is the caller's hot path.
       if (!this.overflowReported) {
         this.overflowReported = true;
-        safeReport(this.onError, new Error(`span queue full (${this.queue.capacity} spans): dropping spans`));
+        this.reportLoss(`span queue full (${this.queue.capacity} spans): dropping spans`);
       }
       return;
     }
@@ -393,13 +432,24 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
       ? Math.max(1, Math.min(this.exportTimeoutMs, this.flushDeadline - Date.now()))
       : this.exportTimeoutMs;
     const resource = exportResource(this.resource, job.spans[0] as Span, this.droppedTotal());
-    const result = await this.exportOnce(job.spans, resource, timeoutMs, flushing);
+    this.inFlight += job.spans.length;
+    let result: ExportResult;
+    try {
+      result = await this.exportOnce(job.spans, resource, timeoutMs, flushing);
+    } finally {
+      this.inFlight -= job.spans.length;
+    }
     if (result.code === 'success') {
       this.exported += job.spans.length;
       return;
     }
-    if (result.code === 'failed' || job.attempts >= this.retry.maxAttempts) {
-      const why = result.code === 'failed' ? 'export failed' : `export failed after ${job.attempts} attempts`;
+    if (result.code === 'failed' || job.attempts >= this.retry.maxAttempts || this.exiting) {
+      const why =
+        result.code === 'failed'
+          ? 'export failed'
+          : this.exiting
+            ? 'export failed as the process exits'
+            : `export failed after ${job.attempts} attempts`;
       this.dropFailed(job.spans.length, new Error(`${why}: ${result.error.message}`));
       return;
     }
@@ -426,7 +476,7 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(result);
+        resolve(validResult(result));
       };
       const timer = setTimeout(() => {
         finish({ code: 'retryable', error: new Error(`export timed out after ${timeoutMs} ms`) });
@@ -445,11 +495,21 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
 
   private dropFailed(count: number, error: Error): void {
     this.droppedExportFailed += count;
-    safeReport(this.onError, new Error(`${error.message} (${count} spans dropped)`));
+    this.reportLoss(`${error.message} (${count} spans dropped)`);
+  }
+
+  /**
+   * One report line per loss event, which also says what was lost so far by cause: a rate-limited
+   * handler that prints one line a minute still shows failed exports beside a full queue.
+   */
+  private reportLoss(what: string): void {
+    this.lastLossReason = what;
+    noteLoss(this);
+    safeReport(this.onError, new Error(`${what}; lost so far: ${describeLoss(this.loss())}`));
   }
 
   private droppedTotal(): number {
-    return this.droppedQueueFull + this.droppedExportFailed + this.droppedAfterShutdown;
+    return this.droppedQueueFull + this.droppedExportFailed + this.droppedAfterShutdown + this.droppedUnsentAtExit;
   }
 
   private clearRetryTimer(): void {
@@ -458,6 +518,25 @@ export class BatchSpanProcessor implements SpanProcessor, ExitFlushable {
   }
 }
 
+/** An exporter's result as the contract says it is; anything else (null, a string, no code) is a failure. */
+function validResult(result: unknown): ExportResult {
+  if (result !== null && typeof result === 'object') {
+    const { code, error } = result as { code?: unknown; error?: unknown };
+    if (code === 'success') return result as ExportResult;
+    if ((code === 'retryable' || code === 'failed') && error instanceof Error) return result as ExportResult;
+    if (code === 'retryable' || code === 'failed') return { code, error: asError(error, 'exporter failed') };
+  }
+  return { code: 'failed', error: new Error(`exporter returned ${describeValue(result)} instead of an export result`) };
+}
+
+function describeValue(value: unknown): string {
+  try {
+    return typeof value === 'object' && value !== null ? 'an object without a valid code' : String(value);
+  } catch {
+    return 'an unprintable value';
+  }
+}
+
 function asError(value: unknown, context: string): Error {
-  return value instanceof Error ? value : new Error(`${context}: ${String(value)}`);
+  return value instanceof Error ? value : new Error(`${context}: ${describeValue(value)}`);
 }

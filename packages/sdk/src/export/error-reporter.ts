@@ -9,6 +9,11 @@ export function rateLimitedWarn(intervalMs = 60_000, write: (line: string) => vo
   let lastAt = -Infinity;
   let suppressed = 0;
   return (error) => {
+    if (error instanceof LossSummary) {
+      // The last word of a process on the spans it lost is never swallowed by the rate limit.
+      write(`[linktrace] ${error.message}`);
+      return;
+    }
     const now = Date.now();
     if (now - lastAt < intervalMs) {
       suppressed++;
@@ -19,6 +24,17 @@ export function rateLimitedWarn(intervalMs = 60_000, write: (line: string) => vo
     suppressed = 0;
     write(`[linktrace] ${error.message}${more}`);
   };
+}
+
+/** One `console.warn` line per error: for reports that are already rare (each guarded place once). */
+export const warnEach: ErrorHandler = (error) => console.warn(`[linktrace] ${error.message}`);
+
+/**
+ * The exit summary of lost spans (see exit-flush.ts). A class of its own so that a handler can tell
+ * it from the running reports: `rateLimitedWarn` always prints it.
+ */
+export class LossSummary extends Error {
+  override readonly name = 'LossSummary';
 }
 
 /** Calls a user-supplied handler without letting it throw into the pipeline. */

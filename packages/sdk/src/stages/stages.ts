@@ -157,7 +157,14 @@ export class Stages {
     // span starts) already names the stage and the entity: a hop that crashes is still identifiable.
     const stageAttributes: Attributes = {};
     problems |= applyStage({ setAttribute: (key, value) => (stageAttributes[key] = value) }, stage, fields, entityValid, detail);
-    const attributes = start.attributes === undefined ? stageAttributes : { ...start.attributes, ...stageAttributes };
+    let attributes: Attributes;
+    try {
+      attributes = start.attributes === undefined ? stageAttributes : { ...start.attributes, ...stageAttributes };
+    } catch {
+      // User attributes that cannot be read (a proxy that throws): the stage's own are kept.
+      problems |= PROBLEM_CALL;
+      attributes = stageAttributes;
+    }
     const span = this.tracer.startSpan(name ?? stageName(stage, fields.type, detail), { ...start, attributes });
     if (typeof fn !== 'function') {
       // A skip needs no work; any other stage without a callback is a misuse, still recorded as a marker.

@@ -13,7 +13,7 @@ export function callAndEnd<R>(span: SpanHandle, fn: (span: SpanHandle) => R): R 
     span.end();
     throw error;
   }
-  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+  if (isThenable(result)) {
     return (result as unknown as PromiseLike<unknown>).then(
       (value) => {
         span.end();
@@ -33,4 +33,14 @@ export function callAndEnd<R>(span: SpanHandle, fn: (span: SpanHandle) => R): R 
 export function failSpan(span: SpanHandle, error: unknown): void {
   span.recordException(error);
   span.setStatus('error', error instanceof Error ? error.message : String(error));
+}
+
+/** A promise-like result; a hostile object whose `then` getter throws is treated as a plain value. */
+function isThenable(value: unknown): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,8 @@ export interface SdkCounters {
   attributesTruncated: number;
   eventsDropped: number;
   linksDropped: number;
+  /** Exceptions of samplers, processors, propagators or exporters caught instead of reaching user code. */
+  guardedErrors: number;
 }
 
 export function newCounters(): SdkCounters {
@@ -22,5 +24,6 @@ export function newCounters(): SdkCounters {
     attributesTruncated: 0,
     eventsDropped: 0,
     linksDropped: 0,
+    guardedErrors: 0,
   };
 }

@@ -1,16 +1,25 @@
 import type { Span } from '@linktrace/model';
 import type { SpanProcessor } from '../types.js';
 
+/** Told which processor call threw and what; by default nothing is said (the call is still skipped). */
+export type ProcessorErrorHandler = (where: string, error: unknown) => void;
+
+const IGNORE: ProcessorErrorHandler = () => {};
+
 /** Fans spans out to several processors; one failing processor does not stop the others. */
 export class MultiSpanProcessor implements SpanProcessor {
-  constructor(private readonly processors: readonly SpanProcessor[]) {}
+  constructor(
+    private readonly processors: readonly SpanProcessor[],
+    private readonly onError: ProcessorErrorHandler = IGNORE,
+  ) {}
 
   onStart(span: Span, startRecord: boolean): void {
     for (const processor of this.processors) {
       try {
         processor.onStart(span, startRecord);
-      } catch {
+      } catch (error) {
         // A processor must never break the traced code path.
+        this.report('span processor onStart', error);
       }
     }
   }
@@ -19,18 +28,39 @@ export class MultiSpanProcessor implements SpanProcessor {
     for (const processor of this.processors) {
       try {
         processor.onEnd(span);
-      } catch {
-        // As above.
+      } catch (error) {
+        this.report('span processor onEnd', error);
       }
     }
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.allSettled(this.processors.map((p) => p.forceFlush()));
+    await Promise.all(this.processors.map((p) => this.settle('span processor forceFlush', () => p.forceFlush())));
   }
 
   async shutdown(): Promise<void> {
-    await Promise.allSettled(this.processors.map((p) => p.shutdown()));
+    await Promise.all(this.processors.map((p) => this.settle('span processor shutdown', () => p.shutdown())));
+  }
+
+  /** A processor's async call, with a synchronous throw or a rejection reported instead of passed on. */
+  private settle(where: string, call: () => Promise<void>): Promise<void> {
+    try {
+      return Promise.resolve(call()).then(
+        () => undefined,
+        (error: unknown) => this.report(where, error),
+      );
+    } catch (error) {
+      this.report(where, error);
+      return Promise.resolve();
+    }
+  }
+
+  private report(where: string, error: unknown): void {
+    try {
+      this.onError(where, error);
+    } catch {
+      // Nowhere left to report to.
+    }
   }
 }
 

@@ -156,7 +156,7 @@ export class RecordingSpan implements Span, SpanHandle {
     // checked (and bounded) now, so that a wrong type is counted where it happened.
     let stored: unknown = value;
     if (type !== 'number' && type !== 'boolean' && (type !== 'string' || (value as string).length > state.valueLengthLimit)) {
-      stored = sanitizeAttributeValue(value, state.limits, state.counters);
+      stored = sanitizeOrUndefined(value, state);
       if (stored === undefined) {
         state.counters.invalidAttributes++;
         return this;
@@ -219,7 +219,12 @@ export class RecordingSpan implements Span, SpanHandle {
       this.state.counters.invalidAttributes++;
       return this;
     }
-    for (const key in attributes) this.setAttribute(key, attributes[key]);
+    try {
+      for (const key in attributes) this.setAttribute(key, attributes[key]);
+    } catch {
+      // A proxy or an object with throwing getters: what was read so far is kept.
+      this.state.counters.invalidAttributes++;
+    }
     return this;
   }
 
@@ -231,7 +236,7 @@ export class RecordingSpan implements Span, SpanHandle {
       return this;
     }
     if (this.events === NO_EVENTS) this.events = [];
-    const event: SpanEvent = { timeUs: validTime(timeUs) ?? nowUs(), name: String(name) };
+    const event: SpanEvent = { timeUs: validTime(timeUs) ?? nowUs(), name: typeof name === 'string' ? name : safeString(name) };
     const bounded = this.boundedAttributes(attributes);
     if (bounded) event.attributes = bounded;
     this.events.push(event);
@@ -240,7 +245,13 @@ export class RecordingSpan implements Span, SpanHandle {
 
   addLink(context: SpanContext, attributes?: Attributes): this {
     if (!this.acceptsChanges()) return this;
-    if (!context || typeof context.traceId !== 'string' || typeof context.spanId !== 'string') {
+    let traceId: unknown, spanId: unknown, traceState: unknown;
+    try {
+      if (context !== null && typeof context === 'object') ({ traceId, spanId, traceState } = context);
+    } catch {
+      // A context whose getters throw is no context.
+    }
+    if (typeof traceId !== 'string' || typeof spanId !== 'string') {
       this.state.counters.invalidAttributes++;
       return this;
     }
@@ -250,25 +261,26 @@ export class RecordingSpan implements Span, SpanHandle {
       return this;
     }
     if (this.links === NO_LINKS) this.links = [];
-    const link: SpanLink = { traceId: context.traceId, spanId: context.spanId };
-    if (context.traceState) link.traceState = context.traceState;
+    const link: SpanLink = { traceId, spanId };
+    if (typeof traceState === 'string' && traceState !== '') link.traceState = traceState;
     const bounded = this.boundedAttributes(attributes);
     if (bounded) link.attributes = bounded;
     this.links.push(link);
     return this;
   }
 
+  /**
+   * OpenTelemetry's rules (trace API, "Set Status"): `Ok > Error > Unset`. Ok is final; an error
+   * replaces unset or an earlier error (the last call wins); an attempt to set unset is ignored.
+   */
   setStatus(code: StatusCode, message?: string): this {
     if (!this.acceptsChanges()) return this;
-    // OK is final; an error may be raised over unset but does not override a deliberate OK.
     if (this.status.code === 'ok') return this;
     if (code === 'error') {
       this.status = typeof message === 'string' && message.length > 0 ? { code, message } : { code };
     } else if (code === 'ok') {
       this.status = STATUS_OK;
-    } else if (code === 'unset') {
-      this.status = STATUS_UNSET;
-    } else {
+    } else if (code !== 'unset') {
       this.state.counters.invalidAttributes++;
     }
     return this;
@@ -277,13 +289,18 @@ export class RecordingSpan implements Span, SpanHandle {
   recordException(error: unknown, timeUs?: number): this {
     if (!this.acceptsChanges()) return this;
     const attributes: Attributes = {};
-    if (error instanceof Error) {
-      attributes['exception.type'] = error.name || error.constructor?.name || 'Error';
-      attributes['exception.message'] = error.message;
-      if (typeof error.stack === 'string') attributes['exception.stacktrace'] = error.stack;
-    } else {
-      attributes['exception.type'] = typeof error;
-      attributes['exception.message'] = safeString(error);
+    try {
+      if (error instanceof Error) {
+        attributes['exception.type'] = error.name || error.constructor?.name || 'Error';
+        attributes['exception.message'] = error.message;
+        if (typeof error.stack === 'string') attributes['exception.stacktrace'] = error.stack;
+      } else {
+        attributes['exception.type'] = typeof error;
+        attributes['exception.message'] = safeString(error);
+      }
+    } catch {
+      // An error object whose getters throw: what could be read is recorded.
+      this.state.counters.invalidAttributes++;
     }
     return this.addEvent('exception', attributes, timeUs);
   }
@@ -302,8 +319,16 @@ export class RecordingSpan implements Span, SpanHandle {
     const end = endTimeUs === undefined ? nowUs() : (validTime(endTimeUs) ?? nowUs());
     this.durationUs = end > this.startUs ? end - this.startUs : 0;
     const state = this.state;
-    if (state.sampler.onSampledSpanEnd !== undefined) state.sampler.onSampledSpanEnd();
-    state.processor.onEnd(this);
+    try {
+      if (state.sampler.onSampledSpanEnd !== undefined) state.sampler.onSampledSpanEnd();
+    } catch (error) {
+      state.guard.caught('sampler.onSampledSpanEnd', error);
+    }
+    try {
+      state.processor.onEnd(this);
+    } catch (error) {
+      state.guard.caught('span processor onEnd', error);
+    }
   }
 
   private acceptsChanges(): boolean {
@@ -323,8 +348,15 @@ export class RecordingSpan implements Span, SpanHandle {
     const { limits, counters, redactor } = this.state;
     let out: Attributes | undefined;
     let count = 0;
-    for (const key in attributes) {
-      const value = sanitizeAttributeValue(attributes[key], limits, counters);
+    let keys: string[];
+    try {
+      keys = Object.keys(attributes);
+    } catch {
+      counters.invalidAttributes++;
+      return undefined;
+    }
+    for (const key of keys) {
+      const value = sanitizeOrUndefined(readOrUndefined(attributes, key), this.state);
       if (value === undefined) {
         counters.invalidAttributes++;
         continue;
@@ -349,5 +381,22 @@ function safeString(value: unknown): string {
     return String(value);
   } catch {
     return '[unprintable]';
+  }
+}
+
+/** `sanitizeAttributeValue`, with a hostile value (a proxy array whose elements throw) as invalid. */
+function sanitizeOrUndefined(value: unknown, state: TracerState): AttributeValue | undefined {
+  try {
+    return sanitizeAttributeValue(value, state.limits, state.counters);
+  } catch {
+    return undefined;
+  }
+}
+
+function readOrUndefined(attributes: Attributes, key: string): unknown {
+  try {
+    return attributes[key];
+  } catch {
+    return undefined;
   }
 }

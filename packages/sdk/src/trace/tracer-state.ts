@@ -1,6 +1,7 @@
 import type { InstrumentationScope } from '@linktrace/model';
 import type { Resource, Sampler, SpanProcessor } from '../types.js';
 import type { SdkCounters } from './counters.js';
+import type { Guard } from './guard.js';
 import type { SpanLimits } from './limits.js';
 import type { Redactor } from './redaction.js';
 
@@ -15,6 +16,8 @@ export interface TracerState {
   readonly valueLengthLimit: number;
   readonly redactor: Redactor;
   readonly counters: SdkCounters;
+  /** Catches and reports what the sampler and the processor throw. */
+  readonly guard: Guard;
   readonly sampler: Sampler;
   /** A single processor (a fan-out processor when several are configured). */
   readonly processor: SpanProcessor;

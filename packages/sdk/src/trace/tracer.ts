@@ -54,7 +54,18 @@ export class Tracer {
 
   constructor(private readonly state: TracerState) {}
 
+  /** Never throws: whatever goes wrong inside (a sampler, a processor, odd options) is reported and counted. */
   startSpan(name: string, options?: StartSpanOptions): SpanHandle {
+    try {
+      return this.start(name, options);
+    } catch (error) {
+      // Boundary guard for what the targeted ones below do not cover (e.g. options with throwing getters).
+      this.state.guard.caught('startSpan', error);
+      return new NonRecordingSpan(undefined, 0, undefined);
+    }
+  }
+
+  private start(name: string, options: StartSpanOptions | undefined): SpanHandle {
     const state = this.state;
     const kind = options?.kind ?? 'internal';
     const optionParent = options?.parent;
@@ -91,7 +102,15 @@ export class Tracer {
     input.baggage = baggage;
     input.fixedTraceId = parent === undefined ? undefined : parent.traceId;
     input.generatedTraceId = undefined;
-    const sampled = !state.shutDown && state.sampler.shouldSample(input);
+    let sampled = false;
+    if (!state.shutDown) {
+      try {
+        sampled = state.sampler.shouldSample(input);
+      } catch (error) {
+        // A broken sampler records nothing rather than everything: the safe side for the service.
+        state.guard.caught('sampler.shouldSample', error);
+      }
+    }
     input.parent = undefined;
     input.attributes = undefined;
     input.baggage = undefined;
@@ -145,14 +164,32 @@ export class Tracer {
         }
       }
     }
-    state.processor.onStart(span, options?.startRecord ?? state.startRecords);
+    try {
+      state.processor.onStart(span, options?.startRecord ?? state.startRecords);
+    } catch (error) {
+      state.guard.caught('span processor onStart', error);
+    }
     return span;
   }
 
   /** Starts a span, runs `fn` with it active, and returns what `fn` returns. `fn` ends the span. */
   startActiveSpan<R>(name: string, options: StartSpanOptions | undefined, fn: (span: SpanHandle) => R): R {
     const span = this.startSpan(name, options);
-    return runWithContext(contextFor(options?.parent).withSpan(span), fn, span);
+    let ctx: Context;
+    try {
+      ctx = contextFor(options?.parent).withSpan(span);
+    } catch (error) {
+      this.state.guard.caught('startActiveSpan', error);
+      ctx = Context.ROOT.withSpan(span);
+    }
+    if (typeof fn !== 'function') {
+      // Nothing to run: the span is recorded as an empty marker and the misuse counted.
+      this.state.counters.invalidAttributes++;
+      span.end();
+      return undefined as R;
+    }
+    // Outside any guard: what `fn` throws is the caller's own and propagates unchanged.
+    return runWithContext(ctx, fn, span);
   }
 
   /**
@@ -160,13 +197,14 @@ export class Tracer {
    * rejection records the exception and marks the span as an error, then propagates unchanged.
    */
   trace<R>(name: string, options: StartSpanOptions | undefined, fn: (span: SpanHandle) => R): R {
+    if (typeof fn !== 'function') return this.startActiveSpan(name, options, fn);
     return this.startActiveSpan(name, options, (span) => callAndEnd(span, fn));
   }
 }
 
 const HEX_ID = /^[0-9a-f]+$/;
 
-function isSpanContext(value: unknown): value is SpanContext {
+export function isSpanContext(value: unknown): value is SpanContext {
   if (value === null || typeof value !== 'object') return false;
   const { traceId, spanId, traceFlags } = value as Partial<SpanContext>;
   return (

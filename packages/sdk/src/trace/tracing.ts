@@ -19,7 +19,9 @@ import type {
 import { newCounters, type SdkCounters } from './counters.js';
 import { DEFAULT_SPAN_LIMITS, type SpanLimits } from './limits.js';
 import { MultiSpanProcessor, NOOP_PROCESSOR } from './multi-span-processor.js';
-import { RemoteSpan } from './non-recording-span.js';
+import { warnEach, type ErrorHandler } from '../export/error-reporter.js';
+import { Guard } from './guard.js';
+import { contextFromPropagated } from './remote-context.js';
 import { DEFAULT_SENSITIVE_KEYS, Redactor } from './redaction.js';
 import { Tracer } from './tracer.js';
 import type { TracerState } from './tracer-state.js';
@@ -45,6 +47,11 @@ export interface TracingOptions {
   extraSensitiveKeys?: readonly string[];
   /** Report every span when it starts too (DESIGN §3), so a crash mid-work still shows the hop. */
   startRecords?: boolean;
+  /**
+   * Told once per place when a sampler, processor or propagator throws (the SDK catches it and goes
+   * on; later ones are counted in `counters.guardedErrors`). Default: one `console.warn` line each.
+   */
+  onError?: ErrorHandler;
 }
 
 /** A configured SDK: the tracers, the propagator and the export pipeline of one process. */
@@ -52,6 +59,7 @@ export class Tracing {
   readonly resource: Resource;
   readonly counters: SdkCounters;
   readonly propagator: Propagator;
+  private readonly guard: Guard;
   private readonly processor: SpanProcessor;
   private readonly base: Omit<TracerState, 'scope'>;
   private readonly states: TracerState[] = [];
@@ -61,11 +69,18 @@ export class Tracing {
     const service = typeof options.service === 'string' && options.service.length > 0 ? options.service : 'unknown_service';
     this.resource = { service, instance: options.instance, attributes: { ...options.resource } };
     this.counters = newCounters();
+    this.guard = new Guard(options.onError ?? warnEach, this.counters);
     this.propagator = options.propagator ?? defaultPropagator();
     const processors = [...(options.processors ?? [])];
     if (options.exporter) processors.push(new BatchSpanProcessor(options.exporter, { resource: this.resource }));
+    // A single processor is called directly (the tracer and the span guard each call); several go
+    // through the fan-out, which guards each one so that one failing does not stop the others.
     this.processor =
-      processors.length === 0 ? NOOP_PROCESSOR : processors.length === 1 ? processors[0]! : new MultiSpanProcessor(processors);
+      processors.length === 0
+        ? NOOP_PROCESSOR
+        : processors.length === 1
+          ? processors[0]!
+          : new MultiSpanProcessor(processors, (where, error) => this.guard.caught(where, error));
     const sensitive = [...(options.sensitiveKeys ?? DEFAULT_SENSITIVE_KEYS), ...(options.extraSensitiveKeys ?? [])];
     const limits = { ...DEFAULT_SPAN_LIMITS, ...options.limits };
     this.base = {
@@ -75,6 +90,7 @@ export class Tracing {
       valueLengthLimit: limits.attributeValueLengthLimit,
       redactor: new Redactor(sensitive),
       counters: this.counters,
+      guard: this.guard,
       sampler: options.sampler ?? parentBasedSampler({ root: alwaysOn() }),
       processor: this.processor,
       startRecords: options.startRecords ?? false,
@@ -84,6 +100,9 @@ export class Tracing {
 
   /** One tracer per instrumentation scope (library name and version), created once. */
   getTracer(scopeName = 'default', version?: string): Tracer {
+    // Anything but strings (a symbol would throw in the key below) is no scope.
+    if (typeof scopeName !== 'string') scopeName = 'default';
+    if (typeof version !== 'string') version = undefined;
     const key = version === undefined ? scopeName : `${scopeName}@${version}`;
     let tracer = this.tracers.get(key);
     if (tracer === undefined) {
@@ -97,47 +116,43 @@ export class Tracing {
     return tracer;
   }
 
-  /** Writes the context's span and baggage into an outgoing carrier (HTTP headers by default). */
+  /** Writes the context's span and baggage into an outgoing carrier (HTTP headers by default). Never throws. */
   inject<C>(carrier: C, setter: TextMapSetter<C> = headerSetter as TextMapSetter<C>, ctx: Context = activeContext()): void {
-    const span = ctx.span;
-    const value: Propagated = {};
-    if (span !== undefined && span.spanId !== '') value.spanContext = span;
-    if (ctx.baggage !== undefined) value.baggage = ctx.baggage;
-    if (value.spanContext === undefined && value.baggage === undefined) return;
     try {
+      const source = ctx instanceof Context ? ctx : activeContext();
+      const span = source.span;
+      const value: Propagated = {};
+      if (span !== undefined && span.spanId !== '') value.spanContext = span;
+      if (source.baggage !== undefined) value.baggage = source.baggage;
+      if (value.spanContext === undefined && value.baggage === undefined) return;
       this.propagator.inject(value, carrier, setter);
-    } catch {
-      // Propagators do not throw by contract; a carrier's setter might.
+    } catch (error) {
+      // Propagators do not throw by contract; a custom one or a carrier's setter might.
+      this.guard.caught('propagator.inject', error);
     }
   }
 
-  /** Reads an incoming carrier; returns `ctx` with the remote parent and baggage found in it. */
+  /** Reads an incoming carrier; returns `ctx` with the remote parent and baggage found in it. Never throws. */
   extract<C>(carrier: C, getter: TextMapGetter<C> = headerGetter as TextMapGetter<C>, ctx: Context = Context.ROOT): Context {
-    let found: Propagated;
+    const base = ctx instanceof Context ? ctx : Context.ROOT;
     try {
-      found = this.propagator.extract({}, carrier, getter);
-    } catch {
-      return ctx;
+      return contextFromPropagated(this.propagator.extract({}, carrier, getter), base);
+    } catch (error) {
+      this.guard.caught('propagator.extract', error);
+      return base;
     }
-    let result = ctx;
-    if (found.spanContext !== undefined) {
-      result = result.withSpan(new RemoteSpan({ ...found.spanContext, isRemote: true }));
-    } else if (found.rootTraceId !== undefined) {
-      result = result.withSpan(new RemoteSpan({ traceId: found.rootTraceId, spanId: '', traceFlags: 0, isRemote: true }));
-    }
-    if (found.baggage !== undefined) result = result.withBaggage(found.baggage);
-    return result;
   }
 
+  /** Exports what has ended so far. Resolves, never rejects: a failing processor is reported. */
   forceFlush(): Promise<void> {
-    return this.processor.forceFlush();
+    return this.guard.settle('span processor forceFlush', () => this.processor.forceFlush());
   }
 
-  /** Flushes and stops exporting; spans started afterwards are not recorded. Idempotent. */
+  /** Flushes and stops exporting; spans started afterwards are not recorded. Idempotent; never rejects. */
   async shutdown(): Promise<void> {
     this.base.shutDown = true;
     for (const state of this.states) state.shutDown = true;
-    await this.processor.shutdown();
+    await this.guard.settle('span processor shutdown', () => this.processor.shutdown());
   }
 }
 

@@ -15,10 +15,10 @@
  * the maximum wait, for spans that arrive long after they started).
  */
 import { join } from 'node:path';
-import type { Span } from '@linktrace/model';
+import type { SdkDropReport, Span } from '@linktrace/model';
 import type { Finding } from '@linktrace/storage';
 import { MAX_FINDING_LIMIT } from '@linktrace/storage';
-import { checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
+import { annotateSdkDrops, checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
 import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
 import type { CheckerObserver } from './checker-metrics.js';
@@ -39,6 +39,8 @@ export interface ChainCheckerDeps {
   alerts?: AlertDispatcher;
   observer?: CheckerObserver;
   warn?: (line: string) => void;
+  /** Instances whose SDK reported lost spans: a missing hop next to one is noted as possibly dropped by it. */
+  sdkDrops?: () => readonly SdkDropReport[];
 }
 
 export interface CheckerStatus {
@@ -302,9 +304,11 @@ export class ChainChecker {
     const all: Finding[] = [];
     const byTrace: Finding[][] = [];
     const later: Recheck[] = [];
+    const drops = this.deps.sdkDrops?.() ?? [];
     for (let k = 0; k < part.length; k++) {
       const spans = traces[k] ?? [];
-      const found = spans.length === 0 ? [] : pinFindings(checkTrace(spans, check, nowUs) as Finding[], spans);
+      let found = spans.length === 0 ? [] : pinFindings(checkTrace(spans, check, nowUs) as Finding[], spans);
+      if (drops.length > 0 && found.length > 0) found = annotateSdkDrops(found, spans, drops);
       byTrace.push(found);
       for (const f of found) all.push(f);
       if (spans.length === 0 || part[k]!.recheck) continue;

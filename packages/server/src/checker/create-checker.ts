@@ -1,4 +1,5 @@
 /** Wires the chain checker, its metrics and the alert sinks together (used by `buildApp`). */
+import type { SdkDropReport } from '@linktrace/model';
 import type { Registry } from 'prom-client';
 import { AlertDispatcher, type AlertOptions } from '../alerts/alert-dispatcher.js';
 import type { AlertSink } from '../alerts/alert-sink.js';
@@ -19,6 +20,8 @@ export interface CheckerSetup {
   dataDir: string;
   registry: Registry;
   warn: (line: string) => void;
+  /** The latest SDK drop reports of instances that lost spans (notes on missing-hop findings). */
+  sdkDrops?: () => readonly SdkDropReport[];
 }
 
 /** Throws ConfigError on bad options. */
@@ -34,6 +37,14 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     pendingRechecks: (): number => checker.status().pendingRechecks,
   });
   const alerts: AlertDispatcher = new AlertDispatcher(setup.alerts?.sinks ?? [], setup.alerts?.options, metrics, setup.warn);
-  const checker: ChainChecker = new ChainChecker({ store: setup.store, options, dataDir: setup.dataDir, alerts, observer: metrics, warn: setup.warn });
+  const checker: ChainChecker = new ChainChecker({
+    store: setup.store,
+    options,
+    dataDir: setup.dataDir,
+    alerts,
+    observer: metrics,
+    warn: setup.warn,
+    sdkDrops: setup.sdkDrops,
+  });
   return { checker, alerts };
 }

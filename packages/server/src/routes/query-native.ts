@@ -16,6 +16,7 @@ import { enumParam, rejectUnknownParams, timeParam, traceIdValue, type RawQuery 
 import { lookupTrace } from '../query/trace-lookup.js';
 import { buildTraceView } from '../query/trace-view.js';
 import { queryHandler } from './query-handler.js';
+import { sdkDropsOfTrace } from '../sdk-drops/sdk-drops-of-trace.js';
 
 export interface NativeQueryOptions {
   store: SpanStore;
@@ -52,9 +53,14 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
       const id = traceIdValue(req.params.traceId ?? '');
       // Both reads at once (the store has several read connections): a finding filter by trace id
       // also matches the id's other 64-bit spelling, so it needs no answer from the span lookup.
-      const [spans, findings] = await Promise.all([lookupTrace(store, id), store.findFindings({ traceId: id, limit: MAX_FINDING_LIMIT })]);
+      const [spans, findings, drops] = await Promise.all([
+        lookupTrace(store, id),
+        store.findFindings({ traceId: id, limit: MAX_FINDING_LIMIT }),
+        store.sdkDrops(),
+      ]);
       if (spans.length === 0) throw new ApiError('not_found', `trace ${id} not found`);
-      return buildTraceView(spans[0]!.traceId, spans, findings);
+      // Beside the view, not inside it: instances of this trace whose SDK reported lost spans.
+      return { ...buildTraceView(spans[0]!.traceId, spans, findings), sdkDrops: sdkDropsOfTrace(drops, spans) };
     }),
   );
 

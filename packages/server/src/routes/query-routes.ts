@@ -8,6 +8,7 @@ import type { SpanStore } from '@linktrace/storage';
 import { RecentSpans } from '../query/recent-spans.js';
 import { registerNativeQueryRoutes } from './query-native.js';
 import { registerZipkinQueryRoutes } from './query-zipkin.js';
+import { registerSdkDropsRoute } from './sdk-drops-route.js';
 
 export interface QueryRoutesOptions {
   store: SpanStore;
@@ -22,4 +23,5 @@ export function registerQueryRoutes(app: FastifyInstance, opts: QueryRoutesOptio
   const zipkin = { store: opts.store, now, recent: new RecentSpans(opts.store, { now }) };
   registerZipkinQueryRoutes(app, opts.autocompleteKeys === undefined ? zipkin : { ...zipkin, autocompleteKeys: opts.autocompleteKeys });
   registerNativeQueryRoutes(app, { store: opts.store });
+  registerSdkDropsRoute(app, opts.store);
 }

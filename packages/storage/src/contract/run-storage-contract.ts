@@ -13,6 +13,7 @@ import { DEFAULT_FIXTURES_DIR, jaegerContract } from './jaeger-contract.js';
 import { lifecycleContract } from './lifecycle-contract.js';
 import { readWriteContract } from './read-write-contract.js';
 import { retentionContract } from './retention-contract.js';
+import { sdkDropsContract } from './sdk-drops-contract.js';
 import { searchContract } from './search-contract.js';
 import { serviceMapContract } from './service-map-contract.js';
 import { summaryContract } from './summary-contract.js';
@@ -30,6 +31,7 @@ export function runStorageContract(name: string, createStore: CreateContractStor
     dependenciesContract(createStore);
     serviceMapContract(createStore);
     findingsContract(createStore);
+    sdkDropsContract(createStore);
     lifecycleContract(createStore);
     retentionContract(createStore);
     jaegerContract(createStore, options.fixturesDir ?? DEFAULT_FIXTURES_DIR);

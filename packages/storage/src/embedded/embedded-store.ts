@@ -18,6 +18,7 @@ import type {
   FindingFilter,
   Operation,
   RetentionResult,
+  SdkDropReport,
   ServiceMapRow,
   SpanStore,
   StoreStats,
@@ -27,6 +28,7 @@ import type {
 import {
   validateFindingFilter,
   validateFindings,
+  validateSdkDropReports,
   validateServiceName,
   validateSpans,
   validateTimeRange,
@@ -51,6 +53,7 @@ import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
 import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
 import { serviceMapSql } from './service-map-sql.js';
+import { CREATE_SDK_DROPS, SDK_DROPS_SQL, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
 import { ensureTraceSummaries, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
@@ -169,6 +172,7 @@ export class EmbeddedStore implements SpanStore {
       for (const ddl of CREATE_TABLES) await writer.run(ddl);
       for (const ddl of FINDINGS_MIGRATIONS) await writer.run(ddl);
       await ensureArrivalColumns(writer, nowUs());
+      await writer.run(CREATE_SDK_DROPS);
       await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
       const version = (await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema'`)).getRowsJS();
       if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', '${SCHEMA_VERSION}')`);
@@ -390,6 +394,22 @@ export class EmbeddedStore implements SpanStore {
     const { sql, params } = findingsSql(validateFindingFilter(filter));
     const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
     return rows.map(findingFromRow);
+  }
+
+  recordSdkDrops(reports: readonly SdkDropReport[]): Promise<void> {
+    try {
+      this.assertOpen();
+      validateSdkDropReports(reports);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (reports.length === 0) return Promise.resolve();
+    return this.spans.exclusive(() => upsertSdkDrops(this.writer, reports));
+  }
+
+  async sdkDrops(): Promise<SdkDropReport[]> {
+    const rows = await this.read(async (c) => (await c.runAndReadAll(SDK_DROPS_SQL)).getRowsJS());
+    return rows.map(sdkDropFromRow);
   }
 
   deleteBefore(us: number): Promise<RetentionResult> {

@@ -14,6 +14,7 @@ import { StatusLine } from '../status-line.js';
 import { readTimeRange, TimeRangeField, timeRangeParams, type TimeRangeValue } from '../time-range-field.js';
 import { useApi } from '../use-api.js';
 import { useUrlDraft } from '../use-url-draft.js';
+import { SdkDropsTable } from '../sdk-drops-table.js';
 
 type Edge = DisplayMap['edges'][number];
 
@@ -58,6 +59,7 @@ export function ServiceMapPage({ params }: { params: URLSearchParams }): ReactNo
           </>
         )}
       </StatusLine>
+      <SdkDropsTable reloadKey={key} />
     </section>
   );
 }
