@@ -294,13 +294,13 @@ function decodeSpan(s: Obj, res: ResourceInfo, scope: InstrumentationScope | und
   if (s.name.length > LIMITS.maxStringLength) return fail('name', 'too long');
   const kind = KIND_FROM_OTLP[enumValue(s.kind, KIND_NAMES, 'kind')];
   const startUs = nanos(s.startTimeUnixNano, 'startTimeUnixNano');
-  if (startUs === 0) return fail('startTimeUnixNano', 'missing or zero');
   const endUs = nanos(s.endTimeUnixNano, 'endTimeUnixNano');
-  if (endUs !== 0 && endUs < startUs) return fail('endTimeUnixNano', 'before startTimeUnixNano');
 
   const doubles: string[] = [];
   const wire: WireFields = {};
   const attributes = keyValues(s.attributes, 'attributes', doubles, wire);
+  if (startUs === 0 && wire.startUnknown !== true) return fail('startTimeUnixNano', 'missing or zero');
+  if (endUs !== 0 && endUs < startUs) return fail('endTimeUnixNano', 'before startTimeUnixNano');
   const droppedCounts = { attributes: count(s.droppedAttributesCount, 'droppedAttributesCount'), events: count(s.droppedEventsCount, 'droppedEventsCount'), links: count(s.droppedLinksCount, 'droppedLinksCount') };
   const events = decodeEvents(s.events);
   const links = decodeLinks(s.links, droppedCounts);
@@ -337,6 +337,8 @@ function decodeSpan(s: Obj, res: ResourceInfo, scope: InstrumentationScope | und
   if (wire.remote !== undefined) span.remote = wire.remote;
   if (wire.shared !== undefined) span.shared = wire.shared;
   if (wire.debug !== undefined) span.debug = wire.debug;
+  if (wire.startUnknown === true) span.startUnknown = true;
+  if (wire.durationUnknown === true && endUs === 0) span.durationUnknown = true;
   if (doubles.length > 0) span.doubleKeys = doubles;
   if (droppedCounts.attributes > 0 || droppedCounts.events > 0 || droppedCounts.links > 0) {
     const dropped: Span['dropped'] = {};
@@ -404,7 +406,7 @@ export function decodeOtlpJson(body: unknown): DecodeResult {
             result.spans.push(decodeSpan(s, res as ResourceInfo, scope));
           } catch (e) {
             if (!(e instanceof FieldError)) throw e;
-            rejectSpan(result, `${label(i, j, k, s)}: ${e.message}`);
+            rejectSpan(result, `${label(i, j, k, s)}: ${e.message}`, e.reason);
           }
         }
       }

@@ -355,6 +355,8 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
   wireScratch.remote = undefined;
   wireScratch.shared = undefined;
   wireScratch.debug = undefined;
+  wireScratch.startUnknown = undefined;
+  wireScratch.durationUnknown = undefined;
 
   while (r.pos < end) {
     const tag = r.uint32(end);
@@ -445,7 +447,7 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
 
   if (traceId === undefined) fail('traceId', 'missing');
   if (spanId === undefined) fail('spanId', 'missing');
-  if (startUs === 0) fail('startTimeUnixNano', 'missing or zero');
+  if (startUs === 0 && wire?.startUnknown !== true) fail('startTimeUnixNano', 'missing or zero');
   if (endUs !== 0 && endUs < startUs) fail('endTimeUnixNano', 'before startTimeUnixNano');
 
   const span: Span = {
@@ -473,6 +475,8 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
     if (wire.remote !== undefined) span.remote = wire.remote;
     if (wire.shared !== undefined) span.shared = wire.shared;
     if (wire.debug !== undefined) span.debug = wire.debug;
+    if (wire.startUnknown === true) span.startUnknown = true;
+    if (wire.durationUnknown === true && endUs === 0) span.durationUnknown = true;
   }
   if (doubleScratch.length > 0) span.doubleKeys = doubleScratch.slice();
   if (droppedAttributes > 0 || droppedEvents > 0 || droppedLinks > 0) {
@@ -567,7 +571,7 @@ export function decodeOtlpProto(bytes: Uint8Array): DecodeResult {
           result.spans.push(readSpan(r, spanEnd, res, scope, ctx));
         } catch (err) {
           if (!(err instanceof FieldError)) throw err;
-          rejectSpan(result, `${label(i, j, k, ctx.spanId)}: ${err.message}`);
+          rejectSpan(result, `${label(i, j, k, ctx.spanId)}: ${err.message}`, err.reason);
         }
       }
       r.pos = ssEnd;

@@ -114,7 +114,7 @@ export function validateSpan(span: Span): string | undefined {
   if (typeof span.name !== 'string') return 'name: missing';
   if (span.name.length > LIMITS.maxStringLength) return 'name: too long';
   if (!isSpanKind(span.kind)) return 'kind: not one of internal, server, client, producer, consumer';
-  if (!isValidMicros(span.startUs) || span.startUs === 0) return 'startUs: not a positive number of µs';
+  if (!isValidMicros(span.startUs) || (span.startUs === 0 && span.startUnknown !== true)) return 'startUs: not a positive number of µs';
   if (span.durationUs !== undefined && !isValidMicros(span.durationUs)) return 'durationUs: not a non-negative number of µs';
   const status = span.status as unknown;
   if (status === null || typeof status !== 'object') return 'status: not an object';
@@ -147,6 +147,9 @@ export function validateSpan(span: Span): string | undefined {
   if (p === undefined && span.remote !== undefined) p = checkEndpoint(span.remote);
   if (p === undefined && span.shared !== undefined && typeof span.shared !== 'boolean') p = 'shared: not a boolean';
   if (p === undefined && span.debug !== undefined && typeof span.debug !== 'boolean') p = 'debug: not a boolean';
+  if (p === undefined && span.startUnknown !== undefined && typeof span.startUnknown !== 'boolean') p = 'startUnknown: not a boolean';
+  if (p === undefined && span.durationUnknown !== undefined && typeof span.durationUnknown !== 'boolean') p = 'durationUnknown: not a boolean';
+  if (p === undefined && span.durationUnknown === true && span.durationUs !== undefined) p = 'durationUnknown: set on a span with a duration';
   if (p === undefined && span.doubleKeys !== undefined) p = checkDoubleKeys(span.doubleKeys);
   if (p === undefined && span.dropped !== undefined) p = checkDropped(span.dropped);
   return p;
