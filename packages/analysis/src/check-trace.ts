@@ -126,7 +126,9 @@ function checkFacts(facts: TraceFacts, deadlineUs: number, nowUs: number): Findi
   const pending = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
-    const open = typeof s.durationUs !== 'number' || !Number.isFinite(s.durationUs);
+    // Only a start record is still running; a finished span of unknown length (a Zipkin span
+    // without duration, `durationUnknown`) is not.
+    const open = (typeof s.durationUs !== 'number' || !Number.isFinite(s.durationUs)) && s.durationUnknown !== true;
     if (open) {
       if (s.startUs <= cutoffUs) fault[i] = FAULT_UNFINISHED;
       else pending[i] = 1;

@@ -15,6 +15,7 @@ import { readWriteContract } from './read-write-contract.js';
 import { searchContract } from './search-contract.js';
 import { serviceMapContract } from './service-map-contract.js';
 import { summaryContract } from './summary-contract.js';
+import { zipkinRecordsContract } from './zipkin-records-contract.js';
 
 export interface StorageContractOptions {
   /** Directory holding `jaeger/queries.json` and `jaeger/traces/`; default: the shared fixtures next to the repo. */
@@ -26,6 +27,7 @@ export function runStorageContract(name: string, createStore: CreateContractStor
     readWriteContract(createStore);
     searchContract(createStore);
     summaryContract(createStore);
+    zipkinRecordsContract(createStore);
     dependenciesContract(createStore);
     serviceMapContract(createStore);
     findingsContract(createStore);
