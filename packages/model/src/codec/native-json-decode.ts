@@ -62,7 +62,7 @@ function attributes(v: unknown, field: string): Attributes | undefined {
   let converted: Attributes | undefined;
   let n = 0;
   for (const key in v) {
-    if (++n > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`);
+    if (++n > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`, 'too_many_attributes');
     const raw = v[key];
     if (typeof raw === 'object' && raw !== null) {
       converted ??= { ...(v as Attributes) };

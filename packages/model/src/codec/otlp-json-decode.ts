@@ -53,14 +53,14 @@ function doubleValue(v: unknown, field: string): number {
 
 function bytesValue(v: unknown, field: string): Uint8Array {
   if (typeof v !== 'string' || !BASE64_RE.test(v)) return fail(field, 'bytesValue is not base64');
-  if (v.length > (LIMITS.maxBytesLength * 4) / 3 + 4) return fail(field, 'bytes too long');
+  if (v.length > (LIMITS.maxBytesLength * 4) / 3 + 4) return fail(field, 'bytes too long', 'attribute_too_large');
   const buf = Buffer.from(v, 'base64');
   return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
 }
 
 function stringValue(v: unknown, field: string): string {
   if (typeof v !== 'string') return fail(field, 'stringValue is not a string');
-  if (v.length > LIMITS.maxStringLength) return fail(field, 'string too long');
+  if (v.length > LIMITS.maxStringLength) return fail(field, 'string too long', 'attribute_too_large');
   return v;
 }
 
@@ -144,7 +144,7 @@ function keyValues(list: unknown, field: string, doubles?: string[], wire?: Wire
   const out: Attributes = {};
   if (list == null) return out;
   if (!Array.isArray(list)) return fail(field, 'not an array');
-  if (list.length > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`);
+  if (list.length > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`, 'too_many_attributes');
   for (let i = 0; i < list.length; i++) {
     const kv: unknown = list[i];
     if (!isObject(kv) || typeof kv.key !== 'string') return fail(`${field}[${i}]`, 'not a KeyValue with a string key');

@@ -3,7 +3,7 @@
  * then hand the decoded spans and the body as it arrived to the pipeline (log first, store later).
  */
 import type { FastifyRequest } from 'fastify';
-import type { Span } from '@linktrace/model';
+import { REJECT_REASONS, type DecodeResult, type RejectReason } from '@linktrace/model';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from '../config.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
@@ -11,16 +11,21 @@ import type { ServerMetrics } from '../metrics.js';
 import { DecompressError, gunzipCapped, isGzipEncoding } from './decompress.js';
 import { GZIP_FLAG, PayloadError, decodeBody, type WireFormat } from './wire-format.js';
 import { checkSpanLimits } from './span-limits.js';
+import type { RefusalLog } from './refusal-log.js';
 
 export interface ReceiverContext {
   limits: IngestLimits;
   pipeline: IngestPipeline;
   metrics: ServerMetrics;
+  /** Names refusals the protocol cannot report to the sender (Zipkin's bare 202). */
+  refusals: RefusalLog;
 }
 
 export interface Received {
   accepted: number;
   rejected: number;
+  /** `rejected` by reason. */
+  rejectedBy: Record<RejectReason, number>;
   /** The decoder's messages for rejected spans (at most a few). */
   errors: string[];
 }
@@ -39,13 +44,13 @@ export function isProtobufRequest(request: FastifyRequest): boolean {
   return type !== undefined && /^\s*application\/x-protobuf/i.test(type);
 }
 
-async function decode(request: FastifyRequest, format: WireFormat, limits: IngestLimits): Promise<{ body: Buffer; gzip: boolean; spans: Span[]; rejected: number; errors: string[] }> {
+async function decode(request: FastifyRequest, format: WireFormat, limits: IngestLimits): Promise<{ body: Buffer; gzip: boolean } & DecodeResult> {
   const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
   try {
     const gzip = isGzipEncoding(request.headers['content-encoding']);
     const bytes = gzip ? await gunzipCapped(body, limits.maxDecompressedBytes) : body;
     const result = decodeBody(format, bytes);
-    return { body, gzip, spans: result.spans, rejected: result.rejected, errors: result.errors };
+    return { body, gzip, ...result };
   } catch (error) {
     if (error instanceof DecompressError) throw new ApiError(DECOMPRESS_CODES[error.kind], error.message);
     if (error instanceof PayloadError) throw new ApiError(error.kind === 'json' ? 'invalid_json' : 'invalid_payload', error.message);
@@ -59,7 +64,7 @@ export async function receive(ctx: ReceiverContext, receiver: string, format: Wi
   const d = await decode(request, format, limits);
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);
-  metrics.spansRejected(receiver, 'invalid_span', d.rejected);
+  for (const reason of REJECT_REASONS) metrics.spansRejected(receiver, reason, d.rejectedBy[reason]);
   try {
     if (total > limits.maxSpansPerRequest) {
       throw new ApiError('too_many_spans', `the request holds ${total} spans; the limit is ${limits.maxSpansPerRequest}`);
@@ -71,5 +76,5 @@ export async function receive(ctx: ReceiverContext, receiver: string, format: Wi
     if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, d.spans.length);
     throw error;
   }
-  return { accepted: d.spans.length, rejected: d.rejected, errors: d.errors };
+  return { accepted: d.spans.length, rejected: d.rejected, rejectedBy: d.rejectedBy, errors: d.errors };
 }

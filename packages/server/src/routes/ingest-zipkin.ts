@@ -1,6 +1,7 @@
 /**
  * `POST /api/v2/spans`: a Zipkin v2 JSON span list, optionally gzip; 202 with no body, as Zipkin
- * answers. Some spans rejected: still 202 (the rest are kept); all of them: 400 `invalid_spans`.
+ * answers. Some spans rejected: still 202 (the rest are kept), the refusals counted on /metrics by
+ * reason and named in the server log (rate-limited); all of them: 400 `invalid_spans`.
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
@@ -17,6 +18,8 @@ export function registerZipkinRoute(app: FastifyInstance, ctx: ReceiverContext):
     if (result.accepted === 0 && result.rejected > 0) {
       throw new ApiError('invalid_spans', `all ${result.rejected} spans were rejected: ${partialSuccessMessage(result.errors)}`);
     }
+    // A 202 cannot say that some spans were refused: the log names them (counted on /metrics too).
+    ctx.refusals.report('zipkin', result.rejected, result.rejectedBy, result.errors);
     return reply.code(202).send();
   });
 }
