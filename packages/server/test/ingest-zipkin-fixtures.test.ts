@@ -10,6 +10,7 @@ import { decodeZipkinJson, encodeZipkinJson, type Span, type ZipkinSpan } from '
 import { checkTrace } from '@linktrace/analysis';
 import { fixtureFiles, get, post, readFixture, withEmbeddedApp } from './ingest-helpers.js';
 import { RefusalLog } from '../src/ingest/refusal-log.js';
+import { decodeBody, WIRE_FORMAT } from '../src/ingest/wire-format.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -158,6 +159,40 @@ describe('Zipkin fixtures through POST /api/v2/spans', () => {
       assert.match(refusals[0]!, /span 1 \(id 2\): tags: more than 1024/);
       assert.match(refusals[0]!, /span 2 \(id 3\): tags\.big: too long/);
       assert.ok(refusals[0]!.length < 2000, 'the 128 KiB value is not copied into the log');
+    });
+  });
+});
+
+describe('Zipkin: the server\'s own attribute limits apply span by span', () => {
+  it('a span over --max-attributes or the value length is left out, the others stored; the log record replays only the kept', async () => {
+    const limits = { maxAttributesPerSpan: 4, maxAttributeValueLength: 16 };
+    await withEmbeddedApp({ limits }, async ({ app, store, url }) => {
+      const logged: { tag: number; body: Buffer; spans: number }[] = [];
+      const pipeline = app.linktrace.pipeline;
+      const accept = pipeline.accept.bind(pipeline);
+      pipeline.accept = (tag, body, spans) => {
+        logged.push({ tag, body, spans: spans.length });
+        return accept(tag, body, spans);
+      };
+      const traceId = 'dddddddddddddddd';
+      const good = (id: string, tags: Record<string, string> = {}) => ({ traceId, id, name: 'ok', timestamp: 1_600_000_000_000_000, duration: 5, localEndpoint: { serviceName: 'svc' }, tags });
+      const body = [good('1', { a: 'x'.repeat(16) }), good('2', { a: '1', b: '2', c: '3', d: '4', e: '5' }), good('3', { a: 'y'.repeat(17) }), good('4')];
+      assert.equal((await post(`${url}/api/v2/spans`, JSON.stringify(body), JSON_TYPE)).status, 202);
+      const spans = await storedTrace(app, () => store.getTrace(traceId), 2);
+      assert.deepEqual(spans.map((s) => s.spanId).sort(), ['0000000000000001', '0000000000000004']);
+      const metrics = (await get(`${url}/metrics`)).body.toString('utf8');
+      assert.equal(metricValue(metrics, 'linktrace_spans_rejected_total{receiver="zipkin",reason="too_many_attributes"}'), 1);
+      assert.equal(metricValue(metrics, 'linktrace_spans_rejected_total{receiver="zipkin",reason="attribute_too_large"}'), 1);
+      // What a restart would replay from the write-ahead log: the two kept spans, not the four sent.
+      assert.equal(logged.length, 1);
+      assert.equal(logged[0]!.tag, WIRE_FORMAT.zipkinJson);
+      const replayed = decodeBody(WIRE_FORMAT.zipkinJson, logged[0]!.body);
+      assert.deepEqual(replayed.spans.map((s) => s.spanId), ['0000000000000001', '0000000000000004']);
+
+      // Every span over a limit: refused with the limit's code, as on the other receivers.
+      const res = await post(`${url}/api/v2/spans`, JSON.stringify([body[1]]), JSON_TYPE);
+      assert.equal(res.status, 400);
+      assert.equal((res.json() as { error: { code: string } }).error.code, 'too_many_attributes');
     });
   });
 });

@@ -3,14 +3,14 @@
  * then hand the decoded spans and the body as it arrived to the pipeline (log first, store later).
  */
 import type { FastifyRequest } from 'fastify';
-import { REJECT_REASONS, type DecodeResult, type RejectReason } from '@linktrace/model';
+import { MAX_DECODE_ERRORS, REJECT_REASONS, type DecodeResult, type RejectReason, type Span } from '@linktrace/model';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from '../config.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DecompressError, gunzipCapped, isGzipEncoding } from './decompress.js';
 import { GZIP_FLAG, PayloadError, decodeBody, type WireFormat } from './wire-format.js';
-import { checkSpanLimits } from './span-limits.js';
+import { checkSpanLimits, splitBySpanLimits } from './span-limits.js';
 import type { RefusalLog } from './refusal-log.js';
 
 export interface ReceiverContext {
@@ -58,23 +58,52 @@ async function decode(request: FastifyRequest, format: WireFormat, limits: Inges
   }
 }
 
+/**
+ * A receiver that applies the attribute limits span by span (its protocol cannot refuse part of a
+ * request): `encode` writes the spans kept back in `format`, for the write-ahead log, whose replay
+ * must not bring back the spans left out.
+ */
+export interface PerSpanLimits {
+  encode(spans: readonly Span[]): Buffer;
+}
+
 /** Runs one ingest request through to the log; throws ApiError for every refusal. */
-export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest): Promise<Received> {
+export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest, perSpan?: PerSpanLimits): Promise<Received> {
   const { limits, metrics } = ctx;
   const d = await decode(request, format, limits);
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);
   for (const reason of REJECT_REASONS) metrics.spansRejected(receiver, reason, d.rejectedBy[reason]);
+  let spans = d.spans;
+  let tag = d.gzip ? format | GZIP_FLAG : format;
+  let body = d.body;
   try {
     if (total > limits.maxSpansPerRequest) {
       throw new ApiError('too_many_spans', `the request holds ${total} spans; the limit is ${limits.maxSpansPerRequest}`);
     }
-    const violation = checkSpanLimits(d.spans, limits);
-    if (violation !== undefined) throw new ApiError(violation.code, violation.message);
-    if (d.spans.length > 0) await ctx.pipeline.accept(d.gzip ? format | GZIP_FLAG : format, d.body, d.spans);
+    if (perSpan === undefined) {
+      const violation = checkSpanLimits(d.spans, limits);
+      if (violation !== undefined) throw new ApiError(violation.code, violation.message);
+    } else {
+      const split = splitBySpanLimits(d.spans, limits);
+      if (split !== undefined) {
+        // Every span over a limit: the request is refused with the limit's code, as on other receivers.
+        if (split.kept.length === 0 && d.rejected === 0) throw new ApiError(split.refused[0]!.code, split.refused[0]!.message);
+        for (const v of split.refused) {
+          metrics.spansRejected(receiver, v.code, 1);
+          d.rejectedBy[v.code]++;
+          if (d.errors.length < MAX_DECODE_ERRORS) d.errors.push(v.message);
+        }
+        d.rejected += split.refused.length;
+        spans = split.kept;
+        tag = format;
+        body = spans.length > 0 ? perSpan.encode(spans) : body;
+      }
+    }
+    if (spans.length > 0) await ctx.pipeline.accept(tag, body, spans);
   } catch (error) {
-    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, d.spans.length);
+    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, spans.length);
     throw error;
   }
-  return { accepted: d.spans.length, rejected: d.rejected, rejectedBy: d.rejectedBy, errors: d.errors };
+  return { accepted: spans.length, rejected: d.rejected, rejectedBy: d.rejectedBy, errors: d.errors };
 }
