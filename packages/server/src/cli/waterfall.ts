@@ -241,19 +241,21 @@ export function formatWaterfall(view: TraceView, opts: WaterfallOptions = {}): s
     const error = s.status.code === 'error' || partner?.status.code === 'error';
     const skew = delta[r.span] !== 0 || (r.partner !== undefined && delta[r.partner] !== 0);
     const start = starts[r.span]!;
-    const unfinished = s.durationUs === undefined;
+    // Only a start record is unfinished; a Zipkin span without duration ended, length unknown.
+    const unfinished = s.durationUs === undefined && s.durationUnknown !== true;
     const dur = s.durationUs ?? 0;
     const from = Math.min(barW - 1, Math.floor(((start - t0) / total) * barW));
     const len = unfinished ? barW - from : Math.max(1, Math.min(barW - from, Math.round((dur / total) * barW)));
     const bar = ' '.repeat(from) + (unfinished ? '░' : error ? '▒' : '█').repeat(len) + ' '.repeat(barW - from - len);
     const marks = (error ? '!' : ' ') + (skew ? '~' : ' ');
-    const durText = unfinished ? 'started' : formatDurationUs(dur);
+    const durText = unfinished ? 'started' : s.durationUs === undefined ? '?' : formatDurationUs(dur);
     const flags: string[] = [];
     if (error) {
       const msg = s.status.code === 'error' ? s.status.message : partner?.status.message;
       flags.push(msg ? `error: ${clip(msg, 60)}` : 'error');
     }
     if (unfinished) flags.push('unfinished');
+    if (s.startUnknown === true) flags.push('start unknown');
     const text = `${pos}${marks}${pad(label(l), nameW)} ${pad(service(r), serviceW)} ${padLeft(durText, durW)} |${bar}| ${flags.join(' ')}`.trimEnd();
     out.push(opts.color === true && error ? `${RED}${text}${RESET}` : text);
   }

@@ -228,7 +228,8 @@ function WaterfallRow(p: RowProps): ReactNode {
     const left = ((node.startUs - p.tree.startUs) / p.totalUs) * 100;
     const width = s.durationUs === undefined ? undefined : Math.max(0.2, (s.durationUs / p.totalUs) * 100);
     const color = serviceColor(s.service);
-    title = `${s.service}: ${s.name}${s.durationUs === undefined ? ', never ended' : `, ${formatDuration(s.durationUs)}`}${s.status.code === 'error' ? ', error' : ''}`;
+    const length = s.durationUs !== undefined ? `, ${formatDuration(s.durationUs)}` : s.durationUnknown === true ? ', length not reported' : ', never ended';
+    title = `${s.service}: ${s.name}${length}${s.startUnknown === true ? ', start time not reported' : ''}${s.status.code === 'error' ? ', error' : ''}`;
     label = (
       <>
         <span className="svc-dot" style={{ background: color }} aria-hidden="true" />
