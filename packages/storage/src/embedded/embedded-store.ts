@@ -392,7 +392,14 @@ export class EmbeddedStore implements SpanStore {
     return this.spans.exclusive(async () => {
       const result = await this.spans.transaction(async () => {
         await noteRetainedTraces(this.writer, us);
-        const spans = (await this.writer.run(`DELETE FROM spans WHERE start_us < $1`, [us])).rowsChanged;
+        // A record of unknown start (start_us 0) goes with the last timed record of its trace, not at once.
+        const spans = (
+          await this.writer.run(
+            `DELETE FROM spans WHERE start_us < $1 AND (start_us <> 0 OR tid NOT IN ` +
+              `(SELECT tid FROM spans WHERE start_us >= $1 AND tid IN (SELECT tid FROM spans WHERE start_us = 0)))`,
+            [us],
+          )
+        ).rowsChanged;
         await refreshAfterRetention(this.writer);
         await this.writer.run(`DELETE FROM span_links WHERE start_us < $1`, [us]);
         const findings = (await this.writer.run(`DELETE FROM findings WHERE time_us < $1`, [us])).rowsChanged;
