@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeZipkinJson, encodeZipkinJson, type Span, type ZipkinSpan } from '@linktrace/model';
+import { decodeZipkinJson, encodeOtlpJson, encodeZipkinJson, type Span, type ZipkinSpan } from '@linktrace/model';
 import { checkTrace } from '@linktrace/analysis';
 import { fixtureFiles, get, post, readFixture, withEmbeddedApp } from './ingest-helpers.js';
 import { RefusalLog } from '../src/ingest/refusal-log.js';
@@ -193,6 +193,29 @@ describe('Zipkin: the server\'s own attribute limits apply span by span', () => 
       const res = await post(`${url}/api/v2/spans`, JSON.stringify([body[1]]), JSON_TYPE);
       assert.equal(res.status, 400);
       assert.equal((res.json() as { error: { code: string } }).error.code, 'too_many_attributes');
+    });
+  });
+});
+
+describe('OTLP: partial success already reports every refusal the decoder makes', () => {
+  it('rejected_spans counts them, error_message names them, /metrics has their reasons', async () => {
+    await withEmbeddedApp({}, async ({ url }) => {
+      const base = (id: string, attributes: Span['attributes']): Span => ({
+        traceId: 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', spanId: id, service: 'svc', name: 'op', kind: 'internal',
+        startUs: 1_600_000_000_000_000, durationUs: 5, status: { code: 'unset' }, attributes, events: [], links: [],
+      });
+      const many: Span['attributes'] = {};
+      for (let i = 0; i < 1025; i++) many[`k${i}`] = 'v';
+      const body = encodeOtlpJson([base('0000000000000001', {}), base('0000000000000002', many), base('0000000000000003', { big: 'x'.repeat(131_073) })]);
+      const res = await post(`${url}/v1/traces`, JSON.stringify(body), JSON_TYPE);
+      assert.equal(res.status, 200);
+      const partial = (res.json() as { partialSuccess: { rejectedSpans: number; errorMessage: string } }).partialSuccess;
+      assert.equal(partial.rejectedSpans, 2);
+      assert.match(partial.errorMessage, /spanId 0000000000000002\): attributes: more than 1024 attributes/);
+      assert.match(partial.errorMessage, /spanId 0000000000000003\): attributes\.big: string too long/);
+      const metrics = (await get(`${url}/metrics`)).body.toString('utf8');
+      assert.equal(metricValue(metrics, 'linktrace_spans_rejected_total{receiver="otlp",reason="too_many_attributes"}'), 1);
+      assert.equal(metricValue(metrics, 'linktrace_spans_rejected_total{receiver="otlp",reason="attribute_too_large"}'), 1);
     });
   });
 });
