@@ -11,12 +11,13 @@
  *
  * A record whose start is unknown (a Zipkin span without timestamp: late data of a span, or the
  * untimed half of a shared span) merges into a timed record of the same span id, kind, service and
- * instance when there is one, as Zipkin merges a span sent in pieces: the timed record's fields win,
+ * instance when there is one (an untimed piece without instance matches any instance, one without
+ * endpoint any service), as Zipkin merges a span sent in pieces: the timed record's fields win,
  * tags and annotations of both are kept. Alone, it stays a span of unknown start (`startUnknown`),
  * placed for display at its earliest event, else at its shared partner's start (same id, other
  * kind), else at its parent's start, else at the trace's earliest start.
  */
-import { copySpan, type Span } from '@linktrace/model';
+import { copySpan, UNKNOWN_SERVICE, type Span } from '@linktrace/model';
 
 /** The identity of a span within its trace, start aside. */
 function spanKey(r: Span): string {
@@ -64,15 +65,22 @@ export function mergeRecords(records: readonly Span[]): Span[] {
   if (untimed === undefined) return out;
 
   // Partners: the first timed span of each key; untimed pieces of one span fold into each other.
+  // As Zipkin merges pieces, a missing instance (or a missing endpoint: no service, no instance)
+  // on the untimed piece matches any.
   const partner = new Map<string, number>();
   for (let i = 0; i < out.length; i++) {
-    const key = spanKey(out[i]!);
-    if (!partner.has(key)) partner.set(key, i);
+    const s = out[i]!;
+    for (const key of [spanKey(s), `${s.spanId}\n${s.kind}\n${s.service}\n*`, `${s.spanId}\n${s.kind}\n*`]) {
+      if (!partner.has(key)) partner.set(key, i);
+    }
   }
   const timedCount = out.length;
   for (const r of untimed) {
     const key = spanKey(r);
-    const at = partner.get(key);
+    let at = partner.get(key);
+    if (at === undefined && r.instance === undefined) {
+      at = partner.get(r.service === UNKNOWN_SERVICE ? `${r.spanId}\n${r.kind}\n*` : `${r.spanId}\n${r.kind}\n${r.service}\n*`);
+    }
     if (at === undefined) {
       partner.set(key, out.length);
       out.push(r);

@@ -62,6 +62,15 @@ export function zipkinRecordsContract(create: CreateContractStore): void {
         assert.deepStrictEqual(await store.getTrace(tid), [{ ...timed, attributes: { a: '1', b: '2' } }]);
         const [hit] = await store.findTraces({ service: 'svc', startUs: T0, endUs: T0 + 1_000 });
         assert.deepStrictEqual([hit!.spanCount, hit!.startUs, hit!.durationUs], [1, T0 + 100, 50]);
+
+        // Pieces with less of an endpoint match any: no instance, or neither instance nor service.
+        const noHost = { ...late, instance: undefined, attributes: { c: '3' } };
+        delete noHost.instance;
+        const noEndpoint = { ...noHost, service: 'unknown_service', attributes: { d: '4' } };
+        await store.writeSpans([noHost, noEndpoint]);
+        assert.deepStrictEqual(await store.getTrace(tid), [{ ...timed, attributes: { a: '1', b: '2', c: '3', d: '4' } }]);
+        const [again] = await store.findTraces({ service: 'svc' });
+        assert.equal(again!.spanCount, 1);
       });
     });
 

@@ -15,6 +15,7 @@
  * spans: an unsorted table doubled the summary lookup, ~15 ms instead of ~7 ms).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { UNKNOWN_SERVICE } from '@linktrace/model';
 import { tidFromHex, TRACE_ID_TEXT } from './schema.js';
 
 export const TRACE_SUMMARIES_TABLE = `CREATE TABLE IF NOT EXISTS trace_summaries (
@@ -44,9 +45,13 @@ function summarySelect(source: string | undefined): string {
     `start_us, max(duration_us) AS duration_us, max_by(status, ${full}) AS status, ` +
     `service, max_by(name, ${full}) AS name ` +
     `FROM ${from} GROUP BY tid, sid, kind, service, instance, start_us`;
+  // (Without instance it matches any instance; without service and instance, any service.)
   const records =
     `SELECT * FROM (${grouped}) ` +
-    `QUALIFY start_us <> 0 OR NOT bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service, instance)`;
+    `QUALIFY start_us <> 0 OR NOT CASE ` +
+    `WHEN instance IS NULL AND service = '${UNKNOWN_SERVICE}' THEN bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind) ` +
+    `WHEN instance IS NULL THEN bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service) ` +
+    `ELSE bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service, instance) END`;
   return (
     `SELECT tid, bool_and(t64), coalesce(min(start_us) FILTER (WHERE start_us <> 0), 0), coalesce(max(start_us + coalesce(duration_us, 0)) FILTER (WHERE start_us <> 0), 0), count(*)::INTEGER, ` +
     `(count(*) FILTER (WHERE status = 2))::INTEGER, list(DISTINCT service), ` +
