@@ -89,6 +89,26 @@ describe('Zipkin fixtures through POST /api/v2/spans', () => {
     });
   });
 
+  it('the running chain checker stores no unfinished-span finding for Zipkin\'s test data', async () => {
+    await withEmbeddedApp({ checker: { checkDelayMs: 50, maxWaitMs: 2_000 } }, async ({ store, url }) => {
+      const traces = new Set<string>();
+      for (const file of fixtureFiles('zipkin')) {
+        const raw = rawSpans(file);
+        for (const s of decodeZipkinJson(raw).spans) traces.add(s.traceId);
+        assert.equal((await post(`${url}/api/v2/spans`, JSON.stringify(raw), JSON_TYPE)).status, 202);
+      }
+      for (let attempt = 0; ; attempt++) {
+        const metrics = (await get(`${url}/metrics`)).body.toString('utf8');
+        const checked = metricValue(metrics, 'linktrace_checker_traces_checked_total');
+        if (checked >= traces.size && metricValue(metrics, 'linktrace_checker_open_traces') === 0) break;
+        assert.ok(attempt < 400, `the checker checked ${checked} of ${traces.size} traces`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const findings = await store.findFindings({});
+      assert.deepEqual(findings.filter((f) => f.rule === 'unfinished-span'), []);
+    });
+  });
+
   it('our own start record (tagged by the encoder) is still a running span to the checker', () => {
     const nowUs = Date.UTC(2026, 0, 1) * 1000;
     const span: Span = {
