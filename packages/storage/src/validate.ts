@@ -116,6 +116,9 @@ export function validateSpan(span: unknown, index = 0): asserts span is Span {
     fail('invalid_span', `${at}.doubleKeys`, `${at}.doubleKeys must be an array of strings`);
   }
   if (s.dropped !== undefined && !isRecord(s.dropped)) fail('invalid_span', `${at}.dropped`, `${at}.dropped must be an object`);
+  for (const f of ['startUnknown', 'durationUnknown'] as const) {
+    if (s[f] !== undefined && typeof s[f] !== 'boolean') fail('invalid_span', `${at}.${f}`, `${at}.${f} must be a boolean when present`);
+  }
 }
 
 export function validateSpans(spans: unknown): asserts spans is readonly Span[] {
