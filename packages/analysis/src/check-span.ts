@@ -112,6 +112,9 @@ export function compactSpan(span: Span, traceId: string = span.traceId, pool?: S
     events: NO_EVENTS,
     links: checkedLinks(span.links),
     shared: span.shared === true ? true : undefined,
+    // A Zipkin span of unknown start or length: the time rules must know (check-trace.ts).
+    startUnknown: span.startUnknown === true ? true : undefined,
+    durationUnknown: span.durationUnknown === true ? true : undefined,
   };
   return c as unknown as Span;
 }

@@ -127,7 +127,9 @@ function checkFacts(facts: TraceFacts, deadlineUs: number, nowUs: number): Findi
   const pending = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
-    const open = typeof s.durationUs !== 'number' || !Number.isFinite(s.durationUs);
+    // Only a start record is still running; a finished span of unknown length (a Zipkin span
+    // without duration, `durationUnknown`) is not.
+    const open = (typeof s.durationUs !== 'number' || !Number.isFinite(s.durationUs)) && s.durationUnknown !== true;
     if (open) {
       if (s.startUs <= cutoffUs) fault[i] = FAULT_UNFINISHED;
       else pending[i] = 1;
@@ -157,7 +159,9 @@ function checkFacts(facts: TraceFacts, deadlineUs: number, nowUs: number): Findi
     const crossing = s.service !== spans[p]!.service;
     if (crossing || st === 'receive' || s.kind === 'server' || s.kind === 'consumer' || receiveBelow[i] === 1) receiveBelow[p] = 1;
     let c = consumerUs[i]!;
-    if ((crossing || s.kind === 'consumer' || st === 'dequeue' || st === 'consume' || st === 'receive') && s.startUs < c) c = s.startUs;
+    // A span of unknown start (a Zipkin span without timestamp) shows the message arrived, not when.
+    const arrivedUs = s.startUnknown === true ? -Infinity : s.startUs;
+    if ((crossing || s.kind === 'consumer' || st === 'dequeue' || st === 'consume' || st === 'receive') && arrivedUs < c) c = arrivedUs;
     if (c < consumerUs[p]!) consumerUs[p] = c;
   }
 
@@ -229,6 +233,8 @@ function checkFacts(facts: TraceFacts, deadlineUs: number, nowUs: number): Findi
       if (fresh || busy) continue;
       const firstUs = consumerUs[i]!;
       if (firstUs <= s.startUs + deadlineUs) continue;
+      // Enqueued at an unknown time: only "never consumed" can be told.
+      if (s.startUnknown === true && firstUs !== Infinity) continue;
       const name = t !== undefined ? targetName(t) : String(s.name);
       const tail = firstUs === Infinity ? 'never consumed' : `consumed only after ${durationPhrase(firstUs - s.startUs)} (deadline ${durationPhrase(deadlineUs)})`;
       out.push(finding(s, 'not-consumed', `${name} message enqueued by ${service}, ${tail}`, entity[i], t));
@@ -273,6 +279,8 @@ function slowChain(facts: TraceFacts, objectiveUs: number): Finding | undefined 
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
     const st = facts.stage[i];
+    // A span of unknown start cannot be timed.
+    if (s.startUnknown === true) continue;
     if (st === 'receive' && (first < 0 || s.startUs < spans[first]!.startUs)) first = i;
     else if (st === 'write' && typeof s.durationUs === 'number') {
       const end = s.startUs + s.durationUs;

@@ -44,7 +44,7 @@ export function evaluateFlowFacts(contract: FlowContract, facts: TraceFacts, now
   let startUs = Infinity;
   let anchor = -1;
   for (let i = 0; i < spans.length; i++) {
-    if (instanceMatches(facts, i, contract) && spans[i]!.startUs < startUs) {
+    if (instanceMatches(facts, i, contract) && spans[i]!.startUnknown !== true && spans[i]!.startUs < startUs) {
       startUs = spans[i]!.startUs;
       anchor = i;
     }
@@ -66,8 +66,11 @@ export function evaluateFlowFacts(contract: FlowContract, facts: TraceFacts, now
     let bestEnd = Infinity;
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i]!;
-      if (typeof s.durationUs !== 'number' || s.status?.code === 'error' || !stepMatches(facts, i, step)) continue;
-      const end = s.startUs + s.durationUs;
+      // Done: ended, or finished at a time not reported (a Zipkin span of unknown length counts as
+      // done at its start, one of unknown start at the flow's start: neither can be shown late).
+      const finished = typeof s.durationUs === 'number' || s.durationUnknown === true;
+      if (!finished || s.status?.code === 'error' || !stepMatches(facts, i, step)) continue;
+      const end = s.startUnknown === true ? startUs : s.startUs + (s.durationUs ?? 0);
       if (end < bestEnd) {
         bestEnd = end;
         best = i;

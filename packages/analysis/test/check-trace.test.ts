@@ -210,6 +210,38 @@ describe('checkTrace: one fault, one finding', () => {
   });
 });
 
+describe('checkTrace: Zipkin spans of unknown start or length (no timestamp, no duration)', () => {
+  const objective = { slowChainObjectiveMs: 500 };
+  it('a span without duration is finished: no unfinished-span, whichever span it is', () => {
+    for (const id of shopSync().map((s) => s.spanId)) {
+      const spans = shopSync();
+      const s = byId(spans, id);
+      delete s.durationUs;
+      s.durationUnknown = true;
+      assert.deepEqual(checkTrace(spans, objective, LATER), [], id);
+    }
+  });
+  it('a span without timestamp (start 0 as decoded) breaks no time rule: not-consumed, slow-chain', () => {
+    for (const id of shopSync().map((s) => s.spanId)) {
+      const spans = shopSync();
+      const s = byId(spans, id);
+      s.startUs = 0;
+      s.startUnknown = true;
+      assert.deepEqual(checkTrace(spans, objective, LATER), [], id);
+    }
+  });
+  it('every span of unknown start and length: still no finding; a lost write is still found', () => {
+    const unknown = (spans: Span[]): Span[] =>
+      spans.map((s) => {
+        const c: Span = { ...s, startUs: 0, startUnknown: true, durationUnknown: true };
+        delete c.durationUs;
+        return c;
+      });
+    assert.deepEqual(checkTrace(unknown(shopSync()), objective, LATER), []);
+    assert.equal(only(checkTrace(unknown(without(shopSync(), ID.queryWrite)), objective, LATER)).rule, 'missing-write');
+  });
+});
+
 describe('checkTrace: missing spans and rpcids', () => {
   it("a lost server span: its child is attached by rpcid, so the caller's write was received", () => {
     assert.deepEqual(checkTrace(without(shopSync(), ID.queryReceive), {}, LATER), []);

@@ -28,6 +28,17 @@ function s(id: string, parent: string | undefined, atMs: number, ms: number | un
 const ids = (...short: string[]): string[] => short.map((x) => x.padStart(16, '0'));
 
 describe('criticalPath', () => {
+  it('a Zipkin span of unknown start (start 0 as decoded) or length neither leads nor breaks the path', () => {
+    const spans = [
+      s('1', undefined, 0, 100),
+      s('2', '1', 10, 50),
+      s('3', '1', 0, 30, 'internal', { startUs: 0, startUnknown: true }),
+      s('4', '1', 20, undefined, 'internal', { durationUnknown: true }),
+      s('5', '2', 15, 40),
+    ];
+    assert.deepEqual(criticalPath(spans), ids('1', '2', '5'));
+    assert.deepEqual(criticalPath([s('9', undefined, 0, undefined, 'server', { startUs: 0, startUnknown: true, durationUnknown: true })]), ids('9'));
+  });
   it('is empty for no spans and for input that holds no span', () => {
     assert.deepEqual(criticalPath([]), []);
     assert.deepEqual(criticalPath([null, 7, { nope: true }] as unknown as Span[]), []);

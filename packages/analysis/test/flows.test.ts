@@ -124,6 +124,24 @@ describe('evaluateFlow', () => {
     assert.deepEqual(r.steps.map((s) => s.status), ['ok', 'ok', 'ok', 'ok']);
     assert.deepEqual(r.findings, []);
   });
+  it('Zipkin spans of unknown length or start do their step: complete, nothing missing or late', () => {
+    for (const id of shopSync().map((x) => x.spanId)) {
+      for (const unknown of ['length', 'start'] as const) {
+        const spans = shopSync();
+        const s = byId(spans, id);
+        if (unknown === 'length') {
+          delete s.durationUs;
+          s.durationUnknown = true;
+        } else {
+          s.startUs = 0;
+          s.startUnknown = true;
+        }
+        const r = evaluateFlow(shopFlow(), spans, LATER);
+        assert.equal(r.status, 'complete', `${id} of unknown ${unknown}: ${JSON.stringify(r.steps)}`);
+        assert.ok(r.startUs !== undefined && r.startUs >= T0, 'the flow starts at its first known start, never at 0');
+      }
+    }
+  });
   it('a trace of another flow is not matched', () => {
     const spans = shopSync();
     for (const s of spans) delete s.attributes['linktrace.entity.type'];

@@ -123,6 +123,22 @@ describe('TraceBuffer memory', () => {
     assert.deepEqual(compact, whole);
     const c = compactSpan(input[1]!);
     assert.deepEqual(c.events, []);
+
+    // Zipkin spans of unknown length (no duration) or start (no timestamp) keep what they are.
+    const zipkin = shopSync().map((s, i) => {
+      const z: Span = { ...s };
+      if (i % 2 === 0) {
+        delete z.durationUs;
+        z.durationUnknown = true;
+      } else {
+        z.startUs = 0;
+        z.startUnknown = true;
+      }
+      return z;
+    });
+    const options = { deadlineMs: 1000, slowChainObjectiveMs: 1 };
+    assert.deepEqual(checkTrace(zipkin, options, nowUs), []);
+    assert.deepEqual(checkTrace(zipkin.map((s) => compactSpan(s)), options, nowUs), []);
     assert.equal(c.resource, undefined);
     assert.ok(Object.keys(c.attributes).every((k) => k.startsWith('linktrace.')), Object.keys(c.attributes).join());
   });

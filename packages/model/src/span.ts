@@ -74,10 +74,26 @@ export interface Span {
   instance?: string;
   name: string;
   kind: SpanKind;
-  /** µs since epoch. */
+  /**
+   * µs since epoch. When `startUnknown` is set this is a stand-in: 0 as decoded and stored, and on
+   * read a placement near the span's partner or parent (record-merge.ts); never a measurement.
+   */
   startUs: number;
-  /** µs; absent on a start record (the span began, its end has not been reported yet). */
+  /**
+   * µs. Absent on a start record (the span began, its end has not been reported yet), and on a
+   * finished span whose length was not reported (`durationUnknown`).
+   */
   durationUs?: number;
+  /**
+   * The sender did not say when the span started: a Zipkin span without `timestamp` (late data of
+   * a span, or the untimed half of a shared span). Reads merge it with its partner when there is one.
+   */
+  startUnknown?: boolean;
+  /**
+   * The span is finished but its length was not reported: a Zipkin span without `duration` (Zipkin
+   * has no open spans). Not a start record: only our own start records mean "still running".
+   */
+  durationUnknown?: boolean;
   status: SpanStatus;
   attributes: Attributes;
   events: SpanEvent[];
@@ -98,9 +114,12 @@ export interface Span {
   dropped?: DroppedCounts;
 }
 
-/** A start record is a span whose end has not been reported (DESIGN §3, Dapper's two records). */
+/**
+ * A start record is a span whose end has not been reported yet (DESIGN §3, Dapper's two records): no
+ * duration, and not a finished span of unknown length (`durationUnknown`).
+ */
 export function isStartRecord(span: Span): boolean {
-  return span.durationUs === undefined;
+  return span.durationUs === undefined && span.durationUnknown !== true;
 }
 
 /** The attribute names of DESIGN §3. */
@@ -116,6 +135,11 @@ export const ATTR = {
   deliveryCount: 'linktrace.delivery.count',
   /** On a consumer span: `true` when the broker delivered the message before (a lost ack, a requeue). */
   redelivered: 'linktrace.delivery.redelivered',
+  /**
+   * Zipkin tag `"true"` on a start record (DESIGN §3): a Zipkin span without `duration` is finished,
+   * of unknown length, unless it carries this tag (our own exporters set it).
+   */
+  startRecord: 'linktrace.start_record',
   /** Resource attribute on every SDK export: spans this process dropped since it started (a cumulative counter). */
   droppedSpans: 'linktrace.sdk.dropped_spans',
 } as const;
@@ -144,6 +168,8 @@ export function copySpan(span: Span): Span {
   if (span.rpcid !== undefined) copy.rpcid = span.rpcid;
   if (span.instance !== undefined) copy.instance = span.instance;
   if (span.durationUs !== undefined) copy.durationUs = span.durationUs;
+  if (span.startUnknown !== undefined) copy.startUnknown = span.startUnknown;
+  if (span.durationUnknown !== undefined) copy.durationUnknown = span.durationUnknown;
   if (span.traceState !== undefined) copy.traceState = span.traceState;
   if (span.resource !== undefined) copy.resource = span.resource;
   if (span.scope !== undefined) copy.scope = span.scope;
@@ -159,5 +185,6 @@ export function copySpan(span: Span): Span {
 export function startRecordOf(span: Span): Span {
   const copy = copySpan(span);
   delete copy.durationUs;
+  delete copy.durationUnknown;
   return copy;
 }

@@ -120,6 +120,7 @@ export const spanArb: fc.Arbitrary<Span> = fc
     ),
     shared: fc.option(fc.boolean(), { nil: undefined }),
     debug: fc.option(fc.boolean(), { nil: undefined }),
+    unknownTimes: fc.constantFrom('none', 'none', 'none', 'start', 'duration', 'both'),
     dropped: fc.option(
       fc
         .record({
@@ -132,9 +133,18 @@ export const spanArb: fc.Arbitrary<Span> = fc
       { nil: undefined },
     ),
   })
-  .map(({ attrs, ...rest }) => {
+  .map(({ attrs, unknownTimes, ...rest }) => {
     const span = dropUndefined({ ...rest, attributes: attrs.attributes }) as Span;
     if (attrs.doubles.length > 0) span.doubleKeys = attrs.doubles;
+    // A Zipkin span without timestamp (start 0) and/or without duration (finished, length unknown).
+    if (unknownTimes === 'start' || unknownTimes === 'both') {
+      span.startUnknown = true;
+      span.startUs = 0;
+    }
+    if (unknownTimes === 'duration' || unknownTimes === 'both') {
+      span.durationUnknown = true;
+      delete span.durationUs;
+    }
     return span;
   });
 

@@ -330,6 +330,6 @@ void test('decode: a body without the request shape throws CodecError', () => {
   for (const body of [null, undefined, 'x', 42, [], [{ resourceSpans: [] }], { resourceSpans: {} }, { resourceSpans: [1] }, { resourceSpans: [{ scopeSpans: 'x' }] }, { resourceSpans: [{ scopeSpans: [null] }] }, { resourceSpans: [{ scopeSpans: [{ spans: {} }] }] }]) {
     assert.throws(() => decodeOtlpJson(body), (e: unknown) => e instanceof CodecError && /otlp-json/.test(e.message), JSON.stringify(body));
   }
-  assert.deepEqual(decodeOtlpJson({}), { spans: [], rejected: 0, errors: [] }, 'an empty request is valid');
-  assert.deepEqual(decodeOtlpJson({ resourceSpans: [] }), { spans: [], rejected: 0, errors: [] });
+  assert.deepEqual(decodeOtlpJson({}), { spans: [], rejected: 0, errors: [], rejectedBy: { invalid_span: 0, too_many_attributes: 0, attribute_too_large: 0 } }, 'an empty request is valid');
+  assert.deepEqual(decodeOtlpJson({ resourceSpans: [] }), { spans: [], rejected: 0, errors: [], rejectedBy: { invalid_span: 0, too_many_attributes: 0, attribute_too_large: 0 } });
 });

@@ -271,7 +271,7 @@ void test('truncated and malformed protobuf throws CodecError', () => {
     assert.throws(() => decodeOtlpProto(bytes), CodecError, what);
   }
   assert.throws(() => decodeOtlpProto('not bytes' as unknown as Uint8Array), CodecError);
-  assert.deepEqual(decodeOtlpProto(new Uint8Array(0)), { spans: [], rejected: 0, errors: [] });
+  assert.deepEqual(decodeOtlpProto(new Uint8Array(0)), { spans: [], rejected: 0, errors: [], rejectedBy: { invalid_span: 0, too_many_attributes: 0, attribute_too_large: 0 } });
 });
 
 void test('decoded bytes attributes are plain Uint8Array copies, not views of the request', () => {

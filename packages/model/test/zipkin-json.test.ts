@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Span } from '../src/span.js';
+import { isStartRecord, startRecordOf, type Span } from '../src/span.js';
 import { CodecError } from '../src/codec/codec-error.js';
 import { decodeZipkinJson, encodeZipkinJson } from '../src/codec/zipkin-json.js';
 import { readFixture } from './codec-helpers.js';
@@ -61,11 +61,12 @@ void test('decode: instance from ipv4 / ipv6 / port alone; no endpoint means unk
   assert.equal(bare.instance, undefined);
 });
 
-void test('decode: no kind is internal, no duration is a start record, no name is the empty name', () => {
+void test('decode: no kind is internal, no duration is a finished span of unknown length, no name is the empty name', () => {
   const s = one({ duration: undefined, name: undefined });
   assert.equal(s.kind, 'internal');
   assert.equal(s.durationUs, undefined);
   assert.equal('durationUs' in s, false);
+  assert.equal(s.durationUnknown, true);
   assert.equal(s.name, '');
 });
 
@@ -125,7 +126,6 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
   ['span id a number', { id: 12 }, /id/],
   ['parent id not hex', { parentId: 'nope' }, /parentId/],
   ['kind unknown', { kind: 'LOCAL' }, /kind/],
-  ['timestamp missing', { timestamp: undefined }, /timestamp: missing/],
   ['timestamp negative', { timestamp: -1 }, /timestamp/],
   ['timestamp a string', { timestamp: '1600000000000000' }, /timestamp/],
   ['timestamp huge', { timestamp: 1e300 }, /timestamp/],
@@ -198,7 +198,60 @@ void test('encode: model fields onto Zipkin — tags as strings, error status, r
 
 void test('encode: internal kind, empty name, unknown service, start record and ok status', () => {
   const [z] = encodeZipkinJson([model({ name: '', service: 'unknown_service', status: { code: 'ok' } })]);
-  assert.deepEqual(z, { traceId: base.traceId, id: base.id, timestamp: 5, tags: { 'otel.status_code': 'OK' } });
+  assert.deepEqual(z, { traceId: base.traceId, id: base.id, timestamp: 5, tags: { 'linktrace.start_record': 'true', 'otel.status_code': 'OK' } });
+});
+
+void test('decode: a span without timestamp is kept, its start unknown; encode leaves the timestamp out again', () => {
+  for (const timestamp of [undefined, 0]) {
+    const s = one({ timestamp, kind: 'SERVER', shared: true });
+    assert.equal(s.startUnknown, true);
+    assert.equal(s.startUs, 0);
+    assert.equal(s.durationUs, 1500);
+    const [z] = encodeZipkinJson([s]);
+    assert.equal('timestamp' in z, false);
+    assert.deepEqual(decodeZipkinJson([z]).spans[0], s);
+  }
+  // Only traceId and id are required in Zipkin v2.
+  const bare = decodeZipkinJson([{ traceId: base.traceId, id: base.id }]);
+  assert.equal(bare.rejected, 0);
+  assert.equal(bare.spans[0]?.startUnknown, true);
+  assert.equal(bare.spans[0]?.durationUnknown, true);
+});
+
+void test('decode: a span without duration is finished, of unknown length; only the start-record tag makes a start record', () => {
+  const finished = one({ duration: undefined });
+  assert.equal(finished.durationUnknown, true);
+  assert.equal(finished.durationUs, undefined);
+  assert.equal(isStartRecord(finished), false);
+  assert.equal('duration' in encodeZipkinJson([finished])[0]!, false);
+  assert.equal(encodeZipkinJson([finished])[0]!.tags, undefined, 'a finished span gets no start-record tag');
+
+  const started = one({ duration: undefined, tags: { 'linktrace.start_record': 'true', a: 'b' } });
+  assert.equal(isStartRecord(started), true);
+  assert.equal(started.durationUnknown, undefined);
+  assert.deepEqual(started.attributes, { a: 'b' }, 'the marker is not kept as a tag');
+
+  // What our SDK's Zipkin exporter sends for a start record comes back as a start record.
+  const full = model({ durationUs: 7, attributes: { a: 'b' } });
+  const back = decodeZipkinJson(encodeZipkinJson([startRecordOf(full)])).spans[0]!;
+  assert.equal(isStartRecord(back), true);
+  assert.deepEqual(back, startRecordOf(full));
+});
+
+void test('decode: a span over a limit is rejected by reason, beside good spans', () => {
+  const tags: Record<string, string> = {};
+  for (let i = 0; i <= 1024; i++) tags[`k${i}`] = 'v';
+  const r = decodeZipkinJson([
+    { ...base, id: '1', tags },
+    { ...base, id: '2', tags: { long: 'x'.repeat(131073) } },
+    { ...base, id: '3' },
+    { ...base, id: '4', kind: 'nope' },
+  ]);
+  assert.deepEqual(r.spans.map((s) => s.spanId), ['0000000000000003']);
+  assert.equal(r.rejected, 3);
+  assert.deepEqual(r.rejectedBy, { invalid_span: 1, too_many_attributes: 1, attribute_too_large: 1 });
+  assert.match(r.errors[0]!, /tags: more than 1024/);
+  assert.match(r.errors[1]!, /tags\.long: too long/);
 });
 
 void test('encode: an instance with a host name travels as the linktrace.instance tag and comes back', () => {

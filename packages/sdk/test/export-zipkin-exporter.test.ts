@@ -45,6 +45,8 @@ void test('Zipkin v2 JSON: content type, path and spans as Zipkin expects them',
   assert.equal(b.tags?.['error'], 'timeout');
   assert.equal(b.tags?.[ATTR.rpcid], '0.1');
   assert.equal(c.duration, undefined, 'start record has no duration');
+  assert.equal(c.tags?.[ATTR.startRecord], 'true', 'and is marked as ours: a Zipkin span without duration is otherwise finished');
+  assert.equal(a.tags?.[ATTR.startRecord], undefined);
   await exporter.shutdown();
   await server.close();
 });

@@ -15,6 +15,7 @@ import type { IngestStore } from './pipeline/ingest-store.js';
 import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal.js';
 import { WriteAheadLog } from './wal/write-ahead-log.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
+import { RefusalLog, type RefusalLogOptions } from './ingest/refusal-log.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
 import { isPublicRequest } from './routes/public-route.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
   /** Fastify's logger option; off by default. */
   logger?: FastifyServerOptions['logger'];
+  /** How often refusals a protocol cannot report (Zipkin's 202) are named in the log; tests inject a clock. */
+  refusalLog?: RefusalLogOptions;
   /** Also export Node process metrics (memory, CPU, event loop) on /metrics. */
   processMetrics?: boolean;
   /** How long closing waits for a failing store before leaving the backlog in the log. Default 30 s. */
@@ -214,7 +217,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await wal.close();
   });
 
-  const receiverContext = { limits, pipeline, metrics: appMetrics };
+  const receiverContext = { limits, pipeline, metrics: appMetrics, refusals: new RefusalLog((line) => app.log.warn(line), options.refusalLog) };
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
   registerMetricsRoute(app, appMetrics);

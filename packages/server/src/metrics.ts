@@ -40,7 +40,7 @@ export class ServerMetrics implements PipelineObserver {
     });
     this.rejected = new Counter({
       name: 'linktrace_spans_rejected_total',
-      help: 'Spans refused at ingest, by receiver and reason (an error code, or invalid_span for spans the decoder rejected).',
+      help: 'Spans refused at ingest, by receiver and reason: the error code of a refused request, or for single spans the decoder rejected invalid_span, too_many_attributes or attribute_too_large.',
       labelNames: ['receiver', 'reason'],
       registers,
     });

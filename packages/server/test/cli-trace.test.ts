@@ -79,6 +79,19 @@ void test('waterfall: errors marked, start records shown as unfinished, skewed r
   assert.match(failing, /\n! {3}op2 +svc +100µs \| *▒+ *\| error: deadlock\n/);
   assert.match(failing, /\n {4}op3 +svc +started \| *░+\| unfinished\n/);
 
+  // A Zipkin span without duration ended (length unknown); one without timestamp says so.
+  const zipkin = view([
+    mk('1', { durationUs: 1000 }),
+    mk('3', { parentSpanId: '0000000000000001', durationUs: undefined as unknown as number, durationUnknown: true, startUs: 1_000_500 }),
+    mk('4', { parentSpanId: '0000000000000001', durationUs: 10, startUnknown: true, startUs: 1_000_000 }),
+  ].map((s) => {
+    if (s.durationUs === undefined) delete s.durationUs;
+    return s;
+  }));
+  assert.doesNotMatch(zipkin, /unfinished|started/);
+  assert.match(zipkin, /\n {4}op3 +svc +\? \| *█ *\|\n/);
+  assert.match(zipkin, /\n {4}op4 +svc +10µs \|[^|]*\| start unknown\n/);
+
   const skew = view(decodeFixture('skew.json').sort((a, b) => a.startUs - b.startUs));
   assert.match(skew, /^trace 1e223ff1f80f1c69 {2}4 spans {2}2 services {2}162ms \(99\.4ms skew-corrected\) {2}start 2016-08-02T15:00:04\.008Z\n/);
   assert.match(skew, /\nclock skew corrected on 2 spans \(~\)\n/);

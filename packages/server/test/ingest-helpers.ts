@@ -85,10 +85,10 @@ export async function withEmbeddedApp(options: Partial<AppOptions>, fn: (ctx: Ru
 /**
  * What identifies one span in a store: records with the same key merge (the full record winning over
  * start records). Kind and service are part of it because Zipkin's shared client/server halves share
- * a span id.
+ * a span id; instance and start because a fan-out recorded by each callee shares it too.
  */
 export function spanKey(span: Span): string {
-  return `${span.traceId}/${span.spanId}/${span.kind}/${span.service}`;
+  return `${span.traceId}/${span.spanId}/${span.kind}/${span.service}/${span.instance ?? ''}/${span.startUnknown === true ? '?' : span.startUs}`;
 }
 
 export interface Answer {

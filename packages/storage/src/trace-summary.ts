@@ -9,6 +9,8 @@ export interface SummaryRecord {
   hasParent: boolean;
   startUs: number;
   durationUs?: number | undefined;
+  /** Start not reported: left out of the trace's start and end. */
+  startUnknown?: boolean | undefined;
   error: boolean;
 }
 
@@ -20,13 +22,16 @@ export function summarizeTrace(traceId: string, records: readonly SummaryRecord[
   let root: SummaryRecord | undefined;
   const services = new Set<string>();
   for (const r of records) {
-    if (r.startUs < start) start = r.startUs;
-    const e = r.startUs + (r.durationUs ?? 0);
-    if (e > end) end = e;
+    if (r.startUnknown !== true) {
+      if (r.startUs < start) start = r.startUs;
+      const e = r.startUs + (r.durationUs ?? 0);
+      if (e > end) end = e;
+    }
     if (r.error) errors++;
     services.add(r.service);
     if (!r.hasParent && (root === undefined || r.startUs < root.startUs)) root = r;
   }
+  if (start === Infinity) start = end = 0;
   const summary: TraceSummary = {
     traceId,
     startUs: start,

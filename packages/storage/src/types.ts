@@ -166,6 +166,7 @@ export interface SpanStore {
   recordSdkDrops(reports: readonly SdkDropReport[]): Promise<void>;
   /** Every stored SDK drop report, sorted by service then instance. */
   sdkDrops(): Promise<SdkDropReport[]>;
+  /**
    * Retention (DESIGN §6): removes the span records that ARRIVED (were written, by the store's clock)
    * before `us`, µs since the epoch, whatever their own timestamps say, so imported history lives as
    * long as fresh data. Findings follow their trace: those of a trace left without records go too.

@@ -1,6 +1,6 @@
 /** The wire codecs' public API (the rest of this folder is internal to the codecs). */
 export { CodecError } from './codec-error.js';
-export { MAX_DECODE_ERRORS, type DecodeResult } from './decode-result.js';
+export { MAX_DECODE_ERRORS, REJECT_REASONS, type DecodeResult, type RejectReason } from './decode-result.js';
 export { LIMITS, UNKNOWN_SERVICE, normalizeSpanId, normalizeTraceId, validateSpan, findSpanProblem } from './validate.js';
 export type { SpanProblem } from './validate.js';
 export { RESOURCE_ATTR, WIRE_ATTR } from './wire-attributes.js';

@@ -62,7 +62,7 @@ function attributes(v: unknown, field: string): Attributes | undefined {
   let converted: Attributes | undefined;
   let n = 0;
   for (const key in v) {
-    if (++n > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`);
+    if (++n > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`, 'too_many_attributes');
     const raw = v[key];
     if (typeof raw === 'object' && raw !== null) {
       converted ??= { ...(v as Attributes) };
@@ -143,6 +143,8 @@ function decodeSpan(s: Obj, d: Defaults): Span {
   if (s.remote != null) span.remote = s.remote as Span['remote'];
   if (s.shared != null) span.shared = s.shared as boolean;
   if (s.debug != null) span.debug = s.debug as boolean;
+  if (s.startUnknown != null) span.startUnknown = s.startUnknown as boolean;
+  if (s.durationUnknown != null) span.durationUnknown = s.durationUnknown as boolean;
   if (s.doubleKeys != null) span.doubleKeys = s.doubleKeys as string[];
   if (s.dropped != null) span.dropped = s.dropped as Span['dropped'];
   const problem = validateSpan(span);
@@ -190,7 +192,7 @@ export function decodeNativeJson(body: unknown): DecodeResult {
         result.spans.push(decodeSpan(s, defaults as Defaults));
       } catch (e) {
         if (!(e instanceof FieldError)) throw e;
-        rejectSpan(result, `${label}: ${e.message}`);
+        rejectSpan(result, `${label}: ${e.message}`, e.reason);
       }
     }
   }

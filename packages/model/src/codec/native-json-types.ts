@@ -56,6 +56,10 @@ export interface NativeJsonSpan {
   remote?: Endpoint;
   shared?: boolean;
   debug?: boolean;
+  /** The sender gave no start time (`startUs` is then 0). */
+  startUnknown?: boolean;
+  /** Finished, length not reported (no `durationUs`, and not a start record). */
+  durationUnknown?: boolean;
   doubleKeys?: string[];
   dropped?: DroppedCounts;
 }

@@ -103,6 +103,8 @@ function encodeSpan(span: Span, hoisted: Hoisted, extra: Attributes | undefined)
   if (span.remote !== undefined) out.remote = span.remote;
   if (span.shared !== undefined) out.shared = span.shared;
   if (span.debug !== undefined) out.debug = span.debug;
+  if (span.startUnknown !== undefined) out.startUnknown = span.startUnknown;
+  if (span.durationUnknown !== undefined) out.durationUnknown = span.durationUnknown;
   if (span.doubleKeys !== undefined && span.doubleKeys.length > 0) out.doubleKeys = span.doubleKeys;
   if (span.dropped !== undefined) out.dropped = span.dropped;
   return out;

@@ -53,14 +53,14 @@ function doubleValue(v: unknown, field: string): number {
 
 function bytesValue(v: unknown, field: string): Uint8Array {
   if (typeof v !== 'string' || !BASE64_RE.test(v)) return fail(field, 'bytesValue is not base64');
-  if (v.length > (LIMITS.maxBytesLength * 4) / 3 + 4) return fail(field, 'bytes too long');
+  if (v.length > (LIMITS.maxBytesLength * 4) / 3 + 4) return fail(field, 'bytes too long', 'attribute_too_large');
   const buf = Buffer.from(v, 'base64');
   return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
 }
 
 function stringValue(v: unknown, field: string): string {
   if (typeof v !== 'string') return fail(field, 'stringValue is not a string');
-  if (v.length > LIMITS.maxStringLength) return fail(field, 'string too long');
+  if (v.length > LIMITS.maxStringLength) return fail(field, 'string too long', 'attribute_too_large');
   return v;
 }
 
@@ -144,7 +144,7 @@ function keyValues(list: unknown, field: string, doubles?: string[], wire?: Wire
   const out: Attributes = {};
   if (list == null) return out;
   if (!Array.isArray(list)) return fail(field, 'not an array');
-  if (list.length > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`);
+  if (list.length > LIMITS.maxAttributes) return fail(field, `more than ${LIMITS.maxAttributes} attributes`, 'too_many_attributes');
   for (let i = 0; i < list.length; i++) {
     const kv: unknown = list[i];
     if (!isObject(kv) || typeof kv.key !== 'string') return fail(`${field}[${i}]`, 'not a KeyValue with a string key');
@@ -294,13 +294,13 @@ function decodeSpan(s: Obj, res: ResourceInfo, scope: InstrumentationScope | und
   if (s.name.length > LIMITS.maxStringLength) return fail('name', 'too long');
   const kind = KIND_FROM_OTLP[enumValue(s.kind, KIND_NAMES, 'kind')];
   const startUs = nanos(s.startTimeUnixNano, 'startTimeUnixNano');
-  if (startUs === 0) return fail('startTimeUnixNano', 'missing or zero');
   const endUs = nanos(s.endTimeUnixNano, 'endTimeUnixNano');
-  if (endUs !== 0 && endUs < startUs) return fail('endTimeUnixNano', 'before startTimeUnixNano');
 
   const doubles: string[] = [];
   const wire: WireFields = {};
   const attributes = keyValues(s.attributes, 'attributes', doubles, wire);
+  if (startUs === 0 && wire.startUnknown !== true) return fail('startTimeUnixNano', 'missing or zero');
+  if (endUs !== 0 && endUs < startUs) return fail('endTimeUnixNano', 'before startTimeUnixNano');
   const droppedCounts = { attributes: count(s.droppedAttributesCount, 'droppedAttributesCount'), events: count(s.droppedEventsCount, 'droppedEventsCount'), links: count(s.droppedLinksCount, 'droppedLinksCount') };
   const events = decodeEvents(s.events);
   const links = decodeLinks(s.links, droppedCounts);
@@ -337,6 +337,8 @@ function decodeSpan(s: Obj, res: ResourceInfo, scope: InstrumentationScope | und
   if (wire.remote !== undefined) span.remote = wire.remote;
   if (wire.shared !== undefined) span.shared = wire.shared;
   if (wire.debug !== undefined) span.debug = wire.debug;
+  if (wire.startUnknown === true) span.startUnknown = true;
+  if (wire.durationUnknown === true && endUs === 0) span.durationUnknown = true;
   if (doubles.length > 0) span.doubleKeys = doubles;
   if (droppedCounts.attributes > 0 || droppedCounts.events > 0 || droppedCounts.links > 0) {
     const dropped: Span['dropped'] = {};
@@ -404,7 +406,7 @@ export function decodeOtlpJson(body: unknown): DecodeResult {
             result.spans.push(decodeSpan(s, res as ResourceInfo, scope));
           } catch (e) {
             if (!(e instanceof FieldError)) throw e;
-            rejectSpan(result, `${label(i, j, k, s)}: ${e.message}`);
+            rejectSpan(result, `${label(i, j, k, s)}: ${e.message}`, e.reason);
           }
         }
       }

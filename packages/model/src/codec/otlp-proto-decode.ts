@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import type { AttributeScalar, AttributeValue, Attributes, InstrumentationScope, Span, SpanEvent, SpanKind, SpanLink } from '../span.js';
 import { CodecError } from './codec-error.js';
 import { setOwn } from './set-own.js';
-import { newDecodeResult, rejectSpan, type DecodeResult } from './decode-result.js';
+import { newDecodeResult, rejectSpan, type DecodeResult, type RejectReason } from './decode-result.js';
 import { FieldError, fail } from './field-error.js';
 import { KIND_FROM_OTLP, STATUS_FROM_OTLP } from './otlp-enums.js';
 import { nanoHalvesToMicros } from './nanos.js';
@@ -37,12 +37,12 @@ function readId(r: ProtobufReader, end: number, field: string, allow8: boolean, 
   return r.hex(start, valueEnd);
 }
 
-function readString(r: ProtobufReader, end: number, field: string, max: number): string {
+function readString(r: ProtobufReader, end: number, field: string, max: number, reason?: RejectReason): string {
   const valueEnd = r.lengthEnd(end);
-  if (valueEnd - r.pos > max * 3) fail(field, 'too long');
+  if (valueEnd - r.pos > max * 3) fail(field, 'too long', reason);
   const s = r.string(r.pos, valueEnd);
   r.pos = valueEnd;
-  if (s.length > max) fail(field, 'too long');
+  if (s.length > max) fail(field, 'too long', reason);
   return s;
 }
 
@@ -58,7 +58,7 @@ function nanosToMicros(r: ProtobufReader, end: number, field: string): number {
 function readScalar(r: ProtobufReader, end: number, tag: number): AttributeScalar | null {
   switch (tag) {
     case 10:
-      return readString(r, end, 'attributes', LIMITS.maxStringLength);
+      return readString(r, end, 'attributes', LIMITS.maxStringLength, 'attribute_too_large');
     case 16:
       r.varint64(end);
       return r.lo !== 0 || r.hi !== 0;
@@ -185,7 +185,7 @@ function readAnyValue(r: ProtobufReader, end: number): AttributeValue | undefine
       value = plainJson(() => readKvlistPlain(r, e, 0));
     } else if (tag === 58) {
       const e = r.lengthEnd(end);
-      if (e - r.pos > LIMITS.maxBytesLength) fail('attributes', 'bytes too long');
+      if (e - r.pos > LIMITS.maxBytesLength) fail('attributes', 'bytes too long', 'attribute_too_large');
       // A copy, so the span does not pin the request buffer (and is a plain Uint8Array, not a Buffer).
       const bytes = new Uint8Array(e - r.pos);
       bytes.set(r.buf.subarray(r.pos, e));
@@ -222,7 +222,7 @@ function readKeyValue(r: ProtobufReader, end: number, out: Attributes, doubles: 
 }
 
 function readAttributesField(r: ProtobufReader, end: number, out: Attributes, counter: { n: number }, field: string): void {
-  if (++counter.n > LIMITS.maxAttributes) fail(field, `more than ${LIMITS.maxAttributes} attributes`);
+  if (++counter.n > LIMITS.maxAttributes) fail(field, `more than ${LIMITS.maxAttributes} attributes`, 'too_many_attributes');
   const e = r.lengthEnd(end);
   readKeyValue(r, e, out, undefined, undefined);
   r.pos = e;
@@ -355,6 +355,8 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
   wireScratch.remote = undefined;
   wireScratch.shared = undefined;
   wireScratch.debug = undefined;
+  wireScratch.startUnknown = undefined;
+  wireScratch.durationUnknown = undefined;
 
   while (r.pos < end) {
     const tag = r.uint32(end);
@@ -394,7 +396,7 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
         endUs = nanosToMicros(r, end, 'endTimeUnixNano');
         break;
       case 74: {
-        if (++attrCount > LIMITS.maxAttributes) fail('attributes', `more than ${LIMITS.maxAttributes} attributes`);
+        if (++attrCount > LIMITS.maxAttributes) fail('attributes', `more than ${LIMITS.maxAttributes} attributes`, 'too_many_attributes');
         const e = r.lengthEnd(end);
         readKeyValue(r, e, attributes, doubleScratch, wireScratch);
         wire = wireScratch;
@@ -445,7 +447,7 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
 
   if (traceId === undefined) fail('traceId', 'missing');
   if (spanId === undefined) fail('spanId', 'missing');
-  if (startUs === 0) fail('startTimeUnixNano', 'missing or zero');
+  if (startUs === 0 && wire?.startUnknown !== true) fail('startTimeUnixNano', 'missing or zero');
   if (endUs !== 0 && endUs < startUs) fail('endTimeUnixNano', 'before startTimeUnixNano');
 
   const span: Span = {
@@ -473,6 +475,8 @@ function readSpan(r: ProtobufReader, end: number, res: ResourceInfo, scope: Inst
     if (wire.remote !== undefined) span.remote = wire.remote;
     if (wire.shared !== undefined) span.shared = wire.shared;
     if (wire.debug !== undefined) span.debug = wire.debug;
+    if (wire.startUnknown === true) span.startUnknown = true;
+    if (wire.durationUnknown === true && endUs === 0) span.durationUnknown = true;
   }
   if (doubleScratch.length > 0) span.doubleKeys = doubleScratch.slice();
   if (droppedAttributes > 0 || droppedEvents > 0 || droppedLinks > 0) {
@@ -567,7 +571,7 @@ export function decodeOtlpProto(bytes: Uint8Array): DecodeResult {
           result.spans.push(readSpan(r, spanEnd, res, scope, ctx));
         } catch (err) {
           if (!(err instanceof FieldError)) throw err;
-          rejectSpan(result, `${label(i, j, k, ctx.spanId)}: ${err.message}`);
+          rejectSpan(result, `${label(i, j, k, ctx.spanId)}: ${err.message}`, err.reason);
         }
       }
       r.pos = ssEnd;

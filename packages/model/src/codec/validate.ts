@@ -137,7 +137,7 @@ export function findSpanProblem(value: unknown): SpanProblem | undefined {
   if (typeof span.name !== 'string') return problem('name', 'name: missing');
   if (span.name.length > LIMITS.maxStringLength) return problem('name', 'name: too long');
   if (!isSpanKind(span.kind)) return problem('kind', 'kind: not one of internal, server, client, producer, consumer');
-  if (!isValidMicros(span.startUs) || span.startUs === 0) return problem('startUs', 'startUs: not a positive number of µs');
+  if (!isValidMicros(span.startUs) || (span.startUs === 0 && span.startUnknown !== true)) return problem('startUs', 'startUs: not a positive number of µs');
   if (span.durationUs !== undefined && !isValidMicros(span.durationUs)) return problem('durationUs', 'durationUs: not a non-negative number of µs');
   const status = span.status as unknown;
   if (status === null || typeof status !== 'object') return problem('status', 'status: not an object');
@@ -171,6 +171,9 @@ export function findSpanProblem(value: unknown): SpanProblem | undefined {
   if (p === undefined && span.remote !== undefined) p = wrap('remote', checkEndpoint(span.remote));
   if (p === undefined && span.shared !== undefined && typeof span.shared !== 'boolean') p = problem('shared', 'shared: not a boolean');
   if (p === undefined && span.debug !== undefined && typeof span.debug !== 'boolean') p = problem('debug', 'debug: not a boolean');
+  if (p === undefined && span.startUnknown !== undefined && typeof span.startUnknown !== 'boolean') p = problem('startUnknown', 'startUnknown: not a boolean');
+  if (p === undefined && span.durationUnknown !== undefined && typeof span.durationUnknown !== 'boolean') p = problem('durationUnknown', 'durationUnknown: not a boolean');
+  if (p === undefined && span.durationUnknown === true && span.durationUs !== undefined) p = problem('durationUnknown', 'durationUnknown: set on a span with a duration');
   if (p === undefined && span.doubleKeys !== undefined) p = wrap('doubleKeys', checkDoubleKeys(span.doubleKeys));
   if (p === undefined && span.dropped !== undefined) p = wrap('dropped', checkDropped(span.dropped));
   return p;

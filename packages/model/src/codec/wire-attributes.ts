@@ -14,6 +14,10 @@ export const WIRE_ATTR = {
   remotePort: 'linktrace.remote.port',
   shared: 'linktrace.shared',
   debug: 'linktrace.debug',
+  /** `startUnknown` (only `true` is written; the start time on the wire is then 0). */
+  startUnknown: 'linktrace.start_unknown',
+  /** `durationUnknown` (only `true` is written; the span has no end time on the wire). */
+  durationUnknown: 'linktrace.duration_unknown',
   /** Zipkin only: an instance whose host is not an IP address (Zipkin endpoints hold IPs only). */
   instance: 'linktrace.instance',
 } as const;
@@ -41,6 +45,8 @@ export function emitWireAttributes(span: Span, sink: WireAttributeSink): void {
   }
   if (span.shared !== undefined) sink.attr(WIRE_ATTR.shared, span.shared);
   if (span.debug !== undefined) sink.attr(WIRE_ATTR.debug, span.debug);
+  if (span.startUnknown === true) sink.attr(WIRE_ATTR.startUnknown, true);
+  if (span.durationUnknown === true) sink.attr(WIRE_ATTR.durationUnknown, true);
 }
 
 /** True when `key` of span.attributes would duplicate an attribute emitWireAttributes writes. */
@@ -61,6 +67,10 @@ export function isShadowed(span: Span, key: string): boolean {
       return span.shared !== undefined;
     case WIRE_ATTR.debug:
       return span.debug !== undefined;
+    case WIRE_ATTR.startUnknown:
+      return span.startUnknown === true;
+    case WIRE_ATTR.durationUnknown:
+      return span.durationUnknown === true;
     default:
       return false;
   }
@@ -72,6 +82,8 @@ export interface WireFields {
   remote?: Endpoint;
   shared?: boolean;
   debug?: boolean;
+  startUnknown?: boolean;
+  durationUnknown?: boolean;
 }
 
 /**
@@ -106,6 +118,12 @@ export function takeWireAttribute(fields: WireFields, key: string, value: unknow
     case WIRE_ATTR.debug:
       if (typeof value !== 'boolean') return false;
       fields.debug = value;
+      return true;
+    case WIRE_ATTR.startUnknown:
+    case WIRE_ATTR.durationUnknown:
+      if (value !== true) return false;
+      if (key === WIRE_ATTR.startUnknown) fields.startUnknown = true;
+      else fields.durationUnknown = true;
       return true;
     default:
       return false;

@@ -2,7 +2,7 @@
  * Zipkin v2 JSON -> model. Ids are normalised as Zipkin itself does (lowercase, left-padded with
  * zeros to 16 or 32 digits); tags stay strings; the `error` tag becomes an error status.
  */
-import type { AttributeValue, Attributes, Endpoint, Span, SpanEvent, SpanKind, SpanStatus } from '../span.js';
+import { ATTR, type AttributeValue, type Attributes, type Endpoint, type Span, type SpanEvent, type SpanKind, type SpanStatus } from '../span.js';
 import { CodecError } from './codec-error.js';
 import { setOwn } from './set-own.js';
 import { newDecodeResult, rejectSpan, type DecodeResult } from './decode-result.js';
@@ -93,13 +93,17 @@ function decodeSpan(s: Obj): Span {
     kind = k;
   }
   const name = optionalString(s.name, 'name', LIMITS.maxStringLength) ?? '';
-  if (!isValidMicros(s.timestamp) || s.timestamp === 0) return fail('timestamp', s.timestamp == null ? 'missing' : 'not a positive number of µs');
-  const startUs = s.timestamp;
+  // Only traceId and id are required in Zipkin v2; 0 is its "absent" timestamp. A span without one
+  // is late data of a span or the untimed half of a shared span: reads merge it with its partner.
+  const startUnknown = s.timestamp == null || s.timestamp === 0;
+  if (!startUnknown && !isValidMicros(s.timestamp)) return fail('timestamp', 'not a positive number of µs');
+  const startUs = startUnknown ? 0 : (s.timestamp as number);
   let durationUs: number | undefined;
   if (s.duration != null) {
     if (!isValidMicros(s.duration)) return fail('duration', 'not a non-negative number of µs');
     durationUs = s.duration;
   }
+  let startRecord = false;
   const local = endpoint(s.localEndpoint, 'localEndpoint');
   const remote = endpoint(s.remoteEndpoint, 'remoteEndpoint');
   const events = annotations(s.annotations);
@@ -113,17 +117,18 @@ function decodeSpan(s: Obj): Span {
     if (!isObject(s.tags)) return fail('tags', 'not an object');
     let n = 0;
     for (const key in s.tags) {
-      if (++n > LIMITS.maxAttributes) return fail('tags', `more than ${LIMITS.maxAttributes}`);
-      if (key.length > LIMITS.maxKeyLength) return fail('tags', 'key too long');
+      if (++n > LIMITS.maxAttributes) return fail('tags', `more than ${LIMITS.maxAttributes}`, 'too_many_attributes');
+      if (key.length > LIMITS.maxKeyLength) return fail('tags', 'key too long', 'attribute_too_large');
       const raw = s.tags[key];
       // Zipkin tags are strings; numbers and booleans from lax clients are kept as their text.
       const value = typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
       if (value === undefined) return fail(`tags.${key}`, 'not a string');
-      if (value.length > LIMITS.maxStringLength) return fail(`tags.${key}`, 'too long');
+      if (value.length > LIMITS.maxStringLength) return fail(`tags.${key}`, 'too long', 'attribute_too_large');
       if (key === ERROR_TAG) status = value === '' ? { code: 'error' } : { code: 'error', message: value };
       else if (key === OTEL_STATUS_TAG && value === 'OK') okTag = true;
       else if (key === WIRE_ATTR.rpcid && isRpcid(value)) rpcid = value;
       else if (key === WIRE_ATTR.instance) instance = value;
+      else if (key === ATTR.startRecord) startRecord = value === 'true';
       else setOwn<AttributeValue>(attributes, key, value);
     }
   }
@@ -148,6 +153,10 @@ function decodeSpan(s: Obj): Span {
   if (rpcid !== undefined) span.rpcid = rpcid;
   if (instance !== undefined) span.instance = instance;
   if (durationUs !== undefined) span.durationUs = durationUs;
+  // Zipkin has no open spans: without a duration the span is finished, of unknown length, unless
+  // it is one of our own start records (DESIGN §3), which carry the start-record tag.
+  else if (!startRecord) span.durationUnknown = true;
+  if (startUnknown) span.startUnknown = true;
   if (remote !== undefined && (remote.service !== undefined || remote.ipv4 !== undefined || remote.ipv6 !== undefined || remote.port !== undefined)) {
     span.remote = remote;
   }
@@ -175,7 +184,7 @@ export function decodeZipkinJson(body: unknown): DecodeResult {
       result.spans.push(decodeSpan(s));
     } catch (e) {
       if (!(e instanceof FieldError)) throw e;
-      rejectSpan(result, `${label}: ${e.message}`);
+      rejectSpan(result, `${label}: ${e.message}`, e.reason);
     }
   }
   return result;

@@ -3,7 +3,7 @@
  * dropped on encode; tags are strings, and decoding keeps them strings.
  */
 import { Buffer } from 'node:buffer';
-import type { AttributeValue, Endpoint, Span, SpanKind } from '../span.js';
+import { ATTR, isStartRecord, type AttributeValue, type Endpoint, type Span, type SpanKind } from '../span.js';
 import { parseInstance } from './instance-address.js';
 import { UNKNOWN_SERVICE } from './validate.js';
 import { WIRE_ATTR } from './wire-attributes.js';
@@ -45,7 +45,8 @@ export function encodeZipkinSpan(span: Span): ZipkinSpan {
   const kind = ZIPKIN_KIND[span.kind];
   if (kind !== undefined) out.kind = kind;
   if (span.name !== '') out.name = span.name;
-  out.timestamp = Math.round(span.startUs);
+  // As Zipkin does, an unknown start is no timestamp and an unknown length no duration.
+  if (span.startUnknown !== true) out.timestamp = Math.round(span.startUs);
   if (span.durationUs !== undefined) out.duration = Math.round(span.durationUs);
 
   const tags: Record<string, string> = {};
@@ -79,11 +80,16 @@ export function encodeZipkinSpan(span: Span): ZipkinSpan {
   for (const key in attrs) {
     if (isError && key === ERROR_TAG) continue;
     if (span.rpcid !== undefined && key === WIRE_ATTR.rpcid) continue;
+    if (key === ATTR.startRecord) continue;
     tags[key] = tagString(attrs[key]);
     hasTags = true;
   }
   if (span.rpcid !== undefined) {
     tags[WIRE_ATTR.rpcid] = span.rpcid;
+    hasTags = true;
+  }
+  if (isStartRecord(span)) {
+    tags[ATTR.startRecord] = 'true';
     hasTags = true;
   }
   if (isError) {
@@ -100,7 +106,9 @@ export function encodeZipkinSpan(span: Span): ZipkinSpan {
 }
 
 /**
- * Model spans -> Zipkin v2 span array (ready for JSON.stringify). Start records have no `duration`;
+ * Model spans -> Zipkin v2 span array (ready for JSON.stringify). Start records have no `duration`
+ * and the tag `linktrace.start_record` = `true`; a span of unknown start or length has no
+ * `timestamp` / `duration`;
  * resource, scope, links, traceState and event attributes have no Zipkin form and are left out.
  */
 export function encodeZipkinJson(spans: readonly Span[]): ZipkinSpan[] {

@@ -22,9 +22,9 @@ export interface ZipkinSpan {
   parentId?: string;
   kind?: ZipkinKind;
   name?: string;
-  /** µs since epoch */
+  /** µs since epoch; absent when unknown (late data, the untimed half of a shared span) */
   timestamp?: number;
-  /** µs; absent on a start record */
+  /** µs; absent when unknown, and on our start records (which carry the tag `linktrace.start_record`) */
   duration?: number;
   localEndpoint?: ZipkinEndpoint;
   remoteEndpoint?: ZipkinEndpoint;

@@ -97,19 +97,22 @@ export function formatWaterfall(view: TraceView, opts: WaterfallOptions = {}): s
     const s = spans[r.span]!;
     const partner = r.partner === undefined ? undefined : spans[r.partner]!;
     const error = s.status.code === 'error' || partner?.status.code === 'error';
-    const unfinished = r.durationUs === undefined;
+    // Only a start record is unfinished; a Zipkin span without duration ended, length unknown.
+    const lengthUnknown = s.durationUnknown === true && (partner === undefined || partner.durationUnknown === true);
+    const unfinished = r.durationUs === undefined && !lengthUnknown;
     const dur = r.durationUs ?? 0;
     const from = Math.min(barW - 1, Math.floor(((r.startUs - t0) / total) * barW));
     const len = unfinished ? barW - from : Math.max(1, Math.min(barW - from, Math.round((dur / total) * barW)));
     const bar = ' '.repeat(from) + (unfinished ? '░' : error ? '▒' : '█').repeat(len) + ' '.repeat(barW - from - len);
     const marks = (error ? '!' : ' ') + (r.skewed === true ? '~' : ' ');
-    const durText = unfinished ? 'started' : formatDurationUs(dur);
+    const durText = unfinished ? 'started' : r.durationUs === undefined ? '?' : formatDurationUs(dur);
     const flags: string[] = [];
     if (error) {
       const msg = s.status.code === 'error' ? s.status.message : partner?.status.message;
       flags.push(msg ? `error: ${clip(msg, 60)}` : 'error');
     }
     if (unfinished) flags.push('unfinished');
+    if (s.startUnknown === true && (partner === undefined || partner.startUnknown === true)) flags.push('start unknown');
     const text = `${pos}${marks}${pad(label(r), nameW)} ${pad(service(r), serviceW)} ${padLeft(durText, durW)} |${bar}| ${flags.join(' ')}`.trimEnd();
     out.push(opts.color === true && error ? `${RED}${text}${RESET}` : text);
   }

@@ -3,24 +3,29 @@
  * then hand the decoded spans and the body as it arrived to the pipeline (log first, store later).
  */
 import type { FastifyRequest } from 'fastify';
-import type { Span } from '@linktrace/model';
+import { MAX_DECODE_ERRORS, REJECT_REASONS, type DecodeResult, type RejectReason, type Span } from '@linktrace/model';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from '../config.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DecompressError, gunzipCapped, isGzipEncoding } from './decompress.js';
 import { GZIP_FLAG, PayloadError, decodeBody, type WireFormat } from './wire-format.js';
-import { checkSpanLimits } from './span-limits.js';
+import { checkSpanLimits, splitBySpanLimits } from './span-limits.js';
+import type { RefusalLog } from './refusal-log.js';
 
 export interface ReceiverContext {
   limits: IngestLimits;
   pipeline: IngestPipeline;
   metrics: ServerMetrics;
+  /** Names refusals the protocol cannot report to the sender (Zipkin's bare 202). */
+  refusals: RefusalLog;
 }
 
 export interface Received {
   accepted: number;
   rejected: number;
+  /** `rejected` by reason. */
+  rejectedBy: Record<RejectReason, number>;
   /** The decoder's messages for rejected spans (at most a few). */
   errors: string[];
 }
@@ -39,13 +44,13 @@ export function isProtobufRequest(request: FastifyRequest): boolean {
   return type !== undefined && /^\s*application\/x-protobuf/i.test(type);
 }
 
-async function decode(request: FastifyRequest, format: WireFormat, limits: IngestLimits): Promise<{ body: Buffer; gzip: boolean; spans: Span[]; rejected: number; errors: string[] }> {
+async function decode(request: FastifyRequest, format: WireFormat, limits: IngestLimits): Promise<{ body: Buffer; gzip: boolean } & DecodeResult> {
   const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
   try {
     const gzip = isGzipEncoding(request.headers['content-encoding']);
     const bytes = gzip ? await gunzipCapped(body, limits.maxDecompressedBytes) : body;
     const result = decodeBody(format, bytes);
-    return { body, gzip, spans: result.spans, rejected: result.rejected, errors: result.errors };
+    return { body, gzip, ...result };
   } catch (error) {
     if (error instanceof DecompressError) throw new ApiError(DECOMPRESS_CODES[error.kind], error.message);
     if (error instanceof PayloadError) throw new ApiError(error.kind === 'json' ? 'invalid_json' : 'invalid_payload', error.message);
@@ -53,23 +58,52 @@ async function decode(request: FastifyRequest, format: WireFormat, limits: Inges
   }
 }
 
+/**
+ * A receiver that applies the attribute limits span by span (its protocol cannot refuse part of a
+ * request): `encode` writes the spans kept back in `format`, for the write-ahead log, whose replay
+ * must not bring back the spans left out.
+ */
+export interface PerSpanLimits {
+  encode(spans: readonly Span[]): Buffer;
+}
+
 /** Runs one ingest request through to the log; throws ApiError for every refusal. */
-export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest): Promise<Received> {
+export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest, perSpan?: PerSpanLimits): Promise<Received> {
   const { limits, metrics } = ctx;
   const d = await decode(request, format, limits);
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);
-  metrics.spansRejected(receiver, 'invalid_span', d.rejected);
+  for (const reason of REJECT_REASONS) metrics.spansRejected(receiver, reason, d.rejectedBy[reason]);
+  let spans = d.spans;
+  let tag = d.gzip ? format | GZIP_FLAG : format;
+  let body = d.body;
   try {
     if (total > limits.maxSpansPerRequest) {
       throw new ApiError('too_many_spans', `the request holds ${total} spans; the limit is ${limits.maxSpansPerRequest}`);
     }
-    const violation = checkSpanLimits(d.spans, limits);
-    if (violation !== undefined) throw new ApiError(violation.code, violation.message);
-    if (d.spans.length > 0) await ctx.pipeline.accept(d.gzip ? format | GZIP_FLAG : format, d.body, d.spans);
+    if (perSpan === undefined) {
+      const violation = checkSpanLimits(d.spans, limits);
+      if (violation !== undefined) throw new ApiError(violation.code, violation.message);
+    } else {
+      const split = splitBySpanLimits(d.spans, limits);
+      if (split !== undefined) {
+        // Every span over a limit: the request is refused with the limit's code, as on other receivers.
+        if (split.kept.length === 0 && d.rejected === 0) throw new ApiError(split.refused[0]!.code, split.refused[0]!.message);
+        for (const v of split.refused) {
+          metrics.spansRejected(receiver, v.code, 1);
+          d.rejectedBy[v.code]++;
+          if (d.errors.length < MAX_DECODE_ERRORS) d.errors.push(v.message);
+        }
+        d.rejected += split.refused.length;
+        spans = split.kept;
+        tag = format;
+        body = spans.length > 0 ? perSpan.encode(spans) : body;
+      }
+    }
+    if (spans.length > 0) await ctx.pipeline.accept(tag, body, spans);
   } catch (error) {
-    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, d.spans.length);
+    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, spans.length);
     throw error;
   }
-  return { accepted: d.spans.length, rejected: d.rejected, errors: d.errors };
+  return { accepted: spans.length, rejected: d.rejected, rejectedBy: d.rejectedBy, errors: d.errors };
 }

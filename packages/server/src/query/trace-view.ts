@@ -52,6 +52,7 @@ export function buildTraceView(traceId: string, spans: readonly Span[], findings
       hasParent: s.parentSpanId !== undefined,
       startUs: s.startUs,
       durationUs: s.durationUs,
+      startUnknown: s.startUnknown,
       error: s.status.code === 'error',
     })),
   );

@@ -156,6 +156,7 @@ export function readWriteContract(create: CreateContractStore): void {
       ['events that are not an array', { ...good(), events: {} }, 'spans[1].events'],
       ['an event without time', { ...good(), events: [{ name: 'x' }] }, 'spans[1].events[0]'],
       ['a link without span id', { ...good(), links: [{ traceId: traceIdOf(2) }] }, 'spans[1].links[0]'],
+      ['a startUnknown that is not a boolean', { ...good(), startUnknown: 'yes' }, 'spans[1].startUnknown'],
       ['null', null, 'spans[1]'],
       // The decoders' rules (model findSpanProblem), enforced by the stores too: one rule set.
       ['an rpcid that is not a position', { ...good(), rpcid: '1.2' }, 'spans[1].rpcid'],

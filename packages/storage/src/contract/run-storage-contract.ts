@@ -17,6 +17,7 @@ import { sdkDropsContract } from './sdk-drops-contract.js';
 import { searchContract } from './search-contract.js';
 import { serviceMapContract } from './service-map-contract.js';
 import { summaryContract } from './summary-contract.js';
+import { zipkinRecordsContract } from './zipkin-records-contract.js';
 
 export interface StorageContractOptions {
   /** Directory holding `jaeger/queries.json` and `jaeger/traces/`; default: the shared fixtures next to the repo. */
@@ -28,6 +29,7 @@ export function runStorageContract(name: string, createStore: CreateContractStor
     readWriteContract(createStore);
     searchContract(createStore);
     summaryContract(createStore);
+    zipkinRecordsContract(createStore);
     dependenciesContract(createStore);
     serviceMapContract(createStore);
     findingsContract(createStore);

@@ -12,7 +12,8 @@
  *   sit in `rest` as `key␟value` entries; resource and scope attributes are one text each
  *   (identical for every span of a process, so nearly free after dictionary compression);
  * - whatever is rare (events, links, trace state, remote endpoint…) is one JSON text, NULL otherwise.
- * Start records and their end records are both kept; reads merge them.
+ * Start records and their end records are both kept; reads merge them. A span whose start is
+ * unknown (a Zipkin span without timestamp) is stored with start_us 0.
  */
 import { ABSENT, ENTRY, FIELD, UNIT } from './text-codec.js';
 
@@ -148,7 +149,11 @@ export function insertSpansSql(columnCount: number, stage: string, mergeInBatch:
     `SELECT ${values.map((v, i) => `${v} AS ${cols[i]}`).join(', ')} ` +
     `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage}))`;
   // A start record whose end record is in the same batch is not stored at all (reads would drop it).
-  const dedupe = mergeInBatch ? ` QUALIFY row_number() OVER (PARTITION BY tid, sid, kind, service ORDER BY duration_us IS NULL) = 1` : '';
+  // Same key as record-merge.ts: records of other instances or other start times are other spans
+  // (a fan-out recorded by each callee), and untimed records (start_us 0) are merged on read only.
+  const dedupe = mergeInBatch
+    ? ` QUALIFY NOT (duration_us IS NULL AND start_us <> 0 AND count(duration_us) OVER (PARTITION BY tid, sid, kind, service, instance, start_us) > 0)`
+    : '';
   return `INSERT INTO spans (${cols.join(', ')}) SELECT * FROM (${select})${dedupe}`;
 }
 

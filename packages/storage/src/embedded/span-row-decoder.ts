@@ -81,6 +81,7 @@ export function decodeSpanRow(row: Row, attributeKeys: readonly string[]): Span 
   if (instance !== undefined) span.instance = instance;
   const duration = row[C.duration] as number | null;
   if (duration !== null) span.durationUs = duration;
+  if (span.startUs === 0) span.startUnknown = true;
   const message = str(row[C.statusMsg]);
   if (message !== undefined) span.status.message = message;
   const resource = row[C.resource] as string | null;
@@ -120,4 +121,5 @@ function applyExtra(span: Span, x: SpanExtra): void {
   if (x.d !== undefined) span.debug = x.d;
   if (x.dk !== undefined) span.doubleKeys = x.dk;
   if (x.dr !== undefined) span.dropped = x.dr;
+  if (x.du === true) span.durationUnknown = true;
 }

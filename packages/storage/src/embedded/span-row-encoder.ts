@@ -4,7 +4,7 @@
  * splits and casts the fields set-wise (off the JS thread) when it moves the batch into `spans`.
  * Field order is `STAGED_FIELDS` in schema.ts; optional fields hold ABSENT when missing.
  */
-import { isValidSpanId, isValidTraceId } from '@linktrace/model';
+import { isStartRecord, isValidSpanId, isValidTraceId } from '@linktrace/model';
 import type { Attributes, Span, SpanKind, StatusCode } from '@linktrace/model';
 import type { AttributeColumns } from './attribute-columns.js';
 import type { WrittenSets } from './search-hints.js';
@@ -26,6 +26,8 @@ export interface SpanExtra {
   d?: boolean;
   dk?: string[];
   dr?: Span['dropped'];
+  /** durationUnknown: finished, length not reported (duration_us is NULL as on a start record) */
+  du?: true;
 }
 
 function opt(s: string | undefined): string {
@@ -81,8 +83,9 @@ export class SpanRowEncoder {
     let r = tid.length === 16 ? ZERO16 + tid + FIELD + '1' : tid + FIELD + ABSENT;
     r += FIELD + span.spanId + FIELD + (span.parentSpanId ?? ABSENT);
     r += FIELD + opt(span.rpcid) + FIELD + escapeText(span.service) + FIELD + opt(span.instance) + FIELD + escapeText(span.name);
-    r += FIELD + KIND_CODE[span.kind] + FIELD + Math.floor(span.startUs);
-    if (span.durationUs === undefined) this.sawStarts = true;
+    // start_us 0 is the stored form of an unknown start (a valid known start is above 0).
+    r += FIELD + KIND_CODE[span.kind] + FIELD + (span.startUnknown === true ? 0 : Math.floor(span.startUs));
+    if (isStartRecord(span)) this.sawStarts = true;
     r += FIELD + (span.durationUs === undefined ? ABSENT : Math.floor(span.durationUs));
     r += FIELD + STATUS_NUMBER[span.status.code] + FIELD + opt(span.status.message);
     r += this.encodeAttributes(span.attributes);
@@ -162,7 +165,8 @@ export class SpanRowEncoder {
       span.shared === undefined &&
       span.debug === undefined &&
       span.doubleKeys === undefined &&
-      span.dropped === undefined
+      span.dropped === undefined &&
+      span.durationUnknown !== true
     ) {
       return FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
     }
@@ -195,6 +199,7 @@ export class SpanRowEncoder {
     if (span.debug !== undefined) x.d = span.debug;
     if (span.doubleKeys !== undefined) x.dk = span.doubleKeys;
     if (span.dropped !== undefined) x.dr = span.dropped;
+    if (span.durationUnknown === true) x.du = true;
     if (linkIndex !== '') this.sawLinks = true;
     // JSON.stringify escapes every control character: the JSON needs no escaping of its own.
     return FIELD + (side === '' ? ABSENT : side) + FIELD + JSON.stringify(x) + FIELD + (linkIndex === '' ? ABSENT : linkIndex);

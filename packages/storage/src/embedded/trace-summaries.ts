@@ -15,6 +15,7 @@
  * spans: an unsorted table doubled the summary lookup, ~15 ms instead of ~7 ms).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { UNKNOWN_SERVICE } from '@linktrace/model';
 import { ARRIVED_COLUMN, tidFromHex, TRACE_ID_TEXT } from './schema.js';
 
 export const TRACE_SUMMARIES_TABLE = `CREATE TABLE IF NOT EXISTS trace_summaries (
@@ -30,19 +31,29 @@ const TOUCHED = 'touched_traces';
 
 /**
  * Summary rows of the traces `source` names (a query yielding `tid`; all traces when undefined).
- * Records are merged per (trace, span id, kind, service), a full record winning over a start
- * record, as record-merge.ts does; then summarised as trace-summary.ts does.
+ * Records are merged per (trace, span id, kind, service, instance, start), a full record winning
+ * over a start record, as record-merge.ts does; then summarised as trace-summary.ts does (the
+ * trace starts at its earliest known start).
  */
 function summarySelect(source: string | undefined): string {
   const from = source === undefined ? 'spans' : `spans JOIN (${source}) USING (tid)`;
   const full = 'duration_us IS NOT NULL';
-  const records =
-    `SELECT tid, bool_and(coalesce(t64, false)) AS t64, max_by(pid IS NOT NULL, ${full}) AS has_parent, ` +
-    `max_by(start_us, ${full}) AS start_us, max(duration_us) AS duration_us, max_by(status, ${full}) AS status, ` +
+  // Untimed records (start_us 0) with a timed record of the same span on the same instance merge
+  // into it; the others count once per (span id, kind, service, instance) and start.
+  const grouped =
+    `SELECT tid, sid, kind, instance, bool_and(coalesce(t64, false)) AS t64, max_by(pid IS NOT NULL, ${full}) AS has_parent, ` +
+    `start_us, max(duration_us) AS duration_us, max_by(status, ${full}) AS status, ` +
     `service, max_by(name, ${full}) AS name ` +
-    `FROM ${from} GROUP BY tid, sid, kind, service`;
+    `FROM ${from} GROUP BY tid, sid, kind, service, instance, start_us`;
+  // (Without instance it matches any instance; without service and instance, any service.)
+  const records =
+    `SELECT * FROM (${grouped}) ` +
+    `QUALIFY start_us <> 0 OR NOT CASE ` +
+    `WHEN instance IS NULL AND service = '${UNKNOWN_SERVICE}' THEN bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind) ` +
+    `WHEN instance IS NULL THEN bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service) ` +
+    `ELSE bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service, instance) END`;
   return (
-    `SELECT tid, bool_and(t64), min(start_us), max(start_us + coalesce(duration_us, 0)), count(*)::INTEGER, ` +
+    `SELECT tid, bool_and(t64), coalesce(min(start_us) FILTER (WHERE start_us <> 0), 0), coalesce(max(start_us + coalesce(duration_us, 0)) FILTER (WHERE start_us <> 0), 0), count(*)::INTEGER, ` +
     `(count(*) FILTER (WHERE status = 2))::INTEGER, list(DISTINCT service), ` +
     `arg_min(service, (start_us, name, service)) FILTER (WHERE NOT has_parent), ` +
     `arg_min(name, (start_us, name, service)) FILTER (WHERE NOT has_parent) ` +

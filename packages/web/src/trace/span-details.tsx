@@ -92,7 +92,7 @@ export function SpanDetails({ view, index, partner, skewUs, findings, onSelectSp
           </span>
         ) : null}
         {target !== undefined ? <span className="badge target-badge">→ {attributeText(target)}</span> : null}
-        {s.durationUs === undefined ? <span className="badge error-badge">never ended</span> : null}
+        {s.durationUs === undefined && s.durationUnknown !== true ? <span className="badge error-badge">never ended</span> : null}
       </p>
       {findings.length > 0 ? (
         <ul className="finding-list" aria-label="Findings on this span">
@@ -138,13 +138,16 @@ export function SpanDetails({ view, index, partner, skewUs, findings, onSelectSp
           <tr>
             <th scope="row">Start</th>
             <td>
+              {s.startUnknown === true ? <span className="muted">not reported; placed at about </span> : null}
               {formatTime(s.startUs + (skewUs ?? 0))}
               {skewUs !== undefined ? <span className="muted"> (recorded {formatTime(s.startUs)}; clock skew adjusted by {formatDuration(Math.abs(skewUs))})</span> : null}
             </td>
           </tr>
           <tr>
             <th scope="row">Duration</th>
-            <td>{s.durationUs === undefined ? 'started, end never reported' : formatDuration(s.durationUs)}</td>
+            <td>
+              {s.durationUs !== undefined ? formatDuration(s.durationUs) : s.durationUnknown === true ? 'finished, length not reported' : 'started, end never reported'}
+            </td>
           </tr>
           {partner !== undefined && view.spans[partner] !== undefined ? <ServerHalf server={view.spans[partner]} /> : null}
         </tbody>

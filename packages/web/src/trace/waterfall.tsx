@@ -6,7 +6,7 @@
  * the span, Home/End/PageUp/PageDown jump.
  */
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
-import type { Finding, SpanRow, TraceView } from '../api/types.js';
+import type { Finding, SpanJson, SpanRow, TraceView } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { formatDuration } from '../format.js';
 import { parentRow, rowKey, type Row } from './trace-rows.js';
@@ -223,11 +223,14 @@ interface RowProps {
 /** `service: name, 12ms`; a folded call names both halves and both timings. */
 function spanTitle(view: TraceView, r: SpanRow): string {
   const s = view.spans[r.span]!;
-  const took = (d: number | undefined): string => (d === undefined ? 'never ended' : formatDuration(d));
+  // Only a start record never ended; a Zipkin span without duration ended, its length not reported.
+  const took = (x: SpanJson): string =>
+    (x.durationUs !== undefined ? formatDuration(x.durationUs) : x.durationUnknown === true ? 'length not reported' : 'never ended') +
+    (x.startUnknown === true ? ', start time not reported' : '');
   const error = s.status.code === 'error' || (r.partner !== undefined && view.spans[r.partner]!.status.code === 'error') ? ', error' : '';
-  if (r.partner === undefined) return `${s.service}: ${s.name}, ${took(s.durationUs)}${error}`;
+  if (r.partner === undefined) return `${s.service}: ${s.name}, ${took(s)}${error}`;
   const server = view.spans[r.partner]!;
-  return `${s.service} → ${server.service}: ${s.name}, client ${took(s.durationUs)}, server ${took(server.durationUs)}${error}`;
+  return `${s.service} → ${server.service}: ${s.name}, client ${took(s)}, server ${took(server)}${error}`;
 }
 
 function WaterfallRow(p: RowProps): ReactNode {
