@@ -1,6 +1,7 @@
 /**
  * The service map page lists the processes whose SDK reported lost spans (resource attribute
  * `linktrace.sdk.dropped_spans`), read at ingest by a real `linktrace serve`; nothing when none did.
+ * The trace page of a trace from such a process says spans may be missing.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -59,6 +60,18 @@ describe('SDK drops on the service map page', { timeout: 60_000 }, () => {
     const rows = await table.locator('tbody tr').allTextContents();
     assert.equal(rows.length, 1, rows.join(' | '));
     assert.match(rows[0]!, /^shop10\.0\.0\.2:803000\d{4}-\d{2}-\d{2} /);
+    assert.deepEqual(browser.takeErrors(), []);
+  });
+
+  it("the trace page of a lossy process's trace says spans may be missing; a clean one does not", async () => {
+    const { page } = browser;
+    await page.goto(`${ui.url}/#/trace/${span('shop', '10.0.0.2:80', 2).traceId}`);
+    const note = page.getByRole('note', { name: 'SDK drops' });
+    await note.waitFor();
+    assert.match((await note.textContent()) ?? '', /10\.0\.0\.2:80 \(shop\) lost 3,000 spans/);
+    await page.goto(`${ui.url}/#/trace/${span('cart', '10.0.0.1:80', 1).traceId}`);
+    await page.locator('.trace-meta').waitFor();
+    assert.equal(await page.getByRole('note', { name: 'SDK drops' }).count(), 0);
     assert.deepEqual(browser.takeErrors(), []);
   });
 });

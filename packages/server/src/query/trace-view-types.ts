@@ -6,7 +6,7 @@
  * end records): rows carry the corrected times, `clockSkew` how far each span was shifted.
  */
 import type { Finding, TraceSummary } from '@linktrace/storage';
-import type { NativeAttributes, Span } from '@linktrace/model';
+import type { NativeAttributes, SdkDropReport, Span } from '@linktrace/model';
 import type { TraceGapSummary, TraceRow } from '@linktrace/analysis';
 
 /** A model span with attribute values made JSON-safe (bytes `{ bytes: base64 }`, NaN/±Infinity `{ double }`). */
@@ -43,4 +43,9 @@ export interface TraceView extends TraceSummary {
   criticalPath: string[];
   /** The trace's stored chain-check findings, newest first (`findingCount` of them). */
   findings: Finding[];
+  /**
+   * Instances of this trace (or of a service it calls) whose SDK reported lost spans: a missing hop
+   * next to them may have been recorded and then lost. Set by the trace route (`GET /api/v1/sdk-drops`).
+   */
+  sdkDrops?: SdkDropReport[];
 }

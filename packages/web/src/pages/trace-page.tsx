@@ -131,6 +131,19 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
             placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${view.gaps.gapsNotListed} gaps only counted` : ''}.
           </p>
         ) : null}
+        {view.sdkDrops !== undefined && view.sdkDrops.length > 0 ? (
+          <p className="note warn" role="note" aria-label="SDK drops">
+            Spans may be missing: the SDK of{' '}
+            {view.sdkDrops.map((d, i) => (
+              <span key={`${d.service}\n${d.instance}`}>
+                {i > 0 ? ', ' : ''}
+                <strong>{d.instance === '' ? d.service : `${d.instance} (${d.service})`}</strong> lost {d.droppedSpans.toLocaleString('en-US')}{' '}
+                {d.droppedSpans === 1 ? 'span' : 'spans'}
+              </span>
+            ))}{' '}
+            before sending them.
+          </p>
+        ) : null}
         {findings.length > 0 ? (
           <ul className="trace-findings" aria-label="Findings of this trace">
             {findings.map((f) => (
