@@ -15,6 +15,8 @@ import type { IngestStore } from './pipeline/ingest-store.js';
 import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal.js';
 import { WriteAheadLog } from './wal/write-ahead-log.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
+import { ByteBudget } from './ingest/byte-budget.js';
+import type { ReceiverContext } from './ingest/receive.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
 import { isPublicRequest } from './routes/public-route.js';
@@ -58,6 +60,8 @@ export interface LinktraceState {
   wal: WriteAheadLog;
   metrics: ServerMetrics;
   limits: IngestLimits;
+  /** The bytes being decompressed across all ingest requests (limits.maxDecompressingBytes). */
+  decompressBudget: ByteBudget;
   /** What start-up recovered from the log left by the previous run. */
   recovery: RecoveryReport;
   /** The chain checker, when enabled. */
@@ -145,7 +149,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, recovery };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), recovery };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -202,7 +206,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await wal.close();
   });
 
-  const receiverContext = { limits, pipeline, metrics: appMetrics };
+  const receiverContext: ReceiverContext = {
+    limits,
+    pipeline,
+    metrics: appMetrics,
+    decompressBudget: app.linktrace.decompressBudget,
+    retryAfterSeconds: pipelineOptions.retryAfterSeconds,
+  };
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
   registerMetricsRoute(app, appMetrics);

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   too_many_spans: { status: 413, summary: 'The request holds more spans than the configured limit.' },
   too_many_attributes: { status: 400, summary: 'A span (or one of its events, links or its resource) has more attributes than the configured limit.' },
   attribute_too_large: { status: 400, summary: 'An attribute value is longer than the configured limit.' },
+  decompress_busy: {
+    status: 429,
+    summary: 'Too many compressed bodies are being decompressed at once (the shared budget is spent); the body was not accepted. Retry after `Retry-After` seconds.',
+  },
   overloaded: { status: 429, summary: 'The store is behind; the request was not accepted. Retry after `Retry-After` seconds.' },
   unavailable: { status: 503, summary: 'The server is shutting down or cannot write its write-ahead log. Retry after `Retry-After` seconds.' },
 } as const;

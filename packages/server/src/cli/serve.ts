@@ -48,6 +48,7 @@ export interface ServeFlags {
   alertLog?: boolean;
   maxRequestSize?: string;
   maxDecompressedSize?: string;
+  maxDecompressing?: string;
   maxSpans?: string;
   maxAttributes?: string;
   maxAttributeLength?: string;
@@ -101,10 +102,17 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   if (data.trim() === '') throw new ConfigError('--data: must not be empty');
   const token = flags.token ?? env.LINKTRACE_TOKEN;
   if (token !== undefined && (token === '' || /\s/.test(token))) throw new ConfigError('--token: must be non-empty and without spaces');
+  const maxDecompressedBytes =
+    flags.maxDecompressedSize === undefined ? DEFAULT_LIMITS.maxDecompressedBytes : parseSize(flags.maxDecompressedSize, '--max-decompressed-size');
+  const maxDecompressingBytes =
+    flags.maxDecompressing === undefined
+      ? Math.max(DEFAULT_LIMITS.maxDecompressingBytes, maxDecompressedBytes)
+      : parseSize(flags.maxDecompressing, '--max-decompressing');
+  if (maxDecompressingBytes < maxDecompressedBytes) throw new ConfigError('--max-decompressing: must be at least --max-decompressed-size');
   const limits: IngestLimits = {
     maxRequestBytes: flags.maxRequestSize === undefined ? DEFAULT_LIMITS.maxRequestBytes : parseSize(flags.maxRequestSize, '--max-request-size'),
-    maxDecompressedBytes:
-      flags.maxDecompressedSize === undefined ? DEFAULT_LIMITS.maxDecompressedBytes : parseSize(flags.maxDecompressedSize, '--max-decompressed-size'),
+    maxDecompressedBytes,
+    maxDecompressingBytes,
     maxSpansPerRequest: flags.maxSpans === undefined ? DEFAULT_LIMITS.maxSpansPerRequest : parseInteger(flags.maxSpans, '--max-spans', 1, 1_000_000),
     maxAttributesPerSpan:
       flags.maxAttributes === undefined ? DEFAULT_LIMITS.maxAttributesPerSpan : parseInteger(flags.maxAttributes, '--max-attributes', 1, 1024),
@@ -329,6 +337,7 @@ export function register(program: Command): void {
     .option('--alert-log', 'write one line per new finding on stderr')
     .option('--max-request-size <size>', 'largest request body as sent, e.g. 4mb')
     .option('--max-decompressed-size <size>', 'largest gzip body once decompressed, e.g. 16mb')
+    .option('--max-decompressing <size>', 'bytes being decompressed at once across all requests (past it: 429), e.g. 64mb')
     .option('--max-spans <n>', 'most spans in one request')
     .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')

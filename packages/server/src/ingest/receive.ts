@@ -8,7 +8,8 @@ import { ApiError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from '../config.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { ServerMetrics } from '../metrics.js';
-import { DecompressError, gunzipCapped, isGzipEncoding } from './decompress.js';
+import { DecompressError, gunzipBudgeted, isGzipEncoding } from './decompress.js';
+import type { ByteBudget } from './byte-budget.js';
 import { GZIP_FLAG, PayloadError, decodeBody, type WireFormat } from './wire-format.js';
 import { checkSpanLimits } from './span-limits.js';
 
@@ -16,6 +17,10 @@ export interface ReceiverContext {
   limits: IngestLimits;
   pipeline: IngestPipeline;
   metrics: ServerMetrics;
+  /** Shared by every request that decompresses a body (limits.maxDecompressingBytes); none: unbounded across requests. */
+  decompressBudget?: ByteBudget;
+  /** `Retry-After` seconds when the decompression budget is spent. Default 1. */
+  retryAfterSeconds?: number;
 }
 
 export interface Received {
@@ -31,6 +36,7 @@ const DECOMPRESS_CODES: Record<DecompressError['kind'], ErrorCode> = {
   unsupported: 'unsupported_encoding',
   too_large: 'payload_too_large',
   corrupt: 'invalid_encoding',
+  busy: 'decompress_busy',
 };
 
 /** True when the request's Content-Type is protobuf (the parsers only let JSON or protobuf through). */
@@ -39,24 +45,36 @@ export function isProtobufRequest(request: FastifyRequest): boolean {
   return type !== undefined && /^\s*application\/x-protobuf/i.test(type);
 }
 
-async function decode(request: FastifyRequest, format: WireFormat, limits: IngestLimits): Promise<{ body: Buffer; gzip: boolean; spans: Span[]; rejected: number; errors: string[] }> {
+async function decode(request: FastifyRequest, format: WireFormat, ctx: ReceiverContext): Promise<{ body: Buffer; gzip: boolean; spans: Span[]; rejected: number; errors: string[] }> {
   const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
+  let release: (() => void) | undefined;
   try {
     const gzip = isGzipEncoding(request.headers['content-encoding']);
-    const bytes = gzip ? await gunzipCapped(body, limits.maxDecompressedBytes) : body;
+    let bytes = body;
+    if (gzip) {
+      const inflated = await gunzipBudgeted(body, ctx.limits.maxDecompressedBytes, ctx.decompressBudget);
+      release = inflated.release;
+      bytes = inflated.bytes;
+    }
+    // The budget stays taken while the inflated bytes are decoded: they and what they decode to are the memory it bounds.
     const result = decodeBody(format, bytes);
     return { body, gzip, spans: result.spans, rejected: result.rejected, errors: result.errors };
   } catch (error) {
-    if (error instanceof DecompressError) throw new ApiError(DECOMPRESS_CODES[error.kind], error.message);
+    if (error instanceof DecompressError) {
+      const headers: Record<string, string> = error.kind === 'busy' ? { 'retry-after': String(ctx.retryAfterSeconds ?? 1) } : {};
+      throw new ApiError(DECOMPRESS_CODES[error.kind], error.message, headers);
+    }
     if (error instanceof PayloadError) throw new ApiError(error.kind === 'json' ? 'invalid_json' : 'invalid_payload', error.message);
     throw error;
+  } finally {
+    release?.();
   }
 }
 
 /** Runs one ingest request through to the log; throws ApiError for every refusal. */
 export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest): Promise<Received> {
   const { limits, metrics } = ctx;
-  const d = await decode(request, format, limits);
+  const d = await decode(request, format, ctx);
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);
   metrics.spansRejected(receiver, 'invalid_span', d.rejected);
