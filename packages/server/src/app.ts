@@ -20,6 +20,7 @@ import type { ReceiverContext } from './ingest/receive.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
 import { isPublicRequest } from './routes/public-route.js';
+import { registerWriteGuard } from './routes/write-route.js';
 import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { ChainChecker } from './checker/chain-checker.js';
 import type { CheckerOptions } from './checker/checker-options.js';
@@ -34,6 +35,8 @@ export interface AppOptions {
   dataDir: string;
   /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
   token?: string;
+  /** Without a token, write routes (flow contracts) are refused unless this is true (`--allow-anonymous-writes`). */
+  allowAnonymousWrites?: boolean;
   limits?: Partial<IngestLimits>;
   pipeline?: Partial<PipelineOptions>;
   wal?: Partial<WalOptions>;
@@ -177,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
     } else done();
   });
+  registerWriteGuard(app, { tokenRequired: authorized !== undefined, allowAnonymousWrites: options.allowAnonymousWrites === true });
   app.addHook('onResponse', (request, reply, done) => {
     appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);
     done();

@@ -6,6 +6,11 @@
 export const ERROR_CODES = {
   bad_request: { status: 400, summary: 'The request is malformed (wrong parameters or body).' },
   unauthorized: { status: 401, summary: 'A token is required (`Authorization: Bearer <token>`) or the one given is wrong.' },
+  anonymous_write: {
+    status: 403,
+    summary: 'The route changes the server\'s state and the server has no token: it must be started with `--token` or `--allow-anonymous-writes`.',
+  },
+  too_many_flows: { status: 409, summary: 'The request would put more flow contracts in force than the limit (default 1 000); delete some first.' },
   not_found: { status: 404, summary: 'No such route or resource.' },
   invalid_trace_id: { status: 400, summary: 'The trace id is not 16 or 32 hex characters.' },
   unsupported_media_type: { status: 415, summary: 'The Content-Type is not one this route accepts.' },

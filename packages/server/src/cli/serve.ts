@@ -37,6 +37,7 @@ export interface ServeFlags {
   host?: string;
   data?: string;
   token?: string;
+  allowAnonymousWrites?: boolean;
   retention?: string;
   checkDelay?: string;
   maxWait?: string;
@@ -62,6 +63,8 @@ export interface ServeOptions {
   host: string;
   dataDir: string;
   token: string | undefined;
+  /** Without a token, accept write routes (flow contracts) from anyone. */
+  allowAnonymousWrites: boolean;
   retentionMs: number;
   /** Quiet delay before a trace is checked (DESIGN §4). */
   checkDelayMs: number;
@@ -143,6 +146,7 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     host,
     dataDir: resolve(data),
     token,
+    allowAnonymousWrites: flags.allowAnonymousWrites === true,
     retentionMs: parseDuration(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
     checkDelayMs,
     checker,
@@ -198,6 +202,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       store,
       dataDir: options.dataDir,
       token: options.token,
+      allowAnonymousWrites: options.allowAnonymousWrites,
       limits: options.limits,
       pipeline: options.pipeline,
       logger: { level: 'warn' },
@@ -326,6 +331,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', SERVE_DEFAULTS.host)
     .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
+    .option('--allow-anonymous-writes', 'without --token, accept requests that change the server (flow contracts) from anyone')
     .option('--retention <duration>', 'keep spans this long, e.g. 36h, 7d, 2w', SERVE_DEFAULTS.retention)
     .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
     .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
