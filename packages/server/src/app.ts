@@ -35,6 +35,8 @@ export interface AppOptions {
   dataDir: string;
   /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
   token?: string;
+  /** The app's clock, ms since the epoch (tests inject one). Ingest's time-sanity check reads it. Default Date.now. */
+  clock?: () => number;
   /** Without a token, write routes (flow contracts) are refused unless this is true (`--allow-anonymous-writes`). */
   allowAnonymousWrites?: boolean;
   limits?: Partial<IngestLimits>;
@@ -216,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics: appMetrics,
     decompressBudget: app.linktrace.decompressBudget,
     retryAfterSeconds: pipelineOptions.retryAfterSeconds,
+    clock: options.clock ?? Date.now,
   };
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store });

@@ -20,6 +20,8 @@ export interface IngestLimits {
   maxAttributesPerSpan: number;
   /** UTF-16 code units of one string value (each item of an array), or bytes of a bytes value. */
   maxAttributeValueLength: number;
+  /** A span starting more than this many ms after the server's clock is refused (reason future_start). */
+  maxFutureMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<IngestLimits> = Object.freeze({
@@ -29,6 +31,7 @@ export const DEFAULT_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxSpansPerRequest: 10_000,
   maxAttributesPerSpan: 256,
   maxAttributeValueLength: 32 * 1024,
+  maxFutureMs: 3_600_000,
 });
 
 export interface PipelineOptions {

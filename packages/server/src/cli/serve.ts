@@ -54,6 +54,7 @@ export interface ServeFlags {
   maxAttributes?: string;
   maxAttributeLength?: string;
   maxBacklog?: string;
+  maxFuture?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
 }
@@ -123,6 +124,7 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
       flags.maxAttributeLength === undefined
         ? DEFAULT_LIMITS.maxAttributeValueLength
         : parseInteger(flags.maxAttributeLength, '--max-attribute-length', 1, 131_072),
+    maxFutureMs: flags.maxFuture === undefined ? DEFAULT_LIMITS.maxFutureMs : parseDuration(flags.maxFuture, '--max-future'),
   };
   const checkDelayMs = parseDuration(flags.checkDelay ?? SERVE_DEFAULTS.checkDelay, '--check-delay');
   const maxWaitMs = parseDuration(flags.maxWait ?? SERVE_DEFAULTS.maxWait, '--max-wait');
@@ -348,6 +350,7 @@ export function register(program: Command): void {
     .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
     .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
+    .option('--max-future <duration>', "refuse spans that start more than this after the server's clock, e.g. 1h")
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

@@ -10,7 +10,9 @@ import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DecompressError, gunzipBudgeted, isGzipEncoding } from './decompress.js';
 import type { ByteBudget } from './byte-budget.js';
-import { GZIP_FLAG, PayloadError, decodeBody, type WireFormat } from './wire-format.js';
+import { encodeNativeJson } from '@linktrace/model';
+import { GZIP_FLAG, PayloadError, WIRE_FORMAT, decodeBody, type WireFormat } from './wire-format.js';
+import { FUTURE_START_REASON, refuseFutureSpans } from './future-spans.js';
 import { checkSpanLimits } from './span-limits.js';
 
 export interface ReceiverContext {
@@ -21,6 +23,8 @@ export interface ReceiverContext {
   decompressBudget?: ByteBudget;
   /** `Retry-After` seconds when the decompression budget is spent. Default 1. */
   retryAfterSeconds?: number;
+  /** The server's clock, ms since the epoch (tests inject one). Default Date.now. */
+  clock?: () => number;
 }
 
 export interface Received {
@@ -78,16 +82,32 @@ export async function receive(ctx: ReceiverContext, receiver: string, format: Wi
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);
   metrics.spansRejected(receiver, 'invalid_span', d.rejected);
+  let spans = d.spans;
+  let rejected = d.rejected;
+  let errors = d.errors;
+  let tag: number = d.gzip ? format | GZIP_FLAG : format;
+  let payload = d.body;
   try {
     if (total > limits.maxSpansPerRequest) {
       throw new ApiError('too_many_spans', `the request holds ${total} spans; the limit is ${limits.maxSpansPerRequest}`);
     }
-    const violation = checkSpanLimits(d.spans, limits);
+    const future = refuseFutureSpans(spans, (ctx.clock ?? Date.now)(), limits.maxFutureMs);
+    if (future !== undefined) {
+      metrics.spansRejected(receiver, FUTURE_START_REASON, future.refused);
+      spans = future.kept;
+      rejected += future.refused;
+      errors = [...errors, ...future.errors];
+      // The log keeps what was accepted, not the body as it arrived: replaying that body later (with a
+      // later clock) would bring the refused spans back. Native JSON is the model itself, lossless.
+      tag = WIRE_FORMAT.nativeJson;
+      payload = Buffer.from(JSON.stringify(encodeNativeJson(spans)));
+    }
+    const violation = checkSpanLimits(spans, limits);
     if (violation !== undefined) throw new ApiError(violation.code, violation.message);
-    if (d.spans.length > 0) await ctx.pipeline.accept(d.gzip ? format | GZIP_FLAG : format, d.body, d.spans);
+    if (spans.length > 0) await ctx.pipeline.accept(tag, payload, spans);
   } catch (error) {
-    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, d.spans.length);
+    if (error instanceof ApiError) metrics.spansRejected(receiver, error.code, spans.length);
     throw error;
   }
-  return { accepted: d.spans.length, rejected: d.rejected, errors: d.errors };
+  return { accepted: spans.length, rejected, errors };
 }
