@@ -39,6 +39,9 @@ export interface GzipBurstResult {
   /** rssAfterMb / rssBeforeMb: the target is at most 1.5. */
   rssAfterRatio: number;
   burstMs: number;
+  /** Slowest answer to a query (GET /api/v2/services) sent every 100 ms while the burst was answered. */
+  queryMaxMs: number;
+  queries: number;
 }
 
 /** RSS of a process in MB, from /proc. */
@@ -58,6 +61,18 @@ export function gzipBomb(inflatedBytes: number): Buffer {
   const body = Buffer.alloc(Math.max(inflatedBytes, head.length), 0x20);
   head.copy(body, 0);
   return gzipSync(body, { level: 9 });
+}
+
+/** Latency of one query, ms (Infinity when it failed). */
+async function queryMs(url: string): Promise<number> {
+  const started = performance.now();
+  try {
+    const res = await fetch(`${url}/api/v2/services`);
+    await res.arrayBuffer();
+    return res.ok ? performance.now() - started : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
 
 function post(url: string, body: Buffer): Promise<number | 'error'> {
@@ -93,12 +108,24 @@ export async function measureGzipBurst(options: GzipBurstOptions): Promise<GzipB
     }
   })();
   log(`gzip burst: ${options.bombs} bodies of ${bomb.length} bytes, each inflating to ${inflatedBytes} bytes; RSS before ${rssBeforeMb.toFixed(0)} MB`);
+  let bursting = true;
+  let queryMaxMs = 0;
+  let queries = 0;
+  const prober = (async () => {
+    while (bursting) {
+      queryMaxMs = Math.max(queryMaxMs, await queryMs(options.url));
+      queries++;
+      await sleep(100);
+    }
+  })();
   const started = performance.now();
   const answers = await Promise.all(Array.from({ length: options.bombs }, () => post(options.url, bomb)));
   const burstMs = performance.now() - started;
+  bursting = false;
+  await prober;
   const statuses: Record<string, number> = {};
   for (const a of answers) statuses[String(a)] = (statuses[String(a)] ?? 0) + 1;
-  log(`gzip burst: answered in ${burstMs.toFixed(0)} ms: ${JSON.stringify(statuses)}; peak RSS so far ${peakRssMb.toFixed(0)} MB; settling ${settleMs / 1000} s`);
+  log(`gzip burst: answered in ${burstMs.toFixed(0)} ms: ${JSON.stringify(statuses)}; peak RSS so far ${peakRssMb.toFixed(0)} MB; slowest query ${queryMaxMs.toFixed(0)} ms; settling ${settleMs / 1000} s`);
   await sleep(settleMs);
   sampling = false;
   await sampler;
@@ -113,5 +140,7 @@ export async function measureGzipBurst(options: GzipBurstOptions): Promise<GzipB
     rssAfterMb,
     rssAfterRatio: rssAfterMb / rssBeforeMb,
     burstMs,
+    queryMaxMs,
+    queries,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { openEmbeddedStore, type EmbeddedStore } from '@linktrace/storage';
@@ -13,6 +13,8 @@ import type { FlowContract } from '@linktrace/analysis';
 import { shopSyncSpans } from '@linktrace/analysis/testing';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { FlowRegistry, type FlowView } from '../src/checker/flow-registry.js';
+import { parseServeFlags } from '../src/cli/serve.js';
+import { ConfigError } from '../src/config.js';
 import { tempDir } from './query-test-support.js';
 
 const dirs: string[] = [];
@@ -166,4 +168,14 @@ void test('checking a trace evaluates the same number of contracts with 1 000 in
   assert.equal(one.evaluations, 10);
   assert.equal(many.evaluations, one.evaluations, 'the 999 contracts no trace can start are never evaluated');
   assert.equal(many.views().find((v) => v.contract.name === 'shop')!.summary.instances, 10, 'the matching contract still counts every instance');
+});
+
+void test('a --flows file of more contracts than can be in force is a bad flag', () => {
+  const dir = tempDir('lt-flow-limits-');
+  dirs.push(dir);
+  const file = join(dir, 'flows.json');
+  writeFileSync(file, JSON.stringify({ flows: Array.from({ length: 1001 }, (_, i) => contract(`f${i}`)) }));
+  assert.throws(() => parseServeFlags({ flows: file }), (e: Error) => e instanceof ConfigError && /declares 1001 flow contracts; at most 1000/.test(e.message));
+  writeFileSync(file, JSON.stringify({ flows: Array.from({ length: 1000 }, (_, i) => contract(`f${i}`)) }));
+  assert.equal(parseServeFlags({ flows: file }).checker.flows?.length, 1000);
 });
