@@ -1,16 +1,16 @@
 /**
- * The one ingest path every receiver shares: decompress (capped), decode once, check the limits,
- * then hand the decoded spans and the body as it arrived to the pipeline (log first, store later).
+ * The one ingest path every receiver shares: decompress (capped per request and by the budget shared
+ * across requests), decode once, refuse spans starting too far in the future, check the limits, then
+ * hand the decoded spans and the body as it arrived to the pipeline (log first, store later).
  */
 import type { FastifyRequest } from 'fastify';
-import type { Span } from '@linktrace/model';
+import { encodeNativeJson, type Span } from '@linktrace/model';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from '../config.js';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DecompressError, gunzipBudgeted, isGzipEncoding } from './decompress.js';
 import type { ByteBudget } from './byte-budget.js';
-import { encodeNativeJson } from '@linktrace/model';
 import { GZIP_FLAG, PayloadError, WIRE_FORMAT, decodeBody, type WireFormat } from './wire-format.js';
 import { FUTURE_START_REASON, refuseFutureSpans } from './future-spans.js';
 import { checkSpanLimits } from './span-limits.js';
