@@ -17,6 +17,7 @@ import type { FlowContract } from './flow-contract.js';
 import { durationPhrase, entityPhrase, targetKind, targetName } from './span-facts.js';
 import type { StageFact } from './span-facts.js';
 import { evaluateFlowFacts } from './evaluate-flow.js';
+import { FlowIndex } from './flow-index.js';
 import { readFacts } from './trace-facts.js';
 import type { TraceFacts } from './trace-facts.js';
 
@@ -25,8 +26,11 @@ export interface CheckOptions {
   deadlineMs?: number;
   /** `slow-chain` objective in ms, first receive → last write; off when absent. */
   slowChainObjectiveMs?: number;
-  /** Flow contracts checked on every trace they match. */
-  flows?: readonly FlowContract[];
+  /**
+   * Flow contracts checked on every trace they match. Pass a FlowIndex when checking many traces
+   * against many contracts: only the contracts a trace could be an instance of are evaluated.
+   */
+  flows?: readonly FlowContract[] | FlowIndex;
 }
 
 export const DEFAULT_DEADLINE_MS = 30_000;
@@ -110,7 +114,9 @@ export function checkTrace(spans: readonly Span[], options: CheckOptions, nowUs:
     if (slow !== undefined) findings.push(slow);
   }
   const flows = options?.flows;
-  if (Array.isArray(flows) && flows.length > 0) addFlowFindings(findings, facts, flows, nowUs);
+  if (flows instanceof FlowIndex) {
+    if (flows.size > 0) addFlowFindings(findings, facts, flows.candidates(facts), nowUs);
+  } else if (Array.isArray(flows) && flows.length > 0) addFlowFindings(findings, facts, flows, nowUs);
   findings.sort((a, b) => a.timeUs - b.timeUs);
   return findings;
 }

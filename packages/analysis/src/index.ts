@@ -5,7 +5,10 @@ export type { Finding, FindingDelivery, FindingEntity, RuleId } from './finding.
 export { checkTrace, DEFAULT_DEADLINE_MS } from './check-trace.js';
 export type { CheckOptions } from './check-trace.js';
 export type { FlowContract, FlowMatch, FlowStep, FlowResult, FlowStepResult, FlowStepStatus, FlowStatus, FlowSummary } from './flow-contract.js';
-export { evaluateFlow, summarizeFlow } from './evaluate-flow.js';
+export { evaluateFlow, evaluateFlowFacts, summarizeFlow } from './evaluate-flow.js';
+export { FlowIndex } from './flow-index.js';
+export { readFacts } from './trace-facts.js';
+export type { TraceFacts } from './trace-facts.js';
 export { parseFlows, formatFlowError } from './parse-flows.js';
 export { validateFlows } from './validate-flows.js';
 export type { FlowError, FlowsResult } from './validate-flows.js';

@@ -13,6 +13,10 @@ export interface FlowError {
 export type FlowsResult = { ok: true; flows: FlowContract[] } | { ok: false; errors: FlowError[] };
 
 const TARGET_RE = /^[a-z][a-z0-9+.-]*:\S+$/i;
+/** Most steps in one contract: evaluating a contract costs its steps × the trace's spans. */
+export const MAX_FLOW_STEPS = 64;
+/** Longest name, service, target or entity type in a contract (characters). */
+export const MAX_FLOW_TEXT = 256;
 const FLOW_KEYS = new Set(['name', 'match', 'steps', 'deadlineMs']);
 const STEP_KEYS = new Set(['service', 'stage', 'target']);
 const MATCH_KEYS = new Set(['service', 'stage', 'target', 'entityType']);
@@ -50,6 +54,7 @@ export function validateFlows(input: unknown): FlowsResult {
     for (const k of Object.keys(raw)) if (!FLOW_KEYS.has(k)) err(`${at}.${k}`, 'unknown key');
     const name = raw['name'];
     if (typeof name !== 'string' || name.trim() === '') err(`${at}.name`, 'must be a non-empty string');
+    else if (name.length > MAX_FLOW_TEXT) err(`${at}.name`, `must be at most ${MAX_FLOW_TEXT} characters`);
     else if (names.has(name)) err(`${at}.name`, `duplicate flow name "${name}"`);
     else names.add(name);
     const deadline = raw['deadlineMs'];
@@ -57,6 +62,7 @@ export function validateFlows(input: unknown): FlowsResult {
     const steps: FlowStep[] = [];
     const rawSteps = raw['steps'];
     if (!Array.isArray(rawSteps) || rawSteps.length === 0) err(`${at}.steps`, 'must be a non-empty list of steps');
+    else if (rawSteps.length > MAX_FLOW_STEPS) err(`${at}.steps`, `must have at most ${MAX_FLOW_STEPS} steps (it has ${rawSteps.length})`);
     else {
       rawSteps.forEach((s: unknown, si) => {
         const sp = `${at}.steps[${si}]`;
@@ -79,6 +85,7 @@ export function validateFlows(input: unknown): FlowsResult {
         const et = m['entityType'];
         if (et !== undefined) {
           if (typeof et !== 'string' || et === '') err(`${at}.match.entityType`, 'must be a non-empty string');
+          else if (et.length > MAX_FLOW_TEXT) err(`${at}.match.entityType`, `must be at most ${MAX_FLOW_TEXT} characters`);
           else if (match !== undefined) match.entityType = et;
         }
       }
@@ -100,6 +107,9 @@ function checkFields(o: Record<string, unknown>, at: string, err: (p: string, m:
     if (typeof service !== 'string' || service === '') {
       err(`${at}.service`, 'must be a non-empty string');
       ok = false;
+    } else if (service.length > MAX_FLOW_TEXT) {
+      err(`${at}.service`, `must be at most ${MAX_FLOW_TEXT} characters`);
+      ok = false;
     } else out.service = service;
   }
   const stage = o['stage'];
@@ -111,8 +121,8 @@ function checkFields(o: Record<string, unknown>, at: string, err: (p: string, m:
   }
   const target = o['target'];
   if (target !== undefined) {
-    if (typeof target !== 'string' || !TARGET_RE.test(target)) {
-      err(`${at}.target`, 'must be scheme:name, e.g. mysql:user_shop');
+    if (typeof target !== 'string' || target.length > MAX_FLOW_TEXT || !TARGET_RE.test(target)) {
+      err(`${at}.target`, `must be scheme:name of at most ${MAX_FLOW_TEXT} characters, e.g. mysql:user_shop`);
       ok = false;
     } else out.target = target;
   }

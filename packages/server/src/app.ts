@@ -16,9 +16,12 @@ import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal
 import { WriteAheadLog } from './wal/write-ahead-log.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { RefusalLog, type RefusalLogOptions } from './ingest/refusal-log.js';
+import { ByteBudget } from './ingest/byte-budget.js';
+import type { ReceiverContext } from './ingest/receive.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
 import { isPublicRequest } from './routes/public-route.js';
+import { registerWriteGuard } from './routes/write-route.js';
 import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { ChainChecker } from './checker/chain-checker.js';
 import type { CheckerOptions } from './checker/checker-options.js';
@@ -35,6 +38,10 @@ export interface AppOptions {
   dataDir: string;
   /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
   token?: string;
+  /** The app's clock, ms since the epoch (tests inject one). Ingest's time-sanity check reads it. Default Date.now. */
+  clock?: () => number;
+  /** Without a token, write routes (flow contracts) are refused unless this is true (`--allow-anonymous-writes`). */
+  allowAnonymousWrites?: boolean;
   limits?: Partial<IngestLimits>;
   pipeline?: Partial<PipelineOptions>;
   wal?: Partial<WalOptions>;
@@ -63,6 +70,8 @@ export interface LinktraceState {
   wal: WriteAheadLog;
   metrics: ServerMetrics;
   limits: IngestLimits;
+  /** The bytes being decompressed across all ingest requests (limits.maxDecompressingBytes). */
+  decompressBudget: ByteBudget;
   /** What start-up recovered from the log left by the previous run. */
   recovery: RecoveryReport;
   /** The chain checker, when enabled. */
@@ -160,7 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, recovery, sdkDrops };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), recovery, sdkDrops };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -188,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
     } else done();
   });
+  registerWriteGuard(app, { tokenRequired: authorized !== undefined, allowAnonymousWrites: options.allowAnonymousWrites === true });
   app.addHook('onResponse', (request, reply, done) => {
     appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);
     done();
@@ -217,7 +227,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await wal.close();
   });
 
-  const receiverContext = { limits, pipeline, metrics: appMetrics, refusals: new RefusalLog((line) => app.log.warn(line), options.refusalLog) };
+  const receiverContext: ReceiverContext = {
+    limits,
+    pipeline,
+    metrics: appMetrics,
+    refusals: new RefusalLog((line) => app.log.warn(line), options.refusalLog),
+    decompressBudget: app.linktrace.decompressBudget,
+    retryAfterSeconds: pipelineOptions.retryAfterSeconds,
+    clock: options.clock ?? Date.now,
+  };
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
   registerMetricsRoute(app, appMetrics);

@@ -10,19 +10,28 @@ export interface IngestLimits {
   maxRequestBytes: number;
   /** Bytes of one gzip body once decompressed: caps a gzip bomb. */
   maxDecompressedBytes: number;
+  /**
+   * Bytes being decompressed (and decoded) at once, across all requests: a burst of gzip bodies past
+   * it answers 429 instead of taking cap × requests of memory. At least one whole capped body.
+   */
+  maxDecompressingBytes: number;
   maxSpansPerRequest: number;
   /** Keys in one attribute map: a span's attributes, its resource, and each event's and link's. */
   maxAttributesPerSpan: number;
   /** UTF-16 code units of one string value (each item of an array), or bytes of a bytes value. */
   maxAttributeValueLength: number;
+  /** A span starting more than this many ms after the server's clock is refused (reason future_start). */
+  maxFutureMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxRequestBytes: 4 * 1024 * 1024,
   maxDecompressedBytes: 16 * 1024 * 1024,
+  maxDecompressingBytes: 64 * 1024 * 1024,
   maxSpansPerRequest: 10_000,
   maxAttributesPerSpan: 256,
   maxAttributeValueLength: 32 * 1024,
+  maxFutureMs: 3_600_000,
 });
 
 export interface PipelineOptions {
@@ -129,6 +138,9 @@ export function resolveLimits(partial: Partial<IngestLimits> | undefined): Inges
   const limits = { ...DEFAULT_LIMITS, ...partial };
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`limits.${key}: ${String(value)} is not a positive whole number`);
+  }
+  if (limits.maxDecompressingBytes < limits.maxDecompressedBytes) {
+    throw new ConfigError(`limits.maxDecompressingBytes (${limits.maxDecompressingBytes}) is less than one body's limit, maxDecompressedBytes (${limits.maxDecompressedBytes})`);
   }
   return limits;
 }

@@ -6,6 +6,11 @@
 export const ERROR_CODES = {
   bad_request: { status: 400, summary: 'The request is malformed (wrong parameters or body).' },
   unauthorized: { status: 401, summary: 'A token is required (`Authorization: Bearer <token>`) or the one given is wrong.' },
+  anonymous_write: {
+    status: 403,
+    summary: 'The route changes the server\'s state and the server has no token: it must be started with `--token` or `--allow-anonymous-writes`.',
+  },
+  too_many_flows: { status: 409, summary: 'The request would put more flow contracts in force than the limit (default 1 000); delete some first.' },
   not_found: { status: 404, summary: 'No such route or resource.' },
   invalid_trace_id: { status: 400, summary: 'The trace id is not 16 or 32 hex characters.' },
   unsupported_media_type: { status: 415, summary: 'The Content-Type is not one this route accepts.' },
@@ -19,6 +24,10 @@ export const ERROR_CODES = {
   too_many_spans: { status: 413, summary: 'The request holds more spans than the configured limit.' },
   too_many_attributes: { status: 400, summary: 'A span (or one of its events, links or its resource) has more attributes than the configured limit.' },
   attribute_too_large: { status: 400, summary: 'An attribute value is longer than the configured limit.' },
+  decompress_busy: {
+    status: 429,
+    summary: 'Too many compressed bodies are being decompressed at once (the shared budget is spent); the body was not accepted. Retry after `Retry-After` seconds.',
+  },
   overloaded: { status: 429, summary: 'The store is behind; the request was not accepted. Retry after `Retry-After` seconds.' },
   unavailable: { status: 503, summary: 'The server is shutting down or cannot write its write-ahead log. Retry after `Retry-After` seconds.' },
 } as const;

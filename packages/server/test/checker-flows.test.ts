@@ -35,6 +35,8 @@ async function openApp(): Promise<void> {
   app = await buildApp({
     store,
     dataDir: dir,
+    // No token: declaring flows needs the flag (see checker-flows-limits.test.ts for the refusal).
+    allowAnonymousWrites: true,
     checker: { ...parseServeFlags({ data: dir, checkDelay: '200ms', flows: flowsFile }).checker, maxWaitMs: 5000 },
     extraRoutes: (scope) => registerQueryRoutes(scope, { store }),
   });

@@ -37,6 +37,8 @@ export async function startUiServer(flags: { checkDelay?: string; slowChain?: st
     maxWait: '60s',
     retention: '36500d',
     ui: UI_DIR,
+    // runShopSync declares its flow contract without a token.
+    allowAnonymousWrites: true,
     ...(flags.slowChain ? { slowChain: flags.slowChain } : {}),
     ...(flags.token ? { token: flags.token } : {}),
   });

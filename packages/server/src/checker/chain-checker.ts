@@ -126,7 +126,7 @@ export class ChainChecker {
     this.rechecks = new RecheckQueue(options.maxOpenTraces);
     const dir = join(deps.dataDir, 'checker');
     this.checkpoint = new CheckpointFile(dir);
-    this.flows = new FlowRegistry(options.flows, options.flowHistory, dir);
+    this.flows = new FlowRegistry(options.flows, options.flowHistory, dir, options.maxFlows);
   }
 
   /** The server clock in µs, never going back (the buffer requires it). */
@@ -299,7 +299,8 @@ export class ChainChecker {
     const traces = part.map((d) => d.spans);
     const nowUs = Date.now() * 1000;
     const flows = this.flows.contracts;
-    const check: CheckOptions = { deadlineMs: this.options.deadlineMs, flows };
+    // The index: each trace is checked against the contracts it could be an instance of only.
+    const check: CheckOptions = { deadlineMs: this.options.deadlineMs, flows: this.flows.index };
     if (this.options.slowChainMs !== undefined) check.slowChainObjectiveMs = this.options.slowChainMs;
     const all: Finding[] = [];
     const byTrace: Finding[][] = [];

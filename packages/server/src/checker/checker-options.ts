@@ -22,6 +22,8 @@ export interface CheckerOptions {
   maxSpansPerTrace?: number;
   /** Flow instances kept per flow for its summary. Default 10 000. */
   flowHistory?: number;
+  /** Flow contracts in force at most, file and API together. Default 1 000. */
+  maxFlows?: number;
 }
 
 export interface ResolvedCheckerOptions {
@@ -33,6 +35,7 @@ export interface ResolvedCheckerOptions {
   maxOpenTraces: number;
   maxSpansPerTrace: number;
   flowHistory: number;
+  maxFlows: number;
   /** How often due traces are looked for: a quarter of the check delay, 10 ms to 1 s. */
   tickMs: number;
 }
@@ -43,6 +46,7 @@ export const DEFAULT_CHECKER = Object.freeze({
   maxOpenTraces: 100_000,
   maxSpansPerTrace: 10_000,
   flowHistory: 10_000,
+  maxFlows: 1000,
 });
 
 function positive(value: number | undefined, fallback: number, what: string): number {
@@ -64,6 +68,7 @@ export function resolveChecker(options: CheckerOptions): ResolvedCheckerOptions 
     maxOpenTraces: positive(options.maxOpenTraces, DEFAULT_CHECKER.maxOpenTraces, 'maxOpenTraces'),
     maxSpansPerTrace: positive(options.maxSpansPerTrace, DEFAULT_CHECKER.maxSpansPerTrace, 'maxSpansPerTrace'),
     flowHistory: positive(options.flowHistory, DEFAULT_CHECKER.flowHistory, 'flowHistory'),
+    maxFlows: positive(options.maxFlows, DEFAULT_CHECKER.maxFlows, 'maxFlows'),
     // Due traces are looked for ten times per check delay: detection lags the delay by at most a tenth.
     tickMs: Math.min(500, Math.max(10, Math.floor(checkDelayMs / 10))),
   };

@@ -8,8 +8,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Span } from '@linktrace/model';
-import { evaluateFlow, formatFlowError, parseFlows, summarizeFlow } from '@linktrace/analysis';
+import { evaluateFlowFacts, FlowIndex, formatFlowError, parseFlows, readFacts, summarizeFlow } from '@linktrace/analysis';
 import type { FlowContract, FlowResult, FlowSummary } from '@linktrace/analysis';
+import { DEFAULT_CHECKER } from './checker-options.js';
+import { ConfigError } from '../config.js';
 
 export interface FlowView {
   contract: FlowContract;
@@ -95,9 +97,25 @@ function count(entry: FlowEntry, bucketUs: number, broken: boolean, delta: 1 | -
   if (b.instances <= 0) entry.buckets.delete(bucketUs);
 }
 
+/** Flow contracts in force at most (file and API together), unless the checker options say otherwise. */
+export const DEFAULT_MAX_FLOWS = DEFAULT_CHECKER.maxFlows;
+
+/** A declaration that would put more contracts in force than the limit; nothing of it was declared. */
+export class FlowLimitError extends Error {
+  override readonly name = 'FlowLimitError';
+}
+
+/** A contract that only the --flows file can change. */
+export class FileFlowError extends Error {
+  override readonly name = 'FileFlowError';
+}
+
 export class FlowRegistry {
   private readonly entries = new Map<string, FlowEntry>();
   private list: FlowContract[] = [];
+  private flowIndex = new FlowIndex([]);
+  /** Contract evaluations so far (one contract on one trace): what checking costs, independent of the contracts in force. */
+  evaluations = 0;
   private readonly apiFile: string | undefined;
   /** Saves run one after the other: two declarations at once must not interleave their file writes. */
   private saving: Promise<void> = Promise.resolve();
@@ -107,7 +125,10 @@ export class FlowRegistry {
     private readonly history: number,
     /** Where API-declared contracts are kept; none for an app without a data directory. */
     private readonly dir?: string,
+    /** Contracts in force at most, file and API together. */
+    readonly maxFlows: number = DEFAULT_MAX_FLOWS,
   ) {
+    if (fileFlows.length > maxFlows) throw new ConfigError(`the flows file declares ${fileFlows.length} contracts; at most ${maxFlows} can be in force`);
     for (const contract of fileFlows) this.entries.set(contract.name, newEntry(contract, 'file'));
     this.apiFile = dir === undefined ? undefined : join(dir, 'flows.json');
     this.refresh();
@@ -116,6 +137,11 @@ export class FlowRegistry {
   /** The contracts checked on every trace (a new array whenever they change: safe to hold during a check). */
   get contracts(): readonly FlowContract[] {
     return this.list;
+  }
+
+  /** The contracts in force, indexed by what starts an instance (a new index whenever they change). */
+  get index(): FlowIndex {
+    return this.flowIndex;
   }
 
   /** Loads contracts declared through the API by a previous run. A damaged file is reported and ignored. */
@@ -133,12 +159,26 @@ export class FlowRegistry {
       warn(`chain checker: ignoring ${this.apiFile}: ${parsed.errors.map(formatFlowError).join('; ')}`);
       return;
     }
-    for (const contract of parsed.flows) this.entries.set(contract.name, newEntry(contract, 'api'));
+    let loaded = 0;
+    for (const contract of parsed.flows) {
+      if (!this.entries.has(contract.name) && this.entries.size >= this.maxFlows) {
+        warn(`chain checker: ${this.apiFile}: only ${loaded} of ${parsed.flows.length} contracts loaded; at most ${this.maxFlows} can be in force`);
+        break;
+      }
+      this.entries.set(contract.name, newEntry(contract, 'api'));
+      loaded++;
+    }
     this.refresh();
   }
 
   /** Adds or replaces contracts (validated by the caller) and keeps the API-declared ones on disk. Returns the names that were new. */
   async declare(contracts: readonly FlowContract[]): Promise<string[]> {
+    const fresh = contracts.filter((c) => !this.entries.has(c.name)).length;
+    if (this.entries.size + fresh > this.maxFlows) {
+      throw new FlowLimitError(
+        `${this.entries.size} flow contracts are in force and this request adds ${fresh}; at most ${this.maxFlows} can be in force (DELETE /api/v1/flows/{name} removes one)`,
+      );
+    }
     const created: string[] = [];
     for (const contract of contracts) {
       const old = this.entries.get(contract.name);
@@ -147,17 +187,40 @@ export class FlowRegistry {
       this.entries.set(contract.name, newEntry(contract, 'api'));
     }
     this.refresh();
+    await this.persist();
+    return created;
+  }
+
+  /**
+   * Removes a contract declared through the API (kept removed across restarts). False when no
+   * contract has that name; FileFlowError for one from the --flows file, which a restart would bring back.
+   */
+  async remove(name: string): Promise<boolean> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return false;
+    if (entry.source === 'file') throw new FileFlowError(`flow ${JSON.stringify(name)} is declared in the --flows file; remove it there`);
+    this.entries.delete(name);
+    this.refresh();
+    await this.persist();
+    return true;
+  }
+
+  private async persist(): Promise<void> {
     const saved = this.saving.then(() => this.save());
     this.saving = saved.catch(() => undefined);
     await saved;
-    return created;
   }
 
   /** Evaluates every contract on one trace, records the results, and says whether a deadline is still ahead. */
   evaluate(spans: readonly Span[], nowUs: number): FlowOutcome {
     let pendingUntilUs: number | undefined;
-    for (const entry of this.entries.values()) {
-      const r = evaluateFlow(entry.contract, spans, nowUs);
+    if (this.flowIndex.size === 0) return { pendingUntilUs };
+    const facts = readFacts(spans);
+    for (const contract of this.flowIndex.candidates(facts)) {
+      const entry = this.entries.get(contract.name);
+      if (entry === undefined) continue;
+      this.evaluations++;
+      const r = evaluateFlowFacts(contract, facts, nowUs);
       if (r.status === 'not-matched') continue;
       if (r.status === 'pending' && r.startUs !== undefined) {
         const until = r.startUs + entry.contract.deadlineMs * 1000;
@@ -215,6 +278,7 @@ export class FlowRegistry {
 
   private refresh(): void {
     this.list = [...this.entries.values()].map((e) => e.contract);
+    this.flowIndex = new FlowIndex(this.list);
   }
 
   private async save(): Promise<void> {

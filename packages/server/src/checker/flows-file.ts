@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { formatFlowError, parseFlows, type FlowContract } from '@linktrace/analysis';
 import { ConfigError } from '../config.js';
+import { DEFAULT_CHECKER } from './checker-options.js';
 
 /** Throws ConfigError naming the file, and for each problem its line and the reason. */
 export function readFlowsFile(path: string, what = '--flows'): FlowContract[] {
@@ -13,5 +14,8 @@ export function readFlowsFile(path: string, what = '--flows'): FlowContract[] {
   }
   const result = parseFlows(text, path.toLowerCase().endsWith('.json') ? 'json' : 'yaml');
   if (!result.ok) throw new ConfigError(`${what} ${path}: ${result.errors.map(formatFlowError).join('; ')}`);
+  if (result.flows.length > DEFAULT_CHECKER.maxFlows) {
+    throw new ConfigError(`${what} ${path}: declares ${result.flows.length} flow contracts; at most ${DEFAULT_CHECKER.maxFlows} can be in force`);
+  }
   return result.flows;
 }

@@ -40,6 +40,7 @@ export interface ServeFlags {
   host?: string;
   data?: string;
   token?: string;
+  allowAnonymousWrites?: boolean;
   retention?: string;
   checkDelay?: string;
   maxWait?: string;
@@ -51,10 +52,12 @@ export interface ServeFlags {
   alertLog?: boolean;
   maxRequestSize?: string;
   maxDecompressedSize?: string;
+  maxDecompressing?: string;
   maxSpans?: string;
   maxAttributes?: string;
   maxAttributeLength?: string;
   maxBacklog?: string;
+  maxFuture?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
 }
@@ -64,6 +67,8 @@ export interface ServeOptions {
   host: string;
   dataDir: string;
   token: string | undefined;
+  /** Without a token, accept write routes (flow contracts) from anyone. */
+  allowAnonymousWrites: boolean;
   /** How long data is kept after it arrived, ms; 0: forever (`--retention 0` or `off`). */
   retentionMs: number;
   /** Quiet delay before a trace is checked (DESIGN §4). */
@@ -101,10 +106,17 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   if (data.trim() === '') throw new ConfigError('--data: must not be empty');
   const token = flags.token ?? env.LINKTRACE_TOKEN;
   if (token !== undefined && (token === '' || /\s/.test(token))) throw new ConfigError('--token: must be non-empty and without spaces');
+  const maxDecompressedBytes =
+    flags.maxDecompressedSize === undefined ? DEFAULT_LIMITS.maxDecompressedBytes : parseSize(flags.maxDecompressedSize, '--max-decompressed-size');
+  const maxDecompressingBytes =
+    flags.maxDecompressing === undefined
+      ? Math.max(DEFAULT_LIMITS.maxDecompressingBytes, maxDecompressedBytes)
+      : parseSize(flags.maxDecompressing, '--max-decompressing');
+  if (maxDecompressingBytes < maxDecompressedBytes) throw new ConfigError('--max-decompressing: must be at least --max-decompressed-size');
   const limits: IngestLimits = {
     maxRequestBytes: flags.maxRequestSize === undefined ? DEFAULT_LIMITS.maxRequestBytes : parseSize(flags.maxRequestSize, '--max-request-size'),
-    maxDecompressedBytes:
-      flags.maxDecompressedSize === undefined ? DEFAULT_LIMITS.maxDecompressedBytes : parseSize(flags.maxDecompressedSize, '--max-decompressed-size'),
+    maxDecompressedBytes,
+    maxDecompressingBytes,
     maxSpansPerRequest: flags.maxSpans === undefined ? DEFAULT_LIMITS.maxSpansPerRequest : parseInteger(flags.maxSpans, '--max-spans', 1, 1_000_000),
     maxAttributesPerSpan:
       flags.maxAttributes === undefined ? DEFAULT_LIMITS.maxAttributesPerSpan : parseInteger(flags.maxAttributes, '--max-attributes', 1, 1024),
@@ -112,6 +124,7 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
       flags.maxAttributeLength === undefined
         ? DEFAULT_LIMITS.maxAttributeValueLength
         : parseInteger(flags.maxAttributeLength, '--max-attribute-length', 1, 131_072),
+    maxFutureMs: flags.maxFuture === undefined ? DEFAULT_LIMITS.maxFutureMs : parseDuration(flags.maxFuture, '--max-future'),
   };
   const checkDelayMs = parseDuration(flags.checkDelay ?? SERVE_DEFAULTS.checkDelay, '--check-delay');
   const maxWaitMs = parseDuration(flags.maxWait ?? SERVE_DEFAULTS.maxWait, '--max-wait');
@@ -135,6 +148,7 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     host,
     dataDir: resolve(data),
     token,
+    allowAnonymousWrites: flags.allowAnonymousWrites === true,
     retentionMs: parseRetention(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
     checkDelayMs,
     checker,
@@ -194,6 +208,8 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       store,
       dataDir: options.dataDir,
       token: options.token,
+      allowAnonymousWrites: options.allowAnonymousWrites,
+      clock,
       limits: options.limits,
       pipeline: options.pipeline,
       logger: { level: 'warn' },
@@ -304,6 +320,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', SERVE_DEFAULTS.host)
     .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
+    .option('--allow-anonymous-writes', 'without --token, accept requests that change the server (flow contracts) from anyone')
     .option('--retention <duration>', 'keep spans this long after they arrived, e.g. 36h, 7d, 2w; 0 or off keeps them forever', SERVE_DEFAULTS.retention)
     .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
     .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
@@ -315,10 +332,12 @@ export function register(program: Command): void {
     .option('--alert-log', 'write one line per new finding on stderr')
     .option('--max-request-size <size>', 'largest request body as sent, e.g. 4mb')
     .option('--max-decompressed-size <size>', 'largest gzip body once decompressed, e.g. 16mb')
+    .option('--max-decompressing <size>', 'bytes being decompressed at once across all requests (past it: 429), e.g. 64mb')
     .option('--max-spans <n>', 'most spans in one request')
     .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
     .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
+    .option('--max-future <duration>', "refuse spans that start more than this after the server's clock, e.g. 1h")
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

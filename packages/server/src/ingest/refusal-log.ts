@@ -5,7 +5,6 @@
  * sending the same bad span a thousand times a second must not flood the log), and the refusals
  * left out in between are counted in the next line. Every refusal is counted on /metrics anyway.
  */
-import type { RejectReason } from '@linktrace/model';
 
 export interface RefusalLogOptions {
   /** Milliseconds between two lines. Default 60 000. */
@@ -37,7 +36,7 @@ export class RefusalLog {
   }
 
   /** One request's refusals (`rejected` > 0), from `receiver`, answered with success nonetheless. */
-  report(receiver: string, rejected: number, rejectedBy: Readonly<Record<RejectReason, number>>, errors: readonly string[]): void {
+  report(receiver: string, rejected: number, rejectedBy: Readonly<Record<string, number>>, errors: readonly string[]): void {
     if (rejected <= 0) return;
     const t = this.now();
     if (t < this.nextLineAt) {
@@ -48,7 +47,7 @@ export class RefusalLog {
     this.nextLineAt = t + this.intervalMs;
     const reasons: string[] = [];
     for (const reason in rejectedBy) {
-      const n = rejectedBy[reason as RejectReason];
+      const n = rejectedBy[reason]!;
       if (n > 0) reasons.push(`${reason} ${n}`);
     }
     const quoted = errors.slice(0, this.maxMessages).map((m) => (m.length > MAX_MESSAGE_CHARS ? `${m.slice(0, MAX_MESSAGE_CHARS)}…` : m));
