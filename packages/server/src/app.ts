@@ -141,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     const warn = (message: string): void => app.log.warn(message);
     const recovery = await recoverWal(wal, (spans) => pipeline.restore(spans), pipelineOptions.storeBatchSpans, warn);
+    metrics.walDamagedRecords(recovery.damaged.length);
     if (recovery.records > 0 || recovery.tornBytes > 0) {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }

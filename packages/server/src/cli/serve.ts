@@ -234,6 +234,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
   if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
+  if (recovery.damaged.length > 0) warn(`linktrace: skipped ${recovery.damaged.length} damaged write-ahead log records (see the log for segments and offsets); every later record was replayed`);
 
   let retentionRunning = false;
   const runRetention = async (): Promise<void> => {
