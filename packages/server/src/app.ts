@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ApiError } from './errors.js';
 import { toApiError } from './app-errors.js';
+import { DISCARD_LIMITS, discardBody } from './http/discard-body.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
@@ -178,13 +179,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     let apiError = toApiError(error, { contentType: request.headers['content-type'], maxRequestBytes: limits.maxRequestBytes });
     if (apiError === undefined) {
       request.log.error({ err: error }, 'unexpected error');
       apiError = new ApiError('internal_error', 'an unexpected error occurred; the server log has the details');
     }
     appMetrics.errorAnswered(apiError.code);
+    if (apiError.code === 'payload_too_large') await discardBody(request.raw, DISCARD_LIMITS * limits.maxRequestBytes);
     return sendError(reply, apiError);
   });
   app.setNotFoundHandler((request, reply) => {
