@@ -4,11 +4,14 @@
  * through `extraRoutes`.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { maxHeaderSize } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ApiError } from './errors.js';
 import { toApiError } from './app-errors.js';
 import { DISCARD_LIMITS, discardBody } from './http/discard-body.js';
+import { answerProtocolRefusals, clientErrorHandler, missingHost } from './http/client-errors.js';
+import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
@@ -36,6 +39,8 @@ export interface AppOptions {
   limits?: Partial<IngestLimits>;
   pipeline?: Partial<PipelineOptions>;
   wal?: Partial<WalOptions>;
+  /** Header, body and idle timeouts of client connections (http/timeouts.ts). */
+  timeouts?: Partial<HttpTimeouts>;
   /** More routes (the query API), registered in their own scope with the app's hooks and error handler. */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
   /** Fastify's logger option; off by default. */
@@ -131,9 +136,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     const feed = checker;
     pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, feed === undefined ? undefined : (spans) => feed.spansStored(spans));
+    const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
     app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: limits.maxRequestBytes,
+      requestTimeout: timeouts.requestTimeout,
+      keepAliveTimeout: timeouts.keepAliveTimeout,
+      // Node would answer a request without Host itself, with an empty body: the onRequest hook does.
+      http: { ...timeouts.http, requireHostHeader: false },
+      // What Node's HTTP parser refuses (and 408, 431) is answered in the one error shape too.
+      clientErrorHandler: clientErrorHandler(maxHeaderSize, (code) => metrics?.errorAnswered(code)),
       // Closing answers come from our own hook, in the one error shape.
       return503OnClosing: false,
       frameworkErrors: (error, _request, reply) => {
@@ -168,7 +180,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const isPublic = isPublicRequest(request);
-    if (closing && !isPublic) {
+    const hostless = missingHost(request.raw);
+    if (hostless !== undefined) {
+      done(hostless);
+    } else if (closing && !isPublic) {
       done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
     } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
       const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
@@ -205,6 +220,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await wal.close();
   });
 
+  answerProtocolRefusals(app.server, (code) => appMetrics.errorAnswered(code));
   const receiverContext = { limits, pipeline, metrics: appMetrics };
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
