@@ -35,6 +35,8 @@ describe('serve flags', () => {
     assert.equal(p.pipeline.maxBacklogSpans, 1000);
     assert.equal(p.token, 'from-env');
     assert.equal(parseServeFlags({ token: 'flag' }, { LINKTRACE_TOKEN: 'env' }).token, 'flag');
+    assert.deepEqual(o.timeouts, { headerMs: 30_000, bodyMs: 60_000, idleMs: 72_000 });
+    assert.deepEqual(parseServeFlags({ headerTimeout: '5s', bodyTimeout: '20s', idleTimeout: '1m' }).timeouts, { headerMs: 5000, bodyMs: 20_000, idleMs: 60_000 });
   });
 
   it('rejects bad values with a message naming the flag', () => {
@@ -53,6 +55,10 @@ describe('serve flags', () => {
       [{ token: 'has space' }, /--token/],
       [{ token: '' }, /--token/],
       [{ host: ' ' }, /--host/],
+      [{ headerTimeout: '0s' }, /--header-timeout/],
+      [{ headerTimeout: '2m' }, /--header-timeout: must not be longer than --body-timeout/],
+      [{ bodyTimeout: 'slow' }, /--body-timeout/],
+      [{ idleTimeout: '-1s' }, /--idle-timeout/],
     ];
     for (const [flags, message] of bad) assert.throws(() => parseServeFlags(flags), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(flags));
   });

@@ -31,6 +31,7 @@ import type { CheckerOptions } from '../checker/checker-options.js';
 import { readFlowsFile } from '../checker/flows-file.js';
 import { locateUiDir } from '../ui/ui-dir.js';
 import { registerUiRoutes } from '../ui/ui-routes.js';
+import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 
 export interface ServeFlags {
   port?: string;
@@ -52,6 +53,9 @@ export interface ServeFlags {
   maxAttributes?: string;
   maxAttributeLength?: string;
   maxBacklog?: string;
+  headerTimeout?: string;
+  bodyTimeout?: string;
+  idleTimeout?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
 }
@@ -69,6 +73,8 @@ export interface ServeOptions {
   alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
+  /** Client connection timeouts (header, whole request, idle keep-alive). */
+  timeouts: HttpTimeouts;
   /** The built web UI served at `/`; false: no UI. */
   uiDir: string | false;
 }
@@ -129,7 +135,14 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   }
   if (flags.ui === '' || (typeof flags.ui === 'string' && flags.ui.trim() === '')) throw new ConfigError('--ui: must not be empty');
   const uiDir = flags.ui === false ? false : typeof flags.ui === 'string' ? resolve(flags.ui) : locateUiDir();
+  const timeouts: HttpTimeouts = {
+    headerMs: flags.headerTimeout === undefined ? DEFAULT_TIMEOUTS.headerMs : parseDuration(flags.headerTimeout, '--header-timeout'),
+    bodyMs: flags.bodyTimeout === undefined ? DEFAULT_TIMEOUTS.bodyMs : parseDuration(flags.bodyTimeout, '--body-timeout'),
+    idleMs: flags.idleTimeout === undefined ? DEFAULT_TIMEOUTS.idleMs : parseDuration(flags.idleTimeout, '--idle-timeout'),
+  };
+  if (timeouts.headerMs > timeouts.bodyMs) throw new ConfigError('--header-timeout: must not be longer than --body-timeout (which covers the headers too)');
   return {
+    timeouts,
     uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     host,
@@ -192,6 +205,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       token: options.token,
       limits: options.limits,
       pipeline: options.pipeline,
+      timeouts: options.timeouts,
       logger: { level: 'warn' },
       processMetrics: true,
       checker: options.checker,
@@ -334,6 +348,9 @@ export function register(program: Command): void {
     .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
     .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
+    .option('--header-timeout <duration>', `close a connection whose request line and headers take longer (default: ${DEFAULT_TIMEOUTS.headerMs / 1000}s)`)
+    .option('--body-timeout <duration>', `close a connection whose whole request, body included, takes longer (default: ${DEFAULT_TIMEOUTS.bodyMs / 1000}s)`)
+    .option('--idle-timeout <duration>', `close a kept-alive connection idle this long between requests (default: ${DEFAULT_TIMEOUTS.idleMs / 1000}s)`)
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {
