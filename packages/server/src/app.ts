@@ -10,7 +10,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { ApiError } from './errors.js';
 import { toApiError } from './app-errors.js';
 import { DISCARD_LIMITS, discardBody } from './http/discard-body.js';
-import { answerProtocolRefusals, clientErrorHandler, missingHost } from './http/client-errors.js';
+import { answerProtocolRefusals, clientErrorHandler, missingHost, protocolRelativePath } from './http/client-errors.js';
+import { SECURITY_HEADERS } from './http/security-headers.js';
 import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
@@ -180,15 +181,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const isPublic = isPublicRequest(request);
-    const hostless = missingHost(request.raw);
-    if (hostless !== undefined) {
-      done(hostless);
+    const refused = missingHost(request.raw) ?? protocolRelativePath(request.raw);
+    if (refused !== undefined) {
+      done(refused);
     } else if (closing && !isPublic) {
       done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
     } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
       const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
       done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
     } else done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.headers(SECURITY_HEADERS);
+    done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
     appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);

@@ -6,8 +6,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ERROR_CODES } from '../src/errors.js';
-import { withApp } from './ingest-helpers.js';
+import { SECURITY_HEADERS } from '../src/http/security-headers.js';
+import { registerUiRoutes } from '../src/ui/ui-routes.js';
+import { tempDir, withApp } from './ingest-helpers.js';
 
 interface RawAnswer {
   status: number;
@@ -84,5 +88,33 @@ describe('every error in the one shape (raw sockets)', () => {
       assert.match(metrics.body, /^linktrace_http_errors_total\{code="headers_too_large"\} 2$/m);
       assert.match(metrics.body, /^linktrace_http_errors_total\{code="expectation_failed"\} 1$/m);
     });
+  });
+});
+
+describe('protocol-relative paths and security headers', () => {
+  it('//host and /\\host paths are refused in the error shape, never answered with the UI', async () => {
+    const ui = await tempDir('lt-ui-');
+    await mkdir(join(ui, 'assets'));
+    await writeFile(join(ui, 'index.html'), '<!doctype html><div id="root"></div>');
+    try {
+      await withApp({ extraRoutes: (scope) => registerUiRoutes(scope, { dir: ui }) }, async ({ url }) => {
+        const port = Number(new URL(url).port);
+        for (const path of ['//evil.example/', '//evil.example/api/v1/traces/0123456789abcdef', '/\\evil.example/', '///evil.example/index.html']) {
+          const answer = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
+          assert.equal(errorOf(answer).code, 'bad_request', path);
+          assert.doesNotMatch(answer.body, /root/, path);
+        }
+        // The UI itself, an API answer and an error answer all carry the headers.
+        for (const [path, accept, status] of [['/', 'text/html', 200], ['/healthz', '*/*', 200], ['/nope', 'application/json', 404]] as const) {
+          const res = await fetch(`${url}${path}`, { headers: { accept } });
+          await res.arrayBuffer();
+          assert.equal(res.status, status, path);
+          for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(res.headers.get(name), value, `${path}: ${name}`);
+        }
+        assert.match(SECURITY_HEADERS['content-security-policy'] ?? '', /script-src 'self'(;|$)/);
+      });
+    } finally {
+      await rm(ui, { recursive: true, force: true });
+    }
   });
 });

@@ -33,7 +33,7 @@ function rawAnswer(error: ApiError): string {
   const extra = Object.entries(error.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   return (
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`
+    `content-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\n${extra}connection: close\r\n\r\n${body}`
   );
 }
 
@@ -78,6 +78,16 @@ export function answerProtocolRefusals(server: Server, answered: (code: string) 
     const error = new ApiError('bad_request', 'CONNECT is not supported: this server is not a proxy');
     if (answerOnSocket(socket, error)) answered(error.code);
   });
+}
+
+/**
+ * A path that starts with `//` (or `/\`, which browsers read the same) is refused: a page served
+ * there resolves `//host/...` URLs to another host, so the UI must never load at such a path.
+ */
+export function protocolRelativePath(request: IncomingMessage): ApiError | undefined {
+  const url = request.url ?? '/';
+  if (url.length < 2 || url[0] !== '/' || (url[1] !== '/' && url[1] !== '\\')) return undefined;
+  return new ApiError('bad_request', 'a path that starts with // is refused (a browser would read it as another host)');
 }
 
 /** HTTP/1.1 requires a Host header (RFC 9112 §3.2); the answer when it is missing. */
