@@ -127,4 +127,13 @@ describe('slow clients', () => {
       process.stdout.write(`# idle keep-alive connection closed after ${(performance.now() - started).toFixed(0)} ms (idle timeout ${TIMEOUTS.idleMs} ms)\n`);
     });
   });
+
+  it("timeouts longer than Node's defaults (header 10 min, body 20 min) are applied", async () => {
+    await withApp({ timeouts: { headerMs: 600_000, bodyMs: 1_200_000, idleMs: 90_000 } }, ({ app }) => {
+      assert.equal(app.server.headersTimeout, 600_000);
+      assert.equal(app.server.requestTimeout, 1_200_000);
+      assert.equal(app.server.keepAliveTimeout, 90_000);
+      return Promise.resolve();
+    });
+  });
 });

@@ -38,6 +38,7 @@ export function timeoutServerOptions(t: HttpTimeouts): {
   return {
     requestTimeout: t.bodyMs,
     keepAliveTimeout: t.idleMs,
-    http: { headersTimeout: t.headerMs, connectionsCheckingInterval: sweepIntervalMs(t) },
+    // requestTimeout here too: Node checks headersTimeout against it when the server is created.
+    http: { headersTimeout: t.headerMs, requestTimeout: t.bodyMs, connectionsCheckingInterval: sweepIntervalMs(t) },
   };
 }
