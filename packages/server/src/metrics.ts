@@ -67,7 +67,7 @@ export class ServerMetrics implements PipelineObserver {
     this.walRecords = new Counter({ name: 'linktrace_wal_records_total', help: 'Records appended to the write-ahead log.', registers });
     this.walDamaged = new Counter({
       name: 'linktrace_wal_damaged_records_total',
-      help: 'Damaged write-ahead log records skipped at start-up replay (adjacent ones count once); the log names segment and offset.',
+      help: 'Damaged write-ahead log records skipped at start-up replay (a stretch whose damaged header hid where a record ended counts once); the log names segment and offset.',
       registers,
     });
     new Gauge({

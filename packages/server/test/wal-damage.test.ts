@@ -15,7 +15,7 @@ import { buildApp } from '../src/app.js';
 import { isWalTag } from '../src/pipeline/replay-wal.js';
 import { WIRE_FORMAT } from '../src/ingest/wire-format.js';
 import { crc32 } from '../src/wal/crc32.js';
-import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../src/wal/wal-record.js';
+import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, encodeRecordHeader } from '../src/wal/wal-record.js';
 import { WriteAheadLog, type ReplayReport, type ReplayedRecord } from '../src/wal/write-ahead-log.js';
 import { listSegments, segmentPath, writeCheckpoint } from '../src/wal/segment-files.js';
 import { MemoryStore } from './memory-store.js';
@@ -153,6 +153,21 @@ describe('write-ahead log damage', () => {
       assert.deepEqual(records.map((r) => r.payload), [data[0], data[1], data[4], data[5], data[6], data[8], data[9], data[10]]);
       assert.deepEqual(report.damaged.map((d) => d.offset), [recordOffset(data, 2), recordOffset(data, 7)]);
       assert.equal(report.tornBytes, RECORD_HEADER_BYTES + data[11].length - 3);
+    });
+  });
+
+  it('a damaged record whose payload holds a whole record is skipped by its length: the embedded one is not replayed', async () => {
+    await withDir(async (dir) => {
+      const inner = Buffer.from('spans a sender chose');
+      const embedded = Buffer.concat([encodeRecordHeader(2, inner), inner]);
+      const data = [randomBytes(30), Buffer.concat([randomBytes(40), embedded, randomBytes(40)]), randomBytes(30)];
+      const path = await writeLog(dir, data);
+      const buf = await readFile(path);
+      buf[recordOffset(data, 1) + RECORD_HEADER_BYTES + 3] ^= 0x08;
+      await writeFile(path, buf);
+      const { records, report } = await replayAll(dir);
+      assert.deepEqual(records.map((r) => r.payload), [data[0], data[2]]);
+      assert.deepEqual(report.damaged.map((d) => d.offset), [recordOffset(data, 1)]);
     });
   });
 

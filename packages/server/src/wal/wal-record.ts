@@ -49,7 +49,10 @@ export interface RecordInfo {
 
 export type RecordVisitor = (tag: number, payload: Buffer, record: RecordInfo) => void;
 
-/** A stretch of a segment that failed its checksum and was skipped (one or more adjacent records). */
+/**
+ * A stretch of a segment that failed its checksum and was skipped: one record, or several adjacent
+ * ones when a damaged header hid where the first ended.
+ */
 export interface DamagedStretch {
   offset: number;
   bytes: number;
@@ -82,6 +85,20 @@ function recordEndV1(buf: Buffer, pos: number, isValidTag: (tag: number) => bool
   if (length > MAX_RECORD_BYTES || end > buf.length || !isValidTag(buf[pos + 8])) return -1;
   const crc = crc32(buf.subarray(pos + 8, end), crc32(buf.subarray(pos, pos + 4)));
   return crc === buf.readUInt32LE(pos + 4) ? end : -1;
+}
+
+/**
+ * Where the damaged v2 record at `pos` ends when its header still holds (its marker, and a length
+ * that lands on the next marker or the end of the segment), else -1. Such a record is skipped whole,
+ * so its payload (which a sender chose) is never searched for markers; only a record whose header
+ * is damaged makes the reader scan.
+ */
+function wholeRecordEnd(buf: Buffer, pos: number): number {
+  if (pos + RECORD_HEADER_BYTES > buf.length || buf.compare(SYNC_MARKER, 0, 4, pos, pos + 4) !== 0) return -1;
+  const length = buf.readUInt32LE(pos + 4);
+  const end = pos + RECORD_HEADER_BYTES + length;
+  if (length > MAX_RECORD_BYTES || end > buf.length) return -1;
+  return end === buf.length || (end + 4 <= buf.length && buf.compare(SYNC_MARKER, 0, 4, end, end + 4) === 0) ? end : -1;
 }
 
 /**
@@ -119,18 +136,22 @@ export function scanSegment(buf: Buffer, start: number, isValidTag: (tag: number
       pos = end;
       continue;
     }
-    let next = buf.indexOf(SYNC_MARKER, pos + 1);
-    while (next !== -1 && recordEndV2(buf, next, isValidTag) === -1) next = buf.indexOf(SYNC_MARKER, next + 1);
+    let next = wholeRecordEnd(buf, pos);
+    if (next === buf.length) {
+      damaged.push({ offset: pos, bytes: buf.length - pos });
+      return { damaged, tornBytes: 0 };
+    }
+    if (next === -1) {
+      next = buf.indexOf(SYNC_MARKER, pos + 1);
+      while (next !== -1 && recordEndV2(buf, next, isValidTag) === -1) next = buf.indexOf(SYNC_MARKER, next + 1);
+    }
     if (next !== -1) {
       damaged.push({ offset: pos, bytes: next - pos });
       pos = next;
       continue;
     }
-    // Nothing good follows. A record whose header says it is whole but whose checksum fails was
-    // written in full and damaged later; anything shorter is a write a crash cut short.
-    const whole = pos + RECORD_HEADER_BYTES <= buf.length && buf.compare(SYNC_MARKER, 0, 4, pos, pos + 4) === 0 && pos + RECORD_HEADER_BYTES + buf.readUInt32LE(pos + 4) <= buf.length;
-    if (whole) damaged.push({ offset: pos, bytes: buf.length - pos });
-    return { damaged, tornBytes: whole ? 0 : buf.length - pos };
+    // Nothing good follows: what is left is a write a crash cut short.
+    return { damaged, tornBytes: buf.length - pos };
   }
   return { damaged, tornBytes: 0 };
 }
