@@ -36,4 +36,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // Plain browser scripts the UI serves as they are (index.html's early call).
+    files: ['packages/web/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
+  },
 );

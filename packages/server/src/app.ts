@@ -4,10 +4,15 @@
  * through `extraRoutes`.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { maxHeaderSize } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ApiError } from './errors.js';
 import { toApiError } from './app-errors.js';
+import { DISCARD_LIMITS, discardBody } from './http/discard-body.js';
+import { answerProtocolRefusals, clientErrorHandler, missingHost, protocolRelativePath } from './http/client-errors.js';
+import { SECURITY_HEADERS } from './http/security-headers.js';
+import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
@@ -45,6 +50,8 @@ export interface AppOptions {
   limits?: Partial<IngestLimits>;
   pipeline?: Partial<PipelineOptions>;
   wal?: Partial<WalOptions>;
+  /** Header, body and idle timeouts of client connections (http/timeouts.ts). */
+  timeouts?: Partial<HttpTimeouts>;
   /** More routes (the query API), registered in their own scope with the app's hooks and error handler. */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
   /** Fastify's logger option; off by default. */
@@ -154,9 +161,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       sdkDrops.observe(spans);
       feed?.spansStored(spans);
     });
+    const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
     app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: limits.maxRequestBytes,
+      requestTimeout: timeouts.requestTimeout,
+      keepAliveTimeout: timeouts.keepAliveTimeout,
+      // Node would answer a request without Host itself, with an empty body: the onRequest hook does.
+      http: { ...timeouts.http, requireHostHeader: false },
+      // What Node's HTTP parser refuses (and 408, 431) is answered in the one error shape too.
+      clientErrorHandler: clientErrorHandler(maxHeaderSize, (code) => metrics?.errorAnswered(code)),
       // Closing answers come from our own hook, in the one error shape.
       return503OnClosing: false,
       frameworkErrors: (error, _request, reply) => {
@@ -165,6 +179,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     const warn = (message: string): void => app.log.warn(message);
     const recovery = await recoverWal(wal, (spans) => pipeline.restore(spans), pipelineOptions.storeBatchSpans, warn);
+    metrics.walDamagedRecords(recovery.damaged.length);
     if (recovery.records > 0 || recovery.tornBytes > 0) {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
@@ -190,7 +205,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const isPublic = isPublicRequest(request);
-    if (closing && !isPublic) {
+    const refused = missingHost(request.raw) ?? protocolRelativePath(request.raw);
+    if (refused !== undefined) {
+      done(refused);
+    } else if (closing && !isPublic) {
       done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
     } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
       const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
@@ -198,17 +216,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     } else done();
   });
   registerWriteGuard(app, { tokenRequired: authorized !== undefined, allowAnonymousWrites: options.allowAnonymousWrites === true });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.headers(SECURITY_HEADERS);
+    done(null, payload);
+  });
   app.addHook('onResponse', (request, reply, done) => {
     appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     let apiError = toApiError(error, { contentType: request.headers['content-type'], maxRequestBytes: limits.maxRequestBytes });
     if (apiError === undefined) {
       request.log.error({ err: error }, 'unexpected error');
       apiError = new ApiError('internal_error', 'an unexpected error occurred; the server log has the details');
     }
     appMetrics.errorAnswered(apiError.code);
+    if (apiError.code === 'payload_too_large') await discardBody(request.raw, DISCARD_LIMITS * limits.maxRequestBytes);
     return sendError(reply, apiError);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -227,6 +250,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await wal.close();
   });
 
+  answerProtocolRefusals(app.server, (code) => appMetrics.errorAnswered(code));
   const receiverContext: ReceiverContext = {
     limits,
     pipeline,

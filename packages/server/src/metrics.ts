@@ -27,6 +27,7 @@ export class ServerMetrics implements PipelineObserver {
   private readonly errors: Counter<'code'>;
   private readonly walFsyncs: Counter;
   private readonly walRecords: Counter;
+  private readonly walDamaged: Counter;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly latencyChildren = new Map<string, HistogramChild>();
 
@@ -64,6 +65,11 @@ export class ServerMetrics implements PipelineObserver {
     });
     this.walFsyncs = new Counter({ name: 'linktrace_wal_fsyncs_total', help: 'Write-ahead log group commits (one fsync each).', registers });
     this.walRecords = new Counter({ name: 'linktrace_wal_records_total', help: 'Records appended to the write-ahead log.', registers });
+    this.walDamaged = new Counter({
+      name: 'linktrace_wal_damaged_records_total',
+      help: 'Damaged write-ahead log records skipped at start-up replay (a stretch whose damaged header hid where a record ended counts once); the log names segment and offset.',
+      registers,
+    });
     new Gauge({
       name: 'linktrace_queue_spans',
       help: 'Accepted spans not yet in the store (the WAL-to-store backlog).',
@@ -118,6 +124,10 @@ export class ServerMetrics implements PipelineObserver {
   walFlushed(records: number): void {
     this.walFsyncs.inc();
     this.walRecords.inc(records);
+  }
+
+  walDamagedRecords(count: number): void {
+    if (count > 0) this.walDamaged.inc(count);
   }
 
   stored(spans: number): void {

@@ -40,6 +40,8 @@ describe('serve flags', () => {
     assert.equal(parseServeFlags({ retention: 'off' }).retentionMs, 0);
     assert.equal(parseServeFlags({ retention: ' OFF ' }).retentionMs, 0);
     assert.equal(parseServeFlags({ retention: '36h' }).retentionMs, 36 * 3_600_000);
+    assert.deepEqual(o.timeouts, { headerMs: 30_000, bodyMs: 60_000, idleMs: 72_000 });
+    assert.deepEqual(parseServeFlags({ headerTimeout: '5s', bodyTimeout: '20s', idleTimeout: '1m' }).timeouts, { headerMs: 5000, bodyMs: 20_000, idleMs: 60_000 });
   });
 
   it('rejects bad values with a message naming the flag', () => {
@@ -59,6 +61,10 @@ describe('serve flags', () => {
       [{ token: 'has space' }, /--token/],
       [{ token: '' }, /--token/],
       [{ host: ' ' }, /--host/],
+      [{ headerTimeout: '0s' }, /--header-timeout/],
+      [{ headerTimeout: '2m' }, /--header-timeout: must not be longer than --body-timeout/],
+      [{ bodyTimeout: 'slow' }, /--body-timeout/],
+      [{ idleTimeout: '-1s' }, /--idle-timeout/],
     ];
     for (const [flags, message] of bad) assert.throws(() => parseServeFlags(flags), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(flags));
   });

@@ -34,6 +34,7 @@ import type { CheckerOptions } from '../checker/checker-options.js';
 import { readFlowsFile } from '../checker/flows-file.js';
 import { locateUiDir } from '../ui/ui-dir.js';
 import { registerUiRoutes } from '../ui/ui-routes.js';
+import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 
 export interface ServeFlags {
   port?: string;
@@ -58,6 +59,9 @@ export interface ServeFlags {
   maxAttributeLength?: string;
   maxBacklog?: string;
   maxFuture?: string;
+  headerTimeout?: string;
+  bodyTimeout?: string;
+  idleTimeout?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
 }
@@ -78,6 +82,8 @@ export interface ServeOptions {
   alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
+  /** Client connection timeouts (header, whole request, idle keep-alive). */
+  timeouts: HttpTimeouts;
   /** The built web UI served at `/`; false: no UI. */
   uiDir: string | false;
 }
@@ -142,7 +148,14 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   }
   if (flags.ui === '' || (typeof flags.ui === 'string' && flags.ui.trim() === '')) throw new ConfigError('--ui: must not be empty');
   const uiDir = flags.ui === false ? false : typeof flags.ui === 'string' ? resolve(flags.ui) : locateUiDir();
+  const timeouts: HttpTimeouts = {
+    headerMs: flags.headerTimeout === undefined ? DEFAULT_TIMEOUTS.headerMs : parseDuration(flags.headerTimeout, '--header-timeout'),
+    bodyMs: flags.bodyTimeout === undefined ? DEFAULT_TIMEOUTS.bodyMs : parseDuration(flags.bodyTimeout, '--body-timeout'),
+    idleMs: flags.idleTimeout === undefined ? DEFAULT_TIMEOUTS.idleMs : parseDuration(flags.idleTimeout, '--idle-timeout'),
+  };
+  if (timeouts.headerMs > timeouts.bodyMs) throw new ConfigError('--header-timeout: must not be longer than --body-timeout (which covers the headers too)');
   return {
+    timeouts,
     uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     host,
@@ -212,6 +225,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       clock,
       limits: options.limits,
       pipeline: options.pipeline,
+      timeouts: options.timeouts,
       logger: { level: 'warn' },
       processMetrics: true,
       checker: options.checker,
@@ -255,6 +269,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
   if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
+  if (recovery.damaged.length > 0) warn(`linktrace: skipped ${recovery.damaged.length} damaged write-ahead log records (see the log for segments and offsets); every later record was replayed`);
 
   const retention = new RetentionJob({ store, retentionMs: options.retentionMs, clock, print, warn, registry: app.linktrace.metrics.registry });
   retention.start();
@@ -338,6 +353,9 @@ export function register(program: Command): void {
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
     .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
     .option('--max-future <duration>', "refuse spans that start more than this after the server's clock, e.g. 1h")
+    .option('--header-timeout <duration>', `close a connection whose request line and headers take longer (default: ${DEFAULT_TIMEOUTS.headerMs / 1000}s)`)
+    .option('--body-timeout <duration>', `close a connection whose whole request, body included, takes longer (default: ${DEFAULT_TIMEOUTS.bodyMs / 1000}s)`)
+    .option('--idle-timeout <duration>', `close a kept-alive connection idle this long between requests (default: ${DEFAULT_TIMEOUTS.idleMs / 1000}s)`)
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

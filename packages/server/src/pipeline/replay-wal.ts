@@ -50,5 +50,10 @@ export async function recoverWal(
     }
     if (batch.length >= batchSpans) await flush();
   }, flush);
+  for (const d of report.damaged) {
+    warn(`write-ahead log: segment ${d.segment} has a damaged record at offset ${d.offset} (${d.bytes} bytes failed their checksum); it was skipped, the records after it were replayed`);
+  }
+  const cp = report.misplacedCheckpoint;
+  if (cp !== undefined) warn(`write-ahead log: the checkpoint (segment ${cp.segment}, offset ${cp.offset}) is not at a record boundary; that segment was replayed from its start`);
   return { ...report, spans, undecodable };
 }

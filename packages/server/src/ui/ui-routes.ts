@@ -30,7 +30,7 @@ export const REVALIDATE = 'no-cache';
 
 export const UI_NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Linktrace</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<body>
 <h1>Linktrace</h1>
 <p>The web UI is not built. Build it with <code>npm run build</code> at the repository root, then reload this page.</p>
 <p>The API answers meanwhile: <a href="/api/v1/services">/api/v1/services</a>, <a href="/healthz">/healthz</a>.</p>

@@ -8,7 +8,7 @@
  * position, so a restart replays only what the store has not confirmed.
  */
 import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
-import { encodeRecordHeader, scanRecords } from './wal-record.js';
+import { SEGMENT_HEADER, encodeRecordHeader, isRecordBoundary, scanSegment, type RecordInfo } from './wal-record.js';
 import { listSegments, readCheckpoint, segmentPath, syncDirectory, writeCheckpoint, type Checkpoint } from './segment-files.js';
 
 export interface WalOpenOptions {
@@ -32,11 +32,27 @@ export interface WalStats {
   lastError: Error | undefined;
 }
 
+/** A damaged stretch of a segment skipped on replay: at least one record lost. */
+export interface DamagedRecord {
+  segment: number;
+  offset: number;
+  bytes: number;
+}
+
 export interface ReplayReport {
   segments: number;
   records: number;
   /** Bytes after the last whole record of a segment: a torn write, dropped. */
   tornBytes: number;
+  /** Stretches whose checksum failed; every good record after them was replayed. */
+  damaged: DamagedRecord[];
+  /** Set when the checkpoint pointed inside a record: that segment was replayed from its start. */
+  misplacedCheckpoint?: Checkpoint;
+}
+
+/** Where a replayed record sits, and when its request arrived (when the writer recorded it). */
+export interface ReplayedRecord extends RecordInfo {
+  segment: number;
 }
 
 /** Buffers per writev call (Linux's IOV_MAX is 1024); always even, so a record is never split. */
@@ -117,25 +133,33 @@ export class WriteAheadLog {
 
   /**
    * Hands every record the store has not confirmed (from segments left by the previous run) to
-   * `visit`, in log order, then deletes those segments. A torn tail is dropped. Records are replayed
+   * `visit`, in log order, then deletes those segments. A torn tail is dropped; a damaged record is
+   * skipped and reported, and the records after it are replayed. Records are replayed
    * at least once: the store must accept duplicates. `settle` runs after the last record and before
    * the segments are deleted: the caller's last batch must be stored by the time it resolves.
    */
-  async replay(visit: (tag: number, payload: Buffer) => Promise<void> | void, settle?: () => Promise<void>): Promise<ReplayReport> {
-    const report: ReplayReport = { segments: 0, records: 0, tornBytes: 0 };
+  async replay(visit: (tag: number, payload: Buffer, record: ReplayedRecord) => Promise<void> | void, settle?: () => Promise<void>): Promise<ReplayReport> {
+    const report: ReplayReport = { segments: 0, records: 0, tornBytes: 0, damaged: [] };
     const cp = this.checkpoint;
     for (const id of this.replayIds) {
       if (cp !== undefined && id < cp.segment) continue;
       const buf = await readFile(segmentPath(this.dir, id));
-      const start = cp !== undefined && id === cp.segment && cp.offset <= buf.length ? cp.offset : 0;
-      const found: { tag: number; payload: Buffer }[] = [];
-      const end = scanRecords(buf, start, this.options.isValidTag, (tag, payload) => {
-        found.push({ tag, payload });
+      let start = 0;
+      if (cp !== undefined && id === cp.segment) {
+        // A checkpoint inside a record would make every later record unreadable: replay the whole
+        // segment instead (the store merges the records it already holds).
+        if (isRecordBoundary(buf, cp.offset, this.options.isValidTag)) start = cp.offset;
+        else report.misplacedCheckpoint = cp;
+      }
+      const found: { tag: number; payload: Buffer; record: ReplayedRecord }[] = [];
+      const scan = scanSegment(buf, start, this.options.isValidTag, (tag, payload, record) => {
+        found.push({ tag, payload, record: { ...record, segment: id } });
       });
       report.segments++;
-      report.tornBytes += buf.length - end;
+      report.tornBytes += scan.tornBytes;
+      for (const d of scan.damaged) report.damaged.push({ segment: id, ...d });
       for (const r of found) {
-        await visit(r.tag, r.payload);
+        await visit(r.tag, r.payload, r.record);
         report.records++;
       }
     }
@@ -149,9 +173,9 @@ export class WriteAheadLog {
   }
 
   /** Resolves once the record is on disk (fsynced); rejects when the write or fsync failed. */
-  append(tag: number, payload: Buffer): Promise<void> {
+  append(tag: number, payload: Buffer, arrivedAtMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error('write-ahead log: closed'));
-    this.queue.push(encodeRecordHeader(tag, payload), payload);
+    this.queue.push(encodeRecordHeader(tag, payload, arrivedAtMs), payload);
     const done = new Promise<void>((resolve, reject) => {
       this.resolvers.push(resolve);
       this.rejecters.push(reject);
@@ -170,6 +194,8 @@ export class WriteAheadLog {
       this.rejecters = [];
       try {
         if (this.needsRotate || this.offset >= this.options.segmentBytes) await this.rotate();
+        // A segment gets its header with its first records, so an unused segment stays empty.
+        if (this.offset === 0) bufs[0] = Buffer.concat([SEGMENT_HEADER, bufs[0]]);
         await writeFully(this.handle, bufs, this.offset);
         await this.handle.datasync();
       } catch (error) {

@@ -5,6 +5,7 @@
  * service map, no flow history, no finding counts) are filled in from the older routes.
  */
 import { readToken } from './token.js';
+import { apiUrl } from './api-url.js';
 import type {
   ApiErrorBody,
   DependenciesResponse,
@@ -88,7 +89,7 @@ export async function getJson<T>(path: string, query: Query = {}, signal?: Abort
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = readToken();
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-  const url = `${apiBase()}api/v1/${path}${queryString(query)}`;
+  const url = `${apiUrl(path)}${queryString(query)}`;
   const res = await (takeEarlyCall(url, headers) ?? fetch(url, { headers, signal }));
   const text = await res.text();
   let body: unknown;
@@ -107,12 +108,6 @@ export async function getJson<T>(path: string, query: Query = {}, signal?: Abort
     throw new ApiError(res.status, code, message);
   }
   return body as T;
-}
-
-/** The API lives beside the page: `/` normally, or under the prefix a proxy serves the UI at. */
-function apiBase(): string {
-  const path = location.pathname;
-  return path.endsWith('/') ? path : path.slice(0, path.lastIndexOf('/') + 1);
 }
 
 const isMissingRoute = (e: unknown): boolean => e instanceof ApiError && e.status === 404 && e.code === 'not_found';
