@@ -5,6 +5,11 @@
 import type { Attributes, Span as ModelSpan, SpanKind } from '@linktrace/model';
 
 export const TRACE_FLAG_SAMPLED = 0x01;
+/**
+ * W3C Trace Context Level 2 `random` flag: the trace id's right-most 7 bytes are random. Passed on
+ * from a parent that set it; never set on ids made here (they hold time, sequence and address).
+ */
+export const TRACE_FLAG_RANDOM = 0x02;
 
 /** What crosses a process boundary about a span. */
 export interface SpanContext {

@@ -125,12 +125,13 @@ void describe('traceparent extraction', () => {
     assertRejected(`00 ${TRACE_ID} ${SPAN_ID} 01`);
   });
 
-  void test('only the sampled bit of trace-flags is kept (other flags are reserved: set to zero)', () => {
+  void test('the sampled and (Level 2) random bits of trace-flags are kept; the others are reserved: set to zero', () => {
     const flagsOf = (f: string) => extractFrom(w3c, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-${f}` }).spanContext?.traceFlags;
     assert.equal(flagsOf('09'), 1);
-    assert.equal(flagsOf('ff'), 1);
-    assert.equal(flagsOf('02'), 0);
-    assert.equal(flagsOf('fe'), 0);
+    assert.equal(flagsOf('ff'), 3);
+    assert.equal(flagsOf('02'), 2);
+    assert.equal(flagsOf('03'), 3);
+    assert.equal(flagsOf('fc'), 0);
   });
 
   void test('optional whitespace (space, tab) around the value is allowed', () => {
@@ -211,9 +212,10 @@ void describe('traceparent injection', () => {
     assert.equal(injectInto(w3c, { spanContext: { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0 } }).traceparent, `00-${TRACE_ID}-${SPAN_ID}-00`);
   });
 
-  void test('flags other than sampled are written as zero', () => {
-    assert.equal(formatTraceparent({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0xff }), VALID_TRACEPARENT);
-    assert.equal(formatTraceparent({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0x02 }), `00-${TRACE_ID}-${SPAN_ID}-00`);
+  void test('flags other than sampled and random are written as zero', () => {
+    assert.equal(formatTraceparent({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0xfd }), VALID_TRACEPARENT);
+    assert.equal(formatTraceparent({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0xff }), `00-${TRACE_ID}-${SPAN_ID}-03`);
+    assert.equal(formatTraceparent({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0x02 }), `00-${TRACE_ID}-${SPAN_ID}-02`);
   });
 
   void test('a 16-hex (Zipkin 64-bit) trace id is left-padded to 32', () => {

@@ -39,6 +39,19 @@ describe('tracing across processes (inject / extract)', () => {
     assert.equal(b.collector.byName('query db').rpcid, '0.2.1');
   });
 
+  it("passes on the caller's W3C random flag (Level 2) and never sets it on a trace id made here", () => {
+    const b = setup('callee');
+    const parent = b.tracing.extract({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03' });
+    const out: Record<string, string> = {};
+    b.tracer.trace('serve', { kind: 'server', parent }, () => {
+      b.tracer.trace('call on', { kind: 'client' }, () => b.tracing.inject(out));
+    });
+    assert.match(out['traceparent']!, /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-03$/);
+    const own: Record<string, string> = {};
+    b.tracer.trace('root', { kind: 'client' }, () => b.tracing.inject(own));
+    assert.match(own['traceparent']!, /-01$/);
+  });
+
   it('gives an internal span under a remote parent a child position', () => {
     const a = setup('caller');
     const headers: Record<string, string> = {};

@@ -2,7 +2,7 @@
  * W3C Trace Context Level 1: the `traceparent` and `tracestate` headers. The position id rides in
  * `tracestate` as Linktrace's own member `lt=<rpcid>` (DESIGN §2).
  */
-import { TRACE_FLAG_SAMPLED } from '../types.js';
+import { TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED } from '../types.js';
 import type { Propagated, Propagator, SpanContext, TextMapGetter, TextMapSetter } from '../types.js';
 import { combinedValue, singleValue, trimOws } from './header-values.js';
 import { isLowerHexRange, isValidSpanId, isValidTraceId, isZeroRange, sliceTraceId, toTraceId128 } from './hex-ids.js';
@@ -57,14 +57,15 @@ export function parseTraceparent(value: string): Traceparent | undefined {
   if (!isLowerHexRange(v, 36, 52) || isZeroRange(v, 36, 52)) return undefined;
   const flags = hexByte(v, 53);
   if (flags < 0) return undefined;
-  return { traceId: sliceTraceId(v, 3, 32), spanId: v.slice(36, 52), traceFlags: flags & TRACE_FLAG_SAMPLED };
+  return { traceId: sliceTraceId(v, 3, 32), spanId: v.slice(36, 52), traceFlags: flags & (TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM) };
 }
 
 /** `00-<trace>-<span>-<flags>` for a context with valid ids (a 16-hex trace id is left-padded), else undefined. */
 export function formatTraceparent(spanContext: SpanContext): string | undefined {
   const { traceId, spanId } = spanContext;
   if (!isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined;
-  const flags = (spanContext.traceFlags & TRACE_FLAG_SAMPLED) === 0 ? '00' : '01';
+  // Flags other than sampled and random are unknown here and go out as zero (W3C: MUST).
+  const flags = `0${spanContext.traceFlags & (TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM)}`;
   return `00-${toTraceId128(traceId)}-${spanId}-${flags}`;
 }
 

@@ -54,6 +54,8 @@ export class RecordingSpan implements Span, SpanHandle {
   private attributeLength: number;
   private materialized: Attributes | undefined;
   private childCount: number;
+  /** `TRACE_FLAG_RANDOM` or 0, from the parent's flags. */
+  private readonly randomFlag: number;
 
   constructor(
     state: TracerState,
@@ -65,8 +67,10 @@ export class RecordingSpan implements Span, SpanHandle {
     rpcid: string,
     traceState: string | undefined,
     startUs: number,
+    randomFlag: number,
   ) {
     this.state = state;
+    this.randomFlag = randomFlag;
     this.traceId = traceId;
     this.spanId = spanId;
     this.parentSpanId = parentSpanId;
@@ -100,8 +104,9 @@ export class RecordingSpan implements Span, SpanHandle {
   get scope(): InstrumentationScope | undefined {
     return this.state.scope;
   }
+  /** Sampled, and the parent's W3C `random` flag when it had one. */
   get traceFlags(): number {
-    return TRACE_FLAG_SAMPLED;
+    return TRACE_FLAG_SAMPLED | this.randomFlag;
   }
   get isRemote(): boolean {
     return false;

@@ -4,7 +4,7 @@ import { callAndEnd } from './call-and-end.js';
 import { childPosition } from './child-position.js';
 import { Context } from '../context/context.js';
 import { activeContext, runWithContext } from '../context/context-manager.js';
-import type { Baggage, SamplingInput, SpanContext } from '../types.js';
+import { TRACE_FLAG_RANDOM, type Baggage, type SamplingInput, type SpanContext } from '../types.js';
 import { usFromPerf } from './clock.js';
 import { NonRecordingSpan, RemoteSpan } from './non-recording-span.js';
 import { RecordingSpan } from './recording-span.js';
@@ -153,6 +153,7 @@ export class Tracer {
       rpcid,
       traceState,
       options?.startTimeUs ?? usFromPerf(perfNow),
+      parent === undefined ? 0 : parent.traceFlags & TRACE_FLAG_RANDOM,
     );
     state.counters.spansStarted++;
     if (options !== undefined) {
