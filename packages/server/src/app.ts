@@ -50,6 +50,11 @@ export interface AppOptions {
   checker?: CheckerOptions;
   /** Where the checker's new findings are sent. */
   alerts?: CheckerAlerts;
+  /**
+   * The clock the server decides by, ms since the epoch (default `Date.now`): when the checker finds
+   * a trace due, and alert deduplication. Tests pass a manual clock.
+   */
+  clock?: () => number;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -126,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         dataDir: options.dataDir,
         registry: metrics.registry,
         warn: (line) => app.log.warn(line),
+        clock: options.clock,
       }));
     }
     const feed = checker;

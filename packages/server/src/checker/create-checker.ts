@@ -19,6 +19,8 @@ export interface CheckerSetup {
   dataDir: string;
   registry: Registry;
   warn: (line: string) => void;
+  /** The server clock, ms since the epoch (default `Date.now`). */
+  clock?: () => number;
 }
 
 /** Throws ConfigError on bad options. */
@@ -33,7 +35,7 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     droppedRechecks: (): number => checker.status().droppedRechecks,
     pendingRechecks: (): number => checker.status().pendingRechecks,
   });
-  const alerts: AlertDispatcher = new AlertDispatcher(setup.alerts?.sinks ?? [], setup.alerts?.options, metrics, setup.warn);
-  const checker: ChainChecker = new ChainChecker({ store: setup.store, options, dataDir: setup.dataDir, alerts, observer: metrics, warn: setup.warn });
+  const alerts: AlertDispatcher = new AlertDispatcher(setup.alerts?.sinks ?? [], setup.alerts?.options, metrics, setup.warn, setup.clock);
+  const checker: ChainChecker = new ChainChecker({ store: setup.store, options, dataDir: setup.dataDir, alerts, observer: metrics, warn: setup.warn, clock: setup.clock });
   return { checker, alerts };
 }

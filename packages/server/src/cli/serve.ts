@@ -165,7 +165,7 @@ export interface StartOptions {
   warn?: (line: string) => void;
   /** More routes, after the query API. */
   extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
-  /** The clock the store marks arrival with and retention counts by (ms since the epoch); default `Date.now`. */
+  /** The clock the store marks arrival with, retention counts by and the checker decides by (ms since the epoch); default `Date.now`. */
   clock?: () => number;
 }
 
@@ -199,6 +199,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       logger: { level: 'warn' },
       processMetrics: true,
       checker: options.checker,
+      clock,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
