@@ -22,6 +22,7 @@ import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { ChainChecker } from './checker/chain-checker.js';
 import type { CheckerOptions } from './checker/checker-options.js';
 import { createChecker, type CheckerAlerts } from './checker/create-checker.js';
+import { defaultMemoryBudget, MemoryBudget } from './memory-budget.js';
 import { isCheckerStore } from './checker/checker-store.js';
 import { registerFlowRoutes } from './routes/flows-routes.js';
 
@@ -55,6 +56,11 @@ export interface AppOptions {
    * a trace due, and alert deduplication. Tests pass a manual clock.
    */
   clock?: () => number;
+  /**
+   * Bytes the ingest backlog and the chain checker may hold together (`--max-memory`); default
+   * `defaultMemoryBudget()`, from the machine's memory and the heap limit.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -63,6 +69,8 @@ export interface LinktraceState {
   wal: WriteAheadLog;
   metrics: ServerMetrics;
   limits: IngestLimits;
+  /** The memory budget shared by the backlog and the checker. */
+  memory: MemoryBudget;
   /** What start-up recovered from the log left by the previous run. */
   recovery: RecoveryReport;
   /** The chain checker, when enabled. */
@@ -101,6 +109,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const pipelineOptions = resolvePipeline(options.pipeline);
   const walOptions: WalOptions = { ...DEFAULT_WAL, ...options.wal };
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  const maxMemoryBytes = options.maxMemoryBytes ?? defaultMemoryBudget();
+  if (!Number.isSafeInteger(maxMemoryBytes) || maxMemoryBytes <= 0) throw new ConfigError(`maxMemoryBytes: ${String(maxMemoryBytes)} is not a positive whole number`);
+  const memory = new MemoryBudget(maxMemoryBytes);
 
   let metrics: ServerMetrics | undefined;
   const wal = await WriteAheadLog.open(join(options.dataDir, 'wal'), {
@@ -132,10 +143,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         registry: metrics.registry,
         warn: (line) => app.log.warn(line),
         clock: options.clock,
+        memory,
       }));
     }
     const feed = checker;
-    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, feed === undefined ? undefined : (spans) => feed.spansStored(spans));
+    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, feed === undefined ? undefined : (spans) => feed.spansStored(spans), memory);
+    memory.register(metrics.registry);
     app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: limits.maxRequestBytes,
@@ -151,7 +164,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, recovery };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, memory, recovery };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -210,7 +223,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const receiverContext = { limits, pipeline, metrics: appMetrics };
   await registerIngestRoutes(app, receiverContext);
-  registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
+  registerHealthCheckRoute(app, { pipeline, wal, store: options.store, memory });
   registerMetricsRoute(app, appMetrics);
   const openChecker = checker;
   if (openChecker !== undefined) {

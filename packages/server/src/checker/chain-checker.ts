@@ -21,6 +21,7 @@ import { MAX_FINDING_LIMIT } from '@linktrace/storage';
 import { checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
 import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
+import type { MemoryBudget } from '../memory-budget.js';
 import type { CheckerObserver } from './checker-metrics.js';
 import type { ResolvedCheckerOptions } from './checker-options.js';
 import type { CheckerStore } from './checker-store.js';
@@ -44,6 +45,11 @@ export interface ChainCheckerDeps {
    * rule deadlines are judged against. Tests pass a manual clock and drive rounds with `checkNow`.
    */
   clock?: () => number;
+  /**
+   * The server's memory budget: the checker's held spans count in it, and while its share is full
+   * the checker holds no more spans and checks the traces from the store instead.
+   */
+  memory?: MemoryBudget;
 }
 
 export interface CheckerStatus {
@@ -59,6 +65,10 @@ export interface CheckerStatus {
   restored: number;
   /** Traces read back from the store to be checked (the rest are checked from the spans held). */
   readBack: number;
+  /** Estimated heap bytes the checker holds (spans, traces, re-checks, ids), counted in the memory budget. */
+  heldBytes: number;
+  /** Spans not held because the memory budget was full: their traces are checked from the store. */
+  unheldSpans: number;
   lastError?: string;
 }
 
@@ -68,6 +78,14 @@ const TRACES_PER_READ = 200;
 const TRACES_PER_ROUND = 5000;
 /** The checkpoint is rewritten when it moved by this much (µs), and on close. */
 const CHECKPOINT_STEP_US = 1_000_000;
+/**
+ * Estimated heap bytes of what the checker holds, for the memory budget: a compact span (measured
+ * 160-270 bytes on the fixtures, its strings pooled), an open trace (its entry, map slot, arrival
+ * record and id) and a waiting re-check.
+ */
+const HELD_SPAN_BYTES = 256;
+const OPEN_TRACE_BYTES = 320;
+const RECHECK_BYTES = 160;
 
 /** One part of a round, checked: its findings (all, and by trace) and the re-checks it needs. */
 interface Evaluated {
@@ -113,6 +131,7 @@ export class ChainChecker {
   private findingCount = 0;
   private restored = 0;
   private readBack = 0;
+  private unheldSpans = 0;
   private lastError: string | undefined;
 
   constructor(private readonly deps: ChainCheckerDeps) {
@@ -132,6 +151,20 @@ export class ChainChecker {
     const dir = join(deps.dataDir, 'checker');
     this.checkpoint = new CheckpointFile(dir);
     this.flows = new FlowRegistry(options.flows, options.flowHistory, dir);
+    deps.memory?.measure({ checker: () => this.heldBytes() });
+  }
+
+  /** Estimated heap bytes held: open traces and their spans, waiting re-checks and theirs, spilled ids. */
+  heldBytes(): number {
+    const b = this.buffer.stats();
+    return (
+      (b.openSpans + this.rechecks.heldSpans) * HELD_SPAN_BYTES + b.openTraces * OPEN_TRACE_BYTES + this.rechecks.size * RECHECK_BYTES + this.spilled.bytes
+    );
+  }
+
+  /** Whether the memory budget lets the checker hold `spans` more spans. */
+  private mayHold(spans: number): boolean {
+    return this.deps.memory === undefined || this.deps.memory.checkerMayHold(spans * HELD_SPAN_BYTES);
   }
 
   /** The server clock in µs, never going back (the buffer requires it). */
@@ -147,6 +180,8 @@ export class ChainChecker {
    */
   private refused(traceId: string): void {
     this.spilled.add(traceId);
+    // A trace waiting for its re-check with the spans it was checked with: the store has more now.
+    if (this.rechecks.readBackWhenDue(traceId)) return;
     const now = this.clockUs;
     if (this.rechecks.add({ atUs: now + this.options.checkDelayMs * 1000, traceId, firstUs: now, spans: [] })) this.pending.add(now);
   }
@@ -155,9 +190,29 @@ export class ChainChecker {
   spansStored(spans: readonly Span[]): void {
     if (this.stopped || spans.length === 0) return;
     const now = this.nowUs();
+    if (!this.mayHold(spans.length)) {
+      this.checkFromStore(spans);
+      return;
+    }
     const before = this.buffer.stats().openTraces;
     this.buffer.add(spans, now);
     this.pending.add(now, this.buffer.stats().openTraces - before);
+  }
+
+  /**
+   * The memory budget is full: the spans are not held. Each of their traces is checked from the
+   * store after the check delay, like a trace the full buffer refused (one open in the buffer is
+   * read back whole when it is due).
+   */
+  private checkFromStore(spans: readonly Span[]): void {
+    this.unheldSpans += spans.length;
+    let last = '';
+    for (const s of spans) {
+      const id = s.traceId;
+      if (typeof id !== 'string' || id.length === 0 || id === last) continue;
+      last = id;
+      this.refused(id);
+    }
   }
 
   /**
@@ -320,7 +375,8 @@ export class ChainChecker {
       if (settleUs > nowUs) {
         // Once more when every deadline is over (bounded by the maximum wait, against skewed clocks).
         const atUs = nowUs + Math.min(settleUs - nowUs, this.options.maxWaitMs * 1000) + 1000;
-        later.push({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs, spans });
+        // Without room in the memory budget the re-check reads the trace back instead.
+        later.push({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs, spans: this.mayHold(spans.length) ? spans : [] });
       }
     }
     if (flows.length > 0) {
@@ -431,6 +487,8 @@ export class ChainChecker {
       findings: this.findingCount,
       restored: this.restored,
       readBack: this.readBack,
+      heldBytes: this.heldBytes(),
+      unheldSpans: this.unheldSpans,
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;

@@ -1,7 +1,8 @@
 /**
  * Traces checked before their deadlines passed (a consumer or a flow step may still come): each is
  * checked once more when its last deadline is over. Bounded; what does not fit is counted. Each
- * keeps the compact spans it was checked with, so the re-check needs no store read.
+ * keeps the compact spans it was checked with, so the re-check needs no store read — unless it
+ * holds none (a refused trace, or the memory budget was full): then the trace is read back.
  */
 import type { Span } from '@linktrace/model';
 
@@ -19,6 +20,8 @@ export class RecheckQueue {
   private readonly items: Recheck[] = [];
   private readonly ids = new Map<string, Recheck>();
   dropped = 0;
+  /** Spans the waiting re-checks hold (for the memory budget). */
+  heldSpans = 0;
 
   constructor(private readonly max: number) {}
 
@@ -37,6 +40,7 @@ export class RecheckQueue {
     while (i > 0 && this.items[i - 1]!.atUs > item.atUs) i--;
     this.items.splice(i, 0, item);
     this.ids.set(item.traceId, item);
+    this.heldSpans += item.spans.length;
     return true;
   }
 
@@ -46,7 +50,10 @@ export class RecheckQueue {
     while (n < this.items.length && n < limit && this.items[n]!.atUs <= nowUs) n++;
     if (n === 0) return [];
     const out = this.items.splice(0, n);
-    for (const r of out) this.ids.delete(r.traceId);
+    for (const r of out) {
+      this.ids.delete(r.traceId);
+      this.heldSpans -= r.spans.length;
+    }
     return out;
   }
 
@@ -56,6 +63,19 @@ export class RecheckQueue {
     if (r === undefined) return undefined;
     this.ids.delete(traceId);
     this.items.splice(this.items.indexOf(r), 1);
+    this.heldSpans -= r.spans.length;
     return r;
+  }
+
+  /**
+   * The store has spans of a waiting trace that its re-check does not hold: it lets its spans go and
+   * reads the trace back when due. False when the trace is not waiting.
+   */
+  readBackWhenDue(traceId: string): boolean {
+    const r = this.ids.get(traceId);
+    if (r === undefined) return false;
+    this.heldSpans -= r.spans.length;
+    r.spans = [];
+    return true;
   }
 }

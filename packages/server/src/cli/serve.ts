@@ -55,6 +55,7 @@ export interface ServeFlags {
   maxAttributes?: string;
   maxAttributeLength?: string;
   maxBacklog?: string;
+  maxMemory?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
 }
@@ -73,6 +74,8 @@ export interface ServeOptions {
   alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
+  /** `--max-memory`: what the backlog and the checker may hold together; absent: from the machine. */
+  maxMemoryBytes?: number;
   /** The built web UI served at `/`; false: no UI. */
   uiDir: string | false;
 }
@@ -129,7 +132,9 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   }
   if (flags.ui === '' || (typeof flags.ui === 'string' && flags.ui.trim() === '')) throw new ConfigError('--ui: must not be empty');
   const uiDir = flags.ui === false ? false : typeof flags.ui === 'string' ? resolve(flags.ui) : locateUiDir();
+  const maxMemory = flags.maxMemory === undefined ? {} : { maxMemoryBytes: parseSize(flags.maxMemory, '--max-memory') };
   return {
+    ...maxMemory,
     uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     host,
@@ -200,6 +205,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       processMetrics: true,
       checker: options.checker,
       clock,
+      maxMemoryBytes: options.maxMemoryBytes,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
@@ -320,6 +326,7 @@ export function register(program: Command): void {
     .option('--max-attributes <n>', 'most attributes in one map (span, resource, event, link)')
     .option('--max-attribute-length <n>', 'longest attribute value (characters, or bytes for bytes values)')
     .option('--max-backlog <n>', 'most accepted spans waiting for the store before ingest answers 429')
+    .option('--max-memory <size>', 'memory the backlog and the chain checker may hold together, e.g. 512mb (default: an eighth of the machine, at most a quarter of the heap limit)')
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {
