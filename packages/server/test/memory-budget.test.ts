@@ -57,11 +57,14 @@ void test('at its share of the memory budget the checker checks from the store: 
       await postSpans(app, ids.flatMap(trace));
       await app.linktrace.pipeline.idle();
     }
-    // Not held: the split trace's duplicate write, and a whole trace with one.
+    // Not held: the split trace's duplicate write, a whole trace with one, and the first part of a
+    // trace that keeps going (its duplicate write comes half a check delay later).
     const unheld = newTraceId();
     const unheldSpans = trace(unheld);
     unheldSpans.push(duplicateOf(unheldSpans, ID.workerMysql, 'b0000000000000fe'));
-    await postSpans(app, [duplicateOf(splitSpans, ID.workerMysql, 'b0000000000000fd'), ...unheldSpans]);
+    const going = newTraceId();
+    const goingSpans = trace(going);
+    await postSpans(app, [duplicateOf(splitSpans, ID.workerMysql, 'b0000000000000fd'), ...unheldSpans, ...goingSpans]);
     await app.linktrace.pipeline.idle();
 
     const during = await health();
@@ -71,20 +74,28 @@ void test('at its share of the memory budget the checker checks from the store: 
     assert.equal(during.memory?.checkerHolding, false);
     assert.ok(during.checker.heldBytes <= BUDGET / 2, `the checker holds ${during.checker.heldBytes} bytes`);
     assert.equal(during.memory?.checkerBytes, during.checker.heldBytes);
-    assert.equal(during.checker.unheldSpans, 5 * splitSpans.length + 1 + unheldSpans.length, 'a request of five traces, the duplicate write, the last trace');
+    const unheldCount = 5 * splitSpans.length + 1 + unheldSpans.length + goingSpans.length;
+    assert.equal(during.checker.unheldSpans, unheldCount, 'a request of five traces, the duplicate write, the last two traces');
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(metrics, /^linktrace_checker_store_mode 1$/m);
     assert.match(metrics, new RegExp(`^linktrace_memory_budget_bytes ${BUDGET}$`, 'm'));
     assert.match(metrics, /^linktrace_memory_used_bytes\{part="checker"\} [1-9]\d*$/m);
     assert.match(metrics, new RegExp(`^linktrace_checker_unheld_spans_total ${during.checker.unheldSpans}$`, 'm'));
 
-    await advanceAndCheck(app, clock, CHECK_DELAY_MS);
+    await advanceAndCheck(app, clock, CHECK_DELAY_MS / 2);
+    await postSpans(app, [duplicateOf(goingSpans, ID.workerMysql, 'b0000000000000fc')]);
+    await advanceAndCheck(app, clock, CHECK_DELAY_MS / 2);
     const after = await health();
     // Every trace checked once. Read back from the store whole: the traces with unheld spans (the
     // request of five that found the share full, and the two after it).
     assert.equal(after.checker.checkedTraces, healthy.length + 2);
     assert.equal(after.checker.readBack, 5 + 2);
-    assert.equal(after.checker.unheldSpans, 5 * splitSpans.length + 1 + unheldSpans.length);
+    assert.equal(after.checker.unheldSpans, unheldCount + 1);
+    // The trace that kept going is not held either, and waits to be quiet as a held one would.
+    assert.deepEqual(await store.findFindings({ traceId: going }), []);
+    await advanceAndCheck(app, clock, CHECK_DELAY_MS / 2);
+    assert.equal(app.linktrace.checker!.status().checkedTraces, healthy.length + 3);
+    assert.deepEqual((await store.findFindings({ traceId: going })).map((f) => f.rule), ['duplicate-write'], 'checked whole, from the store');
     assert.deepEqual((await store.findFindings({ traceId: split })).map((f) => f.rule), ['duplicate-write']);
     assert.deepEqual((await store.findFindings({ traceId: unheld })).map((f) => f.rule), ['duplicate-write']);
     assert.deepEqual(await store.findFindings({ traceId: healthy[0]! }), []);

@@ -72,18 +72,26 @@ export interface CheckerStatus {
   lastError?: string;
 }
 
-/** Traces read from the store in one query. */
+/** Traces read from the store in one query (and checked in one part). */
 const TRACES_PER_READ = 200;
+/**
+ * Held spans checked in one part: between parts the round yields to the event loop, so that a round
+ * of long traces (5 000 traces of hundreds of spans at their maximum wait) does not hold up requests
+ * (queries, health probes) for seconds.
+ */
+const SPANS_PER_PART = 20_000;
+/** A trace read back counts as this many spans in a part: at most 50 of them are read and checked at once. */
+const READ_BACK_SPANS = 400;
 /** Most traces checked in one timer round; the rest wait for the next round. */
 const TRACES_PER_ROUND = 5000;
 /** The checkpoint is rewritten when it moved by this much (µs), and on close. */
 const CHECKPOINT_STEP_US = 1_000_000;
 /**
  * Estimated heap bytes of what the checker holds, for the memory budget: a compact span (measured
- * 160-270 bytes on the fixtures, its strings pooled), an open trace (its entry, map slot, arrival
- * record and id) and a waiting re-check.
+ * 160-270 bytes on the fixtures and 350 with three attributes, its strings pooled; rounded up), an
+ * open trace (its entry, map slot, arrival record and id) and a waiting re-check.
  */
-const HELD_SPAN_BYTES = 256;
+const HELD_SPAN_BYTES = 384;
 const OPEN_TRACE_BYTES = 320;
 const RECHECK_BYTES = 160;
 
@@ -105,6 +113,19 @@ interface Due {
   recheck: boolean;
   /** The store may hold findings of it from an earlier check (only then are they looked up). */
   checkedBefore: boolean;
+}
+
+/** End of the part of `due` starting at `from`: at most TRACES_PER_READ traces and SPANS_PER_PART held spans (one trace at least). */
+function partEnd(due: readonly Due[], from: number): number {
+  let spans = weight(due[from]!);
+  let end = from + 1;
+  while (end < due.length && end - from < TRACES_PER_READ && spans + weight(due[end]!) <= SPANS_PER_PART) spans += weight(due[end++]!);
+  return end;
+}
+
+/** Spans a part's trace is counted for: those held, or (read back, size unknown) a long trace's. */
+function weight(d: Due): number {
+  return d.fromStore ? READ_BACK_SPANS : d.spans.length;
 }
 
 export class ChainChecker {
@@ -180,10 +201,14 @@ export class ChainChecker {
    */
   private refused(traceId: string): void {
     this.spilled.add(traceId);
-    // A trace waiting for its re-check with the spans it was checked with: the store has more now.
-    if (this.rechecks.readBackWhenDue(traceId)) return;
     const now = this.clockUs;
-    if (this.rechecks.add({ atUs: now + this.options.checkDelayMs * 1000, traceId, firstUs: now, spans: [] })) this.pending.add(now);
+    const quietUs = now + this.options.checkDelayMs * 1000;
+    // Waiting for a re-check (with the spans it was checked with, or none): the store has more now,
+    // and the check waits for the trace to be quiet, bounded by the maximum wait.
+    const waiting = this.rechecks.readBackWhenDue(traceId, quietUs);
+    // Open in the buffer: read back whole when the buffer finds it due (quiet, or at its maximum wait).
+    if (waiting || this.buffer.has(traceId)) return;
+    if (this.rechecks.add({ atUs: quietUs, traceId, firstUs: now, spans: [] })) this.pending.add(now);
   }
 
   /** Spans now durable in the store. Cheap: grouping only; the check runs on the timer. */
@@ -278,6 +303,9 @@ export class ChainChecker {
       if (t !== undefined) due.push(this.dueOf(t, this.rechecks.take(traceId)));
     }
     for (const r of this.rechecks.takeDue(now, TRACES_PER_ROUND - due.length)) {
+      // Spans of it kept arriving: not quiet yet (a trace the checker does not hold waits like one it holds).
+      const waitedUs = r.firstUs + this.options.maxWaitMs * 1000;
+      if (r.quietUs !== undefined && r.quietUs > now && waitedUs > now && this.rechecks.add({ ...r, atUs: Math.min(r.quietUs, waitedUs) })) continue;
       // Late spans of it still waiting in the buffer are checked with it now.
       const t = this.buffer.take(r.traceId);
       due.push(t === undefined ? { traceId: r.traceId, firstUs: r.firstUs, spans: r.spans, fromStore: r.spans.length === 0, recheck: true, checkedBefore: true } : this.dueOf(t, r));
@@ -288,14 +316,17 @@ export class ChainChecker {
     const checked: Evaluated[] = [];
     let failedAt = due.length;
     let failure: unknown;
-    for (let i = 0; i < due.length; i += TRACES_PER_READ) {
+    for (let i = 0; i < due.length; ) {
+      const end = partEnd(due, i);
       try {
-        checked.push(await this.evaluate(due.slice(i, i + TRACES_PER_READ)));
+        checked.push(await this.evaluate(due.slice(i, end)));
       } catch (error) {
         failedAt = i;
         failure = error;
         break;
       }
+      i = end;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (checked.length > 0) {
       try {

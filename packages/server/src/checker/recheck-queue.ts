@@ -13,6 +13,11 @@ export interface Recheck {
   firstUs: number;
   /** The (compact) spans of the whole trace as last checked. */
   spans: Span[];
+  /**
+   * Spans of it kept arriving (not held): when due before this, it waits until then instead, like a
+   * trace in the buffer waits to be quiet.
+   */
+  quietUs?: number;
 }
 
 export class RecheckQueue {
@@ -68,14 +73,16 @@ export class RecheckQueue {
   }
 
   /**
-   * The store has spans of a waiting trace that its re-check does not hold: it lets its spans go and
-   * reads the trace back when due. False when the trace is not waiting.
+   * The store has spans of a waiting trace that its re-check does not hold: it lets its spans go,
+   * reads the trace back when due, and waits until `quietUs` for that. False when the trace is not
+   * waiting.
    */
-  readBackWhenDue(traceId: string): boolean {
+  readBackWhenDue(traceId: string, quietUs: number): boolean {
     const r = this.ids.get(traceId);
     if (r === undefined) return false;
     this.heldSpans -= r.spans.length;
     r.spans = [];
+    r.quietUs = quietUs;
     return true;
   }
 }
