@@ -23,14 +23,15 @@ export interface MemoryStatus {
 }
 
 /**
- * The default `--max-memory`: an eighth of the machine's memory (or of the cgroup limit), at most a
- * quarter of the JavaScript heap limit (the backlog and the held spans live on that heap, next to
- * requests in flight, query answers and caches).
+ * The default `--max-memory`: an eighth of the machine's memory (or of the cgroup limit), and of the
+ * JavaScript heap limit (the backlog and the held spans live on that heap, next to requests in
+ * flight, query answers and caches; the store's own memory is outside it). A flood of long-lived
+ * traces took RSS to 2.5 GB with 1 GB of budget and to 1.3 GB with 256 MB (bench/src/abuse/flood).
  */
 export function defaultMemoryBudget(): number {
   const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
   const machine = constrained !== undefined && constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
-  return Math.floor(Math.min(machine / 8, getHeapStatistics().heap_size_limit / 4));
+  return Math.floor(Math.min(machine, getHeapStatistics().heap_size_limit) / 8);
 }
 
 export class MemoryBudget {

@@ -8,9 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { encodeNativeJson, type Span } from '@linktrace/model';
 import { openEmbeddedStore } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
+import { parseServeFlags } from '../src/cli/serve.js';
+import { defaultMemoryBudget } from '../src/memory-budget.js';
 import type { HealthStatus } from '../src/routes/health-check.js';
 import type { CheckerStatus } from '../src/checker/chain-checker.js';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
@@ -139,5 +143,18 @@ void test('a backlog over the memory budget is refused with 429 overloaded, nami
     await app.linktrace.pipeline.idle();
     assert.equal(app.linktrace.memory.status().backlogBytes, 0, 'stored spans leave the budget');
     assert.equal((await post(`${url}/api/v1/spans`, body(3), json)).status, 200, 'accepted again');
+  });
+});
+
+void test('--max-memory sets the budget; without it the budget comes from the machine; a bad size is refused', async () => {
+  assert.equal(parseServeFlags({ maxMemory: '512mb', ui: false }).maxMemoryBytes, 512 * 1024 * 1024);
+  assert.equal(parseServeFlags({ ui: false }).maxMemoryBytes, undefined);
+  assert.throws(() => parseServeFlags({ maxMemory: 'lots' }), /--max-memory: "lots" is not a size/);
+  const fallback = defaultMemoryBudget();
+  assert.ok(Number.isSafeInteger(fallback) && fallback > 0 && fallback <= totalmem() / 8, String(fallback));
+  assert.ok(fallback <= getHeapStatistics().heap_size_limit / 8, String(fallback));
+  await withApp({ store: new MemoryStore() }, ({ app }) => {
+    assert.equal(app.linktrace.memory.limitBytes, fallback);
+    return Promise.resolve();
   });
 });
