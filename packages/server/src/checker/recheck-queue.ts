@@ -21,7 +21,7 @@ export interface Recheck {
 }
 
 export class RecheckQueue {
-  /** Sorted by `atUs` (inserts are near the end: deadlines grow with the clock). */
+  /** Sorted by `atUs`. */
   private readonly items: Recheck[] = [];
   private readonly ids = new Map<string, Recheck>();
   dropped = 0;
@@ -41,9 +41,16 @@ export class RecheckQueue {
       this.dropped++;
       return false;
     }
-    let i = this.items.length;
-    while (i > 0 && this.items[i - 1]!.atUs > item.atUs) i--;
-    this.items.splice(i, 0, item);
+    // After every item due at or before it (binary search: a re-check deferred until its trace is
+    // quiet lands anywhere, and thousands are deferred in one round under a flood).
+    let lo = 0;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid]!.atUs <= item.atUs) lo = mid + 1;
+      else hi = mid;
+    }
+    this.items.splice(lo, 0, item);
     this.ids.set(item.traceId, item);
     this.heldSpans += item.spans.length;
     return true;
