@@ -150,6 +150,7 @@ void test('--max-memory sets the budget; without it the budget comes from the ma
   assert.equal(parseServeFlags({ maxMemory: '512mb', ui: false }).maxMemoryBytes, 512 * 1024 * 1024);
   assert.equal(parseServeFlags({ ui: false }).maxMemoryBytes, undefined);
   assert.throws(() => parseServeFlags({ maxMemory: 'lots' }), /--max-memory: "lots" is not a size/);
+  assert.throws(() => parseServeFlags({ maxMemory: '32mb' }), /--max-memory: 32mb is less than 64mb/);
   const fallback = defaultMemoryBudget();
   assert.ok(Number.isSafeInteger(fallback) && fallback > 0 && fallback <= totalmem() / 8, String(fallback));
   assert.ok(fallback <= getHeapStatistics().heap_size_limit / 8, String(fallback));

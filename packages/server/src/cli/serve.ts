@@ -87,6 +87,9 @@ export interface AlertSettings {
   log: boolean;
 }
 
+/** The smallest `--max-memory`. */
+const MIN_MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+
 export const SERVE_DEFAULTS = {
   port: '4318',
   host: '127.0.0.1',
@@ -133,6 +136,10 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   if (flags.ui === '' || (typeof flags.ui === 'string' && flags.ui.trim() === '')) throw new ConfigError('--ui: must not be empty');
   const uiDir = flags.ui === false ? false : typeof flags.ui === 'string' ? resolve(flags.ui) : locateUiDir();
   const maxMemory = flags.maxMemory === undefined ? {} : { maxMemoryBytes: parseSize(flags.maxMemory, '--max-memory') };
+  // Below it, the checker's table of traces it let go (up to 16 MB) alone can keep it checking from the store.
+  if (maxMemory.maxMemoryBytes !== undefined && maxMemory.maxMemoryBytes < MIN_MAX_MEMORY_BYTES) {
+    throw new ConfigError(`--max-memory: ${flags.maxMemory!} is less than 64mb`);
+  }
   return {
     ...maxMemory,
     uiDir,
