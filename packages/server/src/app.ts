@@ -31,6 +31,7 @@ import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { ChainChecker } from './checker/chain-checker.js';
 import type { CheckerOptions } from './checker/checker-options.js';
 import { createChecker, type CheckerAlerts } from './checker/create-checker.js';
+import { defaultMemoryBudget, MemoryBudget } from './memory-budget.js';
 import { isCheckerStore } from './checker/checker-store.js';
 import { registerFlowRoutes } from './routes/flows-routes.js';
 import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js';
@@ -43,8 +44,6 @@ export interface AppOptions {
   dataDir: string;
   /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
   token?: string;
-  /** The app's clock, ms since the epoch (tests inject one). Ingest's time-sanity check reads it. Default Date.now. */
-  clock?: () => number;
   /** Without a token, write routes (flow contracts) are refused unless this is true (`--allow-anonymous-writes`). */
   allowAnonymousWrites?: boolean;
   limits?: Partial<IngestLimits>;
@@ -69,6 +68,17 @@ export interface AppOptions {
   checker?: CheckerOptions;
   /** Where the checker's new findings are sent. */
   alerts?: CheckerAlerts;
+  /**
+   * The clock the server decides by, ms since the epoch (default `Date.now`): when the checker finds
+   * a trace due, alert deduplication, and ingest's time-sanity check (`--max-future`). Tests pass a
+   * manual clock.
+   */
+  clock?: () => number;
+  /**
+   * Bytes the ingest backlog and the chain checker may hold together (`--max-memory`); default
+   * `defaultMemoryBudget()`, from the machine's memory and the heap limit.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -79,6 +89,8 @@ export interface LinktraceState {
   limits: IngestLimits;
   /** The bytes being decompressed across all ingest requests (limits.maxDecompressingBytes). */
   decompressBudget: ByteBudget;
+  /** The memory budget shared by the backlog and the checker. */
+  memory: MemoryBudget;
   /** What start-up recovered from the log left by the previous run. */
   recovery: RecoveryReport;
   /** The chain checker, when enabled. */
@@ -119,6 +131,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const pipelineOptions = resolvePipeline(options.pipeline);
   const walOptions: WalOptions = { ...DEFAULT_WAL, ...options.wal };
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  const maxMemoryBytes = options.maxMemoryBytes ?? defaultMemoryBudget();
+  if (!Number.isSafeInteger(maxMemoryBytes) || maxMemoryBytes <= 0) throw new ConfigError(`maxMemoryBytes: ${String(maxMemoryBytes)} is not a positive whole number`);
+  const memory = new MemoryBudget(maxMemoryBytes);
 
   let metrics: ServerMetrics | undefined;
   const wal = await WriteAheadLog.open(join(options.dataDir, 'wal'), {
@@ -154,13 +169,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         registry: metrics.registry,
         warn: (line) => app.log.warn(line),
         sdkDrops: () => sdkDrops.lossyReports(),
+        clock: options.clock,
+        memory,
       }));
     }
     const feed = checker;
-    pipeline = new IngestPipeline(options.store, wal, pipelineOptions, metrics, (spans) => {
-      sdkDrops.observe(spans);
-      feed?.spansStored(spans);
-    });
+    pipeline = new IngestPipeline(
+      options.store,
+      wal,
+      pipelineOptions,
+      metrics,
+      (spans) => {
+        sdkDrops.observe(spans);
+        feed?.spansStored(spans);
+      },
+      memory,
+    );
+    memory.register(metrics.registry);
     const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
     app = Fastify({
       logger: options.logger ?? false,
@@ -184,7 +209,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), recovery, sdkDrops };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -261,7 +286,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock: options.clock ?? Date.now,
   };
   await registerIngestRoutes(app, receiverContext);
-  registerHealthCheckRoute(app, { pipeline, wal, store: options.store });
+  registerHealthCheckRoute(app, { pipeline, wal, store: options.store, memory });
   registerMetricsRoute(app, appMetrics);
   const openChecker = checker;
   if (openChecker !== undefined) {

@@ -11,10 +11,15 @@ import { openEmbeddedStore, type EmbeddedStore, type Finding } from '@linktrace/
 import { buildApp } from '../src/app.js';
 import type { CheckerStatus } from '../src/checker/chain-checker.js';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
-import { ID, eventually, newTraceId, postSpans, shopSync, without } from './checker-traces.js';
+import { ID, advanceAndCheck, manualClock, newTraceId, postSpans, shopSync as shopSyncAt, without } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
 const CHECK_DELAY_MS = 200;
+/** The rule deadline of `slowApp`: its traces wait this long for a re-check. */
+const SLOW_DEADLINE_MS = 1500;
+/** The servers' clocks, moved by the tests: no result depends on how fast the machine runs. */
+const clock = manualClock();
+const slowClock = manualClock();
 
 /** Trace ids asked of `getTraces`, in order, by every caller. */
 const reads: string[] = [];
@@ -46,7 +51,7 @@ before(async () => {
   dir = tempDir('lt-checker-buffered-');
   inner = await openEmbeddedStore({ dataDir: dir });
   const store = counting(inner);
-  app = await buildApp({ store, dataDir: dir, checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000 }, extraRoutes: (s) => registerQueryRoutes(s, { store }) });
+  app = await buildApp({ store, dataDir: dir, clock: clock.now, checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000 }, extraRoutes: (s) => registerQueryRoutes(s, { store }) });
   await app.ready();
   slowDir = tempDir('lt-checker-buffered-slow-');
   slowInner = await openEmbeddedStore({ dataDir: slowDir });
@@ -54,7 +59,8 @@ before(async () => {
   slowApp = await buildApp({
     store: slowStore,
     dataDir: slowDir,
-    checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000, deadlineMs: 1500 },
+    clock: slowClock.now,
+    checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000, deadlineMs: SLOW_DEADLINE_MS },
     extraRoutes: (s) => registerQueryRoutes(s, { store: slowStore }),
   });
   await slowApp.ready();
@@ -75,9 +81,12 @@ async function findings(a: FastifyInstance, traceId: string): Promise<Finding[]>
   return (JSON.parse(res.body) as { findings: Finding[] }).findings;
 }
 
-async function checked(a: FastifyInstance, since: number, n: number, ms = CHECK_DELAY_MS + 3000): Promise<void> {
-  await eventually(() => Promise.resolve(a.linktrace.checker!.status().checkedTraces >= since + n ? true : undefined), ms, `${n} traces checked`);
-}
+const checkedTraces = (a: FastifyInstance): number => a.linktrace.checker!.status().checkedTraces;
+const advance = (ms: number): Promise<void> => advanceAndCheck(app, clock, ms);
+const advanceSlow = (ms: number): Promise<void> => advanceAndCheck(slowApp, slowClock, ms);
+const shopSync = (trace: string): Span[] => shopSyncAt(trace, 1000, clock.now());
+/** A trace starting now by `slowApp`'s clock: its deadlines are not over at the first check. */
+const shopSyncNow = (trace: string): Span[] => shopSyncAt(trace, 0, slowClock.now());
 
 /** The reconciler's span after sync-worker's redis write: it names the write only as its parent. */
 function reconcileSpan(trace: Span[]): Span {
@@ -107,7 +116,7 @@ function reconcileSpan(trace: Span[]): Span {
 }
 
 void test('a trace is checked from the spans the checker holds: no store read', async () => {
-  const since = app.linktrace.checker!.status().checkedTraces;
+  const since = checkedTraces(app);
   const healthy = newTraceId();
   const broken = newTraceId();
   await postSpans(app, shopSync(healthy));
@@ -115,7 +124,8 @@ void test('a trace is checked from the spans the checker holds: no store read', 
   const spans = without(shopSync(broken), ID.workerMysql, ID.workerRedis, ID.workerHttp, ID.queryReceive, ID.queryWrite);
   await postSpans(app, spans.slice(0, 3));
   await postSpans(app, spans.slice(3));
-  await checked(app, since, 2);
+  await advance(CHECK_DELAY_MS);
+  assert.equal(checkedTraces(app), since + 2);
   assert.deepEqual(await findings(app, healthy), []);
   const [f, ...rest] = await findings(app, broken);
   assert.deepEqual(rest, []);
@@ -129,17 +139,19 @@ void test('a trace is checked from the spans the checker holds: no store read', 
 void test('a late span after the trace was checked and let go: the trace is read back and checked whole', async () => {
   const trace = newTraceId();
   const spans = shopSync(trace);
-  let since = app.linktrace.checker!.status().checkedTraces;
+  let since = checkedTraces(app);
   await postSpans(app, spans);
-  await checked(app, since, 1);
+  await advance(CHECK_DELAY_MS);
+  assert.equal(checkedTraces(app), since + 1);
   assert.deepEqual(await findings(app, trace), []);
   assert.deepEqual(
     reads.filter((id) => id === trace),
     [],
   );
-  since = app.linktrace.checker!.status().checkedTraces;
+  since = checkedTraces(app);
   await postSpans(app, [reconcileSpan(spans)]);
-  await checked(app, since, 1);
+  await advance(CHECK_DELAY_MS);
+  assert.equal(checkedTraces(app), since + 1);
   // Checked alone, the reconcile span would be named itself; with the trace read back, its write is.
   const [f, ...rest] = await findings(app, trace);
   assert.deepEqual(rest, []);
@@ -155,18 +167,23 @@ void test('a late span after the trace was checked and let go: the trace is read
 
 void test('late spans while the trace waits for its re-check are checked with the spans it kept: no store read', async () => {
   const trace = newTraceId();
-  const spans = shopSync(trace, 0);
+  const spans = shopSyncNow(trace);
   const status = (): CheckerStatus => slowApp.linktrace.checker!.status();
   const since = status().checkedTraces;
   // The producer alone: within the 1.5 s deadline its consumer may still come, so no finding yet.
   await postSpans(slowApp, spans.filter((s) => s.service === 'merchant-api'));
-  await checked(slowApp, since, 1);
+  await advanceSlow(CHECK_DELAY_MS);
+  assert.equal(status().checkedTraces, since + 1);
   assert.equal(status().pendingRechecks, 1);
   assert.deepEqual(await findings(slowApp, trace), []);
   // The consumer side arrives late, before the re-check.
   await postSpans(slowApp, spans.filter((s) => s.service !== 'merchant-api'));
-  await checked(slowApp, since, 3, 5000);
-  await eventually(() => Promise.resolve(status().pendingRechecks === 0 ? true : undefined), 4000, 'no re-check left');
+  await advanceSlow(CHECK_DELAY_MS);
+  assert.equal(status().checkedTraces, since + 2, 'checked again with the late spans');
+  assert.equal(status().pendingRechecks, 1, 'its deadlines are still not over');
+  await advanceSlow(SLOW_DEADLINE_MS + CHECK_DELAY_MS);
+  assert.equal(status().checkedTraces, since + 3);
+  assert.equal(status().pendingRechecks, 0, 'no re-check left');
   assert.deepEqual(await findings(slowApp, trace), []);
   assert.deepEqual(
     reads.filter((id) => id === trace),
@@ -177,13 +194,14 @@ void test('late spans while the trace waits for its re-check are checked with th
 
 void test('without its consumer, the kept spans give not-consumed at the re-check, still without a store read', async () => {
   const trace = newTraceId();
-  const since = slowApp.linktrace.checker!.status().checkedTraces;
-  await postSpans(slowApp, shopSync(trace, 0).filter((s) => s.service === 'merchant-api'));
-  await checked(slowApp, since, 2, 5000);
-  const [f, ...rest] = await eventually(async () => {
-    const found = await findings(slowApp, trace);
-    return found.length > 0 ? found : undefined;
-  }, 3000, 'not-consumed');
+  const since = checkedTraces(slowApp);
+  await postSpans(slowApp, shopSyncNow(trace).filter((s) => s.service === 'merchant-api'));
+  await advanceSlow(CHECK_DELAY_MS);
+  assert.equal(checkedTraces(slowApp), since + 1);
+  assert.deepEqual(await findings(slowApp, trace), [], 'its consumer may still come');
+  await advanceSlow(SLOW_DEADLINE_MS + CHECK_DELAY_MS);
+  assert.equal(checkedTraces(slowApp), since + 2);
+  const [f, ...rest] = await findings(slowApp, trace);
   assert.deepEqual(rest, []);
   assert.equal(f?.rule, 'not-consumed');
   assert.equal(f?.spanId, ID.apiEnqueue);

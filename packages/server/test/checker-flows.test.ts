@@ -4,12 +4,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { openEmbeddedStore, type EmbeddedStore, type Finding } from '@linktrace/storage';
+import type { Span } from '@linktrace/model';
 import { buildApp } from '../src/app.js';
 import { parseServeFlags } from '../src/cli/serve.js';
 import { ConfigError } from '../src/config.js';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
 import type { FlowView } from '../src/checker/flow-registry.js';
-import { eventually, newTraceId, postSpans, shopSync } from './checker-traces.js';
+import { advanceAndCheck, manualClock, newTraceId, postSpans, shopSync as shopSyncAt } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 import { exitWithin, runCli } from './serve-helpers.js';
 
@@ -25,6 +26,12 @@ flows:
         target: memory:shop_cache
 `;
 
+const CHECK_DELAY_MS = 200;
+/** The server's clock, moved by the tests (across the restart too). */
+const clock = manualClock();
+const shopSync = (trace: string, agoMs = 1000): Span[] => shopSyncAt(trace, agoMs, clock.now());
+const advance = (ms: number): Promise<void> => advanceAndCheck(app, clock, ms);
+
 let dir: string;
 let store: EmbeddedStore;
 let app: FastifyInstance;
@@ -37,6 +44,7 @@ async function openApp(): Promise<void> {
     dataDir: dir,
     // No token: declaring flows needs the flag (see checker-flows-limits.test.ts for the refusal).
     allowAnonymousWrites: true,
+    clock: clock.now,
     checker: { ...parseServeFlags({ data: dir, checkDelay: '200ms', flows: flowsFile }).checker, maxWaitMs: 5000 },
     extraRoutes: (scope) => registerQueryRoutes(scope, { store }),
   });
@@ -71,13 +79,6 @@ async function findingsNow(traceId: string): Promise<Finding[]> {
   return (JSON.parse(res.body) as { findings: Finding[] }).findings;
 }
 
-/** The trace's findings once one matches `which`. */
-async function findingsOf(traceId: string, ms: number, which: (f: Finding) => boolean = () => true): Promise<Finding[]> {
-  return eventually(async () => {
-    const f = await findingsNow(traceId);
-    return f.some(which) ? f : undefined;
-  }, ms, `findings of ${traceId}`);
-}
 
 void test('--flows: the file contracts are in force; a healthy trace counts as a complete instance with its end-to-end time', async () => {
   const before = await flows();
@@ -85,10 +86,9 @@ void test('--flows: the file contracts are in force; a healthy trace counts as a
   assert.equal(before[0]!.contract.steps.length, 3);
   const trace = newTraceId();
   await postSpans(app, shopSync(trace));
-  const view = await eventually(async () => {
-    const v = (await flows())[0]!;
-    return v.summary.instances > 0 ? v : undefined;
-  }, 2000, 'a flow instance');
+  await advance(CHECK_DELAY_MS);
+  const view = (await flows())[0]!;
+  assert.equal(view.summary.instances, 1);
   assert.equal(view.summary.complete, 1);
   assert.equal(view.summary.broken, 0);
   // merchant-api receive at 0 ms → shop-query cache put ends at 161 ms.
@@ -131,7 +131,8 @@ void test('POST /api/v1/flows declares a contract: a missing step yields flow-st
 
   const trace = newTraceId();
   await postSpans(app, shopSync(trace));
-  const [f, ...rest] = await findingsOf(trace, 2000);
+  await advance(CHECK_DELAY_MS);
+  const [f, ...rest] = await findingsNow(trace);
   assert.deepEqual(rest, []);
   assert.equal(f!.rule, 'flow-step-missing');
   assert.equal(f!.service, 'sync-worker');
@@ -154,11 +155,13 @@ void test('a flow whose deadline is later than the check: checked again once the
   assert.equal((await post(late)).status, 201);
   const trace = newTraceId();
   await postSpans(app, shopSync(trace, 0));
-  // First check at ~200 ms: the instance is pending, no finding yet.
-  await eventually(() => Promise.resolve(app.linktrace.checker!.status().pendingRechecks > 0 ? true : undefined), 2000, 'a re-check scheduled');
+  // First check at 200 ms: the instance is pending, no finding yet.
+  await advance(CHECK_DELAY_MS);
+  assert.ok(app.linktrace.checker!.status().pendingRechecks > 0, 'a re-check scheduled');
   const slow = (f: Finding): boolean => f.message.includes('slow-audit');
   assert.deepEqual((await findingsNow(trace)).filter(slow), []);
-  const f = (await findingsOf(trace, 3000, slow)).filter(slow);
+  await advance(late.deadlineMs);
+  const f = (await findingsNow(trace)).filter(slow);
   assert.equal(f.length, 1, JSON.stringify(f, null, 1));
   assert.equal(f[0]!.rule, 'flow-step-missing');
   assert.equal(f[0]!.service, 'merchant-api');

@@ -5,25 +5,25 @@ import { openEmbeddedStore } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
 import { ConfigError } from '../src/config.js';
 import type { CheckerStatus } from '../src/checker/chain-checker.js';
-import { ID, duplicateOf, eventually, newTraceId, postSpans, shopSync } from './checker-traces.js';
+import { ID, advanceAndCheck, duplicateOf, manualClock, newTraceId, postSpans, shopSync } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
 void test('a full buffer refuses new traces: counted on /healthz and /metrics; the open trace and the refused one are still checked, from the store', async () => {
   const dir = tempDir('lt-checker-overflow-');
   const store = await openEmbeddedStore({ dataDir: dir });
-  const app = await buildApp({ store, dataDir: dir, checker: { checkDelayMs: 300, maxOpenTraces: 1, maxSpansPerTrace: 5 } });
+  const clock = manualClock();
+  const app = await buildApp({ store, dataDir: dir, clock: clock.now, checker: { checkDelayMs: 300, maxOpenTraces: 1, maxSpansPerTrace: 5 } });
   try {
     const [a, b] = [newTraceId(), newTraceId()];
-    await postSpans(app, shopSync(a));
+    await postSpans(app, shopSync(a, 1000, clock.now()));
     // The refused trace has a fault (its write ran twice): its check must still happen.
-    const refused = shopSync(b);
+    const refused = shopSync(b, 1000, clock.now());
     refused.push(duplicateOf(refused, ID.workerMysql, 'b0000000000000fe'));
     await postSpans(app, refused);
     const health = async (): Promise<CheckerStatus> => (JSON.parse((await app.inject({ method: 'GET', url: '/healthz' })).body) as { checker: CheckerStatus }).checker;
-    const during = await eventually(async () => {
-      const h = await health();
-      return h.droppedTraces > 0 ? h : undefined;
-    }, 2000, 'the overflow');
+    // Everything stored, nothing due yet.
+    await advanceAndCheck(app, clock, 0);
+    const during = await health();
     assert.equal(during.openTraces, 1);
     assert.equal(during.droppedTraces, 1);
     // 9 spans of the open trace (4 beyond its cap), all 10 of the refused one.
@@ -37,10 +37,9 @@ void test('a full buffer refuses new traces: counted on /healthz and /metrics; t
     assert.match(metrics, /^linktrace_checker_dropped_spans_total 14$/m);
     assert.match(metrics, /^linktrace_checker_open_traces 1$/m);
     // Both are read back whole from the store: the spans the buffer refused still count.
-    const after = await eventually(async () => {
-      const h = await health();
-      return h.checkedTraces === 2 ? h : undefined;
-    }, 3000, 'both traces checked');
+    await advanceAndCheck(app, clock, 300);
+    const after = await health();
+    assert.equal(after.checkedTraces, 2);
     assert.equal(after.readBack, 2);
     assert.deepEqual(await store.findFindings({ traceId: a }), []);
     assert.deepEqual(

@@ -6,10 +6,14 @@ import type { Span } from '@linktrace/model';
 import { openEmbeddedStore, type EmbeddedStore, type Finding } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
-import { ID, duplicateOf, eventually, newTraceId, postSpans, shopSync } from './checker-traces.js';
+import { ID, advanceAndCheck, duplicateOf, manualClock, newTraceId, postSpans, shopSync as shopSyncAt } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
 const CHECK_DELAY_MS = 200;
+/** The server's clock, moved by the tests. */
+const clock = manualClock();
+const shopSync = (trace: string): Span[] => shopSyncAt(trace, 1000, clock.now());
+const advance = (ms: number): Promise<void> => advanceAndCheck(app, clock, ms);
 
 let dir: string;
 let store: EmbeddedStore;
@@ -21,6 +25,7 @@ before(async () => {
   app = await buildApp({
     store,
     dataDir: dir,
+    clock: clock.now,
     checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000 },
     extraRoutes: (scope) => registerQueryRoutes(scope, { store }),
   });
@@ -80,10 +85,8 @@ void test('a reconcile span with a mismatch becomes a data-mismatch finding, que
   const trace = newTraceId();
   const spans = shopSync(trace);
   await postSpans(app, [...spans, reconcileSpan(spans, 'mismatch')]);
-  const found = await eventually(async () => {
-    const f = await dataMismatches(trace);
-    return f.length > 0 ? f : undefined;
-  }, CHECK_DELAY_MS + 3000, 'a data-mismatch finding');
+  await advance(CHECK_DELAY_MS);
+  const found = await dataMismatches(trace);
   assert.equal(found.length, 1);
   const f = found[0]!;
   assert.equal(f.rule, 'data-mismatch');
@@ -93,7 +96,7 @@ void test('a reconcile span with a mismatch becomes a data-mismatch finding, que
   assert.equal(f.message, 'sync-worker wrote shop 42 v7 to redis:shop_cache; 50 ms later redis:shop_cache differs from the source (source v7; target v6)');
   const all = await app.inject({ method: 'GET', url: `/api/v1/findings?traceId=${trace}` });
   assert.equal((JSON.parse(all.body) as { findings: Finding[] }).findings.length, 1, 'no other rule fired');
-  await eventually(async () => ((await metric('linktrace_findings_total{rule="data-mismatch"}')) === before + 1 ? true : undefined), 2000, 'the counter');
+  assert.equal(await metric('linktrace_findings_total{rule="data-mismatch"}'), before + 1, 'the counter');
 });
 
 void test('a reconcile span that arrives after the trace was checked re-opens it; a match yields nothing', async () => {
@@ -101,13 +104,12 @@ void test('a reconcile span that arrives after the trace was checked re-opens it
   const spans = shopSync(trace);
   const since = app.linktrace.checker!.status().checkedTraces;
   await postSpans(app, spans);
-  await eventually(() => Promise.resolve(app.linktrace.checker!.status().checkedTraces > since ? true : undefined), CHECK_DELAY_MS + 3000, 'first check');
+  await advance(CHECK_DELAY_MS);
+  assert.equal(app.linktrace.checker!.status().checkedTraces, since + 1, 'first check');
   assert.deepEqual(await dataMismatches(trace), []);
   await postSpans(app, [reconcileSpan(spans, 'missing')]);
-  const [f] = await eventually(async () => {
-    const found = await dataMismatches(trace);
-    return found.length > 0 ? found : undefined;
-  }, CHECK_DELAY_MS + 3000, 'a late data-mismatch finding');
+  await advance(CHECK_DELAY_MS);
+  const [f] = await dataMismatches(trace);
   assert.equal(f!.spanId, ID.workerRedis);
   assert.match(f!.message, /redis:shop_cache has no such record \(source v7\)$/);
 
@@ -115,12 +117,12 @@ void test('a reconcile span that arrives after the trace was checked re-opens it
   const other = newTraceId();
   const ok = shopSync(other);
   await postSpans(app, [...ok, duplicateOf(ok, ID.workerMysql, 'b0000000000000fe'), reconcileSpan(ok, 'match')]);
-  const rules = await eventually(async () => {
-    const res = await app.inject({ method: 'GET', url: `/api/v1/findings?traceId=${other}` });
-    const found = (JSON.parse(res.body) as { findings: Finding[] }).findings;
-    return found.length > 0 ? found.map((x) => x.rule) : undefined;
-  }, CHECK_DELAY_MS + 3000, 'the duplicate-write finding');
-  assert.deepEqual(rules, ['duplicate-write']);
+  await advance(CHECK_DELAY_MS);
+  const res = await app.inject({ method: 'GET', url: `/api/v1/findings?traceId=${other}` });
+  assert.deepEqual(
+    (JSON.parse(res.body) as { findings: Finding[] }).findings.map((x) => x.rule),
+    ['duplicate-write'],
+  );
 });
 
 void test('an unknown rule is still refused with a 400', async () => {

@@ -9,10 +9,13 @@ import { openEmbeddedStore, type EmbeddedStore, type Finding } from '@linktrace/
 import { buildApp } from '../src/app.js';
 import { WebhookSink } from '../src/alerts/webhook-sink.js';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
-import { ID, duplicateOf, eventually, newTraceId, postSpans, shopSync, without } from './checker-traces.js';
+import { ID, advanceAndCheck, duplicateOf, manualClock, newTraceId, postSpans, shopSync as shopSyncAt, without } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
 const CHECK_DELAY_MS = 200;
+/** The server's clock: moved by the tests, so no result depends on how fast the machine runs. */
+const clock = manualClock();
+const shopSync = (trace: string): Span[] => shopSyncAt(trace, 1000, clock.now());
 
 let dir: string;
 let store: EmbeddedStore;
@@ -45,7 +48,9 @@ before(async () => {
     store,
     dataDir: dir,
     checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000 },
-    alerts: { sinks: [new WebhookSink(`http://127.0.0.1:${port}/hook`)] },
+    clock: clock.now,
+    // A burst large enough for every alert of this file: the rate limit is tested in alerts-sinks.
+    alerts: { sinks: [new WebhookSink(`http://127.0.0.1:${port}/hook`)], options: { burst: 100 } },
     extraRoutes: (scope) => registerQueryRoutes(scope, { store }),
   });
   await app.ready();
@@ -64,21 +69,10 @@ async function findings(traceId: string): Promise<Finding[]> {
   return (JSON.parse(res.body) as { findings: Finding[] }).findings;
 }
 
-/** Waits until the checker has evaluated `n` more traces than `since`. */
-async function checkedSince(since: number, n: number): Promise<void> {
-  await eventually(
-    () => Promise.resolve(app.linktrace.checker!.status().checkedTraces >= since + n ? true : undefined),
-    CHECK_DELAY_MS + 3000,
-    `${n} traces checked`,
-  );
-}
+const checkedTraces = (): number => app.linktrace.checker!.status().checkedTraces;
 
-async function findingsOf(traceId: string, count: number): Promise<Finding[]> {
-  return eventually(async () => {
-    const f = await findings(traceId);
-    return f.length >= count ? f : undefined;
-  }, CHECK_DELAY_MS + 1000, `${count} findings of ${traceId}`);
-}
+/** Moves the server clock by `ms` and runs the checker round that is then due. */
+const advance = (ms: number): Promise<void> => advanceAndCheck(app, clock, ms);
 
 async function metric(name: string): Promise<number> {
   const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -86,31 +80,37 @@ async function metric(name: string): Promise<number> {
   return line === undefined ? NaN : Number(line.split(' ')[1]);
 }
 
-void test('a healthy shop-sync trace is checked and yields no finding', async () => {
-  const since = app.linktrace.checker!.status().checkedTraces;
+void test('a healthy shop-sync trace is checked after the check delay and yields no finding', async () => {
+  const since = checkedTraces();
   const trace = newTraceId();
   await postSpans(app, shopSync(trace));
-  await checkedSince(since, 1);
+  await advance(CHECK_DELAY_MS - 1);
+  assert.equal(checkedTraces(), since, 'not due before the check delay');
+  await advance(1);
+  assert.equal(checkedTraces(), since + 1);
   assert.deepEqual(await findings(trace), []);
 });
 
 void test('spans of one trace sent in several batches are checked as one trace', async () => {
-  const since = app.linktrace.checker!.status().checkedTraces;
+  const since = checkedTraces();
   const trace = newTraceId();
   const spans = shopSync(trace);
   await postSpans(app, spans.slice(0, 4));
-  await new Promise((r) => setTimeout(r, CHECK_DELAY_MS / 4));
+  await advance(CHECK_DELAY_MS / 4);
   await postSpans(app, spans.slice(4));
-  await checkedSince(since, 1);
+  // The second batch restarted the quiet time: not due at the first batch's check delay.
+  await advance((CHECK_DELAY_MS * 3) / 4);
+  assert.equal(checkedTraces(), since);
+  await advance(CHECK_DELAY_MS / 4);
+  assert.equal(checkedTraces(), since + 1);
   assert.deepEqual(await findings(trace), []);
 });
 
-void test('a receive with no write: missing-write names the service and the entity, within check-delay + 1 s', async () => {
+void test('a receive with no write: missing-write names the service and the entity, at the check delay', async () => {
   const trace = newTraceId();
-  const posted = Date.now();
   await postSpans(app, without(shopSync(trace), ID.workerMysql, ID.workerRedis, ID.workerHttp, ID.queryReceive, ID.queryWrite));
-  const [f, ...rest] = await findingsOf(trace, 1);
-  assert.ok(Date.now() - posted <= CHECK_DELAY_MS + 1000, `visible after ${Date.now() - posted} ms`);
+  await advance(CHECK_DELAY_MS);
+  const [f, ...rest] = await findings(trace);
   assert.deepEqual(rest, []);
   assert.equal(f!.rule, 'missing-write');
   assert.equal(f!.service, 'sync-worker');
@@ -123,7 +123,8 @@ void test('an enqueue never consumed: not-consumed at the producer, with its tar
   const trace = newTraceId();
   const spans = shopSync(trace).filter((s) => s.service === 'merchant-api');
   await postSpans(app, spans);
-  const [f, ...rest] = await findingsOf(trace, 1);
+  await advance(CHECK_DELAY_MS);
+  const [f, ...rest] = await findings(trace);
   assert.deepEqual(rest, []);
   assert.equal(f!.rule, 'not-consumed');
   assert.equal(f!.service, 'merchant-api');
@@ -135,10 +136,12 @@ void test('a consumer that arrives late clears its not-consumed finding when the
   const trace = newTraceId();
   const spans = shopSync(trace);
   await postSpans(app, spans.filter((s) => s.service === 'merchant-api'));
-  const [f] = await findingsOf(trace, 1);
-  assert.equal(f!.rule, 'not-consumed');
+  await advance(CHECK_DELAY_MS);
+  const [f] = await findings(trace);
+  assert.equal(f?.rule, 'not-consumed');
   await postSpans(app, spans.filter((s) => s.service !== 'merchant-api'));
-  await eventually(async () => ((await findings(trace)).length === 0 ? true : undefined), CHECK_DELAY_MS + 2000, 'the stale finding removed');
+  await advance(CHECK_DELAY_MS);
+  assert.deepEqual(await findings(trace), [], 'the stale finding removed');
 });
 
 void test('a duplicate write: duplicate-write on the second write; metrics count it by rule', async () => {
@@ -147,7 +150,8 @@ void test('a duplicate write: duplicate-write on the second write; metrics count
   const spans = shopSync(trace);
   spans.push(duplicateOf(spans, ID.workerMysql, 'b0000000000000ff'));
   await postSpans(app, spans);
-  const [f, ...rest] = await findingsOf(trace, 1);
+  await advance(CHECK_DELAY_MS);
+  const [f, ...rest] = await findings(trace);
   assert.deepEqual(rest, []);
   assert.equal(f!.rule, 'duplicate-write');
   assert.equal(f!.service, 'sync-worker');
@@ -159,11 +163,12 @@ void test('late spans re-open a checked trace: new findings are added, old ones 
   const trace = newTraceId();
   const spans = without(shopSync(trace), ID.workerMysql, ID.workerRedis, ID.workerHttp, ID.queryReceive, ID.queryWrite);
   await postSpans(app, spans);
-  await findingsOf(trace, 1);
+  await advance(CHECK_DELAY_MS);
+  assert.equal((await findings(trace)).length, 1);
   const missing = await metric('linktrace_findings_total{rule="missing-write"}');
-  const since = app.linktrace.checker!.status().checkedTraces;
+  const since = checkedTraces();
   // A late stage span that failed elsewhere in the trace: the trace is checked again and gains a stage-error.
-  const root = shopSync(trace)[0]!;
+  const root = spans[0]!;
   const late = {
     ...root,
     spanId: 'a0000000000000ee',
@@ -175,8 +180,9 @@ void test('late spans re-open a checked trace: new findings are added, old ones 
     status: { code: 'error' as const, message: 'validation failed' },
   };
   await postSpans(app, [late]);
-  await checkedSince(since, 1);
-  const after = await findingsOf(trace, 2);
+  await advance(CHECK_DELAY_MS);
+  assert.equal(checkedTraces(), since + 1);
+  const after = await findings(trace);
   assert.deepEqual(after.map((f) => f.rule).sort(), ['missing-write', 'stage-error']);
   assert.equal(after.filter((f) => f.rule === 'missing-write').length, 1);
   assert.equal(await metric('linktrace_findings_total{rule="missing-write"}'), missing);
@@ -191,18 +197,16 @@ void test('the webhook receives each broken hop once: the same rule, service, en
       .filter((s) => s.service === 'merchant-api')
       .map((s) => ({ ...s, attributes: { ...s.attributes, 'linktrace.entity.key': '77' } }));
   await postSpans(app, producerOnly(a));
-  await findingsOf(a, 1);
+  await advance(CHECK_DELAY_MS);
+  assert.equal((await findings(a)).length, 1);
   await postSpans(app, producerOnly(b));
-  await findingsOf(b, 1);
-  const of77 = (): Finding[] => received.flat().filter((f) => f.entity?.key === '77');
-  await eventually(() => Promise.resolve(of77().length > 0 ? true : undefined), 2000, 'the webhook call');
-  await eventually(
-    async () => ((await metric('linktrace_alerts_deduplicated_total')) > dedupedBefore ? true : undefined),
-    2000,
-    'the second finding deduplicated',
-  );
-  assert.equal(of77().length, 1);
-  const f = of77()[0]!;
+  await advance(CHECK_DELAY_MS);
+  assert.equal((await findings(b)).length, 1);
+  await app.linktrace.alerts!.idle();
+  assert.equal(await metric('linktrace_alerts_deduplicated_total'), dedupedBefore + 1, 'the second finding deduplicated');
+  const of77 = received.flat().filter((f) => f.entity?.key === '77');
+  assert.equal(of77.length, 1);
+  const f = of77[0]!;
   assert.equal(f.rule, 'not-consumed');
   assert.equal(f.traceId, a);
   assert.equal(f.service, 'merchant-api');

@@ -5,7 +5,7 @@ import { openEmbeddedStore } from '@linktrace/storage';
 import { ChainChecker } from '../src/checker/chain-checker.js';
 import { resolveChecker } from '../src/checker/checker-options.js';
 import type { CheckerStore } from '../src/checker/checker-store.js';
-import { ID, duplicateOf, eventually, newTraceId, shopSync } from './checker-traces.js';
+import { ID, duplicateOf, manualClock, newTraceId, shopSync } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
 void test('a round stores its findings in one write; when that fails its traces go back and are checked and stored once the store answers again', async () => {
@@ -26,6 +26,7 @@ void test('a round stores its findings in one write; when that fails its traces 
       return store.replaceFindings(ids, findings);
     },
   };
+  const clock = manualClock();
   let failedRounds = 0;
   const warnings: string[] = [];
   const checker = new ChainChecker({
@@ -34,6 +35,7 @@ void test('a round stores its findings in one write; when that fails its traces 
     dataDir: dir,
     warn: (line) => warnings.push(line),
     observer: { failed: () => failedRounds++, checked: () => {}, found: () => {} },
+    clock: clock.now,
   });
   try {
     // 250 traces in one round (more than one part of 200): one written twice (a finding), the rest healthy.
@@ -45,10 +47,18 @@ void test('a round stores its findings in one write; when that fails its traces 
     await store.writeSpans(all);
     await checker.start();
     checker.spansStored(all);
-    const status = await eventually(() => {
-      const s = checker.status();
-      return Promise.resolve(s.checkedTraces === 250 && s.openTraces === 0 ? s : undefined);
-    }, 5000, 'every trace checked after the store came back');
+    // Two rounds fail; each puts the traces back, due again after the check delay.
+    for (let round = 1; round <= 2; round++) {
+      clock.advance(100);
+      await checker.checkNow();
+      assert.equal(failedRounds, round);
+      assert.equal(checker.status().checkedTraces, 0);
+    }
+    clock.advance(100);
+    await checker.checkNow();
+    const status = checker.status();
+    assert.equal(status.checkedTraces, 250);
+    assert.equal(status.openTraces, 0);
     assert.equal(failedRounds, 2);
     // The first round held all 250 (two parts of reads and checks) and wrote them at once.
     assert.equal(writes[0], 250, `writes of ${writes.join(', ')} trace ids`);

@@ -15,9 +15,9 @@ export function newTraceId(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** A healthy trace that started `agoMs` before now. */
-export function shopSync(traceId = newTraceId(), agoMs = 1000): Span[] {
-  return shopSyncSpans(traceId, (Date.now() - agoMs) * 1000);
+/** A healthy trace that started `agoMs` before now (`nowMs`: the server's clock, when a test moves it). */
+export function shopSync(traceId = newTraceId(), agoMs = 1000, nowMs = Date.now()): Span[] {
+  return shopSyncSpans(traceId, (nowMs - agoMs) * 1000);
 }
 
 /** A second write of the worker's mysql write (same entity version, same target). */
@@ -40,4 +40,32 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, ms: num
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A clock that moves only when the test says so (ms since the epoch), for `buildApp({ clock })`. */
+export interface ManualClock {
+  now: () => number;
+  advance(ms: number): void;
+}
+
+export function manualClock(startMs = Date.now()): ManualClock {
+  let t = startMs;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+/**
+ * Lets everything accepted (and re-opened at start-up) reach the checker, moves the clock by `ms`, and runs a checker round:
+ * what is due by then is checked and stored when this resolves, however slow the machine.
+ */
+export async function advanceAndCheck(app: FastifyInstance, clock: ManualClock, ms: number): Promise<void> {
+  await app.linktrace.pipeline.idle();
+  // Start-up re-opens pending traces at the clock's time: that must be before it moves.
+  await app.linktrace.checker!.settled();
+  clock.advance(ms);
+  await app.linktrace.checker!.checkNow();
 }

@@ -13,7 +13,7 @@ import { openEmbeddedStore, type EmbeddedStore } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
 import type { ErrorBody, FindingsResponse, FlowDetail, ServiceMap, TraceSearchResponse, TraceView } from '../src/api-types.js';
-import { eventually, ID, newTraceId, postSpans, shopSync, without } from './checker-traces.js';
+import { advanceAndCheck, ID, manualClock, newTraceId, postSpans, shopSync, without } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
 let dir: string;
@@ -23,6 +23,8 @@ const healthy = newTraceId();
 const broken = newTraceId();
 let healthySpans: Span[];
 let brokenSpans: Span[];
+/** The server's clock, moved by the test. */
+const clock = manualClock();
 
 async function get<T>(url: string): Promise<{ status: number; body: T }> {
   const res = await app.inject({ method: 'GET', url });
@@ -42,6 +44,7 @@ before(async () => {
   app = await buildApp({
     store,
     dataDir: dir,
+    clock: clock.now,
     checker: {
       checkDelayMs: 200,
       maxWaitMs: 5000,
@@ -61,13 +64,11 @@ before(async () => {
   });
   await app.ready();
   // Started 10 s ago: the flow's 5 s deadline is over when they are checked.
-  healthySpans = shopSync(healthy, 10_000);
-  brokenSpans = without(shopSync(broken, 10_000), ID.queryReceive, ID.queryWrite);
+  healthySpans = shopSync(healthy, 10_000, clock.now());
+  brokenSpans = without(shopSync(broken, 10_000, clock.now()), ID.queryReceive, ID.queryWrite);
   await postSpans(app, [...healthySpans, ...brokenSpans]);
-  await eventually(async () => {
-    const f = (await get<FindingsResponse>(`/api/v1/findings?traceId=${broken}`)).body.findings;
-    return f.length >= 1 ? f : undefined;
-  }, 5000, 'findings of the broken trace');
+  await advanceAndCheck(app, clock, 200);
+  assert.ok((await get<FindingsResponse>(`/api/v1/findings?traceId=${broken}`)).body.findings.length >= 1, 'findings of the broken trace');
 });
 
 after(async () => {

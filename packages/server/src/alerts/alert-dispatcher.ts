@@ -26,6 +26,8 @@ export class AlertDispatcher {
     options: AlertOptions = {},
     private readonly observer?: AlertObserver,
     warn?: (line: string) => void,
+    /** Deduplication's clock, ms since the epoch. */
+    private readonly clock: () => number = Date.now,
   ) {
     this.queues = sinks.map((s) => new SinkQueue(s, options, observer, warn));
     this.dedupe = new AlertDedupe(options.dedupeWindowMs ?? 600_000);
@@ -37,7 +39,7 @@ export class AlertDispatcher {
 
   offer(findings: readonly Finding[]): void {
     if (this.queues.length === 0 || findings.length === 0) return;
-    const now = Date.now();
+    const now = this.clock();
     const fresh = findings.filter((f) => this.dedupe.admit(f, now));
     if (fresh.length < findings.length) this.observer?.deduplicated(findings.length - fresh.length);
     if (fresh.length === 0) return;
@@ -50,6 +52,11 @@ export class AlertDispatcher {
       if (q.lastError !== undefined) s.lastError = q.lastError;
       return s;
     });
+  }
+
+  /** Resolves when every queue has sent (or dropped) what it held (tests). */
+  async idle(): Promise<void> {
+    await Promise.all(this.queues.map((q) => q.idle()));
   }
 
   /** Gives the queues up to `timeoutMs` to deliver what they hold. */

@@ -66,6 +66,11 @@ export class SinkQueue {
     if (take > 0) this.working ??= this.work();
   }
 
+  /** Resolves once the worker has emptied the queue (sent, or dropped as failed). */
+  async idle(): Promise<void> {
+    while (this.working !== undefined) await this.working;
+  }
+
   /** Waits until the queue is empty, at most `timeoutMs`; then stops (what is left is dropped). */
   async close(timeoutMs: number): Promise<void> {
     if (this.working !== undefined) {

@@ -21,6 +21,7 @@ import { MAX_FINDING_LIMIT } from '@linktrace/storage';
 import { annotateSdkDrops, checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
 import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
+import type { MemoryBudget } from '../memory-budget.js';
 import type { CheckerObserver } from './checker-metrics.js';
 import type { ResolvedCheckerOptions } from './checker-options.js';
 import type { CheckerStore } from './checker-store.js';
@@ -41,6 +42,16 @@ export interface ChainCheckerDeps {
   warn?: (line: string) => void;
   /** Instances whose SDK reported lost spans: a missing hop next to one is noted as possibly dropped by it. */
   sdkDrops?: () => readonly SdkDropReport[];
+  /**
+   * The server clock, ms since the epoch (default `Date.now`): when a trace is due, and the "now" its
+   * rule deadlines are judged against. Tests pass a manual clock and drive rounds with `checkNow`.
+   */
+  clock?: () => number;
+  /**
+   * The server's memory budget: the checker's held spans count in it, and while its share is full
+   * the checker holds no more spans and checks the traces from the store instead.
+   */
+  memory?: MemoryBudget;
 }
 
 export interface CheckerStatus {
@@ -56,15 +67,35 @@ export interface CheckerStatus {
   restored: number;
   /** Traces read back from the store to be checked (the rest are checked from the spans held). */
   readBack: number;
+  /** Estimated heap bytes the checker holds (spans, traces, re-checks, ids), counted in the memory budget. */
+  heldBytes: number;
+  /** Spans not held because the memory budget was full: their traces are checked from the store. */
+  unheldSpans: number;
   lastError?: string;
 }
 
-/** Traces read from the store in one query. */
+/** Traces read from the store in one query (and checked in one part). */
 const TRACES_PER_READ = 200;
+/**
+ * Held spans checked in one part: between parts the round yields to the event loop, so that a round
+ * of long traces (5 000 traces of hundreds of spans at their maximum wait) does not hold up requests
+ * (queries, health probes) for seconds.
+ */
+const SPANS_PER_PART = 20_000;
+/** A trace read back counts as this many spans in a part: at most 50 of them are read and checked at once. */
+const READ_BACK_SPANS = 400;
 /** Most traces checked in one timer round; the rest wait for the next round. */
 const TRACES_PER_ROUND = 5000;
 /** The checkpoint is rewritten when it moved by this much (µs), and on close. */
 const CHECKPOINT_STEP_US = 1_000_000;
+/**
+ * Estimated heap bytes of what the checker holds, for the memory budget: a compact span (measured
+ * 160-270 bytes on the fixtures and 350 with three attributes, its strings pooled; rounded up), an
+ * open trace (its entry, map slot, arrival record and id) and a waiting re-check.
+ */
+const HELD_SPAN_BYTES = 384;
+const OPEN_TRACE_BYTES = 320;
+const RECHECK_BYTES = 160;
 
 /** One part of a round, checked: its findings (all, and by trace) and the re-checks it needs. */
 interface Evaluated {
@@ -86,6 +117,19 @@ interface Due {
   checkedBefore: boolean;
 }
 
+/** End of the part of `due` starting at `from`: at most TRACES_PER_READ traces and SPANS_PER_PART held spans (one trace at least). */
+function partEnd(due: readonly Due[], from: number): number {
+  let spans = weight(due[from]!);
+  let end = from + 1;
+  while (end < due.length && end - from < TRACES_PER_READ && spans + weight(due[end]!) <= SPANS_PER_PART) spans += weight(due[end++]!);
+  return end;
+}
+
+/** Spans a part's trace is counted for: those held, or (read back, size unknown) a long trace's. */
+function weight(d: Due): number {
+  return d.fromStore ? READ_BACK_SPANS : d.spans.length;
+}
+
 export class ChainChecker {
   readonly flows: FlowRegistry;
   private readonly buffer: TraceBuffer;
@@ -98,6 +142,7 @@ export class ChainChecker {
   private readonly store: CheckerStore;
   private readonly options: ResolvedCheckerOptions;
   private readonly warn: (line: string) => void;
+  private readonly clock: () => number;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
@@ -109,6 +154,7 @@ export class ChainChecker {
   private findingCount = 0;
   private restored = 0;
   private readBack = 0;
+  private unheldSpans = 0;
   private lastError: string | undefined;
 
   constructor(private readonly deps: ChainCheckerDeps) {
@@ -116,6 +162,7 @@ export class ChainChecker {
     this.options = options;
     this.store = deps.store;
     this.warn = deps.warn ?? (() => {});
+    this.clock = deps.clock ?? Date.now;
     this.buffer = new TraceBuffer({
       checkDelayMs: options.checkDelayMs,
       maxWaitMs: options.maxWaitMs,
@@ -127,11 +174,25 @@ export class ChainChecker {
     const dir = join(deps.dataDir, 'checker');
     this.checkpoint = new CheckpointFile(dir);
     this.flows = new FlowRegistry(options.flows, options.flowHistory, dir, options.maxFlows);
+    deps.memory?.measure({ checker: () => this.heldBytes() });
+  }
+
+  /** Estimated heap bytes held: open traces and their spans, waiting re-checks and theirs, spilled ids. */
+  heldBytes(): number {
+    const b = this.buffer.stats();
+    return (
+      (b.openSpans + this.rechecks.heldSpans) * HELD_SPAN_BYTES + b.openTraces * OPEN_TRACE_BYTES + this.rechecks.size * RECHECK_BYTES + this.spilled.bytes
+    );
+  }
+
+  /** Whether the memory budget lets the checker hold `spans` more spans. */
+  private mayHold(spans: number): boolean {
+    return this.deps.memory === undefined || this.deps.memory.checkerMayHold(spans * HELD_SPAN_BYTES);
   }
 
   /** The server clock in µs, never going back (the buffer requires it). */
   private nowUs(): number {
-    const t = Date.now() * 1000;
+    const t = Math.floor(this.clock() * 1000);
     if (t > this.clockUs) this.clockUs = t;
     return this.clockUs;
   }
@@ -143,16 +204,42 @@ export class ChainChecker {
   private refused(traceId: string): void {
     this.spilled.add(traceId);
     const now = this.clockUs;
-    if (this.rechecks.add({ atUs: now + this.options.checkDelayMs * 1000, traceId, firstUs: now, spans: [] })) this.pending.add(now);
+    const quietUs = now + this.options.checkDelayMs * 1000;
+    // Waiting for a re-check (with the spans it was checked with, or none): the store has more now,
+    // and the check waits for the trace to be quiet, bounded by the maximum wait.
+    const waiting = this.rechecks.readBackWhenDue(traceId, quietUs);
+    // Open in the buffer: read back whole when the buffer finds it due (quiet, or at its maximum wait).
+    if (waiting || this.buffer.has(traceId)) return;
+    if (this.rechecks.add({ atUs: quietUs, traceId, firstUs: now, spans: [] })) this.pending.add(now);
   }
 
   /** Spans now durable in the store. Cheap: grouping only; the check runs on the timer. */
   spansStored(spans: readonly Span[]): void {
     if (this.stopped || spans.length === 0) return;
     const now = this.nowUs();
+    if (!this.mayHold(spans.length)) {
+      this.checkFromStore(spans);
+      return;
+    }
     const before = this.buffer.stats().openTraces;
     this.buffer.add(spans, now);
     this.pending.add(now, this.buffer.stats().openTraces - before);
+  }
+
+  /**
+   * The memory budget is full: the spans are not held. Each of their traces is checked from the
+   * store after the check delay, like a trace the full buffer refused (one open in the buffer is
+   * read back whole when it is due).
+   */
+  private checkFromStore(spans: readonly Span[]): void {
+    this.unheldSpans += spans.length;
+    let last = '';
+    for (const s of spans) {
+      const id = s.traceId;
+      if (typeof id !== 'string' || id.length === 0 || id === last) continue;
+      last = id;
+      this.refused(id);
+    }
   }
 
   /**
@@ -218,6 +305,9 @@ export class ChainChecker {
       if (t !== undefined) due.push(this.dueOf(t, this.rechecks.take(traceId)));
     }
     for (const r of this.rechecks.takeDue(now, TRACES_PER_ROUND - due.length)) {
+      // Spans of it kept arriving: not quiet yet (a trace the checker does not hold waits like one it holds).
+      const waitedUs = r.firstUs + this.options.maxWaitMs * 1000;
+      if (r.quietUs !== undefined && r.quietUs > now && waitedUs > now && this.rechecks.add({ ...r, atUs: Math.min(r.quietUs, waitedUs) })) continue;
       // Late spans of it still waiting in the buffer are checked with it now.
       const t = this.buffer.take(r.traceId);
       due.push(t === undefined ? { traceId: r.traceId, firstUs: r.firstUs, spans: r.spans, fromStore: r.spans.length === 0, recheck: true, checkedBefore: true } : this.dueOf(t, r));
@@ -228,14 +318,17 @@ export class ChainChecker {
     const checked: Evaluated[] = [];
     let failedAt = due.length;
     let failure: unknown;
-    for (let i = 0; i < due.length; i += TRACES_PER_READ) {
+    for (let i = 0; i < due.length; ) {
+      const end = partEnd(due, i);
       try {
-        checked.push(await this.evaluate(due.slice(i, i + TRACES_PER_READ)));
+        checked.push(await this.evaluate(due.slice(i, end)));
       } catch (error) {
         failedAt = i;
         failure = error;
         break;
       }
+      i = end;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (checked.length > 0) {
       try {
@@ -297,7 +390,7 @@ export class ChainChecker {
     for (const d of part) this.spilled.add(d.traceId);
     await this.readBackTraces(part);
     const traces = part.map((d) => d.spans);
-    const nowUs = Date.now() * 1000;
+    const nowUs = this.nowUs();
     const flows = this.flows.contracts;
     // The index: each trace is checked against the contracts it could be an instance of only.
     const check: CheckOptions = { deadlineMs: this.options.deadlineMs, flows: this.flows.index };
@@ -317,8 +410,9 @@ export class ChainChecker {
       const settleUs = Math.max(this.lastDeadlineUs(spans), flowOutcome.pendingUntilUs ?? 0);
       if (settleUs > nowUs) {
         // Once more when every deadline is over (bounded by the maximum wait, against skewed clocks).
-        const atUs = this.nowUs() + Math.min(settleUs - nowUs, this.options.maxWaitMs * 1000) + 1000;
-        later.push({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs, spans });
+        const atUs = nowUs + Math.min(settleUs - nowUs, this.options.maxWaitMs * 1000) + 1000;
+        // Without room in the memory budget the re-check reads the trace back instead.
+        later.push({ atUs, traceId: part[k]!.traceId, firstUs: part[k]!.firstUs, spans: this.mayHold(spans.length) ? spans : [] });
       }
     }
     if (flows.length > 0) {
@@ -397,6 +491,19 @@ export class ChainChecker {
     }
   }
 
+  /**
+   * Runs one round now, after the round under way (if any): what is due by the clock is checked and
+   * stored when it resolves. The timer does the same on its own; tests with a manual clock call this
+   * instead of waiting for it, so that no result depends on how fast the machine is.
+   */
+  async checkNow(): Promise<void> {
+    await this.starting;
+    while (this.round !== undefined) await this.round;
+    this.tick();
+    // `tick` started one (none when stopped); the narrowing above does not see it.
+    await (this.round as Promise<void> | undefined);
+  }
+
   /** Resolves when nothing is due or being checked (tests; the CLI does not need it). */
   async settled(): Promise<void> {
     await this.starting;
@@ -416,6 +523,8 @@ export class ChainChecker {
       findings: this.findingCount,
       restored: this.restored,
       readBack: this.readBack,
+      heldBytes: this.heldBytes(),
+      unheldSpans: this.unheldSpans,
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;

@@ -14,6 +14,7 @@ export interface CheckerGauges {
   droppedSpans(): number;
   droppedRechecks(): number;
   pendingRechecks(): number;
+  unheldSpans(): number;
 }
 
 export interface CheckerObserver {
@@ -91,6 +92,12 @@ export class CheckerMetrics implements CheckerObserver, AlertObserver {
       'linktrace_checker_dropped_spans_total',
       'Spans the checker buffer refused (traces over the cap, or spans beyond the per-trace cap); they are stored but their trace may be checked without them.',
       gauges.droppedSpans,
+    );
+    sourcedCounter(
+      registry,
+      'linktrace_checker_unheld_spans_total',
+      'Spans the checker did not hold because its share of the memory budget was full; their traces were checked from the store.',
+      gauges.unheldSpans,
     );
     sourcedCounter(registry, 'linktrace_checker_dropped_rechecks_total', 'Re-checks (after a deadline, or of a refused trace) not scheduled because the queue was full.', gauges.droppedRechecks);
     this.alertsSent = new Counter({ name: 'linktrace_alerts_sent_total', help: 'Findings delivered to an alert sink, by sink.', labelNames: ['sink'], registers });

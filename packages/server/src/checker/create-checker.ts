@@ -7,6 +7,7 @@ import { ChainChecker } from './chain-checker.js';
 import { CheckerMetrics } from './checker-metrics.js';
 import { resolveChecker, type CheckerOptions } from './checker-options.js';
 import type { CheckerStore } from './checker-store.js';
+import type { MemoryBudget } from '../memory-budget.js';
 
 export interface CheckerAlerts {
   sinks: readonly AlertSink[];
@@ -22,6 +23,10 @@ export interface CheckerSetup {
   warn: (line: string) => void;
   /** The latest SDK drop reports of instances that lost spans (notes on missing-hop findings). */
   sdkDrops?: () => readonly SdkDropReport[];
+  /** The server clock, ms since the epoch (default `Date.now`). */
+  clock?: () => number;
+  /** Shared with the ingest backlog. */
+  memory?: MemoryBudget;
 }
 
 /** Throws ConfigError on bad options. */
@@ -35,8 +40,9 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     droppedSpans: (): number => checker.status().droppedSpans,
     droppedRechecks: (): number => checker.status().droppedRechecks,
     pendingRechecks: (): number => checker.status().pendingRechecks,
+    unheldSpans: (): number => checker.status().unheldSpans,
   });
-  const alerts: AlertDispatcher = new AlertDispatcher(setup.alerts?.sinks ?? [], setup.alerts?.options, metrics, setup.warn);
+  const alerts: AlertDispatcher = new AlertDispatcher(setup.alerts?.sinks ?? [], setup.alerts?.options, metrics, setup.warn, setup.clock);
   const checker: ChainChecker = new ChainChecker({
     store: setup.store,
     options,
@@ -45,6 +51,8 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     observer: metrics,
     warn: setup.warn,
     sdkDrops: setup.sdkDrops,
+    clock: setup.clock,
+    memory: setup.memory,
   });
   return { checker, alerts };
 }

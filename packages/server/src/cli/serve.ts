@@ -62,6 +62,7 @@ export interface ServeFlags {
   headerTimeout?: string;
   bodyTimeout?: string;
   idleTimeout?: string;
+  maxMemory?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
 }
@@ -84,6 +85,8 @@ export interface ServeOptions {
   pipeline: PipelineOptions;
   /** Client connection timeouts (header, whole request, idle keep-alive). */
   timeouts: HttpTimeouts;
+  /** `--max-memory`: what the backlog and the checker may hold together; absent: from the machine. */
+  maxMemoryBytes?: number;
   /** The built web UI served at `/`; false: no UI. */
   uiDir: string | false;
 }
@@ -94,6 +97,9 @@ export interface AlertSettings {
   /** One line per finding on stderr. */
   log: boolean;
 }
+
+/** The smallest `--max-memory`. */
+const MIN_MAX_MEMORY_BYTES = 64 * 1024 * 1024;
 
 export const SERVE_DEFAULTS = {
   port: '4318',
@@ -154,8 +160,14 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     idleMs: flags.idleTimeout === undefined ? DEFAULT_TIMEOUTS.idleMs : parseDuration(flags.idleTimeout, '--idle-timeout'),
   };
   if (timeouts.headerMs > timeouts.bodyMs) throw new ConfigError('--header-timeout: must not be longer than --body-timeout (which covers the headers too)');
+  const maxMemory = flags.maxMemory === undefined ? {} : { maxMemoryBytes: parseSize(flags.maxMemory, '--max-memory') };
+  // Below it, the checker's table of traces it let go (up to 16 MB) alone can keep it checking from the store.
+  if (maxMemory.maxMemoryBytes !== undefined && maxMemory.maxMemoryBytes < MIN_MAX_MEMORY_BYTES) {
+    throw new ConfigError(`--max-memory: ${flags.maxMemory!} is less than 64mb`);
+  }
   return {
     timeouts,
+    ...maxMemory,
     uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     host,
@@ -192,7 +204,7 @@ export interface StartOptions {
   warn?: (line: string) => void;
   /** More routes, after the query API. */
   extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
-  /** The clock the store marks arrival with and retention counts by (ms since the epoch); default `Date.now`. */
+  /** The clock the store marks arrival with, retention counts by and the checker decides by (ms since the epoch); default `Date.now`. */
   clock?: () => number;
 }
 
@@ -229,6 +241,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       logger: { level: 'warn' },
       processMetrics: true,
       checker: options.checker,
+      maxMemoryBytes: options.maxMemoryBytes,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
@@ -356,6 +369,7 @@ export function register(program: Command): void {
     .option('--header-timeout <duration>', `close a connection whose request line and headers take longer (default: ${DEFAULT_TIMEOUTS.headerMs / 1000}s)`)
     .option('--body-timeout <duration>', `close a connection whose whole request, body included, takes longer (default: ${DEFAULT_TIMEOUTS.bodyMs / 1000}s)`)
     .option('--idle-timeout <duration>', `close a kept-alive connection idle this long between requests (default: ${DEFAULT_TIMEOUTS.idleMs / 1000}s)`)
+    .option('--max-memory <size>', 'memory the backlog and the chain checker may hold together, e.g. 512mb (default: an eighth of the machine memory or of the heap limit, the smaller)')
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

@@ -1,24 +1,30 @@
 /**
  * `GET /healthz`: 200 `{ status: "ok", ... }` when the server accepts spans and the store answers,
+ * 200 `{ status: "degraded", reason, ... }` when it does but works around a limit (the memory budget),
  * 503 `{ status: "unavailable", ... }` otherwise. Never behind the token: load balancers probe it.
  */
 import type { FastifyInstance } from 'fastify';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { IngestStore } from '../pipeline/ingest-store.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
+import type { MemoryBudget, MemoryStatus } from '../memory-budget.js';
 import { PUBLIC_ROUTE } from './public-route.js';
 
 export interface HealthSources {
   pipeline: IngestPipeline;
   wal: WriteAheadLog;
   store: IngestStore;
+  memory?: MemoryBudget;
 }
 
 export interface HealthStatus {
-  status: 'ok' | 'unavailable';
+  status: 'ok' | 'degraded' | 'unavailable';
+  /** Why the status is `degraded`. */
+  reason?: string;
   accepting: boolean;
   wal: { backlogSpans: number; bytes: number; segments: number; unconfirmedRecords: number; error?: string };
   store: { reachable: boolean; error?: string };
+  memory?: MemoryStatus;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -38,7 +44,7 @@ async function probeStore(store: IngestStore): Promise<string | undefined> {
   }
 }
 
-export async function healthStatus({ pipeline, wal, store }: HealthSources): Promise<HealthStatus> {
+export async function healthStatus({ pipeline, wal, store, memory }: HealthSources): Promise<HealthStatus> {
   const stats = wal.stats();
   const storeProblem = pipeline.storeError?.message ?? (await probeStore(store));
   const health: HealthStatus = {
@@ -50,12 +56,20 @@ export async function healthStatus({ pipeline, wal, store }: HealthSources): Pro
   if (stats.lastError !== undefined) health.wal.error = stats.lastError.message;
   if (storeProblem !== undefined) health.store.error = storeProblem;
   if (!health.accepting || stats.lastError !== undefined || storeProblem !== undefined) health.status = 'unavailable';
+  if (memory !== undefined) {
+    health.memory = memory.status();
+    const reason = memory.degradedReason();
+    if (reason !== undefined && health.status === 'ok') {
+      health.status = 'degraded';
+      health.reason = reason;
+    }
+  }
   return health;
 }
 
 export function registerHealthCheckRoute(app: FastifyInstance, sources: HealthSources): void {
   app.get('/healthz', PUBLIC_ROUTE, async (_request, reply) => {
     const health = await healthStatus(sources);
-    return reply.code(health.status === 'ok' ? 200 : 503).send(health);
+    return reply.code(health.status === 'unavailable' ? 503 : 200).send(health);
   });
 }
