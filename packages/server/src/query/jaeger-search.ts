@@ -1,0 +1,165 @@
+/**
+ * `GET /api/traces` parameters in Jaeger's names and units (start/end in µs, durations as Go writes
+ * them: `1.2s`, `100ms`) -> a store query, plus the span condition the store cannot check itself
+ * (tags this API makes from model fields, such as `span.kind` or `otel.status_code`). Every problem
+ * is an ApiError naming the parameter; the route answers it in Jaeger's `errors` shape.
+ */
+import type { StatusCode } from '@linktrace/model';
+import { MAX_TRACE_LIMIT, type TraceQuery } from '@linktrace/storage';
+import { ApiError } from '../errors.js';
+import { parseDurationUs } from './duration-text.js';
+import { JAEGER_TAG, SYNTHETIC_SPAN_TAGS } from './jaeger-trace.js';
+import { integerParam, listParam, stringParam, type RawQuery } from './query-params.js';
+
+export const JAEGER_DEFAULT_LIMIT = 100;
+/** Without `start` (nor `lookback`), a search covers the two days before `end`. */
+export const JAEGER_DEFAULT_LOOKBACK_US = 2 * 86_400_000_000;
+/** When traces are checked here after the store, it is asked for this many times `limit` (bounded). */
+const OVERFETCH = 4;
+const MAX_OVERFETCH = 1_000;
+
+export interface JaegerTagTerm {
+  key: string;
+  value: string;
+}
+
+/** What one span of a found trace must meet, checked on the Jaeger form of the trace. */
+export interface JaegerSpanCondition {
+  service: string;
+  operation?: string;
+  minDurationUs?: number;
+  maxDurationUs?: number;
+  tags: readonly JaegerTagTerm[];
+}
+
+export interface JaegerSearch {
+  query: TraceQuery;
+  /** Present when the store's answer must be checked span by span. */
+  check?: JaegerSpanCondition;
+  limit: number;
+}
+
+function bad(param: string, why: string): ApiError {
+  return new ApiError('bad_request', `unable to parse param '${param}': ${why}`);
+}
+
+/** A Go duration (`1.2s`, `100ms`, `1h30m`, `250us`) in µs; a bare integer is taken as µs. */
+export function jaegerDurationParam(raw: RawQuery, name: string): number | undefined {
+  const v = stringParam(raw, name);
+  if (v === undefined) return undefined;
+  const us = parseDurationUs(v);
+  if (us === undefined) throw bad(name, `${JSON.stringify(v.slice(0, 80))} is not a duration such as 1.2s, 100ms or 1h30m`);
+  return us;
+}
+
+/** Splits logfmt-ish text (`a=1 b="two words"`, `a:1`) into terms; undefined when a term has no value. */
+function parseTagText(text: string): JaegerTagTerm[] | undefined {
+  const terms: JaegerTagTerm[] = [];
+  const TERM = /\s*([^\s=:"]+)[=:](?:"((?:[^"\\]|\\.)*)"|([^\s"]*))\s*/y;
+  TERM.lastIndex = 0;
+  while (TERM.lastIndex < text.length) {
+    const m = TERM.exec(text);
+    if (m === null) return undefined;
+    terms.push({ key: m[1]!, value: m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]! });
+  }
+  return terms;
+}
+
+/**
+ * `tags` as Jaeger's API takes it, a JSON object of key -> value (`{"error":"true"}`), or as people
+ * type it in Jaeger UI's search box (`error=true http.status_code=200`, or `k:v`); plus the older
+ * repeated `tag=k:v` form.
+ */
+export function parseJaegerTags(raw: RawQuery): JaegerTagTerm[] {
+  const terms: JaegerTagTerm[] = [];
+  for (const text of listParam(raw, 'tags')) {
+    const t = text.trim();
+    if (t.startsWith('{')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(t);
+      } catch (err) {
+        throw bad('tags', `malformed JSON object (${(err as Error).message})`);
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('tags', 'expected a JSON object of tag -> value');
+      for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+          throw bad('tags', `the value of ${JSON.stringify(key)} must be a string, number or boolean`);
+        }
+        terms.push({ key, value: String(value) });
+      }
+    } else {
+      const parsed = parseTagText(t);
+      if (parsed === undefined) throw bad('tags', `expected a JSON object or key=value pairs, not ${JSON.stringify(t.slice(0, 80))}`);
+      terms.push(...parsed);
+    }
+  }
+  for (const text of listParam(raw, 'tag')) {
+    const at = text.indexOf(':');
+    if (at <= 0) throw bad('tag', `malformed 'tag' parameter, expecting key:value, received: ${JSON.stringify(text.slice(0, 80))}`);
+    terms.push({ key: text.slice(0, at), value: text.slice(at + 1) });
+  }
+  return terms;
+}
+
+/** The status a tag term asks for, when the term is about the status. */
+function statusOf(t: JaegerTagTerm): StatusCode | undefined {
+  if (t.key === JAEGER_TAG.error && t.value === 'true') return 'error';
+  if (t.key === JAEGER_TAG.statusCode) {
+    const v = t.value.toUpperCase();
+    if (v === 'ERROR') return 'error';
+    if (v === 'OK') return 'ok';
+  }
+  return undefined;
+}
+
+/** `start`/`end` (µs) or `end` minus `lookback` (Jaeger UI sends `1h`, `2d` or `custom`). */
+function timeRange(raw: RawQuery, nowUs: number): { startUs: number; endUs: number } {
+  const endUs = integerParam(raw, 'end', 0, Number.MAX_SAFE_INTEGER) ?? nowUs;
+  let startUs = integerParam(raw, 'start', 0, Number.MAX_SAFE_INTEGER);
+  if (startUs === undefined) {
+    const lookback = stringParam(raw, 'lookback');
+    const lookbackUs = lookback === undefined || lookback === 'custom' ? JAEGER_DEFAULT_LOOKBACK_US : jaegerDurationParam(raw, 'lookback')!;
+    startUs = Math.max(0, endUs - lookbackUs);
+  }
+  if (endUs < startUs) throw bad('end', `end (${endUs}) is before start (${startUs})`);
+  return { startUs, endUs };
+}
+
+export function parseJaegerSearch(raw: RawQuery, nowUs: number): JaegerSearch {
+  const service = stringParam(raw, 'service');
+  if (service === undefined) throw new ApiError('bad_request', "parameter 'service' is required");
+  const operation = stringParam(raw, 'operation');
+  const tags = parseJaegerTags(raw);
+  const minDurationUs = jaegerDurationParam(raw, 'minDuration');
+  const maxDurationUs = jaegerDurationParam(raw, 'maxDuration');
+  if (minDurationUs !== undefined && maxDurationUs !== undefined && maxDurationUs < minDurationUs) {
+    throw bad('maxDuration', 'maxDuration must not be less than minDuration');
+  }
+  const { startUs, endUs } = timeRange(raw, nowUs);
+  const limitParam = integerParam(raw, 'limit', 0, MAX_TRACE_LIMIT);
+  // Jaeger reads 0 as "the default".
+  const limit = limitParam === undefined || limitParam === 0 ? JAEGER_DEFAULT_LIMIT : limitParam;
+
+  const query: TraceQuery = { service, startUs, endUs, limit };
+  if (operation !== undefined) query.operation = operation;
+  if (minDurationUs !== undefined) query.minDurationUs = minDurationUs;
+  if (maxDurationUs !== undefined) query.maxDurationUs = maxDurationUs;
+  let attributes: Record<string, string> | undefined;
+  let exact = true;
+  for (const t of tags) {
+    const status = statusOf(t);
+    if (status !== undefined) query.status = status;
+    if (SYNTHETIC_SPAN_TAGS.has(t.key)) exact = false;
+    else (attributes ??= {})[t.key] = t.value;
+  }
+  if (attributes !== undefined) query.attributes = attributes;
+  if (exact) return { query, limit };
+
+  const check: JaegerSpanCondition = { service, tags };
+  if (operation !== undefined) check.operation = operation;
+  if (minDurationUs !== undefined) check.minDurationUs = minDurationUs;
+  if (maxDurationUs !== undefined) check.maxDurationUs = maxDurationUs;
+  query.limit = Math.min(MAX_TRACE_LIMIT, Math.max(limit, Math.min(MAX_OVERFETCH, limit * OVERFETCH)));
+  return { query, check, limit };
+}
