@@ -7,16 +7,13 @@
 import type { StatusCode } from '@linktrace/model';
 import { MAX_TRACE_LIMIT, type TraceQuery } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
-import { parseDurationUs } from './duration-text.js';
+import { candidateLimit } from './found-traces.js';
 import { JAEGER_TAG, SYNTHETIC_SPAN_TAGS } from './jaeger-trace.js';
-import { integerParam, listParam, stringParam, type RawQuery } from './query-params.js';
+import { durationParam, integerParam, listParam, stringParam, type RawQuery } from './query-params.js';
 
 export const JAEGER_DEFAULT_LIMIT = 100;
 /** Without `start` (nor `lookback`), a search covers the two days before `end`. */
 export const JAEGER_DEFAULT_LOOKBACK_US = 2 * 86_400_000_000;
-/** When traces are checked here after the store, it is asked for this many times `limit` (bounded). */
-const OVERFETCH = 4;
-const MAX_OVERFETCH = 1_000;
 
 export interface JaegerTagTerm {
   key: string;
@@ -41,15 +38,6 @@ export interface JaegerSearch {
 
 function bad(param: string, why: string): ApiError {
   return new ApiError('bad_request', `unable to parse param '${param}': ${why}`);
-}
-
-/** A Go duration (`1.2s`, `100ms`, `1h30m`, `250us`) in µs; a bare integer is taken as µs. */
-export function jaegerDurationParam(raw: RawQuery, name: string): number | undefined {
-  const v = stringParam(raw, name);
-  if (v === undefined) return undefined;
-  const us = parseDurationUs(v);
-  if (us === undefined) throw bad(name, `${JSON.stringify(v.slice(0, 80))} is not a duration such as 1.2s, 100ms or 1h30m`);
-  return us;
 }
 
 /** Splits logfmt-ish text (`a=1 b="two words"`, `a:1`) into terms; undefined when a term has no value. */
@@ -119,7 +107,7 @@ function timeRange(raw: RawQuery, nowUs: number): { startUs: number; endUs: numb
   let startUs = integerParam(raw, 'start', 0, Number.MAX_SAFE_INTEGER);
   if (startUs === undefined) {
     const lookback = stringParam(raw, 'lookback');
-    const lookbackUs = lookback === undefined || lookback === 'custom' ? JAEGER_DEFAULT_LOOKBACK_US : jaegerDurationParam(raw, 'lookback')!;
+    const lookbackUs = lookback === undefined || lookback === 'custom' ? JAEGER_DEFAULT_LOOKBACK_US : durationParam(raw, 'lookback')!;
     startUs = Math.max(0, endUs - lookbackUs);
   }
   if (endUs < startUs) throw bad('end', `end (${endUs}) is before start (${startUs})`);
@@ -131,8 +119,8 @@ export function parseJaegerSearch(raw: RawQuery, nowUs: number): JaegerSearch {
   if (service === undefined) throw new ApiError('bad_request', "parameter 'service' is required");
   const operation = stringParam(raw, 'operation');
   const tags = parseJaegerTags(raw);
-  const minDurationUs = jaegerDurationParam(raw, 'minDuration');
-  const maxDurationUs = jaegerDurationParam(raw, 'maxDuration');
+  const minDurationUs = durationParam(raw, 'minDuration');
+  const maxDurationUs = durationParam(raw, 'maxDuration');
   if (minDurationUs !== undefined && maxDurationUs !== undefined && maxDurationUs < minDurationUs) {
     throw bad('maxDuration', 'maxDuration must not be less than minDuration');
   }
@@ -160,6 +148,6 @@ export function parseJaegerSearch(raw: RawQuery, nowUs: number): JaegerSearch {
   if (operation !== undefined) check.operation = operation;
   if (minDurationUs !== undefined) check.minDurationUs = minDurationUs;
   if (maxDurationUs !== undefined) check.maxDurationUs = maxDurationUs;
-  query.limit = Math.min(MAX_TRACE_LIMIT, Math.max(limit, Math.min(MAX_OVERFETCH, limit * OVERFETCH)));
+  query.limit = candidateLimit(limit);
   return { query, check, limit };
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { SPAN_KINDS, type SpanKind } from '@linktrace/model';
 import type { SpanStore } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
+import { foundTraces } from '../query/found-traces.js';
 import { encodeJaegerTrace } from '../query/jaeger-trace.js';
 import { parseJaegerSearch } from '../query/jaeger-search.js';
 import { jaegerTraceMeets } from '../query/jaeger-trace-filter.js';
@@ -97,17 +98,8 @@ export function registerJaegerQueryRoutes(app: FastifyInstance, opts: JaegerQuer
         return { ...jaegerData(data), errors: errors.length === 0 ? null : errors };
       }
       const search = parseJaegerSearch(req.query, now() * 1000);
-      const found = await store.findTraces(search.query);
-      const traces = await store.getTraces(found.map((t) => t.traceId));
-      const data: JaegerTrace[] = [];
-      for (const spans of traces) {
-        if (spans.length === 0) continue;
-        const trace = encodeJaegerTrace(spans);
-        if (search.check !== undefined && !jaegerTraceMeets(trace, search.check)) continue;
-        data.push(trace);
-        if (data.length === search.limit) break;
-      }
-      return jaegerData(data);
+      const check = search.check;
+      return jaegerData(await foundTraces(store, search.query, search.limit, encodeJaegerTrace, check === undefined ? undefined : (t) => jaegerTraceMeets(t, check)));
     }),
   );
 
