@@ -69,7 +69,8 @@ void test('spans ingested over OTLP/HTTP and Zipkin read back through the Jaeger
 });
 
 void test('the token applies to the Jaeger routes as to every query route', async () => {
-  for (const url of ['/api/services', '/api/services/x/operations', '/api/operations?service=x', '/api/traces?service=x', `/api/traces/${OTLP_TRACE}`, '/api/dependencies']) {
+  const routes = ['/api/services', '/api/services/x/operations', '/api/operations?service=x', '/api/traces?service=x', `/api/traces/${OTLP_TRACE}`, '/api/dependencies'];
+  for (const url of [...routes, '/api/v3/services', '/api/v3/operations?service=x', '/api/v3/trace-summaries']) {
     const none = await get(url, {});
     assert.equal(none.status, 401, url);
     const wrong = await get(url, { authorization: 'Bearer nope' });

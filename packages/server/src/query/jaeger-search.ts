@@ -22,7 +22,7 @@ export interface JaegerTagTerm {
 
 /** What one span of a found trace must meet, checked on the Jaeger form of the trace. */
 export interface JaegerSpanCondition {
-  service: string;
+  service?: string;
   operation?: string;
   minDurationUs?: number;
   maxDurationUs?: number;
@@ -58,27 +58,27 @@ function parseTagText(text: string): JaegerTagTerm[] | undefined {
  * type it in Jaeger UI's search box (`error=true http.status_code=200`, or `k:v`); plus the older
  * repeated `tag=k:v` form.
  */
-export function parseJaegerTags(raw: RawQuery): JaegerTagTerm[] {
+export function parseJaegerTags(raw: RawQuery, name = 'tags'): JaegerTagTerm[] {
   const terms: JaegerTagTerm[] = [];
-  for (const text of listParam(raw, 'tags')) {
+  for (const text of listParam(raw, name)) {
     const t = text.trim();
     if (t.startsWith('{')) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(t);
       } catch (err) {
-        throw bad('tags', `malformed JSON object (${(err as Error).message})`);
+        throw bad(name, `malformed JSON object (${(err as Error).message})`);
       }
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad('tags', 'expected a JSON object of tag -> value');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad(name, 'expected a JSON object of tag -> value');
       for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
         if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-          throw bad('tags', `the value of ${JSON.stringify(key)} must be a string, number or boolean`);
+          throw bad(name, `the value of ${JSON.stringify(key)} must be a string, number or boolean`);
         }
         terms.push({ key, value: String(value) });
       }
     } else {
       const parsed = parseTagText(t);
-      if (parsed === undefined) throw bad('tags', `expected a JSON object or key=value pairs, not ${JSON.stringify(t.slice(0, 80))}`);
+      if (parsed === undefined) throw bad(name, `expected a JSON object or key=value pairs, not ${JSON.stringify(t.slice(0, 80))}`);
       terms.push(...parsed);
     }
   }
@@ -114,22 +114,46 @@ function timeRange(raw: RawQuery, nowUs: number): { startUs: number; endUs: numb
   return { startUs, endUs };
 }
 
-export function parseJaegerSearch(raw: RawQuery, nowUs: number): JaegerSearch {
-  const service = stringParam(raw, 'service');
-  if (service === undefined) throw new ApiError('bad_request', "parameter 'service' is required");
-  const operation = stringParam(raw, 'operation');
-  const tags = parseJaegerTags(raw);
-  const minDurationUs = durationParam(raw, 'minDuration');
-  const maxDurationUs = durationParam(raw, 'maxDuration');
+/** The parameter names of one search route (the v3 route spells them `query.serviceName`, …). */
+export interface JaegerSearchNames {
+  service: string;
+  operation: string;
+  tags: string;
+  minDuration: string;
+  maxDuration: string;
+  limit: string;
+  /** Without a service the search covers every service (v3); else a 400. */
+  serviceRequired: boolean;
+}
+
+export const JAEGER_SEARCH_NAMES: JaegerSearchNames = {
+  service: 'service',
+  operation: 'operation',
+  tags: 'tags',
+  minDuration: 'minDuration',
+  maxDuration: 'maxDuration',
+  limit: 'limit',
+  serviceRequired: true,
+};
+
+/** `start`/`end` are read under those names (µs) whatever `names` says: the v3 route converts its own. */
+export function parseJaegerSearch(raw: RawQuery, nowUs: number, names: JaegerSearchNames = JAEGER_SEARCH_NAMES): JaegerSearch {
+  const service = stringParam(raw, names.service);
+  if (service === undefined && names.serviceRequired) throw new ApiError('bad_request', `parameter '${names.service}' is required`);
+  const operation = stringParam(raw, names.operation);
+  const tags = parseJaegerTags(raw, names.tags);
+  const minDurationUs = durationParam(raw, names.minDuration);
+  const maxDurationUs = durationParam(raw, names.maxDuration);
   if (minDurationUs !== undefined && maxDurationUs !== undefined && maxDurationUs < minDurationUs) {
-    throw bad('maxDuration', 'maxDuration must not be less than minDuration');
+    throw bad(names.maxDuration, `${names.maxDuration} must not be less than ${names.minDuration}`);
   }
   const { startUs, endUs } = timeRange(raw, nowUs);
-  const limitParam = integerParam(raw, 'limit', 0, MAX_TRACE_LIMIT);
+  const limitParam = integerParam(raw, names.limit, 0, MAX_TRACE_LIMIT);
   // Jaeger reads 0 as "the default".
   const limit = limitParam === undefined || limitParam === 0 ? JAEGER_DEFAULT_LIMIT : limitParam;
 
-  const query: TraceQuery = { service, startUs, endUs, limit };
+  const query: TraceQuery = { startUs, endUs, limit };
+  if (service !== undefined) query.service = service;
   if (operation !== undefined) query.operation = operation;
   if (minDurationUs !== undefined) query.minDurationUs = minDurationUs;
   if (maxDurationUs !== undefined) query.maxDurationUs = maxDurationUs;
@@ -144,7 +168,8 @@ export function parseJaegerSearch(raw: RawQuery, nowUs: number): JaegerSearch {
   if (attributes !== undefined) query.attributes = attributes;
   if (exact) return { query, limit };
 
-  const check: JaegerSpanCondition = { service, tags };
+  const check: JaegerSpanCondition = { tags };
+  if (service !== undefined) check.service = service;
   if (operation !== undefined) check.operation = operation;
   if (minDurationUs !== undefined) check.minDurationUs = minDurationUs;
   if (maxDurationUs !== undefined) check.maxDurationUs = maxDurationUs;

@@ -14,7 +14,7 @@ function has(tags: readonly JaegerTag[], key: string, value: string): boolean {
 
 function spanMeets(trace: JaegerTrace, span: JaegerSpan, c: JaegerSpanCondition): boolean {
   const process = trace.processes[span.processID];
-  if (process?.serviceName !== c.service) return false;
+  if (process === undefined || (c.service !== undefined && process.serviceName !== c.service)) return false;
   if (c.operation !== undefined && span.operationName !== c.operation) return false;
   if (c.minDurationUs !== undefined && span.duration < c.minDurationUs) return false;
   if (c.maxDurationUs !== undefined && span.duration > c.maxDurationUs) return false;

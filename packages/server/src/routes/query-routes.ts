@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SpanStore } from '@linktrace/storage';
 import { RecentSpans } from '../query/recent-spans.js';
 import { registerJaegerQueryRoutes } from './query-jaeger.js';
+import { registerJaegerV3QueryRoutes } from './query-jaeger-v3.js';
 import { registerNativeQueryRoutes } from './query-native.js';
 import { registerZipkinQueryRoutes } from './query-zipkin.js';
 import { registerSdkDropsRoute } from './sdk-drops-route.js';
@@ -26,5 +27,6 @@ export function registerQueryRoutes(app: FastifyInstance, opts: QueryRoutesOptio
   registerZipkinQueryRoutes(app, opts.autocompleteKeys === undefined ? zipkin : { ...zipkin, autocompleteKeys: opts.autocompleteKeys });
   registerNativeQueryRoutes(app, { store: opts.store });
   registerJaegerQueryRoutes(app, { store: opts.store, now });
+  registerJaegerV3QueryRoutes(app, { store: opts.store, now });
   registerSdkDropsRoute(app, opts.store);
 }
