@@ -122,6 +122,8 @@ void test('tags made from model fields are searchable: span.kind, error=true, ot
   assert.deepEqual(await ids('&tag=span.kind:server&tag=n:2'), [own[2]!.traceId]);
   assert.deepEqual(await ids(`&tags=${encodeURIComponent('{"http.route":"/x","n":1}')}`), [own[1]!.traceId]);
   assert.deepEqual(await ids(`&tags=${encodeURIComponent('http.route="/x" n=0')}`), [own[0]!.traceId]);
+  // One span cannot have n=0 and n=1: nothing matches (the store alone would keep only the last value).
+  assert.deepEqual(await ids('&tag=n:0&tag=n:1'), []);
 });
 
 void test('durations as Go writes them (1.2s, 2200ms, 1m), limit, and lookback instead of start', async () => {

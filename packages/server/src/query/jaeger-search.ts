@@ -162,7 +162,8 @@ export function parseJaegerSearch(raw: RawQuery, nowUs: number, names: JaegerSea
   for (const t of tags) {
     const status = statusOf(t);
     if (status !== undefined) query.status = status;
-    if (SYNTHETIC_SPAN_TAGS.has(t.key)) exact = false;
+    // The store takes one value per key: a key asked twice is checked here (it holds only if both values do).
+    if (SYNTHETIC_SPAN_TAGS.has(t.key) || (attributes?.[t.key] !== undefined && attributes[t.key] !== t.value)) exact = false;
     else (attributes ??= {})[t.key] = t.value;
   }
   if (attributes !== undefined) query.attributes = attributes;
