@@ -6,6 +6,8 @@ export { startServer, type RunningServer, type StartOptions } from './cli/serve.
 export { registerQueryRoutes, type QueryRoutesOptions } from './routes/query-routes.js';
 export { registerZipkinQueryRoutes, DEFAULT_AUTOCOMPLETE_KEYS, type ZipkinQueryOptions } from './routes/query-zipkin.js';
 export { registerNativeQueryRoutes, type NativeQueryOptions } from './routes/query-native.js';
+export { registerJaegerQueryRoutes, type JaegerQueryOptions } from './routes/query-jaeger.js';
+export { registerJaegerV3QueryRoutes, type JaegerV3QueryOptions } from './routes/query-jaeger-v3.js';
 export { buildTraceView } from './query/trace-view.js';
 export type { TraceView, SpanJson, SkewMark } from './query/trace-view-types.js';
 export type * from './api-types.js';

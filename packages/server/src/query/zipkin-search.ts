@@ -6,15 +6,13 @@ import { MAX_TRACE_LIMIT, type TraceQuery } from '@linktrace/storage';
 import { ZIPKIN_ERROR_TAG } from '@linktrace/model';
 import { ApiError } from '../errors.js';
 import { parseAnnotationQuery } from './annotation-query.js';
+import { candidateLimit } from './found-traces.js';
 import { integerParam, stringParam, type RawQuery } from './query-params.js';
 import { storeCoversCondition, type ZipkinSpanCondition } from './zipkin-trace-filter.js';
 
 /** Zipkin's defaults: 10 traces, one day back from now. */
 export const ZIPKIN_DEFAULT_LIMIT = 10;
 export const ZIPKIN_DEFAULT_LOOKBACK_MS = 86_400_000;
-/** When traces are checked here after the store, it is asked for this many times `limit` (bounded). */
-const OVERFETCH = 4;
-const MAX_OVERFETCH = 1_000;
 
 /** Zipkin tags that are span fields in the model, not attributes the store could match. */
 const NOT_ATTRIBUTES = new Set(['otel.status_code', 'linktrace.rpcid', 'linktrace.instance']);
@@ -63,6 +61,6 @@ export function parseZipkinSearch(raw: RawQuery, nowMs: number): ZipkinSearch {
   if (minDurationUs !== undefined) condition.minDurationUs = minDurationUs;
   if (maxDurationUs !== undefined) condition.maxDurationUs = maxDurationUs;
   if (storeCoversCondition(condition)) return { query, limit };
-  query.limit = Math.min(MAX_TRACE_LIMIT, Math.max(limit, Math.min(MAX_OVERFETCH, limit * OVERFETCH)));
+  query.limit = candidateLimit(limit);
   return { query, check: condition, limit };
 }

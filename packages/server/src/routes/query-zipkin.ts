@@ -3,11 +3,12 @@
  * Zipkin's UI and Grafana's Zipkin data source work unchanged. Errors use Linktrace's JSON error body.
  */
 import type { FastifyInstance } from 'fastify';
-import { encodeZipkinJson, tagString, UNKNOWN_SERVICE, type SpanKind, type ZipkinSpan } from '@linktrace/model';
+import { encodeZipkinJson, tagString, UNKNOWN_SERVICE, type SpanKind } from '@linktrace/model';
 import type { DependencyLink, SpanStore } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
 import { integerParam, requiredParam, stringParam, traceIdValue } from '../query/query-params.js';
 import { RecentSpans } from '../query/recent-spans.js';
+import { foundTraces } from '../query/found-traces.js';
 import { lookupTrace, lookupTraces } from '../query/trace-lookup.js';
 import { ZIPKIN_DEFAULT_LOOKBACK_MS, parseZipkinSearch } from '../query/zipkin-search.js';
 import { traceMeets } from '../query/zipkin-trace-filter.js';
@@ -98,17 +99,8 @@ export function registerZipkinQueryRoutes(app: FastifyInstance, opts: ZipkinQuer
     '/api/v2/traces',
     queryHandler(async (req) => {
       const search = parseZipkinSearch(req.query, now());
-      const found = await store.findTraces(search.query);
-      const traces = await store.getTraces(found.map((t) => t.traceId));
-      const out: ZipkinSpan[][] = [];
-      for (const spans of traces) {
-        if (spans.length === 0) continue;
-        const encoded = encodeZipkinJson(spans);
-        if (search.check !== undefined && !traceMeets(encoded, search.check)) continue;
-        out.push(encoded);
-        if (out.length === search.limit) break;
-      }
-      return out;
+      const check = search.check;
+      return foundTraces(store, search.query, search.limit, encodeZipkinJson, check === undefined ? undefined : (t) => traceMeets(t, check));
     }),
   );
 
