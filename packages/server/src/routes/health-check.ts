@@ -19,6 +19,8 @@ export interface HealthStatus {
   accepting: boolean;
   wal: { backlogSpans: number; bytes: number; segments: number; unconfirmedRecords: number; error?: string };
   store: { reachable: boolean; error?: string };
+  /** Why ingest is refused (507) while queries still work: the disk has no room for the log. */
+  readOnly?: string;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -49,6 +51,8 @@ export async function healthStatus({ pipeline, wal, store }: HealthSources): Pro
   };
   if (stats.lastError !== undefined) health.wal.error = stats.lastError.message;
   if (storeProblem !== undefined) health.store.error = storeProblem;
+  const readOnly = pipeline.readOnlyReason;
+  if (readOnly !== undefined) health.readOnly = readOnly;
   if (!health.accepting || stats.lastError !== undefined || storeProblem !== undefined) health.status = 'unavailable';
   return health;
 }
