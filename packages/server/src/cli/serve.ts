@@ -36,6 +36,7 @@ import { locateUiDir } from '../ui/ui-dir.js';
 import { registerUiRoutes } from '../ui/ui-routes.js';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import { isNoSpaceError } from '../wal/write-ahead-log.js';
+import { resumeWhenSpace } from './resume-when-space.js';
 
 export interface ServeFlags {
   port?: string;
@@ -218,8 +219,19 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     if (!isDiskFull(error)) throw error;
     // Degraded, not down: without room to write, the server still answers queries from what it has.
     const reason = error instanceof Error ? error : new Error(String(error));
-    warn(`linktrace: the data directory has no room to write (${reason.message}); starting read-only: queries work, ingest answers 507 until a restart with free space`);
-    return startServerOnce(options, start, reason);
+    warn(`linktrace: the data directory has no room to write (${reason.message}); starting read-only: queries work, ingest answers 507 until space is free`);
+    const readOnly = await startServerOnce(options, start, reason);
+    return resumeWhenSpace(readOnly, options.dataDir, (port) => restartOnPort({ ...options, port }, start), warn);
+  }
+}
+
+/** A writable start when the disk has room again, a read-only one otherwise. */
+async function restartOnPort(options: ServeOptions, start: StartOptions): Promise<{ server: RunningServer; writable: boolean }> {
+  try {
+    return { server: await startServerOnce(options, start, undefined), writable: true };
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    return { server: await startServerOnce(options, start, error instanceof Error ? error : new Error(String(error))), writable: false };
   }
 }
 
@@ -282,7 +294,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`,
       `  health     ${url}/healthz   metrics ${url}/metrics`,
       `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
-      `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507)'}`,
+      `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),

@@ -150,7 +150,7 @@ export class WriteAheadLog {
    */
   static openReadOnly(dir: string, options: WalOpenOptions, reason: Error): WriteAheadLog {
     const wal = new WriteAheadLog(dir, options, undefined, 0, [], undefined);
-    const error = new Error(`started read-only: ${reason.message}; restart the server once space is free`) as NodeJS.ErrnoException;
+    const error = new Error(`started read-only: ${reason.message}; ingest resumes once space is free`) as NodeJS.ErrnoException;
     error.code = isNoSpaceError(reason) ? (reason as NodeJS.ErrnoException).code : 'ENOSPC';
     wal.readOnlyError = error;
     wal.lastError = error;
