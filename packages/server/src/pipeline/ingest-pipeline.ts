@@ -111,15 +111,13 @@ export class IngestPipeline {
     if (this.backlog >= this.options.maxBacklogSpans) {
       return new ApiError('overloaded', `the store is behind (${this.backlog} spans waiting); retry later`, this.retryHeaders);
     }
-    const walError = this.wal.stats();
-    if (walError.noSpace && this.probing) return this.noSpaceError(walError.lastError);
+    if (this.probing && this.wal.noSpace) return this.noSpaceError(this.wal.stats().lastError);
     return undefined;
   }
 
   /** Why ingest is refused for want of space, or undefined while the log takes appends. */
   get readOnlyReason(): string | undefined {
-    const stats = this.wal.stats();
-    return stats.noSpace ? `the write-ahead log cannot be written: ${stats.lastError?.message ?? 'no space'}` : undefined;
+    return this.wal.noSpace ? `the write-ahead log cannot be written: ${this.wal.stats().lastError?.message ?? 'no space'}` : undefined;
   }
 
   private noSpaceError(error: Error | undefined): ApiError {
@@ -146,7 +144,7 @@ export class IngestPipeline {
     const entry = new Entry(spans);
     this.queue.push(entry);
     this.backlog += n;
-    const probe = this.wal.stats().noSpace;
+    const probe = this.wal.noSpace;
     if (probe) this.probing = true;
     return this.wal.append(tag, payload).then(
       () => {

@@ -326,6 +326,11 @@ export class WriteAheadLog {
     }
   }
 
+  /** The last append failed for want of space (cheap: read on every ingest request). */
+  get noSpace(): boolean {
+    return this.lastError !== undefined && isNoSpaceError(this.lastError);
+  }
+
   stats(): WalStats {
     let bytes = this.offset;
     for (const size of this.closedSegments.values()) bytes += size;
@@ -336,7 +341,7 @@ export class WriteAheadLog {
       fsyncs: this.fsyncs,
       unconfirmed: this.posEnds.length - this.posHead,
       lastError: this.lastError,
-      noSpace: this.lastError !== undefined && isNoSpaceError(this.lastError),
+      noSpace: this.noSpace,
     };
   }
 
