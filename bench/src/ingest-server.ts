@@ -27,6 +27,8 @@ export interface ServerStart {
   nodeArgs?: readonly string[];
   /** How long to wait for the listening line. */
   timeoutMs?: number;
+  /** Sees every line the server prints (stdout and stderr), e.g. to read what start-up recovered. */
+  onLine?: (line: string) => void;
 }
 
 const LISTENING_RE = /linktrace: listening on (http:\/\/\S+)/;
@@ -55,6 +57,7 @@ export function startServerProcess(start: ServerStart): Promise<ServerProcess> {
     }, start.timeoutMs ?? 60_000);
     relay(child, (line) => {
       process.stderr.write(`  [server] ${line}\n`);
+      start.onLine?.(line);
       const m = url === undefined ? LISTENING_RE.exec(line) : null;
       if (m !== null) {
         url = m[1]!;

@@ -1,6 +1,7 @@
 /**
  * Runs the gzip-bomb burst (gzip-burst.ts) against a fresh `linktrace serve` process and prints its
- * figures, the JSON last. Until `bench:abuse` exists: `node bench/dist/src/abuse/gzip-burst-main.js`.
+ * figures, the JSON last: the burst alone (`npm run bench:abuse` runs it with the other attacks),
+ * `node bench/dist/src/abuse/gzip-burst-main.js`.
  * Environment: BOMBS (default 300), SETTLE_MS (default 60000), SERVER_ARGS (more `serve` flags).
  */
 import { mkdtempSync, rmSync } from 'node:fs';

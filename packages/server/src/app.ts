@@ -38,6 +38,11 @@ import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js'
 import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
 
 export interface AppOptions {
+  /**
+   * Start read-only: the disk had no room (`reason`). The log is not opened for writing nor replayed;
+   * queries work, ingest answers 507 and `/healthz` says why. Serve falls back to this on a full disk.
+   */
+  readOnly?: Error;
   /** Where accepted spans end up. Any `SpanStore` of @linktrace/storage fits. The app does not close it. */
   store: IngestStore;
   /** The write-ahead log lives in `<dataDir>/wal/`. */
@@ -136,11 +141,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const memory = new MemoryBudget(maxMemoryBytes);
 
   let metrics: ServerMetrics | undefined;
-  const wal = await WriteAheadLog.open(join(options.dataDir, 'wal'), {
-    segmentBytes: walOptions.segmentBytes,
-    isValidTag: isWalTag,
-    onFlush: (records) => metrics?.walFlushed(records),
-  });
+  const walDir = join(options.dataDir, 'wal');
+  const walOpenOptions = { segmentBytes: walOptions.segmentBytes, isValidTag: isWalTag, onFlush: (records: number) => metrics?.walFlushed(records) };
+  const wal = options.readOnly !== undefined ? WriteAheadLog.openReadOnly(walDir, walOpenOptions, options.readOnly) : await WriteAheadLog.open(walDir, walOpenOptions);
   let pipeline: IngestPipeline;
   let app: FastifyInstance;
   let checker: ChainChecker | undefined;

@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   },
   overloaded: { status: 429, summary: 'The store is behind; the request was not accepted. Retry after `Retry-After` seconds.' },
   unavailable: { status: 503, summary: 'The server is shutting down or cannot write its write-ahead log. Retry after `Retry-After` seconds.' },
+  insufficient_storage: {
+    status: 507,
+    summary: 'The server has no room to write its write-ahead log (disk full, quota); it answers queries but takes no spans until space is free.',
+  },
   headers_too_large: { status: 431, summary: 'The request line and headers are larger than the server takes.' },
   request_timeout: { status: 408, summary: 'The request (headers or body) did not arrive within the timeout.' },
   expectation_failed: { status: 417, summary: 'The `Expect` header asks for something other than `100-continue`.' },

@@ -190,14 +190,14 @@ describe('backpressure', () => {
     }
   });
 
-  it('a write-ahead log that cannot be written: 503 unavailable, nothing acknowledged, and the next segment recovers', async () => {
+  it('a write-ahead log that cannot be written (no space): 507 insufficient_storage, nothing acknowledged, and the next segment recovers', async () => {
     // The next segment file is a link to /dev/full: every write to it fails with ENOSPC, as on a full disk.
     await withApp({ wal: { segmentBytes: 64 } }, async ({ app, store, url, dataDir }) => {
       assert.equal((await post(`${url}/api/v1/spans`, batch(1, 3).body, JSON_TYPE)).status, 200);
       await symlink('/dev/full', segmentPath(join(dataDir, 'wal'), 2));
       const refused = await post(`${url}/api/v1/spans`, batch(2, 3).body, JSON_TYPE);
-      assert.equal(refused.status, 503);
-      assert.equal(errorCode(refused), 'unavailable');
+      assert.equal(refused.status, 507);
+      assert.equal(errorCode(refused), 'insufficient_storage');
       assert.match((refused.json() as { error: { message: string } }).error.message, /ENOSPC/);
       assert.equal(refused.headers.get('retry-after'), '1');
       const health = await get(`${url}/healthz`);
@@ -210,7 +210,26 @@ describe('backpressure', () => {
       assert.equal(store.getTrace(batch(1, 1).traceId).length, 3);
       assert.equal(store.getTrace(batch(2, 1).traceId).length, 0, 'the refused batch was not stored');
       assert.equal(store.getTrace(batch(3, 1).traceId).length, 3);
-      assert.match((await get(`${url}/metrics`)).body.toString(), /linktrace_http_errors_total\{code="unavailable"\} 1/);
+      assert.match((await get(`${url}/metrics`)).body.toString(), /linktrace_http_errors_total\{code="insufficient_storage"\} 1/);
+    });
+  });
+
+  it('refused means freed: spans of requests the log refused leave the backlog at once, even behind a stuck store write', async () => {
+    const store = new MemoryStore();
+    const release = gated(store);
+    await withApp({ store, wal: { segmentBytes: 64 } }, async ({ app, url, dataDir }) => {
+      assert.equal((await post(`${url}/api/v1/spans`, batch(1, 3).body, JSON_TYPE)).status, 200);
+      // The store holds batch 1; every later segment is /dev/full, so each append fails as on a full disk.
+      for (let id = 2; id <= 12; id++) await symlink('/dev/full', segmentPath(join(dataDir, 'wal'), id));
+      for (let trace = 2; trace <= 6; trace++) {
+        assert.equal((await post(`${url}/api/v1/spans`, batch(trace, 3).body, JSON_TYPE)).status, 507);
+      }
+      assert.equal(app.linktrace.pipeline.backlogSpans, 3, 'only the acknowledged batch waits for the store');
+      assert.match(app.linktrace.pipeline.readOnlyReason ?? '', /ENOSPC/);
+      release();
+      await app.linktrace.pipeline.idle();
+      assert.equal(app.linktrace.pipeline.backlogSpans, 0);
+      assert.equal(store.getTrace(batch(1, 1).traceId).length, 3);
     });
   });
 

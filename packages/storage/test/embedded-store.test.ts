@@ -41,6 +41,22 @@ describe('embedded store', () => {
     await second.close();
   });
 
+  it('opens read-only (a full disk): answers queries, refuses writes, and leaves the file as it was', async () => {
+    const dataDir = freshDir();
+    const spans = Array.from({ length: 3 }, (_, i) => span({ traceId: traceIdOf(i + 1), spanId: spanIdOf(i + 1, 0), startUs: T0 + i }));
+    const writable = await openEmbeddedStore({ dataDir, flushIntervalMs: 0 });
+    await writable.writeSpans(spans);
+    await writable.close();
+    const readOnly = await openEmbeddedStore({ dataDir, readOnly: true });
+    try {
+      for (const s of spans) assert.deepStrictEqual(await readOnly.getTrace(s.traceId), [s]);
+      await assert.rejects(readOnly.writeSpans([span({ traceId: traceIdOf(9), spanId: spanIdOf(9, 0), startUs: T0 })]));
+    } finally {
+      await readOnly.close();
+    }
+    assert.deepStrictEqual(await sql(dataDir, 'SELECT count(*)::INT FROM spans'), [[3]]);
+  });
+
   it('gives a key found on most spans a column, keeps it across a reopen, and finds values from before and after', async () => {
     const dataDir = freshDir();
     const options = { dataDir, flushIntervalMs: 0, attributeColumns: { sampleEvery: 1, window: 4, minShare: 0.5 } };

@@ -35,6 +35,8 @@ import { readFlowsFile } from '../checker/flows-file.js';
 import { locateUiDir } from '../ui/ui-dir.js';
 import { registerUiRoutes } from '../ui/ui-routes.js';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
+import { isNoSpaceError } from '../wal/write-ahead-log.js';
+import { resumeWhenSpace } from './resume-when-space.js';
 
 export interface ServeFlags {
   port?: string;
@@ -222,15 +224,45 @@ function hostForUrl(address: AddressInfo): string {
 
 /** Opens the store and the app, listens, and starts the retention job. */
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
+  const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  try {
+    return await startServerOnce(options, start, undefined);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    // Degraded, not down: without room to write, the server still answers queries from what it has.
+    const reason = error instanceof Error ? error : new Error(String(error));
+    warn(`linktrace: the data directory has no room to write (${reason.message}); starting read-only: queries work, ingest answers 507 until space is free`);
+    const readOnly = await startServerOnce(options, start, reason);
+    return resumeWhenSpace(readOnly, options.dataDir, (port) => restartOnPort({ ...options, port }, start), warn);
+  }
+}
+
+/** A writable start when the disk has room again, a read-only one otherwise. */
+async function restartOnPort(options: ServeOptions, start: StartOptions): Promise<{ server: RunningServer; writable: boolean }> {
+  try {
+    return { server: await startServerOnce(options, start, undefined), writable: true };
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    return { server: await startServerOnce(options, start, error instanceof Error ? error : new Error(String(error))), writable: false };
+  }
+}
+
+/** A start-up failure for want of space: Node's errno codes, or DuckDB's message (it has no code). */
+function isDiskFull(error: unknown): boolean {
+  return isNoSpaceError(error) || (error instanceof Error && /no space left on device|disk quota exceeded/i.test(error.message));
+}
+
+async function startServerOnce(options: ServeOptions, start: StartOptions, readOnly: Error | undefined): Promise<RunningServer> {
   const print = start.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const clock = start.clock ?? Date.now;
-  const store = await openEmbeddedStore({ dataDir: options.dataDir, clock });
+  const store = await openEmbeddedStore({ dataDir: options.dataDir, clock, readOnly: readOnly !== undefined });
   let app: FastifyInstance;
   try {
     const extra = start.extraRoutes;
     app = await buildApp({
       store,
+      readOnly,
       dataDir: options.dataDir,
       token: options.token,
       allowAnonymousWrites: options.allowAnonymousWrites,
@@ -275,7 +307,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       `  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`,
       `  health     ${url}/healthz   metrics ${url}/metrics`,
       `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
-      `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}`,
+      `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
@@ -285,7 +317,8 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   if (recovery.damaged.length > 0) warn(`linktrace: skipped ${recovery.damaged.length} damaged write-ahead log records (see the log for segments and offsets); every later record was replayed`);
 
   const retention = new RetentionJob({ store, retentionMs: options.retentionMs, clock, print, warn, registry: app.linktrace.metrics.registry });
-  retention.start();
+  // A read-only store cannot delete; retention resumes with the next start that can write.
+  if (readOnly === undefined) retention.start();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

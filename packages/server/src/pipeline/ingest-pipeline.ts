@@ -7,6 +7,7 @@
  */
 import type { Span } from '@linktrace/model';
 import { ApiError } from '../errors.js';
+import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import type { PipelineOptions } from '../config.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
@@ -24,12 +25,14 @@ const PENDING = 0;
 const DURABLE = 1;
 const FAILED = 2;
 
+const NO_SPANS: Span[] = [];
+
 class Entry {
   state: typeof PENDING | typeof DURABLE | typeof FAILED = PENDING;
   constructor(
-    readonly spans: Span[],
+    public spans: Span[],
     /** Estimated heap bytes of the decoded spans (`decodedBytes`), counted in the memory budget. */
-    readonly bytes = 0,
+    public bytes = 0,
   ) {}
 }
 
@@ -86,6 +89,11 @@ export class IngestPipeline {
   private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
   private readonly retryHeaders: Record<string, string>;
+  /**
+   * While the log cannot be written for want of space, one request at a time still tries (the probe):
+   * the others are refused before their body is read, and the first append that succeeds resumes ingest.
+   */
+  private probing = false;
   /** The last store failure, cleared by the next successful write. */
   storeError: Error | undefined;
 
@@ -141,7 +149,21 @@ export class IngestPipeline {
     if (this.backlog >= this.options.maxBacklogSpans) {
       return new ApiError('overloaded', `the store is behind (${this.backlog} spans waiting); retry later`, this.retryHeaders);
     }
+    if (this.probing && this.wal.noSpace) return this.noSpaceError(this.wal.stats().lastError);
     return this.backlog > 0 ? this.memoryFull(0) : undefined;
+  }
+
+  /** Why ingest is refused for want of space, or undefined while the log takes appends. */
+  get readOnlyReason(): string | undefined {
+    return this.wal.noSpace ? `the write-ahead log cannot be written: ${this.wal.stats().lastError?.message ?? 'no space'}` : undefined;
+  }
+
+  private noSpaceError(error: Error | undefined): ApiError {
+    return new ApiError(
+      'insufficient_storage',
+      `ingest is paused: the write-ahead log cannot be written (${error?.message ?? 'no space left'}); queries still work, ingest resumes once space is free`,
+      this.retryHeaders,
+    );
   }
 
   /**
@@ -164,14 +186,25 @@ export class IngestPipeline {
     this.queue.push(entry);
     this.backlog += n;
     this.backlogBytesHeld += bytes;
+    const probe = this.wal.noSpace;
+    if (probe) this.probing = true;
     return this.wal.append(tag, payload).then(
       () => {
+        if (probe) this.probing = false;
         entry.state = DURABLE;
         this.wake();
       },
       (error: unknown) => {
+        if (probe) this.probing = false;
+        // Refused means freed: the spans of a request that was not acknowledged leave the backlog now,
+        // not when the entries queued before it reach the store (which may be failing too).
         entry.state = FAILED;
+        entry.spans = NO_SPANS;
+        this.backlog -= n;
+        this.backlogBytesHeld -= entry.bytes;
+        entry.bytes = 0;
         this.wake();
+        if (isNoSpaceError(error)) throw this.noSpaceError(asError(error));
         throw new ApiError('unavailable', `the write-ahead log cannot be written: ${asError(error).message}`, this.retryHeaders);
       },
     );

@@ -25,6 +25,8 @@ export interface HealthStatus {
   wal: { backlogSpans: number; bytes: number; segments: number; unconfirmedRecords: number; error?: string };
   store: { reachable: boolean; error?: string };
   memory?: MemoryStatus;
+  /** Why ingest is refused (507) while queries still work: the disk has no room for the log. */
+  readOnly?: string;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -55,6 +57,8 @@ export async function healthStatus({ pipeline, wal, store, memory }: HealthSourc
   };
   if (stats.lastError !== undefined) health.wal.error = stats.lastError.message;
   if (storeProblem !== undefined) health.store.error = storeProblem;
+  const readOnly = pipeline.readOnlyReason;
+  if (readOnly !== undefined) health.readOnly = readOnly;
   if (!health.accepting || stats.lastError !== undefined || storeProblem !== undefined) health.status = 'unavailable';
   if (memory !== undefined) {
     health.memory = memory.status();

@@ -30,6 +30,16 @@ export interface WalStats {
   unconfirmed: number;
   /** The last write or fsync failure, cleared by the next success. */
   lastError: Error | undefined;
+  /** Set while the last append failed for want of space (disk full, quota): ingest is refused. */
+  noSpace: boolean;
+}
+
+/** Errors that mean the file system has no room (or no write access) rather than a broken disk. */
+const NO_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS']);
+
+export function isNoSpaceError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NO_SPACE_CODES.has(code);
 }
 
 /** A damaged stretch of a segment skipped on replay: at least one record lost. */
@@ -79,7 +89,9 @@ async function writeFully(handle: FileHandle, bufs: Buffer[], position: number):
 }
 
 export class WriteAheadLog {
-  private handle: FileHandle;
+  /** Undefined only for a read-only log (`openReadOnly`), which never writes. */
+  private handle: FileHandle | undefined;
+  private readOnlyError: Error | undefined;
   private segment: number;
   private offset = 0;
   private needsRotate = false;
@@ -109,7 +121,7 @@ export class WriteAheadLog {
   private constructor(
     readonly dir: string,
     private readonly options: WalOpenOptions,
-    handle: FileHandle,
+    handle: FileHandle | undefined,
     segment: number,
     replayIds: number[],
     checkpoint: Checkpoint | undefined,
@@ -132,6 +144,25 @@ export class WriteAheadLog {
   }
 
   /**
+   * A log that cannot be written (the disk had no room at start-up): it creates no file, replays
+   * nothing (what the previous run left stays for the next start that can write) and refuses every
+   * append with `reason`, so that the server can still answer queries.
+   */
+  static openReadOnly(dir: string, options: WalOpenOptions, reason: Error): WriteAheadLog {
+    const wal = new WriteAheadLog(dir, options, undefined, 0, [], undefined);
+    const error = new Error(`started read-only: ${reason.message}; ingest resumes once space is free`) as NodeJS.ErrnoException;
+    error.code = isNoSpaceError(reason) ? (reason as NodeJS.ErrnoException).code : 'ENOSPC';
+    wal.readOnlyError = error;
+    wal.lastError = error;
+    return wal;
+  }
+
+  private get file(): FileHandle {
+    if (this.handle === undefined) throw new Error('write-ahead log: read-only');
+    return this.handle;
+  }
+
+  /**
    * Hands every record the store has not confirmed (from segments left by the previous run) to
    * `visit`, in log order, then deletes those segments. A torn tail is dropped; a damaged record is
    * skipped and reported, and the records after it are replayed. Records are replayed
@@ -140,6 +171,7 @@ export class WriteAheadLog {
    */
   async replay(visit: (tag: number, payload: Buffer, record: ReplayedRecord) => Promise<void> | void, settle?: () => Promise<void>): Promise<ReplayReport> {
     const report: ReplayReport = { segments: 0, records: 0, tornBytes: 0, damaged: [] };
+    if (this.readOnlyError !== undefined) return report;
     const cp = this.checkpoint;
     for (const id of this.replayIds) {
       if (cp !== undefined && id < cp.segment) continue;
@@ -175,6 +207,7 @@ export class WriteAheadLog {
   /** Resolves once the record is on disk (fsynced); rejects when the write or fsync failed. */
   append(tag: number, payload: Buffer, arrivedAtMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error('write-ahead log: closed'));
+    if (this.readOnlyError !== undefined) return Promise.reject(this.readOnlyError);
     this.queue.push(encodeRecordHeader(tag, payload, arrivedAtMs), payload);
     const done = new Promise<void>((resolve, reject) => {
       this.resolvers.push(resolve);
@@ -196,12 +229,11 @@ export class WriteAheadLog {
         if (this.needsRotate || this.offset >= this.options.segmentBytes) await this.rotate();
         // A segment gets its header with its first records, so an unused segment stays empty.
         if (this.offset === 0) bufs[0] = Buffer.concat([SEGMENT_HEADER, bufs[0]]);
-        await writeFully(this.handle, bufs, this.offset);
-        await this.handle.datasync();
+        await writeFully(this.file, bufs, this.offset);
+        await this.file.datasync();
       } catch (error) {
-        // What reached the file is unknown now; later records go to a fresh segment.
-        this.needsRotate = true;
         this.lastError = error instanceof Error ? error : new Error(String(error));
+        await this.discardFailedWrite();
         for (const reject of rejecters) reject(this.lastError);
         continue;
       }
@@ -221,6 +253,19 @@ export class WriteAheadLog {
     this.flushing = undefined;
   }
 
+  /**
+   * What reached the file after `offset` is unknown after a failed write: cut it off, so the segment
+   * ends at its last fsynced record and the next append continues there (a full disk then costs no
+   * new, empty segment per refused request). When even that fails, later records go to a fresh one.
+   */
+  private async discardFailedWrite(): Promise<void> {
+    try {
+      await this.file.truncate(this.offset);
+    } catch {
+      this.needsRotate = true;
+    }
+  }
+
   private async rotate(): Promise<void> {
     const next = this.segment + 1;
     const handle = await open(segmentPath(this.dir, next), 'w');
@@ -230,7 +275,7 @@ export class WriteAheadLog {
       await handle.close();
       throw error;
     }
-    const old = this.handle;
+    const old = this.file;
     this.closedSegments.set(this.segment, this.offset);
     this.handle = handle;
     this.segment = next;
@@ -281,6 +326,11 @@ export class WriteAheadLog {
     }
   }
 
+  /** The last append failed for want of space (cheap: read on every ingest request). */
+  get noSpace(): boolean {
+    return this.lastError !== undefined && isNoSpaceError(this.lastError);
+  }
+
   stats(): WalStats {
     let bytes = this.offset;
     for (const size of this.closedSegments.values()) bytes += size;
@@ -291,6 +341,7 @@ export class WriteAheadLog {
       fsyncs: this.fsyncs,
       unconfirmed: this.posEnds.length - this.posHead,
       lastError: this.lastError,
+      noSpace: this.noSpace,
     };
   }
 
@@ -301,6 +352,6 @@ export class WriteAheadLog {
     while (this.flushing !== undefined) await this.flushing;
     this.scheduleHousekeeping();
     await this.housekeeping;
-    await this.handle.close();
+    await this.handle?.close();
   }
 }

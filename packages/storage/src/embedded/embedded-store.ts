@@ -61,6 +61,11 @@ import { escapeText, unescapeText } from './text-codec.js';
 export interface EmbeddedStoreOptions {
   /** Directory holding the database file (`linktrace.duckdb`); created when missing. */
   dataDir: string;
+  /**
+   * Open the file read-only (no schema changes, every write fails): for a server whose disk has no
+   * room left, so that it still answers queries. The file must exist with this schema.
+   */
+  readOnly?: boolean;
   /** Read connections (queries run concurrently up to this many). Default 2. */
   readers?: number;
   /** DuckDB worker threads. Default: DuckDB's (the number of cores). */
@@ -158,6 +163,8 @@ export class EmbeddedStore implements SpanStore {
     };
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    const readOnly = options.readOnly === true;
+    if (readOnly) config.access_mode = 'READ_ONLY';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(file, config);
@@ -169,14 +176,18 @@ export class EmbeddedStore implements SpanStore {
     try {
       const writer = await instance.connect();
       opened.push(writer);
-      for (const ddl of CREATE_TABLES) await writer.run(ddl);
-      for (const ddl of FINDINGS_MIGRATIONS) await writer.run(ddl);
-      await ensureArrivalColumns(writer, nowUs());
-      await writer.run(CREATE_SDK_DROPS);
-      await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
+      if (!readOnly) {
+        for (const ddl of CREATE_TABLES) await writer.run(ddl);
+        for (const ddl of FINDINGS_MIGRATIONS) await writer.run(ddl);
+        await ensureArrivalColumns(writer, nowUs());
+        await writer.run(CREATE_SDK_DROPS);
+        await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
+      }
       const version = (await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema'`)).getRowsJS();
-      if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', '${SCHEMA_VERSION}')`);
-      else if (version[0]![0] !== SCHEMA_VERSION) {
+      if (version.length === 0) {
+        if (readOnly) throw new Error(`embedded store: ${file} holds no Linktrace schema and cannot be written (read-only)`);
+        await writer.run(`INSERT INTO meta VALUES ('schema', '${SCHEMA_VERSION}')`);
+      } else if (version[0]![0] !== SCHEMA_VERSION) {
         throw new Error(`embedded store: ${file} has schema ${String(version[0]![0])}, this version reads schema ${SCHEMA_VERSION}`);
       }
       const stager = await instance.connect();

@@ -42,7 +42,8 @@ export class StageBuffer {
 
   /** Attaches the in-memory stage database to the instance `writer` belongs to, with both tables. */
   static async create(writer: DuckDBConnection, stager: DuckDBConnection): Promise<StageBuffer> {
-    await writer.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_CATALOG}`);
+    // READ_WRITE: a store opened read-only would otherwise attach its stage read-only too (and fail).
+    await writer.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_CATALOG} (READ_WRITE)`);
     const appenders: DuckDBAppender[] = [];
     for (const i of [0, 1]) {
       await writer.run(`CREATE OR REPLACE TABLE ${tableName(i)} (r VARCHAR NOT NULL)`);
