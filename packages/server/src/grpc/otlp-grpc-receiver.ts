@@ -114,7 +114,11 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
   server.addService(TRACE_SERVICE, { Export: exportTraces });
   const port = await new Promise<number>((resolve, reject) => {
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
+    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => {
+      if (error === null) return resolve(bound);
+      server.forceShutdown();
+      reject(error);
+    });
   });
 
   let closed: Promise<void> | undefined;
