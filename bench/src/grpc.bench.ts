@@ -8,7 +8,8 @@
  * server's CPU seconds per million spans (less sensitive than spans/s to a machine shared with other
  * work) and the load average. Progress on stderr; a table, then one JSON line, on stdout.
  *
- * Environment: BENCH_SPANS (per run, default 300 000), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8).
+ * Environment: BENCH_SPANS (per run, default 300 000), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8),
+ * BENCH_SERVER_NODE_ARGS (flags for the servers' node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -32,6 +33,7 @@ function envInt(name: string, fallback: number): number {
 const SPANS = envInt('BENCH_SPANS', 300_000);
 const ROUNDS = envInt('BENCH_ROUNDS', 2);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 8);
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const STORE_WAIT_MS = 10 * 60_000;
 
@@ -108,7 +110,7 @@ interface Run {
 async function runOnce(protocol: Protocol, bodies: readonly RequestBody[], spans: number): Promise<Run> {
   const dataDir = mkdtempSync(join(tmpdir(), `linktrace-bench-grpc-${protocol}-`));
   const grpcPort = await freePort();
-  const server = await startServerProcess({ dataDir, args: ['--grpc-port', String(grpcPort), '--no-ui'] });
+  const server = await startServerProcess({ dataDir, args: ['--grpc-port', String(grpcPort), '--no-ui'], nodeArgs: SERVER_NODE_ARGS });
   const sender = protocol === 'http' ? httpSender(server.url) : grpcSender(`127.0.0.1:${grpcPort}`);
   try {
     const cpuStart = cpuSeconds(server.pid);

@@ -110,6 +110,8 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
   const server = new Server({
     'grpc.max_receive_message_length': ctx.limits.maxDecompressedBytes,
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
+    // Channelz (grpc-js's per-call tracking for its admin service, which we do not serve) costs every call.
+    'grpc.enable_channelz': 0,
   });
   server.addService(TRACE_SERVICE, { Export: exportTraces });
   const port = await new Promise<number>((resolve, reject) => {
