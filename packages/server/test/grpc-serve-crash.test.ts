@@ -1,7 +1,8 @@
 /**
  * Durability over gRPC: `linktrace serve` is SIGKILLed while OTLP/gRPC exports are under way,
  * restarted on the same data dir, and every span whose Export got OK is found through the store
- * (the receiver shares the write-ahead log with HTTP: an OK comes after the fsync).
+ * (the receiver shares the write-ahead log with HTTP: an OK comes after the fsync). Also a clean stop
+ * (SIGTERM) with gRPC on.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +82,35 @@ describe('gRPC crash durability', () => {
     } finally {
       server?.kill();
       restarted?.kill();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gRPC and a clean stop', () => {
+  it('SIGTERM: serve stops its gRPC receiver with the HTTP side, exits 0, and what got OK is stored', async () => {
+    const dataDir = await tempDir();
+    let server: ServerProcess | undefined;
+    try {
+      const grpcPort = await freePort();
+      server = await startServe(['--data', dataDir, '--grpc-port', String(grpcPort), '--no-ui']);
+      assert.match(server.stdout(), new RegExp(`OTLP/gRPC {2}http://127\\.0\\.0\\.1:${grpcPort} `));
+      const traceId = randomBytes(16).toString('hex');
+      assert.ok((await exportCall(`127.0.0.1:${grpcPort}`, encodeOtlpProto(batch(traceId)))).ok);
+      server.child.kill('SIGTERM');
+      assert.equal((await exitWithin(server, 30_000)).code, 0, server.stderr());
+      assert.match(server.stdout(), /linktrace: stopped/);
+      // The port is free again: the receiver closed.
+      const after = await exportCall(`127.0.0.1:${grpcPort}`, encodeOtlpProto(batch(traceId)));
+      assert.equal(after.ok, false);
+      const store = await openEmbeddedStore({ dataDir });
+      try {
+        assert.equal((await store.getTrace(traceId)).length, SPANS_PER_BATCH);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      server?.kill();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
