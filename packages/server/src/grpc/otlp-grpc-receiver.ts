@@ -62,11 +62,12 @@ function firstValue(metadata: Metadata, key: string): string | undefined {
 }
 
 export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcReceiverOptions): Promise<GrpcReceiver> {
-  const calls = new Counter({
+  // Registered once the port is bound: a failed start leaves the registry as it was.
+  const calls = new Counter<'status' | 'code'>({
     name: 'linktrace_grpc_calls_total',
     help: 'OTLP/gRPC Export calls answered by the server, by gRPC status and error code (empty when OK).',
     labelNames: ['status', 'code'],
-    registers: [ctx.metrics.registry],
+    registers: [],
   });
   let closing = false;
 
@@ -122,6 +123,8 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
       reject(error);
     });
   });
+
+  ctx.metrics.registry.registerMetric(calls);
 
   let closed: Promise<void> | undefined;
   const close = (timeoutMs = 30_000): Promise<void> =>
