@@ -103,6 +103,8 @@ export interface LinktraceState {
   alerts?: AlertDispatcher;
   /** The latest `linktrace.sdk.dropped_spans` per service instance, read at ingest. */
   sdkDrops: SdkDropTracker;
+  /** What every receiver shares (limits, pipeline, metrics): the gRPC receiver, outside Fastify, uses it too. */
+  receivers?: ReceiverContext;
 }
 
 declare module 'fastify' {
@@ -113,7 +115,8 @@ declare module 'fastify' {
 
 const UNMATCHED_ROUTE = 'unmatched';
 
-function tokenCheck(token: string): (header: string | undefined) => boolean {
+/** The bearer-token check every protocol shares (HTTP's `Authorization` header, gRPC's `authorization` metadata). */
+export function tokenCheck(token: string): (header: string | undefined) => boolean {
   const expected = Buffer.from(token, 'utf8');
   return (header) => {
     if (header === undefined || header.length !== token.length + 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return false;
@@ -288,6 +291,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     retryAfterSeconds: pipelineOptions.retryAfterSeconds,
     clock: options.clock ?? Date.now,
   };
+  app.linktrace.receivers = receiverContext;
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store, memory });
   registerMetricsRoute(app, appMetrics);

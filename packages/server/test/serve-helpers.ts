@@ -58,7 +58,9 @@ export interface ServerProcess extends CliProcess {
 
 /** `linktrace serve ...args`; resolves once it prints where it listens. */
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, ms = 20_000): Promise<ServerProcess> {
-  const proc = runCli(['serve', '--port', '0', ...args], env);
+  // gRPC off unless asked for: its default port (4317) would be shared by every test server.
+  const grpc = args.includes('--grpc-port') ? [] : ['--grpc-port', '0'];
+  const proc = runCli(['serve', '--port', '0', ...grpc, ...args], env);
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const m = /listening on (http:\/\/\S+)/.exec(proc.stdout());

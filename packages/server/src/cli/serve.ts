@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { openEmbeddedStore } from '@linktrace/storage';
-import { buildApp } from '../app.js';
+import { buildApp, tokenCheck } from '../app.js';
+import { logVerbosity as grpcLogVerbosity, setLogVerbosity as setGrpcLogVerbosity } from '@grpc/grpc-js';
+import { startGrpcReceiver, type GrpcReceiver } from '../grpc/otlp-grpc-receiver.js';
 import { registerQueryRoutes } from '../routes/query-routes.js';
 import {
   ConfigError,
@@ -40,6 +42,7 @@ import { resumeWhenSpace } from './resume-when-space.js';
 
 export interface ServeFlags {
   port?: string;
+  grpcPort?: string;
   host?: string;
   data?: string;
   token?: string;
@@ -71,6 +74,12 @@ export interface ServeFlags {
 
 export interface ServeOptions {
   port: number;
+  /**
+   * OTLP/gRPC port; 0 or absent: no gRPC receiver. `grpcPortDefault`: the port is the default, not
+   * asked for, so that when it is taken serve warns and runs without gRPC instead of failing.
+   */
+  grpcPort?: number;
+  grpcPortDefault?: boolean;
   host: string;
   dataDir: string;
   token: string | undefined;
@@ -105,6 +114,7 @@ const MIN_MAX_MEMORY_BYTES = 64 * 1024 * 1024;
 
 export const SERVE_DEFAULTS = {
   port: '4318',
+  grpcPort: '4317',
   host: '127.0.0.1',
   data: './linktrace-data',
   retention: '7d',
@@ -172,6 +182,8 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     ...maxMemory,
     uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
+    grpcPort: parseInteger(flags.grpcPort ?? SERVE_DEFAULTS.grpcPort, '--grpc-port', 0, 65535),
+    grpcPortDefault: flags.grpcPort === undefined,
     host,
     dataDir: resolve(data),
     token,
@@ -194,6 +206,8 @@ export interface RunningServer {
   store: IngestStore;
   /** `http://host:port` */
   url: string;
+  /** The OTLP/gRPC receiver's address, `host:port` (what an OTel exporter's endpoint takes, with `http://`); absent when off. */
+  grpcAddress?: string;
   retention: RetentionJob;
   /** Stops taking requests, drains the backlog into the store, closes it. Safe to call twice. */
   close(): Promise<void>;
@@ -217,6 +231,9 @@ export function alertSinks(settings: AlertSettings, warn: (line: string) => void
   if (settings.log) sinks.push(new LogSink(warn));
   return sinks;
 }
+
+/** How long closing lets OTLP/gRPC calls under way finish before it cuts them. */
+const SHUTDOWN_GRPC_MS = 10_000;
 
 function hostForUrl(address: AddressInfo): string {
   return address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -294,6 +311,31 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
   }
   const address = app.server.address() as AddressInfo;
   const url = `http://${hostForUrl(address)}:${address.port}`;
+  let grpc: GrpcReceiver | undefined;
+  // grpc-js logs to stderr through a process-wide logger; serve reports what it needs itself.
+  setGrpcLogVerbosity(grpcLogVerbosity.NONE);
+  let grpcOff = 'off (--grpc-port 0)';
+  const receivers = app.linktrace.receivers;
+  if (options.grpcPort !== undefined && options.grpcPort !== 0 && receivers !== undefined) {
+    try {
+      grpc = await startGrpcReceiver(receivers, {
+        host: options.host,
+        port: options.grpcPort,
+        authorized: options.token === undefined ? undefined : tokenCheck(options.token),
+        warn,
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (options.grpcPortDefault !== true || !/EADDRINUSE|address already in use|No address added/i.test(message)) {
+        await app.close();
+        await store.close();
+        throw new Error(`OTLP/gRPC on port ${options.grpcPort}: ${message}`);
+      }
+      grpcOff = `off: port ${options.grpcPort} is in use (choose one with --grpc-port)`;
+      warn(`linktrace: OTLP/gRPC receiver not started: port ${options.grpcPort} is in use; pass --grpc-port <port> (0 turns it off)`);
+    }
+  }
+  const grpcAddress = grpc === undefined ? undefined : `${hostForUrl(address)}:${grpc.port}`;
   const { recovery } = app.linktrace;
   const flowCount = app.linktrace.checker?.flows.contracts.length ?? 0;
   const sinkNames = app.linktrace.alerts?.status().map((s) => s.sink) ?? [];
@@ -302,6 +344,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
     [
       `linktrace: listening on ${url}`,
       `  OTLP/HTTP  POST ${url}/v1/traces   (protobuf or JSON, gzip)`,
+      `  OTLP/gRPC  ${grpcAddress === undefined ? grpcOff : `http://${grpcAddress}   (TraceService/Export, gzip)`}`,
       `  Zipkin     POST ${url}/api/v2/spans`,
       `  native     POST ${url}/api/v1/spans`,
       `  query API  ${url}/api/v2/ (Zipkin)  ${url}/api/v1/ (native)`,
@@ -325,12 +368,14 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
     (closing ??= (async () => {
       retention.stop();
       try {
+        // gRPC first: calls under way finish (their spans reach the log) while the HTTP side still runs.
+        await grpc?.close(SHUTDOWN_GRPC_MS);
         await app.close();
       } finally {
         await store.close();
       }
     })());
-  return { app, store, url, retention, close };
+  return { app, store, url, grpcAddress, retention, close };
 }
 
 /**
@@ -378,6 +423,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('receive spans (OTLP, Zipkin, native), store them in an embedded database and answer queries')
     .option('--port <port>', 'port to listen on (0 picks a free one)', SERVE_DEFAULTS.port)
+    .option('--grpc-port <port>', `OTLP/gRPC port (default ${SERVE_DEFAULTS.grpcPort}; 0 turns gRPC off)`)
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', SERVE_DEFAULTS.host)
     .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')

@@ -41,6 +41,15 @@ export interface Received {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * What `receive` reads of a request: its raw body and Content-Encoding. A Fastify request is one; the
+ * gRPC receiver passes the message grpc-js has already framed and inflated, with no encoding.
+ */
+export interface IngestRequest {
+  body: unknown;
+  headers: { 'content-encoding'?: string | string[] };
+}
+
 const DECOMPRESS_CODES: Record<DecompressError['kind'], ErrorCode> = {
   unsupported: 'unsupported_encoding',
   too_large: 'payload_too_large',
@@ -54,7 +63,7 @@ export function isProtobufRequest(request: FastifyRequest): boolean {
   return type !== undefined && /^\s*application\/x-protobuf/i.test(type);
 }
 
-async function decode(request: FastifyRequest, format: WireFormat, ctx: ReceiverContext): Promise<{ body: Buffer; gzip: boolean } & DecodeResult> {
+async function decode(request: IngestRequest, format: WireFormat, ctx: ReceiverContext): Promise<{ body: Buffer; gzip: boolean } & DecodeResult> {
   const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
   let release: (() => void) | undefined;
   try {
@@ -90,7 +99,7 @@ export interface PerSpanLimits {
 }
 
 /** Runs one ingest request through to the log; throws ApiError for every refusal. */
-export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: FastifyRequest, perSpan?: PerSpanLimits): Promise<Received> {
+export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: IngestRequest, perSpan?: PerSpanLimits): Promise<Received> {
   const { limits, metrics } = ctx;
   const d = await decode(request, format, ctx);
   const total = d.spans.length + d.rejected;
