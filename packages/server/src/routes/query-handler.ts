@@ -10,8 +10,13 @@ import type { RawQuery } from '../query/query-params.js';
 
 export type QueryRequest = FastifyRequest<{ Querystring: RawQuery; Params: Record<string, string> }>;
 
+/**
+ * Wraps a query route: its ApiErrors (and the store's input errors, as 400) are answered with their
+ * status and headers and the body `errorBody` makes of them (default: ours).
+ */
 export function queryHandler(
   fn: (req: QueryRequest, reply: FastifyReply) => Promise<unknown>,
+  errorBody: (error: ApiError) => unknown = (error) => error.body(),
 ): (req: QueryRequest, reply: FastifyReply) => Promise<unknown> {
   return async (req, reply) => {
     try {
@@ -19,7 +24,7 @@ export function queryHandler(
     } catch (err) {
       const api = err instanceof StorageInputError ? new ApiError('bad_request', err.message) : err;
       if (!(api instanceof ApiError)) throw err;
-      return reply.code(api.status).headers(api.headers).send(api.body());
+      return reply.code(api.status).headers(api.headers).send(errorBody(api));
     }
   };
 }
