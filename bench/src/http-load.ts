@@ -2,10 +2,11 @@
  * bench:http's moving parts: the server child processes (one per case and round, since tracers
  * patch process-wide), autocannon as its own process, and CPU time read from /proc.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { pinnedNode as pinned } from './cpu-pin.js';
 import { REPO_ROOT } from './ingest-server.js';
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -82,16 +83,6 @@ interface AutocannonJson {
   errors: number;
   timeouts: number;
   non2xx: number;
-}
-
-/** `node args` as a command line, under `taskset -c cpus` when a CPU list is given. */
-function pinned(cpus: string | undefined, args: readonly string[]): [string, string[]] {
-  return cpus === undefined ? [process.execPath, [...args]] : ['taskset', ['-c', cpus, process.execPath, ...args]];
-}
-
-/** Moves every thread of a running process onto these CPUs (`taskset -a -p -c`). */
-export function pinProcess(pid: number, cpus: string): void {
-  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
 /**

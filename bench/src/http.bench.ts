@@ -23,7 +23,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuMs, load, pinProcess, startHello, type LoadResult } from './http-load.js';
+import { pinProcess } from './cpu-pin.js';
+import { cpuMs, load, startHello, type LoadResult } from './http-load.js';
 import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
 import { median, printResult, printTable } from './stats.js';
 
