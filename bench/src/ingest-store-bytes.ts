@@ -21,7 +21,9 @@ const GROUPS: readonly [string, string, (column: string) => boolean][] = [
   ['attributes', 'attributes (promoted columns, rest, resource, scope)', (c) => /^a\d+$/.test(c) || ['rest', 'resource', 'scope_attrs'].includes(c)],
 ];
 const OTHER_COLUMNS: [string, string] = ['other_columns', 'other columns (status message, events/links JSON)'];
-const OTHER_TABLES: [string, string] = ['other_tables', 'other tables, metadata, free blocks'];
+const OTHER_TABLES: [string, string] = ['other_tables', 'other tables, metadata'];
+/** Blocks DuckDB keeps in the file but no longer uses (it does not shrink the file). */
+const FREE_BLOCKS: [string, string] = ['free_blocks', 'free blocks (DuckDB reuses them, the file keeps them)'];
 
 export interface ColumnGroup {
   /** Short name for the JSON keys. */
@@ -49,7 +51,9 @@ export async function measureStoreBytes(dbFile: string, parquetFile: string): Pr
   const instance = await DuckDBInstance.create(dbFile, { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
   try {
-    const blockSize = Number((await rows(connection, 'SELECT block_size FROM pragma_database_size()'))[0]!.block_size);
+    const size = (await rows(connection, 'SELECT block_size, free_blocks FROM pragma_database_size()'))[0]!;
+    const blockSize = Number(size.block_size);
+    const freeBytes = Number(size.free_blocks) * blockSize;
     const tables = (await rows(connection, "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()")).map((r) => String(r.table_name));
     const segments = tables.map((t) => `SELECT '${t.replaceAll("'", "''")}' AS tbl, column_name, block_id, block_offset, len(additional_block_ids) AS more FROM pragma_storage_info('${t.replaceAll("'", "''")}') WHERE block_id >= 0`).join(' UNION ALL ');
     const perColumn = await rows(
@@ -60,7 +64,7 @@ export async function measureStoreBytes(dbFile: string, parquetFile: string): Pr
     );
     const keys = new Map((await rows(connection, 'SELECT slot, key FROM attribute_columns')).map((r) => [`a${String(r.slot)}`, String(r.key)]));
     const fileBytes = statSync(dbFile).size;
-    const groups: ColumnGroup[] = [...GROUPS, OTHER_COLUMNS, OTHER_TABLES].map(([key, label]) => ({ key, label, bytes: 0 }));
+    const groups: ColumnGroup[] = [...GROUPS, OTHER_COLUMNS, OTHER_TABLES, FREE_BLOCKS].map(([key, label]) => ({ key, label, bytes: 0 }));
     const group = (key: string): ColumnGroup => groups.find((g) => g.key === key)!;
     let columnsTotal = 0;
     const columns: [string, number][] = [];
@@ -71,7 +75,8 @@ export async function measureStoreBytes(dbFile: string, parquetFile: string): Pr
       columnsTotal += bytes;
       columns.push([keys.has(column) ? `${column} (${keys.get(column)!})` : column, bytes]);
     }
-    group(OTHER_TABLES[0]).bytes = Math.max(0, fileBytes - columnsTotal);
+    group(FREE_BLOCKS[0]).bytes = Math.min(freeBytes, Math.max(0, fileBytes - columnsTotal));
+    group(OTHER_TABLES[0]).bytes = Math.max(0, fileBytes - columnsTotal - group(FREE_BLOCKS[0]).bytes);
 
     const t0 = performance.now();
     // Parquet has no 128-bit integer: the trace id goes as its two 64-bit halves (16 bytes, as

@@ -42,7 +42,7 @@ describe('measureStoreBytes (bench:ingest)', () => {
     // Random 64-bit span and parent ids cannot compress below ~8 bytes a row each.
     assert.ok(bytes('ids') >= ROWS * 14, `ids ${bytes('ids')}`);
     assert.ok(bytes('times') > 0 && bytes('names') > 0 && bytes('attributes') > 0);
-    assert.deepEqual(measured.groups.map((g) => g.key), ['ids', 'times', 'names', 'attributes', 'other_columns', 'other_tables']);
+    assert.deepEqual(measured.groups.map((g) => g.key), ['ids', 'times', 'names', 'attributes', 'other_columns', 'other_tables', 'free_blocks']);
   });
 
   it('names promoted attribute columns by their key', () => {
