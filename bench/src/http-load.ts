@@ -2,15 +2,18 @@
  * bench:http's moving parts: the server child processes (one per case and round, since tracers
  * patch process-wide), autocannon as its own process, and CPU time read from /proc.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { pinnedNode as pinned } from './cpu-pin.js';
 import { REPO_ROOT } from './ingest-server.js';
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const HELLO = fileURLToPath(new URL('./http-hello-server.js', import.meta.url));
+const SINK = fileURLToPath(new URL('./http-sink.js', import.meta.url));
 
+/** A child process serving HTTP (the hello-world server or the trace sink). */
 export interface HelloServer {
   url: string;
   pid: number;
@@ -20,7 +23,19 @@ export interface HelloServer {
 
 /** Starts the hello-world server with these node flags and environment; resolves once it listens. */
 export function startHello(nodeArgs: readonly string[], env: NodeJS.ProcessEnv, label: string, cpus?: string): Promise<HelloServer> {
-  const [command, args] = pinned(cpus, [...nodeArgs, HELLO]);
+  return startListening(HELLO, 'hello', nodeArgs, env, label, cpus);
+}
+
+/** Starts the trace sink (http-sink.ts); resolves once it listens. */
+export function startSink(label: string, cpus?: string): Promise<HelloServer> {
+  return startListening(SINK, 'sink', [], process.env, label, cpus);
+}
+
+/** Runs `script`, which prints `<name>: listening on <url>` once it serves. */
+function startListening(script: string, name: string, nodeArgs: readonly string[], env: NodeJS.ProcessEnv, label: string, cpus?: string): Promise<HelloServer> {
+  const [command, args] = pinned(cpus, [...nodeArgs, script]);
+  const ready = `${name}: listening`;
+  const readyRe = new RegExp(`${name}: listening on (http:\\/\\/\\S+)`);
   const child: ChildProcess = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   let output = '';
@@ -35,8 +50,8 @@ export function startHello(nodeArgs: readonly string[], env: NodeJS.ProcessEnv, 
       stream.on('data', (chunk: string) => {
         output += chunk;
         // Anything the server or its tracer prints besides the listening line is worth seeing.
-        for (const line of chunk.split('\n')) if (line !== '' && !line.startsWith('hello: listening')) process.stderr.write(`  [${label}] ${line}\n`);
-        const m = url === undefined ? /hello: listening on (http:\/\/\S+)/.exec(output) : null;
+        for (const line of chunk.split('\n')) if (line !== '' && !line.startsWith(ready)) process.stderr.write(`  [${label}] ${line}\n`);
+        const m = url === undefined ? readyRe.exec(output) : null;
         if (m === null) return;
         url = m[1]!;
         clearTimeout(timer);
@@ -82,16 +97,6 @@ interface AutocannonJson {
   errors: number;
   timeouts: number;
   non2xx: number;
-}
-
-/** `node args` as a command line, under `taskset -c cpus` when a CPU list is given. */
-function pinned(cpus: string | undefined, args: readonly string[]): [string, string[]] {
-  return cpus === undefined ? [process.execPath, [...args]] : ['taskset', ['-c', cpus, process.execPath, ...args]];
-}
-
-/** Moves every thread of a running process onto these CPUs (`taskset -a -p -c`). */
-export function pinProcess(pid: number, cpus: string): void {
-  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
 /**

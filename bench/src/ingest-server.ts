@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { pinnedNode } from './cpu-pin.js';
 
 /** From bench/dist/src/ to the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,6 +30,8 @@ export interface ServerStart {
   timeoutMs?: number;
   /** Sees every line the server prints (stdout and stderr), e.g. to read what start-up recovered. */
   onLine?: (line: string) => void;
+  /** Runs the server under `taskset -c cpus` (e.g. `0`): every thread of it on those CPUs only. */
+  cpus?: string;
 }
 
 const LISTENING_RE = /linktrace: listening on (http:\/\/\S+)/;
@@ -47,7 +50,8 @@ function relay(child: ChildProcess, onLine: (line: string) => void): void {
 
 export function startServerProcess(start: ServerStart): Promise<ServerProcess> {
   const args = [...(start.nodeArgs ?? []), BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', start.dataDir, ...(start.args ?? [])];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] = pinnedNode(start.cpus, args);
+  const child = spawn(command, commandArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   return new Promise((resolve, reject) => {
     let url: string | undefined;

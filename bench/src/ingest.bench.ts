@@ -9,12 +9,17 @@
  * (runs per query kind, 200), BENCH_JSON_SHARE (0.25), BENCH_GZIP_SHARE (0.25), BENCH_PARTS
  * (preparation threads, one per core), BENCH_SERVER_ARGS (more `serve` flags), BENCH_SERVER_NODE_ARGS
  * (flags for the server's node, e.g. `--max-semi-space-size=64`), BENCH_PROFILE=1 (CPU-profile the
- * server's JavaScript thread), BENCH_KEEP=1 (keep the data directory).
+ * server's JavaScript thread), BENCH_KEEP=1 (keep the data directory), BENCH_SERVER_CPUS=n (the
+ * server on CPUs 0..n-1 only, `taskset`; the load generator then on the others).
+ *
+ * After the server has stopped, the store file is opened read-only to report the same spans'
+ * size as Parquet with zstd and the store's bytes per column group (ingest-store-bytes.ts).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pinProcess, requireTaskset } from './cpu-pin.js';
 import { AVERAGE_SPANS_PER_TRACE, prepareBatches } from './ingest-prepare.js';
 import { waitForChecker, type CheckerDrain } from './ingest-checker-wait.js';
 import { diskUsage, type DiskUsage } from './ingest-disk.js';
@@ -23,6 +28,7 @@ import { summarizeProfile } from './ingest-profile.js';
 import { QueryBench, type QueryTiming } from './ingest-queries.js';
 import { Sender } from './ingest-sender.js';
 import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
+import { measureStoreBytes, type StoreBytes } from './ingest-store-bytes.js';
 import { cpuBetween, machineBusySeconds, threadCpu } from './ingest-threads.js';
 import { printResult, printTable } from './stats.js';
 
@@ -45,6 +51,19 @@ const SERVER_ARGS = words(process.env.BENCH_SERVER_ARGS);
 const SERVER_NODE_ARGS = words(process.env.BENCH_SERVER_NODE_ARGS);
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
+/** Read before the load generator may pin itself (availableParallelism follows the affinity). */
+const CORES = availableParallelism();
+/** BENCH_SERVER_CPUS=n: the server on CPUs 0..n-1 (unset: not pinned, all cores). */
+const SERVER_CPU_COUNT = process.env.BENCH_SERVER_CPUS === undefined || process.env.BENCH_SERVER_CPUS === '' ? undefined : serverCpuCount(process.env.BENCH_SERVER_CPUS);
+const SERVER_CPUS = SERVER_CPU_COUNT === undefined ? undefined : SERVER_CPU_COUNT === 1 ? '0' : `0-${SERVER_CPU_COUNT - 1}`;
+/** The load generator keeps off the server's CPUs when any are left. */
+const BENCH_CPUS = SERVER_CPU_COUNT === undefined || SERVER_CPU_COUNT >= CORES ? undefined : SERVER_CPU_COUNT === CORES - 1 ? String(CORES - 1) : `${SERVER_CPU_COUNT}-${CORES - 1}`;
+
+function serverCpuCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > CORES) throw new Error(`BENCH_SERVER_CPUS: "${text}" is not a whole number of CPUs from 1 to ${CORES}`);
+  return n;
+}
 /** The generated traffic covers the hour before the run (inside the server's default retention). */
 const WINDOW_US = 3_600_000_000;
 /** The server's default request size limit; larger bodies are split. */
@@ -68,6 +87,7 @@ async function metrics(url: string, agent: ReturnType<typeof keepAliveAgent>): P
 }
 
 async function main(): Promise<void> {
+  if (SERVER_CPUS !== undefined) requireTaskset('BENCH_SERVER_CPUS');
   const t0 = performance.now();
   const nowUs = Date.now() * 1000;
   log(`bench:ingest: preparing ${fmt(SPANS)} spans on ${PARTS} threads…`);
@@ -105,7 +125,9 @@ async function main(): Promise<void> {
   let server: ServerProcess | undefined;
   const agent = keepAliveAgent(2);
   try {
-    server = await startServerProcess({ dataDir, args: SERVER_ARGS, nodeArgs });
+    server = await startServerProcess({ dataDir, args: SERVER_ARGS, nodeArgs, cpus: SERVER_CPUS });
+    // After the preparation threads are done: the exporters and the query client off the server's CPUs.
+    if (BENCH_CPUS !== undefined) pinProcess(process.pid, BENCH_CPUS);
     const url = server.url;
     const probe = await httpRequest(agent, new URL('/api/v1/services', url), 'GET');
     if (probe.status !== 200) throw new Error(`the server has no query API (GET /api/v1/services answered ${probe.status})`);
@@ -191,14 +213,27 @@ async function main(): Promise<void> {
     server = undefined;
     if (exit !== 0) throw new Error(`linktrace serve exited with ${exit} on SIGTERM`);
     const closed = diskUsage(dataDir);
+    const dbFile = closed.files.find(([file]) => file.endsWith('.duckdb') && !file.includes('/'))?.[0];
+    if (dbFile === undefined) throw new Error(`no DuckDB file in ${dataDir}`);
+    log('bench:ingest: measuring the store file (Parquet + zstd copy, bytes per column)…');
+    const parquetFile = `${dataDir}-spans.parquet`;
+    let storeBytesInfo: StoreBytes;
+    try {
+      storeBytesInfo = await measureStoreBytes(join(dataDir, dbFile), parquetFile);
+    } finally {
+      if (!KEEP) rmSync(parquetFile, { force: true });
+    }
 
-    report({ set, formats, sender, ingestS, ackS, stored, cpu, machine, checker, checkerCpuS, finalMetrics, maxRssBytes, live, closed, timings, dataDir });
+    report({ set, formats, sender, ingestS, ackS, stored, cpu, machine, checker, checkerCpuS, finalMetrics, maxRssBytes, live, closed, timings, dataDir, storeBytes: storeBytesInfo });
     if (PROFILE) printProfile(profileDir);
     const byId = timings[0]!;
     const search = timings[2]!;
     const attr = timings[3]!;
+    const perSpan = (bytes: number): number => Number((bytes / stored).toFixed(1));
+    const cpuTotalS = cpu.reduce((n, [, s]) => n + s, 0);
     printResult({
       spans: stored,
+      server_cpus: SERVER_CPU_COUNT ?? CORES,
       traces: set.traces,
       concurrency: CONCURRENCY,
       ingest_spans_per_s: Math.round(stored / ingestS),
@@ -207,6 +242,9 @@ async function main(): Promise<void> {
       bytes_per_span: Number((storeBytes(closed) / stored).toFixed(1)),
       bytes_per_span_live: Number((storeBytes(live) / stored).toFixed(1)),
       data_dir_bytes_per_span: Number((closed.total / stored).toFixed(1)),
+      parquet_zstd_bytes_per_span: perSpan(storeBytesInfo.parquetZstdBytes),
+      ...Object.fromEntries(storeBytesInfo.groups.map((g) => [`bytes_per_span_${g.key}`, perSpan(g.bytes)])),
+      server_cpu_us_per_span: Number(((cpuTotalS * 1e6) / stored).toFixed(1)),
       trace_by_id_p50_ms: round2(byId.p50),
       trace_by_id_p99_ms: round2(byId.p99),
       search_p50_ms: round2(search.p50),
@@ -220,6 +258,8 @@ async function main(): Promise<void> {
       findings: checker.findings.reduce((n, [, count]) => n + count, 0),
       throttled_429: sender.throttled,
       server_max_rss_mb: Math.round(maxRssBytes / 1048576),
+      load_start: Number(machine.load[0].toFixed(1)),
+      load_end: Number(machine.load[1].toFixed(1)),
     });
   } finally {
     agent.destroy();
@@ -251,13 +291,15 @@ interface Report {
   closed: DiskUsage;
   timings: QueryTiming[];
   dataDir: string;
+  storeBytes: StoreBytes;
 }
 
 function report(r: Report): void {
   const { set, sender, stored } = r;
   console.log(
     `bench:ingest — ${fmt(stored)} spans (${fmt(set.traces)} traces, ${(set.spans / set.traces).toFixed(1)} spans/trace, 10 attributes/span), ` +
-      `${CONCURRENCY} exporters, linktrace serve as its own process on ${availableParallelism()} cores`,
+      `${CONCURRENCY} exporters, linktrace serve as its own process on ${CORES} cores` +
+      (SERVER_CPUS === undefined ? '' : `, pinned to CPU ${SERVER_CPUS} (taskset; load generator on ${BENCH_CPUS ?? 'the same CPUs'})`),
   );
   const flags = [...SERVER_NODE_ARGS, ...SERVER_ARGS];
   if (flags.length > 0) console.log(`server flags: ${flags.join(' ')}`);
@@ -290,7 +332,7 @@ function report(r: Report): void {
   console.log(`total ${cpuTotal.toFixed(1)} s CPU = ${((cpuTotal * 1e6) / stored).toFixed(2)} µs/span over ${r.ingestS.toFixed(1)} s wall (${(cpuTotal / r.ingestS).toFixed(2)} cores busy)`);
   const others = r.machine.busyS - cpuTotal - r.machine.benchS;
   console.log(
-    `machine during ingest: ${(r.machine.busyS / r.ingestS).toFixed(2)} of ${availableParallelism()} cores busy — server ${(cpuTotal / r.ingestS).toFixed(2)}, ` +
+    `machine during ingest: ${(r.machine.busyS / r.ingestS).toFixed(2)} of ${CORES} cores busy — server ${(cpuTotal / r.ingestS).toFixed(2)}, ` +
       `load generator ${(r.machine.benchS / r.ingestS).toFixed(2)}, other processes ${(Math.max(0, others) / r.ingestS).toFixed(2)}; ` +
       `load average ${r.machine.load[0].toFixed(1)} → ${r.machine.load[1].toFixed(1)}`,
   );
@@ -315,6 +357,17 @@ function report(r: Report): void {
     ],
   );
   console.log('store = the DuckDB file and its WAL; the data dir adds the server\'s write-ahead log (wal/)');
+  console.log('');
+  const sb = r.storeBytes;
+  printTable(
+    ['store file after shutdown, by column group', 'bytes', 'bytes/span', 'share'],
+    [
+      ...sb.groups.map((g) => [g.label, fmt(g.bytes), (g.bytes / stored).toFixed(1), `${((100 * g.bytes) / sb.fileBytes).toFixed(1)}%`]),
+      ['whole file', fmt(sb.fileBytes), (sb.fileBytes / stored).toFixed(1), '100%'],
+      ['same rows as Parquet, zstd (DuckDB COPY)', fmt(sb.parquetZstdBytes), (sb.parquetZstdBytes / stored).toFixed(1), `${((100 * sb.parquetZstdBytes) / sb.fileBytes).toFixed(1)}%`],
+    ],
+  );
+  console.log(`largest columns: ${sb.columns.slice(0, 12).map(([c, b]) => `${c} ${(b / stored).toFixed(1)}`).join(', ')} (bytes/span; Parquet copy took ${sb.parquetSeconds.toFixed(1)} s)`);
   console.log('');
   printTable(
     ['query (one at a time, after 5 warm-ups)', 'runs', 'p50 ms', 'p99 ms', 'max ms', 'hits'],

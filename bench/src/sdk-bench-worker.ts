@@ -2,6 +2,15 @@
  * One measurement of bench:sdk, run in its own worker thread so that each SDK and each sampling mode
  * gets a fresh JIT: no call site in the measured code ever sees the other SDK's classes or the other
  * sampling path, as in an application that uses only one of them.
+ *
+ * The exporters (`exporter: 'otlp'`, the default) do what each SDK's own OTLP/HTTP protobuf
+ * exporter does before the network, and nothing else: Linktrace's `encodeOtlpProto(spans,
+ * resource.attributes)` (as `otlpHttpExporter`), OpenTelemetry's
+ * `ProtobufTraceSerializer.serializeRequest(spans)` (as `OTLPTraceExporter` of
+ * exporter-trace-otlp-proto), then they count the bytes and drop them. So every attribute of every
+ * span is read and encoded on both sides: work Linktrace defers to export (redaction and folding of
+ * repeated keys, when `attributes` is first read) is counted as OpenTelemetry's eager work is.
+ * `exporter: 'noop'` keeps the earlier measurement (exporters that touch nothing).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { context as otelContext, trace as otelTrace } from '@opentelemetry/api';
@@ -13,7 +22,9 @@ import {
   type ReadableSpan,
   type SpanExporter as OtelSpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { BatchSpanProcessor, alwaysOff, alwaysOn, createTracing, noopExporter } from '@linktrace/sdk';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { encodeOtlpProto } from '@linktrace/model';
+import { BatchSpanProcessor, alwaysOff, alwaysOn, createTracing, noopExporter, type ExportResult, type SpanExporter } from '@linktrace/sdk';
 
 export interface CaseSpec {
   sdk: 'linktrace' | 'otel';
@@ -23,12 +34,16 @@ export interface CaseSpec {
   /** 'time': ns per span over `spans`; 'heap': heap bytes per span held in a queue that never flushes. */
   measure: 'time' | 'heap';
   spans: number;
+  /** 'otlp': each SDK's own OTLP protobuf encoding of every batch; 'noop': exporters that touch nothing. */
+  exporter: 'otlp' | 'noop';
 }
 
 export interface CaseResult {
   value: number;
   exported: number;
   dropped: number;
+  /** Bytes of OTLP protobuf the exporter encoded (0 with the no-op exporter). */
+  encodedBytes: number;
 }
 
 interface AnySpan {
@@ -59,10 +74,14 @@ function runChunk(start: StartFn, count: number): void {
   }
 }
 
-class OtelNoopExporter implements OtelSpanExporter {
+/** OpenTelemetry's side: with `encode`, what OTLPTraceExporter (proto) does before sending. */
+class OtelBenchExporter implements OtelSpanExporter {
   exported = 0;
+  encodedBytes = 0;
+  constructor(private readonly encode: boolean) {}
   export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
     this.exported += spans.length;
+    if (this.encode) this.encodedBytes += ProtobufTraceSerializer.serializeRequest(spans)?.byteLength ?? 0;
     done({ code: 0 });
   }
   shutdown(): Promise<void> {
@@ -70,17 +89,33 @@ class OtelNoopExporter implements OtelSpanExporter {
   }
 }
 
+const SUCCESS: Promise<ExportResult> = Promise.resolve({ code: 'success' });
+
+/** Linktrace's side: what otlpHttpExporter (protobuf) does before sending. */
+function linktraceEncodingExporter(): SpanExporter & { encodedBytes: number } {
+  const exporter = {
+    encodedBytes: 0,
+    export: (spans: Parameters<SpanExporter['export']>[0], resource: Parameters<SpanExporter['export']>[1]): Promise<ExportResult> => {
+      exporter.encodedBytes += encodeOtlpProto(spans, resource.attributes).byteLength;
+      return SUCCESS;
+    },
+    shutdown: (): Promise<void> => Promise.resolve(),
+  };
+  return exporter;
+}
+
 interface Setup {
   start: StartFn;
   flush(): Promise<void>;
-  counts(): { exported: number; dropped: number };
+  counts(): { exported: number; dropped: number; encodedBytes: number };
 }
 
 function setup(spec: CaseSpec): Setup {
   const holdAll = spec.measure === 'heap';
   if (spec.sdk === 'linktrace') {
+    const encoding = spec.exporter === 'otlp' ? linktraceEncodingExporter() : undefined;
     const processor = new BatchSpanProcessor(
-      noopExporter(),
+      encoding ?? noopExporter(),
       // The heap case holds its spans on purpose: their loss at exit is not worth the SDK's summary line.
       holdAll ? { maxQueueSize: spec.spans * 2, maxBatchSize: spec.spans * 2, scheduleDelayMs: 3_600_000, flushOnExit: false, onError: () => {} } : {},
     );
@@ -91,10 +126,10 @@ function setup(spec: CaseSpec): Setup {
     return {
       start: () => tracer.startSpan('GET /shops/:id', options),
       flush: () => processor.forceFlush(),
-      counts: () => ({ exported: processor.stats().exported, dropped: processor.stats().dropped }),
+      counts: () => ({ exported: processor.stats().exported, dropped: processor.stats().dropped, encodedBytes: encoding?.encodedBytes ?? 0 }),
     };
   }
-  const exporter = new OtelNoopExporter();
+  const exporter = new OtelBenchExporter(spec.exporter === 'otlp');
   const processor = new OtelBatchSpanProcessor(
     exporter,
     holdAll ? { maxQueueSize: spec.spans * 2, maxExportBatchSize: spec.spans * 2, scheduledDelayMillis: 3_600_000 } : {},
@@ -109,10 +144,11 @@ function setup(spec: CaseSpec): Setup {
   return {
     start: () => tracer.startSpan('GET /shops/:id', undefined, parentContext),
     flush: () => provider.forceFlush(),
-    counts: () => ({ exported: exporter.exported, dropped: 0 }),
+    counts: () => ({ exported: exporter.exported, dropped: 0, encodedBytes: exporter.encodedBytes }),
   };
 }
 
+/** ns per span, the final flush included: every span's export work falls inside the timed window. */
 async function timeSpans(s: Setup, count: number, chunk: number): Promise<number> {
   const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
   const t0 = process.hrtime.bigint();
@@ -120,6 +156,7 @@ async function timeSpans(s: Setup, count: number, chunk: number): Promise<number
     runChunk(s.start, chunk);
     await yieldToLoop();
   }
+  await s.flush();
   return Number(process.hrtime.bigint() - t0) / count;
 }
 
@@ -143,9 +180,10 @@ async function run(spec: CaseSpec): Promise<CaseResult> {
   }
   const chunk = spec.sampled ? CHUNK : UNSAMPLED_CHUNK;
   await timeSpans(s, Math.max(chunk, Math.floor(spec.spans / 4)), chunk); // warm-up, not counted
+  const warm = s.counts();
   const ns = await timeSpans(s, spec.spans, chunk);
-  await s.flush();
-  return { value: ns, ...s.counts() };
+  const end = s.counts();
+  return { value: ns, exported: end.exported - warm.exported, dropped: end.dropped - warm.dropped, encodedBytes: end.encodedBytes - warm.encodedBytes };
 }
 
 if (parentPort) {

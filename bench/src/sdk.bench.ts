@@ -1,8 +1,10 @@
 /**
- * bench:sdk — ns per span for start + 10 attributes + end + batch enqueue with a no-op exporter,
- * Linktrace and OpenTelemetry JS (@opentelemetry/sdk-trace-base) in the same run, sampled and
- * unsampled, several interleaved rounds, median reported; and heap bytes per queued span.
- * Each measurement runs in a fresh worker thread (see sdk-bench-worker.ts).
+ * bench:sdk — ns per span for start + 10 attributes + end + batch enqueue + export, Linktrace and
+ * OpenTelemetry JS (@opentelemetry/sdk-trace-base) in the same run, sampled and unsampled, several
+ * interleaved rounds, median reported; and heap bytes per queued span. Each side's exporter encodes
+ * every batch as OTLP protobuf with that SDK's own encoder and discards the bytes (BENCH_EXPORTER=noop:
+ * exporters that touch nothing, the earlier measurement). Each measurement runs in a fresh worker
+ * thread (see sdk-bench-worker.ts).
  */
 import { Worker } from 'node:worker_threads';
 import type { CaseResult, CaseSpec } from './sdk-bench-worker.js';
@@ -11,8 +13,14 @@ import { median, printResult, printTable } from './stats.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SPANS_PER_ROUND = Number(process.env.BENCH_SPANS ?? 200_000);
 const HEAP_SPANS = 20_000;
+const EXPORTER = exporterKind(process.env.BENCH_EXPORTER ?? 'otlp');
 
-const CASES: { name: string; spec: Omit<CaseSpec, 'measure' | 'spans'> }[] = [
+function exporterKind(text: string): CaseSpec['exporter'] {
+  if (text !== 'otlp' && text !== 'noop') throw new Error(`BENCH_EXPORTER must be otlp or noop, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+const CASES: { name: string; spec: Omit<CaseSpec, 'measure' | 'spans' | 'exporter'> }[] = [
   { name: 'linktrace sampled', spec: { sdk: 'linktrace', sampled: true } },
   { name: 'otel sampled', spec: { sdk: 'otel', sampled: true } },
   { name: 'linktrace unsampled', spec: { sdk: 'linktrace', sampled: false } },
@@ -37,28 +45,38 @@ async function main(): Promise<void> {
   let ltExported = 0;
   let ltDropped = 0;
   let otExported = 0;
+  let ltBytes = 0;
+  let otBytes = 0;
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order so that neither side always runs on a warmer or cooler machine.
     const order = round % 2 === 0 ? CASES : [...CASES].reverse();
     for (const c of order) {
-      const result = await runCase({ ...c.spec, measure: 'time', spans: SPANS_PER_ROUND });
+      const result = await runCase({ ...c.spec, measure: 'time', spans: SPANS_PER_ROUND, exporter: EXPORTER });
       times.get(c.name)!.push(result.value);
       if (c.name === 'linktrace sampled') {
         ltExported += result.exported;
         ltDropped += result.dropped;
+        ltBytes += result.encodedBytes;
       }
-      if (c.name === 'otel sampled') otExported += result.exported;
+      if (c.name === 'otel sampled') {
+        otExported += result.exported;
+        otBytes += result.encodedBytes;
+      }
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS}\r`);
   }
   process.stderr.write('\n');
   const heap = async (sdk: 'linktrace' | 'otel') =>
-    median(await Promise.all([0, 1, 2].map(() => runCase({ sdk, sampled: true, measure: 'heap', spans: HEAP_SPANS }).then((r) => r.value))));
+    median(await Promise.all([0, 1, 2].map(() => runCase({ sdk, sampled: true, measure: 'heap', spans: HEAP_SPANS, exporter: EXPORTER }).then((r) => r.value))));
   const ltHeap = await heap('linktrace');
   const otHeap = await heap('otel');
 
   const m = (name: string) => median(times.get(name)!);
-  console.log(`bench:sdk — ${ROUNDS} rounds × ${SPANS_PER_ROUND} spans (root spans unless marked child), 10 attributes each, no-op exporter, each run in a fresh worker`);
+  const exporterText =
+    EXPORTER === 'otlp'
+      ? 'each exporter encodes every batch as OTLP protobuf with its own SDK\'s encoder (Linktrace encodeOtlpProto, OpenTelemetry ProtobufTraceSerializer) and drops the bytes, final flush timed'
+      : 'no-op exporters (nothing read or encoded), final flush timed';
+  console.log(`bench:sdk — ${ROUNDS} rounds × ${SPANS_PER_ROUND} spans (root spans unless marked child), 10 attributes each, ${exporterText}, each run in a fresh worker`);
   printTable(
     ['case', 'median ns/span', 'min', 'max'],
     CASES.map((c) => [c.name, m(c.name), Math.min(...times.get(c.name)!), Math.max(...times.get(c.name)!)]),
@@ -70,7 +88,10 @@ async function main(): Promise<void> {
       ['otel', Math.round(otHeap)],
     ],
   );
-  console.log(`linktrace batch processor: exported ${ltExported}, dropped ${ltDropped}; otel exporter received ${otExported}`);
+  console.log(`linktrace batch processor: exported ${ltExported}, dropped ${ltDropped}; otel exporter received ${otExported} (sampled root-span case, timed runs)`);
+  if (EXPORTER === 'otlp') {
+    console.log(`OTLP protobuf encoded per span: linktrace ${(ltBytes / ltExported).toFixed(1)} bytes, otel ${(otBytes / otExported).toFixed(1)} bytes`);
+  }
   const sampledRatio = m('linktrace sampled') / m('otel sampled');
   const childRatio = m('linktrace sampled child') / m('otel sampled child');
   console.log(
@@ -90,6 +111,8 @@ async function main(): Promise<void> {
     linktrace_heap_bytes_per_queued_span: Math.round(ltHeap),
     otel_heap_bytes_per_queued_span: Math.round(otHeap),
     linktrace_dropped: ltDropped,
+    exporter: EXPORTER,
+    ...(EXPORTER === 'otlp' ? { linktrace_otlp_bytes_per_span: round1(ltBytes / ltExported), otel_otlp_bytes_per_span: round1(otBytes / otExported) } : {}),
     rounds: ROUNDS,
     spans_per_round: SPANS_PER_ROUND,
   });
