@@ -96,7 +96,12 @@ async function assertJoinsTrace(pattern: string, handler: Handler, nthCall = 1):
   collector.clear();
   handlers.set(pattern, handler);
   assert.equal(await post(pattern), 200);
-  const spans = await waitForSpans((s) => downSpan(s, pattern) !== undefined && s.some((x) => x.attributes['url.path'] === `/${pattern}` && x.kind === 'server'), `the downstream span of ${pattern}`);
+  // The call's client span ends after the downstream server span (when its answer is read): wait for it too.
+  const called = (s: Span[]): boolean => {
+    const down = downSpan(s, pattern);
+    return down !== undefined && s.some((c) => c.spanId === down.parentSpanId);
+  };
+  const spans = await waitForSpans((s) => called(s) && s.some((x) => x.attributes['url.path'] === `/${pattern}` && x.kind === 'server'), `the downstream call of ${pattern}`);
   const front = spans.find((s) => s.kind === 'server' && s.attributes['url.path'] === `/${pattern}`)!;
   const down = downSpan(spans, pattern)!;
   const client = spans.find((s) => s.spanId === down.parentSpanId);
