@@ -8,7 +8,7 @@ import { describeFindings, findingsOf } from './chain-findings.js';
 import { assertConnected, ended, one, only, parentOf, shapes, traceIdOf, unfinished, waitFor } from './trace-helpers.js';
 
 
-const SLOW_MS = 600;
+const SLOW_MS = 1500;
 
 /** The healthy chain of one change, as `service stage kind [target]`, sorted. */
 const HEALTHY = [

@@ -3,8 +3,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ATTR, type Span } from '@linktrace/model';
 import type { CollectingSpanProcessor } from '@linktrace/sdk';
 
-/** Polls `check` every 25 ms until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls `check` every 25 ms until it returns a value other than undefined; fails after `timeoutMs`,
+ * a bound that only tells a hang apart (generous: other tests load the machine too).
+ */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

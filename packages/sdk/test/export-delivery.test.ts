@@ -155,7 +155,11 @@ void test('shutdown sends what is queued, then closes the exporter', async () =>
   await server.close();
 });
 
-/** Runs an ES module script in a child node; the export barrel is `x`. Bounded by a SIGKILL at 15 s. */
+/**
+ * Runs an ES module script in a child node; the export barrel is `x`. A child that does not exit on
+ * its own is SIGKILLed at 30 s (exit code null): that, not a wall-clock budget, tells a held process
+ * apart, because starting node on a loaded machine alone can take seconds.
+ */
 function runChild(body: string, env: Record<string, string>): Promise<{ code: number | null; ms: number; stderr: string }> {
   const script = `import * as x from ${JSON.stringify(EXPORT_INDEX_JS)};
 const span = (i) => ({ traceId: '0000018f2a3b4c5d0001c0a80001' + String(i).padStart(4, '0'), spanId: '00000000abcd' + String(i).padStart(4, '0'),
@@ -169,7 +173,7 @@ ${body}`;
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   return new Promise((resolve) => {
     child.on('exit', (code) => {
       clearTimeout(killer);
@@ -186,8 +190,8 @@ void test('a script that never calls shutdown still delivers its spans (beforeEx
     { URL: server.url('/v1/traces') },
   );
   assert.equal(child.code, 0, child.stderr);
-  // Held by its 60 s schedule delay it would take a minute; half that tells them apart under any load.
-  assert.ok(child.ms < 30_000, `child took ${child.ms} ms`);
+  // Held by its 60 s schedule delay it would be killed at 30 s (code null, above).
+  console.log(`# child exited after ${child.ms} ms`);
   assert.deepEqual(server.requests.flatMap(spanNames), ['op-0', 'op-1', 'op-2', 'op-3', 'op-4']);
   await server.close();
 });
@@ -200,7 +204,7 @@ void test('without the exit flush, queued spans do not hold the process: timers 
     { URL: server.url('/v1/traces') },
   );
   assert.equal(child.code, 0, child.stderr);
-  assert.ok(child.ms < 30_000, `child took ${child.ms} ms`);
+  console.log(`# child exited after ${child.ms} ms`);
   assert.equal(server.requests.length, 0);
   await server.close();
 });
@@ -209,13 +213,15 @@ void test('a process exporting to a never-answering endpoint exits on its own, b
   const hang = await startHangingServer();
   const child = await runChild(
     `const p = new x.BatchSpanProcessor(x.otlpHttpExporter({ url: process.env.URL, timeoutMs: 400 }),
-       { scheduleDelayMs: 20, exportTimeoutMs: 400, onError: () => {} });
+       { scheduleDelayMs: 20, exportTimeoutMs: 400, retryBaseMs: 60000, onError: () => {} });
      for (let i = 0; i < 5; i++) p.onEnd(span(i));
      await new Promise((r) => setTimeout(r, 50));`,
     { URL: hang.url },
   );
+  // An attempt that never times out, or a pending 60 s retry that holds the process, would keep the
+  // child until the 30 s kill (code null).
   assert.equal(child.code, 0, child.stderr);
-  assert.ok(child.ms < 5000, `child took ${child.ms} ms`);
+  console.log(`# child exited after ${child.ms} ms`);
   await hang.close();
 });
 
@@ -223,11 +229,12 @@ void test('a process exporting to an unreachable endpoint exits promptly', async
   const url = await refusedUrl();
   const child = await runChild(
     `const t0 = Date.now();
-     const p = new x.BatchSpanProcessor(x.otlpHttpExporter({ url: process.env.URL }), { scheduleDelayMs: 20, onError: (e) => console.error(Date.now() - t0, e.message) });
+     const p = new x.BatchSpanProcessor(x.otlpHttpExporter({ url: process.env.URL }), { scheduleDelayMs: 20, retryBaseMs: 60000, onError: (e) => console.error(Date.now() - t0, e.message) });
      process.on('beforeExit', () => console.error('beforeExit', Date.now() - t0));
      for (let i = 0; i < 5; i++) p.onEnd(span(i));`,
     { URL: url },
   );
+  // Its first retry waits 60 s: a process held by pending retries is killed at 30 s (code null).
   assert.equal(child.code, 0, child.stderr);
-  assert.ok(child.ms < 3000, `child took ${child.ms} ms: ${child.stderr}`);
+  console.log(`# child exited after ${child.ms} ms`);
 });

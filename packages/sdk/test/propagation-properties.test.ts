@@ -145,7 +145,10 @@ void describe('extraction never throws and yields well-formed values', () => {
       const started = process.hrtime.bigint();
       assertWellFormed(extractFrom(p, carrier));
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      assert.ok(ms < 200, `${ms} ms`);
+      // Not a speed budget (that is bench:sdk's): a parse quadratic in 1 MB of header takes hours, a
+      // linear one milliseconds; 10 s tells them apart on any loaded machine.
+      process.stdout.write(`# ${name}: 1 MB headers extracted in ${ms.toFixed(1)} ms\n`);
+      assert.ok(ms < 10_000, `${ms} ms`);
     });
   }
 });

@@ -254,11 +254,11 @@ describe('Reconciler', () => {
       reconciler.register('shop', { source: () => ({ version: 1 }), target: () => ({ version: 1 }) });
       stagesFor(tracing).write({ type: 'shop', key: 1 }, 'redis:x', () => undefined);
       console.log(reconciler.pending);`;
-    const started = performance.now();
+    // A child held by its 60 s check is killed at 20 s and rejects; no wall-clock budget besides that,
+    // since a node start on a loaded machine can take seconds.
     const out = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
     });
-    assert.equal(out.trim(), '1');
-    assert.ok(performance.now() - started < 15_000, 'exited without waiting for the check');
+    assert.equal(out.trim(), '1', 'exited on its own with the check still pending');
   });
 });

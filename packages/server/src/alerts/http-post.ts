@@ -14,7 +14,11 @@ export interface PostOptions {
   backoffMs?: number;
   /** Default 30 000 ms. */
   maxBackoffMs?: number;
+  /** Waits between attempts; tests pass one that records the waits instead of taking them. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const sleepUnref = (ms: number): Promise<void> => sleep(ms, undefined, { ref: false });
 
 export class PostError extends Error {
   override readonly name = 'PostError';
@@ -61,7 +65,7 @@ export async function postWithRetry(url: string, body: string, headers: Record<s
       problem = e.name === 'TimeoutError' ? `${url}: no answer within ${timeoutMs} ms` : `${url}: ${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}`;
     }
     if (attempt >= retries) throw new PostError(`${problem} (after ${attempt + 1} attempts)`, status);
-    await sleep(Math.min(wait, maxBackoffMs), undefined, { ref: false });
+    await (options.sleep ?? sleepUnref)(Math.min(wait, maxBackoffMs));
     backoff = Math.min(backoff * 2, maxBackoffMs);
   }
 }
