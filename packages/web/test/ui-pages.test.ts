@@ -165,10 +165,17 @@ describe('web UI pages', { timeout: 60_000 }, () => {
     await page.keyboard.press('Tab');
     assert.equal(await focusedId(), 'f-operation');
     await page.keyboard.type('receive shop');
+    // The new search's answer, not the list the page showed before it (a loaded machine renders late).
+    const searched = page.waitForResponse((r) => r.url().includes('/api/v1/traces?') && r.url().includes('operation=receive'));
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/search\?operation=receive\+shop(&|$)/, { timeout: 5000 });
+    const found = ((await (await searched).json()) as { traces: unknown[] }).traces.length;
+    assert.ok(found > 0, 'the search finds traces');
     const items = page.getByRole('list', { name: 'Traces found' }).getByRole('listitem');
     await items.first().waitFor();
+    // Rendered: the list holds exactly the new answer's traces.
+    for (let i = 0; i < 100 && (await items.count()) !== found; i++) await page.waitForTimeout(50);
+    assert.equal(await items.count(), found);
     // Tab from the form's button to the first result, Enter opens it.
     await page.getByRole('button', { name: 'Search' }).focus();
     await page.keyboard.press('Tab');
