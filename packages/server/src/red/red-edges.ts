@@ -1,0 +1,153 @@
+/**
+ * Dependency edges of stored spans, found incrementally for RED metrics, by the rules of the service
+ * map (analysis/src/topology.ts: producer → queue, queue → consumer, caller → callee, a consumer
+ * linked to a queueless producer, a call nobody traced answered → its peer's name).
+ *
+ * Those rules read a span's parent, links and callees, which may arrive in later batches (children
+ * usually end, and are exported, before their parents). A span whose parent or links are not known
+ * yet, or whose edge depends on nobody answering it, waits up to `graceMs` (or until `maxWaiting`
+ * spans wait) and is then decided with what is known. Known spans are remembered in a bounded,
+ * oldest-first directory (`maxNodes`).
+ */
+import { isStartRecord, type Span } from '@linktrace/model';
+import { isConsumerLike, queueOf } from '@linktrace/analysis';
+
+interface NodeInfo {
+  service: string;
+  kind: Span['kind'];
+  queue: string | undefined;
+  /** The service of the client half of a shared (Zipkin) id. */
+  clientService?: string;
+}
+
+export interface EdgeFinderOptions {
+  graceMs: number;
+  maxNodes: number;
+  maxWaiting: number;
+}
+
+export const DEFAULT_EDGE_OPTIONS: EdgeFinderOptions = { graceMs: 30_000, maxNodes: 500_000, maxWaiting: 200_000 };
+
+const idOf = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
+
+export class EdgeFinder {
+  private readonly nodes = new Map<string, NodeInfo>();
+  /** Span ids a span of another service called or a span linked to: the callee service, or true (several, or a link). */
+  private readonly answered = new Map<string, string | true>();
+  private waiting: { span: Span; due: number }[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly emit: (from: string, to: string, span: Span) => void,
+    private readonly clock: () => number,
+    private readonly options: EdgeFinderOptions = DEFAULT_EDGE_OPTIONS,
+  ) {}
+
+  observe(spans: readonly Span[]): void {
+    // Every span is known before any is decided: a batch often holds parent and child together.
+    for (const s of spans) this.remember(s);
+    const now = this.clock();
+    for (const s of spans) {
+      if (isStartRecord(s)) continue;
+      if (!this.decide(s, false)) this.waiting.push({ span: s, due: now + this.options.graceMs });
+    }
+    this.settle(now);
+  }
+
+  /** Decides the spans whose wait is over (or that overflow `maxWaiting`). */
+  settle(now = this.clock()): void {
+    const w = this.waiting;
+    while (this.head < w.length && (w[this.head]!.due <= now || w.length - this.head > this.options.maxWaiting)) {
+      this.decide(w[this.head]!.span, true);
+      w[this.head++] = undefined as never;
+    }
+    if (this.head > 1024 && this.head * 2 > w.length) {
+      this.waiting = w.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  get waitingSpans(): number {
+    return this.waiting.length - this.head;
+  }
+
+  private remember(s: Span): void {
+    const id = idOf(s.traceId, s.spanId);
+    const held = this.nodes.get(id);
+    if (held === undefined) {
+      this.nodes.set(id, { service: s.service, kind: s.kind, queue: queueOf(s), clientService: s.kind === 'client' ? s.service : undefined });
+      if (this.nodes.size > this.options.maxNodes) this.evictOldest(this.nodes);
+    } else if (s.kind === 'client') {
+      held.clientService = s.service;
+    } else if (s.kind === 'server' && held.kind !== 'server') {
+      this.nodes.set(id, { service: s.service, kind: s.kind, queue: queueOf(s), clientService: held.clientService });
+    }
+    if (s.parentSpanId !== undefined) this.markAnswered(idOf(s.traceId, s.parentSpanId), s.service);
+    if (s.kind === 'server') this.markAnswered(id, s.service);
+    for (const l of s.links) this.markAnswered(idOf(l.traceId, l.spanId), true);
+  }
+
+  private markAnswered(id: string, by: string | true): void {
+    const old = this.answered.get(id);
+    if (old === true || old === by) return;
+    this.answered.set(id, old === undefined ? by : true);
+    if (this.answered.size > this.options.maxNodes) this.evictOldest(this.answered);
+  }
+
+  private evictOldest(map: Map<string, unknown>): void {
+    for (const key of map.keys()) {
+      map.delete(key);
+      return;
+    }
+  }
+
+  /** Emits the span's edges; false (nothing emitted) when it should wait for more spans. */
+  private decide(s: Span, final: boolean): boolean {
+    const parent = s.parentSpanId === undefined ? undefined : this.nodes.get(idOf(s.traceId, s.parentSpanId));
+    const queue = queueOf(s);
+    const remote = s.remote?.service;
+    const peerEdge = (s.kind === 'client' || s.kind === 'producer') && queue === undefined && typeof remote === 'string' && remote !== '' && remote !== s.service;
+    if (!final) {
+      if (s.parentSpanId !== undefined && parent === undefined) return false;
+      if (s.links.length > 0 && (s.kind === 'consumer' || isConsumerLike(s)) && s.links.some((l) => !this.nodes.has(idOf(l.traceId, l.spanId)))) return false;
+      if (s.kind === 'server' && s.shared === true && this.nodes.get(idOf(s.traceId, s.spanId))?.clientService === undefined) return false;
+      // Whether anybody answered a call is only known once its callee had time to arrive.
+      if (peerEdge) return false;
+    }
+    if (queue !== undefined && !(parent !== undefined && parent.service === s.service && parent.queue === queue)) this.emit(s.service, queue, s);
+
+    if (isConsumerLike(s)) {
+      const queues = new Set<string>();
+      if (parent?.queue !== undefined) queues.add(parent.queue);
+      for (const l of s.links) {
+        const lq = this.nodes.get(idOf(l.traceId, l.spanId))?.queue;
+        if (lq !== undefined) queues.add(lq);
+      }
+      if (queues.size > 0) {
+        for (const q of queues) this.emit(q, s.service, s);
+        return true;
+      }
+    }
+
+    const half = s.kind === 'server' ? this.nodes.get(idOf(s.traceId, s.spanId))?.clientService : undefined;
+    const caller = half ?? parent?.service;
+    if (caller !== undefined && caller !== s.service) this.emit(caller, s.service, s);
+
+    if (s.kind === 'consumer') {
+      const done = new Set<string>();
+      for (const l of s.links) {
+        if (l.traceId === s.traceId && l.spanId === s.parentSpanId) continue;
+        const p = this.nodes.get(idOf(l.traceId, l.spanId));
+        if (p === undefined || p.kind !== 'producer' || p.service === s.service || done.has(p.service)) continue;
+        done.add(p.service);
+        this.emit(p.service, s.service, s);
+      }
+    }
+
+    if (peerEdge) {
+      const by = this.answered.get(idOf(s.traceId, s.spanId));
+      if (by === undefined || by === s.service) this.emit(s.service, remote, s);
+    }
+    return true;
+  }
+}
