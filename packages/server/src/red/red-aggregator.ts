@@ -14,6 +14,7 @@ export const MINUTE_US = 60_000_000;
 /** Cells kept: 24 h of minutes. */
 export const KEPT_MINUTES = 24 * 60;
 export const OTHER = 'other';
+const PRUNE_EVERY_MINUTES = 10;
 
 export interface RedCell {
   count: number;
@@ -72,7 +73,8 @@ export class RedAggregator {
   observe(spans: readonly Span[]): void {
     const now = this.clock();
     const nowMinute = Math.floor((now * 1000) / MINUTE_US);
-    if (nowMinute !== this.prunedAt) this.prune(nowMinute);
+    // Every 10 minutes (cells live up to 24 h 10 min): a prune walks every cell.
+    if (nowMinute >= this.prunedAt + PRUNE_EVERY_MINUTES) this.prune(nowMinute);
     const oldest = nowMinute - KEPT_MINUTES;
     for (const span of spans) {
       if (isStartRecord(span)) continue;

@@ -12,12 +12,16 @@
 import { isStartRecord, type Span } from '@linktrace/model';
 import { isConsumerLike, queueOf } from '@linktrace/analysis';
 
+/** What is known of a span id: `service` undefined for an id only seen as a parent or link so far. */
 interface NodeInfo {
-  service: string;
-  kind: Span['kind'];
+  traceId: string;
+  service: string | undefined;
+  kind: Span['kind'] | undefined;
   queue: string | undefined;
   /** The service of the client half of a shared (Zipkin) id. */
-  clientService?: string;
+  clientService: string | undefined;
+  /** The service of a span of another service this id called (a child, or a server half), or true (several, or a link to it). */
+  answeredBy: string | true | undefined;
 }
 
 export interface EdgeFinderOptions {
@@ -28,12 +32,12 @@ export interface EdgeFinderOptions {
 
 export const DEFAULT_EDGE_OPTIONS: EdgeFinderOptions = { graceMs: 30_000, maxNodes: 500_000, maxWaiting: 200_000 };
 
-const idOf = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
-
 export class EdgeFinder {
+  /**
+   * By span id alone (random 64 bits, so ids of different traces practically never meet; the trace
+   * id is checked): no key string is built per span.
+   */
   private readonly nodes = new Map<string, NodeInfo>();
-  /** Span ids a span of another service called or a span linked to: the callee service, or true (several, or a link). */
-  private readonly answered = new Map<string, string | true>();
   private waiting: { span: Span; due: number }[] = [];
   private head = 0;
 
@@ -71,46 +75,52 @@ export class EdgeFinder {
     return this.waiting.length - this.head;
   }
 
-  private remember(s: Span): void {
-    const id = idOf(s.traceId, s.spanId);
-    const held = this.nodes.get(id);
-    if (held === undefined) {
-      this.nodes.set(id, { service: s.service, kind: s.kind, queue: queueOf(s), clientService: s.kind === 'client' ? s.service : undefined });
-      if (this.nodes.size > this.options.maxNodes) this.evictOldest(this.nodes);
-    } else if (s.kind === 'client') {
-      held.clientService = s.service;
-    } else if (s.kind === 'server' && held.kind !== 'server') {
-      this.nodes.set(id, { service: s.service, kind: s.kind, queue: queueOf(s), clientService: held.clientService });
+  /** A known span (not a placeholder) by id. */
+  private node(traceId: string, spanId: string): (NodeInfo & { service: string }) | undefined {
+    const n = this.nodes.get(spanId);
+    return n?.service === undefined || n.traceId !== traceId ? undefined : (n as NodeInfo & { service: string });
+  }
+
+  private entry(traceId: string, spanId: string): NodeInfo {
+    let n = this.nodes.get(spanId);
+    if (n === undefined || n.traceId !== traceId) {
+      if (n !== undefined) this.nodes.delete(spanId);
+      this.nodes.set(spanId, (n = { traceId, service: undefined, kind: undefined, queue: undefined, clientService: undefined, answeredBy: undefined }));
+      if (this.nodes.size > this.options.maxNodes) this.evictOldest();
     }
-    if (s.parentSpanId !== undefined) this.markAnswered(idOf(s.traceId, s.parentSpanId), s.service);
-    if (s.kind === 'server') this.markAnswered(id, s.service);
-    for (const l of s.links) this.markAnswered(idOf(l.traceId, l.spanId), true);
+    return n;
   }
 
-  private markAnswered(id: string, by: string | true): void {
-    const old = this.answered.get(id);
-    if (old === true || old === by) return;
-    this.answered.set(id, old === undefined ? by : true);
-    if (this.answered.size > this.options.maxNodes) this.evictOldest(this.answered);
+  private remember(s: Span): void {
+    const n = this.entry(s.traceId, s.spanId);
+    if (n.service === undefined || (s.kind === 'server' && n.kind !== 'server')) {
+      n.service = s.service;
+      n.kind = s.kind;
+      n.queue = queueOf(s);
+    }
+    if (s.kind === 'client') n.clientService = s.service;
+    if (s.kind === 'server') answer(n, s.service);
+    if (s.parentSpanId !== undefined) answer(this.entry(s.traceId, s.parentSpanId), s.service);
+    for (const l of s.links) this.entry(l.traceId, l.spanId).answeredBy = true;
   }
 
-  private evictOldest(map: Map<string, unknown>): void {
-    for (const key of map.keys()) {
-      map.delete(key);
+  private evictOldest(): void {
+    for (const key of this.nodes.keys()) {
+      this.nodes.delete(key);
       return;
     }
   }
 
   /** Emits the span's edges; false (nothing emitted) when it should wait for more spans. */
   private decide(s: Span, final: boolean): boolean {
-    const parent = s.parentSpanId === undefined ? undefined : this.nodes.get(idOf(s.traceId, s.parentSpanId));
+    const parent = s.parentSpanId === undefined ? undefined : this.node(s.traceId, s.parentSpanId);
     const queue = queueOf(s);
     const remote = s.remote?.service;
     const peerEdge = (s.kind === 'client' || s.kind === 'producer') && queue === undefined && typeof remote === 'string' && remote !== '' && remote !== s.service;
     if (!final) {
       if (s.parentSpanId !== undefined && parent === undefined) return false;
-      if (s.links.length > 0 && (s.kind === 'consumer' || isConsumerLike(s)) && s.links.some((l) => !this.nodes.has(idOf(l.traceId, l.spanId)))) return false;
-      if (s.kind === 'server' && s.shared === true && this.nodes.get(idOf(s.traceId, s.spanId))?.clientService === undefined) return false;
+      if (s.links.length > 0 && (s.kind === 'consumer' || isConsumerLike(s)) && s.links.some((l) => this.node(l.traceId, l.spanId) === undefined)) return false;
+      if (s.kind === 'server' && s.shared === true && this.node(s.traceId, s.spanId)?.clientService === undefined) return false;
       // Whether anybody answered a call is only known once its callee had time to arrive.
       if (peerEdge) return false;
     }
@@ -120,7 +130,7 @@ export class EdgeFinder {
       const queues = new Set<string>();
       if (parent?.queue !== undefined) queues.add(parent.queue);
       for (const l of s.links) {
-        const lq = this.nodes.get(idOf(l.traceId, l.spanId))?.queue;
+        const lq = this.node(l.traceId, l.spanId)?.queue;
         if (lq !== undefined) queues.add(lq);
       }
       if (queues.size > 0) {
@@ -129,7 +139,7 @@ export class EdgeFinder {
       }
     }
 
-    const half = s.kind === 'server' ? this.nodes.get(idOf(s.traceId, s.spanId))?.clientService : undefined;
+    const half = s.kind === 'server' ? this.node(s.traceId, s.spanId)?.clientService : undefined;
     const caller = half ?? parent?.service;
     if (caller !== undefined && caller !== s.service) this.emit(caller, s.service, s);
 
@@ -137,7 +147,7 @@ export class EdgeFinder {
       const done = new Set<string>();
       for (const l of s.links) {
         if (l.traceId === s.traceId && l.spanId === s.parentSpanId) continue;
-        const p = this.nodes.get(idOf(l.traceId, l.spanId));
+        const p = this.node(l.traceId, l.spanId);
         if (p === undefined || p.kind !== 'producer' || p.service === s.service || done.has(p.service)) continue;
         done.add(p.service);
         this.emit(p.service, s.service, s);
@@ -145,9 +155,14 @@ export class EdgeFinder {
     }
 
     if (peerEdge) {
-      const by = this.answered.get(idOf(s.traceId, s.spanId));
+      const by = this.node(s.traceId, s.spanId)?.answeredBy;
       if (by === undefined || by === s.service) this.emit(s.service, remote, s);
     }
     return true;
   }
+}
+
+function answer(n: NodeInfo, by: string): void {
+  if (n.answeredBy === undefined) n.answeredBy = by;
+  else if (n.answeredBy !== by) n.answeredBy = true;
 }

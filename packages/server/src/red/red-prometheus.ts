@@ -20,18 +20,19 @@ export function spanDurationHistogram(registry: Registry): SpanObserver {
     buckets: BUCKETS_SECONDS,
     registers: [registry],
   });
-  // service → operation → `kind/status` → child: bounded by the caps.
-  const children = new Map<string, Map<string, Map<string, Child>>>();
+  // service → operation → kind → status → child: bounded by the caps; no string built per span.
+  const children = new Map<string, Map<string, Map<string, Map<string, Child>>>>();
   return (service: string, operation: string, span: Span): void => {
     if (span.durationUs === undefined) return;
     let ops = children.get(service);
     if (ops === undefined) children.set(service, (ops = new Map()));
     let byKind = ops.get(operation);
     if (byKind === undefined) ops.set(operation, (byKind = new Map()));
+    let byStatus = byKind.get(span.kind);
+    if (byStatus === undefined) byKind.set(span.kind, (byStatus = new Map()));
     const status = span.status.code;
-    const key = span.kind + status;
-    let child = byKind.get(key);
-    if (child === undefined) byKind.set(key, (child = histogram.labels({ service, operation, kind: span.kind, status })));
+    let child = byStatus.get(status);
+    if (child === undefined) byStatus.set(status, (child = histogram.labels({ service, operation, kind: span.kind, status })));
     child.observe(span.durationUs / 1e6);
   };
 }
