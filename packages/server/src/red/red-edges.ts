@@ -30,7 +30,8 @@ export interface EdgeFinderOptions {
   maxWaiting: number;
 }
 
-export const DEFAULT_EDGE_OPTIONS: EdgeFinderOptions = { graceMs: 30_000, maxNodes: 500_000, maxWaiting: 200_000 };
+// About 200 bytes a known id and 1–2 KiB a waiting span (it holds the span): ~100 MB at most together.
+export const DEFAULT_EDGE_OPTIONS: EdgeFinderOptions = { graceMs: 30_000, maxNodes: 200_000, maxWaiting: 50_000 };
 
 export class EdgeFinder {
   /**
