@@ -5,8 +5,8 @@
  *
  * Those rules read a span's parent, links and callees, which may arrive in later batches (children
  * usually end, and are exported, before their parents). A span whose parent or links are not known
- * yet, or whose edge depends on nobody answering it, waits up to `graceMs` (or until `maxWaiting`
- * spans wait) and is then decided with what is known. Known spans are remembered in a bounded,
+ * yet, or whose edge depends on nobody answering it, waits: until its parent arrives, or at most
+ * `graceMs` (or until `maxWaiting` spans wait), and is then decided with what is known. Known spans are remembered in a bounded,
  * oldest-first directory (`maxNodes`).
  */
 import { isStartRecord, type Span } from '@linktrace/model';
@@ -24,6 +24,13 @@ interface NodeInfo {
   answeredBy: string | true | undefined;
 }
 
+interface Waiting {
+  span: Span;
+  due: number;
+  /** Decided before its time (its parent arrived). */
+  done: boolean;
+}
+
 export interface EdgeFinderOptions {
   graceMs: number;
   maxNodes: number;
@@ -39,7 +46,9 @@ export class EdgeFinder {
    * id is checked): no key string is built per span.
    */
   private readonly nodes = new Map<string, NodeInfo>();
-  private waiting: { span: Span; due: number }[] = [];
+  private waiting: Waiting[] = [];
+  /** Waiting spans by the id of the parent they wait for: its arrival decides them at once. */
+  private readonly byParent = new Map<string, Waiting[]>();
   private head = 0;
 
   constructor(
@@ -53,8 +62,22 @@ export class EdgeFinder {
     for (const s of spans) this.remember(s);
     const now = this.clock();
     for (const s of spans) {
-      if (isStartRecord(s)) continue;
-      if (!this.decide(s, false)) this.waiting.push({ span: s, due: now + this.options.graceMs });
+      if (isStartRecord(s) || this.decide(s, false)) continue;
+      const w: Waiting = { span: s, due: now + this.options.graceMs, done: false };
+      this.waiting.push(w);
+      const parent = s.parentSpanId;
+      if (parent !== undefined && this.node(s.traceId, parent) === undefined) {
+        const list = this.byParent.get(parent);
+        if (list === undefined) this.byParent.set(parent, [w]);
+        else list.push(w);
+      }
+    }
+    // Spans of earlier batches that waited for a parent in this one.
+    for (const s of spans) {
+      const list = this.byParent.get(s.spanId);
+      if (list === undefined) continue;
+      this.byParent.delete(s.spanId);
+      for (const w of list) if (!w.done && this.decide(w.span, false)) w.done = true;
     }
     this.settle(now);
   }
@@ -63,8 +86,11 @@ export class EdgeFinder {
   settle(now = this.clock()): void {
     const w = this.waiting;
     while (this.head < w.length && (w[this.head]!.due <= now || w.length - this.head > this.options.maxWaiting)) {
-      this.decide(w[this.head]!.span, true);
+      const entry = w[this.head]!;
       w[this.head++] = undefined as never;
+      if (entry.done) continue;
+      this.decide(entry.span, true);
+      if (entry.span.parentSpanId !== undefined) this.byParent.delete(entry.span.parentSpanId);
     }
     if (this.head > 1024 && this.head * 2 > w.length) {
       this.waiting = w.slice(this.head);
