@@ -131,10 +131,15 @@ export class EdgeFinder {
     for (const l of s.links) this.entry(l.traceId, l.spanId).answeredBy = true;
   }
 
+  /**
+   * Drops the oldest tenth in one pass: deleting one key at a time from a Map's front makes each
+   * next `keys()` walk over the deleted slots (quadratic: 140 µs/span at 5 M spans).
+   */
   private evictOldest(): void {
+    let n = Math.max(1, Math.floor(this.options.maxNodes / 10));
     for (const key of this.nodes.keys()) {
       this.nodes.delete(key);
-      return;
+      if (--n === 0) return;
     }
   }
 
