@@ -26,7 +26,7 @@ export type { PositionGaps, SiblingGap } from './trace-assembly/position-gaps.js
 export { spanHost } from './trace-assembly/span-host.js';
 export { buildTraceGraph } from './trace-graph.js';
 export type { TraceGraph } from './trace-graph.js';
-export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueId, QUEUE_PREFIX } from './topology.js';
+export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueId, isProducerLike, isConsumerLike, QUEUE_PREFIX } from './topology.js';
 export type { ServiceMap, ServiceMapNode, ServiceMapNodeKind, ServiceMapEdge, EdgeRow } from './topology.js';
 export { annotateSdkDrops, dropNote } from './sdk-drop-notes.js';
 export { targetKind, targetName } from './span-facts.js';

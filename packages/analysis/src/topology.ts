@@ -104,11 +104,11 @@ function attr(span: Span, key: string): unknown {
   return typeof a === 'object' && a !== null ? (a as Record<string, unknown>)[key] : undefined;
 }
 
-function isProducerLike(s: Span): boolean {
+export function isProducerLike(s: Span): boolean {
   return s.kind === 'producer' || attr(s, 'linktrace.stage') === 'enqueue';
 }
 
-function isConsumerLike(s: Span): boolean {
+export function isConsumerLike(s: Span): boolean {
   const stage = attr(s, 'linktrace.stage');
   return s.kind === 'consumer' || stage === 'dequeue' || stage === 'consume';
 }

@@ -52,3 +52,7 @@ export interface FlowsResponse {
 
 /** `GET /api/v1/flows/{name}` */
 export type FlowDetailResponse = FlowDetail;
+
+/** `GET /api/v1/metrics/red`: one point per step (t in µs, rate per second, durations in µs). */
+export type { RedResponseBody as RedResponse } from './red/red-route.js';
+export type { RedPoint } from './red/red-query.js';

@@ -36,6 +36,8 @@ import { isCheckerStore } from './checker/checker-store.js';
 import { registerFlowRoutes } from './routes/flows-routes.js';
 import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js';
 import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
+import { RedMetrics } from './red/red-metrics.js';
+import { registerRedRoute } from './red/red-route.js';
 
 export interface AppOptions {
   /**
@@ -105,6 +107,8 @@ export interface LinktraceState {
   sdkDrops: SdkDropTracker;
   /** What every receiver shares (limits, pipeline, metrics): the gRPC receiver, outside Fastify, uses it too. */
   receivers?: ReceiverContext;
+  /** RED metrics (rate, errors, durations) per service, operation and edge, counted at ingest. */
+  red: RedMetrics;
 }
 
 declare module 'fastify' {
@@ -151,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let app: FastifyInstance;
   let checker: ChainChecker | undefined;
   let alerts: AlertDispatcher | undefined;
+  let red: RedMetrics;
   // What SDKs report they lost, read from every stored batch (the WAL replay included); seeded from the store.
   const sdkDrops = new SdkDropTracker(isSdkDropStore(options.store) ? options.store : undefined, (line) => app.log.warn(line));
   try {
@@ -164,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       { processMetrics: options.processMetrics === true },
     );
     registerSdkDropGauge(metrics.registry, sdkDrops);
+    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line));
     if (options.checker !== undefined) {
       const store = options.store;
       if (!isCheckerStore(store)) throw new ConfigError('the chain checker needs a store that reads traces and stores findings (a SpanStore)');
@@ -187,6 +193,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       metrics,
       (spans) => {
         sdkDrops.observe(spans);
+        red.observe(spans);
         feed?.spansStored(spans);
       },
       memory,
@@ -215,7 +222,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops };
+    if (options.readOnly === undefined) red.start();
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -278,6 +286,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (!drained) app.log.warn('closing: the store did not take the whole backlog; the write-ahead log keeps it for the next start');
     // After the drain (its spans reach the checker); traces still open are re-opened by the next start.
     await checker?.stop();
+    await red.stop();
     await wal.close();
   });
 
@@ -295,6 +304,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerIngestRoutes(app, receiverContext);
   registerHealthCheckRoute(app, { pipeline, wal, store: options.store, memory });
   registerMetricsRoute(app, appMetrics);
+  registerRedRoute(app, app.linktrace.red);
   const openChecker = checker;
   if (openChecker !== undefined) {
     registerFlowRoutes(app, openChecker.flows);

@@ -35,3 +35,6 @@ export type { AlertObserver, SinkQueueOptions } from './alerts/sink-queue.js';
 export type { PostOptions } from './alerts/http-post.js';
 export { registerFlowRoutes } from './routes/flows-routes.js';
 export { alertSinks, type AlertSettings } from './cli/serve.js';
+export { RedMetrics, type RedOptions } from './red/red-metrics.js';
+export { RedAggregator, DEFAULT_RED_LIMITS, type RedLimits } from './red/red-aggregator.js';
+export { redPoints, type RedPoint } from './red/red-query.js';
