@@ -1,178 +1,27 @@
 /**
- * bench:grpc — OTLP/gRPC ingest next to OTLP/HTTP protobuf in the same run, with the same request
- * bodies: generated traces cut into export requests (ingest-batches.ts), plain protobuf, encoded
- * before the clock starts. Each round runs one fresh `linktrace serve` per protocol (alternating which
- * goes first, so neither always meets a warmer machine), sends every body with BENCH_CONCURRENCY calls
- * in flight (HTTP: keep-alive sockets; gRPC: one grpc-js channel, as an OpenTelemetry exporter uses),
- * honours 429 / RESOURCE_EXHAUSTED, and times until every span is stored. Loopback, bounded. Also the
- * server's CPU seconds per million spans (less sensitive than spans/s to a machine shared with other
- * work) and the load average. Progress on stderr; a table, then one JSON line, on stdout.
+ * bench:grpc — OTLP/gRPC ingest next to OTLP/HTTP protobuf in the same run (grpc-compare.ts).
+ * Progress on stderr; a table, then one JSON line, on stdout.
  *
  * Environment: BENCH_SPANS (per run, default 300 000), BENCH_ROUNDS (2), BENCH_CONCURRENCY (8),
  * BENCH_SERVER_NODE_ARGS (flags for the servers' node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { buildBatches, type RequestBody } from './ingest-batches.js';
-import { httpRequest, keepAliveAgent, retryAfterSeconds } from './ingest-http.js';
-import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
-import { threadCpu } from './ingest-threads.js';
-import { median, printResult, printTable } from './stats.js';
-
-function envInt(name: string, fallback: number): number {
-  const text = process.env[name];
-  const n = text === undefined || text.trim() === '' ? fallback : Number(text.replaceAll('_', ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}: "${text}" is not a positive whole number`);
-  return n;
-}
+import { compareGrpcHttp } from './grpc-compare.js';
+import { envInt, printResult, printTable } from './stats.js';
 
 const SPANS = envInt('BENCH_SPANS', 300_000);
 const ROUNDS = envInt('BENCH_ROUNDS', 2);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 8);
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
-const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
-const STORE_WAIT_MS = 10 * 60_000;
-
-type Protocol = 'http' | 'grpc';
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Sends one body until it is taken; returns how many refusals (429 / RESOURCE_EXHAUSTED) it met. */
-type Send = (body: RequestBody) => Promise<number>;
-
-function httpSender(url: string): { send: Send; close(): void } {
-  const agent = keepAliveAgent(CONCURRENCY);
-  const target = new URL('/v1/traces', url);
-  const send: Send = async (body) => {
-    for (let refusals = 0; ; refusals++) {
-      const answer = await httpRequest(agent, target, 'POST', { 'content-type': 'application/x-protobuf' }, body.body);
-      if (answer.status === 200) return refusals;
-      if (answer.status !== 429 && answer.status !== 503) throw new Error(`HTTP ${answer.status}: ${answer.body.toString('utf8').slice(0, 200)}`);
-      await sleep(retryAfterSeconds(answer.headers['retry-after'], 1) * 1000);
-    }
-  };
-  return { send, close: () => agent.destroy() };
-}
-
-function grpcSender(address: string): { send: Send; close(): void } {
-  const client = new Client(address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
-  const pass = (b: Buffer): Buffer => b;
-  const call = (bytes: Buffer): Promise<{ code: number; details: string }> =>
-    new Promise((resolve) => {
-      client.makeUnaryRequest(EXPORT_PATH, pass, pass, bytes, new Metadata(), {}, (error) =>
-        resolve(error === null ? { code: GrpcStatus.OK, details: '' } : { code: error.code, details: error.details }),
-      );
-    });
-  const send: Send = async (body) => {
-    const bytes = Buffer.from(body.body.buffer, body.body.byteOffset, body.body.byteLength);
-    for (let refusals = 0; ; refusals++) {
-      const answer = await call(bytes);
-      if (answer.code === GrpcStatus.OK) return refusals;
-      if (answer.code !== GrpcStatus.RESOURCE_EXHAUSTED && answer.code !== GrpcStatus.UNAVAILABLE) throw new Error(`gRPC ${answer.code}: ${answer.details}`);
-      await sleep(1000);
-    }
-  };
-  return { send, close: () => client.close() };
-}
-
-async function storedSpans(server: ServerProcess): Promise<number> {
-  const agent = keepAliveAgent(1);
-  try {
-    const answer = await httpRequest(agent, new URL('/metrics', server.url), 'GET');
-    return metricValue(answer.body.toString('utf8'), 'linktrace_spans_stored_total');
-  } finally {
-    agent.destroy();
-  }
-}
-
-const cpuSeconds = (pid: number): number => threadCpu(pid).reduce((sum, t) => sum + t.seconds, 0);
-
-interface Run {
-  protocol: Protocol;
-  spansPerSecond: number;
-  ackedPerSecond: number;
-  cpuSecondsPerMillion: number;
-  refusals: number;
-  load: number;
-}
-
-async function runOnce(protocol: Protocol, bodies: readonly RequestBody[], spans: number): Promise<Run> {
-  const dataDir = mkdtempSync(join(tmpdir(), `linktrace-bench-grpc-${protocol}-`));
-  const grpcPort = await freePort();
-  const server = await startServerProcess({ dataDir, args: ['--grpc-port', String(grpcPort), '--no-ui'], nodeArgs: SERVER_NODE_ARGS });
-  const sender = protocol === 'http' ? httpSender(server.url) : grpcSender(`127.0.0.1:${grpcPort}`);
-  try {
-    const cpuStart = cpuSeconds(server.pid);
-    const load = loadavg()[0]!;
-    const start = process.hrtime.bigint();
-    let next = 0;
-    let refusals = 0;
-    const worker = async (): Promise<void> => {
-      while (next < bodies.length) refusals += await sender.send(bodies[next++]!);
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const ackedS = Number(process.hrtime.bigint() - start) / 1e9;
-    const deadline = Date.now() + STORE_WAIT_MS;
-    while ((await storedSpans(server)) < spans) {
-      if (Date.now() > deadline) throw new Error(`${protocol}: the store did not catch up within ${STORE_WAIT_MS} ms`);
-      await sleep(20);
-    }
-    const storedS = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = cpuSeconds(server.pid) - cpuStart;
-    return { protocol, spansPerSecond: spans / storedS, ackedPerSecond: spans / ackedS, cpuSecondsPerMillion: (cpu / spans) * 1e6, refusals, load };
-  } finally {
-    sender.close();
-    await server.stop(60_000);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
 
 async function main(): Promise<void> {
-  const now = Date.now() * 1000;
-  const set = buildBatches({
+  const result = await compareGrpcHttp({
     spans: SPANS,
-    seed: 13,
-    startUs: now - 3_600_000_000,
-    traceGapUs: Math.max(1, Math.floor(3_600_000_000 / (SPANS / 16))),
-    minBatch: 512,
-    maxBatch: 2048,
-    jsonShare: 0,
-    gzipShare: 0,
-    maxBodyBytes: 4 * 1024 * 1024,
-    samples: 1,
+    rounds: ROUNDS,
+    concurrency: CONCURRENCY,
+    serverNodeArgs: SERVER_NODE_ARGS,
+    log: (line) => void process.stderr.write(`${line}\n`),
   });
-  log(`bench:grpc: ${set.spans} spans in ${set.bodies.length} protobuf requests (${(set.bodyBytes / 1048576).toFixed(1)} MB), ${ROUNDS} rounds, ${CONCURRENCY} in flight`);
-  const runs: Run[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const order: Protocol[] = round % 2 === 0 ? ['http', 'grpc'] : ['grpc', 'http'];
-    for (const protocol of order) {
-      const run = await runOnce(protocol, set.bodies, set.spans);
-      log(`  round ${round + 1} ${protocol}: ${Math.round(run.spansPerSecond)} spans/s stored, ${run.cpuSecondsPerMillion.toFixed(1)} server CPU s per M spans, load ${run.load.toFixed(1)}`);
-      runs.push(run);
-    }
-  }
-  const summary = (protocol: Protocol): { stored: number; acked: number; cpu: number; refusals: number } => {
-    const mine = runs.filter((r) => r.protocol === protocol);
-    return {
-      stored: median(mine.map((r) => r.spansPerSecond)),
-      acked: median(mine.map((r) => r.ackedPerSecond)),
-      cpu: median(mine.map((r) => r.cpuSecondsPerMillion)),
-      refusals: mine.reduce((s, r) => s + r.refusals, 0),
-    };
-  };
-  const http = summary('http');
-  const grpc = summary('grpc');
+  const { http, grpc } = result;
   printTable(
     ['protocol (median of rounds)', 'spans/s stored', 'spans/s acked', 'server CPU s / M spans', 'refusals'],
     [
@@ -180,11 +29,10 @@ async function main(): Promise<void> {
       ['OTLP/gRPC', Math.round(grpc.stored), Math.round(grpc.acked), Number(grpc.cpu.toFixed(1)), grpc.refusals],
     ],
   );
-  const loads = runs.map((r) => r.load);
-  console.log(`load average (1 min) during the runs: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
+  console.log(`load average (1 min) during the runs: ${result.loadMin.toFixed(1)}–${result.loadMax.toFixed(1)}`);
   printResult({
-    spans: set.spans,
-    requests: set.bodies.length,
+    spans: result.spans,
+    requests: result.requests,
     rounds: ROUNDS,
     concurrency: CONCURRENCY,
     httpSpansPerSecond: Math.round(http.stored),
@@ -192,8 +40,8 @@ async function main(): Promise<void> {
     grpcToHttp: Number((grpc.stored / http.stored).toFixed(3)),
     httpCpuSecondsPerMillion: Number(http.cpu.toFixed(2)),
     grpcCpuSecondsPerMillion: Number(grpc.cpu.toFixed(2)),
-    loadMin: Number(Math.min(...loads).toFixed(2)),
-    loadMax: Number(Math.max(...loads).toFixed(2)),
+    loadMin: Number(result.loadMin.toFixed(2)),
+    loadMax: Number(result.loadMax.toFixed(2)),
   });
 }
 

@@ -5,7 +5,9 @@
  * CPU time of those calls alone is divided by the spans: µs/span to compare with the server's ingest
  * CPU per span (docs/benchmarks.md, bench:ingest). Then the RED query of one service over the whole
  * 24 h (1-minute and 5-minute steps, answer serialised as JSON) is timed BENCH_QUERIES times.
- * Last line JSON.
+ * Last, OTLP/gRPC ingest next to OTLP/HTTP protobuf (grpc-compare.ts: BENCH_GRPC_SPANS spans per run,
+ * default 300 000, BENCH_GRPC_ROUNDS rounds, default 2; `BENCH_GRPC_SPANS=0` skips it), which issue
+ * 13 asks to see in the same run. Last line JSON.
  */
 import { Registry } from 'prom-client';
 import type { Span } from '@linktrace/model';
@@ -14,11 +16,14 @@ import { rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceGenerator } from './ingest-traces.js';
-import { percentile, printResult, printTable } from './stats.js';
+import { compareGrpcHttp } from './grpc-compare.js';
+import { envInt, percentile, printResult, printTable } from './stats.js';
 
 const SPANS = Number(process.env.BENCH_SPANS ?? 5_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
+const GRPC_SPANS = process.env.BENCH_GRPC_SPANS === '0' ? 0 : envInt('BENCH_GRPC_SPANS', 300_000);
+const GRPC_ROUNDS = envInt('BENCH_GRPC_ROUNDS', 2);
 /** Spans made before each run of RED calls. */
 const CHUNK = 200_000;
 /** Server CPU per stored span in bench:ingest run 6 (docs/benchmarks.md), the reference for the added cost. */
@@ -86,6 +91,11 @@ async function main(): Promise<void> {
   const saveMs = performance.now() - saveStart;
   await rm(dataDir, { recursive: true, force: true });
 
+  const grpc =
+    GRPC_SPANS === 0
+      ? undefined
+      : await compareGrpcHttp({ spans: GRPC_SPANS, rounds: GRPC_ROUNDS, concurrency: 8, serverNodeArgs: [], log: (line) => void process.stderr.write(`${line}\n`) });
+
   const cells = [...red.aggregator.services.values()].reduce((n, e) => n + e.all.cells.size + [...e.operations.values()].reduce((m, s) => m + s.cells.size, 0), 0);
   const edgeCells = [...red.aggregator.edges.values()].reduce((n, s) => n + s.cells.size, 0);
   printTable(
@@ -99,6 +109,13 @@ async function main(): Promise<void> {
       ['service+operation cells / edge cells / edges', `${cells} / ${edgeCells} / ${red.aggregator.edges.size}`],
       ['snapshot save ms', saveMs.toFixed(0)],
       ['heap used MB', (process.memoryUsage().heapUsed / 1e6).toFixed(0)],
+      ...(grpc === undefined
+        ? []
+        : [
+            [`ingest spans/s stored, OTLP/HTTP protobuf (median of ${GRPC_ROUNDS})`, Math.round(grpc.http.stored)],
+            [`ingest spans/s stored, OTLP/gRPC (median of ${GRPC_ROUNDS})`, Math.round(grpc.grpc.stored)],
+            ['load average during the ingest runs', `${grpc.loadMin.toFixed(1)}–${grpc.loadMax.toFixed(1)}`],
+          ]),
     ],
   );
   printResult({
@@ -112,6 +129,13 @@ async function main(): Promise<void> {
     edge_cells: edgeCells,
     edges: red.aggregator.edges.size,
     save_ms: Math.round(saveMs),
+    ...(grpc === undefined
+      ? {}
+      : {
+          http_spans_per_s: Math.round(grpc.http.stored),
+          grpc_spans_per_s: Math.round(grpc.grpc.stored),
+          grpc_to_http: Number((grpc.grpc.stored / grpc.http.stored).toFixed(3)),
+        }),
   });
 }
 

@@ -30,3 +30,11 @@ function formatNumber(n: number): string {
 export function printResult(result: Record<string, number | string | boolean>): void {
   console.log(JSON.stringify(result));
 }
+
+/** A positive whole number from the environment (`_` allowed as a digit separator), else `fallback`. */
+export function envInt(name: string, fallback: number): number {
+  const text = process.env[name];
+  const n = text === undefined || text.trim() === '' ? fallback : Number(text.replaceAll('_', ''));
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name}: "${text}" is not a positive whole number`);
+  return n;
+}
