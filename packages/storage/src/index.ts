@@ -6,3 +6,8 @@ export * from './trace-summary.js';
 export { EmbeddedStore, openEmbeddedStore } from './embedded/embedded-store.js';
 export type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
 export type { AttributeColumnPolicy } from './embedded/attribute-columns.js';
+export { ClickHouseStore, openClickHouseStore } from './clickhouse/clickhouse-store.js';
+export type { ClickHouseStoreOptions } from './clickhouse/clickhouse-store.js';
+export { ClickHouseError } from './clickhouse/http-client.js';
+export type { ClickHouseEndpoint } from './clickhouse/http-client.js';
+export { SchemaTooNewError } from './clickhouse/migrate.js';

@@ -127,13 +127,21 @@ export interface StoreStats {
   diskBytes: number;
 }
 
+export interface WriteSpansOptions {
+  /**
+   * When the spans arrived, µs since the epoch (default: now by the store's clock): a write replayed
+   * later (from a WAL, a queue) keeps its first arrival, which retention counts from.
+   */
+  arrivedUs?: number;
+}
+
 export interface SpanStore {
   /**
    * Stores a batch. Resolves once the spans are durable in the backend; rejects with a
    * `StorageInputError` (nothing stored) when any span is malformed. A span may be written more than
    * once (a start record, then its full record): reads return it once, the full record winning.
    */
-  writeSpans(spans: readonly Span[]): Promise<void>;
+  writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void>;
   /** All spans of a trace, by start time; `[]` for an unknown or malformed id (never rejects for it). */
   getTrace(traceId: string): Promise<Span[]>;
   /** Several traces at once, in the order asked; unknown or malformed ids yield `[]`. */
@@ -172,6 +180,10 @@ export interface SpanStore {
    * long as fresh data. Findings follow their trace: those of a trace left without records go too.
    */
   deleteBefore(us: number): Promise<RetentionResult>;
+  /**
+   * Tail sampling: removes every span record of these traces and their findings; unknown ids are ignored.
+   */
+  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
   /** Waits for pending writes, then releases the backend. Later calls reject. */
   close(): Promise<void>;

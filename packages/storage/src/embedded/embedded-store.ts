@@ -445,6 +445,12 @@ export class EmbeddedStore implements SpanStore {
     });
   }
 
+  /** Placeholder until the tail-sampling branch's implementation is merged (it refuses loudly, never pretends). */
+  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult> {
+    void traceIds;
+    return Promise.reject(new Error('embedded store: deleteTraces is not implemented in this branch'));
+  }
+
   async stats(): Promise<StoreStats> {
     const row = await this.read(
       async (c) => (await c.runAndReadAll(`SELECT (SELECT count(*) FROM spans)::DOUBLE, (SELECT count(*) FROM findings)::DOUBLE`)).getRowsJS()[0]!,

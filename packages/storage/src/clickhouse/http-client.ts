@@ -1,0 +1,74 @@
+/**
+ * The ClickHouse HTTP interface (port 8123) over Node's own `fetch`: no client library. The
+ * official `@clickhouse/client` targets current servers (it sends settings and headers 18.16 does
+ * not know); the HTTP protocol below is the part every version since 1.1 speaks: the query in the
+ * `query` parameter or the body, data after it, credentials as `user` / `password` parameters,
+ * errors as a non-2xx answer whose body starts with `Code: N`.
+ */
+
+export interface ClickHouseEndpoint {
+  /** `http://host:port` */
+  url: string;
+  user?: string | undefined;
+  password?: string | undefined;
+}
+
+/** ClickHouse answered with an error (`code` is its error code), or could not be reached (`code` undefined). */
+export class ClickHouseError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+    readonly unreachable = false,
+  ) {
+    super(message);
+    this.name = 'ClickHouseError';
+  }
+}
+
+export class ClickHouseHttp {
+  constructor(
+    readonly endpoint: ClickHouseEndpoint,
+    private readonly database?: string,
+  ) {}
+
+  private url(params: Record<string, string>): string {
+    const u = new URL(this.endpoint.url);
+    if (this.database !== undefined) u.searchParams.set('database', this.database);
+    if (this.endpoint.user !== undefined) u.searchParams.set('user', this.endpoint.user);
+    if (this.endpoint.password !== undefined) u.searchParams.set('password', this.endpoint.password);
+    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+    return u.toString();
+  }
+
+  private async send(params: Record<string, string>, body: string): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(params), { method: 'POST', body });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ClickHouseError(`ClickHouse at ${this.endpoint.url} is unreachable: ${cause?.code ?? cause?.message ?? String(err)}`, undefined, true);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const m = /^Code: (\d+)/.exec(text);
+      throw new ClickHouseError(`ClickHouse: ${text.trim().slice(0, 600)}`, m === null ? undefined : Number(m[1]));
+    }
+    return text;
+  }
+
+  /** Runs a statement that returns nothing (DDL, ALTER). */
+  async command(sql: string, settings: Record<string, string> = {}): Promise<void> {
+    await this.send(settings, sql);
+  }
+
+  /** Rows of a SELECT as arrays (JSONCompact; 64-bit integers as numbers: every value here is below 2^53). */
+  async rows(sql: string, settings: Record<string, string> = {}): Promise<unknown[][]> {
+    const text = await this.send({ output_format_json_quote_64bit_integers: '0', ...settings }, `${sql} FORMAT JSONCompact`);
+    return (JSON.parse(text) as { data: unknown[][] }).data;
+  }
+
+  /** Inserts TabSeparated rows (each ending in a newline) into `table`. */
+  async insertTsv(table: string, columns: readonly string[], rows: string, settings: Record<string, string> = {}): Promise<void> {
+    await this.send({ query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT TabSeparated`, ...settings }, rows);
+  }
+}
