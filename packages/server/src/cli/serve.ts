@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { openEmbeddedStore } from '@linktrace/storage';
+import { ClickHouseError } from '@linktrace/storage';
 import { buildApp, tokenCheck } from '../app.js';
 import { logVerbosity as grpcLogVerbosity, setLogVerbosity as setGrpcLogVerbosity } from '@grpc/grpc-js';
 import { startGrpcReceiver, type GrpcReceiver } from '../grpc/otlp-grpc-receiver.js';
@@ -39,6 +39,8 @@ import { registerUiRoutes } from '../ui/ui-routes.js';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import { resumeWhenSpace } from './resume-when-space.js';
+import { openStore, parseStoreUrl, type StoreSpec } from './store-url.js';
+import { openStoreWithRetry } from './wait-for-store.js';
 
 export interface ServeFlags {
   port?: string;
@@ -70,6 +72,9 @@ export interface ServeFlags {
   maxMemory?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
+  /** `--store <url>`: a directory (embedded) or clickhouse://host:8123/db; default: the data directory. */
+  store?: string;
+  clickhouseCluster?: string;
 }
 
 export interface ServeOptions {
@@ -100,6 +105,8 @@ export interface ServeOptions {
   maxMemoryBytes?: number;
   /** The built web UI served at `/`; false: no UI. */
   uiDir: string | false;
+  /** Where spans are stored (`--store`); absent: the embedded store in `dataDir`. */
+  store?: StoreSpec;
 }
 
 export interface AlertSettings {
@@ -177,7 +184,10 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   if (maxMemory.maxMemoryBytes !== undefined && maxMemory.maxMemoryBytes < MIN_MAX_MEMORY_BYTES) {
     throw new ConfigError(`--max-memory: ${flags.maxMemory!} is less than 64mb`);
   }
+  const store = flags.store === undefined ? undefined : parseStoreUrl(flags.store, env, flags.clickhouseCluster);
+  if (store === undefined && flags.clickhouseCluster !== undefined) throw new ConfigError('--clickhouse-cluster: only with --store clickhouse://…');
   return {
+    ...(store !== undefined && { store: store.kind === 'embedded' ? { ...store, dataDir: resolve(store.dataDir) } : store }),
     timeouts,
     ...maxMemory,
     uiDir,
@@ -273,7 +283,19 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
   const print = start.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const clock = start.clock ?? Date.now;
-  const store = await openEmbeddedStore({ dataDir: options.dataDir, clock, readOnly: readOnly !== undefined });
+  const spec: StoreSpec = options.store ?? { kind: 'embedded', dataDir: options.dataDir };
+  const ttlDays = options.retentionMs > 0 ? options.retentionMs / 86_400_000 : undefined;
+  const opened =
+    spec.kind === 'embedded'
+      ? { store: await openStore(spec, { clock, readOnly: readOnly !== undefined }), port: options.port }
+      : await openStoreWithRetry(() => openStore(spec, { clock, ...(ttlDays !== undefined && { ttlDays }), log: warn }), {
+          host: options.host,
+          port: options.port,
+          display: spec.display,
+          warn,
+          retryable: (error) => error instanceof ClickHouseError && error.unreachable,
+        });
+  const store = opened.store;
   let app: FastifyInstance;
   try {
     const extra = start.extraRoutes;
@@ -303,7 +325,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
     throw error;
   }
   try {
-    await app.listen({ port: options.port, host: options.host });
+    await app.listen({ port: opened.port, host: options.host });
   } catch (error) {
     await app.close();
     await store.close();
@@ -449,6 +471,8 @@ export function register(program: Command): void {
     .option('--body-timeout <duration>', `close a connection whose whole request, body included, takes longer (default: ${DEFAULT_TIMEOUTS.bodyMs / 1000}s)`)
     .option('--idle-timeout <duration>', `close a kept-alive connection idle this long between requests (default: ${DEFAULT_TIMEOUTS.idleMs / 1000}s)`)
     .option('--max-memory <size>', 'memory the backlog and the chain checker may hold together, e.g. 512mb (default: an eighth of the machine memory or of the heap limit, the smaller)')
+    .option('--store <url>', 'where spans are stored: a directory (embedded, default: the data directory) or clickhouse://[user[:password]@]host:8123/database')
+    .option('--clickhouse-cluster <name>', 'with --store clickhouse://…: use Distributed tables over this cluster of <remote_servers>')
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

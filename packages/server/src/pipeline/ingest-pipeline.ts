@@ -146,11 +146,22 @@ export class IngestPipeline {
    */
   refuseEarly(): ApiError | undefined {
     if (this.stopping) return new ApiError('unavailable', 'the server is shutting down', this.retryHeaders);
+    const down = this.storeDown();
+    if (down !== undefined) return down;
     if (this.backlog >= this.options.maxBacklogSpans) {
       return new ApiError('overloaded', `the store is behind (${this.backlog} spans waiting); retry later`, this.retryHeaders);
     }
     if (this.probing && this.wal.noSpace) return this.noSpaceError(this.wal.stats().lastError);
     return this.backlog > 0 ? this.memoryFull(0) : undefined;
+  }
+
+  /**
+   * 503 while a remote store says it cannot take writes (ClickHouse gone away): what was acknowledged
+   * waits in the log and is written once it is back; new spans are refused rather than piled up.
+   */
+  private storeDown(): ApiError | undefined {
+    const reason = this.store.unavailableReason?.();
+    return reason === undefined ? undefined : new ApiError('unavailable', `the store cannot take writes (${reason}); retry later`, this.retryHeaders);
   }
 
   /** Why ingest is refused for want of space, or undefined while the log takes appends. */
@@ -172,6 +183,8 @@ export class IngestPipeline {
    */
   accept(tag: number, payload: Buffer, spans: Span[]): Promise<void> {
     if (this.stopping) return Promise.reject(new ApiError('unavailable', 'the server is shutting down', this.retryHeaders));
+    const down = this.storeDown();
+    if (down !== undefined) return Promise.reject(down);
     const n = spans.length;
     // An empty queue takes any batch, so a request larger than the bound is not refused forever.
     if (this.backlog > 0 && this.backlog + n > this.options.maxBacklogSpans) {

@@ -12,6 +12,11 @@ export interface IngestStore {
   /** Retention: removes what ARRIVED before `us` (µs since the epoch, the store's clock), see SpanStore.deleteBefore. */
   deleteBefore(us: number): Promise<{ spans: number; findings: number }>;
   close(): Promise<void>;
+  /**
+   * Why a remote store cannot take writes now (its last write failed: it went away), undefined when it
+   * can; ingest answers 503 meanwhile. Stores without the notion (embedded) leave it out.
+   */
+  unavailableReason?(): string | undefined;
 }
 
 /**

@@ -95,6 +95,8 @@ export class ClickHouseStore implements SpanStore {
   private pending: { rows: string; done: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
   private inserting: Promise<void> | undefined;
   private lastSeq = 0;
+  /** The last span insert's failure; cleared by the next insert that succeeds. */
+  private downReason: string | undefined;
   private readonly nowUs: () => number;
 
   private constructor(
@@ -176,8 +178,10 @@ export class ClickHouseStore implements SpanStore {
       this.pending = undefined;
       try {
         await this.http.insertTsv('spans', SPAN_COLUMNS, batch.rows, this.insertSettings());
+        this.downReason = undefined;
         for (const d of batch.done) d.resolve();
       } catch (err) {
+        this.downReason = err instanceof Error ? err.message : String(err);
         for (const d of batch.done) d.reject(err);
       }
     }
@@ -507,9 +511,9 @@ export class ClickHouseStore implements SpanStore {
     return { spanRecords, findings, diskBytes };
   }
 
-  /** Answers whether ClickHouse is reachable now (for health checks). */
-  async ping(): Promise<void> {
-    await this.http.rows('SELECT 1');
+  /** Why span inserts fail now (ClickHouse went away), undefined while they succeed: the server answers ingest with 503 meanwhile. */
+  unavailableReason(): string | undefined {
+    return this.downReason;
   }
 
   async close(): Promise<void> {
