@@ -1,5 +1,7 @@
 /** What the ClickHouse backend does beyond the shared contract: migrations, deletions by trace, arrival times given by the caller. */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { span, spanIdOf, traceIdOf } from '../src/contract/index.js';
 import { openClickHouseStore } from '../src/clickhouse/clickhouse-store.js';
@@ -39,7 +41,30 @@ describe('clickhouse store: schema migrations', () => {
     const { db, open } = fresh();
     await (await open()).close();
     await (await open()).close();
-    assert.deepStrictEqual(await db.rows(`SELECT version FROM ${MIGRATIONS_TABLE}`), [[SCHEMA_VERSION]]);
+    const all = Array.from({ length: SCHEMA_VERSION }, (_, i) => [i + 1]);
+    assert.deepStrictEqual(await db.rows(`SELECT version FROM ${MIGRATIONS_TABLE} ORDER BY version`), all);
+  });
+
+  it('migrates a database made by schema 1: the per-trace summaries are built from the spans already stored', async () => {
+    const { db, open } = fresh();
+    await (await open()).close();
+    // Back to what schema 1 had: no summaries, spans in the table.
+    await db.command('DROP TABLE trace_summaries_mv');
+    await db.command('DROP TABLE trace_summaries');
+    await db.command(`DROP TABLE ${MIGRATIONS_TABLE}`);
+    await db.command(`CREATE TABLE ${MIGRATIONS_TABLE} (version UInt32, applied_us Int64) ENGINE = TinyLog`);
+    await db.command(`INSERT INTO ${MIGRATIONS_TABLE} VALUES (1, 0)`);
+    const old = span({ traceId: traceIdOf(5), spanId: spanIdOf(5, 0) });
+    await db.command(
+      `INSERT INTO spans (trace_key, span_id, kind, service, name, start_us, duration_us, status, arrived_us, record) ` +
+        `VALUES ('${old.traceId}', '${old.spanId}', 0, '${old.service}', '${old.name}', ${old.startUs}, ${old.durationUs ?? -1}, 0, 1, '${JSON.stringify(old)}')`,
+    );
+    const store = await open();
+    try {
+      assert.deepStrictEqual((await store.findTraces({})).map((h) => h.traceId), [old.traceId]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a database whose schema is newer than the code, saying so', async () => {
@@ -51,6 +76,31 @@ describe('clickhouse store: schema migrations', () => {
       assert.match(err.message, new RegExp(`database ${database} has schema version ${SCHEMA_VERSION + 1}, newer than this Linktrace knows \\(${SCHEMA_VERSION}\\)`));
       return true;
     });
+  });
+});
+
+describe('clickhouse store: connections', () => {
+  it('sends a request again, once, when the kept-alive connection it went out on was closed unread (keep_alive_timeout)', async () => {
+    // A stand-in server that, like ClickHouse past keep_alive_timeout, closes a reused connection
+    // without answering the request on it.
+    const server = createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) {
+        socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive', 'keep-alive': 'timeout=60' });
+      res.end(JSON.stringify({ data: [[1]] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const http = new ClickHouseHttp({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      for (let i = 0; i < 3; i++) assert.deepStrictEqual(await http.rows('SELECT 1'), [[1]]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 

@@ -41,7 +41,7 @@ import { replacedTraceIds } from '../embedded/findings-table.js';
 import { ClickHouseHttp } from './http-client.js';
 import type { ClickHouseEndpoint } from './http-client.js';
 import { migrate, type MigrationLog } from './migrate.js';
-import { hasTtl, localTable, SPAN_COLUMNS, SPAN_TABLES, ttlStatements } from './schema.js';
+import { ARRIVAL_DAY, hasTtl, localTable, SPAN_COLUMNS, SPAN_TABLES, summariesFromSpans, ttlStatements } from './schema.js';
 import type { DataTable, Layout } from './schema.js';
 import { dependencyLinks, serviceMapEdges } from './span-edges.js';
 import { decodeRecord, encodeRecord, KIND_CODE, KV_SEP, searchPairs, STATUS_NUMBER, traceKey } from './span-record.js';
@@ -243,9 +243,14 @@ export class ClickHouseStore implements SpanStore {
       where.push(`trace_key ${q.hasFindings ? 'GLOBAL IN' : 'GLOBAL NOT IN'} (SELECT trace_key FROM (${liveFindingsSql('')}) WHERE del = 0)`);
     }
     // The traces whose newest matching span is newest; then each summarised from its merged records.
+    // Without span conditions every span matches: the per-trace summaries rank them (one row per trace and day).
+    const spanConditions = where.length - (q.hasFindings === undefined ? 0 : 1);
     const sql =
-      `SELECT trace_key, max(start_us) AS newest FROM span_index ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
-      `GROUP BY trace_key ORDER BY newest DESC, trace_key DESC LIMIT ${q.limit}`;
+      spanConditions === 0
+        ? `SELECT trace_key, maxMerge(newest) AS n FROM trace_summaries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
+          `GROUP BY trace_key ORDER BY n DESC, trace_key DESC LIMIT ${q.limit}`
+        : `SELECT trace_key, max(start_us) AS newest FROM span_index WHERE ${where.join(' AND ')} ` +
+          `GROUP BY trace_key ORDER BY newest DESC, trace_key DESC LIMIT ${q.limit}`;
     const keys = (await this.read(() => this.http.rows(sql))).map((r) => r[0] as string);
     const records = await this.readRecords(keys);
     const counts = await this.findingCounts(keys);
@@ -451,7 +456,10 @@ export class ClickHouseStore implements SpanStore {
     if (spans > 0) {
       if (beforeUs !== undefined) await this.dropDaysBefore(beforeUs);
       if ((await count()) > 0) {
-        for (const name of SPAN_TABLES) await this.mutate(name, `DELETE WHERE ${condition}`);
+        await this.mutate('spans', `DELETE WHERE ${condition}`);
+        await this.mutate('span_index', `DELETE WHERE ${condition}`);
+        if (beforeUs === undefined) await this.mutate('trace_summaries', `DELETE WHERE ${condition}`);
+        else await this.rebuildSummaryDay(beforeUs);
       }
     }
     const orphans = await this.http.rows(
@@ -466,9 +474,24 @@ export class ClickHouseStore implements SpanStore {
     return { spans, findings };
   }
 
+  /** The arrival day (partition) of `us`, by the server's time zone as the partition key computes it. */
+  private async arrivalDay(us: number): Promise<number> {
+    return Number((await this.http.rows(`SELECT toYYYYMMDD(toDateTime(intDiv(${lower(us)}, 1000000)))`))[0]![0]);
+  }
+
+  /** After part of an arrival day was deleted: that day's trace summaries made again from the spans left. */
+  private async rebuildSummaryDay(us: number): Promise<void> {
+    const day = await this.arrivalDay(us);
+    const table = localTable(this.layout, 'trace_summaries');
+    for (const node of this.nodes) {
+      await node.command(`ALTER TABLE ${table} DROP PARTITION ${day}`);
+      await node.command(summariesFromSpans(this.layout, `${ARRIVAL_DAY} = ${day}`));
+    }
+  }
+
   /** Drops the arrival-day partitions of the span tables that lie wholly before `us`, on every node. */
   private async dropDaysBefore(us: number): Promise<void> {
-    const day = Number((await this.http.rows(`SELECT toYYYYMMDD(toDateTime(intDiv(${lower(us)}, 1000000)))`))[0]![0]);
+    const day = await this.arrivalDay(us);
     for (const node of this.nodes) {
       for (const name of SPAN_TABLES) {
         const table = localTable(this.layout, name);

@@ -41,12 +41,20 @@ export class ClickHouseHttp {
   }
 
   private async send(params: Record<string, string>, body: string): Promise<string> {
-    let res: Response;
-    try {
-      res = await fetch(this.url(params), { method: 'POST', body });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ClickHouseError(`ClickHouse at ${this.endpoint.url} is unreachable: ${cause?.code ?? cause?.message ?? String(err)}`, undefined, true);
+    let res: Response | undefined;
+    for (let attempt = 0; res === undefined; attempt++) {
+      try {
+        res = await fetch(this.url(params), { method: 'POST', body });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        // ClickHouse closes a kept-alive connection after `keep_alive_timeout` (3 s by default); a
+        // request sent on it just then finds it closed before the server read it: sent again once,
+        // on a new connection. (A request cut while being processed may then run twice: the same
+        // records stored twice merge into one on read, see record-merge.ts.)
+        const reused = cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE';
+        if (attempt === 0 && reused) continue;
+        throw new ClickHouseError(`ClickHouse at ${this.endpoint.url} is unreachable: ${cause?.code ?? cause?.message ?? String(err)}`, undefined, true);
+      }
     }
     const text = await res.text();
     if (!res.ok) {
@@ -65,6 +73,11 @@ export class ClickHouseHttp {
   async rows(sql: string, settings: Record<string, string> = {}): Promise<unknown[][]> {
     const text = await this.send({ output_format_json_quote_64bit_integers: '0', ...settings }, `${sql} FORMAT JSONCompact`);
     return (JSON.parse(text) as { data: unknown[][] }).data;
+  }
+
+  /** A statement's whole answer as text (its FORMAT clause included in `sql`). */
+  text(sql: string): Promise<string> {
+    return this.send({}, sql);
   }
 
   /** Inserts TabSeparated rows (each ending in a newline) into `table`. */

@@ -181,3 +181,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions = {})
     },
   };
 }
+
+// For measurements of the stored form (bench/src/clickhouse-store.ts).
+export { encodeRecord, searchPairs, traceKey } from './span-record.js';
+export { ClickHouseHttp } from './http-client.js';

@@ -10,6 +10,11 @@
  *               replaces the older one (reads take argMax by seq, so they are right before a merge
  *               too); `deleted = 1` rows are the tombstones `replaceFindings` writes.
  *   sdk_drops   every SDK drop report; reads keep the latest per (service, instance).
+ *   trace_summaries (schema 2) per trace and arrival day, the newest start of its records
+ *               (AggregatingMergeTree, maxState, filled by a materialized view): a search without
+ *               span conditions ("recent traces", "recent traces with findings") ranks traces from
+ *               one row per trace and day instead of every span. It follows the arrival-day
+ *               partitions of `spans`; after a partial-day deletion the store rebuilds that day.
  *
  * spans and span_index are partitioned by ARRIVAL day (retention counts from arrival, DESIGN §6):
  * old days go with DROP PARTITION, the cutoff day with an ALTER … DELETE mutation.
@@ -24,16 +29,16 @@
  */
 
 /** The newest schema this code knows. A database at a higher version is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Where the applied migrations are listed, one row per version (per node in a cluster). */
 export const MIGRATIONS_TABLE = 'linktrace_migrations';
 
-export const DATA_TABLES = ['spans', 'span_index', 'findings', 'sdk_drops'] as const;
+export const DATA_TABLES = ['spans', 'span_index', 'findings', 'sdk_drops', 'trace_summaries'] as const;
 export type DataTable = (typeof DATA_TABLES)[number];
 
 /** Tables that mutations and partition drops act on (the MergeTree tables, local on each node). */
-export const SPAN_TABLES = ['spans', 'span_index'] as const;
+export const SPAN_TABLES = ['spans', 'span_index', 'trace_summaries'] as const;
 
 export interface Layout {
   database: string;
@@ -46,7 +51,7 @@ export function localTable(layout: Layout, table: DataTable): string {
   return layout.cluster === undefined ? table : `${table}_local`;
 }
 
-const ARRIVAL_DAY = 'toYYYYMMDD(toDateTime(intDiv(arrived_us, 1000000)))';
+export const ARRIVAL_DAY = 'toYYYYMMDD(toDateTime(intDiv(arrived_us, 1000000)))';
 
 export const SPAN_COLUMNS = [
   'trace_key',
@@ -84,13 +89,13 @@ function migration1(layout: Layout): string[] {
     ) ENGINE = ReplacingMergeTree(seq) ORDER BY (service, instance, reported_us)`,
   ];
   if (layout.cluster !== undefined) {
-    const shardBy: Record<DataTable, string> = {
+    const shardBy: Record<'spans' | 'span_index' | 'findings' | 'sdk_drops', string> = {
       spans: 'cityHash64(trace_key)',
       span_index: 'cityHash64(trace_key)',
       findings: 'cityHash64(trace_key)',
       sdk_drops: 'rand()',
     };
-    for (const name of DATA_TABLES) {
+    for (const name of ['spans', 'span_index', 'findings', 'sdk_drops'] as const) {
       out.push(
         `CREATE TABLE IF NOT EXISTS ${name} AS ${t(name)} ENGINE = Distributed(${layout.cluster}, ${layout.database}, ${t(name)}, ${shardBy[name]})`,
       );
@@ -99,8 +104,34 @@ function migration1(layout: Layout): string[] {
   return out;
 }
 
+/** The `trace_summaries` rows of the span records selected by `where` (a backfill, or a rebuilt day). */
+export function summariesFromSpans(layout: Layout, where: string): string {
+  return (
+    `INSERT INTO ${localTable(layout, 'trace_summaries')} SELECT trace_key, ${ARRIVAL_DAY} AS day, maxState(start_us) AS newest ` +
+    `FROM ${localTable(layout, 'spans')} WHERE ${where} GROUP BY trace_key, day`
+  );
+}
+
+function migration2(layout: Layout): string[] {
+  const t = (name: DataTable): string => localTable(layout, name);
+  const out = [
+    `CREATE TABLE IF NOT EXISTS ${t('trace_summaries')} (trace_key String, day UInt32, newest AggregateFunction(max, Int64))
+      ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY trace_key`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS trace_summaries_mv TO ${t('trace_summaries')} AS
+      SELECT trace_key, ${ARRIVAL_DAY} AS day, maxState(start_us) AS newest FROM ${t('spans')} GROUP BY trace_key, day`,
+    // Spans stored before this migration (a max counted twice is still the max: rerunning is harmless).
+    summariesFromSpans(layout, '1'),
+  ];
+  if (layout.cluster !== undefined) {
+    out.push(
+      `CREATE TABLE IF NOT EXISTS trace_summaries AS ${t('trace_summaries')} ENGINE = Distributed(${layout.cluster}, ${layout.database}, ${t('trace_summaries')}, cityHash64(trace_key))`,
+    );
+  }
+  return out;
+}
+
 /** Migration n (1-based) is MIGRATIONS[n - 1]: statements, each idempotent (IF NOT EXISTS). */
-export const MIGRATIONS: readonly ((layout: Layout) => string[])[] = [migration1];
+export const MIGRATIONS: readonly ((layout: Layout) => string[])[] = [migration1, migration2];
 
 /**
  * TTL by arrival, for servers that have it (19.6 and later): the day after `days` days of arrival
@@ -108,9 +139,15 @@ export const MIGRATIONS: readonly ((layout: Layout) => string[])[] = [migration1
  * (the server's retention job calls it), which drops whole partitions and mutates the cutoff day.
  */
 export function ttlStatements(layout: Layout, days: number): string[] {
-  return SPAN_TABLES.map(
-    (name) => `ALTER TABLE ${localTable(layout, name)} MODIFY TTL toDateTime(intDiv(arrived_us, 1000000)) + INTERVAL ${Math.ceil(days)} DAY`,
-  );
+  const n = Math.ceil(days);
+  return [
+    ...(['spans', 'span_index'] as const).map(
+      (name) => `ALTER TABLE ${localTable(layout, name)} MODIFY TTL toDateTime(intDiv(arrived_us, 1000000)) + INTERVAL ${n} DAY`,
+    ),
+    // Summaries carry the arrival day itself; they outlive the spans by at most a day.
+    `ALTER TABLE ${localTable(layout, 'trace_summaries')} MODIFY TTL ` +
+      `toDate(concat(substring(toString(day), 1, 4), '-', substring(toString(day), 5, 2), '-', substring(toString(day), 7, 2))) + INTERVAL ${n + 1} DAY`,
+  ];
 }
 
 /** Whether server version `version` (e.g. `18.16.1`, `24.8.4.13`) has table TTL. */
