@@ -177,7 +177,7 @@ export class ClickHouseStore implements SpanStore {
       const batch = this.pending;
       this.pending = undefined;
       try {
-        await this.http.insertTsv('spans', SPAN_COLUMNS, batch.rows, this.insertSettings());
+        await this.http.insertTsv('spans_in', SPAN_COLUMNS, batch.rows, this.insertSettings());
         this.downReason = undefined;
         for (const d of batch.done) d.resolve();
       } catch (err) {

@@ -1,6 +1,9 @@
 /**
  * The ClickHouse store's tables and their versioned migrations (DESIGN §6).
  *
+ *   spans_in    a `Null` table the inserts go to: its materialized views fan each block out to
+ *               `spans`, `span_index` and `trace_summaries`, so the search pairs (`attr_kv`, the widest
+ *               column after the record) are stored once, in `span_index` only.
  *   spans       one row per span record: the columns that trace reads, retention and service-map
  *               reads need, and the whole span as JSON (`record`). ORDER BY (trace_key, start_us):
  *               a trace is one contiguous range of one part per partition.
@@ -34,7 +37,7 @@ export const SCHEMA_VERSION = 2;
 /** Where the applied migrations are listed, one row per version (per node in a cluster). */
 export const MIGRATIONS_TABLE = 'linktrace_migrations';
 
-export const DATA_TABLES = ['spans', 'span_index', 'findings', 'sdk_drops', 'trace_summaries'] as const;
+export const DATA_TABLES = ['spans_in', 'spans', 'span_index', 'findings', 'sdk_drops', 'trace_summaries'] as const;
 export type DataTable = (typeof DATA_TABLES)[number];
 
 /** Tables that mutations and partition drops act on (the MergeTree tables, local on each node). */
@@ -73,14 +76,21 @@ function migration1(layout: Layout): string[] {
   const out = [
     `CREATE TABLE IF NOT EXISTS ${t('spans')} (
       trace_key String, span_id String, parent_id String, kind UInt8, service String, name String,
-      start_us Int64, duration_us Int64, status UInt8, attr_kv Array(String), arrived_us Int64, record String
+      start_us Int64, duration_us Int64, status UInt8, arrived_us Int64, record String
     ) ENGINE = MergeTree PARTITION BY ${ARRIVAL_DAY} ORDER BY (trace_key, start_us, span_id)`,
+    // Inserts go here; the views below fan each block out to the tables (the pairs only to span_index).
+    `CREATE TABLE IF NOT EXISTS ${t('spans_in')} (
+      trace_key String, span_id String, parent_id String, kind UInt8, service String, name String,
+      start_us Int64, duration_us Int64, status UInt8, attr_kv Array(String), arrived_us Int64, record String
+    ) ENGINE = Null`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS spans_mv TO ${t('spans')} AS
+      SELECT trace_key, span_id, parent_id, kind, service, name, start_us, duration_us, status, arrived_us, record FROM ${t('spans_in')}`,
     `CREATE TABLE IF NOT EXISTS ${t('span_index')} (
       service String, start_us Int64, name String, kind UInt8, duration_us Int64, status UInt8,
       trace_key String, attr_kv Array(String), arrived_us Int64
     ) ENGINE = MergeTree PARTITION BY ${ARRIVAL_DAY} ORDER BY (service, start_us, name)`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS span_index_mv TO ${t('span_index')} AS
-      SELECT service, start_us, name, kind, duration_us, status, trace_key, attr_kv, arrived_us FROM ${t('spans')}`,
+      SELECT service, start_us, name, kind, duration_us, status, trace_key, attr_kv, arrived_us FROM ${t('spans_in')}`,
     `CREATE TABLE IF NOT EXISTS ${t('findings')} (
       trace_key String, rule String, span_id String, service String, time_us Int64, record String, seq UInt64, deleted UInt8
     ) ENGINE = ReplacingMergeTree(seq) ORDER BY (trace_key, rule, span_id)`,
@@ -89,13 +99,14 @@ function migration1(layout: Layout): string[] {
     ) ENGINE = ReplacingMergeTree(seq) ORDER BY (service, instance, reported_us)`,
   ];
   if (layout.cluster !== undefined) {
-    const shardBy: Record<'spans' | 'span_index' | 'findings' | 'sdk_drops', string> = {
+    const shardBy: Record<'spans_in' | 'spans' | 'span_index' | 'findings' | 'sdk_drops', string> = {
+      spans_in: 'cityHash64(trace_key)',
       spans: 'cityHash64(trace_key)',
       span_index: 'cityHash64(trace_key)',
       findings: 'cityHash64(trace_key)',
       sdk_drops: 'rand()',
     };
-    for (const name of ['spans', 'span_index', 'findings', 'sdk_drops'] as const) {
+    for (const name of ['spans_in', 'spans', 'span_index', 'findings', 'sdk_drops'] as const) {
       out.push(
         `CREATE TABLE IF NOT EXISTS ${name} AS ${t(name)} ENGINE = Distributed(${layout.cluster}, ${layout.database}, ${t(name)}, ${shardBy[name]})`,
       );
@@ -118,7 +129,7 @@ function migration2(layout: Layout): string[] {
     `CREATE TABLE IF NOT EXISTS ${t('trace_summaries')} (trace_key String, day UInt32, newest AggregateFunction(max, Int64))
       ENGINE = AggregatingMergeTree PARTITION BY day ORDER BY trace_key`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS trace_summaries_mv TO ${t('trace_summaries')} AS
-      SELECT trace_key, ${ARRIVAL_DAY} AS day, maxState(start_us) AS newest FROM ${t('spans')} GROUP BY trace_key, day`,
+      SELECT trace_key, ${ARRIVAL_DAY} AS day, maxState(start_us) AS newest FROM ${t('spans_in')} GROUP BY trace_key, day`,
     // Spans stored before this migration (a max counted twice is still the max: rerunning is harmless).
     summariesFromSpans(layout, '1'),
   ];
