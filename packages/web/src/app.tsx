@@ -7,6 +7,7 @@ import { ReloadContext } from './reload-context.js';
 import { href, useRoute, type PageName } from './router.js';
 import { Loading } from './status-line.js';
 import { TokenDialog } from './token-dialog.js';
+import { TraceIdBox } from './trace-id-box.js';
 
 /** The page's component, loading its chunk first when it is not here yet. */
 function usePage(name: PageName): PageComponent | Error | undefined {
@@ -75,6 +76,7 @@ export function App(): ReactNode {
             ))}
           </ul>
         </nav>
+        <TraceIdBox />
         {readToken() !== undefined ? (
           <button
             type="button"

@@ -8,6 +8,7 @@ import type { TraceSummary } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { FilterForm, ResultCount, ServiceSelect } from '../filter-form.js';
 import { formatDuration, formatTime, timeRange } from '../format.js';
+import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
 import { StatusLine } from '../status-line.js';
 import { readTimeRange, TimeRangeField, timeRangeParams, type TimeRangeValue } from '../time-range-field.js';
@@ -139,8 +140,6 @@ export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
   );
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 function ResultList({ traces }: { traces: TraceSummary[] }): ReactNode {
   const count = <ResultCount count={traces.length} one="trace" many="traces" none="No trace matches." />;
   if (traces.length === 0) return count;
@@ -151,7 +150,7 @@ function ResultList({ traces }: { traces: TraceSummary[] }): ReactNode {
       <ol className="results" aria-label="Traces found">
         {traces.map((t) => (
           <li key={t.traceId}>
-            <a className="result" href={href('trace', t.traceId)} aria-label={`Trace ${t.root ? `${t.root.service} ${t.root.name}` : t.traceId}, ${formatDuration(t.durationUs)}, ${t.spanCount} spans, ${t.services.length} services${t.errorCount > 0 ? `, ${plural(t.errorCount, 'error')}` : ''}${(t.findingCount ?? 0) > 0 ? `, ${plural(t.findingCount, 'finding')}` : ''}`}>
+            <a className="result" href={href('trace', t.traceId)} aria-label={`Trace ${t.root ? `${t.root.service} ${t.root.name}` : t.traceId}, ${formatDuration(t.durationUs)}, ${plural(t.spanCount, 'span')}, ${plural(t.services.length, 'service')}${t.errorCount > 0 ? `, ${plural(t.errorCount, 'error')}` : ''}${(t.findingCount ?? 0) > 0 ? `, ${plural(t.findingCount, 'finding')}` : ''}`}>
               <span className="result-head">
                 <span className="result-name">
                   {t.root ? (
@@ -173,18 +172,10 @@ function ResultList({ traces }: { traces: TraceSummary[] }): ReactNode {
               </span>
               <span className="result-meta">
                 <span className="duration">{formatDuration(t.durationUs)}</span>
-                <span>
-                  {t.spanCount} {t.spanCount === 1 ? 'span' : 'spans'}
-                </span>
-                <span>
-                  {t.services.length} {t.services.length === 1 ? 'service' : 'services'}
-                </span>
-                {t.errorCount > 0 ? <span className="badge error-badge">{t.errorCount} {t.errorCount === 1 ? 'error' : 'errors'}</span> : null}
-                {(t.findingCount ?? 0) > 0 ? (
-                  <span className="badge finding-badge">
-                    {t.findingCount} {t.findingCount === 1 ? 'finding' : 'findings'}
-                  </span>
-                ) : null}
+                <span>{plural(t.spanCount, 'span')}</span>
+                <span>{plural(t.services.length, 'service')}</span>
+                {t.errorCount > 0 ? <span className="badge error-badge">{plural(t.errorCount, 'error')}</span> : null}
+                {(t.findingCount ?? 0) > 0 ? <span className="badge finding-badge">{plural(t.findingCount, 'finding')}</span> : null}
                 <span className="chips">
                   {t.services.slice(0, 8).map((s) => (
                     <span key={s} className="chip" style={{ borderColor: serviceColor(s) }}>
