@@ -33,9 +33,10 @@ const NAV: readonly { page: PageName; label: string }[] = [
   { page: 'map', label: 'Service map' },
   { page: 'flows', label: 'Flows' },
   { page: 'findings', label: 'Findings' },
+  { page: 'compare', label: 'Compare' },
 ];
 
-const TITLES: Record<PageName, string> = { search: 'Search', trace: 'Trace', map: 'Service map', flows: 'Flows', findings: 'Findings' };
+const TITLES: Record<PageName, string> = { search: 'Search', trace: 'Trace', map: 'Service map', flows: 'Flows', findings: 'Findings', service: 'Service', compare: 'Compare' };
 
 export function App(): ReactNode {
   const route = useRoute();

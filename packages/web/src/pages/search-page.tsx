@@ -135,8 +135,21 @@ export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
           <input id="f-limit" type="number" min={1} max={10000} value={draft.limit} onChange={(e) => set({ limit: e.target.value })} placeholder="50" size={5} />
         </label>
       </FilterForm>
+      <SearchLinks params={params} />
       <StatusLine loaded={results}>{(r) => <ResultList traces={r.traces} />}</StatusLine>
     </section>
+  );
+}
+
+/** Where a search leads on: its service's RED metrics, and comparing its traces with another set. */
+function SearchLinks({ params }: { params: URLSearchParams }): ReactNode {
+  const service = params.get('service') ?? '';
+  const query = params.toString();
+  return (
+    <p className="search-links">
+      {service !== '' ? <a href={href('service', service)}>RED metrics of {service} ›</a> : null}
+      <a href={href('compare', '', { a: `search:${query}` })}>Compare these traces with… ›</a>
+    </p>
   );
 }
 
