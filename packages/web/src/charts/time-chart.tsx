@@ -33,9 +33,9 @@ export interface TimeChartProps {
   summary?: string;
 }
 
-const W = 560;
+const W = 420;
 const H = 210;
-const M = { top: 10, right: 14, bottom: 40, left: 64 };
+const M = { top: 10, right: 14, bottom: 40, left: 76 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 

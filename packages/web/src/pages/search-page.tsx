@@ -3,13 +3,14 @@
  * URL, so a search is a link that can be shared or bookmarked.
  */
 import type { ReactNode } from 'react';
-import { operations, searchTraces, type Query } from '../api/client.js';
+import { operations, searchTraces } from '../api/client.js';
 import type { TraceSummary } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { FilterForm, ResultCount, ServiceSelect } from '../filter-form.js';
-import { formatDuration, formatTime, timeRange } from '../format.js';
+import { formatDuration, formatTime } from '../format.js';
 import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
+import { DEFAULT_LOOKBACK, searchApiQuery } from '../search-query.js';
 import { StatusLine } from '../status-line.js';
 import { readTimeRange, TimeRangeField, timeRangeParams, type TimeRangeValue } from '../time-range-field.js';
 import { useApi } from '../use-api.js';
@@ -27,8 +28,6 @@ interface Draft {
   range: TimeRangeValue;
 }
 
-/** Search defaults to any time: imported and fixture traces are often old. */
-const DEFAULT_LOOKBACK = 'all';
 
 function readDraft(p: URLSearchParams): Draft {
   return {
@@ -44,26 +43,11 @@ function readDraft(p: URLSearchParams): Draft {
   };
 }
 
-/** The API query for what the URL says. */
-function apiQuery(p: URLSearchParams): Query {
-  return {
-    service: p.get('service') ?? undefined,
-    operation: p.get('operation') ?? undefined,
-    attr: p.getAll('attr'),
-    minDuration: p.get('minDuration') ?? undefined,
-    maxDuration: p.get('maxDuration') ?? undefined,
-    status: p.get('status') ?? undefined,
-    hasFindings: p.get('hasFindings') ?? undefined,
-    limit: p.get('limit') ?? '50',
-    ...timeRange(p, DEFAULT_LOOKBACK),
-  };
-}
-
 export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
   const key = params.toString();
   const [draft, setDraft] = useUrlDraft(params, readDraft);
   const operationList = useApi(`ops:${draft.service}`, (s) => (draft.service === '' ? Promise.resolve([]) : operations(draft.service, s)));
-  const results = useApi(`search:${key}`, (s) => searchTraces(apiQuery(params), s));
+  const results = useApi(`search:${key}`, (s) => searchTraces(searchApiQuery(params), s));
 
   const set = (patch: Partial<Draft>): void => setDraft((d) => ({ ...d, ...patch }));
   const submit = (): void => {
@@ -89,6 +73,7 @@ export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
   return (
     <section aria-labelledby="search-title" className="page search-page">
       <h1 id="search-title">Search traces</h1>
+      <SearchLinks params={params} />
       <FilterForm label="Trace search" submit="Search" onSubmit={submit}>
         <ServiceSelect id="f-service" value={draft.service} onChange={(service) => set({ service, operation: '' })} />
         <label htmlFor="f-operation">
@@ -135,7 +120,6 @@ export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
           <input id="f-limit" type="number" min={1} max={10000} value={draft.limit} onChange={(e) => set({ limit: e.target.value })} placeholder="50" size={5} />
         </label>
       </FilterForm>
-      <SearchLinks params={params} />
       <StatusLine loaded={results}>{(r) => <ResultList traces={r.traces} />}</StatusLine>
     </section>
   );
