@@ -62,19 +62,24 @@ export interface CompareOptions {
   minDeltaUs?: number;
 }
 
-interface Found {
+/** A call of one trace: its occurrences and their shown durations. */
+interface TraceCall {
   service: string;
   name: string;
   kind: SpanKind;
   position: string;
-  traces: number;
   durations: number[];
   count: number;
 }
 
-/** Every call of one trace by its key, with its durations. */
-function callsOf(trace: AssembledTrace): Map<string, { service: string; name: string; kind: SpanKind; position: string; durations: number[]; count: number }> {
-  const out = new Map<string, { service: string; name: string; kind: SpanKind; position: string; durations: number[]; count: number }>();
+/** A call over one side's traces. */
+interface Found extends TraceCall {
+  traces: number;
+}
+
+/** Every call of one trace by its key (service, name, position). */
+function callsOf(trace: AssembledTrace): Map<string, TraceCall> {
+  const out = new Map<string, TraceCall>();
   /** The position of the row last seen at each depth: the parent of a row one deeper. */
   const pathAt: string[] = [];
   const nth = new Map<string, number>();
