@@ -6,6 +6,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { getTrace } from '../api/client.js';
 import type { Finding, TraceView } from '../api/types.js';
 import { formatDuration, formatTime } from '../format.js';
+import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
 import { StatusLine } from '../status-line.js';
 import { SpanDetails } from '../trace/span-details.js';
@@ -103,10 +104,10 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           </span>
           <span>{formatTime(view.startUs)}</span>
           <span>{formatDuration(view.durationUs)}</span>
-          <span>{view.spanCount} spans</span>
-          <span>{view.services.length} services</span>
-          {view.errorCount > 0 ? <span className="badge error-badge">{view.errorCount} {view.errorCount === 1 ? 'error' : 'errors'}</span> : null}
-          {findings.length > 0 ? <span className="badge finding-badge">{findings.length} {findings.length === 1 ? 'finding' : 'findings'}</span> : null}
+          <span>{plural(view.spanCount, 'span')}</span>
+          <span>{plural(view.services.length, 'service')}</span>
+          {view.errorCount > 0 ? <span className="badge error-badge">{plural(view.errorCount, 'error')}</span> : null}
+          {findings.length > 0 ? <span className="badge finding-badge">{plural(findings.length, 'finding')}</span> : null}
           <span className="legend">
             <span className="critical-swatch" aria-hidden="true" /> critical path
           </span>
@@ -119,16 +120,16 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
         </p>
         {view.clockSkew.length > 0 ? (
           <p className="note" role="note">
-            Clock skew adjusted on {view.clockSkew.length} {view.clockSkew.length === 1 ? 'span' : 'spans'}: their hosts' clocks disagreed with their parents', so they are shown
+            Clock skew adjusted on {plural(view.clockSkew.length, 'span')}: their hosts' clocks disagreed with their parents', so they are shown
             shifted (marked <span className="badge skew-badge">skew</span>; span details give the recorded time).
           </p>
         ) : null}
         {lostHops > 0 || gaps > 0 ? (
           <p className="note warn" role="note">
-            {lostHops > 0 ? `${lostHops} lost ${lostHops === 1 ? 'hop' : 'hops'} (a parent or position no span holds)` : ''}
+            {lostHops > 0 ? `${plural(lostHops, 'lost hop')} (a parent or position no span holds)` : ''}
             {lostHops > 0 && gaps > 0 ? '; ' : ''}
-            {gaps > 0 ? `${gapPositions.toLocaleString('en-US')} lost ${gapPositions === 1 ? 'position' : 'positions'} (rpcid with no span) in ${gaps} ${gaps === 1 ? 'gap' : 'gaps'}` : ''} — drawn as dashed
-            placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${view.gaps.gapsNotListed} gaps only counted` : ''}.
+            {gaps > 0 ? `${plural(gapPositions, 'lost position')} (rpcid with no span) in ${plural(gaps, 'gap')}` : ''} — drawn as dashed
+            placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${plural(view.gaps.gapsNotListed, 'gap')} only counted` : ''}.
           </p>
         ) : null}
         {view.sdkDrops !== undefined && view.sdkDrops.length > 0 ? (
@@ -137,8 +138,7 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
             {view.sdkDrops.map((d, i) => (
               <span key={`${d.service}\n${d.instance}`}>
                 {i > 0 ? ', ' : ''}
-                <strong>{d.instance === '' ? d.service : `${d.instance} (${d.service})`}</strong> lost {d.droppedSpans.toLocaleString('en-US')}{' '}
-                {d.droppedSpans === 1 ? 'span' : 'spans'}
+                <strong>{d.instance === '' ? d.service : `${d.instance} (${d.service})`}</strong> lost {plural(d.droppedSpans, 'span')}
               </span>
             ))}{' '}
             before sending them.
