@@ -9,6 +9,8 @@ import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type 
 import type { Finding, SpanJson, SpanRow, TraceView } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { formatDuration } from '../format.js';
+import { DragRange } from './drag-range.js';
+import { windowBetween, type TimeWindow } from './timeline-zoom.js';
 import { parentRow, rowKey, type Row } from './trace-rows.js';
 
 export const ROW_HEIGHT = 26;
@@ -16,8 +18,15 @@ const OVERSCAN = 12;
 
 export interface WaterfallProps {
   view: TraceView;
-  /** The timeline's bounds (shown times). */
-  timeline: { startUs: number; endUs: number };
+  /** The part of the timeline drawn (the whole trace, or the zoomed window), shown times. */
+  timeline: TimeWindow;
+  /** Where the ruler counts from (the trace's start), when `timeline` is a zoomed window. */
+  originUs?: number;
+  /** Dragging on the ruler asks for this window. */
+  onZoom?: (w: TimeWindow) => void;
+  /** Rows (indexes into `view.rows`) that match the search in the trace, and the one stepped to. */
+  matches?: ReadonlySet<number>;
+  currentMatch?: number | undefined;
   /** µs each span was shifted for clock skew, by span index. */
   skew: ReadonlyMap<number, number>;
   rows: Row[];
@@ -34,7 +43,8 @@ export interface WaterfallProps {
 }
 
 export function Waterfall(props: WaterfallProps): ReactNode {
-  const { view, timeline, skew, rows, collapsed, findingsByKey, selectedKey, revealKey, revealToken, onToggle, onSelect } = props;
+  const { view, timeline, skew, rows, collapsed, findingsByKey, selectedKey, revealKey, revealToken, onToggle, onSelect, matches, currentMatch, onZoom } = props;
+  const originUs = props.originUs ?? timeline.startUs;
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -170,6 +180,8 @@ export function Waterfall(props: WaterfallProps): ReactNode {
         focused={i === activeIndex}
         selected={row.key === selectedKey}
         findings={findingsByKey.get(row.key)}
+        match={matches?.has(row.index) === true}
+        currentMatch={currentMatch === row.index}
         onToggle={onToggle}
         onFocus={() => setActive(i)}
         onClick={() => {
@@ -186,11 +198,19 @@ export function Waterfall(props: WaterfallProps): ReactNode {
         <span className="wf-name-col">Service: operation</span>
         <span className="wf-rpcid-col">rpcid</span>
         <span className="wf-time-col">
-          <span>0</span>
-          <span>{formatDuration(span / 4)}</span>
-          <span>{formatDuration(span / 2)}</span>
-          <span>{formatDuration((span * 3) / 4)}</span>
-          <span>{formatDuration(span)}</span>
+          <DragRange
+            className="wf-ruler"
+            label="Timeline: drag across it to zoom in"
+            onRange={(a, b) => {
+              const w = windowBetween(timeline, a, b);
+              if (w !== undefined) onZoom?.(w);
+            }}
+          >
+            {[0, 1, 2, 3, 4].map((k) => {
+              const at = timeline.startUs - originUs + (span * k) / 4;
+              return <span key={k}>{at === 0 ? '0' : formatDuration(at)}</span>;
+            })}
+          </DragRange>
         </span>
       </div>
       <div className="wf-body" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="waterfall-body">
@@ -214,6 +234,8 @@ interface RowProps {
   focused: boolean;
   selected: boolean;
   findings: Finding[] | undefined;
+  match: boolean;
+  currentMatch: boolean;
   onToggle: (key: string) => void;
   /** Keys move from the row that has focus, however it got it. */
   onFocus: () => void;
@@ -231,6 +253,19 @@ function spanTitle(view: TraceView, r: SpanRow): string {
   if (r.partner === undefined) return `${s.service}: ${s.name}, ${took(s)}${error}`;
   const server = view.spans[r.partner]!;
   return `${s.service} → ${server.service}: ${s.name}, client ${took(s)}, server ${took(server)}${error}`;
+}
+
+/** Characters the rpcid column shows; a longer position keeps its last segments (the depth shows in the indent). */
+const RPCID_CHARS = 11;
+
+/** `0.1.2.3.4.5.6` → `…4.5.6`: the tail, which tells siblings apart; the whole one is in the title. */
+export function shortRpcid(rpcid: string, max = RPCID_CHARS): string {
+  if (rpcid.length <= max) return rpcid;
+  const parts = rpcid.split('.');
+  let tail = parts.pop()!;
+  if (tail.length + 1 > max) return `…${tail.slice(-(max - 1))}`;
+  while (parts.length > 0 && tail.length + parts[parts.length - 1]!.length + 2 <= max) tail = `${parts.pop()!}.${tail}`;
+  return `…${tail}`;
 }
 
 function WaterfallRow(p: RowProps): ReactNode {
@@ -252,11 +287,15 @@ function WaterfallRow(p: RowProps): ReactNode {
     const color = serviceColor(server?.service ?? s.service);
     const error = s.status.code === 'error' || server?.status.code === 'error';
     title = spanTitle(p.view, r);
+    const kind = server === undefined ? s.kind : `${s.kind}/${server.kind}`;
     label = (
       <>
         <span className="svc-dot" style={{ background: color }} aria-hidden="true" />
         <span className="wf-service">{server === undefined ? s.service : `${s.service} → ${server.service}`}</span>
         <span className="wf-op">{s.name || server?.name}</span>
+        <span className="wf-kind" title={server === undefined ? `span kind: ${s.kind}` : `one call: the ${s.kind} span and the ${server.kind} span it caused`}>
+          {kind}
+        </span>
         {error ? <span className="badge error-badge">error</span> : null}
         {badges}
         {r.skewed === true && skewUs !== undefined ? (
@@ -266,13 +305,31 @@ function WaterfallRow(p: RowProps): ReactNode {
         ) : null}
       </>
     );
+    // A folded call's server half: its own bar inside the caller's, and its time in the label.
+    const serverBar =
+      server === undefined || r.partnerStartUs === undefined ? null : (
+        <span
+          className="wf-bar server-half"
+          style={{
+            left: `${((r.partnerStartUs - p.startUs) / p.totalUs) * 100}%`,
+            width: r.partnerDurationUs === undefined ? undefined : `${Math.max(0.2, (r.partnerDurationUs / p.totalUs) * 100)}%`,
+          }}
+          title={`server half (${server.service}): ${r.partnerDurationUs === undefined ? 'length not reported' : formatDuration(r.partnerDurationUs)}`}
+        />
+      );
+    const barText = server === undefined || r.partnerDurationUs === undefined ? formatDuration(r.durationUs) : `${formatDuration(r.durationUs)} (server ${formatDuration(r.partnerDurationUs)})`;
+    // Near the right edge the time goes left of the bar, so it is never cut off.
+    const labelLeft = width !== undefined && left + width > 80;
     bar =
       width === undefined ? (
         <span className="wf-bar unfinished" style={{ left: `${left}%`, borderColor: color }} title="started, end never reported" />
       ) : (
-        <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }}>
-          <span className="wf-bar-label">{formatDuration(r.durationUs)}</span>
-        </span>
+        <>
+          <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }}>
+            <span className={`wf-bar-label${labelLeft ? ' label-left' : ''}`}>{barText}</span>
+          </span>
+          {serverBar}
+        </>
       );
   } else {
     title = r.kind === 'lost-hop' ? `${r.text}: no span was recorded here` : r.text;
@@ -289,6 +346,10 @@ function WaterfallRow(p: RowProps): ReactNode {
   if (p.selected) classes.push('selected');
   if (critical) classes.push('on-critical');
   if (p.findings !== undefined) classes.push('has-finding');
+  if (p.match) classes.push('match');
+  if (p.currentMatch) classes.push('current-match');
+  const rpcid = r.rpcid ?? '';
+  const shortId = shortRpcid(rpcid);
   return (
     <div
       className={classes.join(' ')}
@@ -307,7 +368,7 @@ function WaterfallRow(p: RowProps): ReactNode {
         if (e.target === e.currentTarget) p.onFocus();
       }}
     >
-      <span className="wf-name-col" role="gridcell" style={{ paddingLeft: 4 + Math.min(depth, 40) * 14 }}>
+      <span className="wf-name-col" role="gridcell" title={title} style={{ paddingLeft: `min(${4 + Math.min(depth, 40) * 14}px, 45%)` }}>
         {hasChildren ? (
           <button
             type="button"
@@ -326,8 +387,8 @@ function WaterfallRow(p: RowProps): ReactNode {
         )}
         {label}
       </span>
-      <span className="wf-rpcid-col mono" role="gridcell">
-        {r.rpcid ?? ''}
+      <span className="wf-rpcid-col mono" role="gridcell" title={shortId === rpcid ? undefined : rpcid} aria-label={shortId === rpcid ? undefined : `rpcid ${rpcid}`}>
+        {shortId}
       </span>
       <span className="wf-time-col" role="gridcell">
         {bar}
