@@ -256,7 +256,7 @@ function spanTitle(view: TraceView, r: SpanRow): string {
 }
 
 /** Characters the rpcid column shows; a longer position keeps its last segments (the depth shows in the indent). */
-const RPCID_CHARS = 11;
+const RPCID_CHARS = 10;
 
 /** `0.1.2.3.4.5.6` → `…4.5.6`: the tail, which tells siblings apart; the whole one is in the title. */
 export function shortRpcid(rpcid: string, max = RPCID_CHARS): string {
