@@ -200,7 +200,7 @@ describe('web UI: the trace page tools', { timeout: 120_000 }, () => {
     const ruler = (await page.locator('.wf-ruler').boundingBox())!;
     const y = ruler.y + ruler.height / 2;
     // Drag across the first 2.5% of the timeline: the 40 ms of work of a 2 s trace.
-    await page.mouse.move(ruler.x + 1, y);
+    await page.mouse.move(ruler.x, y);
     await page.mouse.down();
     await page.mouse.move(ruler.x + ruler.width * 0.0125, y);
     await page.mouse.move(ruler.x + ruler.width * 0.025, y);
@@ -211,14 +211,21 @@ describe('web UI: the trace page tools', { timeout: 120_000 }, () => {
     // The minimap still shows the whole trace, the window framed at its start.
     const frame = await page.getByTestId('minimap-window').evaluate((el) => ({ left: parseFloat((el as HTMLElement).style.left), width: parseFloat((el as HTMLElement).style.width) }));
     assert.ok(frame.left < 0.2 && frame.width > 1 && frame.width < 4, `window framed: ${JSON.stringify(frame)}`);
+    // Every bar's time stays inside its column, the reconcile span's too (it runs past the window).
+    for (const row of await page.locator('.wf-row').all()) {
+      const col = (await row.locator('.wf-time-col').boundingBox())!;
+      const label = await row.locator('.wf-bar-label').boundingBox();
+      if (label === null) continue;
+      assert.ok(label.x >= col.x && label.x + label.width <= col.x + col.width + 0.5, `${await row.getAttribute('aria-label')}: its time is in view`);
+    }
     await screenshot(page, 'trace-zoom');
     await page.getByRole('button', { name: 'Reset zoom' }).click();
     assert.ok(Math.abs((await barShare(work)) - before) < 0.002, 'back to the whole trace');
     assert.equal(await page.getByRole('button', { name: 'Reset zoom' }).isDisabled(), true);
 
     // The same by dragging on the minimap.
-    const map = (await page.getByTestId('minimap').boundingBox())!;
-    await page.mouse.move(map.x + 1, map.y + map.height / 2);
+    const map = (await page.getByTestId('minimap').locator('.drag-range').boundingBox())!;
+    await page.mouse.move(map.x, map.y + map.height / 2);
     await page.mouse.down();
     await page.mouse.move(map.x + map.width * 0.025, map.y + map.height / 2);
     await page.mouse.up();

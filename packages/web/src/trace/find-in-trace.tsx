@@ -21,7 +21,7 @@ export function FindInTrace({ text, count, current, onText, onStep }: FindInTrac
       <input
         type="search"
         value={text}
-        placeholder="Find in trace: service, name, attribute…"
+        placeholder="Find: service, name, attribute…"
         aria-label="Find in trace"
         onChange={(e) => onText(e.target.value)}
         onKeyDown={(e) => {

@@ -5,7 +5,7 @@
  * as a small one. Keyboard: arrows move, Right/Left open and close a subtree, Enter or Space opens
  * the span, Home/End/PageUp/PageDown jump.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from 'react';
 import type { Finding, SpanJson, SpanRow, TraceView } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { formatDuration } from '../format.js';
@@ -255,6 +255,18 @@ function spanTitle(view: TraceView, r: SpanRow): string {
   return `${s.service} → ${server.service}: ${s.name}, client ${took(s)}, server ${took(server)}${error}`;
 }
 
+/**
+ * Where a bar's time goes so that it is never cut off, in % of the time column: right of the
+ * bar's visible part, else left of it, else (the bar fills the view, zoomed) inside it.
+ */
+function barLabelPlace(left: number, width: number): CSSProperties {
+  const from = Math.max(0, left);
+  const to = Math.min(100, left + width);
+  if (to <= 80) return { left: `calc(${to}% + 4px)` };
+  if (from >= 20) return { left: 'auto', right: `calc(${100 - from}% + 4px)` };
+  return { left: `calc(${from}% + 4px)` };
+}
+
 /** Characters the rpcid column shows; a longer position keeps its last segments (the depth shows in the indent). */
 const RPCID_CHARS = 10;
 
@@ -318,17 +330,16 @@ function WaterfallRow(p: RowProps): ReactNode {
         />
       );
     const barText = server === undefined || r.partnerDurationUs === undefined ? formatDuration(r.durationUs) : `${formatDuration(r.durationUs)} (server ${formatDuration(r.partnerDurationUs)})`;
-    // Near the right edge the time goes left of the bar, so it is never cut off.
-    const labelLeft = width !== undefined && left + width > 80;
     bar =
       width === undefined ? (
         <span className="wf-bar unfinished" style={{ left: `${left}%`, borderColor: color }} title="started, end never reported" />
       ) : (
         <>
-          <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }}>
-            <span className={`wf-bar-label${labelLeft ? ' label-left' : ''}`}>{barText}</span>
-          </span>
+          <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }} />
           {serverBar}
+          <span className="wf-bar-label" style={barLabelPlace(left, width)}>
+            {barText}
+          </span>
         </>
       );
   } else {
