@@ -162,22 +162,27 @@ describe('web UI: the trace page tools', { timeout: 120_000 }, () => {
     await box.fill('no such thing anywhere');
     assert.equal(await count.textContent(), 'no match');
     assert.equal(await page.getByRole('button', { name: 'Next match' }).isDisabled(), true);
-    // A service: the folded call (its server half is in stock) and every step below it.
+    // A service: the folded call (its server half is in stock), every step below it, and the
+    // long span by its status message (`out of stock`).
+    const n = 2 + steps.length;
     await page.getByRole('button', { name: 'Collapse all' }).click();
     await box.fill('stock');
-    assert.equal(await count.textContent(), `${1 + steps.length} matches`);
+    assert.equal(await count.textContent(), `${n} matches`);
     await box.press('Enter');
-    assert.equal(await count.textContent(), `1 of ${1 + steps.length}`);
+    assert.equal(await count.textContent(), `1 of ${n}`);
     await page.getByRole('button', { name: 'Previous match' }).click();
-    assert.equal(await count.textContent(), `${1 + steps.length} of ${1 + steps.length}`);
-    // The last match sat in a closed subtree: stepping to it opened it.
+    assert.equal(await count.textContent(), `${n} of ${n}`);
     const current = page.locator('.wf-row.current-match');
+    assert.match((await current.getAttribute('aria-label')) ?? '', new RegExp(`^${LONG_SERVICE}`));
+    // The one before sat in a closed subtree: stepping to it opened it.
+    await box.press('Shift+Enter');
+    assert.equal(await count.textContent(), `${n - 1} of ${n}`);
     await current.waitFor();
     assert.match((await current.getAttribute('aria-label')) ?? '', new RegExp(`^stock: step ${DEEP.length},`));
     assert.ok(await current.isVisible());
-    assert.equal(await page.locator('.wf-row.match').count(), 1 + steps.length, 'every match highlighted');
-    await box.press('Shift+Enter');
-    assert.equal(await count.textContent(), `${steps.length} of ${1 + steps.length}`);
+    assert.equal(await page.locator('.wf-row.match').count(), n, 'every match highlighted');
+    await page.getByRole('button', { name: 'Next match' }).click();
+    assert.equal(await count.textContent(), `${n} of ${n}`);
     await screenshot(page, 'trace-search');
     await box.fill('');
     assert.equal(await page.locator('.wf-row.match').count(), 0);

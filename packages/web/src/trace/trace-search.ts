@@ -1,7 +1,7 @@
 /**
  * Search inside one trace: which of the server's rows match a text. A span row matches when the
- * text is in its service, operation name, span id, rpcid, span kind, or an attribute's key or
- * value (its own or its resource's); a folded call when either half does; a placeholder row by its
+ * text is in its service, operation name, span id, rpcid, span kind, status message, an event's
+ * name, or an attribute's key or value (its own or its resource's); a folded call when either half does; a placeholder row by its
  * text. Case-insensitive substring, so `stock`, `order.id` and `A-77` all find what people type.
  */
 import type { SpanJson, TraceView } from '../api/types.js';
@@ -22,6 +22,8 @@ export function spanMatches(s: SpanJson, needle: string): boolean {
     s.spanId.includes(needle) ||
     s.kind.includes(needle) ||
     (s.rpcid ?? '').includes(needle) ||
+    (s.status.message ?? '').toLowerCase().includes(needle) ||
+    s.events.some((e) => e.name.toLowerCase().includes(needle)) ||
     attrsMatch(s.attributes, needle) ||
     attrsMatch(s.resource, needle)
   );

@@ -11,6 +11,7 @@ import { serviceColor } from '../colors.js';
 import { formatDuration } from '../format.js';
 import { DragRange } from './drag-range.js';
 import { windowBetween, type TimeWindow } from './timeline-zoom.js';
+import { shortRpcid } from './short-rpcid.js';
 import { parentRow, rowKey, type Row } from './trace-rows.js';
 
 export const ROW_HEIGHT = 26;
@@ -259,25 +260,14 @@ function spanTitle(view: TraceView, r: SpanRow): string {
  * Where a bar's time goes so that it is never cut off, in % of the time column: right of the
  * bar's visible part, else left of it, else (the bar fills the view, zoomed) inside it.
  */
+const insideBar = (left: number, width: number): boolean => Math.min(100, left + width) > 80 && Math.max(0, left) < 20;
+
 function barLabelPlace(left: number, width: number): CSSProperties {
   const from = Math.max(0, left);
   const to = Math.min(100, left + width);
   if (to <= 80) return { left: `calc(${to}% + 4px)` };
   if (from >= 20) return { left: 'auto', right: `calc(${100 - from}% + 4px)` };
   return { left: `calc(${from}% + 4px)` };
-}
-
-/** Characters the rpcid column shows; a longer position keeps its last segments (the depth shows in the indent). */
-const RPCID_CHARS = 10;
-
-/** `0.1.2.3.4.5.6` → `…4.5.6`: the tail, which tells siblings apart; the whole one is in the title. */
-export function shortRpcid(rpcid: string, max = RPCID_CHARS): string {
-  if (rpcid.length <= max) return rpcid;
-  const parts = rpcid.split('.');
-  let tail = parts.pop()!;
-  if (tail.length + 1 > max) return `…${tail.slice(-(max - 1))}`;
-  while (parts.length > 0 && tail.length + parts[parts.length - 1]!.length + 2 <= max) tail = `${parts.pop()!}.${tail}`;
-  return `…${tail}`;
 }
 
 function WaterfallRow(p: RowProps): ReactNode {
@@ -337,7 +327,7 @@ function WaterfallRow(p: RowProps): ReactNode {
         <>
           <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }} />
           {serverBar}
-          <span className="wf-bar-label" style={barLabelPlace(left, width)}>
+          <span className={`wf-bar-label${insideBar(left, width) ? ' inside' : ''}`} style={barLabelPlace(left, width)}>
             {barText}
           </span>
         </>
