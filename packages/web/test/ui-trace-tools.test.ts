@@ -36,10 +36,10 @@ function span(rpcid: string, over: Partial<Span> & Pick<Span, 'service' | 'name'
 }
 
 const root = span('0', { service: 'shop-front', name: 'POST /checkout', kind: 'server', durationUs: 40 * MS });
-const client = span('0.1', { service: 'shop-front', name: 'GET /stock', kind: 'client', parentSpanId: root.spanId, startUs: T + 2 * MS, durationUs: 10 * MS });
+const client = span('0.1', { service: 'shop-front', name: 'GET', kind: 'client', parentSpanId: root.spanId, startUs: T + 2 * MS, durationUs: 10 * MS });
 const server = span('0.1', {
   service: 'stock',
-  name: 'GET /stock',
+  name: 'GET /stock/:sku',
   kind: 'server',
   parentSpanId: client.spanId,
   startUs: T + 3 * MS,
@@ -97,7 +97,8 @@ describe('web UI: the trace page tools', { timeout: 120_000 }, () => {
   it('folds the client span and the server span it caused into one row with both timings', async () => {
     const { page } = browser;
     assert.equal(await page.getByRole('treegrid').getAttribute('aria-rowcount'), String(SPANS.length - 1), 'one row fewer than spans');
-    const call = rowNamed(/^shop-front → stock: GET \/stock, client 10\.0 ms, server 8\.00 ms$/);
+    // Named by both halves: the server's name says more than the client's.
+    const call = rowNamed(/^shop-front → stock: GET → GET \/stock\/:sku, client 10\.0 ms, server 8\.00 ms$/);
     assert.equal(await call.count(), 1);
     assert.match((await call.locator('.wf-bar-label').textContent()) ?? '', /^10\.0 ms \(server 8\.00 ms\)$/);
     assert.equal(await call.locator('.wf-bar.server-half').count(), 1, "the server half's own bar");
@@ -115,7 +116,7 @@ describe('web UI: the trace page tools', { timeout: 120_000 }, () => {
     await details.waitFor();
     assert.equal(await details.locator('.kind-badge').textContent(), 'kind: server');
     await rowNamed(/^shop-front → stock/).click();
-    assert.match((await details.getByRole('row', { name: /Server half/ }).textContent()) ?? '', /stock: GET \/stock \(server span\)/);
+    assert.match((await details.getByRole('row', { name: /Server half/ }).textContent()) ?? '', /stock: GET \/stock\/:sku \(server span\)/);
     await details.getByRole('button', { name: 'Close span details' }).click();
   });
 

@@ -243,6 +243,12 @@ interface RowProps {
   onClick: () => void;
 }
 
+/** A folded call's name: the caller's, and the server's when it says more (`GET` → `GET /stock/:id`). */
+function callName(client: SpanJson, server: SpanJson): string {
+  if (client.name === '' || client.name === server.name) return server.name || client.name;
+  return server.name === '' ? client.name : `${client.name} → ${server.name}`;
+}
+
 /** `service: name, 12ms`; a folded call names both halves and both timings. */
 function spanTitle(view: TraceView, r: SpanRow): string {
   const s = view.spans[r.span]!;
@@ -253,7 +259,7 @@ function spanTitle(view: TraceView, r: SpanRow): string {
   const error = s.status.code === 'error' || (r.partner !== undefined && view.spans[r.partner]!.status.code === 'error') ? ', error' : '';
   if (r.partner === undefined) return `${s.service}: ${s.name}, ${took(s)}${error}`;
   const server = view.spans[r.partner]!;
-  return `${s.service} → ${server.service}: ${s.name}, client ${took(s)}, server ${took(server)}${error}`;
+  return `${s.service} → ${server.service}: ${callName(s, server)}, client ${took(s)}, server ${took(server)}${error}`;
 }
 
 /**
@@ -294,7 +300,7 @@ function WaterfallRow(p: RowProps): ReactNode {
       <>
         <span className="svc-dot" style={{ background: color }} aria-hidden="true" />
         <span className="wf-service">{server === undefined ? s.service : `${s.service} → ${server.service}`}</span>
-        <span className="wf-op">{s.name || server?.name}</span>
+        <span className="wf-op">{server === undefined ? s.name : callName(s, server)}</span>
         <span className="wf-kind" title={server === undefined ? `span kind: ${s.kind}` : `one call: the ${s.kind} span and the ${server.kind} span it caused`}>
           {kind}
         </span>
