@@ -9,7 +9,13 @@ import { formatDuration, formatTime } from '../format.js';
 import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
 import { StatusLine } from '../status-line.js';
+import { DownloadTrace } from '../trace/download-trace.js';
+import { FindInTrace } from '../trace/find-in-trace.js';
+import { Minimap } from '../trace/minimap.js';
 import { SpanDetails } from '../trace/span-details.js';
+import type { TimeWindow } from '../trace/timeline-zoom.js';
+import { matchRows } from '../trace/trace-search.js';
+import '../trace/trace-tools.css';
 import { ancestorKeys, rowKey, rowOfSpan, skewBySpan, timeline, visibleRows, type Row } from '../trace/trace-rows.js';
 import { Waterfall } from '../trace/waterfall.js';
 import { useApi } from '../use-api.js';
@@ -59,6 +65,14 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     return m;
   }, [findings, indexById, rowBySpan, lostRowAt]);
   const [reveal, setReveal] = useState<{ key: string } | undefined>(undefined);
+  // Search in the trace: the matching rows, and the one last stepped to (an index into them).
+  const [findText, setFindText] = useState('');
+  const matches = useMemo(() => matchRows(view, findText), [view, findText]);
+  const matchSet = useMemo(() => new Set(matches), [matches]);
+  const [matchAt, setMatchAt] = useState<number | undefined>(undefined);
+  const currentMatch = matchAt === undefined ? undefined : matches[matchAt];
+  // Timeline zoom: the window the waterfall shows; undefined is the whole trace.
+  const [zoom, setZoom] = useState<TimeWindow | undefined>(undefined);
   // The row last clicked: in a fan-out several rows share a span id, the URL names only the id.
   const [picked, setPicked] = useState<number | undefined>(undefined);
 
@@ -73,13 +87,8 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     setPicked(row);
     const i = id === undefined ? undefined : indexById.get(id);
     const at = row ?? (i === undefined ? undefined : rowBySpan.get(i));
-    if (at !== undefined) {
-      // Open the subtree the span sits in.
-      const open = new Set(collapsed);
-      let changed = false;
-      for (const key of ancestorKeys(view.rows, at)) changed = open.delete(key) || changed;
-      if (changed) setCollapsed(open);
-    }
+    // Open the subtree the span sits in.
+    if (at !== undefined) openAbove(at);
     navigate(href('trace', view.traceId, { span: id }), true);
   };
   const onSelect = (row: Row): void => {
@@ -90,6 +99,27 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     const next = new Set(collapsed);
     if (!next.delete(key)) next.add(key);
     setCollapsed(next);
+  };
+  /** Opens the subtrees above a row (a search match or a selected span may be inside a closed one). */
+  const openAbove = (at: number): void => {
+    const open = new Set(collapsed);
+    let changed = false;
+    for (const key of ancestorKeys(view.rows, at)) changed = open.delete(key) || changed;
+    if (changed) setCollapsed(open);
+  };
+  const stepMatch = (by: 1 | -1): void => {
+    if (matches.length === 0) return;
+    const next = matchAt === undefined ? (by === 1 ? 0 : matches.length - 1) : (matchAt + by + matches.length) % matches.length;
+    setMatchAt(next);
+    openAbove(matches[next]!);
+    setReveal({ key: rowKey(matches[next]!) });
+  };
+  const zoomToSelected = (): void => {
+    if (selectedRow?.kind !== 'span') return;
+    const end = selectedRow.startUs + Math.max(1, selectedRow.durationUs ?? (bounds.endUs - selectedRow.startUs) / 10);
+    // A little room either side, so the span's edges are not on the frame.
+    const pad = (end - selectedRow.startUs) * 0.05;
+    setZoom({ startUs: Math.max(bounds.startUs, selectedRow.startUs - pad), endUs: Math.min(bounds.endUs, end + pad) });
   };
   const collapseAll = (): void => setCollapsed(new Set(visibleRows(view.rows, new Set()).filter((r) => r.depth === 1 && r.hasChildren).map((r) => r.key)));
   const root = view.root;
@@ -172,10 +202,36 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           </ul>
         ) : null}
       </div>
+      <div className="trace-tools">
+        <FindInTrace
+          text={findText}
+          count={matches.length}
+          current={matchAt}
+          onText={(t) => {
+            setFindText(t);
+            setMatchAt(undefined);
+          }}
+          onStep={stepMatch}
+        />
+        <span className="zoom-tools">
+          <button type="button" className="link-button" disabled={selectedRow?.kind !== 'span'} onClick={zoomToSelected}>
+            Zoom to selected span
+          </button>
+          <button type="button" className="link-button" disabled={zoom === undefined} onClick={() => setZoom(undefined)}>
+            Reset zoom
+          </button>
+        </span>
+        <DownloadTrace traceId={view.traceId} />
+      </div>
+      <Minimap view={view} full={bounds} window={zoom ?? bounds} onZoom={setZoom} />
       <div className={selected === undefined ? 'trace-body' : 'trace-body with-details'}>
         <Waterfall
           view={view}
-          timeline={bounds}
+          timeline={zoom ?? bounds}
+          originUs={bounds.startUs}
+          onZoom={setZoom}
+          matches={matchSet}
+          currentMatch={currentMatch}
           skew={skew}
           rows={rows}
           collapsed={collapsed}
