@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Span } from '@linktrace/model';
 import { ingestTrace, runShopSync, SHOP_FLOW } from './ui-data.js';
-import { getJson, openBrowser, screenshot, startUiServer, waitFor, type Browser, type UiServer } from './ui-harness.js';
+import { getJson, openBrowser, screenshot, startUiServer, waitFor, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
 /** A trace of calls [service, name, durationUs, rpcid, parent index], every span tagged `cmp.group`. */
 function trace(traceId: string, group: string, calls: [string, string, number, string, number | undefined][]): Span[] {
@@ -103,7 +103,7 @@ async function illegibleTexts(page: Page): Promise<string[]> {
   });
 }
 
-describe('the UI people expect', { timeout: 120_000 }, () => {
+describe('the UI people expect', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
   let demoTrace: string;
@@ -234,6 +234,15 @@ describe('the UI people expect', { timeout: 120_000 }, () => {
     assert.match((await table.locator('tbody tr', { hasText: 'reserve' }).textContent()) ?? '', /faster.*90\.0 ms.*40\.0 ms.*−50\.0 ms/);
     await screenshot(page, 'compare');
     noErrors('the compare page (two traces)');
+  });
+
+  it('compare: the trace page offers its trace as side A', async () => {
+    const { page } = browser;
+    await page.goto(`${ui.url}/#/trace/${A1}`);
+    await page.getByRole('link', { name: 'Compare with…' }).click();
+    await page.waitForURL(new RegExp(`#/compare\\?a=${A1}$`));
+    assert.equal(await page.getByRole('textbox', { name: /^A/ }).inputValue(), A1);
+    noErrors('the compare link of the trace page');
   });
 
   it('compare: two groups of traces from two searches', async () => {

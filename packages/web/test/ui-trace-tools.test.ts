@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { encodeOtlpJson, type Span } from '@linktrace/model';
-import { getJson, openBrowser, postJson, screenshot, startUiServer, waitFor, type Browser, type UiServer } from './ui-harness.js';
+import { getJson, openBrowser, postJson, screenshot, startUiServer, waitFor, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
 const TRACE = `${Date.now().toString(16).padStart(12, '0')}${'7e57'.repeat(5)}`;
 const T = Date.now() * 1000 - 120_000_000;
@@ -72,7 +72,7 @@ interface ViewSpan {
 }
 const spanKey = (s: ViewSpan): string => JSON.stringify([s.spanId, s.parentSpanId, s.service, s.name, s.kind, s.startUs, s.durationUs, s.rpcid, s.status, s.attributes]);
 
-describe('web UI: the trace page tools', { timeout: 120_000 }, () => {
+describe('web UI: the trace page tools', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
 

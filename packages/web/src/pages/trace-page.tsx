@@ -222,6 +222,9 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           </button>
         </span>
         <DownloadTrace traceId={view.traceId} />
+        <a className="link-button" href={href('compare', '', { a: view.traceId })}>
+          Compare with…
+        </a>
       </div>
       <Minimap view={view} full={bounds} window={zoom ?? bounds} onZoom={setZoom} />
       <div className={selected === undefined ? 'trace-body' : 'trace-body with-details'}>
