@@ -251,6 +251,26 @@ describe('tail sampling (--keep)', () => {
     });
   });
 
+  it('a pending trace whose late spans the checker holds waits for their check: a late error keeps the whole trace', async () => {
+    await withSampling({ policies: ['error'] }, async (ctx) => {
+      const id = newTraceId();
+      const spans = trace(ctx.clock, id);
+      await ctx.send(spans);
+      await ctx.advance(CHECK_DELAY_MS + 10);
+      assert.equal(ctx.status().pendingTraces, 1);
+      await ctx.advance(WINDOW_MS - 110);
+      // Just before the window ends, a late span of it fails; it is not quiet yet when the window ends.
+      await ctx.send([{ ...spans[1]!, spanId: spanId(), startUs: (ctx.clock.now() - 5) * 1000, status: { code: 'error' } }]);
+      await ctx.advance(110);
+      assert.equal(ctx.status().dropped, 0, 'not dropped while its late spans wait for their check');
+      await ctx.advance(CHECK_DELAY_MS);
+      assert.deepStrictEqual([ctx.status().kept.error, ctx.status().dropped], [1, 0]);
+      const res = await ctx.app.inject({ method: 'GET', url: `/api/v1/traces/${id}` });
+      assert.equal(res.statusCode, 200);
+      assert.match(res.body, new RegExp(spans[0]!.spanId), 'the spans checked before are there too');
+    });
+  });
+
   it('bounds the pending decisions: past --keep-max-pending the oldest is dropped early, counted', async () => {
     await withSampling({ policies: ['error'], maxPending: 2 }, async (ctx) => {
       const ids = Array.from({ length: 5 }, () => newTraceId());

@@ -359,7 +359,7 @@ export class ChainChecker {
       }
     }
     // Drops whose flow window is over are deleted (each round, also one that checked nothing).
-    await this.deps.sampler?.flush(this.nowUs());
+    await this.deps.sampler?.flush(this.nowUs(), (traceId) => this.buffer.has(traceId));
     await this.saveCheckpoint(false);
   }
 

@@ -63,6 +63,12 @@ export function registerSamplingMetrics(registry: Registry, sampler: TailSampler
     'Dropped traces left in the store because too many deletions were waiting behind a failing store.',
     () => counts().undeleted,
   );
+  followedCounter(
+    registry,
+    'linktrace_tail_flow_keys_evicted_total',
+    'Flow keys (trace ids, entity keys) let go before their window ended because too many were held (4 per --keep-max-pending); their flows may be split.',
+    () => sampler.status().flowKeysEvicted,
+  );
   new Gauge({
     name: 'linktrace_tail_pending_traces',
     help: 'Checked traces waiting for the end of their flow window before they are dropped.',

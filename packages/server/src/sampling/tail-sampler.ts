@@ -210,13 +210,19 @@ export class TailSampler {
     }
   }
 
-  /** Drops what is due (its window over, no kept trace in its flow) and deletes the dropped traces. */
-  async flush(nowUs: number): Promise<void> {
+  /**
+   * Drops what is due (its window over, no kept trace in its flow) and deletes the dropped traces.
+   * `isOpen` says whether the checker holds late spans of a trace, not checked yet: its drop waits
+   * one more window for that check (which judges it again).
+   */
+  async flush(nowUs: number, isOpen?: (traceId: string) => boolean): Promise<void> {
     this.groups.expire(nowUs);
     for (const [id, p] of this.pending) {
       // In order of their first check: the later ones' windows are not over either.
       if (p.offeredUs + this.windowUs > nowUs) break;
-      if (p.dueUs <= nowUs) this.drop(id, p);
+      if (p.dueUs > nowUs) continue;
+      if (isOpen?.(id) === true) p.dueUs = nowUs + this.windowUs;
+      else this.drop(id, p);
     }
     while (this.toDelete.length > 0) {
       const chunk = this.toDelete.slice(0, DELETE_CHUNK);
