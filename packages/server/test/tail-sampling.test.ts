@@ -278,7 +278,9 @@ describe('tail sampling (--keep)', () => {
       await ctx.advance(CHECK_DELAY_MS + 10);
       const s = ctx.status();
       assert.deepStrictEqual([s.pendingTraces, s.decidedEarly, s.dropped], [2, 3, 3]);
+      // Held within the memory budget, in the checker's share.
       assert.ok(s.heldBytes > 0);
+      assert.ok(ctx.app.linktrace.memory.status().checkerBytes >= s.heldBytes);
       assert.equal(await ctx.metric('linktrace_tail_decided_early_total'), 3);
       assert.equal(await ctx.metric('linktrace_tail_pending_traces'), 2);
       assert.equal((await Promise.all(ids.map((id) => ctx.stored(id)))).filter(Boolean).length, 2);

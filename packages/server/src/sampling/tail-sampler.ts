@@ -142,7 +142,7 @@ export class TailSampler {
     const waiting = this.pending.get(id);
     if (reason !== undefined) {
       this.keep(id, reason, root, nowUs);
-    } else if (root.keptUntilUs >= nowUs) {
+    } else if (root.keptUntilUs > nowUs) {
       this.keep(id, 'flow', root, nowUs);
     } else if (waiting !== undefined) {
       // Judged again: still nothing keeps it; its drop waits for the re-check, if one comes.
