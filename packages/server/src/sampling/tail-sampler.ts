@@ -20,7 +20,7 @@
 import type { Span } from '@linktrace/model';
 import { rateLimitedSampler, type Sampler } from '@linktrace/sdk';
 import type { Finding, RetentionResult } from '@linktrace/storage';
-import { flowKeys, FlowGroups, rootOf, type FlowGroup } from './flow-groups.js';
+import { flowKeys, FlowGroups, ownKey, rootOf, type FlowGroup } from './flow-groups.js';
 import { describeSampling, KEEP_REASONS, type KeepPolicy, type KeepReason, type SamplingOptions } from './keep-options.js';
 
 /** A trace the checker has just checked. */
@@ -129,13 +129,10 @@ export class TailSampler {
   }
 
   private offerOne(t: CheckedTrace, nowUs: number): void {
-    if (this.keepsAll) {
-      this.counts.kept.all++;
-      return;
-    }
     const id = t.traceId;
     const earlier = this.groups.decisionOf(id);
-    const root = this.groups.join(flowKeys(id, t.spans), nowUs);
+    // Every trace is kept with `all`: no flow to follow, only its id (so that a re-check counts once).
+    const root = this.groups.join(this.keepsAll ? [ownKey(id)] : flowKeys(id, t.spans), nowUs);
     // Checked again after it was kept (late spans, a deadline): it stays kept, counted once.
     if (earlier === 'kept') return;
     const reason = this.policyReason(t);
@@ -167,6 +164,7 @@ export class TailSampler {
   /** The first policy that keeps the trace, cheapest test first. */
   private policyReason(t: CheckedTrace): KeepReason | undefined {
     const policies = this.options.policies;
+    if (this.keepsAll) return 'all';
     if (policies.includes('error') && t.spans.some((s) => s.status?.code === 'error')) return 'error';
     if (policies.includes('finding') && t.findings.length > 0) return 'finding';
     const isSlow = this.deps.isSlow;
