@@ -66,7 +66,7 @@ export function registerSamplingMetrics(registry: Registry, sampler: TailSampler
   followedCounter(
     registry,
     'linktrace_tail_flow_keys_evicted_total',
-    'Flow keys (trace ids, entity keys) let go before their window ended because too many were held (4 per --keep-max-pending); their flows may be split.',
+    'Flow keys (trace ids, entity keys) let go before their window ended because too many were held (2 per --keep-max-pending); their flows may be split.',
     () => sampler.status().flowKeysEvicted,
   );
   new Gauge({

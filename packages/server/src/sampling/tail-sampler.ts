@@ -98,7 +98,7 @@ const DELETE_CHUNK = 1000;
  */
 const MIN_WAITING_DELETES = 100_000;
 /** Flow keys held per pending decision at most (the key table's bound). */
-const KEYS_PER_PENDING = 4;
+const KEYS_PER_PENDING = 2;
 
 export class TailSampler {
   readonly options: SamplingOptions;
