@@ -35,6 +35,8 @@ export type TraceDecision = 'kept' | 'dropped';
 interface KeyEntry {
   group: FlowGroup;
   lastUs: number;
+  /** When it was last put in the expiry queue. */
+  queuedUs: number;
   /** For a trace's own key: what was decided for the trace. */
   decision: TraceDecision | undefined;
 }
@@ -70,18 +72,34 @@ export function rootOf(group: FlowGroup): FlowGroup {
 }
 
 export class FlowGroups {
-  /** In order of last use: the oldest first (every entry shares one window, so expiry walks from the front). */
   private readonly keys = new Map<string, KeyEntry>();
+  /**
+   * Keys in the order they were (re)queued, with that time: expiry and eviction walk it from the
+   * front. A key is not moved inside `keys` when seen again (deleting and re-adding one hot key in
+   * a large Map made V8 rehash it: 100 µs a join when every trace shared one entity); it is queued
+   * again at most every `requeueUs`, so a key is let go at most that late. Stale items (the key was
+   * queued again since) are skipped.
+   */
+  private queue: { key: string; atUs: number }[] = [];
+  private head = 0;
+  private readonly requeueUs: number;
   /** Keys let go before their window ended because `maxKeys` were held. */
   evicted = 0;
 
   constructor(
     private readonly windowUs: number,
     private readonly maxKeys: number,
-  ) {}
+  ) {
+    this.requeueUs = Math.max(1, Math.floor(windowUs / 8));
+  }
 
   get size(): number {
     return this.keys.size;
+  }
+
+  /** Items in the expiry queue (bounded: at most ~9 per key held). */
+  get queued(): number {
+    return this.queue.length - this.head;
   }
 
   /** The decision noted for a trace whose own key is still held. */
@@ -105,27 +123,52 @@ export class FlowGroups {
     }
     root ??= { parent: undefined, keptUntilUs: 0, pending: new Set(), dropped: 0 };
     for (const k of keys) {
-      let e = this.keys.get(k);
-      if (e === undefined) e = { group: root, lastUs: nowUs, decision: undefined };
-      else this.keys.delete(k);
+      const e = this.keys.get(k);
+      if (e === undefined) {
+        this.keys.set(k, { group: root, lastUs: nowUs, queuedUs: nowUs, decision: undefined });
+        this.queue.push({ key: k, atUs: nowUs });
+        continue;
+      }
       e.group = root;
       e.lastUs = nowUs;
-      // Re-inserted at the end: the newest.
-      this.keys.set(k, e);
+      if (nowUs - e.queuedUs >= this.requeueUs) {
+        e.queuedUs = nowUs;
+        this.queue.push({ key: k, atUs: nowUs });
+      }
     }
     while (this.keys.size > this.maxKeys) {
-      const oldest = this.keys.keys().next().value as string;
-      this.keys.delete(oldest);
+      const item = this.queue[this.head++];
+      if (item === undefined) break;
+      if (this.keys.get(item.key)?.queuedUs !== item.atUs) continue;
+      this.keys.delete(item.key);
       this.evicted++;
     }
+    this.compact();
     return root;
   }
 
   /** Lets go of the keys not seen for the window. */
   expire(nowUs: number): void {
-    for (const [k, e] of this.keys) {
-      if (e.lastUs + this.windowUs >= nowUs) break;
-      this.keys.delete(k);
+    while (this.head < this.queue.length) {
+      const item = this.queue[this.head]!;
+      if (item.atUs + this.windowUs >= nowUs) break;
+      this.head++;
+      const e = this.keys.get(item.key);
+      if (e === undefined || e.queuedUs !== item.atUs) continue;
+      if (e.lastUs + this.windowUs < nowUs) this.keys.delete(item.key);
+      else {
+        // Seen since, but not queued again (within `requeueUs`): queued again now.
+        e.queuedUs = e.lastUs;
+        this.queue.push({ key: item.key, atUs: e.lastUs });
+      }
+    }
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 }

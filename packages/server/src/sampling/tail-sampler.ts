@@ -90,6 +90,8 @@ interface PendingTrace {
 const PENDING_TRACE_BYTES = 256;
 const FLOW_KEY_BYTES = 224;
 const DELETE_ID_BYTES = 96;
+/** An item of the flow keys' expiry queue (the key string is shared with the table). */
+const QUEUED_KEY_BYTES = 48;
 /** Trace ids per `deleteTraces` call. */
 const DELETE_CHUNK = 1000;
 /**
@@ -241,7 +243,7 @@ export class TailSampler {
 
   /** Estimated heap bytes held (counted in the checker's share of the memory budget). */
   heldBytes(): number {
-    return this.pending.size * PENDING_TRACE_BYTES + this.groups.size * FLOW_KEY_BYTES + this.toDelete.length * DELETE_ID_BYTES;
+    return this.pending.size * PENDING_TRACE_BYTES + this.groups.size * FLOW_KEY_BYTES + this.groups.queued * QUEUED_KEY_BYTES + this.toDelete.length * DELETE_ID_BYTES;
   }
 
   /** At shutdown: the decisions not taken (those traces stay in the store). */
