@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Span } from '@linktrace/model';
 import type { RetentionResult } from '@linktrace/storage';
+import { FlowGroups, rootOf } from '../src/sampling/flow-groups.js';
 import { TailSampler, type CheckedTrace } from '../src/sampling/tail-sampler.js';
 import type { SamplingOptions } from '../src/sampling/keep-options.js';
 
@@ -106,5 +107,23 @@ describe('TailSampler', () => {
     s.offer([checked('a')], 10);
     await s.flush(10 * W);
     assert.deepStrictEqual([s.counts.kept.all, store.deleted, s.status().pendingTraces], [2, [], 0]);
+  });
+
+  it('flow keys: one seen again stays, one not seen for the window goes, the oldest goes first past the bound', () => {
+    const g = new FlowGroups(W, 3);
+    const hot = g.join(['t:a', 'e:hot'], 0);
+    for (let t = W / 10; t <= 3 * W; t += W / 10) {
+      assert.equal(rootOf(g.join(['e:hot'], t)), rootOf(hot), `e:hot still in its group at ${t}`);
+      g.expire(t);
+    }
+    assert.equal(g.decisionOf('a'), undefined);
+    g.note('a', 'kept');
+    g.expire(3 * W);
+    assert.equal(g.size, 1, 't:a, not seen since 0, went; e:hot stays');
+    g.join(['t:b'], 3 * W);
+    g.join(['t:c'], 3 * W + 1);
+    g.join(['t:d'], 3 * W + 2);
+    assert.deepStrictEqual([g.size, g.evicted], [3, 1]);
+    assert.ok(rootOf(g.join(['e:hot'], 3 * W + 3)) !== rootOf(hot), 'e:hot was the oldest queued: evicted');
   });
 });
