@@ -41,7 +41,16 @@ void it('linktrace serve --keep error: keeps the failed trace, deletes the healt
     const json = { 'content-type': 'application/json' };
     const body = JSON.stringify(encodeNativeJson([...trace(failed, 'tail-e2e', true), ...trace(healthy, 'tail-e2e', false)]));
     assert.equal((await post(`${server.url}/api/v1/spans`, body, json)).status, 200);
-    await eventually(async () => ((await get(`${server.url}/api/v1/traces/${healthy}`)).status === 404 ? true : undefined), 30_000, 'the healthy trace deleted');
+    // The healthy trace's drop is done once its spans are deleted (a trace not stored yet answers 404 too).
+    await eventually(
+      async () => {
+        const health = (await get(`${server.url}/healthz`)).json() as { sampling: { deletedSpans: number } };
+        return health.sampling.deletedSpans >= 1 ? true : undefined;
+      },
+      30_000,
+      'the healthy trace dropped and deleted',
+    );
+    assert.equal((await get(`${server.url}/api/v1/traces/${healthy}`)).status, 404, 'the healthy trace is gone');
     assert.equal((await get(`${server.url}/api/v1/traces/${failed}`)).status, 200, 'the failed trace is kept');
     const metrics = (await get(`${server.url}/metrics`)).body.toString();
     assert.match(metrics, /^linktrace_tail_traces_total\{decision="kept",reason="error"\} 1$/m);
