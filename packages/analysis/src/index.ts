@@ -30,3 +30,5 @@ export { buildServiceMap, serviceMapFromSpans, serviceMapRows, queueOf, isQueueI
 export type { ServiceMap, ServiceMapNode, ServiceMapNodeKind, ServiceMapEdge, EdgeRow } from './topology.js';
 export { annotateSdkDrops, dropNote } from './sdk-drop-notes.js';
 export { targetKind, targetName } from './span-facts.js';
+export { compareTraces, CALL_CHANGES } from './compare-traces.js';
+export type { CallChange, CallStats, ComparedCall, ComparisonSide, CompareOptions, TraceComparison } from './compare-traces.js';

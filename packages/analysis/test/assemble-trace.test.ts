@@ -87,6 +87,24 @@ describe('assembleTrace', () => {
     assert.deepEqual([row.startUs, row.durationUs], [T0 + 5, 40]);
   });
 
+  it('folds an OpenTelemetry client span and the server span below it (ids of their own) into one row with both timings', () => {
+    const root = at('0', { name: 'root', kind: 'server', service: 'front', startUs: T0, durationUs: 1000 });
+    const client = at('0.1', { name: 'GET /stock', kind: 'client', service: 'front', parentSpanId: root.spanId, startUs: T0 + 10, durationUs: 300 });
+    const server = at('0.1', { name: 'GET /stock', kind: 'server', service: 'stock', parentSpanId: client.spanId, startUs: T0 + 40, durationUs: 200 });
+    const query = at('0.1.1', { name: 'SELECT', kind: 'client', service: 'stock', parentSpanId: server.spanId, startUs: T0 + 50, durationUs: 20 });
+    // A second server child of one client (a retry below one client span) stays a row of its own.
+    const retry = at('0.1', { name: 'retry', kind: 'server', service: 'stock', parentSpanId: client.spanId, startUs: T0 + 250, durationUs: 30 });
+    // A server span at another position than its client's is not that call's other half.
+    const other = at('0.2', { name: 'other', kind: 'client', service: 'front', parentSpanId: root.spanId, startUs: T0 + 400, durationUs: 30 });
+    const elsewhere = at('0.2.1', { name: 'elsewhere', kind: 'server', service: 'x', parentSpanId: other.spanId, startUs: T0 + 405, durationUs: 10 });
+    const t = assembleTrace([root, client, server, query, retry, other, elsewhere]);
+    assertEverySpanOnce(t.spans, t.rows);
+    assert.deepEqual(shape(t.spans, t.rows), ['root', '.GET /stock+GET /stock', '..retry', '..SELECT', '.other', '..elsewhere']);
+    const row = t.rows[1]!;
+    assert.ok(row.kind === 'span');
+    assert.deepEqual([row.rpcid, row.startUs, row.durationUs, row.partnerStartUs, row.partnerDurationUs], ['0.1', T0 + 10, 300, T0 + 40, 200]);
+  });
+
   it('draws a lost hop once: the missing parent id and its missing position are one placeholder', () => {
     const root = at('0', { name: 'root', startUs: T0, durationUs: 1000 });
     const lostId = 'dddddddddddddddd';

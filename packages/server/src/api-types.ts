@@ -56,3 +56,10 @@ export type FlowDetailResponse = FlowDetail;
 /** `GET /api/v1/metrics/red`: one point per step (t in µs, rate per second, durations in µs). */
 export type { RedResponseBody as RedResponse } from './red/red-route.js';
 export type { RedPoint } from './red/red-query.js';
+/** `GET /api/v1/metrics/red/operations`: each operation's totals over the range, slowest p99 first. */
+export type { RedOperationsResponseBody as RedOperationsResponse } from './red/red-route.js';
+export type { RedOperationSummary } from './red/red-query.js';
+
+/** `GET /api/v1/compare`: two traces or two groups compared call by call. */
+export type { CompareResponseBody as CompareResponse } from './routes/compare-route.js';
+export type { CallChange, CallStats, ComparedCall, ComparisonSide, TraceComparison } from '@linktrace/analysis';

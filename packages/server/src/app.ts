@@ -38,6 +38,9 @@ import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js'
 import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
 import { RedMetrics } from './red/red-metrics.js';
 import { registerRedRoute } from './red/red-route.js';
+import { createSampler, samplingHealth } from './sampling/create-sampler.js';
+import type { SamplingOptions } from './sampling/keep-options.js';
+import type { TailSampler } from './sampling/tail-sampler.js';
 
 export interface AppOptions {
   /**
@@ -86,6 +89,11 @@ export interface AppOptions {
    * `defaultMemoryBudget()`, from the machine's memory and the heap limit.
    */
   maxMemoryBytes?: number;
+  /**
+   * Tail sampling (`--keep`): decides per checked trace whether it stays in the store. Needs the
+   * checker, and a store that deletes traces. Absent: every trace is kept.
+   */
+  sampling?: SamplingOptions;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -109,6 +117,8 @@ export interface LinktraceState {
   receivers?: ReceiverContext;
   /** RED metrics (rate, errors, durations) per service, operation and edge, counted at ingest. */
   red: RedMetrics;
+  /** Tail sampling, when on. */
+  sampler?: TailSampler;
 }
 
 declare module 'fastify' {
@@ -170,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
     registerSdkDropGauge(metrics.registry, sdkDrops);
     red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line));
+    const sampler = createSampler(options, red, metrics.registry, (line) => app.log.warn(line));
     if (options.checker !== undefined) {
       const store = options.store;
       if (!isCheckerStore(store)) throw new ConfigError('the chain checker needs a store that reads traces and stores findings (a SpanStore)');
@@ -183,6 +194,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         sdkDrops: () => sdkDrops.lossyReports(),
         clock: options.clock,
         memory,
+        sampler,
       }));
     }
     const feed = checker;
@@ -223,7 +235,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     pipeline.start();
     if (options.readOnly === undefined) red.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red, sampler };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -312,7 +324,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // /healthz also reports the checker (open traces, overflow) and the alert sinks.
     app.addHook('preSerialization', (request, _reply, payload, done) => {
       if (request.routeOptions.url !== '/healthz' || typeof payload !== 'object' || payload === null) return done(null, payload);
-      done(null, { ...payload, checker: openChecker.status(), alerts: sinks?.status() ?? [] });
+      done(null, { ...payload, checker: openChecker.status(), alerts: sinks?.status() ?? [], ...samplingHealth(app.linktrace.sampler) });
     });
   }
   const extra = options.extraRoutes;

@@ -99,6 +99,8 @@ void test('waterfall: errors marked, start records shown as unfinished, skewed r
   assert.match(rows[0]!, /^ {2}get +servicea +99\.4ms \|/);
   // The client half and the server half of the call are one row: caller → callee.
   assert.match(rows[1]!, /^ ~ {2}post +servicea → serviceb +94\.5ms \|/);
+  // …with the server half's own time after the bar.
+  assert.match(rows[1]!, /\| server \d[\d.]*(?:µs|ms)$/);
   assert.match(rows[2]!, /^ ~ {4}async +serviceb +65ms \|/);
 });
 

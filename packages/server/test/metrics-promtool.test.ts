@@ -23,7 +23,8 @@ function promtool(text: string): { status: number | null; output: string } {
 
 void it('promtool check metrics passes on /metrics after ingest, refusals and chain checks', async () => {
   const dataDir = await tempDir();
-  const server = await startServe(['--data', dataDir, '--check-delay', '200ms']);
+  // With tail sampling on, so that its families are linted too.
+  const server = await startServe(['--data', dataDir, '--check-delay', '200ms', '--keep', 'error,finding', '--keep-rate', '1/s']);
   try {
     // A trace whose worker never wrote: stored, then checked with a missing-write finding.
     const json = { 'content-type': 'application/json' };
@@ -43,6 +44,7 @@ void it('promtool check metrics passes on /metrics after ingest, refusals and ch
     assert.match(text, /^linktrace_spans_rejected_total\{receiver="native",reason="invalid_span"\} 1$/m);
     assert.match(text, /^linktrace_http_errors_total\{code="invalid_json"\} 1$/m);
     assert.match(text, /^linktrace_nodejs_active_handles\{/m, 'process metrics are on');
+    assert.match(text, /^linktrace_tail_traces_total\{decision="kept",reason="finding"\} 1$/m);
 
     const check = promtool(text);
     assert.equal(check.status, 0, `promtool check metrics:\n${check.output}`);

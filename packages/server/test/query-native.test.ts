@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import type { Span } from '@linktrace/model';
+import { decodeOtlpJson, type Span } from '@linktrace/model';
 import type { DependencyLink, Finding, Operation, TraceSummary } from '@linktrace/storage';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
 import type { TraceView } from '../src/query/trace-view-types.js';
@@ -144,6 +144,30 @@ void test('GET /api/v1/traces/{id}: 404 when absent, 400 for a bad id or an unkn
   const param = await getJson(app, '/api/v1/traces/1e223ff1f80f1c69?pretty=1');
   assert.equal(param.status, 400);
   assert.match(errorOf(param.body).message, /unknown query parameter "pretty"/);
+});
+
+void test('GET /api/v1/traces/{id}?format=otlp|zipkin: the stored spans as a file our receivers read back', async () => {
+  const otlp = await app.inject({ method: 'GET', url: `/api/v1/traces/${T}?format=otlp` });
+  assert.equal(otlp.statusCode, 200);
+  assert.match(String(otlp.headers['content-type']), /^application\/json/);
+  assert.equal(otlp.headers['content-disposition'], `attachment; filename="trace-${T}.otlp.json"`);
+  const back = decodeOtlpJson(JSON.parse(otlp.body));
+  assert.equal(back.rejected, 0);
+  const key = (s: Span): string => JSON.stringify([s.spanId, s.parentSpanId, s.rpcid, s.service, s.name, s.kind, s.startUs, s.durationUs, s.status]);
+  assert.deepEqual(back.spans.map(key).sort(), chain.map(key).sort());
+  assert.deepEqual(back.spans.find((s) => s.spanId === '0000000000000002')!.attributes['raw'], new Uint8Array([1, 2, 3]));
+
+  const zipkin = await app.inject({ method: 'GET', url: '/api/v1/traces/1E223FF1F80F1C69?format=zipkin' });
+  assert.equal(zipkin.statusCode, 200);
+  assert.equal(zipkin.headers['content-disposition'], 'attachment; filename="trace-1e223ff1f80f1c69.zipkin.json"');
+  assert.deepEqual(JSON.parse(zipkin.body), (await getJson(app, '/api/v2/trace/1e223ff1f80f1c69')).body, 'the same list as the Zipkin read API');
+
+  const bad = await getJson(app, `/api/v1/traces/${T}?format=jaeger`);
+  assert.equal(bad.status, 400);
+  assert.deepEqual(errorOf(bad.body), { code: 'bad_request', message: 'query parameter format must be one of view, otlp, zipkin, not "jaeger"' });
+  const missing = await getJson(app, '/api/v1/traces/1e223ff1f80f1c6a?format=otlp');
+  assert.equal(missing.status, 404);
+  assert.equal(errorOf(missing.body).code, 'not_found');
 });
 
 async function search(q: string): Promise<TraceSummary[]> {

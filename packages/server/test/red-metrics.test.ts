@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { encodeNativeJson, type Span } from '@linktrace/model';
-import type { RedResponse } from '../src/api-types.js';
+import type { RedOperationsResponse, RedResponse } from '../src/api-types.js';
 import { eventually } from './checker-traces.js';
 import { errorCode, get, post, tempDir, withApp, type RunningApp } from './ingest-helpers.js';
 
@@ -151,6 +151,37 @@ describe('RED metrics', () => {
       const names = new Set([...metrics.matchAll(/^linktrace_span_duration_seconds_count\{service="boom",operation="([^"]*)"/gm)].map((m) => m[1]));
       assert.equal(names.size, limit + 1);
       assert.ok(names.has('other'));
+    });
+  });
+
+  it('lists a service\'s operations over a range, slowest p99 first (the UI\'s service page)', async () => {
+    await withApp({ clock: () => NOW_MS }, async (ctx) => {
+      const fast = Array.from({ length: 20 }, () => span({ service: 'shop', name: 'GET /health', kind: 'server', durationUs: 200 }));
+      const stale = span({ service: 'shop', name: 'GET /old', kind: 'server', durationUs: 900_000, startUs: T0_US - 30 * MINUTE_US });
+      await send(ctx.url, [...cartSpans(), ...fast, stale, span({ service: 'stock', name: 'GET /items', kind: 'server', durationUs: 5_000_000 })]);
+      await stored(ctx, 122);
+      const get10 = async (query: string): Promise<RedOperationsResponse> => {
+        const answer = await get(`${ctx.url}/api/v1/metrics/red/operations?${query}`);
+        assert.equal(answer.status, 200, answer.body.toString());
+        return answer.json() as RedOperationsResponse;
+      };
+      const body = await get10(`service=shop&start=${T0_US}&end=${T0_US + 5 * MINUTE_US}`);
+      assert.equal(body.service, 'shop');
+      assert.equal(body.start, T0_US);
+      // GET /old started 30 minutes earlier, outside the range; stock is another service.
+      assert.deepEqual(body.operations.map((o) => o.operation), ['GET /cart', 'GET /health']);
+      const cart = body.operations[0]!;
+      assert.deepEqual([cart.count, cart.errors, cart.errorRate], [100, 10, 0.1]);
+      near(cart.p99, 99_000);
+      near(cart.rate, 100 / 360);
+      // The default range is the hour before the clock: GET /old is in it, and the slowest.
+      assert.deepEqual((await get10('service=shop')).operations.map((o) => o.operation), ['GET /old', 'GET /cart', 'GET /health']);
+      assert.deepEqual((await get10('service=nobody')).operations, []);
+      for (const query of ['', 'service=shop&operation=x', 'service=shop&start=2000&end=1000', 'service=shop&start=soon']) {
+        const answer = await get(`${ctx.url}/api/v1/metrics/red/operations?${query}`);
+        assert.equal(answer.status, 400, query);
+        assert.equal(errorCode(answer), 'bad_request', query);
+      }
     });
   });
 

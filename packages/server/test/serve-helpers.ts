@@ -56,8 +56,11 @@ export interface ServerProcess extends CliProcess {
   url: string;
 }
 
-/** `linktrace serve ...args`; resolves once it prints where it listens. */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, ms = 20_000): Promise<ServerProcess> {
+/**
+ * `linktrace serve ...args`; resolves once it prints where it listens. `ms` only tells a hang from a
+ * slow start: a restart that replays its logs on a machine at load 18 took over 20 s.
+ */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, ms = 90_000): Promise<ServerProcess> {
   // gRPC off unless asked for: its default port (4317) would be shared by every test server.
   const grpc = args.includes('--grpc-port') ? [] : ['--grpc-port', '0'];
   const proc = runCli(['serve', '--port', '0', ...grpc, ...args], env);

@@ -7,6 +7,7 @@ import { ReloadContext } from './reload-context.js';
 import { href, useRoute, type PageName } from './router.js';
 import { Loading } from './status-line.js';
 import { TokenDialog } from './token-dialog.js';
+import { TraceIdBox } from './trace-id-box.js';
 
 /** The page's component, loading its chunk first when it is not here yet. */
 function usePage(name: PageName): PageComponent | Error | undefined {
@@ -32,9 +33,10 @@ const NAV: readonly { page: PageName; label: string }[] = [
   { page: 'map', label: 'Service map' },
   { page: 'flows', label: 'Flows' },
   { page: 'findings', label: 'Findings' },
+  { page: 'compare', label: 'Compare' },
 ];
 
-const TITLES: Record<PageName, string> = { search: 'Search', trace: 'Trace', map: 'Service map', flows: 'Flows', findings: 'Findings' };
+const TITLES: Record<PageName, string> = { search: 'Search', trace: 'Trace', map: 'Service map', flows: 'Flows', findings: 'Findings', service: 'Service', compare: 'Compare' };
 
 export function App(): ReactNode {
   const route = useRoute();
@@ -75,6 +77,7 @@ export function App(): ReactNode {
             ))}
           </ul>
         </nav>
+        <TraceIdBox />
         {readToken() !== undefined ? (
           <button
             type="button"

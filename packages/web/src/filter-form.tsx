@@ -1,6 +1,7 @@
 /** The filter bar of the search, map and findings pages: its fields, then one submit button. */
 import type { ReactNode } from 'react';
 import { services } from './api/client.js';
+import { plural } from './plural.js';
 import { useApi } from './use-api.js';
 
 export function FilterForm({ label, submit, onSubmit, children }: { label: string; submit: string; onSubmit: () => void; children: ReactNode }): ReactNode {
@@ -48,7 +49,7 @@ export function ServiceSelect({ id, value, onChange }: { id: string; value: stri
 export function ResultCount({ count, one, many, none }: { count: number; one: string; many: string; none: string }): ReactNode {
   return (
     <p className="status" role="status">
-      {count === 0 ? none : `${count} ${count === 1 ? one : many}`}
+      {count === 0 ? none : plural(count, one, many)}
     </p>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * The pages, each its own chunk but the trace page's. A trace link is what people share and what
  * has a time target, so the trace page comes with the app's first script (no second round trip
- * after it runs); the other four load on first use. The page the app opens on is loaded before the
+ * after it runs); the others load on first use. The page the app opens on is loaded before the
  * first render (main.tsx), so nothing waits behind a placeholder then; a page opened later shows
  * "Loading…" for as long as its chunk takes. No React.lazy: Suspense holds a revealed page back
  * (React 19 throttles reveals to 300 ms), which a first load would pay for.
@@ -23,6 +23,8 @@ const LOADERS: Record<Exclude<PageName, 'trace'>, () => Promise<PageComponent>> 
   map: () => import('./pages/service-map-page.js').then((m) => ({ params }: PageProps) => <m.ServiceMapPage params={params} />),
   flows: () => import('./pages/flows-page.js').then((m) => ({ params }: PageProps) => <m.FlowsPage params={params} />),
   findings: () => import('./pages/findings-page.js').then((m) => ({ params }: PageProps) => <m.FindingsPage params={params} />),
+  service: () => import('./pages/service-page.js').then((m) => ({ arg, params }: PageProps) => <m.ServicePage service={arg} params={params} />),
+  compare: () => import('./pages/compare-page.js').then((m) => ({ params }: PageProps) => <m.ComparePage params={params} />),
 };
 
 const loaded = new Map<PageName, PageComponent>([['trace', ({ arg, params }: PageProps) => <TracePage traceId={arg} params={params} />]]);

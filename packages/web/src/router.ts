@@ -1,11 +1,11 @@
 /**
  * Hash routing: `#/search?service=a`, `#/trace/<id>?span=<spanId>`, `#/map`, `#/flows?flow=x`,
- * `#/findings?rule=y`. The whole query lives in the URL, so any view can be shared as a link, and
+ * `#/findings?rule=y`, `#/service/<name>?lookback=1h`, `#/compare?a=<ids or search>&b=…`. The whole query lives in the URL, so any view can be shared as a link, and
  * the server only has to serve one file at `/`.
  */
 import { useEffect, useState } from 'react';
 
-export type PageName = 'search' | 'trace' | 'map' | 'flows' | 'findings';
+export type PageName = 'search' | 'trace' | 'map' | 'flows' | 'findings' | 'service' | 'compare';
 
 export interface Route {
   page: PageName;
@@ -14,7 +14,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-const PAGES: readonly PageName[] = ['search', 'trace', 'map', 'flows', 'findings'];
+const PAGES: readonly PageName[] = ['search', 'trace', 'map', 'flows', 'findings', 'service', 'compare'];
 
 export function parseHash(hash: string): Route {
   const text = hash.replace(/^#\/?/, '');

@@ -13,6 +13,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseServeFlags, startServer, type RunningServer } from '@linktrace/server';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/**
+ * A browser suite's bound: it only tells a hang from a slow machine (a suite that takes 8 s alone
+ * took 83 s at load 26), so it is wide; how fast pages are is measured and printed, not asserted here.
+ */
+export const UI_SUITE_TIMEOUT_MS = 300_000;
 const WEB_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const UI_DIR = join(WEB_ROOT, 'dist', 'ui');
 const OUTPUT_DIR = join(WEB_ROOT, 'test-output');

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { openBrowser, postJson, startUiServer, type Browser, type UiServer } from './ui-harness.js';
+import { openBrowser, postJson, startUiServer, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../../shared/fixtures/zipkin/skew.json', import.meta.url));
 
-describe('service map over imported old traces', { timeout: 60_000 }, () => {
+describe('service map over imported old traces', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { ingestFixtures, runShopSync, SHOP_FLOW } from './ui-data.js';
-import { getJson, openBrowser, screenshot, startUiServer, waitFor, type Browser, type UiServer } from './ui-harness.js';
+import { getJson, openBrowser, screenshot, startUiServer, waitFor, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
-describe('web UI pages', { timeout: 60_000 }, () => {
+describe('web UI pages', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
   let zipkin: Map<string, string>;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ATTR, encodeOtlpJson, type Span } from '@linktrace/model';
-import { getJson, openBrowser, postJson, startUiServer, waitFor, type Browser, type UiServer } from './ui-harness.js';
+import { getJson, openBrowser, postJson, startUiServer, waitFor, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
 function span(service: string, instance: string, i: number): Span {
   return {
@@ -25,7 +25,7 @@ function span(service: string, instance: string, i: number): Span {
   };
 }
 
-describe('SDK drops on the service map page', { timeout: 60_000 }, () => {
+describe('SDK drops on the service map page', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
 

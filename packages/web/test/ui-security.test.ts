@@ -9,12 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import { encodeNativeJson } from '@linktrace/model';
 import type { Request } from 'playwright-core';
 import { generateTrace } from './ui-data.js';
-import { openBrowser, startUiServer, type Browser, type UiServer } from './ui-harness.js';
+import { openBrowser, startUiServer, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
 const TOKEN = `t-${process.pid}-security`;
 const EVIL = '//evil.example/';
 
-describe('web UI: the token stays on this origin', { timeout: 60_000 }, () => {
+describe('web UI: the token stays on this origin', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
   let origin: string;

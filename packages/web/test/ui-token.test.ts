@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateTrace } from './ui-data.js';
-import { openBrowser, startUiServer, type Browser, type UiServer } from './ui-harness.js';
+import { openBrowser, startUiServer, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 import { encodeNativeJson } from '@linktrace/model';
 
 const TOKEN = `t-${process.pid}-secret`;
 
-describe('web UI with a token, and bad input', { timeout: 60_000 }, () => {
+describe('web UI with a token, and bad input', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
   const trace = generateTrace(5, { seed: 9 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { generateTrace, ingestTrace } from './ui-data.js';
-import { openBrowser, screenshot, startUiServer, type Browser, type UiServer } from './ui-harness.js';
+import { openBrowser, screenshot, startUiServer, type Browser, type UiServer, UI_SUITE_TIMEOUT_MS } from './ui-harness.js';
 
 const ROWS = '[role="treegrid"] [role="row"]';
 
@@ -55,7 +55,7 @@ async function openTrace(page: Page, base: string, traceId: string): Promise<voi
 
 const fmt = (ms: number): string => ms.toFixed(0);
 
-describe('web UI waterfall at size', { timeout: 60_000 }, () => {
+describe('web UI waterfall at size', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
   let ui: UiServer;
   let browser: Browser;
   const small = generateTrace(1_000, { seed: 1 });

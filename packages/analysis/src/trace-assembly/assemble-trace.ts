@@ -5,7 +5,8 @@
  * - Parents are the trace graph's (trace-graph.ts, the chain checks' rules): by parent id, by link,
  *   by rpcid; cycles cut deterministically, so every span is in exactly one row.
  * - A Zipkin call's client half and one server half sharing its id fold into one row with both
- *   halves' timings. In a fan-out (several callees each recording a server span with that id) the
+ *   halves' timings; so do an OpenTelemetry client span and the server span below it (ids of their
+ *   own). In a fan-out (several callees each recording a server span with that id) the
  *   earliest server half folds; the others are rows of their own under the folded row.
  * - A lost hop is one placeholder row: a parent id that spans name but no span holds, and the rpcid
  *   position it had when its children agree on one, are the same hop. A position with recorded
@@ -85,6 +86,20 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
     const had = partnerOf[p]!;
     if (had < 0 || s.startUs + delta[i]! < spans[had]!.startUs + delta[had]!) partnerOf[p] = i;
   }
+  // An OpenTelemetry call: the client span and the server span it caused have ids of their own, the
+  // server's parent being the client. A client with no shared half folds its earliest server child
+  // (at the same position when both carry one), so every call is one row however it was recorded.
+  const childServerOf = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const p = parent[i]!;
+    const s = spans[i]!;
+    if (p < 0 || partnerOf[p]! >= 0 || s.kind !== 'server' || s.shared === true || spans[p]!.kind !== 'client' || spans[p]!.spanId === s.spanId) continue;
+    const [mine, theirs] = [rpcidOf(s), rpcidOf(spans[p]!)];
+    if (mine !== undefined && theirs !== undefined && mine !== theirs) continue;
+    const had = childServerOf[p]!;
+    if (had < 0 || s.startUs + delta[i]! < spans[had]!.startUs + delta[had]!) childServerOf[p] = i;
+  }
+  for (let c = 0; c < n; c++) if (childServerOf[c]! >= 0) partnerOf[c] = childServerOf[c]!;
   for (let c = 0; c < n; c++) if (partnerOf[c]! >= 0) foldedInto[partnerOf[c]!] = c;
 
   // Each span's position, validated once.
@@ -106,7 +121,11 @@ export function assembleTrace(input: readonly Span[]): AssembledTrace {
     // The caller saw the whole call (network included): its times, when it has them.
     const timed = server !== undefined && s.durationUs === undefined ? partner : i;
     const body: Omit<SpanRow, 'depth'> = { kind: 'span', span: i, startUs: spans[timed]!.startUs + delta[timed]! };
-    if (partner >= 0) body.partner = partner;
+    if (server !== undefined) {
+      body.partner = partner;
+      body.partnerStartUs = server.startUs + delta[partner]!;
+      if (server.durationUs !== undefined) body.partnerDurationUs = server.durationUs;
+    }
     const rpcid = (partner < 0 ? undefined : positionOf[partner]) ?? positionOf[i];
     if (rpcid !== undefined) body.rpcid = rpcid;
     const dur = spans[timed]!.durationUs;

@@ -10,8 +10,15 @@ export interface SpanRow {
   depth: number;
   /** Index of the span in the assembled `spans` (a folded call: its client half). */
   span: number;
-  /** A folded call: index of its server half (Zipkin shared span). */
+  /**
+   * A folded call: index of its server half (a Zipkin shared span, or an OpenTelemetry server span
+   * whose parent is this client span).
+   */
   partner?: number;
+  /** A folded call: the server half's shown start, µs (clock-skew corrected). */
+  partnerStartUs?: number;
+  /** A folded call: the server half's duration, µs, when it ended. */
+  partnerDurationUs?: number;
   /** The row's position (the server half's, else the client's). */
   rpcid?: string;
   /** Shown start, µs: clock-skew corrected (the client half's when it is complete). */

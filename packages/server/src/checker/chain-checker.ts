@@ -31,6 +31,7 @@ import { PendingArrivals } from './pending-arrivals.js';
 import { pendingTraceIds } from './pending-traces.js';
 import { RecheckQueue, type Recheck } from './recheck-queue.js';
 import { SpilledTraces } from './spilled-traces.js';
+import type { TailSampler } from '../sampling/tail-sampler.js';
 
 export interface ChainCheckerDeps {
   store: CheckerStore;
@@ -52,6 +53,8 @@ export interface ChainCheckerDeps {
    * the checker holds no more spans and checks the traces from the store instead.
    */
   memory?: MemoryBudget;
+  /** Tail sampling (`--keep`): each checked trace is offered to it, and it drops what is due after each round. */
+  sampler?: TailSampler;
 }
 
 export interface CheckerStatus {
@@ -181,7 +184,11 @@ export class ChainChecker {
   heldBytes(): number {
     const b = this.buffer.stats();
     return (
-      (b.openSpans + this.rechecks.heldSpans) * HELD_SPAN_BYTES + b.openTraces * OPEN_TRACE_BYTES + this.rechecks.size * RECHECK_BYTES + this.spilled.bytes
+      (b.openSpans + this.rechecks.heldSpans) * HELD_SPAN_BYTES +
+      b.openTraces * OPEN_TRACE_BYTES +
+      this.rechecks.size * RECHECK_BYTES +
+      this.spilled.bytes +
+      (this.deps.sampler?.heldBytes() ?? 0)
     );
   }
 
@@ -351,6 +358,8 @@ export class ChainChecker {
         else if (this.rechecks.add({ atUs: this.nowUs() + this.options.checkDelayMs * 1000, traceId: d.traceId, firstUs: d.firstUs, spans: [] })) this.pending.add(d.firstUs);
       }
     }
+    // Drops whose flow window is over are deleted (each round, also one that checked nothing).
+    await this.deps.sampler?.flush(this.nowUs(), (traceId) => this.buffer.has(traceId));
     await this.saveCheckpoint(false);
   }
 
@@ -434,7 +443,18 @@ export class ChainChecker {
       all,
     );
     for (const d of part) this.pending.remove(d.firstUs);
-    for (const c of checked) for (const r of c.later) if (this.rechecks.add(r)) this.pending.add(r.firstUs);
+    const recheckAt = new Map<string, number>();
+    for (const c of checked) {
+      for (const r of c.later) {
+        if (this.rechecks.add(r)) this.pending.add(r.firstUs);
+        recheckAt.set(r.traceId, r.atUs);
+      }
+    }
+    // Whole traces, their findings stored: tail sampling decides on them (or waits for their re-check).
+    this.deps.sampler?.offer(
+      part.map((d, k) => ({ traceId: d.traceId, spans: d.spans, findings: byTrace[k]!, recheckAtUs: recheckAt.get(d.traceId) })),
+      this.nowUs(),
+    );
     this.checkedTraces += part.length;
     this.findingCount += fresh.length;
     this.deps.observer?.checked(part.length);
@@ -540,6 +560,7 @@ export class ChainChecker {
     await this.starting?.catch(() => undefined);
     await this.round;
     await this.saveCheckpoint(true);
+    this.deps.sampler?.stop();
     await this.deps.alerts?.close(alertTimeoutMs);
   }
 }

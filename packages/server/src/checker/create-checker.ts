@@ -8,6 +8,7 @@ import { CheckerMetrics } from './checker-metrics.js';
 import { resolveChecker, type CheckerOptions } from './checker-options.js';
 import type { CheckerStore } from './checker-store.js';
 import type { MemoryBudget } from '../memory-budget.js';
+import type { TailSampler } from '../sampling/tail-sampler.js';
 
 export interface CheckerAlerts {
   sinks: readonly AlertSink[];
@@ -27,6 +28,8 @@ export interface CheckerSetup {
   clock?: () => number;
   /** Shared with the ingest backlog. */
   memory?: MemoryBudget;
+  /** Tail sampling, when `--keep` turned it on. */
+  sampler?: TailSampler;
 }
 
 /** Throws ConfigError on bad options. */
@@ -53,6 +56,7 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     sdkDrops: setup.sdkDrops,
     clock: setup.clock,
     memory: setup.memory,
+    sampler: setup.sampler,
   });
   return { checker, alerts };
 }

@@ -41,8 +41,9 @@ import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import { resumeWhenSpace } from './resume-when-space.js';
 import { openStore, parseStoreUrl, type StoreSpec } from './store-url.js';
 import { openStoreWithRetry } from './wait-for-store.js';
+import { DEFAULT_KEEP_MAX_PENDING, describeSampling, parseKeepFlags, type KeepFlags, type SamplingOptions } from '../sampling/keep-options.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends KeepFlags {
   port?: string;
   grpcPort?: string;
   host?: string;
@@ -107,6 +108,8 @@ export interface ServeOptions {
   uiDir: string | false;
   /** Where spans are stored (`--store`); absent: the embedded store in `dataDir`. */
   store?: StoreSpec;
+  /** Tail sampling (`--keep`, `--keep-rate`); absent: every trace is kept. */
+  sampling?: SamplingOptions;
 }
 
 export interface AlertSettings {
@@ -186,10 +189,12 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   }
   const store = flags.store === undefined ? undefined : parseStoreUrl(flags.store, env, flags.clickhouseCluster);
   if (store === undefined && flags.clickhouseCluster !== undefined) throw new ConfigError('--clickhouse-cluster: only with --store clickhouse://…');
+  const sampling = parseKeepFlags(flags, checkDelayMs);
   return {
     ...(store !== undefined && { store: store.kind === 'embedded' ? { ...store, dataDir: resolve(store.dataDir) } : store }),
     timeouts,
     ...maxMemory,
+    ...(sampling === undefined ? {} : { sampling }),
     uiDir,
     port: parseInteger(flags.port ?? SERVE_DEFAULTS.port, '--port', 0, 65535),
     grpcPort: parseInteger(flags.grpcPort ?? SERVE_DEFAULTS.grpcPort, '--grpc-port', 0, 65535),
@@ -313,6 +318,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       processMetrics: true,
       checker: options.checker,
       maxMemoryBytes: options.maxMemoryBytes,
+      sampling: options.sampling,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
@@ -374,6 +380,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
+      `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
   );
@@ -473,6 +480,10 @@ export function register(program: Command): void {
     .option('--max-memory <size>', 'memory the backlog and the chain checker may hold together, e.g. 512mb (default: an eighth of the machine memory or of the heap limit, the smaller)')
     .option('--store <url>', 'where spans are stored: a directory (embedded, default: the data directory) or clickhouse://[user[:password]@]host:8123/database')
     .option('--clickhouse-cluster <name>', 'with --store clickhouse://…: use Distributed tables over this cluster of <remote_servers>')
+    .option('--keep <policies>', 'tail sampling: keep whole traces with an error, a finding or a slow span (error,finding,slow), all, or none; the rest only within --keep-rate')
+    .option('--keep-rate <rate>', 'tail sampling: keep this many other traces, e.g. 100/s (default 0/s with --keep; alone it keeps error,finding,slow too)')
+    .option('--keep-window <duration>', 'tail sampling: a drop waits this long for a kept trace of the same flow to keep it too (default: 2 check delays)')
+    .option('--keep-max-pending <n>', `tail sampling: most drop decisions waiting for their window (default ${DEFAULT_KEEP_MAX_PENDING})`)
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

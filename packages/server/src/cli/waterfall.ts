@@ -112,6 +112,8 @@ export function formatWaterfall(view: TraceView, opts: WaterfallOptions = {}): s
       flags.push(msg ? `error: ${clip(msg, 60)}` : 'error');
     }
     if (unfinished) flags.push('unfinished');
+    // A folded call: the caller's time is the row's, the server half's own time follows.
+    if (partner !== undefined && r.partnerDurationUs !== undefined) flags.push(`server ${formatDurationUs(r.partnerDurationUs)}`);
     if (s.startUnknown === true && (partner === undefined || partner.startUnknown === true)) flags.push('start unknown');
     const text = `${pos}${marks}${pad(label(r), nameW)} ${pad(service(r), serviceW)} ${padLeft(durText, durW)} |${bar}| ${flags.join(' ')}`.trimEnd();
     out.push(opts.color === true && error ? `${RED}${text}${RESET}` : text);

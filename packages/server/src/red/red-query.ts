@@ -51,3 +51,50 @@ export function redPoints(series: RedSeries | undefined, startUs: number, endUs:
   }
   return points;
 }
+
+/** One operation's totals over a range (`GET /api/v1/metrics/red/operations`). */
+export interface RedOperationSummary {
+  operation: string;
+  /** Spans that started in the range. */
+  count: number;
+  /** Spans per second over the range. */
+  rate: number;
+  errors: number;
+  errorRate: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** The totals of every operation series of a service over the minutes [startUs, endUs], slowest p99 first. */
+export function redOperations(operations: ReadonlyMap<string, RedSeries>, startUs: number, endUs: number): RedOperationSummary[] {
+  const first = Math.floor(startUs / MINUTE_US);
+  const last = Math.floor(endUs / MINUTE_US);
+  const seconds = ((last - first + 1) * MINUTE_US) / 1e6;
+  const out: RedOperationSummary[] = [];
+  for (const [name, series] of operations) {
+    let count = 0;
+    let errors = 0;
+    const hist = new DurationHistogram();
+    // The smaller of the two walks: a series' cells (at most a day of minutes) or the range's minutes.
+    if (series.cells.size < last - first + 1) {
+      for (const [m, cell] of series.cells) {
+        if (m < first || m > last) continue;
+        count += cell.count;
+        errors += cell.errors;
+        hist.merge(cell.hist);
+      }
+    } else {
+      for (let m = first; m <= last; m++) {
+        const cell = series.cells.get(m);
+        if (cell === undefined) continue;
+        count += cell.count;
+        errors += cell.errors;
+        hist.merge(cell.hist);
+      }
+    }
+    if (count === 0) continue;
+    out.push({ operation: name, count, rate: count / seconds, errors, errorRate: errors / count, p50: round(hist.quantile(0.5)), p95: round(hist.quantile(0.95)), p99: round(hist.quantile(0.99)) });
+  }
+  return out.sort((a, b) => (b.p99 ?? -1) - (a.p99 ?? -1) || b.count - a.count || (a.operation < b.operation ? -1 : 1));
+}

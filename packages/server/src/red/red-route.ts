@@ -8,7 +8,7 @@ import { durationParam, rejectUnknownParams, stringParam, timeParam } from '../q
 import { queryHandler } from '../routes/query-handler.js';
 import { MINUTE_US } from './red-aggregator.js';
 import type { RedMetrics } from './red-metrics.js';
-import { redPoints, type RedPoint } from './red-query.js';
+import { redOperations, redPoints, type RedOperationSummary, type RedPoint } from './red-query.js';
 
 const PARAMS: ReadonlySet<string> = new Set(['service', 'operation', 'from', 'to', 'start', 'end', 'step']);
 /** No answer longer than this many points (a step of 1 min over the whole 24 h is 1 441). */
@@ -24,7 +24,35 @@ export interface RedResponseBody {
   points: RedPoint[];
 }
 
+/** `GET /api/v1/metrics/red/operations`: every operation of a service over a range, slowest p99 first. */
+export interface RedOperationsResponseBody {
+  service: string;
+  /** The range counted, µs: whole minutes (metrics are kept per minute). */
+  start: number;
+  end: number;
+  operations: RedOperationSummary[];
+}
+
+const OPERATIONS_PARAMS: ReadonlySet<string> = new Set(['service', 'start', 'end']);
+
 export function registerRedRoute(app: FastifyInstance, red: RedMetrics): void {
+  app.get(
+    '/api/v1/metrics/red/operations',
+    queryHandler((req) => {
+      const q = req.query;
+      rejectUnknownParams(q, OPERATIONS_PARAMS);
+      const service = stringParam(q, 'service');
+      if (service === undefined) throw new ApiError('bad_request', 'query parameter service is required');
+      const endUs = timeParam(q, 'end') ?? red.clock() * 1000;
+      const startUs = timeParam(q, 'start') ?? endUs - 3_600_000_000;
+      if (endUs < startUs) throw new ApiError('bad_request', 'end must not be before start');
+      const operations = red.aggregator.services.get(service)?.operations ?? new Map();
+      const first = Math.floor(startUs / MINUTE_US) * MINUTE_US;
+      const body: RedOperationsResponseBody = { service, start: first, end: Math.floor(endUs / MINUTE_US) * MINUTE_US + MINUTE_US - 1, operations: redOperations(operations, startUs, endUs) };
+      return Promise.resolve(body);
+    }),
+  );
+
   app.get(
     '/api/v1/metrics/red',
     queryHandler((req) => {

@@ -6,7 +6,7 @@
  * filter must not silently match everything.
  */
 import type { FastifyInstance } from 'fastify';
-import { SPAN_KINDS } from '@linktrace/model';
+import { SPAN_KINDS, encodeOtlpJson, encodeZipkinJson } from '@linktrace/model';
 import { buildServiceMap } from '@linktrace/analysis';
 import { MAX_FINDING_LIMIT, type SpanStore } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
@@ -31,6 +31,9 @@ const FIRST_US = 0;
 const LAST_US = Number.MAX_SAFE_INTEGER;
 
 const NO_PARAMS: ReadonlySet<string> = new Set();
+const TRACE_PARAMS: ReadonlySet<string> = new Set(['format']);
+/** `format` of `GET /api/v1/traces/{id}`: the assembled view (default), or the trace's spans as a file to download. */
+const TRACE_FORMATS = ['view', 'otlp', 'zipkin'] as const;
 const KIND_PARAMS: ReadonlySet<string> = new Set(['kind']);
 const RANGE_PARAMS: ReadonlySet<string> = new Set(['start', 'end']);
 
@@ -48,9 +51,20 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
 
   app.get(
     '/api/v1/traces/:traceId',
-    queryHandler(async (req) => {
-      rejectUnknownParams(req.query, NO_PARAMS);
+    queryHandler(async (req, reply) => {
+      rejectUnknownParams(req.query, TRACE_PARAMS);
+      const format = enumParam(req.query, 'format', TRACE_FORMATS) ?? 'view';
       const id = traceIdValue(req.params.traceId ?? '');
+      if (format !== 'view') {
+        // The stored spans as one file in a format other tools (and our own receivers) read back.
+        const spans = await lookupTrace(store, id);
+        if (spans.length === 0) throw new ApiError('not_found', `trace ${id} not found`);
+        const body = format === 'otlp' ? encodeOtlpJson(spans) : encodeZipkinJson(spans);
+        return reply
+          .header('content-type', 'application/json; charset=utf-8')
+          .header('content-disposition', `attachment; filename="trace-${spans[0]!.traceId}.${format}.json"`)
+          .send(JSON.stringify(body));
+      }
       // Both reads at once (the store has several read connections): a finding filter by trace id
       // also matches the id's other 64-bit spelling, so it needs no answer from the span lookup.
       const [spans, findings, drops] = await Promise.all([

@@ -12,6 +12,7 @@ import { registerJaegerV3QueryRoutes } from './query-jaeger-v3.js';
 import { registerNativeQueryRoutes } from './query-native.js';
 import { registerZipkinQueryRoutes } from './query-zipkin.js';
 import { registerSdkDropsRoute } from './sdk-drops-route.js';
+import { registerCompareRoute } from './compare-route.js';
 
 export interface QueryRoutesOptions {
   store: SpanStore;
@@ -29,4 +30,5 @@ export function registerQueryRoutes(app: FastifyInstance, opts: QueryRoutesOptio
   registerJaegerQueryRoutes(app, { store: opts.store, now });
   registerJaegerV3QueryRoutes(app, { store: opts.store, now });
   registerSdkDropsRoute(app, opts.store);
+  registerCompareRoute(app, opts.store);
 }

@@ -13,7 +13,7 @@
 import { isValidTraceId } from '@linktrace/model';
 import type { Span, SpanKind } from '@linktrace/model';
 import { mergeRecords } from '../record-merge.js';
-import { StoreClosedError } from '../storage-error.js';
+import { StorageInputError, StoreClosedError } from '../storage-error.js';
 import { summarizeTrace } from '../trace-summary.js';
 import type {
   DependencyLink,
@@ -437,10 +437,12 @@ export class ClickHouseStore implements SpanStore {
   deleteTraces(traceIds: readonly string[]): Promise<RetentionResult> {
     try {
       this.assertOpen();
+      if (!Array.isArray(traceIds)) throw new StorageInputError('invalid_query', 'traceIds', 'traceIds must be an array');
     } catch (err) {
       return Promise.reject(err);
     }
-    const keys = [...new Set((Array.isArray(traceIds) ? traceIds : []).filter((id) => isValidTraceId(id, true)).map(traceKey))];
+    // Malformed ids name no stored trace: ignored, as reads ignore them.
+    const keys = [...new Set(traceIds.filter((id) => isValidTraceId(id, true)).map(traceKey))];
     if (keys.length === 0) return Promise.resolve({ spans: 0, findings: 0 });
     return this.track(this.deleteSpans(`trace_key IN (${keys.map(sqlString).join(', ')})`));
   }

@@ -7,6 +7,7 @@
  */
 import { describe } from 'node:test';
 import type { CreateContractStore } from './contract-harness.js';
+import { deleteTracesContract } from './delete-traces-contract.js';
 import { dependenciesContract } from './dependencies-contract.js';
 import { findingsContract } from './findings-contract.js';
 import { DEFAULT_FIXTURES_DIR, jaegerContract } from './jaeger-contract.js';
@@ -36,6 +37,7 @@ export function runStorageContract(name: string, createStore: CreateContractStor
     sdkDropsContract(createStore);
     lifecycleContract(createStore);
     retentionContract(createStore);
+    deleteTracesContract(createStore);
     jaegerContract(createStore, options.fixturesDir ?? DEFAULT_FIXTURES_DIR);
   });
 }

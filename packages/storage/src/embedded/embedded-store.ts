@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { isValidTraceId } from '@linktrace/model';
 import type { Span, SpanKind } from '@linktrace/model';
 import { mergeRecords } from '../record-merge.js';
-import { StoreClosedError } from '../storage-error.js';
+import { StorageInputError, StoreClosedError } from '../storage-error.js';
 import type {
   DependencyLink,
   Finding,
@@ -33,6 +33,7 @@ import {
   validateSpans,
   validateTimeRange,
   validateTraceQuery,
+  equivalentTraceIds,
 } from '../validate.js';
 import { AttributeColumns } from './attribute-columns.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
@@ -54,7 +55,7 @@ import { SpanWriter } from './span-writer.js';
 import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
 import { serviceMapSql } from './service-map-sql.js';
 import { CREATE_SDK_DROPS, SDK_DROPS_SQL, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
-import { ensureTraceSummaries, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
+import { ensureTraceSummaries, noteDeletedTraces, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
 
@@ -445,10 +446,36 @@ export class EmbeddedStore implements SpanStore {
     });
   }
 
-  /** Placeholder until the tail-sampling branch's implementation is merged (it refuses loudly, never pretends). */
   deleteTraces(traceIds: readonly string[]): Promise<RetentionResult> {
-    void traceIds;
-    return Promise.reject(new Error('embedded store: deleteTraces is not implemented in this branch'));
+    try {
+      this.assertOpen();
+      if (!Array.isArray(traceIds)) throw new StorageInputError('invalid_query', 'traceIds', 'traceIds must be an array');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Malformed ids name no stored trace: ignored, as reads ignore them.
+    const valid = traceIds.filter((id) => isValidTraceId(id, true));
+    const keys = [...new Set(valid.map((id) => (id.length === 16 ? `0000000000000000${id}` : id)))];
+    if (keys.length === 0) return Promise.resolve({ spans: 0, findings: 0 });
+    // Findings keep the id as it was written (16 or 32 hex).
+    const findingIds = [...new Set(valid.flatMap(equivalentTraceIds))];
+    return this.spans.exclusive(() =>
+      this.spans.transaction(async () => {
+        let spans = 0;
+        // In chunks of literal ids, as reads do: each `tid IN (…)` term is pruned by the row groups'
+        // min/max, so a round's drops (recent, time-prefixed ids) touch only the newest row groups.
+        for (let i = 0; i < keys.length; i += TRACE_IDS_PER_QUERY) {
+          const chunk = keys.slice(i, i + TRACE_IDS_PER_QUERY);
+          const where = `tid IN (${chunk.map((_, j) => tidFromHex(`$${j + 1}`)).join(', ')})`;
+          spans += (await this.writer.run(`DELETE FROM spans WHERE ${where}`, chunk)).rowsChanged;
+          await this.writer.run(`DELETE FROM span_links WHERE ${where}`, chunk);
+        }
+        await noteDeletedTraces(this.writer, keys);
+        await refreshAfterRetention(this.writer);
+        const findings = (await this.writer.run(`DELETE FROM findings WHERE trace_id IN (SELECT unnest(string_split($1, ',')))`, [findingIds.join(',')])).rowsChanged;
+        return { spans, findings };
+      }),
+    );
   }
 
   async stats(): Promise<StoreStats> {

@@ -86,6 +86,14 @@ export async function noteRetainedTraces(writer: DuckDBConnection, us: number): 
   await writer.run(`CREATE OR REPLACE TEMP TABLE ${TOUCHED} AS SELECT DISTINCT tid FROM spans WHERE ${ARRIVED_COLUMN} < $1`, [us]);
 }
 
+/**
+ * Tail sampling: notes the traces `keys` (32 hex each, validated) for `refreshAfterRetention` once
+ * their records are deleted.
+ */
+export async function noteDeletedTraces(writer: DuckDBConnection, keys: readonly string[]): Promise<void> {
+  await writer.run(`CREATE OR REPLACE TEMP TABLE ${TOUCHED} AS SELECT DISTINCT ${tidFromHex('k')} AS tid FROM (SELECT unnest(string_split($1, ',')) AS k)`, [keys.join(',')]);
+}
+
 /** Recomputes the summaries noted by `noteRetainedTraces`: a trace with no record left loses its row. */
 export async function refreshAfterRetention(writer: DuckDBConnection): Promise<void> {
   await refreshTouched(writer);

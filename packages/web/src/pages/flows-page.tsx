@@ -5,8 +5,10 @@
  */
 import type { ReactNode } from 'react';
 import { flowDetail, flows } from '../api/client.js';
-import type { FlowDetail, FlowView } from '../api/types.js';
+import type { FlowBucket, FlowDetail, FlowView } from '../api/types.js';
+import { TimeChart } from '../charts/time-chart.js';
 import { formatDuration, formatPercent, formatTime } from '../format.js';
+import { plural } from '../plural.js';
 import { href } from '../router.js';
 import { StatusLine } from '../status-line.js';
 import { useApi } from '../use-api.js';
@@ -85,21 +87,10 @@ function FlowPanel({ name }: { name: string }): ReactNode {
 }
 
 function FlowHistory({ detail }: { detail: FlowDetail }): ReactNode {
-  const top = Math.max(1, ...detail.history.map((h) => h.instances));
   return (
     <>
       <h3>Over time</h3>
-      {detail.history.length === 0 ? (
-        <p className="muted">No instance yet.</p>
-      ) : (
-        <div className="history" role="img" aria-label={`Instances over time: ${detail.history.reduce((a, h) => a + h.instances, 0)} instances, ${detail.history.reduce((a, h) => a + h.broken, 0)} broken`}>
-          {detail.history.map((h) => (
-            <span key={h.startUs} className="history-bar" title={`${formatTime(h.startUs)}: ${h.instances} instances, ${h.broken} broken`} style={{ height: `${(h.instances / top) * 100}%` }}>
-              <span className="history-broken" style={{ height: `${h.instances === 0 ? 0 : (h.broken / h.instances) * 100}%` }} />
-            </span>
-          ))}
-        </div>
-      )}
+      {detail.history.length === 0 ? <p className="muted">No instance yet.</p> : <HistoryChart history={detail.history} />}
       <h3>Broken instances</h3>
       {detail.brokenInstances.length === 0 ? (
         <p className="muted">None.</p>
@@ -116,5 +107,34 @@ function FlowHistory({ detail }: { detail: FlowDetail }): ReactNode {
         </ul>
       )}
     </>
+  );
+}
+
+/** The server's history buckets are one minute wide; minutes without instances are left out of its answer. */
+const BUCKET_US = 60_000_000;
+
+/** Instances per minute, the complete ones and the broken ones stacked, with time and count axes. */
+function HistoryChart({ history }: { history: readonly FlowBucket[] }): ReactNode {
+  const byStart = new Map(history.map((h) => [h.startUs, h]));
+  const first = history[0]!.startUs;
+  const last = history[history.length - 1]!.startUs;
+  const times: number[] = [];
+  for (let t = first; t <= last; t += BUCKET_US) times.push(t);
+  const instances = history.reduce((a, h) => a + h.instances, 0);
+  const broken = history.reduce((a, h) => a + h.broken, 0);
+  return (
+    <TimeChart
+      title="Instances per minute"
+      times={times}
+      stepUs={BUCKET_US}
+      kind="bars"
+      yTitle="instances"
+      formatValue={(v) => String(v)}
+      summary={`${plural(instances, 'instance')}, ${broken} broken`}
+      series={[
+        { name: 'complete', color: 'var(--good)', values: times.map((t) => { const h = byStart.get(t); return h === undefined ? 0 : h.instances - h.broken; }) },
+        { name: 'broken', color: 'var(--error)', values: times.map((t) => byStart.get(t)?.broken ?? 0) },
+      ]}
+    />
   );
 }

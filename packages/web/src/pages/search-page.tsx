@@ -3,12 +3,14 @@
  * URL, so a search is a link that can be shared or bookmarked.
  */
 import type { ReactNode } from 'react';
-import { operations, searchTraces, type Query } from '../api/client.js';
+import { operations, searchTraces } from '../api/client.js';
 import type { TraceSummary } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { FilterForm, ResultCount, ServiceSelect } from '../filter-form.js';
-import { formatDuration, formatTime, timeRange } from '../format.js';
+import { formatDuration, formatTime } from '../format.js';
+import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
+import { DEFAULT_LOOKBACK, searchApiQuery } from '../search-query.js';
 import { StatusLine } from '../status-line.js';
 import { readTimeRange, TimeRangeField, timeRangeParams, type TimeRangeValue } from '../time-range-field.js';
 import { useApi } from '../use-api.js';
@@ -26,8 +28,6 @@ interface Draft {
   range: TimeRangeValue;
 }
 
-/** Search defaults to any time: imported and fixture traces are often old. */
-const DEFAULT_LOOKBACK = 'all';
 
 function readDraft(p: URLSearchParams): Draft {
   return {
@@ -43,26 +43,11 @@ function readDraft(p: URLSearchParams): Draft {
   };
 }
 
-/** The API query for what the URL says. */
-function apiQuery(p: URLSearchParams): Query {
-  return {
-    service: p.get('service') ?? undefined,
-    operation: p.get('operation') ?? undefined,
-    attr: p.getAll('attr'),
-    minDuration: p.get('minDuration') ?? undefined,
-    maxDuration: p.get('maxDuration') ?? undefined,
-    status: p.get('status') ?? undefined,
-    hasFindings: p.get('hasFindings') ?? undefined,
-    limit: p.get('limit') ?? '50',
-    ...timeRange(p, DEFAULT_LOOKBACK),
-  };
-}
-
 export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
   const key = params.toString();
   const [draft, setDraft] = useUrlDraft(params, readDraft);
   const operationList = useApi(`ops:${draft.service}`, (s) => (draft.service === '' ? Promise.resolve([]) : operations(draft.service, s)));
-  const results = useApi(`search:${key}`, (s) => searchTraces(apiQuery(params), s));
+  const results = useApi(`search:${key}`, (s) => searchTraces(searchApiQuery(params), s));
 
   const set = (patch: Partial<Draft>): void => setDraft((d) => ({ ...d, ...patch }));
   const submit = (): void => {
@@ -88,6 +73,7 @@ export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
   return (
     <section aria-labelledby="search-title" className="page search-page">
       <h1 id="search-title">Search traces</h1>
+      <SearchLinks params={params} />
       <FilterForm label="Trace search" submit="Search" onSubmit={submit}>
         <ServiceSelect id="f-service" value={draft.service} onChange={(service) => set({ service, operation: '' })} />
         <label htmlFor="f-operation">
@@ -139,7 +125,17 @@ export function SearchPage({ params }: { params: URLSearchParams }): ReactNode {
   );
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** Where a search leads on: its service's RED metrics, and comparing its traces with another set. */
+function SearchLinks({ params }: { params: URLSearchParams }): ReactNode {
+  const service = params.get('service') ?? '';
+  const query = params.toString();
+  return (
+    <p className="search-links">
+      {service !== '' ? <a href={href('service', service)}>RED metrics of {service} ›</a> : null}
+      <a href={href('compare', '', { a: `search:${query}` })}>Compare these traces with… ›</a>
+    </p>
+  );
+}
 
 function ResultList({ traces }: { traces: TraceSummary[] }): ReactNode {
   const count = <ResultCount count={traces.length} one="trace" many="traces" none="No trace matches." />;
@@ -151,7 +147,7 @@ function ResultList({ traces }: { traces: TraceSummary[] }): ReactNode {
       <ol className="results" aria-label="Traces found">
         {traces.map((t) => (
           <li key={t.traceId}>
-            <a className="result" href={href('trace', t.traceId)} aria-label={`Trace ${t.root ? `${t.root.service} ${t.root.name}` : t.traceId}, ${formatDuration(t.durationUs)}, ${t.spanCount} spans, ${t.services.length} services${t.errorCount > 0 ? `, ${plural(t.errorCount, 'error')}` : ''}${(t.findingCount ?? 0) > 0 ? `, ${plural(t.findingCount, 'finding')}` : ''}`}>
+            <a className="result" href={href('trace', t.traceId)} aria-label={`Trace ${t.root ? `${t.root.service} ${t.root.name}` : t.traceId}, ${formatDuration(t.durationUs)}, ${plural(t.spanCount, 'span')}, ${plural(t.services.length, 'service')}${t.errorCount > 0 ? `, ${plural(t.errorCount, 'error')}` : ''}${(t.findingCount ?? 0) > 0 ? `, ${plural(t.findingCount, 'finding')}` : ''}`}>
               <span className="result-head">
                 <span className="result-name">
                   {t.root ? (
@@ -173,18 +169,10 @@ function ResultList({ traces }: { traces: TraceSummary[] }): ReactNode {
               </span>
               <span className="result-meta">
                 <span className="duration">{formatDuration(t.durationUs)}</span>
-                <span>
-                  {t.spanCount} {t.spanCount === 1 ? 'span' : 'spans'}
-                </span>
-                <span>
-                  {t.services.length} {t.services.length === 1 ? 'service' : 'services'}
-                </span>
-                {t.errorCount > 0 ? <span className="badge error-badge">{t.errorCount} {t.errorCount === 1 ? 'error' : 'errors'}</span> : null}
-                {(t.findingCount ?? 0) > 0 ? (
-                  <span className="badge finding-badge">
-                    {t.findingCount} {t.findingCount === 1 ? 'finding' : 'findings'}
-                  </span>
-                ) : null}
+                <span>{plural(t.spanCount, 'span')}</span>
+                <span>{plural(t.services.length, 'service')}</span>
+                {t.errorCount > 0 ? <span className="badge error-badge">{plural(t.errorCount, 'error')}</span> : null}
+                {(t.findingCount ?? 0) > 0 ? <span className="badge finding-badge">{plural(t.findingCount, 'finding')}</span> : null}
                 <span className="chips">
                   {t.services.slice(0, 8).map((s) => (
                     <span key={s} className="chip" style={{ borderColor: serviceColor(s) }}>

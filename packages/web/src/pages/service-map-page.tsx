@@ -117,6 +117,16 @@ function MapView({ map }: { map: DisplayMap }): ReactNode {
           ))}
         </svg>
       </div>
+      <nav className="service-links" aria-label="Service pages">
+        RED metrics:{' '}
+        {map.nodes
+          .filter((n) => n.kind === 'service')
+          .map((n) => (
+            <a key={n.id} className="chip" style={{ borderColor: serviceColor(n.id) }} href={href('service', n.id)}>
+              {n.label}
+            </a>
+          ))}
+      </nav>
       <table className="grid" aria-label="Edges">
         <thead>
           <tr>

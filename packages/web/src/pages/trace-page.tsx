@@ -6,9 +6,16 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { getTrace } from '../api/client.js';
 import type { Finding, TraceView } from '../api/types.js';
 import { formatDuration, formatTime } from '../format.js';
+import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
 import { StatusLine } from '../status-line.js';
+import { DownloadTrace } from '../trace/download-trace.js';
+import { FindInTrace } from '../trace/find-in-trace.js';
+import { Minimap } from '../trace/minimap.js';
 import { SpanDetails } from '../trace/span-details.js';
+import type { TimeWindow } from '../trace/timeline-zoom.js';
+import { matchRows } from '../trace/trace-search.js';
+import '../trace/trace-tools.css';
 import { ancestorKeys, rowKey, rowOfSpan, skewBySpan, timeline, visibleRows, type Row } from '../trace/trace-rows.js';
 import { Waterfall } from '../trace/waterfall.js';
 import { useApi } from '../use-api.js';
@@ -58,6 +65,14 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     return m;
   }, [findings, indexById, rowBySpan, lostRowAt]);
   const [reveal, setReveal] = useState<{ key: string } | undefined>(undefined);
+  // Search in the trace: the matching rows, and the one last stepped to (an index into them).
+  const [findText, setFindText] = useState('');
+  const matches = useMemo(() => matchRows(view, findText), [view, findText]);
+  const matchSet = useMemo(() => new Set(matches), [matches]);
+  const [matchAt, setMatchAt] = useState<number | undefined>(undefined);
+  const currentMatch = matchAt === undefined ? undefined : matches[matchAt];
+  // Timeline zoom: the window the waterfall shows; undefined is the whole trace.
+  const [zoom, setZoom] = useState<TimeWindow | undefined>(undefined);
   // The row last clicked: in a fan-out several rows share a span id, the URL names only the id.
   const [picked, setPicked] = useState<number | undefined>(undefined);
 
@@ -72,13 +87,8 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     setPicked(row);
     const i = id === undefined ? undefined : indexById.get(id);
     const at = row ?? (i === undefined ? undefined : rowBySpan.get(i));
-    if (at !== undefined) {
-      // Open the subtree the span sits in.
-      const open = new Set(collapsed);
-      let changed = false;
-      for (const key of ancestorKeys(view.rows, at)) changed = open.delete(key) || changed;
-      if (changed) setCollapsed(open);
-    }
+    // Open the subtree the span sits in.
+    if (at !== undefined) openAbove(at);
     navigate(href('trace', view.traceId, { span: id }), true);
   };
   const onSelect = (row: Row): void => {
@@ -89,6 +99,27 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
     const next = new Set(collapsed);
     if (!next.delete(key)) next.add(key);
     setCollapsed(next);
+  };
+  /** Opens the subtrees above a row (a search match or a selected span may be inside a closed one). */
+  const openAbove = (at: number): void => {
+    const open = new Set(collapsed);
+    let changed = false;
+    for (const key of ancestorKeys(view.rows, at)) changed = open.delete(key) || changed;
+    if (changed) setCollapsed(open);
+  };
+  const stepMatch = (by: 1 | -1): void => {
+    if (matches.length === 0) return;
+    const next = matchAt === undefined ? (by === 1 ? 0 : matches.length - 1) : (matchAt + by + matches.length) % matches.length;
+    setMatchAt(next);
+    openAbove(matches[next]!);
+    setReveal({ key: rowKey(matches[next]!) });
+  };
+  const zoomToSelected = (): void => {
+    if (selectedRow?.kind !== 'span') return;
+    const end = selectedRow.startUs + Math.max(1, selectedRow.durationUs ?? (bounds.endUs - selectedRow.startUs) / 10);
+    // A little room either side, so the span's edges are not on the frame.
+    const pad = (end - selectedRow.startUs) * 0.05;
+    setZoom({ startUs: Math.max(bounds.startUs, selectedRow.startUs - pad), endUs: Math.min(bounds.endUs, end + pad) });
   };
   const collapseAll = (): void => setCollapsed(new Set(visibleRows(view.rows, new Set()).filter((r) => r.depth === 1 && r.hasChildren).map((r) => r.key)));
   const root = view.root;
@@ -103,10 +134,10 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           </span>
           <span>{formatTime(view.startUs)}</span>
           <span>{formatDuration(view.durationUs)}</span>
-          <span>{view.spanCount} spans</span>
-          <span>{view.services.length} services</span>
-          {view.errorCount > 0 ? <span className="badge error-badge">{view.errorCount} {view.errorCount === 1 ? 'error' : 'errors'}</span> : null}
-          {findings.length > 0 ? <span className="badge finding-badge">{findings.length} {findings.length === 1 ? 'finding' : 'findings'}</span> : null}
+          <span>{plural(view.spanCount, 'span')}</span>
+          <span>{plural(view.services.length, 'service')}</span>
+          {view.errorCount > 0 ? <span className="badge error-badge">{plural(view.errorCount, 'error')}</span> : null}
+          {findings.length > 0 ? <span className="badge finding-badge">{plural(findings.length, 'finding')}</span> : null}
           <span className="legend">
             <span className="critical-swatch" aria-hidden="true" /> critical path
           </span>
@@ -119,16 +150,16 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
         </p>
         {view.clockSkew.length > 0 ? (
           <p className="note" role="note">
-            Clock skew adjusted on {view.clockSkew.length} {view.clockSkew.length === 1 ? 'span' : 'spans'}: their hosts' clocks disagreed with their parents', so they are shown
+            Clock skew adjusted on {plural(view.clockSkew.length, 'span')}: their hosts' clocks disagreed with their parents', so they are shown
             shifted (marked <span className="badge skew-badge">skew</span>; span details give the recorded time).
           </p>
         ) : null}
         {lostHops > 0 || gaps > 0 ? (
           <p className="note warn" role="note">
-            {lostHops > 0 ? `${lostHops} lost ${lostHops === 1 ? 'hop' : 'hops'} (a parent or position no span holds)` : ''}
+            {lostHops > 0 ? `${plural(lostHops, 'lost hop')} (a parent or position no span holds)` : ''}
             {lostHops > 0 && gaps > 0 ? '; ' : ''}
-            {gaps > 0 ? `${gapPositions.toLocaleString('en-US')} lost ${gapPositions === 1 ? 'position' : 'positions'} (rpcid with no span) in ${gaps} ${gaps === 1 ? 'gap' : 'gaps'}` : ''} — drawn as dashed
-            placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${view.gaps.gapsNotListed} gaps only counted` : ''}.
+            {gaps > 0 ? `${plural(gapPositions, 'lost position')} (rpcid with no span) in ${plural(gaps, 'gap')}` : ''} — drawn as dashed
+            placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${plural(view.gaps.gapsNotListed, 'gap')} only counted` : ''}.
           </p>
         ) : null}
         {view.sdkDrops !== undefined && view.sdkDrops.length > 0 ? (
@@ -137,8 +168,7 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
             {view.sdkDrops.map((d, i) => (
               <span key={`${d.service}\n${d.instance}`}>
                 {i > 0 ? ', ' : ''}
-                <strong>{d.instance === '' ? d.service : `${d.instance} (${d.service})`}</strong> lost {d.droppedSpans.toLocaleString('en-US')}{' '}
-                {d.droppedSpans === 1 ? 'span' : 'spans'}
+                <strong>{d.instance === '' ? d.service : `${d.instance} (${d.service})`}</strong> lost {plural(d.droppedSpans, 'span')}
               </span>
             ))}{' '}
             before sending them.
@@ -172,10 +202,39 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
           </ul>
         ) : null}
       </div>
+      <div className="trace-tools">
+        <FindInTrace
+          text={findText}
+          count={matches.length}
+          current={matchAt}
+          onText={(t) => {
+            setFindText(t);
+            setMatchAt(undefined);
+          }}
+          onStep={stepMatch}
+        />
+        <span className="zoom-tools">
+          <button type="button" className="link-button" disabled={selectedRow?.kind !== 'span'} onClick={zoomToSelected}>
+            Zoom to selected span
+          </button>
+          <button type="button" className="link-button" disabled={zoom === undefined} onClick={() => setZoom(undefined)}>
+            Reset zoom
+          </button>
+        </span>
+        <DownloadTrace traceId={view.traceId} />
+        <a className="link-button" href={href('compare', '', { a: view.traceId })}>
+          Compare with…
+        </a>
+      </div>
+      <Minimap view={view} full={bounds} window={zoom ?? bounds} onZoom={setZoom} />
       <div className={selected === undefined ? 'trace-body' : 'trace-body with-details'}>
         <Waterfall
           view={view}
-          timeline={bounds}
+          timeline={zoom ?? bounds}
+          originUs={bounds.startUs}
+          onZoom={setZoom}
+          matches={matchSet}
+          currentMatch={currentMatch}
           skew={skew}
           rows={rows}
           collapsed={collapsed}

@@ -19,7 +19,7 @@ const TARGET = 'linktrace.target';
 export interface SpanDetailsProps {
   view: TraceView;
   index: number;
-  /** The server half folded into this span's row (a Zipkin shared span): shown with its own timing. */
+  /** The server half folded into this span's row (a Zipkin shared span, or an OTel server span below its client): shown with its own timing. */
   partner?: number | undefined;
   skewUs: number | undefined;
   findings: Finding[];
@@ -51,7 +51,7 @@ function ServerHalf({ server }: { server: SpanJson }): ReactNode {
       <th scope="row">Server half</th>
       <td>
         {server.service}
-        {server.instance !== undefined ? ` (${server.instance})` : ''}: {server.name}, started {formatTime(server.startUs)},{' '}
+        {server.instance !== undefined ? ` (${server.instance})` : ''}: {server.name} ({server.kind} span), started {formatTime(server.startUs)},{' '}
         {server.durationUs === undefined ? 'length unknown' : formatDuration(server.durationUs)}
         {server.status.code === 'error' ? `, error${server.status.message ? `: ${server.status.message}` : ''}` : ''}
       </td>
@@ -82,7 +82,9 @@ export function SpanDetails({ view, index, partner, skewUs, findings, onSelectSp
         </button>
       </div>
       <p className="badges">
-        <span className="badge kind-badge">{s.kind}</span>
+        <span className="badge kind-badge" title="span kind">
+          kind: {s.kind}
+        </span>
         {s.status.code === 'error' ? <span className="badge error-badge">error{s.status.message ? `: ${s.status.message}` : ''}</span> : <span className="badge">{s.status.code}</span>}
         {stage !== undefined ? <span className="badge stage-badge">stage {attributeText(stage)}</span> : null}
         {entityType !== undefined || entityKey !== undefined ? (

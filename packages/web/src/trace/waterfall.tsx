@@ -5,10 +5,13 @@
  * as a small one. Keyboard: arrows move, Right/Left open and close a subtree, Enter or Space opens
  * the span, Home/End/PageUp/PageDown jump.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from 'react';
 import type { Finding, SpanJson, SpanRow, TraceView } from '../api/types.js';
 import { serviceColor } from '../colors.js';
 import { formatDuration } from '../format.js';
+import { DragRange } from './drag-range.js';
+import { windowBetween, type TimeWindow } from './timeline-zoom.js';
+import { shortRpcid } from './short-rpcid.js';
 import { parentRow, rowKey, type Row } from './trace-rows.js';
 
 export const ROW_HEIGHT = 26;
@@ -16,8 +19,15 @@ const OVERSCAN = 12;
 
 export interface WaterfallProps {
   view: TraceView;
-  /** The timeline's bounds (shown times). */
-  timeline: { startUs: number; endUs: number };
+  /** The part of the timeline drawn (the whole trace, or the zoomed window), shown times. */
+  timeline: TimeWindow;
+  /** Where the ruler counts from (the trace's start), when `timeline` is a zoomed window. */
+  originUs?: number;
+  /** Dragging on the ruler asks for this window. */
+  onZoom?: (w: TimeWindow) => void;
+  /** Rows (indexes into `view.rows`) that match the search in the trace, and the one stepped to. */
+  matches?: ReadonlySet<number>;
+  currentMatch?: number | undefined;
   /** µs each span was shifted for clock skew, by span index. */
   skew: ReadonlyMap<number, number>;
   rows: Row[];
@@ -34,7 +44,8 @@ export interface WaterfallProps {
 }
 
 export function Waterfall(props: WaterfallProps): ReactNode {
-  const { view, timeline, skew, rows, collapsed, findingsByKey, selectedKey, revealKey, revealToken, onToggle, onSelect } = props;
+  const { view, timeline, skew, rows, collapsed, findingsByKey, selectedKey, revealKey, revealToken, onToggle, onSelect, matches, currentMatch, onZoom } = props;
+  const originUs = props.originUs ?? timeline.startUs;
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -170,6 +181,8 @@ export function Waterfall(props: WaterfallProps): ReactNode {
         focused={i === activeIndex}
         selected={row.key === selectedKey}
         findings={findingsByKey.get(row.key)}
+        match={matches?.has(row.index) === true}
+        currentMatch={currentMatch === row.index}
         onToggle={onToggle}
         onFocus={() => setActive(i)}
         onClick={() => {
@@ -186,11 +199,19 @@ export function Waterfall(props: WaterfallProps): ReactNode {
         <span className="wf-name-col">Service: operation</span>
         <span className="wf-rpcid-col">rpcid</span>
         <span className="wf-time-col">
-          <span>0</span>
-          <span>{formatDuration(span / 4)}</span>
-          <span>{formatDuration(span / 2)}</span>
-          <span>{formatDuration((span * 3) / 4)}</span>
-          <span>{formatDuration(span)}</span>
+          <DragRange
+            className="wf-ruler"
+            label="Timeline: drag across it to zoom in"
+            onRange={(a, b) => {
+              const w = windowBetween(timeline, a, b);
+              if (w !== undefined) onZoom?.(w);
+            }}
+          >
+            {[0, 1, 2, 3, 4].map((k) => {
+              const at = timeline.startUs - originUs + (span * k) / 4;
+              return <span key={k}>{at === 0 ? '0' : formatDuration(at)}</span>;
+            })}
+          </DragRange>
         </span>
       </div>
       <div className="wf-body" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="waterfall-body">
@@ -214,10 +235,18 @@ interface RowProps {
   focused: boolean;
   selected: boolean;
   findings: Finding[] | undefined;
+  match: boolean;
+  currentMatch: boolean;
   onToggle: (key: string) => void;
   /** Keys move from the row that has focus, however it got it. */
   onFocus: () => void;
   onClick: () => void;
+}
+
+/** A folded call's name: the caller's, and the server's when it says more (`GET` → `GET /stock/:id`). */
+function callName(client: SpanJson, server: SpanJson): string {
+  if (client.name === '' || client.name === server.name) return server.name || client.name;
+  return server.name === '' ? client.name : `${client.name} → ${server.name}`;
 }
 
 /** `service: name, 12ms`; a folded call names both halves and both timings. */
@@ -230,7 +259,21 @@ function spanTitle(view: TraceView, r: SpanRow): string {
   const error = s.status.code === 'error' || (r.partner !== undefined && view.spans[r.partner]!.status.code === 'error') ? ', error' : '';
   if (r.partner === undefined) return `${s.service}: ${s.name}, ${took(s)}${error}`;
   const server = view.spans[r.partner]!;
-  return `${s.service} → ${server.service}: ${s.name}, client ${took(s)}, server ${took(server)}${error}`;
+  return `${s.service} → ${server.service}: ${callName(s, server)}, client ${took(s)}, server ${took(server)}${error}`;
+}
+
+/**
+ * Where a bar's time goes so that it is never cut off, in % of the time column: right of the
+ * bar's visible part, else left of it, else (the bar fills the view, zoomed) inside it.
+ */
+const insideBar = (left: number, width: number): boolean => Math.min(100, left + width) > 80 && Math.max(0, left) < 20;
+
+function barLabelPlace(left: number, width: number): CSSProperties {
+  const from = Math.max(0, left);
+  const to = Math.min(100, left + width);
+  if (to <= 80) return { left: `calc(${to}% + 4px)` };
+  if (from >= 20) return { left: 'auto', right: `calc(${100 - from}% + 4px)` };
+  return { left: `calc(${from}% + 4px)` };
 }
 
 function WaterfallRow(p: RowProps): ReactNode {
@@ -252,11 +295,15 @@ function WaterfallRow(p: RowProps): ReactNode {
     const color = serviceColor(server?.service ?? s.service);
     const error = s.status.code === 'error' || server?.status.code === 'error';
     title = spanTitle(p.view, r);
+    const kind = server === undefined ? s.kind : `${s.kind}/${server.kind}`;
     label = (
       <>
         <span className="svc-dot" style={{ background: color }} aria-hidden="true" />
         <span className="wf-service">{server === undefined ? s.service : `${s.service} → ${server.service}`}</span>
-        <span className="wf-op">{s.name || server?.name}</span>
+        <span className="wf-op">{server === undefined ? s.name : callName(s, server)}</span>
+        <span className="wf-kind" title={server === undefined ? `span kind: ${s.kind}` : `one call: the ${s.kind} span and the ${server.kind} span it caused`}>
+          {kind}
+        </span>
         {error ? <span className="badge error-badge">error</span> : null}
         {badges}
         {r.skewed === true && skewUs !== undefined ? (
@@ -266,13 +313,30 @@ function WaterfallRow(p: RowProps): ReactNode {
         ) : null}
       </>
     );
+    // A folded call's server half: its own bar inside the caller's, and its time in the label.
+    const serverBar =
+      server === undefined || r.partnerStartUs === undefined ? null : (
+        <span
+          className="wf-bar server-half"
+          style={{
+            left: `${((r.partnerStartUs - p.startUs) / p.totalUs) * 100}%`,
+            width: r.partnerDurationUs === undefined ? undefined : `${Math.max(0.2, (r.partnerDurationUs / p.totalUs) * 100)}%`,
+          }}
+          title={`server half (${server.service}): ${r.partnerDurationUs === undefined ? 'length not reported' : formatDuration(r.partnerDurationUs)}`}
+        />
+      );
+    const barText = server === undefined || r.partnerDurationUs === undefined ? formatDuration(r.durationUs) : `${formatDuration(r.durationUs)} (server ${formatDuration(r.partnerDurationUs)})`;
     bar =
       width === undefined ? (
         <span className="wf-bar unfinished" style={{ left: `${left}%`, borderColor: color }} title="started, end never reported" />
       ) : (
-        <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }}>
-          <span className="wf-bar-label">{formatDuration(r.durationUs)}</span>
-        </span>
+        <>
+          <span className={`wf-bar${r.critical === true ? ' critical' : ''}`} style={{ left: `${Math.min(left, 99.8)}%`, width: `${width}%`, background: color }} />
+          {serverBar}
+          <span className={`wf-bar-label${insideBar(left, width) ? ' inside' : ''}`} style={barLabelPlace(left, width)}>
+            {barText}
+          </span>
+        </>
       );
   } else {
     title = r.kind === 'lost-hop' ? `${r.text}: no span was recorded here` : r.text;
@@ -289,6 +353,10 @@ function WaterfallRow(p: RowProps): ReactNode {
   if (p.selected) classes.push('selected');
   if (critical) classes.push('on-critical');
   if (p.findings !== undefined) classes.push('has-finding');
+  if (p.match) classes.push('match');
+  if (p.currentMatch) classes.push('current-match');
+  const rpcid = r.rpcid ?? '';
+  const shortId = shortRpcid(rpcid);
   return (
     <div
       className={classes.join(' ')}
@@ -307,7 +375,7 @@ function WaterfallRow(p: RowProps): ReactNode {
         if (e.target === e.currentTarget) p.onFocus();
       }}
     >
-      <span className="wf-name-col" role="gridcell" style={{ paddingLeft: 4 + Math.min(depth, 40) * 14 }}>
+      <span className="wf-name-col" role="gridcell" title={title} style={{ paddingLeft: `min(${4 + Math.min(depth, 40) * 14}px, 45%)` }}>
         {hasChildren ? (
           <button
             type="button"
@@ -326,8 +394,8 @@ function WaterfallRow(p: RowProps): ReactNode {
         )}
         {label}
       </span>
-      <span className="wf-rpcid-col mono" role="gridcell">
-        {r.rpcid ?? ''}
+      <span className="wf-rpcid-col mono" role="gridcell" title={shortId === rpcid ? undefined : rpcid} aria-label={shortId === rpcid ? undefined : `rpcid ${rpcid}`}>
+        {shortId}
       </span>
       <span className="wf-time-col" role="gridcell">
         {bar}
