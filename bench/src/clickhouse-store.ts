@@ -45,6 +45,7 @@ try {
   // Merged parts, as a running server's would be after a while (and what bytes/span is about).
   await sql('OPTIMIZE TABLE spans FINAL');
   await sql('OPTIMIZE TABLE span_index FINAL');
+  await sql('OPTIMIZE TABLE trace_summaries FINAL');
   const tables = (await sql(`SELECT table, sum(bytes) FROM system.parts WHERE database = 'm' AND active GROUP BY table FORMAT TabSeparated`))
     .trim()
     .split('\n')
@@ -93,11 +94,13 @@ try {
     server_cpu_us_per_span: Number(((cpu * 1e6) / spans).toFixed(2)),
     bytes_per_span_spans: Number((bytes('spans') / spans).toFixed(1)),
     bytes_per_span_span_index: Number((bytes('span_index') / spans).toFixed(1)),
-    bytes_per_span_total: Number(((bytes('spans') + bytes('span_index')) / spans).toFixed(1)),
+    bytes_per_span_trace_summaries: Number((bytes('trace_summaries') / spans).toFixed(1)),
+    // Every table of the database (findings and SDK drops are empty here).
+    bytes_per_span_total: Number((tables.reduce((n, t) => n + t.bytes, 0) / spans).toFixed(1)),
   };
   console.log(`ClickHouse ${(await sql('SELECT version()')).trim()}: ${spans} realistic spans, batches of ${batchSize}`);
   console.log(`  ${result.spans_per_s} spans/s, ${result.server_cpu_us_per_span} µs server CPU/span`);
-  console.log(`  on disk: spans ${result.bytes_per_span_spans} B/span, span_index ${result.bytes_per_span_span_index} B/span`);
+  console.log(`  on disk (B/span): ${tables.map((t) => `${t.table} ${(t.bytes / spans).toFixed(1)}`).join(', ')}; total ${result.bytes_per_span_total}`);
   console.log('  largest columns (compressed / uncompressed B per span):');
   for (const c of columns.slice(0, 8)) console.log(`    ${c.table}.${c.column}: ${(c.compressed / spans).toFixed(1)} / ${(c.uncompressed / spans).toFixed(1)}`);
   console.log('  projection, 1 MiB blocks of the column data (B per span): lz4 -1 | zstd -1');
@@ -108,7 +111,7 @@ try {
     const share = 1 - p.zstd1 / p.lz4;
     for (const c of columns.filter((x) => x.column === col)) projectedSaving += c.compressed * share;
   }
-  const projectedTotal = (bytes('spans') + bytes('span_index') - projectedSaving) / spans;
+  const projectedTotal = (tables.reduce((n, t) => n + t.bytes, 0) - projectedSaving) / spans;
   console.log(JSON.stringify({ ...result, projected_zstd_bytes_per_span_total: Number(projectedTotal.toFixed(1)) }));
 } finally {
   await server.stop();
