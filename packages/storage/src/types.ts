@@ -113,6 +113,16 @@ export interface ServiceMapRow {
   p99Us: number;
 }
 
+export interface WriteSpansOptions {
+  /**
+   * arrivedUs: when the batch arrived, µs; default the store's clock. Given by a caller that stores
+   * spans later than they reached the server (a write-ahead log replayed after a crash), so that
+   * retention counts from when they really came in. A non-negative safe integer, else the call
+   * rejects with a `RangeError` (a caller's bug, not bad spans: nothing is stored).
+   */
+  arrivedUs?: number;
+}
+
 export interface RetentionResult {
   /** Stored span records removed (a start record stored apart from its end record counts too). */
   spans: number;
@@ -132,8 +142,9 @@ export interface SpanStore {
    * Stores a batch. Resolves once the spans are durable in the backend; rejects with a
    * `StorageInputError` (nothing stored) when any span is malformed. A span may be written more than
    * once (a start record, then its full record): reads return it once, the full record winning.
+   * Retention (`deleteBefore`) counts from the batch's arrival.
    */
-  writeSpans(spans: readonly Span[]): Promise<void>;
+  writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void>;
   /** All spans of a trace, by start time; `[]` for an unknown or malformed id (never rejects for it). */
   getTrace(traceId: string): Promise<Span[]>;
   /** Several traces at once, in the order asked; unknown or malformed ids yield `[]`. */

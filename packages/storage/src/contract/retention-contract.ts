@@ -164,6 +164,45 @@ export function retentionContract(create: CreateContractStore): void {
       );
     });
 
+    it('counts from the arrival a writer gives (writeSpans arrivedUs), the clock for the others, even in one batch', async () => {
+      const clock = manualClock(NOW_MS);
+      await withStore(
+        create,
+        async (store) => {
+          const replayed = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
+          const fresh = span({ traceId: traceIdOf(2), spanId: spanIdOf(2, 0) });
+          const alsoReplayed = span({ traceId: traceIdOf(3), spanId: spanIdOf(3, 0) });
+          const later = span({ traceId: traceIdOf(4), spanId: spanIdOf(4, 0) });
+          // Written together, so a batching backend may store them in one batch: each keeps its own arrival.
+          await Promise.all([
+            store.writeSpans([replayed], { arrivedUs: us(NOW_MS - 3 * DAY_MS) }),
+            store.writeSpans([fresh]),
+            store.writeSpans([alsoReplayed], { arrivedUs: us(NOW_MS - 2 * DAY_MS) }),
+            // Given explicitly, an arrival after the store's clock is taken as it is.
+            store.writeSpans([later], { arrivedUs: us(NOW_MS + DAY_MS) }),
+          ]);
+          assert.deepStrictEqual(await store.deleteBefore(us(NOW_MS - 2 * DAY_MS - HOUR_MS)), { spans: 1, findings: 0 });
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), []);
+          assert.deepStrictEqual(await store.deleteBefore(us(NOW_MS - HOUR_MS)), { spans: 1, findings: 0 });
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(3)), []);
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(2)), [fresh]);
+          assert.deepStrictEqual(await store.deleteBefore(us(NOW_MS + HOUR_MS)), { spans: 1, findings: 0 });
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(4)), [later]);
+        },
+        { clock: clock.now },
+      );
+    });
+
+    it('refuses an arrival that is not a non-negative integer of µs, storing nothing', async () => {
+      await withStore(create, async (store) => {
+        const s = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
+        for (const arrivedUs of [Number.NaN, -1, 1.5, Number.MAX_VALUE]) {
+          await assert.rejects(store.writeSpans([s], { arrivedUs }), RangeError, `arrivedUs ${arrivedUs}`);
+        }
+        assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), []);
+      });
+    });
+
     it('refuses a cutoff that is not a finite number', async () => {
       await withStore(create, async (store) => {
         await rejectsInput(store.deleteBefore(Number.NaN), 'invalid_query');

@@ -24,6 +24,7 @@ import type {
   StoreStats,
   TraceQuery,
   TraceSummary,
+  WriteSpansOptions,
 } from '../types.js';
 import {
   validateFindingFilter,
@@ -33,6 +34,7 @@ import {
   validateSpans,
   validateTimeRange,
   validateTraceQuery,
+  validateWriteOptions,
 } from '../validate.js';
 import { AttributeColumns } from './attribute-columns.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
@@ -233,14 +235,15 @@ export class EmbeddedStore implements SpanStore {
     }
   }
 
-  writeSpans(spans: readonly Span[]): Promise<void> {
+  writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void> {
     try {
       this.assertOpen();
       validateSpans(spans);
+      validateWriteOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.spans.write(spans);
+    return this.spans.write(spans, options?.arrivedUs);
   }
 
   /** Moves the waiting spans into the table now; resolves when they are committed. */
