@@ -197,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         feed?.spansStored(spans);
       },
       memory,
+      options.clock ?? Date.now,
     );
     memory.register(metrics.registry);
     const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -216,7 +217,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     });
     const warn = (message: string): void => app.log.warn(message);
-    const recovery = await recoverWal(wal, (spans) => pipeline.restore(spans), pipelineOptions.storeBatchSpans, warn);
+    const recovery = await recoverWal(wal, (spans, arrivedUs) => pipeline.restore(spans, arrivedUs), pipelineOptions.storeBatchSpans, warn);
     metrics.walDamagedRecords(recovery.damaged.length);
     if (recovery.records > 0 || recovery.tornBytes > 0) {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);

@@ -131,6 +131,43 @@ describe('backpressure', () => {
     }
   });
 
+  it('spans keep their arrival time: live writes are marked with their request\'s, a replay after a crash with its log record\'s', async () => {
+    const dataDir = await tempDir();
+    const DAY_MS = 86_400_000;
+    let nowMs = 1_796_083_200_000;
+    const clock = (): number => nowMs;
+    try {
+      const live = new MemoryStore();
+      await withApp({ store: live, dataDir, clock }, async ({ url }) => {
+        assert.equal((await post(`${url}/api/v1/spans`, batch(0, 3).body, JSON_TYPE)).status, 200);
+        nowMs += 1000;
+        assert.equal((await post(`${url}/api/v1/spans`, batch(1, 3).body, JSON_TYPE)).status, 200);
+      });
+      assert.deepStrictEqual(new Set(live.arrivals), new Set([(nowMs - 1000) * 1000, nowMs * 1000]));
+
+      const down = new MemoryStore();
+      down.failure = new Error('store down');
+      const acceptedMs = (nowMs += DAY_MS);
+      await withApp({ store: down, dataDir, clock, shutdownTimeoutMs: 300 }, async ({ url }) => {
+        assert.equal((await post(`${url}/api/v1/spans`, batch(2, 4).body, JSON_TYPE)).status, 200);
+        nowMs += 1000;
+        assert.equal((await post(`${url}/api/v1/spans`, batch(3, 4).body, JSON_TYPE)).status, 200);
+      });
+      // Restarted three days later: the replayed spans arrived when they were accepted, not now.
+      nowMs += 3 * DAY_MS;
+      const fresh = new MemoryStore();
+      const app = await buildApp({ store: fresh, dataDir, clock });
+      try {
+        assert.equal(app.linktrace.recovery.spans, 8);
+        assert.deepStrictEqual(fresh.arrivals, [acceptedMs * 1000], 'one replay batch, marked with its earliest record');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('closing waits until the backlog is in the store, and answers 503 unavailable meanwhile', async () => {
     const dataDir = await tempDir();
     try {
