@@ -157,7 +157,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let alerts: AlertDispatcher | undefined;
   let red: RedMetrics;
   // What SDKs report they lost, read from every stored batch (the WAL replay included); seeded from the store.
-  const sdkDrops = new SdkDropTracker(isSdkDropStore(options.store) ? options.store : undefined, (line) => app.log.warn(line));
+  const clockMs = options.clock ?? Date.now;
+  const sdkDrops = new SdkDropTracker(
+    isSdkDropStore(options.store) ? options.store : undefined,
+    (line) => app.log.warn(line),
+    () => clockMs() * 1000,
+  );
   try {
     await sdkDrops.load();
     metrics = new ServerMetrics(

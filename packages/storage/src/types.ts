@@ -127,6 +127,8 @@ export interface RetentionResult {
   /** Stored span records removed (a start record stored apart from its end record counts too). */
   spans: number;
   findings: number;
+  /** SDK drop reports received before the cutoff (`reportedUs` < `us`), removed. */
+  sdkDropReports: number;
 }
 
 export interface StoreStats {
@@ -181,6 +183,7 @@ export interface SpanStore {
    * Retention (DESIGN §6): removes the span records that ARRIVED (were written, by the store's clock)
    * before `us`, µs since the epoch, whatever their own timestamps say, so imported history lives as
    * long as fresh data. Findings follow their trace: those of a trace left without records go too.
+   * SDK drop reports received (`reportedUs`, the server's clock) before `us` go as well.
    */
   deleteBefore(us: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;

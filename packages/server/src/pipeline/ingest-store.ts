@@ -12,8 +12,11 @@ export interface IngestStore {
   writeSpans(spans: readonly Span[], options?: { arrivedUs?: number }): Promise<void>;
   /** Used as the health check's "is the store reachable" probe. */
   stats(): Promise<{ spanRecords: number; diskBytes: number }>;
-  /** Retention: removes what ARRIVED before `us` (µs since the epoch, the store's clock), see SpanStore.deleteBefore. */
-  deleteBefore(us: number): Promise<{ spans: number; findings: number }>;
+  /**
+   * Retention: removes what ARRIVED before `us` (µs since the epoch, the store's clock), see
+   * SpanStore.deleteBefore; `sdkDropReports` from a store that keeps them.
+   */
+  deleteBefore(us: number): Promise<{ spans: number; findings: number; sdkDropReports?: number }>;
   close(): Promise<void>;
 }
 

@@ -55,7 +55,7 @@ import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
 import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
 import { serviceMapSql } from './service-map-sql.js';
-import { CREATE_SDK_DROPS, SDK_DROPS_SQL, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
+import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
 import { ensureTraceSummaries, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
@@ -440,7 +440,8 @@ export class EmbeddedStore implements SpanStore {
         await refreshAfterRetention(this.writer);
         await this.writer.run(`DELETE FROM span_links WHERE ${ARRIVED_COLUMN} < $1`, [us]);
         const findings = await deleteFindingsOfRemovedTraces(this.writer);
-        return { spans, findings };
+        const sdkDropReports = await deleteSdkDropsBefore(this.writer, us);
+        return { spans, findings, sdkDropReports };
       });
       // Fully emptied row groups are given back to the file at a checkpoint.
       if (result.spans > 0 || result.findings > 0) await this.writer.run('CHECKPOINT');
