@@ -37,6 +37,7 @@ import { registerFlowRoutes } from './routes/flows-routes.js';
 import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js';
 import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
 import { RedMetrics } from './red/red-metrics.js';
+import { edgeBoundsWithin } from './red/red-edges.js';
 import { registerRedRoute } from './red/red-route.js';
 
 export interface AppOptions {
@@ -174,7 +175,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       { processMetrics: options.processMetrics === true },
     );
     registerSdkDropGauge(metrics.registry, sdkDrops);
-    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line));
+    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line), {
+      mayGrow: () => memory.redMayGrow(),
+      edges: edgeBoundsWithin(memory.redEdgeBytes),
+    });
+    const redState = red;
+    memory.measure({ red: () => redState.bytes });
     if (options.checker !== undefined) {
       const store = options.store;
       if (!isCheckerStore(store)) throw new ConfigError('the chain checker needs a store that reads traces and stores findings (a SpanStore)');
