@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import type { Span } from '@linktrace/model';
+import { span as modelSpan } from '@linktrace/model/testing';
 import { buildApp } from '../src/app.js';
 import { MemoryBudget } from '../src/memory-budget.js';
 import type { HealthStatus } from '../src/routes/health-check.js';
@@ -22,19 +23,7 @@ let seq = 0x9000;
 
 function span(service: string, name: string, startUs: number): Span {
   seq++;
-  return {
-    traceId: seq.toString(16).padStart(32, '0'),
-    spanId: seq.toString(16).padStart(16, '0'),
-    service,
-    name,
-    kind: 'internal',
-    startUs,
-    durationUs: 100,
-    status: { code: 'unset' },
-    attributes: {},
-    events: [],
-    links: [],
-  };
+  return modelSpan({ traceId: seq.toString(16).padStart(32, '0'), spanId: seq.toString(16).padStart(16, '0'), service, name, startUs });
 }
 
 void test('the RED aggregator counts what it holds: series and cells, cells given back as they age out', () => {

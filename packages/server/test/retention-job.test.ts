@@ -81,8 +81,13 @@ void test('the retention job deletes by arrival with the clock it is given, coun
   }
 });
 
-void test('linktrace serve in process: spans sent over HTTP arrive by the clock the server is given, and its retention job counts by it', async () => {
-  const dataDir = await tempDir('lt-retention-serve-');
+/** `linktrace serve` in process on a clock the test moves, its retention timers stopped (the test runs it); `send` waits until stored. */
+async function clockedServe(dataDir: string): Promise<{
+  server: Awaited<ReturnType<typeof startServer>>;
+  lines: string[];
+  clock: { now: () => number; advance: (ms: number) => void };
+  send: (s: Span) => Promise<void>;
+}> {
   let nowMs = NOW_MS;
   const lines: string[] = [];
   const server = await startServer(parseServeFlags({ port: '0', data: dataDir, retention: '7d', ui: false }), {
@@ -92,19 +97,25 @@ void test('linktrace serve in process: spans sent over HTTP arrive by the clock 
   });
   // Runs are made by the test (the timers would race with the moved clock).
   server.retention.stop();
+  const send = async (s: Span): Promise<void> => {
+    const answer = await post(`${server.url}/api/v1/spans`, JSON.stringify(encodeNativeJson([s])), { 'content-type': 'application/json' });
+    assert.equal(answer.status, 200, answer.body.toString());
+    await server.app.linktrace.pipeline.idle();
+  };
+  return { server, lines, clock: { now: () => nowMs, advance: (ms) => (nowMs += ms) }, send };
+}
+
+void test('linktrace serve in process: spans sent over HTTP arrive by the clock the server is given, and its retention job counts by it', async () => {
+  const dataDir = await tempDir('lt-retention-serve-');
+  const { server, lines, clock, send } = await clockedServe(dataDir);
   try {
-    const send = async (s: Span): Promise<void> => {
-      const answer = await post(`${server.url}/api/v1/spans`, JSON.stringify(encodeNativeJson([s])), { 'content-type': 'application/json' });
-      assert.equal(answer.status, 200, answer.body.toString());
-      await server.app.linktrace.pipeline.idle();
-    };
     await send(span('a'));
-    nowMs += 2 * DAY_MS;
+    clock.advance(2 * DAY_MS);
     await send(span('b'));
-    nowMs += 6 * DAY_MS;
+    clock.advance(6 * DAY_MS);
     await server.retention.runOnce();
     assert.deepStrictEqual(lines.filter((l) => /retention removed/.test(l)), [
-      `linktrace: retention removed 1 span records and 0 findings (arrived before ${new Date(nowMs - 7 * DAY_MS).toISOString()})`,
+      `linktrace: retention removed 1 span records and 0 findings (arrived before ${new Date(clock.now() - 7 * DAY_MS).toISOString()})`,
     ]);
   } finally {
     await server.close();
@@ -121,20 +132,8 @@ void test('linktrace serve in process: spans sent over HTTP arrive by the clock 
 
 void test('linktrace serve in process: SDK drop reports leave with retention once received before its cutoff (store, /metrics, the API), a report still coming in stays', async () => {
   const dataDir = await tempDir('lt-retention-sdk-drops-');
-  let nowMs = NOW_MS;
-  const lines: string[] = [];
-  const server = await startServer(parseServeFlags({ port: '0', data: dataDir, retention: '7d', ui: false }), {
-    clock: () => nowMs,
-    print: (l) => lines.push(l),
-    warn: (l) => lines.push(l),
-  });
-  server.retention.stop();
+  const { server, lines, clock, send } = await clockedServe(dataDir);
   try {
-    const send = async (s: Span): Promise<void> => {
-      const answer = await post(`${server.url}/api/v1/spans`, JSON.stringify(encodeNativeJson([s])), { 'content-type': 'application/json' });
-      assert.equal(answer.status, 200, answer.body.toString());
-      await server.app.linktrace.pipeline.idle();
-    };
     const lossy = (traceChar: string, instance: string, dropped: number): Span => ({
       ...span(traceChar),
       service: 'lossy',
@@ -145,12 +144,12 @@ void test('linktrace serve in process: SDK drop reports leave with retention onc
     await send(lossy('b', 'steady:1', 5));
     // steady:1 keeps reporting the same count; gone:1 stops.
     for (let day = 1; day <= 8; day++) {
-      nowMs += DAY_MS;
+      clock.advance(DAY_MS);
       await send(lossy(String(day), 'steady:1', 5));
     }
     await server.retention.runOnce();
     assert.deepStrictEqual(lines.filter((l) => /retention removed/.test(l)), [
-      `linktrace: retention removed 2 span records and 0 findings, 1 SDK drop report (arrived before ${new Date(nowMs - 7 * DAY_MS).toISOString()})`,
+      `linktrace: retention removed 2 span records and 0 findings, 1 SDK drop report (arrived before ${new Date(clock.now() - 7 * DAY_MS).toISOString()})`,
     ]);
     const api = JSON.parse((await get(`${server.url}/api/v1/sdk-drops`)).body.toString('utf8')) as { reports?: { instance: string }[] };
     assert.deepStrictEqual(JSON.stringify(api).includes('gone:1'), false, JSON.stringify(api));
