@@ -37,6 +37,7 @@ import { registerFlowRoutes } from './routes/flows-routes.js';
 import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js';
 import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
 import { RedMetrics } from './red/red-metrics.js';
+import { edgeBoundsWithin } from './red/red-edges.js';
 import { registerRedRoute } from './red/red-route.js';
 import { createSampler, samplingHealth } from './sampling/create-sampler.js';
 import type { SamplingOptions } from './sampling/keep-options.js';
@@ -167,7 +168,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let alerts: AlertDispatcher | undefined;
   let red: RedMetrics;
   // What SDKs report they lost, read from every stored batch (the WAL replay included); seeded from the store.
-  const sdkDrops = new SdkDropTracker(isSdkDropStore(options.store) ? options.store : undefined, (line) => app.log.warn(line));
+  const clockMs = options.clock ?? Date.now;
+  const sdkDrops = new SdkDropTracker(
+    isSdkDropStore(options.store) ? options.store : undefined,
+    (line) => app.log.warn(line),
+    () => clockMs() * 1000,
+  );
   try {
     await sdkDrops.load();
     metrics = new ServerMetrics(
@@ -179,7 +185,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       { processMetrics: options.processMetrics === true },
     );
     registerSdkDropGauge(metrics.registry, sdkDrops);
-    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line));
+    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line), {
+      mayGrow: () => memory.redMayGrow(),
+      edges: edgeBoundsWithin(memory.redEdgeBytes),
+    });
+    const redState = red;
+    memory.measure({ red: () => redState.bytes });
     const sampler = createSampler(options, red, metrics.registry, (line) => app.log.warn(line));
     if (options.checker !== undefined) {
       const store = options.store;
@@ -209,6 +220,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         feed?.spansStored(spans);
       },
       memory,
+      options.clock ?? Date.now,
     );
     memory.register(metrics.registry);
     const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -228,7 +240,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     });
     const warn = (message: string): void => app.log.warn(message);
-    const recovery = await recoverWal(wal, (spans) => pipeline.restore(spans), pipelineOptions.storeBatchSpans, warn);
+    const recovery = await recoverWal(wal, (spans, arrivedUs) => pipeline.restore(spans, arrivedUs), pipelineOptions.storeBatchSpans, warn);
     metrics.walDamagedRecords(recovery.damaged.length);
     if (recovery.records > 0 || recovery.tornBytes > 0) {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);

@@ -33,7 +33,22 @@ class Entry {
     public spans: Span[],
     /** Estimated heap bytes of the decoded spans (`decodedBytes`), counted in the memory budget. */
     public bytes = 0,
+    /** When the request was accepted (ms since the epoch, the server's clock); also in its log record. */
+    public arrivedAtMs = 0,
   ) {}
+}
+
+/**
+ * The arrival a store write of several requests is marked with: the earliest of them. A batch is
+ * requests that sat next to each other in the queue, so their arrivals differ by at most the time the
+ * batch took to gather (milliseconds, or the store's lag when it is behind); the earliest keeps the
+ * promise that data leaves retention once the period has passed since it came in, never later, and
+ * one value per write keeps the store's insert a constant. A WAL replay batches records the same way
+ * (`recoverWal`), so a crash changes a span's arrival by no more than that either. Undefined (the
+ * store's clock) when no arrival is known (records from a log written before arrivals were kept).
+ */
+export function earliestArrivalUs(earliestMs: number): number | undefined {
+  return Number.isFinite(earliestMs) && earliestMs > 0 ? Math.floor(earliestMs * 1000) : undefined;
 }
 
 /**
@@ -106,6 +121,8 @@ export class IngestPipeline {
     private readonly onStored?: (spans: readonly Span[]) => void,
     /** Shared with the checker: the backlog's bytes count in it, and a full budget refuses batches. */
     private readonly memory?: MemoryBudget,
+    /** The server's clock, ms since the epoch: when a request arrived (its log record keeps it; retention counts from it). */
+    private readonly clock: () => number = Date.now,
   ) {
     this.retryHeaders = { 'retry-after': String(options.retryAfterSeconds) };
     memory?.measure({ backlog: () => this.backlogBytesHeld });
@@ -182,13 +199,14 @@ export class IngestPipeline {
     const bytes = this.memory === undefined ? 0 : decodedBytes(tag, payload, n);
     const full = this.backlog > 0 ? this.memoryFull(bytes) : undefined;
     if (full !== undefined) return Promise.reject(full);
-    const entry = new Entry(spans, bytes);
+    const arrivedAtMs = this.clock();
+    const entry = new Entry(spans, bytes, arrivedAtMs);
     this.queue.push(entry);
     this.backlog += n;
     this.backlogBytesHeld += bytes;
     const probe = this.wal.noSpace;
     if (probe) this.probing = true;
-    return this.wal.append(tag, payload).then(
+    return this.wal.append(tag, payload, arrivedAtMs).then(
       () => {
         if (probe) this.probing = false;
         entry.state = DURABLE;
@@ -235,9 +253,12 @@ export class IngestPipeline {
     return { drained: this.head === this.queue.length };
   }
 
-  /** Stores spans decoded from the log at start-up (before `start`); store failures reject. */
-  async restore(spans: Span[]): Promise<void> {
-    await this.write(spans);
+  /**
+   * Stores spans decoded from the log at start-up (before `start`), marked as arrived at
+   * `arrivedUs` (see `earliestArrivalUs`); store failures reject.
+   */
+  async restore(spans: Span[], arrivedUs?: number): Promise<void> {
+    await this.write(spans, arrivedUs);
   }
 
   private wake(): void {
@@ -290,9 +311,11 @@ export class IngestPipeline {
     if (end === from) return false;
     const batch: Batch = { entries: end - from, records, count, state: RUNNING };
     const spans = durableSpans === 0 ? [] : this.gather(from, end, records, durableSpans);
+    let earliestMs = Infinity;
+    for (let i = from; i < end; i++) if (this.queue[i].state === DURABLE) earliestMs = Math.min(earliestMs, this.queue[i].arrivedAtMs);
     this.dispatch = end;
     this.inflight.push(batch);
-    const written = spans.length === 0 ? Promise.resolve(true) : this.deliver(spans);
+    const written = spans.length === 0 ? Promise.resolve(true) : this.deliver(spans, earliestArrivalUs(earliestMs));
     void written.then((ok) => {
       batch.state = ok ? WRITTEN : ABANDONED;
       this.settle();
@@ -341,11 +364,11 @@ export class IngestPipeline {
   }
 
   /** Writes until stored; false when stopping gave up on a failing store. */
-  private async deliver(spans: Span[]): Promise<boolean> {
+  private async deliver(spans: Span[], arrivedUs: number | undefined): Promise<boolean> {
     let delay = MIN_RETRY_MS;
     for (;;) {
       try {
-        await this.write(spans);
+        await this.write(spans, arrivedUs);
         this.storeError = undefined;
         return true;
       } catch (error) {
@@ -368,9 +391,9 @@ export class IngestPipeline {
   }
 
   /** One store write; a batch with a malformed span is split until the bad spans are isolated and dropped. */
-  private async write(spans: Span[]): Promise<void> {
+  private async write(spans: Span[], arrivedUs: number | undefined): Promise<void> {
     try {
-      await this.store.writeSpans(spans);
+      await this.store.writeSpans(spans, arrivedUs === undefined ? undefined : { arrivedUs });
       this.observer?.stored(spans.length);
     } catch (error) {
       if (!isStoreInputError(error)) throw error;
@@ -379,8 +402,8 @@ export class IngestPipeline {
         return;
       }
       const mid = spans.length >>> 1;
-      await this.write(spans.slice(0, mid));
-      await this.write(spans.slice(mid));
+      await this.write(spans.slice(0, mid), arrivedUs);
+      await this.write(spans.slice(mid), arrivedUs);
       return;
     }
     // Outside the try: a failing listener must not make the pipeline write the batch again.
