@@ -15,6 +15,7 @@ import { SECURITY_HEADERS } from './http/security-headers.js';
 import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
+import { QueriesFirst } from './pipeline/queries-first.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import type { IngestStore } from './pipeline/ingest-store.js';
 import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal.js';
@@ -152,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const walOpenOptions = { segmentBytes: walOptions.segmentBytes, isValidTag: isWalTag, onFlush: (records: number) => metrics?.walFlushed(records) };
   const wal = options.readOnly !== undefined ? WriteAheadLog.openReadOnly(walDir, walOpenOptions, options.readOnly) : await WriteAheadLog.open(walDir, walOpenOptions);
   let pipeline: IngestPipeline;
+  const queries = new QueriesFirst({ maxPauseMs: pipelineOptions.queryPauseMs });
   let app: FastifyInstance;
   let checker: ChainChecker | undefined;
   let alerts: AlertDispatcher | undefined;
@@ -197,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         feed?.spansStored(spans);
       },
       memory,
+      queries,
     );
     memory.register(metrics.registry);
     const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -242,7 +245,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
   const authorized = options.token !== undefined && options.token !== '' ? tokenCheck(options.token) : undefined;
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
-  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+  app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
+    // Every GET under /api/ reads the store: the pipeline's background work waits for it (queries-first.ts).
+    if (request.method === 'GET' && request.url.startsWith('/api/')) reply.raw.once('close', queries.begin());
     const isPublic = isPublicRequest(request);
     const refused = missingHost(request.raw) ?? protocolRelativePath(request.raw);
     if (refused !== undefined) {
