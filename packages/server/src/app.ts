@@ -110,6 +110,8 @@ export interface LinktraceState {
   receivers?: ReceiverContext;
   /** RED metrics (rate, errors, durations) per service, operation and edge, counted at ingest. */
   red: RedMetrics;
+  /** Queries under way (GETs under /api/), which the pipeline's background work waits for, briefly. */
+  queries: QueriesFirst;
 }
 
 declare module 'fastify' {
@@ -226,7 +228,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     pipeline.start();
     if (options.readOnly === undefined) red.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red, queries };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
