@@ -15,6 +15,7 @@ import { SECURITY_HEADERS } from './http/security-headers.js';
 import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
+import { QueriesFirst } from './pipeline/queries-first.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import type { IngestStore } from './pipeline/ingest-store.js';
 import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal.js';
@@ -120,6 +121,8 @@ export interface LinktraceState {
   red: RedMetrics;
   /** Tail sampling, when on. */
   sampler?: TailSampler;
+  /** Queries under way (GETs under /api/), which the pipeline's background work waits for, briefly. */
+  queries: QueriesFirst;
 }
 
 declare module 'fastify' {
@@ -163,6 +166,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const walOpenOptions = { segmentBytes: walOptions.segmentBytes, isValidTag: isWalTag, onFlush: (records: number) => metrics?.walFlushed(records) };
   const wal = options.readOnly !== undefined ? WriteAheadLog.openReadOnly(walDir, walOpenOptions, options.readOnly) : await WriteAheadLog.open(walDir, walOpenOptions);
   let pipeline: IngestPipeline;
+  const queries = new QueriesFirst({ maxPauseMs: pipelineOptions.queryPauseMs });
   let app: FastifyInstance;
   let checker: ChainChecker | undefined;
   let alerts: AlertDispatcher | undefined;
@@ -221,6 +225,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       memory,
       options.clock ?? Date.now,
+      queries,
     );
     memory.register(metrics.registry);
     const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -247,7 +252,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     pipeline.start();
     if (options.readOnly === undefined) red.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red, sampler };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red, sampler, queries };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -266,7 +271,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
   const authorized = options.token !== undefined && options.token !== '' ? tokenCheck(options.token) : undefined;
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
-  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+  app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
+    // Every GET under /api/ reads the store: the pipeline's background work waits for it (queries-first.ts).
+    if (request.method === 'GET' && request.url.startsWith('/api/')) reply.raw.once('close', queries.begin());
     const isPublic = isPublicRequest(request);
     const refused = missingHost(request.raw) ?? protocolRelativePath(request.raw);
     if (refused !== undefined) {

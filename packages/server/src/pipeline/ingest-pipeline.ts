@@ -13,6 +13,7 @@ import type { MemoryBudget } from '../memory-budget.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { GZIP_FLAG } from '../ingest/wire-format.js';
 import { isStoreInputError, type IngestStore } from './ingest-store.js';
+import type { QueriesFirst } from './queries-first.js';
 
 export interface PipelineObserver {
   stored(spans: number): void;
@@ -80,6 +81,15 @@ interface Batch {
 /** Stands in for stored entries until the queue is compacted. */
 const DONE = new Entry([]);
 
+/**
+ * Stored spans handed to `onStored` (checker, RED metrics, SDK drop reports) per turn of the event
+ * loop. One store commit resolves many writes at once (a row group of 122 880 spans under load), and
+ * feeding them all in one go held the event loop for over a second, and every query waiting on it.
+ */
+export const FEED_SLICE_SPANS = 2000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const MIN_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
 
@@ -103,6 +113,8 @@ export class IngestPipeline {
   private wakeUp: (() => void) | undefined;
   private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
+  /** The end of the chain of stored batches being handed to `onStored`, in the order they were stored. */
+  private feeding: Promise<void> = Promise.resolve();
   private readonly retryHeaders: Record<string, string>;
   /**
    * While the log cannot be written for want of space, one request at a time still tries (the probe):
@@ -123,6 +135,8 @@ export class IngestPipeline {
     private readonly memory?: MemoryBudget,
     /** The server's clock, ms since the epoch: when a request arrived (its log record keeps it; retention counts from it). */
     private readonly clock: () => number = Date.now,
+    /** Queries under way, which the background steps (store writes, feeding `onStored`) wait for, briefly. */
+    private readonly queries?: QueriesFirst,
   ) {
     this.retryHeaders = { 'retry-after': String(options.retryAfterSeconds) };
     memory?.measure({ backlog: () => this.backlogBytesHeld });
@@ -277,11 +291,16 @@ export class IngestPipeline {
   private async run(): Promise<void> {
     for (;;) {
       if (this.abandon) return;
-      if (this.inflight.length < this.options.storeConcurrency && this.startBatch()) {
-        // Starting a write encodes its spans on this thread: one per turn of the event loop, so that
-        // many writes started at once do not hold up requests (and log commits) in between.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        continue;
+      if (this.inflight.length < this.options.storeConcurrency && this.dispatchable()) {
+        // Starting a write encodes its spans on this thread: queries under way go first, and one
+        // write per turn of the event loop, so that many writes started at once do not hold up
+        // requests (and log commits) in between.
+        await this.yieldToQueries();
+        if (this.abandon) return;
+        if (this.startBatch()) {
+          await nextTurn();
+          continue;
+        }
       }
       if (this.head === this.queue.length && this.inflight.length === 0) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -291,6 +310,19 @@ export class IngestPipeline {
     }
   }
 
+  /** Whether the next entry to hand to a store write has settled (its log append is done). */
+  private dispatchable(): boolean {
+    return this.dispatch < this.queue.length && this.queue[this.dispatch].state !== PENDING;
+  }
+
+  /**
+   * Waits (briefly, see QueriesFirst) while queries are under way; not while draining to stop. The
+   * receivers call it too, before decoding a request's body.
+   */
+  yieldToQueries(): Promise<void> | undefined {
+    return this.queries === undefined || this.stopping ? undefined : this.queries.yieldToQueries();
+  }
+
   /** Takes the next batch of settled entries and starts its write; false when there is none. */
   private startBatch(): boolean {
     const from = this.dispatch;
@@ -298,7 +330,9 @@ export class IngestPipeline {
     let count = 0;
     let records = 0;
     let durableSpans = 0;
-    while (end < this.queue.length && count < this.options.storeBatchSpans) {
+    // While queries are under way, small writes: encoding one is a step the event loop cannot interrupt.
+    const most = this.queries !== undefined && this.queries.queries > 0 && !this.stopping ? Math.min(FEED_SLICE_SPANS, this.options.storeBatchSpans) : this.options.storeBatchSpans;
+    while (end < this.queue.length && count < most) {
       const entry = this.queue[end];
       if (entry.state === PENDING) break;
       count += entry.spans.length;
@@ -407,6 +441,23 @@ export class IngestPipeline {
       return;
     }
     // Outside the try: a failing listener must not make the pipeline write the batch again.
-    this.onStored?.(spans);
+    if (this.onStored !== undefined) await this.feed(this.onStored, spans);
+  }
+
+  /**
+   * Hands stored spans to `listener` in store order, `FEED_SLICE_SPANS` per turn of the event loop, so
+   * that requests and query results get their turns in between. The write (and the backlog's bytes
+   * for its spans) is settled only once its spans were handed over; rejects with the listener's error.
+   */
+  private feed(listener: (spans: readonly Span[]) => void, spans: Span[]): Promise<void> {
+    const fed = this.feeding.then(async () => {
+      for (let i = 0; i < spans.length; i += FEED_SLICE_SPANS) {
+        await this.yieldToQueries();
+        await nextTurn();
+        listener(spans.length <= FEED_SLICE_SPANS ? spans : spans.slice(i, i + FEED_SLICE_SPANS));
+      }
+    });
+    this.feeding = fed.catch(() => undefined);
+    return fed;
   }
 }
