@@ -1,7 +1,8 @@
 /**
  * Runs `runFlood` once against a fresh `linktrace serve` (own process, own data directory) and
  * prints its figures, last line JSON. Bounded: FLOOD_SECONDS (default 60) and FLOOD_MAX_SPANS
- * (default 3 000 000); more `serve` flags in FLOOD_SERVE_ARGS (e.g. `--max-memory 256mb`). With
+ * (default 3 000 000); more `serve` flags in FLOOD_SERVE_ARGS (e.g. `--max-memory 256mb`), flags for
+ * the server's node in FLOOD_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). With
  * FLOOD_URL, floods that server instead (another build, for a before/after comparison).
  *
  *   npm run build && node bench/dist/src/abuse/flood-run.js
@@ -16,10 +17,11 @@ import { runFlood } from './flood.js';
 const seconds = Number(process.env.FLOOD_SECONDS ?? 60);
 const maxSpans = Number(process.env.FLOOD_MAX_SPANS ?? 3_000_000);
 const serveArgs = (process.env.FLOOD_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const nodeArgs = (process.env.FLOOD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'linktrace-flood-'));
 const given = process.env.FLOOD_URL;
-const server = given === undefined ? await startServerProcess({ dataDir, args: ['--no-ui', ...serveArgs] }) : undefined;
+const server = given === undefined ? await startServerProcess({ dataDir, nodeArgs, args: ['--no-ui', ...serveArgs] }) : undefined;
 try {
   const r = await runFlood({ url: given ?? server!.url, durationMs: seconds * 1000, maxSpans });
   printTable(

@@ -7,9 +7,11 @@
  *
  * Reusable: `npm run bench:abuse` calls `runFlood` with a server it started.
  */
+import { Worker } from 'node:worker_threads';
 import { encodeNativeJson, type Span } from '@linktrace/model';
 import { httpRequest, keepAliveAgent, retryAfterSeconds } from '../ingest-http.js';
 import { percentile } from '../stats.js';
+import type { SearcherData, SearcherResult } from './flood-searcher.js';
 
 export interface FloodOptions {
   /** The server, `http://host:port`. */
@@ -121,27 +123,12 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
     }
   };
 
-  // One user searching, one query at a time: what the flood does to the query API.
-  const searchAgent = keepAliveAgent(1);
-  const latencies: number[] = [];
-  const searcher = async (): Promise<void> => {
-    let n = 0;
-    while (!over()) {
-      const path =
-        n++ % 2 === 0
-          ? `/api/v1/traces?service=${SERVICES[n % SERVICES.length]!}&limit=20`
-          : `/api/v1/traces?attr=${encodeURIComponent(`user.id=u${n % 5000}`)}&limit=20`;
-      const t0 = performance.now();
-      try {
-        const answer = await httpRequest(searchAgent, new URL(path, base), 'GET', {}, undefined, 60_000);
-        if (answer.status === 200) latencies.push(performance.now() - t0);
-        else failed++;
-      } catch {
-        failed++;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  // One user searching, one query at a time, on its own thread (flood-searcher.ts): what the flood does to the query API.
+  const searcher = new Worker(new URL('./flood-searcher.js', import.meta.url), { workerData: { url: o.url, services: SERVICES } satisfies SearcherData });
+  const searched = new Promise<SearcherResult>((resolve, reject) => {
+    searcher.once('message', resolve);
+    searcher.once('error', reject);
+  });
 
   // The server's own view, sampled.
   const sampleAgent = keepAliveAgent(1);
@@ -165,8 +152,11 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
     }
   };
 
-  await Promise.all([...Array.from({ length: o.concurrency }, sender), searcher(), sampler()]);
-  for (const agent of [postAgent, searchAgent, sampleAgent]) agent.destroy();
+  await Promise.all([...Array.from({ length: o.concurrency }, sender), sampler()]);
+  searcher.postMessage('stop');
+  const { latencies, failed: searchesFailed } = await searched;
+  failed += searchesFailed;
+  for (const agent of [postAgent, sampleAgent]) agent.destroy();
   return {
     durationS: (performance.now() - started) / 1000,
     acceptedSpans: accepted,

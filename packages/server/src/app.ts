@@ -15,6 +15,7 @@ import { SECURITY_HEADERS } from './http/security-headers.js';
 import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
+import { QueriesFirst } from './pipeline/queries-first.js';
 import { IngestPipeline } from './pipeline/ingest-pipeline.js';
 import type { IngestStore } from './pipeline/ingest-store.js';
 import { isWalTag, recoverWal, type RecoveryReport } from './pipeline/replay-wal.js';
@@ -37,6 +38,7 @@ import { registerFlowRoutes } from './routes/flows-routes.js';
 import { isSdkDropStore, SdkDropTracker } from './sdk-drops/sdk-drop-tracker.js';
 import { registerSdkDropGauge } from './sdk-drops/sdk-drop-metrics.js';
 import { RedMetrics } from './red/red-metrics.js';
+import { edgeBoundsWithin } from './red/red-edges.js';
 import { registerRedRoute } from './red/red-route.js';
 import { createSampler, samplingHealth } from './sampling/create-sampler.js';
 import type { SamplingOptions } from './sampling/keep-options.js';
@@ -119,6 +121,8 @@ export interface LinktraceState {
   red: RedMetrics;
   /** Tail sampling, when on. */
   sampler?: TailSampler;
+  /** Queries under way (GETs under /api/), which the pipeline's background work waits for, briefly. */
+  queries: QueriesFirst;
 }
 
 declare module 'fastify' {
@@ -162,12 +166,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const walOpenOptions = { segmentBytes: walOptions.segmentBytes, isValidTag: isWalTag, onFlush: (records: number) => metrics?.walFlushed(records) };
   const wal = options.readOnly !== undefined ? WriteAheadLog.openReadOnly(walDir, walOpenOptions, options.readOnly) : await WriteAheadLog.open(walDir, walOpenOptions);
   let pipeline: IngestPipeline;
+  const queries = new QueriesFirst({ maxPauseMs: pipelineOptions.queryPauseMs });
   let app: FastifyInstance;
   let checker: ChainChecker | undefined;
   let alerts: AlertDispatcher | undefined;
   let red: RedMetrics;
   // What SDKs report they lost, read from every stored batch (the WAL replay included); seeded from the store.
-  const sdkDrops = new SdkDropTracker(isSdkDropStore(options.store) ? options.store : undefined, (line) => app.log.warn(line));
+  const clockMs = options.clock ?? Date.now;
+  const sdkDrops = new SdkDropTracker(
+    isSdkDropStore(options.store) ? options.store : undefined,
+    (line) => app.log.warn(line),
+    () => clockMs() * 1000,
+  );
   try {
     await sdkDrops.load();
     metrics = new ServerMetrics(
@@ -179,7 +189,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       { processMetrics: options.processMetrics === true },
     );
     registerSdkDropGauge(metrics.registry, sdkDrops);
-    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line));
+    red = await RedMetrics.open(options.dataDir, metrics.registry, options.clock ?? Date.now, (line) => app.log.warn(line), {
+      mayGrow: () => memory.redMayGrow(),
+      edges: edgeBoundsWithin(memory.redEdgeBytes),
+    });
+    const redState = red;
+    memory.measure({ red: () => redState.bytes });
     const sampler = createSampler(options, red, metrics.registry, (line) => app.log.warn(line));
     if (options.checker !== undefined) {
       const store = options.store;
@@ -209,6 +224,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         feed?.spansStored(spans);
       },
       memory,
+      options.clock ?? Date.now,
+      queries,
     );
     memory.register(metrics.registry);
     const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -228,14 +245,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     });
     const warn = (message: string): void => app.log.warn(message);
-    const recovery = await recoverWal(wal, (spans) => pipeline.restore(spans), pipelineOptions.storeBatchSpans, warn);
+    const recovery = await recoverWal(wal, (spans, arrivedUs) => pipeline.restore(spans, arrivedUs), pipelineOptions.storeBatchSpans, warn);
     metrics.walDamagedRecords(recovery.damaged.length);
     if (recovery.records > 0 || recovery.tornBytes > 0) {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);
     }
     pipeline.start();
     if (options.readOnly === undefined) red.start();
-    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red, sampler };
+    const state: LinktraceState = { pipeline, wal, metrics, limits, decompressBudget: new ByteBudget(limits.maxDecompressingBytes), memory, recovery, sdkDrops, red, sampler, queries };
     if (checker !== undefined) {
       // Before the routes answer: GET /api/v1/flows must list the contracts declared through the API by a previous run.
       await checker.flows.load((line) => app.log.warn(line));
@@ -254,7 +271,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
   const authorized = options.token !== undefined && options.token !== '' ? tokenCheck(options.token) : undefined;
   const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
-  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+  app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
+    // Every GET under /api/ reads the store: the pipeline's background work waits for it (queries-first.ts).
+    if (request.method === 'GET' && request.url.startsWith('/api/')) reply.raw.once('close', queries.begin());
     const isPublic = isPublicRequest(request);
     const refused = missingHost(request.raw) ?? protocolRelativePath(request.raw);
     if (refused !== undefined) {

@@ -50,6 +50,12 @@ export interface PipelineOptions {
   storeConcurrency: number;
   /** `Retry-After` seconds on 429/503 answers. */
   retryAfterSeconds: number;
+  /**
+   * Queries first: while a query is under way, each background step of the pipeline (starting a
+   * store write, handing stored spans to the checker) waits at most this long (ms) for it to end;
+   * 0 never waits. See pipeline/queries-first.ts.
+   */
+  queryPauseMs: number;
 }
 
 // The backlog holds two row groups' worth (one being committed, one gathering) and some slack.
@@ -58,6 +64,7 @@ export const DEFAULT_PIPELINE: Readonly<PipelineOptions> = Object.freeze({
   storeBatchSpans: 10_000,
   storeConcurrency: 24,
   retryAfterSeconds: 1,
+  queryPauseMs: 250,
 });
 
 export interface WalOptions {
@@ -148,6 +155,8 @@ export function resolveLimits(partial: Partial<IngestLimits> | undefined): Inges
 export function resolvePipeline(partial: Partial<PipelineOptions> | undefined): PipelineOptions {
   const options = { ...DEFAULT_PIPELINE, ...partial };
   for (const [key, value] of Object.entries(options)) {
+    // 0 turns queries-first off; every other option needs at least 1.
+    if (key === 'queryPauseMs' && value === 0) continue;
     if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`pipeline.${key}: ${String(value)} is not a positive whole number`);
   }
   return options;

@@ -1,13 +1,19 @@
 /**
  * One budget in bytes for what the server holds in memory on behalf of its senders: the ingest
- * backlog (accepted spans not yet in the store) and the chain checker's held spans. Both are
+ * backlog (accepted spans not yet in the store), the chain checker's held spans, and the RED
+ * metrics' state (minute cells per series, the edge finder's ids and waiting spans). All are
  * estimates kept as counters (no object is measured): per span at decode, per compact span in the
- * checker.
+ * checker, per cell, series, id and waiting span in RED.
  *
  * The checker may hold spans up to half the budget; past that it stops holding them and checks
  * traces from the store (`checkerMayHold` says no until it is back under a quarter, so that it does
- * not flap). The backlog takes what the checker leaves; past that, ingest answers 429. `/healthz`
- * reports the budget, and `degraded` while the checker works from the store.
+ * not flap). RED may hold up to a quarter: its edge finder is sized to a sixteenth (`redEdgeBytes`,
+ * its id directory and waiting spans are bounded, so that part never grows past it); past the quarter
+ * new label combinations (services, operations, edges) count as `other` and the edge finder decides
+ * spans at once instead of holding them (`redMayGrow` says no until RED is back under three
+ * sixteenths, as its minute cells age out after 24 h).
+ * The backlog takes what the others leave; past that, ingest answers 429. `/healthz` reports the
+ * budget, and `degraded` while the checker works from the store or RED is capped.
  */
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
@@ -18,8 +24,11 @@ export interface MemoryStatus {
   usedBytes: number;
   backlogBytes: number;
   checkerBytes: number;
+  redBytes: number;
   /** False while the checker checks from the store because its share of the budget is full. */
   checkerHolding: boolean;
+  /** True while RED's share is full: new label combinations count as `other`. */
+  redCapped: boolean;
 }
 
 /**
@@ -37,19 +46,38 @@ export function defaultMemoryBudget(): number {
 export class MemoryBudget {
   private backlogBytes: () => number = () => 0;
   private checkerBytes: () => number = () => 0;
+  private redBytes: () => number = () => 0;
   private holding = true;
+  private redGrowing = true;
 
   constructor(readonly limitBytes: number) {}
 
   /** Where the parts' sizes are read (set once each, by the app). */
-  measure(parts: { backlog?: () => number; checker?: () => number }): void {
+  measure(parts: { backlog?: () => number; checker?: () => number; red?: () => number }): void {
     if (parts.backlog !== undefined) this.backlogBytes = parts.backlog;
     if (parts.checker !== undefined) this.checkerBytes = parts.checker;
+    if (parts.red !== undefined) this.redBytes = parts.red;
   }
 
-  /** Whether the backlog may take `bytes` more (it takes what the checker does not hold). */
+  /** Whether the backlog may take `bytes` more (it takes what the checker and RED do not hold). */
   backlogFits(bytes: number): boolean {
-    return this.backlogBytes() + this.checkerBytes() + bytes <= this.limitBytes;
+    return this.backlogBytes() + this.checkerBytes() + this.redBytes() + bytes <= this.limitBytes;
+  }
+
+  /** What RED's edge finder is sized to (red-edges.ts edgeBoundsWithin): a sixteenth of the budget. */
+  get redEdgeBytes(): number {
+    return this.limitBytes / 16;
+  }
+
+  /** Whether RED may track new label combinations: within a quarter of the budget, with hysteresis. */
+  redMayGrow(): boolean {
+    const held = this.redBytes();
+    if (this.redGrowing) {
+      if (held > this.limitBytes / 4) this.redGrowing = false;
+    } else if (held <= (this.limitBytes * 3) / 16) {
+      this.redGrowing = true;
+    }
+    return this.redGrowing;
   }
 
   /** Whether the checker may hold `bytes` more: within half the budget, with hysteresis. */
@@ -74,13 +102,28 @@ export class MemoryBudget {
   status(): MemoryStatus {
     const backlogBytes = this.backlogBytes();
     const checkerBytes = this.checkerBytes();
-    return { limitBytes: this.limitBytes, usedBytes: backlogBytes + checkerBytes, backlogBytes, checkerBytes, checkerHolding: this.checkerHolding };
+    const redBytes = this.redBytes();
+    return {
+      limitBytes: this.limitBytes,
+      usedBytes: backlogBytes + checkerBytes + redBytes,
+      backlogBytes,
+      checkerBytes,
+      redBytes,
+      checkerHolding: this.checkerHolding,
+      redCapped: !this.redMayGrow(),
+    };
   }
 
   /** Why `/healthz` says `degraded`; undefined when the server works as usual. */
   degradedReason(): string | undefined {
-    if (this.checkerHolding) return undefined;
-    return `memory budget: the chain checker holds ${mb(this.checkerBytes())} of its ${mb(this.limitBytes / 2)} share of --max-memory; it checks traces from the store instead of holding their spans`;
+    const reasons: string[] = [];
+    if (!this.checkerHolding) {
+      reasons.push(`memory budget: the chain checker holds ${mb(this.checkerBytes())} of its ${mb(this.limitBytes / 2)} share of --max-memory; it checks traces from the store instead of holding their spans`);
+    }
+    if (!this.redMayGrow()) {
+      reasons.push(`memory budget: RED metrics hold ${mb(this.redBytes())} of their ${mb(this.limitBytes / 4)} share of --max-memory; new services, operations and edges are counted as "other"`);
+    }
+    return reasons.length === 0 ? undefined : reasons.join('; ');
   }
 
   /** The budget and its parts on /metrics. */
@@ -88,16 +131,16 @@ export class MemoryBudget {
     const budget = this.limitBytes;
     new Gauge({
       name: 'linktrace_memory_budget_bytes',
-      help: 'The memory budget (--max-memory) shared by the ingest backlog and the chain checker.',
+      help: 'The memory budget (--max-memory) shared by the ingest backlog, the chain checker and RED metrics.',
       registers: [registry],
       collect() {
         this.set(budget);
       },
     });
-    const parts = { backlog: () => this.backlogBytes(), checker: () => this.checkerBytes() };
+    const parts = { backlog: () => this.backlogBytes(), checker: () => this.checkerBytes(), red: () => this.redBytes() };
     new Gauge({
       name: 'linktrace_memory_used_bytes',
-      help: 'Estimated bytes held within the memory budget, by part (backlog: accepted spans not yet stored; checker: spans held for checks).',
+      help: 'Estimated bytes held within the memory budget, by part (backlog: accepted spans not yet stored; checker: spans held for checks; red: RED metrics cells and edge finder).',
       labelNames: ['part'],
       registers: [registry],
       collect() {
@@ -111,6 +154,15 @@ export class MemoryBudget {
       registers: [registry],
       collect() {
         this.set(holding() ? 0 : 1);
+      },
+    });
+    const redCapped = (): boolean => !this.redMayGrow();
+    new Gauge({
+      name: 'linktrace_red_capped',
+      help: '1 while RED metrics count new services, operations and edges as "other" because their share of the memory budget is full.',
+      registers: [registry],
+      collect() {
+        this.set(redCapped() ? 1 : 0);
       },
     });
   }

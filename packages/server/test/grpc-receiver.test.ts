@@ -43,6 +43,10 @@ async function assertServes(ctx: RunningGrpcApp, token?: string): Promise<void> 
   assert.equal(ctx.store.getTrace(batch[0]!.traceId).length, 3);
 }
 
+function grpcMessage(answer: { trailers: Record<string, unknown>; headers: Record<string, unknown> }): string {
+  return decodeURIComponent(String(answer.trailers['grpc-message'] ?? answer.headers['grpc-message']));
+}
+
 describe('OTLP/gRPC receiver', () => {
   it('takes a message (plain and gzip) through the write-ahead log into the store, answers an empty response, counts it', async () => {
     await withGrpcApp({}, async (ctx) => {
@@ -96,11 +100,52 @@ describe('OTLP/gRPC receiver', () => {
       assert.ok(bomb.length < 256 * 1024);
       const answer = await rawCall(ctx.address, { 'grpc-encoding': 'gzip' }, [frame(bomb, true)]);
       assert.equal(answer.grpcStatus, GrpcStatus.RESOURCE_EXHAUSTED);
-      assert.match(decodeURIComponent(String(answer.trailers['grpc-message'] ?? answer.headers['grpc-message'])), /decompresses to a size larger than 262144/);
-      // Damaged gzip: grpc-js answers INTERNAL itself ("Failed to decompress message").
+      assert.match(grpcMessage(answer), /^payload_too_large: the body decompresses to more than 262144 bytes/);
+      // Damaged gzip: invalid_encoding, as over HTTP.
       const corrupt = await rawCall(ctx.address, { 'grpc-encoding': 'gzip' }, [frame(Buffer.from('not gzip data'), true)]);
-      assert.equal(corrupt.grpcStatus, GrpcStatus.INTERNAL);
+      assert.equal(corrupt.grpcStatus, GrpcStatus.INVALID_ARGUMENT);
+      assert.match(grpcMessage(corrupt), /^invalid_encoding: /);
       assert.equal(ctx.app.linktrace.wal.stats().records, 0);
+      assert.equal(ctx.app.linktrace.decompressBudget.inUse, 0, 'the budget is given back');
+      await assertServes(ctx);
+    });
+  });
+
+  it('gzip messages inflate under the decompression budget shared with HTTP: refused before inflating when it is spent (RetryInfo), taken once it is free', async () => {
+    await withGrpcApp({ limits: { maxDecompressedBytes: 256 * 1024, maxDecompressingBytes: 256 * 1024 } }, async (ctx) => {
+      const budget = ctx.app.linktrace.decompressBudget;
+      // Bodies being inflated by the HTTP receivers hold the whole budget.
+      assert.ok(budget.tryTake(budget.capacity));
+      const batch = spans(4);
+      const busy = assertRefused(await exportCall(ctx.address, encodeOtlpProto(batch), { gzip: true }));
+      assert.equal(busy.code, GrpcStatus.RESOURCE_EXHAUSTED);
+      assert.match(busy.details, /^decompress_busy: /);
+      assert.equal(retryDelaySeconds(busy), 1);
+      // Uncompressed messages take nothing from it.
+      await assertServes(ctx);
+      budget.give(budget.capacity);
+      const taken = await exportCall(ctx.address, encodeOtlpProto(batch), { gzip: true });
+      assert.ok(taken.ok, taken.ok ? '' : taken.error.message);
+      await ctx.app.linktrace.pipeline.idle();
+      assert.equal(ctx.store.getTrace(batch[0]!.traceId).length, 4);
+      assert.equal(budget.inUse, 0, 'a call gives its share back once answered');
+      const metrics = (await get(`${ctx.url}/metrics`)).body.toString('utf8');
+      assert.match(metrics, /linktrace_grpc_calls_total\{status="RESOURCE_EXHAUSTED",code="decompress_busy"\} 1/);
+    });
+  });
+
+  it('refusals grpc-js makes itself are counted on /metrics with the error code HTTP gives the same refusal', async () => {
+    await withGrpcApp({ limits: { maxDecompressedBytes: 64 * 1024, maxDecompressingBytes: 64 * 1024 } }, async (ctx) => {
+      assertRefused(await exportCall(ctx.address, Buffer.alloc(64 * 1024 + 1, 0x0a)));
+      const snappy = await rawCall(ctx.address, { 'grpc-encoding': 'snappy' }, [frame(Buffer.from('whatever'), true)]);
+      assert.equal(snappy.grpcStatus, GrpcStatus.UNIMPLEMENTED);
+      const deflated = await rawCall(ctx.address, { 'grpc-encoding': 'deflate' }, [frame(Buffer.from('not deflate data'), true)]);
+      assert.equal(deflated.grpcStatus, GrpcStatus.INTERNAL);
+      assert.equal(ctx.app.linktrace.decompressBudget.inUse, 0, 'the reserve for a deflate message is given back');
+      const metrics = (await get(`${ctx.url}/metrics`)).body.toString('utf8');
+      assert.match(metrics, /linktrace_grpc_calls_total\{status="RESOURCE_EXHAUSTED",code="payload_too_large"\} 1/);
+      assert.match(metrics, /linktrace_grpc_calls_total\{status="UNIMPLEMENTED",code="unsupported_encoding"\} 1/);
+      assert.match(metrics, /linktrace_grpc_calls_total\{status="INTERNAL",code="invalid_encoding"\} 1/);
       await assertServes(ctx);
     });
   });

@@ -131,6 +131,43 @@ describe('backpressure', () => {
     }
   });
 
+  it('spans keep their arrival time: live writes are marked with their request\'s, a replay after a crash with its log record\'s', async () => {
+    const dataDir = await tempDir();
+    const DAY_MS = 86_400_000;
+    let nowMs = 1_796_083_200_000;
+    const clock = (): number => nowMs;
+    try {
+      const live = new MemoryStore();
+      await withApp({ store: live, dataDir, clock }, async ({ url }) => {
+        assert.equal((await post(`${url}/api/v1/spans`, batch(0, 3).body, JSON_TYPE)).status, 200);
+        nowMs += 1000;
+        assert.equal((await post(`${url}/api/v1/spans`, batch(1, 3).body, JSON_TYPE)).status, 200);
+      });
+      assert.deepStrictEqual(new Set(live.arrivals), new Set([(nowMs - 1000) * 1000, nowMs * 1000]));
+
+      const down = new MemoryStore();
+      down.failure = new Error('store down');
+      const acceptedMs = (nowMs += DAY_MS);
+      await withApp({ store: down, dataDir, clock, shutdownTimeoutMs: 300 }, async ({ url }) => {
+        assert.equal((await post(`${url}/api/v1/spans`, batch(2, 4).body, JSON_TYPE)).status, 200);
+        nowMs += 1000;
+        assert.equal((await post(`${url}/api/v1/spans`, batch(3, 4).body, JSON_TYPE)).status, 200);
+      });
+      // Restarted three days later: the replayed spans arrived when they were accepted, not now.
+      nowMs += 3 * DAY_MS;
+      const fresh = new MemoryStore();
+      const app = await buildApp({ store: fresh, dataDir, clock });
+      try {
+        assert.equal(app.linktrace.recovery.spans, 8);
+        assert.deepStrictEqual(fresh.arrivals, [acceptedMs * 1000], 'one replay batch, marked with its earliest record');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('closing waits until the backlog is in the store, and answers 503 unavailable meanwhile', async () => {
     const dataDir = await tempDir();
     try {
@@ -200,18 +237,46 @@ describe('backpressure', () => {
       assert.equal(errorCode(refused), 'insufficient_storage');
       assert.match((refused.json() as { error: { message: string } }).error.message, /ENOSPC/);
       assert.equal(refused.headers.get('retry-after'), '1');
+      // Queries still work: degraded (200), not down, with the reason.
       const health = await get(`${url}/healthz`);
-      assert.equal(health.status, 503);
-      assert.match((health.json() as { wal: { error?: string } }).wal.error ?? '', /ENOSPC/);
+      assert.equal(health.status, 200);
+      const body = health.json() as { status: string; reason?: string; readOnly?: string; wal: { error?: string } };
+      assert.equal(body.status, 'degraded');
+      assert.match(body.reason ?? '', /^ingest is refused \(507 insufficient_storage\) for want of disk space; queries work: .*ENOSPC/);
+      assert.match(body.readOnly ?? '', /ENOSPC/);
+      assert.match(body.wal.error ?? '', /ENOSPC/);
 
       assert.equal((await post(`${url}/api/v1/spans`, batch(3, 3).body, JSON_TYPE)).status, 200, 'a fresh segment takes the next request');
       await app.linktrace.pipeline.idle();
-      assert.equal((await get(`${url}/healthz`)).status, 200);
+      assert.equal(((await get(`${url}/healthz`)).json() as { status: string }).status, 'ok');
       assert.equal(store.getTrace(batch(1, 1).traceId).length, 3);
       assert.equal(store.getTrace(batch(2, 1).traceId).length, 0, 'the refused batch was not stored');
       assert.equal(store.getTrace(batch(3, 1).traceId).length, 3);
       assert.match((await get(`${url}/metrics`)).body.toString(), /linktrace_http_errors_total\{code="insufficient_storage"\} 1/);
     });
+  });
+
+  it('started read-only (no room to write): /healthz answers 200 degraded with the reason, not 503 (queries work)', async () => {
+    const dataDir = await tempDir();
+    try {
+      const noSpace = Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
+      const app = await buildApp({ store: new MemoryStore(), dataDir, readOnly: noSpace });
+      try {
+        const res = await app.inject({ method: 'GET', url: '/healthz' });
+        assert.equal(res.statusCode, 200, res.body);
+        const body = JSON.parse(res.body) as { status: string; reason?: string; readOnly?: string; store: { reachable: boolean } };
+        assert.equal(body.status, 'degraded');
+        assert.match(body.reason ?? '', /^ingest is refused \(507 insufficient_storage\) for want of disk space; queries work: .*started read-only: ENOSPC/);
+        assert.match(body.readOnly ?? '', /started read-only/);
+        assert.equal(body.store.reachable, true);
+        const refused = await app.inject({ method: 'POST', url: '/api/v1/spans', payload: batch(1, 1).body, headers: JSON_TYPE });
+        assert.equal(refused.statusCode, 507);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refused means freed: spans of requests the log refused leave the backlog at once, even behind a stuck store write', async () => {

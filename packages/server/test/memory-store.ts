@@ -11,17 +11,20 @@ import { spanKey as keyOf } from './ingest-helpers.js';
 export class MemoryStore implements IngestStore {
   readonly spans = new Map<string, Span>();
   writes = 0;
+  /** The `arrivedUs` each successful write was given (undefined: the store's clock), in order. */
+  readonly arrivals: (number | undefined)[] = [];
   closed = false;
   /** When set, each write waits for it first. */
   gate: (() => Promise<void>) | undefined;
   /** When set, writes reject with it (a store that is down). */
   failure: Error | undefined;
 
-  async writeSpans(spans: readonly Span[]): Promise<void> {
+  async writeSpans(spans: readonly Span[], options?: { arrivedUs?: number }): Promise<void> {
     if (this.gate !== undefined) await this.gate();
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('closed');
     this.writes++;
+    this.arrivals.push(options?.arrivedUs);
     for (const span of spans) {
       const key = keyOf(span);
       const old = this.spans.get(key);

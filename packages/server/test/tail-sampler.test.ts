@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Span } from '@linktrace/model';
-import type { RetentionResult } from '@linktrace/storage';
+import type { DeletedRecords } from '@linktrace/storage';
 import { FlowGroups, rootOf } from '../src/sampling/flow-groups.js';
 import { TailSampler, type CheckedTrace } from '../src/sampling/tail-sampler.js';
 import type { SamplingOptions } from '../src/sampling/keep-options.js';
@@ -17,7 +17,7 @@ const W = WINDOW_MS * 1000;
 class FakeStore {
   deleted: string[] = [];
   failures = 0;
-  deleteTraces(ids: readonly string[]): Promise<RetentionResult> {
+  deleteTraces(ids: readonly string[]): Promise<DeletedRecords> {
     if (this.failures > 0) {
       this.failures--;
       return Promise.reject(new Error('store down'));

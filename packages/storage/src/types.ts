@@ -113,10 +113,26 @@ export interface ServiceMapRow {
   p99Us: number;
 }
 
-export interface RetentionResult {
+export interface WriteSpansOptions {
+  /**
+   * arrivedUs: when the batch arrived, µs; default the store's clock. Given by a caller that stores
+   * spans later than they reached the server (a write-ahead log replayed after a crash), so that
+   * retention counts from when they really came in. A non-negative safe integer, else the call
+   * rejects with a `RangeError` (a caller's bug, not bad spans: nothing is stored).
+   */
+  arrivedUs?: number;
+}
+
+/** What a deletion removed. */
+export interface DeletedRecords {
   /** Stored span records removed (a start record stored apart from its end record counts too). */
   spans: number;
   findings: number;
+}
+
+export interface RetentionResult extends DeletedRecords {
+  /** SDK drop reports received before the cutoff (`reportedUs` < `us`), removed. */
+  sdkDropReports: number;
 }
 
 export interface StoreStats {
@@ -127,19 +143,12 @@ export interface StoreStats {
   diskBytes: number;
 }
 
-export interface WriteSpansOptions {
-  /**
-   * When the spans arrived, µs since the epoch (default: now by the store's clock): a write replayed
-   * later (from a WAL, a queue) keeps its first arrival, which retention counts from.
-   */
-  arrivedUs?: number;
-}
-
 export interface SpanStore {
   /**
    * Stores a batch. Resolves once the spans are durable in the backend; rejects with a
    * `StorageInputError` (nothing stored) when any span is malformed. A span may be written more than
    * once (a start record, then its full record): reads return it once, the full record winning.
+   * Retention (`deleteBefore`) counts from the batch's arrival.
    */
   writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void>;
   /** All spans of a trace, by start time; `[]` for an unknown or malformed id (never rejects for it). */
@@ -178,10 +187,11 @@ export interface SpanStore {
    * Retention (DESIGN §6): removes the span records that ARRIVED (were written, by the store's clock)
    * before `us`, µs since the epoch, whatever their own timestamps say, so imported history lives as
    * long as fresh data. Findings follow their trace: those of a trace left without records go too.
+   * SDK drop reports received (`reportedUs`, the server's clock) before `us` go as well.
    */
   deleteBefore(us: number): Promise<RetentionResult>;
   /** Tail sampling: removes every span record of these traces and their findings; unknown ids are ignored. */
-  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult>;
+  deleteTraces(traceIds: readonly string[]): Promise<DeletedRecords>;
   stats(): Promise<StoreStats>;
   /** Waits for pending writes, then releases the backend. Later calls reject. */
   close(): Promise<void>;

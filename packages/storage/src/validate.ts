@@ -15,7 +15,7 @@ import {
   MAX_TRACE_LIMIT,
   RULE_IDS,
 } from './types.js';
-import type { Finding, FindingFilter, SdkDropReport, TraceQuery } from './types.js';
+import type { Finding, FindingFilter, SdkDropReport, TraceQuery, WriteSpansOptions } from './types.js';
 
 const KINDS = new Set<unknown>(SPAN_KINDS);
 const STATUS_CODES = new Set<unknown>(['unset', 'ok', 'error']);
@@ -63,6 +63,14 @@ export function validateSpan(span: unknown, index = 0): asserts span is Span {
 export function validateSpans(spans: unknown): asserts spans is readonly Span[] {
   if (!Array.isArray(spans)) fail('invalid_span', 'spans', 'spans must be an array');
   for (let i = 0; i < spans.length; i++) validateSpan(spans[i], i);
+}
+
+/** Checks `writeSpans`' options; a bad arrival is the caller's bug (RangeError), not a bad span. */
+export function validateWriteOptions(options: WriteSpansOptions | undefined): void {
+  const at = options?.arrivedUs;
+  if (at !== undefined && !(Number.isSafeInteger(at) && at >= 0)) {
+    throw new RangeError(`writeSpans: arrivedUs must be a non-negative integer of µs since the epoch, got ${String(at)}`);
+  }
 }
 
 function optionalString(code: StorageInputErrorCode, v: unknown, field: string): void {

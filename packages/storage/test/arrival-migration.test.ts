@@ -57,14 +57,14 @@ void test('a data file made before arrival times opens, keeps its records one re
     nowMs = NOW_MS;
     store = await openEmbeddedStore({ dataDir: dir, clock });
     try {
-      assert.deepStrictEqual(await store.deleteBefore((nowMs - 7 * DAY_MS) * 1000), { spans: 0, findings: 0 });
+      assert.deepStrictEqual(await store.deleteBefore((nowMs - 7 * DAY_MS) * 1000), { spans: 0, findings: 0, sdkDropReports: 0 });
       assert.deepStrictEqual(await store.getTrace(producer.traceId), [producer]);
       assert.deepStrictEqual(await store.dependencies(0, T0 + 1_000_000), [{ parent: 'shop', child: 'billing', callCount: 1, errorCount: 0 }]);
       nowMs += 2 * DAY_MS;
       const fresh = span({ traceId: traceIdOf(3), spanId: spanIdOf(3, 0), startUs: T0 + 20, attributes: { 'order.id': 'o-2' } });
       await store.writeSpans([fresh]);
       // A day after the migration's time: the migrated records go, the one written since stays.
-      assert.deepStrictEqual(await store.deleteBefore((NOW_MS + DAY_MS) * 1000), { spans: 2, findings: 0 });
+      assert.deepStrictEqual(await store.deleteBefore((NOW_MS + DAY_MS) * 1000), { spans: 2, findings: 0, sdkDropReports: 0 });
       assert.deepStrictEqual(sortForCompare(await store.getTraces([producer.traceId, consumer.traceId, fresh.traceId]).then((t) => t.flat())), [fresh]);
       assert.deepStrictEqual(await store.dependencies(0, T0 + 1_000_000), [], 'the link index went with its span');
     } finally {

@@ -133,7 +133,7 @@ describe('clickhouse store: deletions', () => {
       const partitions = async () =>
         (await db.rows(`SELECT DISTINCT partition FROM system.parts WHERE database = '${database}' AND table = 'spans' AND active ORDER BY partition`)).length;
       assert.equal(await partitions(), 2);
-      assert.deepStrictEqual(await store.deleteBefore((now - DAY_MS) * 1000), { spans: 1, findings: 0 });
+      assert.deepStrictEqual(await store.deleteBefore((now - DAY_MS) * 1000), { spans: 1, findings: 0, sdkDropReports: 0 });
       assert.equal(await partitions(), 1, 'the old arrival day went as a partition');
       assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), []);
       assert.equal((await store.getTrace(traceIdOf(2))).length, 1);

@@ -33,14 +33,12 @@ export interface UiServer {
 export async function startUiServer(flags: { checkDelay?: string; slowChain?: string; token?: string } = {}): Promise<UiServer> {
   assert.ok(existsSync(join(UI_DIR, 'index.html')), `the UI is not built: ${UI_DIR}/index.html is missing (npm run build -w @linktrace/web)`);
   const dir = mkdtempSync(join(tmpdir(), 'lt-web-'));
-  // The fixtures are years old: retention must not remove them a second after start.
   const options = parseServeFlags({
     port: '0',
     host: '127.0.0.1',
     data: dir,
     checkDelay: flags.checkDelay ?? '1s',
     maxWait: '60s',
-    retention: '36500d',
     ui: UI_DIR,
     // runShopSync declares its flow contract without a token.
     allowAnonymousWrites: true,

@@ -28,15 +28,24 @@ export class Guard {
    * (of any value) leaves it: the promise always resolves.
    */
   settle(where: string, call: () => Promise<unknown> | unknown): Promise<void> {
-    try {
-      return Promise.resolve(call()).then(
-        () => undefined,
-        (error: unknown) => this.caught(where, error),
-      );
-    } catch (error) {
-      this.caught(where, error);
-      return Promise.resolve();
-    }
+    return settleCall(call, (error) => this.caught(where, error));
+  }
+}
+
+/**
+ * Calls `call` (a part's async method) so that neither a synchronous throw nor a rejection (of any
+ * value) leaves it: each goes to `onError` instead, and the promise always resolves. The one home of
+ * that try/then/catch (Guard.settle, MultiSpanProcessor's flush and shutdown).
+ */
+export function settleCall(call: () => Promise<unknown> | unknown, onError: (error: unknown) => void): Promise<void> {
+  try {
+    return Promise.resolve(call()).then(
+      () => undefined,
+      (error: unknown) => onError(error),
+    );
+  } catch (error) {
+    onError(error);
+    return Promise.resolve();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Span } from '@linktrace/model';
 import type { SpanProcessor } from '../types.js';
+import { settleCall } from './guard.js';
 
 /** Told which processor call threw and what; by default nothing is said (the call is still skipped). */
 export type ProcessorErrorHandler = (where: string, error: unknown) => void;
@@ -44,15 +45,7 @@ export class MultiSpanProcessor implements SpanProcessor {
 
   /** A processor's async call, with a synchronous throw or a rejection reported instead of passed on. */
   private settle(where: string, call: () => Promise<void>): Promise<void> {
-    try {
-      return Promise.resolve(call()).then(
-        () => undefined,
-        (error: unknown) => this.report(where, error),
-      );
-    } catch (error) {
-      this.report(where, error);
-      return Promise.resolve();
-    }
+    return settleCall(call, (error) => this.report(where, error));
   }
 
   private report(where: string, error: unknown): void {

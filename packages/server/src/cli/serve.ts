@@ -388,7 +388,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
   if (recovery.tornBytes > 0) warn(`linktrace: dropped a torn write-ahead log tail of ${recovery.tornBytes} bytes (never acknowledged)`);
   if (recovery.damaged.length > 0) warn(`linktrace: skipped ${recovery.damaged.length} damaged write-ahead log records (see the log for segments and offsets); every later record was replayed`);
 
-  const retention = new RetentionJob({ store, retentionMs: options.retentionMs, clock, print, warn, registry: app.linktrace.metrics.registry });
+  const retention = new RetentionJob({ store, retentionMs: options.retentionMs, clock, print, warn, registry: app.linktrace.metrics.registry, sdkDrops: app.linktrace.sdkDrops });
   // A read-only store cannot delete; retention resumes with the next start that can write.
   if (readOnly === undefined) retention.start();
 

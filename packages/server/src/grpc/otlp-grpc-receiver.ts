@@ -5,10 +5,10 @@
  * write-ahead log, metrics with receiver `otlp-grpc`). Answers: an ExportTraceServiceResponse
  * (partial_success when spans were rejected), or the gRPC status of our error code (grpc-status.ts).
  *
- * Sizes: grpc-js applies one limit, `grpc.max_receive_message_length`, to a message as framed and
- * again to its inflated bytes as it inflates them (stopping a gzip bomb at the limit, with
- * RESOURCE_EXHAUSTED), before our code sees it. That limit is our decompressed cap, so a message takes
- * no more memory than an OTLP/HTTP body does once inflated.
+ * Sizes: grpc-js applies one limit, `grpc.max_receive_message_length` (our decompressed cap), to a
+ * message as framed. A gzip message is inflated by our budgeted inflate instead of grpc-js's
+ * (call-guard.ts): the same cap, and the decompression budget shared with the HTTP receivers. Every
+ * call's answer, grpc-js's own refusals included, is counted there too.
  */
 import { Server, ServerCredentials, type Metadata, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
 import { Counter } from 'prom-client';
@@ -17,6 +17,7 @@ import { receive, type ReceiverContext } from '../ingest/receive.js';
 import { WIRE_FORMAT } from '../ingest/wire-format.js';
 import { otlpProtoResponse, partialSuccessMessage } from '../ingest/otlp-response.js';
 import { GrpcStatus, toGrpcError } from './grpc-status.js';
+import { callGuard } from './call-guard.js';
 
 export const EXPORT_TRACE_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 export const GRPC_RECEIVER = 'otlp-grpc';
@@ -65,7 +66,7 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
   // Registered once the port is bound: a failed start leaves the registry as it was.
   const calls = new Counter<'status' | 'code'>({
     name: 'linktrace_grpc_calls_total',
-    help: 'OTLP/gRPC Export calls answered by the server, by gRPC status and error code (empty when OK).',
+    help: 'OTLP/gRPC Export calls answered, by gRPC status and error code (empty when OK), refusals grpc-js makes itself included.',
     labelNames: ['status', 'code'],
     registers: [],
   });
@@ -90,9 +91,7 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
       options.warn(`linktrace: OTLP/gRPC: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       apiError = new ApiError('internal_error', 'an unexpected error occurred; the server log has the details');
     }
-    const answer = toGrpcError(apiError);
-    calls.inc({ status: GrpcStatus[answer.code], code: apiError.code });
-    callback(answer);
+    callback(toGrpcError(apiError));
   };
 
   const exportTraces = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
@@ -101,7 +100,6 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
     receive(ctx, GRPC_RECEIVER, WIRE_FORMAT.otlpProto, { body: call.request, headers: {} }).then(
       (result) => {
         const message = result.rejected > 0 ? partialSuccessMessage(result.errors) : '';
-        calls.inc({ status: GrpcStatus[GrpcStatus.OK], code: '' });
         callback(null, otlpProtoResponse(result.rejected, message));
       },
       (error: unknown) => answerError(callback, error),
@@ -113,6 +111,14 @@ export async function startGrpcReceiver(ctx: ReceiverContext, options: GrpcRecei
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
     // Channelz (grpc-js's per-call tracking for its admin service, which we do not serve) costs every call.
     'grpc.enable_channelz': 0,
+    interceptors: [
+      callGuard({
+        maxDecompressedBytes: ctx.limits.maxDecompressedBytes,
+        budget: ctx.decompressBudget,
+        retryAfterSeconds: ctx.retryAfterSeconds ?? 1,
+        answered: (status, code) => calls.inc({ status: GrpcStatus[status], code }),
+      }),
+    ],
   });
   server.addService(TRACE_SERVICE, { Export: exportTraces });
   const port = await new Promise<number>((resolve, reject) => {

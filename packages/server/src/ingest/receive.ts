@@ -101,6 +101,8 @@ export interface PerSpanLimits {
 /** Runs one ingest request through to the log; throws ApiError for every refusal. */
 export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: IngestRequest, perSpan?: PerSpanLimits): Promise<Received> {
   const { limits, metrics } = ctx;
+  // Decoding is the largest share of the event loop's work during a flood: queries under way go first.
+  await ctx.pipeline.yieldToQueries();
   const d = await decode(request, format, ctx);
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);

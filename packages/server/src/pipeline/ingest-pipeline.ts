@@ -13,6 +13,7 @@ import type { MemoryBudget } from '../memory-budget.js';
 import type { WriteAheadLog } from '../wal/write-ahead-log.js';
 import { GZIP_FLAG } from '../ingest/wire-format.js';
 import { isStoreInputError, type IngestStore } from './ingest-store.js';
+import type { QueriesFirst } from './queries-first.js';
 
 export interface PipelineObserver {
   stored(spans: number): void;
@@ -33,7 +34,22 @@ class Entry {
     public spans: Span[],
     /** Estimated heap bytes of the decoded spans (`decodedBytes`), counted in the memory budget. */
     public bytes = 0,
+    /** When the request was accepted (ms since the epoch, the server's clock); also in its log record. */
+    public arrivedAtMs = 0,
   ) {}
+}
+
+/**
+ * The arrival a store write of several requests is marked with: the earliest of them. A batch is
+ * requests that sat next to each other in the queue, so their arrivals differ by at most the time the
+ * batch took to gather (milliseconds, or the store's lag when it is behind); the earliest keeps the
+ * promise that data leaves retention once the period has passed since it came in, never later, and
+ * one value per write keeps the store's insert a constant. A WAL replay batches records the same way
+ * (`recoverWal`), so a crash changes a span's arrival by no more than that either. Undefined (the
+ * store's clock) when no arrival is known (records from a log written before arrivals were kept).
+ */
+export function earliestArrivalUs(earliestMs: number): number | undefined {
+  return Number.isFinite(earliestMs) && earliestMs > 0 ? Math.floor(earliestMs * 1000) : undefined;
 }
 
 /**
@@ -65,6 +81,15 @@ interface Batch {
 /** Stands in for stored entries until the queue is compacted. */
 const DONE = new Entry([]);
 
+/**
+ * Stored spans handed to `onStored` (checker, RED metrics, SDK drop reports) per turn of the event
+ * loop. One store commit resolves many writes at once (a row group of 122 880 spans under load), and
+ * feeding them all in one go held the event loop for over a second, and every query waiting on it.
+ */
+export const FEED_SLICE_SPANS = 2000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const MIN_RETRY_MS = 100;
 const MAX_RETRY_MS = 5000;
 
@@ -88,6 +113,8 @@ export class IngestPipeline {
   private wakeUp: (() => void) | undefined;
   private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
+  /** The end of the chain of stored batches being handed to `onStored`, in the order they were stored. */
+  private feeding: Promise<void> = Promise.resolve();
   private readonly retryHeaders: Record<string, string>;
   /**
    * While the log cannot be written for want of space, one request at a time still tries (the probe):
@@ -106,6 +133,10 @@ export class IngestPipeline {
     private readonly onStored?: (spans: readonly Span[]) => void,
     /** Shared with the checker: the backlog's bytes count in it, and a full budget refuses batches. */
     private readonly memory?: MemoryBudget,
+    /** The server's clock, ms since the epoch: when a request arrived (its log record keeps it; retention counts from it). */
+    private readonly clock: () => number = Date.now,
+    /** Queries under way, which the background steps (store writes, feeding `onStored`) wait for, briefly. */
+    private readonly queries?: QueriesFirst,
   ) {
     this.retryHeaders = { 'retry-after': String(options.retryAfterSeconds) };
     memory?.measure({ backlog: () => this.backlogBytesHeld });
@@ -195,13 +226,14 @@ export class IngestPipeline {
     const bytes = this.memory === undefined ? 0 : decodedBytes(tag, payload, n);
     const full = this.backlog > 0 ? this.memoryFull(bytes) : undefined;
     if (full !== undefined) return Promise.reject(full);
-    const entry = new Entry(spans, bytes);
+    const arrivedAtMs = this.clock();
+    const entry = new Entry(spans, bytes, arrivedAtMs);
     this.queue.push(entry);
     this.backlog += n;
     this.backlogBytesHeld += bytes;
     const probe = this.wal.noSpace;
     if (probe) this.probing = true;
-    return this.wal.append(tag, payload).then(
+    return this.wal.append(tag, payload, arrivedAtMs).then(
       () => {
         if (probe) this.probing = false;
         entry.state = DURABLE;
@@ -248,9 +280,12 @@ export class IngestPipeline {
     return { drained: this.head === this.queue.length };
   }
 
-  /** Stores spans decoded from the log at start-up (before `start`); store failures reject. */
-  async restore(spans: Span[]): Promise<void> {
-    await this.write(spans);
+  /**
+   * Stores spans decoded from the log at start-up (before `start`), marked as arrived at
+   * `arrivedUs` (see `earliestArrivalUs`); store failures reject.
+   */
+  async restore(spans: Span[], arrivedUs?: number): Promise<void> {
+    await this.write(spans, arrivedUs);
   }
 
   private wake(): void {
@@ -269,11 +304,16 @@ export class IngestPipeline {
   private async run(): Promise<void> {
     for (;;) {
       if (this.abandon) return;
-      if (this.inflight.length < this.options.storeConcurrency && this.startBatch()) {
-        // Starting a write encodes its spans on this thread: one per turn of the event loop, so that
-        // many writes started at once do not hold up requests (and log commits) in between.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        continue;
+      if (this.inflight.length < this.options.storeConcurrency && this.dispatchable()) {
+        // Starting a write encodes its spans on this thread: queries under way go first, and one
+        // write per turn of the event loop, so that many writes started at once do not hold up
+        // requests (and log commits) in between.
+        await this.yieldToQueries();
+        if (this.abandon) return;
+        if (this.startBatch()) {
+          await nextTurn();
+          continue;
+        }
       }
       if (this.head === this.queue.length && this.inflight.length === 0) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -283,6 +323,19 @@ export class IngestPipeline {
     }
   }
 
+  /** Whether the next entry to hand to a store write has settled (its log append is done). */
+  private dispatchable(): boolean {
+    return this.dispatch < this.queue.length && this.queue[this.dispatch].state !== PENDING;
+  }
+
+  /**
+   * Waits (briefly, see QueriesFirst) while queries are under way; not while draining to stop. The
+   * receivers call it too, before decoding a request's body.
+   */
+  yieldToQueries(): Promise<void> | undefined {
+    return this.queries === undefined || this.stopping ? undefined : this.queries.yieldToQueries();
+  }
+
   /** Takes the next batch of settled entries and starts its write; false when there is none. */
   private startBatch(): boolean {
     const from = this.dispatch;
@@ -290,7 +343,9 @@ export class IngestPipeline {
     let count = 0;
     let records = 0;
     let durableSpans = 0;
-    while (end < this.queue.length && count < this.options.storeBatchSpans) {
+    // While queries are under way, small writes: encoding one is a step the event loop cannot interrupt.
+    const most = this.queries !== undefined && this.queries.queries > 0 && !this.stopping ? Math.min(FEED_SLICE_SPANS, this.options.storeBatchSpans) : this.options.storeBatchSpans;
+    while (end < this.queue.length && count < most) {
       const entry = this.queue[end];
       if (entry.state === PENDING) break;
       count += entry.spans.length;
@@ -303,9 +358,11 @@ export class IngestPipeline {
     if (end === from) return false;
     const batch: Batch = { entries: end - from, records, count, state: RUNNING };
     const spans = durableSpans === 0 ? [] : this.gather(from, end, records, durableSpans);
+    let earliestMs = Infinity;
+    for (let i = from; i < end; i++) if (this.queue[i].state === DURABLE) earliestMs = Math.min(earliestMs, this.queue[i].arrivedAtMs);
     this.dispatch = end;
     this.inflight.push(batch);
-    const written = spans.length === 0 ? Promise.resolve(true) : this.deliver(spans);
+    const written = spans.length === 0 ? Promise.resolve(true) : this.deliver(spans, earliestArrivalUs(earliestMs));
     void written.then((ok) => {
       batch.state = ok ? WRITTEN : ABANDONED;
       this.settle();
@@ -354,11 +411,11 @@ export class IngestPipeline {
   }
 
   /** Writes until stored; false when stopping gave up on a failing store. */
-  private async deliver(spans: Span[]): Promise<boolean> {
+  private async deliver(spans: Span[], arrivedUs: number | undefined): Promise<boolean> {
     let delay = MIN_RETRY_MS;
     for (;;) {
       try {
-        await this.write(spans);
+        await this.write(spans, arrivedUs);
         this.storeError = undefined;
         return true;
       } catch (error) {
@@ -381,9 +438,9 @@ export class IngestPipeline {
   }
 
   /** One store write; a batch with a malformed span is split until the bad spans are isolated and dropped. */
-  private async write(spans: Span[]): Promise<void> {
+  private async write(spans: Span[], arrivedUs: number | undefined): Promise<void> {
     try {
-      await this.store.writeSpans(spans);
+      await this.store.writeSpans(spans, arrivedUs === undefined ? undefined : { arrivedUs });
       this.observer?.stored(spans.length);
     } catch (error) {
       if (!isStoreInputError(error)) throw error;
@@ -392,11 +449,28 @@ export class IngestPipeline {
         return;
       }
       const mid = spans.length >>> 1;
-      await this.write(spans.slice(0, mid));
-      await this.write(spans.slice(mid));
+      await this.write(spans.slice(0, mid), arrivedUs);
+      await this.write(spans.slice(mid), arrivedUs);
       return;
     }
     // Outside the try: a failing listener must not make the pipeline write the batch again.
-    this.onStored?.(spans);
+    if (this.onStored !== undefined) await this.feed(this.onStored, spans);
+  }
+
+  /**
+   * Hands stored spans to `listener` in store order, `FEED_SLICE_SPANS` per turn of the event loop, so
+   * that requests and query results get their turns in between. The write (and the backlog's bytes
+   * for its spans) is settled only once its spans were handed over; rejects with the listener's error.
+   */
+  private feed(listener: (spans: readonly Span[]) => void, spans: Span[]): Promise<void> {
+    const fed = this.feeding.then(async () => {
+      for (let i = 0; i < spans.length; i += FEED_SLICE_SPANS) {
+        await this.yieldToQueries();
+        await nextTurn();
+        listener(spans.length <= FEED_SLICE_SPANS ? spans : spans.slice(i, i + FEED_SLICE_SPANS));
+      }
+    });
+    this.feeding = fed.catch(() => undefined);
+    return fed;
   }
 }

@@ -5,12 +5,18 @@
 import type { Span } from '@linktrace/model';
 
 export interface IngestStore {
-  /** Resolves once the spans are durable; rejects with a `StorageInputError` for malformed spans. */
-  writeSpans(spans: readonly Span[]): Promise<void>;
+  /**
+   * Resolves once the spans are durable; rejects with a `StorageInputError` for malformed spans.
+   * `arrivedUs`: when the batch arrived (µs), which retention counts from; default the store's clock.
+   */
+  writeSpans(spans: readonly Span[], options?: { arrivedUs?: number }): Promise<void>;
   /** Used as the health check's "is the store reachable" probe. */
   stats(): Promise<{ spanRecords: number; diskBytes: number }>;
-  /** Retention: removes what ARRIVED before `us` (µs since the epoch, the store's clock), see SpanStore.deleteBefore. */
-  deleteBefore(us: number): Promise<{ spans: number; findings: number }>;
+  /**
+   * Retention: removes what ARRIVED before `us` (µs since the epoch, the store's clock), see
+   * SpanStore.deleteBefore; `sdkDropReports` from a store that keeps them.
+   */
+  deleteBefore(us: number): Promise<{ spans: number; findings: number; sdkDropReports?: number }>;
   close(): Promise<void>;
   /**
    * Why a remote store cannot take writes now (its last write failed: it went away), undefined when it

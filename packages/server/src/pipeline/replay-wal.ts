@@ -6,6 +6,7 @@ import type { Span } from '@linktrace/model';
 import { GZIP_FLAG, decodeBody, isWireFormat } from '../ingest/wire-format.js';
 import { gunzipCapped } from '../ingest/decompress.js';
 import type { ReplayReport, WriteAheadLog } from '../wal/write-ahead-log.js';
+import { earliestArrivalUs } from './ingest-pipeline.js';
 
 export interface RecoveryReport extends ReplayReport {
   spans: number;
@@ -20,22 +21,31 @@ export function isWalTag(tag: number): boolean {
   return isWireFormat(tag & ~GZIP_FLAG);
 }
 
+/**
+ * Replays the log into `store`, `batchSpans` at a time. Each batch is marked as arrived when its
+ * earliest record did (the record's arrival time, kept by the log), as the live pipeline marks its
+ * writes (`earliestArrivalUs`): retention counts a crash-replayed span from when it came in, not
+ * from the restart. Records without an arrival time (a log from an older version) take the store's clock.
+ */
 export async function recoverWal(
   wal: WriteAheadLog,
-  store: (spans: Span[]) => Promise<void>,
+  store: (spans: Span[], arrivedUs: number | undefined) => Promise<void>,
   batchSpans: number,
   warn: (message: string) => void,
 ): Promise<RecoveryReport> {
   let batch: Span[] = [];
+  let batchEarliestMs = Infinity;
   let spans = 0;
   let undecodable = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const b = batch;
+    const arrivedUs = earliestArrivalUs(batchEarliestMs);
     batch = [];
-    await store(b);
+    batchEarliestMs = Infinity;
+    await store(b, arrivedUs);
   };
-  const report = await wal.replay(async (tag, payload) => {
+  const report = await wal.replay(async (tag, payload, record) => {
     const format = tag & ~GZIP_FLAG;
     if (!isWireFormat(format)) return;
     try {
@@ -43,6 +53,7 @@ export async function recoverWal(
       const decoded = decodeBody(format, bytes).spans;
       for (const span of decoded) batch.push(span);
       spans += decoded.length;
+      if (decoded.length > 0 && record.arrivedAtMs !== undefined) batchEarliestMs = Math.min(batchEarliestMs, record.arrivedAtMs);
     } catch (error) {
       undecodable++;
       warn(`write-ahead log: a record could not be decoded and was skipped (${(error as Error).message})`);

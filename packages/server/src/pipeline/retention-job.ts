@@ -17,6 +17,8 @@ export interface RetentionJobOptions {
   warn: (line: string) => void;
   /** The app's metrics registry. */
   registry: Registry;
+  /** The server's in-memory SDK drop reports, forgotten with the store's (SdkDropTracker). */
+  sdkDrops?: { forgetBefore(us: number): number };
 }
 
 /** At least this often, however long the retention. */
@@ -36,13 +38,14 @@ export class RetentionJob {
     this.runs = new Counter({ name: 'linktrace_retention_runs_total', help: 'Retention runs that completed.', registers });
     this.removed = new Counter({
       name: 'linktrace_retention_removed_total',
-      help: 'Records deleted by retention because they arrived longer than --retention ago, by what (span_records, findings).',
+      help: 'Records deleted by retention because they arrived longer than --retention ago, by what (span_records, findings, sdk_drop_reports).',
       labelNames: ['what'],
       registers,
     });
     // Present from the start, so a scrape tells "nothing removed" from "not counted".
     this.removed.labels('span_records').inc(0);
     this.removed.labels('findings').inc(0);
+    this.removed.labels('sdk_drop_reports').inc(0);
   }
 
   /** Arms the timers (none when retention is off). */
@@ -67,11 +70,18 @@ export class RetentionJob {
     try {
       const cutoffUs = (this.options.clock() - this.options.retentionMs) * 1000;
       const removed = await this.options.store.deleteBefore(Math.floor(cutoffUs));
+      // The store's count when it keeps reports; else what the server held in memory only.
+      const forgotten = this.options.sdkDrops?.forgetBefore(Math.floor(cutoffUs)) ?? 0;
+      const reports = removed.sdkDropReports ?? forgotten;
       this.removed.labels('span_records').inc(removed.spans);
       this.removed.labels('findings').inc(removed.findings);
+      this.removed.labels('sdk_drop_reports').inc(reports);
       this.runs.inc();
-      if (removed.spans > 0 || removed.findings > 0) {
-        this.options.print(`linktrace: retention removed ${removed.spans} span records and ${removed.findings} findings (arrived before ${new Date(cutoffUs / 1000).toISOString()})`);
+      if (removed.spans > 0 || removed.findings > 0 || reports > 0) {
+        const drops = reports > 0 ? `, ${reports} SDK drop report${reports === 1 ? '' : 's'}` : '';
+        this.options.print(
+          `linktrace: retention removed ${removed.spans} span records and ${removed.findings} findings${drops} (arrived before ${new Date(cutoffUs / 1000).toISOString()})`,
+        );
       }
     } catch (error) {
       this.options.warn(`linktrace: retention failed: ${(error as Error).message}`);

@@ -5,7 +5,8 @@
  *
  * Cardinality is bounded: at most `maxServices` services (later ones count as `other`), at most
  * `maxOperations` operations per service (later ones count as `other`), at most `maxEdges` edges.
- * The same capped names label the Prometheus histogram, so /metrics stays bounded too.
+ * The same capped names label the Prometheus histogram, so /metrics stays bounded too. Memory is
+ * counted (`size`, for --max-memory); while `mayGrow` says no, new names count as `other` too.
  */
 import { isStartRecord, type Span } from '@linktrace/model';
 import { DurationHistogram } from './duration-histogram.js';
@@ -16,6 +17,24 @@ export const KEPT_MINUTES = 24 * 60;
 export const OTHER = 'other';
 const PRUNE_EVERY_MINUTES = 10;
 
+/**
+ * Estimated heap bytes of a cell (Map entry, cell, histogram and its typed array: 458 measured over
+ * 105 000 cells of 5 spans each) and of a series (its Map and name). Counted, never measured: the
+ * memory budget reads the total on every ingest request.
+ */
+export const CELL_BYTES = 460;
+export const SERIES_BYTES = 400;
+
+/** What the aggregator holds, kept as counters. */
+export class RedSize {
+  series = 0;
+  cells = 0;
+
+  get bytes(): number {
+    return this.series * SERIES_BYTES + this.cells * CELL_BYTES;
+  }
+}
+
 export interface RedCell {
   count: number;
   errors: number;
@@ -24,21 +43,40 @@ export interface RedCell {
 
 /** One series: its cells by minute (µs since the epoch / 60 s). */
 export class RedSeries {
-  /** The capped name: the operation (or `other`), the service, or `from→to`. */
-  constructor(readonly name: string) {}
+  private readonly cellMap = new Map<number, RedCell>();
 
-  readonly cells = new Map<number, RedCell>();
+  constructor(
+    /** The capped name: the operation (or `other`), the service, or `from→to`. */
+    readonly name: string,
+    private readonly size: RedSize = new RedSize(),
+  ) {
+    size.series++;
+  }
+
+  get cells(): ReadonlyMap<number, RedCell> {
+    return this.cellMap;
+  }
 
   record(minute: number, isError: boolean, durationUs: number | undefined): void {
-    let cell = this.cells.get(minute);
-    if (cell === undefined) this.cells.set(minute, (cell = { count: 0, errors: 0, hist: new DurationHistogram() }));
+    let cell = this.cellMap.get(minute);
+    if (cell === undefined) this.setCell(minute, (cell = { count: 0, errors: 0, hist: new DurationHistogram() }));
     cell.count++;
     if (isError) cell.errors++;
     if (durationUs !== undefined) cell.hist.record(durationUs);
   }
 
+  /** Puts a whole cell (a loaded snapshot's). */
+  setCell(minute: number, cell: RedCell): void {
+    if (!this.cellMap.has(minute)) this.size.cells++;
+    this.cellMap.set(minute, cell);
+  }
+
   prune(oldestMinute: number): void {
-    for (const m of this.cells.keys()) if (m < oldestMinute) this.cells.delete(m);
+    for (const m of this.cellMap.keys()) {
+      if (m >= oldestMinute) continue;
+      this.cellMap.delete(m);
+      this.size.cells--;
+    }
   }
 }
 
@@ -61,12 +99,15 @@ export interface ServiceSeries {
 export class RedAggregator {
   readonly services = new Map<string, ServiceSeries>();
   readonly edges = new Map<string, RedSeries>();
+  readonly size = new RedSize();
   private prunedAt = 0;
 
   constructor(
     private readonly clock: () => number,
     readonly limits: RedLimits = DEFAULT_RED_LIMITS,
     private readonly observer?: SpanObserver,
+    /** False while RED's share of the memory budget is full: new names then count as `other`. */
+    private readonly mayGrow: () => boolean = () => true,
   ) {}
 
   /** The onStored hook: counts every finished span (a start record counts when its end arrives). */
@@ -98,9 +139,8 @@ export class RedAggregator {
     let key = edgeKey(from, to);
     let series = this.edges.get(key);
     if (series === undefined) {
-      if (this.edges.size >= this.limits.maxEdges) key = edgeKey(from, OTHER);
-      series = this.edges.get(key);
-      if (series === undefined) this.edges.set(key, (series = new RedSeries(key)));
+      if (this.edges.size >= this.limits.maxEdges || !this.mayGrow()) key = edgeKey(from, OTHER);
+      series = this.edgeSeries(key);
     }
     series.record(minute, span.status.code === 'error', span.durationUs);
   }
@@ -113,23 +153,30 @@ export class RedAggregator {
     return entry?.operations.get(query.operation);
   }
 
-  /** The series of a service, `other`'s once maxServices are known. */
+  /** The series of an edge by its key, made when new (a loaded snapshot's edges, uncapped). */
+  edgeSeries(key: string): RedSeries {
+    let series = this.edges.get(key);
+    if (series === undefined) this.edges.set(key, (series = new RedSeries(key, this.size)));
+    return series;
+  }
+
+  /** The series of a service, `other`'s once maxServices are known (or while memory is short). */
   serviceSeries(service: string): ServiceSeries {
     let entry = this.services.get(service);
     if (entry !== undefined) return entry;
-    const key = this.services.size >= this.limits.maxServices ? OTHER : service;
+    const key = this.services.size >= this.limits.maxServices || !this.mayGrow() ? OTHER : service;
     entry = this.services.get(key);
-    if (entry === undefined) this.services.set(key, (entry = { all: new RedSeries(key), operations: new Map() }));
+    if (entry === undefined) this.services.set(key, (entry = { all: new RedSeries(key, this.size), operations: new Map() }));
     return entry;
   }
 
-  /** The series of an operation, its service's `other` once maxOperations are known. */
+  /** The series of an operation, its service's `other` once maxOperations are known (or while memory is short). */
   operationSeries(entry: ServiceSeries, name: string): RedSeries {
     let series = entry.operations.get(name);
     if (series !== undefined) return series;
-    const key = entry.operations.size >= this.limits.maxOperations ? OTHER : name;
+    const key = entry.operations.size >= this.limits.maxOperations || !this.mayGrow() ? OTHER : name;
     series = entry.operations.get(key);
-    if (series === undefined) entry.operations.set(key, (series = new RedSeries(key)));
+    if (series === undefined) entry.operations.set(key, (series = new RedSeries(key, this.size)));
     return series;
   }
 

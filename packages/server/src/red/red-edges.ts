@@ -39,6 +39,21 @@ export interface EdgeFinderOptions {
 
 // About 200 bytes a known id and 1–2 KiB a waiting span (it holds the span): ~100 MB at most together.
 export const DEFAULT_EDGE_OPTIONS: EdgeFinderOptions = { graceMs: 30_000, maxNodes: 200_000, maxWaiting: 50_000 };
+/** Estimated heap bytes of a known id and of a waiting span (counted for --max-memory, never measured). */
+export const NODE_BYTES = 200;
+export const WAITING_BYTES = 1536;
+
+/**
+ * The directory and waiting bounds that keep the edge finder within `bytes` (two thirds for ids, a
+ * third for waiting spans), never above the defaults: a small --max-memory shrinks them, so the edge
+ * finder stays inside its part of the budget by construction (it gives nothing back otherwise).
+ */
+export function edgeBoundsWithin(bytes: number): Pick<EdgeFinderOptions, 'maxNodes' | 'maxWaiting'> {
+  return {
+    maxNodes: Math.max(10, Math.min(DEFAULT_EDGE_OPTIONS.maxNodes, Math.floor((bytes * 2) / 3 / NODE_BYTES))),
+    maxWaiting: Math.max(1, Math.min(DEFAULT_EDGE_OPTIONS.maxWaiting, Math.floor(bytes / 3 / WAITING_BYTES))),
+  };
+}
 
 export class EdgeFinder {
   /**
@@ -55,14 +70,25 @@ export class EdgeFinder {
     private readonly emit: (from: string, to: string, span: Span) => void,
     private readonly clock: () => number,
     private readonly options: EdgeFinderOptions = DEFAULT_EDGE_OPTIONS,
+    /**
+     * False while RED's share of the memory budget is full: a span is then decided at once with what
+     * is known instead of waiting (holding it) for its parent or callee.
+     */
+    private readonly mayHold: () => boolean = () => true,
   ) {}
+
+  /** Estimated heap bytes held: the id directory and the waiting spans. */
+  get bytes(): number {
+    return this.nodes.size * NODE_BYTES + this.waitingSpans * WAITING_BYTES;
+  }
 
   observe(spans: readonly Span[]): void {
     // Every span is known before any is decided: a batch often holds parent and child together.
     for (const s of spans) this.remember(s);
     const now = this.clock();
+    const hold = this.mayHold();
     for (const s of spans) {
-      if (isStartRecord(s) || this.decide(s, false)) continue;
+      if (isStartRecord(s) || this.decide(s, !hold)) continue;
       const w: Waiting = { span: s, due: now + this.options.graceMs, done: false };
       this.waiting.push(w);
       const parent = s.parentSpanId;

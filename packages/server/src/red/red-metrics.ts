@@ -1,7 +1,9 @@
 /**
  * RED metrics as the app holds them: the aggregator (services, operations), the edge finder feeding
  * it edges, the Prometheus histogram, and the snapshot under `<dataDir>/red/` (loaded at open,
- * saved every minute and at stop).
+ * saved every minute and at stop). Its memory is counted in --max-memory (`bytes`); while its share
+ * is full (`mayGrow` says no) new label combinations count as `other` and the edge finder holds no
+ * span back (memory-budget.ts).
  */
 import type { Registry } from 'prom-client';
 import type { Span } from '@linktrace/model';
@@ -15,6 +17,8 @@ export interface RedOptions {
   edges?: Partial<EdgeFinderOptions>;
   /** How often the snapshot is rewritten, ms; default one minute. */
   saveEveryMs?: number;
+  /** False while RED's share of the memory budget is full (MemoryBudget.redMayGrow). Default: always true. */
+  mayGrow?: () => boolean;
 }
 
 export class RedMetrics {
@@ -30,8 +34,14 @@ export class RedMetrics {
     private readonly warn: (line: string) => void,
     private readonly options: RedOptions,
   ) {
-    this.aggregator = new RedAggregator(clock, { ...DEFAULT_RED_LIMITS, ...options.limits }, spanDurationHistogram(registry));
-    this.edges = new EdgeFinder((from, to, span) => this.aggregator.recordEdge(from, to, span), clock, { ...DEFAULT_EDGE_OPTIONS, ...options.edges });
+    const mayGrow = options.mayGrow ?? ((): boolean => true);
+    this.aggregator = new RedAggregator(clock, { ...DEFAULT_RED_LIMITS, ...options.limits }, spanDurationHistogram(registry), mayGrow);
+    this.edges = new EdgeFinder((from, to, span) => this.aggregator.recordEdge(from, to, span), clock, { ...DEFAULT_EDGE_OPTIONS, ...options.edges }, mayGrow);
+  }
+
+  /** Estimated heap bytes held: series and cells, and the edge finder's ids and waiting spans. */
+  get bytes(): number {
+    return this.aggregator.size.bytes + this.edges.bytes;
   }
 
   static async open(dataDir: string, registry: Registry, clock: () => number, warn: (line: string) => void, options: RedOptions = {}): Promise<RedMetrics> {

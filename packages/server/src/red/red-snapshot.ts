@@ -7,7 +7,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DurationHistogram } from './duration-histogram.js';
-import { RedSeries, type RedAggregator } from './red-aggregator.js';
+import type { RedAggregator, RedSeries } from './red-aggregator.js';
 
 type CellJson = [minute: number, count: number, errors: number, buckets: number[]];
 interface SnapshotJson {
@@ -24,7 +24,7 @@ function fill(series: RedSeries, cells: unknown): void {
     if (!Array.isArray(c) || c.length !== 4) continue;
     const [m, count, errors, pairs] = c as unknown[];
     if (!Number.isSafeInteger(m) || !Number.isSafeInteger(count) || !Number.isSafeInteger(errors) || !Array.isArray(pairs)) continue;
-    series.cells.set(m as number, { count: count as number, errors: errors as number, hist: DurationHistogram.fromPairs(pairs as number[]) });
+    series.setCell(m as number, { count: count as number, errors: errors as number, hist: DurationHistogram.fromPairs(pairs as number[]) });
   }
 }
 
@@ -78,9 +78,7 @@ export async function loadRed(dataDir: string, red: RedAggregator): Promise<stri
   }
   for (const row of json.edges) {
     if (!Array.isArray(row) || typeof row[0] !== 'string') continue;
-    let s = red.edges.get(row[0]);
-    if (s === undefined) red.edges.set(row[0], (s = new RedSeries(row[0])));
-    fill(s, row[1]);
+    fill(red.edgeSeries(row[0]), row[1]);
   }
   return undefined;
 }

@@ -1,7 +1,9 @@
 /**
  * `GET /healthz`: 200 `{ status: "ok", ... }` when the server accepts spans and the store answers,
- * 200 `{ status: "degraded", reason, ... }` when it does but works around a limit (the memory budget),
- * 503 `{ status: "unavailable", ... }` otherwise. Never behind the token: load balancers probe it.
+ * 200 `{ status: "degraded", reason, ... }` when it answers queries but works around a limit: the
+ * memory budget, or a disk with no room for the write-ahead log (ingest refused with 507, `readOnly`
+ * says why; a server that answers queries must not look dead to a load balancer), 503
+ * `{ status: "unavailable", ... }` otherwise. Never behind the token: load balancers probe it.
  */
 import type { FastifyInstance } from 'fastify';
 import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
@@ -58,15 +60,22 @@ export async function healthStatus({ pipeline, wal, store, memory }: HealthSourc
   if (stats.lastError !== undefined) health.wal.error = stats.lastError.message;
   if (storeProblem !== undefined) health.store.error = storeProblem;
   const readOnly = pipeline.readOnlyReason;
-  if (readOnly !== undefined) health.readOnly = readOnly;
-  if (!health.accepting || stats.lastError !== undefined || storeProblem !== undefined) health.status = 'unavailable';
+  const reasons: string[] = [];
+  if (readOnly !== undefined) {
+    health.readOnly = readOnly;
+    reasons.push(`ingest is refused (507 insufficient_storage) for want of disk space; queries work: ${readOnly}`);
+  }
+  // A log error for want of space is the read-only state above (degraded); any other is not.
+  const walFailed = stats.lastError !== undefined && readOnly === undefined;
+  if (!health.accepting || walFailed || storeProblem !== undefined) health.status = 'unavailable';
   if (memory !== undefined) {
     health.memory = memory.status();
     const reason = memory.degradedReason();
-    if (reason !== undefined && health.status === 'ok') {
-      health.status = 'degraded';
-      health.reason = reason;
-    }
+    if (reason !== undefined) reasons.push(reason);
+  }
+  if (health.status === 'ok' && reasons.length > 0) {
+    health.status = 'degraded';
+    health.reason = reasons.join('; ');
   }
   return health;
 }

@@ -19,7 +19,7 @@
  */
 import type { Span } from '@linktrace/model';
 import { rateLimitedSampler, type Sampler } from '@linktrace/sdk';
-import type { Finding, RetentionResult } from '@linktrace/storage';
+import type { DeletedRecords, Finding } from '@linktrace/storage';
 import { flowKeys, FlowGroups, ownKey, rootOf, type FlowGroup } from './flow-groups.js';
 import { describeSampling, KEEP_REASONS, type KeepPolicy, type KeepReason, type SamplingOptions } from './keep-options.js';
 
@@ -34,7 +34,7 @@ export interface CheckedTrace {
 }
 
 export interface SamplingStore {
-  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult>;
+  deleteTraces(traceIds: readonly string[]): Promise<DeletedRecords>;
 }
 
 export interface TailSamplerDeps {

@@ -20,6 +20,13 @@ export function isSdkDropStore(store: unknown): store is SdkDropStore {
 /** Service instances remembered; past it the instance reported longest ago is forgotten (in memory only). */
 const MAX_INSTANCES = 10_000;
 
+/**
+ * An unchanged value is written again (with the time it was received) once the stored report is this
+ * old: retention removes reports received before its cutoff, and a process still reporting the same
+ * count must not lose its report for it. One upsert per instance per interval at most.
+ */
+export const REPORT_REFRESH_US = 10 * 60 * 1_000_000;
+
 const keyOf = (service: string, instance: string): string => `${service}\u0000${instance}`;
 
 /** A count from the attribute: an OTLP int, or the text of one (Zipkin tags are strings). */
@@ -65,8 +72,9 @@ export class SdkDropTracker {
       if (droppedSpans === undefined) continue;
       const instance = span.instance ?? '';
       const known = this.latest.get(keyOf(span.service, instance));
-      if (known !== undefined && known.droppedSpans === droppedSpans) continue;
-      const report: SdkDropReport = { service: span.service, instance, droppedSpans, reportedUs: this.nowUs() };
+      const nowUs = this.nowUs();
+      if (known !== undefined && known.droppedSpans === droppedSpans && nowUs - known.reportedUs < REPORT_REFRESH_US) continue;
+      const report: SdkDropReport = { service: span.service, instance, droppedSpans, reportedUs: nowUs };
       this.remember(report);
       (changed ??= []).push(report);
     }
@@ -82,6 +90,21 @@ export class SdkDropTracker {
     return [...this.latest.values()].sort((a, b) =>
       a.service < b.service ? -1 : a.service > b.service ? 1 : a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0,
     );
+  }
+
+  /**
+   * Retention: forgets the reports received before `us` (µs), as the store's `deleteBefore` removes
+   * them, so that /metrics and the checker agree with the store. Returns how many.
+   */
+  forgetBefore(us: number): number {
+    let n = 0;
+    for (const [key, report] of this.latest) {
+      if (report.reportedUs < us) {
+        this.latest.delete(key);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Reports of instances that lost spans (what the checker's notes and the UI care about). */

@@ -16,6 +16,7 @@ import { mergeRecords } from '../record-merge.js';
 import { StorageInputError, StoreClosedError } from '../storage-error.js';
 import { summarizeTrace } from '../trace-summary.js';
 import type {
+  DeletedRecords,
   DependencyLink,
   Finding,
   FindingFilter,
@@ -155,7 +156,11 @@ export class ClickHouseStore implements SpanStore {
     try {
       this.assertOpen();
       validateSpans(spans);
-      const arrived = String(Math.floor(options?.arrivedUs ?? this.nowUs()));
+      const given = options?.arrivedUs;
+      if (given !== undefined && !(Number.isSafeInteger(given) && given >= 0)) {
+        throw new RangeError(`clickhouse store: arrivedUs must be a non-negative safe integer (µs), got ${String(given)}`);
+      }
+      const arrived = String(given ?? this.nowUs());
       for (const s of spans) rows += spanRow(s, arrived);
     } catch (err) {
       return Promise.reject(err);
@@ -427,14 +432,30 @@ export class ClickHouseStore implements SpanStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.track(this.deleteSpans(`arrived_us < ${lower(us)}`, us));
+    return this.track(
+      (async () => {
+        const removed = await this.deleteSpans(`arrived_us < ${lower(us)}`, us);
+        return { ...removed, sdkDropReports: await this.deleteSdkDropsBefore(us) };
+      })(),
+    );
+  }
+
+  /** Retention of SDK drop reports: those received before `us` go; counted per (service, instance) whose latest report is older. */
+  private async deleteSdkDropsBefore(us: number): Promise<number> {
+    const [row] = await this.http.rows(
+      `SELECT countIf(latest < ${lower(us)}), countIf(oldest < ${lower(us)}) FROM ` +
+        `(SELECT max(reported_us) AS latest, min(reported_us) AS oldest FROM sdk_drops GROUP BY service, instance)`,
+    );
+    // Older reports of an instance whose latest is kept go too (reads never show them), uncounted.
+    if (Number(row![1]) > 0) await this.mutate('sdk_drops', `DELETE WHERE reported_us < ${lower(us)}`);
+    return Number(row![0]);
   }
 
   /**
    * Tail sampling: removes every span record of these traces and their findings; unknown ids are
    * ignored.
    */
-  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult> {
+  deleteTraces(traceIds: readonly string[]): Promise<DeletedRecords> {
     try {
       this.assertOpen();
       if (!Array.isArray(traceIds)) throw new StorageInputError('invalid_query', 'traceIds', 'traceIds must be an array');
@@ -451,7 +472,7 @@ export class ClickHouseStore implements SpanStore {
    * Removes the span records matching `condition`, then the findings of every trace left without
    * records. With `beforeUs` (retention), arrival days wholly before it go by DROP PARTITION first.
    */
-  private async deleteSpans(condition: string, beforeUs?: number): Promise<RetentionResult> {
+  private async deleteSpans(condition: string, beforeUs?: number): Promise<DeletedRecords> {
     await this.inserting;
     const count = async (): Promise<number> => Number((await this.http.rows(`SELECT count() FROM spans WHERE ${condition}`))[0]![0]);
     const spans = await count();

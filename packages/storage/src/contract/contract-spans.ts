@@ -1,8 +1,9 @@
 /** Spans the contract suite writes: every field of the model set, and small named scenarios. */
 import type { Span } from '@linktrace/model';
+import { T0 } from '@linktrace/model/testing';
 
-/** µs: 2024-01-01T00:00:00Z, so times look real and stay far from zero. */
-export const T0 = 1_704_067_200_000_000;
+// The span factory and its start time are the model's test support, shared with the other packages' tests.
+export { span, T0 } from '@linktrace/model/testing';
 
 /** A 32-hex trace id whose first bytes grow with `n`, like Linktrace's time-prefixed ids. */
 export function traceIdOf(n: number): string {
@@ -12,22 +13,6 @@ export function traceIdOf(n: number): string {
 /** A span id unique per (trace number, span number). */
 export function spanIdOf(trace: number, span: number): string {
   return `${(trace + 1).toString(16).padStart(8, '0')}${(span + 1).toString(16).padStart(8, '0')}`;
-}
-
-/** A plain span with the required fields; `over` replaces any of them. */
-export function span(over: Partial<Span> & Pick<Span, 'traceId' | 'spanId'>): Span {
-  return {
-    service: 'svc',
-    name: 'op',
-    kind: 'internal',
-    startUs: T0,
-    durationUs: 100,
-    status: { code: 'unset' },
-    attributes: {},
-    events: [],
-    links: [],
-    ...over,
-  };
 }
 
 /** One span with every optional field set, values of every attribute type, and awkward text. */

@@ -46,7 +46,7 @@ export function retentionContract(create: CreateContractStore): void {
           await store.writeSpans(world);
           const kept = [finding(worldTrace(1), spanIdOf(1, 0), startOf(1)), finding(ZIPKIN_TRACE, spanIdOf(6, 0), startOf(6))];
           await store.writeFindings(kept);
-          assert.deepStrictEqual(await store.deleteBefore(us(clock.now() - 7 * DAY_MS)), { spans: 0, findings: 0 });
+          assert.deepStrictEqual(await store.deleteBefore(us(clock.now() - 7 * DAY_MS)), { spans: 0, findings: 0, sdkDropReports: 0 });
           assert.equal((await store.stats()).spanRecords, world.length);
           assert.deepStrictEqual((await store.findTraces({})).map((h) => h.traceId), [7, 6, 5, 4, 3, 2, 1].map(worldTrace));
           assert.equal((await store.findFindings()).length, kept.length);
@@ -70,7 +70,7 @@ export function retentionContract(create: CreateContractStore): void {
           clock.advance(7 * DAY_MS);
           const cutoff = us(clock.now() - 7 * DAY_MS - HOUR_MS);
           const result = await store.deleteBefore(cutoff);
-          assert.deepStrictEqual(result, { spans: early.length, findings: 0 });
+          assert.deepStrictEqual(result, { spans: early.length, findings: 0, sdkDropReports: 0 });
           for (const n of [5, 6, 7]) assert.deepStrictEqual(await store.getTrace(worldTrace(n)), [], `trace ${n} arrived before the cutoff`);
           for (const n of [1, 2, 3, 4]) {
             const want = late.filter((s) => s.traceId === worldTrace(n));
@@ -79,7 +79,7 @@ export function retentionContract(create: CreateContractStore): void {
           assert.deepStrictEqual((await store.findTraces({})).map((h) => h.traceId), [4, 3, 2, 1].map(worldTrace));
           assert.deepStrictEqual(await store.services(), ['billing', 'frontend', 'shop-api']);
           assert.deepStrictEqual((await store.dependencies(0, startOf(100))).map((d) => `${d.parent}>${d.child}`), ['frontend>billing', 'frontend>shop-api', 'shop-api>mysql']);
-          assert.deepStrictEqual(await store.deleteBefore(cutoff), { spans: 0, findings: 0 }, 'a second run finds nothing more');
+          assert.deepStrictEqual(await store.deleteBefore(cutoff), { spans: 0, findings: 0, sdkDropReports: 0 }, 'a second run finds nothing more');
           assert.equal((await store.stats()).spanRecords, late.length);
         },
         { clock: clock.now },
@@ -109,7 +109,7 @@ export function retentionContract(create: CreateContractStore): void {
           const kept = finding(worldTrace(1), spanIdOf(1, 0), 0);
           await store.writeFindings([kept]);
           const result = await store.deleteBefore(us(clock.now() - HOUR_MS));
-          assert.deepStrictEqual(result, { spans: early.length, findings: removed.length });
+          assert.deepStrictEqual(result, { spans: early.length, findings: removed.length, sdkDropReports: 0 });
           assert.deepStrictEqual(await store.findFindings(), [kept]);
           assert.deepStrictEqual(await store.findFindings({ traceId: ZIPKIN_TRACE }), []);
         },
@@ -130,7 +130,7 @@ export function retentionContract(create: CreateContractStore): void {
           await store.writeSpans([root, child]);
           const f = finding(traceIdOf(1), child.spanId, T0);
           await store.writeFindings([f]);
-          assert.deepStrictEqual(await store.deleteBefore(us(clock.now() - HOUR_MS)), { spans: 1, findings: 0 });
+          assert.deepStrictEqual(await store.deleteBefore(us(clock.now() - HOUR_MS)), { spans: 1, findings: 0, sdkDropReports: 0 });
           assert.deepStrictEqual(sorted(await store.getTrace(traceIdOf(1))), sorted([root, child]));
           assert.deepStrictEqual(await store.findFindings(), [f]);
           const [hit] = await store.findTraces({});
@@ -156,12 +156,51 @@ export function retentionContract(create: CreateContractStore): void {
           const again = await handle.reopen();
           const young = span({ traceId: traceIdOf(2), spanId: spanIdOf(2, 0) });
           await again.writeSpans([young]);
-          assert.deepStrictEqual(await again.deleteBefore(us(clock.now() - DAY_MS)), { spans: 1, findings: 0 });
+          assert.deepStrictEqual(await again.deleteBefore(us(clock.now() - DAY_MS)), { spans: 1, findings: 0, sdkDropReports: 0 });
           assert.deepStrictEqual(await again.getTrace(traceIdOf(1)), []);
           assert.deepStrictEqual(await again.getTrace(traceIdOf(2)), [young]);
         },
         { clock: clock.now },
       );
+    });
+
+    it('counts from the arrival a writer gives (writeSpans arrivedUs), the clock for the others, even in one batch', async () => {
+      const clock = manualClock(NOW_MS);
+      await withStore(
+        create,
+        async (store) => {
+          const replayed = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
+          const fresh = span({ traceId: traceIdOf(2), spanId: spanIdOf(2, 0) });
+          const alsoReplayed = span({ traceId: traceIdOf(3), spanId: spanIdOf(3, 0) });
+          const later = span({ traceId: traceIdOf(4), spanId: spanIdOf(4, 0) });
+          // Written together, so a batching backend may store them in one batch: each keeps its own arrival.
+          await Promise.all([
+            store.writeSpans([replayed], { arrivedUs: us(NOW_MS - 3 * DAY_MS) }),
+            store.writeSpans([fresh]),
+            store.writeSpans([alsoReplayed], { arrivedUs: us(NOW_MS - 2 * DAY_MS) }),
+            // Given explicitly, an arrival after the store's clock is taken as it is.
+            store.writeSpans([later], { arrivedUs: us(NOW_MS + DAY_MS) }),
+          ]);
+          assert.deepStrictEqual(await store.deleteBefore(us(NOW_MS - 2 * DAY_MS - HOUR_MS)), { spans: 1, findings: 0, sdkDropReports: 0 });
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), []);
+          assert.deepStrictEqual(await store.deleteBefore(us(NOW_MS - HOUR_MS)), { spans: 1, findings: 0, sdkDropReports: 0 });
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(3)), []);
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(2)), [fresh]);
+          assert.deepStrictEqual(await store.deleteBefore(us(NOW_MS + HOUR_MS)), { spans: 1, findings: 0, sdkDropReports: 0 });
+          assert.deepStrictEqual(await store.getTrace(traceIdOf(4)), [later]);
+        },
+        { clock: clock.now },
+      );
+    });
+
+    it('refuses an arrival that is not a non-negative integer of µs, storing nothing', async () => {
+      await withStore(create, async (store) => {
+        const s = span({ traceId: traceIdOf(1), spanId: spanIdOf(1, 0) });
+        for (const arrivedUs of [Number.NaN, -1, 1.5, Number.MAX_VALUE]) {
+          await assert.rejects(store.writeSpans([s], { arrivedUs }), RangeError, `arrivedUs ${arrivedUs}`);
+        }
+        assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), []);
+      });
     });
 
     it('refuses a cutoff that is not a finite number', async () => {

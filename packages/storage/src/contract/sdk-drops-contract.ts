@@ -1,4 +1,7 @@
-/** Contract: SDK drop reports keep the latest value per (service, instance), across a reopen. */
+/**
+ * Contract: SDK drop reports keep the latest value per (service, instance), across a reopen, and
+ * leave with retention once received before its cutoff.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SdkDropReport } from '../types.js';
@@ -43,6 +46,18 @@ export function sdkDropsContract(create: CreateContractStore): void {
         await store.close();
         const again = await handle.reopen();
         assert.deepStrictEqual(await again.sdkDrops(), [report('shop', 'h:1', 12, 1)]);
+      });
+    });
+
+    it('retention removes the reports received before the cutoff (counted), keeps the others and the spans\' own count', async () => {
+      await withStore(create, async (store) => {
+        await store.recordSdkDrops([report('shop', 'a:1', 4, 10), report('shop', 'b:1', 2, 20), report('cart', 'c:1', 0, 30)]);
+        // A later report of a:1 moves its received time past the cutoff: it stays.
+        await store.recordSdkDrops([report('shop', 'a:1', 6, 40)]);
+        const result = await store.deleteBefore(T0 + 25);
+        assert.deepStrictEqual(result, { spans: 0, findings: 0, sdkDropReports: 1 });
+        assert.deepStrictEqual(await store.sdkDrops(), [report('cart', 'c:1', 0, 30), report('shop', 'a:1', 6, 40)]);
+        assert.deepStrictEqual(await store.deleteBefore(T0 + 25), { spans: 0, findings: 0, sdkDropReports: 0 }, 'a second run finds nothing more');
       });
     });
 

@@ -17,6 +17,7 @@ import type {
   Finding,
   FindingFilter,
   Operation,
+  DeletedRecords,
   RetentionResult,
   SdkDropReport,
   ServiceMapRow,
@@ -24,6 +25,7 @@ import type {
   StoreStats,
   TraceQuery,
   TraceSummary,
+  WriteSpansOptions,
 } from '../types.js';
 import {
   validateFindingFilter,
@@ -34,6 +36,7 @@ import {
   validateTimeRange,
   validateTraceQuery,
   equivalentTraceIds,
+  validateWriteOptions,
 } from '../validate.js';
 import { AttributeColumns } from './attribute-columns.js';
 import type { AttributeColumnPolicy } from './attribute-columns.js';
@@ -54,7 +57,7 @@ import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
 import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
 import { serviceMapSql } from './service-map-sql.js';
-import { CREATE_SDK_DROPS, SDK_DROPS_SQL, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
+import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
 import { ensureTraceSummaries, noteDeletedTraces, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
@@ -234,14 +237,15 @@ export class EmbeddedStore implements SpanStore {
     }
   }
 
-  writeSpans(spans: readonly Span[]): Promise<void> {
+  writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void> {
     try {
       this.assertOpen();
       validateSpans(spans);
+      validateWriteOptions(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.spans.write(spans);
+    return this.spans.write(spans, options?.arrivedUs);
   }
 
   /** Moves the waiting spans into the table now; resolves when they are committed. */
@@ -438,7 +442,8 @@ export class EmbeddedStore implements SpanStore {
         await refreshAfterRetention(this.writer);
         await this.writer.run(`DELETE FROM span_links WHERE ${ARRIVED_COLUMN} < $1`, [us]);
         const findings = await deleteFindingsOfRemovedTraces(this.writer);
-        return { spans, findings };
+        const sdkDropReports = await deleteSdkDropsBefore(this.writer, us);
+        return { spans, findings, sdkDropReports };
       });
       // Fully emptied row groups are given back to the file at a checkpoint.
       if (result.spans > 0 || result.findings > 0) await this.writer.run('CHECKPOINT');
@@ -446,7 +451,7 @@ export class EmbeddedStore implements SpanStore {
     });
   }
 
-  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult> {
+  deleteTraces(traceIds: readonly string[]): Promise<DeletedRecords> {
     try {
       this.assertOpen();
       if (!Array.isArray(traceIds)) throw new StorageInputError('invalid_query', 'traceIds', 'traceIds must be an array');

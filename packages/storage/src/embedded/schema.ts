@@ -93,24 +93,49 @@ export function attributeColumn(slot: number): string {
  * When a record arrived (server clock, µs): what retention counts from (DESIGN §6), never the span's
  * own time, so imported history is kept as long as fresh data. One value per batch, written as a
  * constant of the insert: no per-span work, and a column that changes once per batch compresses to
- * almost nothing. Added to files made before it by arrival-columns.ts.
+ * almost nothing. A batch gathered from callers that gave different arrival times (`writeSpans`'
+ * `arrivedUs`) picks each row's by its position in the stage table (a CASE on `rowid`, rows being
+ * appended in order), so no caller's rows take another's time. Added to files made before it by
+ * arrival-columns.ts.
  */
 export const ARRIVED_COLUMN = 'arrived_us';
+
+/** Rows up to `end` (exclusive, counted from the stage table's first row) arrived at `arrivedUs`. */
+export interface RowArrival {
+  end: number;
+  arrivedUs: number;
+}
 
 function arrivalLiteral(arrivedUs: number): string {
   if (!Number.isSafeInteger(arrivedUs)) throw new RangeError(`embedded store: arrival time ${arrivedUs} is not an integer of µs`);
   return `${arrivedUs}::BIGINT`;
 }
 
+/** The arrival of the stage row whose `rowid` is selected as `rid`: a constant when there is one run. */
+function arrivalSql(runs: readonly RowArrival[]): string {
+  const merged: RowArrival[] = [];
+  for (const run of runs) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.arrivedUs === run.arrivedUs) last.end = run.end;
+    else merged.push({ ...run });
+  }
+  if (merged.length === 0) throw new RangeError('embedded store: a batch without an arrival time');
+  if (merged.length === 1) return arrivalLiteral(merged[0]!.arrivedUs);
+  const whens = merged.slice(0, -1).map((run) => `WHEN rid < ${run.end} THEN ${arrivalLiteral(run.arrivedUs)}`);
+  return `CASE ${whens.join(' ')} ELSE ${arrivalLiteral(merged[merged.length - 1]!.arrivedUs)} END`;
+}
+
+/** The stage table's rows split into fields (`l`), with their position (`rid`). */
+const stageRows = (stage: string): string => `SELECT rowid AS rid, string_split(r, ${chr(FIELD)}) AS l FROM ${stage}`;
+
 /**
- * Moves the rows staged in `stage` into `spans`, in arrival order, all marked as arrived at
- * `arrivedUs`. Not sorted: time-prefixed trace ids arrive nearly in order and a trace's spans mostly together, so a row group's min/max still
+ * Moves the rows staged in `stage` into `spans`, in arrival order, marked as arrived per `arrivals`. Not sorted: time-prefixed trace ids arrive nearly in order and a trace's spans mostly together, so a row group's min/max still
  * spans a narrow id range and the trace id column still run-length encodes, while the sort cost a
  * quarter of the insert's CPU (measured: same bytes per span, same lookup latency without it).
  * `mergeInBatch` (only needed when the batch holds start records) drops a start record whose end
  * record is in the same batch.
  */
-export function insertSpansSql(columnCount: number, stage: string, mergeInBatch: boolean, arrivedUs: number): string {
+export function insertSpansSql(columnCount: number, stage: string, mergeInBatch: boolean, arrivals: readonly RowArrival[]): string {
   const cols = [
     'tid', 't64', 'sid', 'pid', 'rpcid', 'service', 'instance', 'name', 'kind', 'start_us', 'duration_us',
     'status', 'status_msg', 'kinds', 'rest', 'resource', 'scope_name', 'scope_version', 'scope_attrs',
@@ -139,7 +164,7 @@ export function insertSpansSql(columnCount: number, stage: string, mergeInBatch:
     opt(F.remoteService),
     opt(F.side),
     opt(F.extra),
-    arrivalLiteral(arrivedUs),
+    arrivalSql(arrivals),
   ];
   for (let i = 0; i < columnCount; i++) {
     cols.push(attributeColumn(i));
@@ -147,7 +172,7 @@ export function insertSpansSql(columnCount: number, stage: string, mergeInBatch:
   }
   const select =
     `SELECT ${values.map((v, i) => `${v} AS ${cols[i]}`).join(', ')} ` +
-    `FROM (SELECT l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage}))`;
+    `FROM (SELECT rid, l, string_split(l[${F.promoted}], ${chr(ENTRY)}) AS p FROM (${stageRows(stage)}))`;
   // A start record whose end record is in the same batch is not stored at all (reads would drop it).
   // Same key as record-merge.ts: records of other instances or other start times are other spans
   // (a fan-out recorded by each callee), and untimed records (start_us 0) are merged on read only.
@@ -158,13 +183,13 @@ export function insertSpansSql(columnCount: number, stage: string, mergeInBatch:
 }
 
 /** Indexes the links of the rows staged in `stage` (consumer → producer edges of `dependencies`). */
-export function insertLinksSql(stage: string, arrivedUs: number): string {
+export function insertLinksSql(stage: string, arrivals: readonly RowArrival[]): string {
   return (
     `INSERT INTO span_links (tid, sid, start_us, link_tid, link_sid, ${ARRIVED_COLUMN}) ` +
     `SELECT ${tidFromHex(`l[${F.tid}]`)}, ('0x' || l[${F.sid}])::UBIGINT, l[${F.start}]::BIGINT, ` +
-    `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT, ${arrivalLiteral(arrivedUs)} ` +
-    `FROM (SELECT l, unnest(string_split(l[${F.links}], ${chr(ENTRY)})) AS e ` +
-    `FROM (SELECT string_split(r, ${chr(FIELD)}) AS l FROM ${stage}) WHERE l[${F.links}] <> ${ABS})`
+    `${tidFromHex(`split_part(e, ${chr(UNIT)}, 1)`)}, ('0x' || split_part(e, ${chr(UNIT)}, 2))::UBIGINT, ${arrivalSql(arrivals)} ` +
+    `FROM (SELECT rid, l, unnest(string_split(l[${F.links}], ${chr(ENTRY)})) AS e ` +
+    `FROM (${stageRows(stage)}) WHERE l[${F.links}] <> ${ABS})`
   );
 }
 

@@ -31,6 +31,11 @@ export async function upsertSdkDrops(writer: DuckDBConnection, reports: readonly
   }
 }
 
+/** Retention: removes the reports received before `us` (µs); returns how many. */
+export async function deleteSdkDropsBefore(writer: DuckDBConnection, us: number): Promise<number> {
+  return (await writer.run(`DELETE FROM sdk_drops WHERE reported_us < $1`, [us])).rowsChanged;
+}
+
 export const SDK_DROPS_SQL = `SELECT service, instance, dropped_spans::DOUBLE, reported_us::DOUBLE FROM sdk_drops ORDER BY service, instance`;
 
 export function sdkDropFromRow(r: readonly unknown[]): SdkDropReport {

@@ -62,8 +62,11 @@ export class SpanWriter {
     return run;
   }
 
-  /** Stages validated spans; resolves when their batch is committed. */
-  write(spans: readonly Span[]): Promise<void> {
+  /**
+   * Stages validated spans; resolves when their batch is committed. `arrivedUs` (validated): when
+   * they arrived, else the clock when their batch goes in.
+   */
+  write(spans: readonly Span[], arrivedUs?: number): Promise<void> {
     let rows: string[];
     try {
       // A trace's spans side by side, in start order: the trace id column then run-length encodes
@@ -78,7 +81,7 @@ export class SpanWriter {
     const starts = this.encoder.takeStarts();
     return new Promise<void>((resolve, reject) => {
       try {
-        this.stage.append(rows, links, starts, { resolve, reject });
+        this.stage.append(rows, links, starts, { resolve, reject }, arrivedUs);
       } catch (err) {
         reject(err);
         return;
@@ -118,10 +121,11 @@ export class SpanWriter {
     this.busy = sealed.rows >= this.flushRows / 4 && sealed.waiters.length >= 2;
     try {
       await this.addAttributeColumns();
-      const arrivedUs = Math.floor(this.nowUs());
+      const nowUs = Math.floor(this.nowUs());
+      const arrivals = sealed.arrivals.map((run) => ({ end: run.end, arrivedUs: run.arrivedUs ?? nowUs }));
       await this.transaction(async () => {
-        await this.conn.run(insertSpansSql(this.columnCount, sealed.table, sealed.starts, arrivedUs));
-        if (sealed.links) await this.conn.run(insertLinksSql(sealed.table, arrivedUs));
+        await this.conn.run(insertSpansSql(this.columnCount, sealed.table, sealed.starts, arrivals));
+        if (sealed.links) await this.conn.run(insertLinksSql(sealed.table, arrivals));
       });
       // Its own transaction: a DELETE in the spans' transaction stops DuckDB from writing the
       // appended row groups straight to the file (they went through its WAL and were compressed

@@ -24,6 +24,17 @@ export interface SealedStage {
   /** Whether some row is a start record (the in-batch merge of start and end records is skipped otherwise). */
   starts: boolean;
   waiters: StagedWaiter[];
+  /**
+   * When the rows arrived, as runs in append order: rows [previous run's end, `end`) arrived at
+   * `arrivedUs` (undefined: the store's clock when the batch goes in). One run unless callers
+   * passed different arrival times.
+   */
+  arrivals: ArrivalRun[];
+}
+
+export interface ArrivalRun {
+  end: number;
+  arrivedUs: number | undefined;
 }
 
 const tableName = (i: number): string => `${STAGE_CATALOG}.main.s${i}`;
@@ -34,6 +45,7 @@ export class StageBuffer {
   private readonly links = [false, false];
   private readonly starts = [false, false];
   private readonly waiters: StagedWaiter[][] = [[], []];
+  private readonly arrivals: ArrivalRun[][] = [[], []];
 
   private constructor(
     private readonly stager: DuckDBConnection,
@@ -57,14 +69,21 @@ export class StageBuffer {
     return this.rows[this.active]!;
   }
 
-  /** Appends rows (all or, on a DuckDB error, throws) for one caller, who waits for their flush. */
-  append(rows: readonly string[], links: boolean, starts: boolean, waiter: StagedWaiter): void {
+  /**
+   * Appends rows (all or, on a DuckDB error, throws) for one caller, who waits for their flush;
+   * `arrivedUs` as in `ArrivalRun`.
+   */
+  append(rows: readonly string[], links: boolean, starts: boolean, waiter: StagedWaiter, arrivedUs?: number): void {
     const appender = this.appenders[this.active]!;
     for (const r of rows) {
       appender.appendVarchar(r);
       appender.endRow();
     }
     this.rows[this.active]! += rows.length;
+    const runs = this.arrivals[this.active]!;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.arrivedUs === arrivedUs) last.end = this.rows[this.active]!;
+    else runs.push({ end: this.rows[this.active]!, arrivedUs });
     if (links) this.links[this.active] = true;
     if (starts) this.starts[this.active] = true;
     this.waiters[this.active]!.push(waiter);
@@ -74,11 +93,12 @@ export class StageBuffer {
   seal(): SealedStage {
     const i = this.active;
     this.appenders[i]!.flushSync();
-    const sealed: SealedStage = { table: tableName(i), index: i, rows: this.rows[i]!, links: this.links[i]!, starts: this.starts[i]!, waiters: this.waiters[i]! };
+    const sealed: SealedStage = { table: tableName(i), index: i, rows: this.rows[i]!, links: this.links[i]!, starts: this.starts[i]!, waiters: this.waiters[i]!, arrivals: this.arrivals[i]! };
     this.rows[i] = 0;
     this.links[i] = false;
     this.starts[i] = false;
     this.waiters[i] = [];
+    this.arrivals[i] = [];
     this.active = 1 - i;
     return sealed;
   }
