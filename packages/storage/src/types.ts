@@ -172,6 +172,8 @@ export interface SpanStore {
    * long as fresh data. Findings follow their trace: those of a trace left without records go too.
    */
   deleteBefore(us: number): Promise<RetentionResult>;
+  /** Tail sampling: removes every span record of these traces and their findings; unknown ids are ignored. */
+  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
   /** Waits for pending writes, then releases the backend. Later calls reject. */
   close(): Promise<void>;

@@ -3,7 +3,7 @@
  * and retention (a file straddling the cutoff → the part to keep). DuckDB's native Parquet writer
  * does the heavy work off the JS thread; the output is fsynced before any manifest names it.
  */
-import { stat } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { blockRowsSql, NOT_TOMBSTONED } from './block-relation.js';
 import type { BlockFile } from './manifest.js';
@@ -42,7 +42,10 @@ export async function copyBlocks(
     )
   ).getRowsJS()[0]!;
   const rows = row[0] as number;
-  if (rows === 0) return undefined;
+  if (rows === 0) {
+    await unlink(output);
+    return undefined;
+  }
   await syncFile(output);
   return {
     name,

@@ -46,7 +46,7 @@ import { appendFindings, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, repla
 import { DEPENDENCIES_SQL, traceSearchSql } from '../embedded/query-sql.js';
 import type { SearchHints, Statement } from '../embedded/query-sql.js';
 import { countFindings, sortSpans, sortSummaries, summaryFromRow, TRACE_IDS_PER_QUERY } from '../embedded/read-results.js';
-import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, spanColumnsSql, tidFromHex } from '../embedded/schema.js';
+import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, spanColumnsSql, tidFromHex, TRACE_KEY_TEXT } from '../embedded/schema.js';
 import { CREATE_SDK_DROPS, SDK_DROPS_SQL, sdkDropFromRow, upsertSdkDrops } from '../embedded/sdk-drops-table.js';
 import { loadWrittenSets } from '../embedded/search-hints.js';
 import { serviceMapSql } from '../embedded/service-map-sql.js';
@@ -570,21 +570,25 @@ export class BlockStore implements SpanStore {
     return this.exclusive(() =>
       this.dbExclusive(async () => {
         const snap = this.set.acquire();
-        let spans: number;
+        // Only traces with records get a tombstone (unknown ids cost nothing later).
+        let found: [string, number][] = [];
         try {
           const list = keys.map((k) => `${tidFromHex(`'${k}'`)}`).join(', ');
-          spans =
-            snap.files.length === 0 ? 0 : ((await this.rowsOver(this.writer, snap, `SELECT count(*)::DOUBLE FROM spans WHERE tid IN (${list})`))[0]![0] as number);
+          if (snap.files.length > 0) {
+            const rows = await this.rowsOver(this.writer, snap, `SELECT ${TRACE_KEY_TEXT}, count(*)::DOUBLE FROM spans WHERE tid IN (${list}) GROUP BY ALL`);
+            found = rows.map((r) => [r[0] as string, r[1] as number]);
+          }
         } finally {
           snap.release();
         }
+        const spans = found.reduce((n, [, c]) => n + c, 0);
         const upto = this.set.files.reduce((m, f) => Math.max(m, f.maxBseq), 0);
         const findings = await this.transaction(async () => {
-          if (spans > 0) await addTombstones(this.writer, keys, upto);
+          if (found.length > 0) await addTombstones(this.writer, found.map(([k]) => k), upto);
           const spellings = keys.flatMap((k) => (k.startsWith(ZERO16) ? [k, k.slice(16)] : [k]));
           return (await this.writer.run(`DELETE FROM findings WHERE trace_id IN (SELECT unnest(string_split($1, ',')))`, [spellings.join(',')])).rowsChanged;
         });
-        if (spans > 0) this.tombstones = (await this.writer.runAndReadAll(`SELECT count(*)::DOUBLE FROM tombstones`)).getRowsJS()[0]![0] as number;
+        if (found.length > 0) this.tombstones = (await this.writer.runAndReadAll(`SELECT count(*)::DOUBLE FROM tombstones`)).getRowsJS()[0]![0] as number;
         return { spans, findings };
       }),
     );
@@ -612,8 +616,10 @@ export class BlockStore implements SpanStore {
   }
 
   /**
-   * Merges every micro-block into one file sorted by trace id (DuckDB COPY, off the JS thread),
-   * then swaps it in. Writes go on meanwhile; the micro-blocks they make wait for the next round.
+   * Merges every micro-block, and every compacted file that still holds records a tombstone hides,
+   * into one file sorted by trace id (DuckDB COPY, off the JS thread), then swaps it in. Writes go on
+   * meanwhile; the micro-blocks they make wait for the next round. Background compaction does the
+   * same for micro-blocks only, once enough of them wait.
    */
   compact(): Promise<void> {
     try {
@@ -623,19 +629,30 @@ export class BlockStore implements SpanStore {
     }
     const run = async (): Promise<void> => {
       while (this.compacting !== undefined) await this.compacting;
-      this.compacting = this.compactOnce().finally(() => (this.compacting = undefined));
+      this.compacting = this.compactOnce(true).finally(() => (this.compacting = undefined));
       await this.compacting;
     };
     return run();
   }
 
-  private async compactOnce(): Promise<void> {
-    const snap = this.set.acquire((f) => f.level === 0);
+  /** The live block files (a copy of the manifest's list). */
+  blockFiles(): BlockFile[] {
+    return this.set.files.map((f) => ({ ...f }));
+  }
+
+  /** Tombstones not yet applied to every file that may hold records they hide. */
+  get pendingTombstones(): number {
+    return this.tombstones;
+  }
+
+  private async compactOnce(full = false): Promise<void> {
+    const tombApplied = await this.dbExclusive(() => lastTombstone(this.writer));
+    const hides = (f: BlockFile): boolean => this.tombstones > 0 && f.tombApplied < tombApplied;
+    const snap = this.set.acquire((f) => f.level === 0 || (full && hides(f)));
     try {
-      if (snap.files.length < 2 && !(snap.files.length === 1 && this.tombstones > 0)) return;
+      if (snap.files.length === 0 || (!full && snap.files.length < 2 && !snap.files.some(hides))) return;
       const name = `c-${this.state.nextSeq++}.parquet`;
       const output = join(this.dir, name);
-      const tombApplied = await this.dbExclusive(() => lastTombstone(this.writer));
       const merged = await copyBlocks(this.compactor, snap.files, snap.paths, output, name, { tombstones: this.tombstones > 0, tombApplied });
       await this.exclusive(async () => {
         const live = this.set.files;

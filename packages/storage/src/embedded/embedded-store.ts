@@ -431,6 +431,31 @@ export class EmbeddedStore implements SpanStore {
     });
   }
 
+  /** Tail sampling: removes every span record of these traces and their findings; unknown ids are ignored. */
+  deleteTraces(traceIds: readonly string[]): Promise<RetentionResult> {
+    let keys: string[];
+    try {
+      this.assertOpen();
+      if (!Array.isArray(traceIds)) throw new TypeError('embedded store: traceIds must be an array');
+      keys = [...new Set(traceIds.filter((id) => isValidTraceId(id, true)).map((id) => id.padStart(32, '0')))];
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (keys.length === 0) return Promise.resolve({ spans: 0, findings: 0 });
+    return this.spans.exclusive(() =>
+      this.spans.transaction(async () => {
+        // One text parameter split in SQL (the ids are validated hex, ',' cannot occur in them).
+        const tids = `SELECT ${tidFromHex('k')} FROM (SELECT unnest(string_split($1, ',')) AS k)`;
+        const list = [keys.join(',')];
+        const spans = (await this.writer.run(`DELETE FROM spans WHERE tid IN (${tids})`, list)).rowsChanged;
+        await this.writer.run(`DELETE FROM span_links WHERE tid IN (${tids})`, list);
+        await this.writer.run(`DELETE FROM trace_summaries WHERE tid IN (${tids})`, list);
+        const findings = (await this.writer.run(`DELETE FROM findings WHERE ${tidFromHex(`lpad(trace_id, 32, '0')`)} IN (${tids})`, list)).rowsChanged;
+        return { spans, findings };
+      }),
+    );
+  }
+
   async stats(): Promise<StoreStats> {
     const row = await this.read(
       async (c) => (await c.runAndReadAll(`SELECT (SELECT count(*) FROM spans)::DOUBLE, (SELECT count(*) FROM findings)::DOUBLE`)).getRowsJS()[0]!,
