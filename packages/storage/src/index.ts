@@ -6,3 +6,5 @@ export * from './trace-summary.js';
 export { EmbeddedStore, openEmbeddedStore } from './embedded/embedded-store.js';
 export type { EmbeddedStoreOptions } from './embedded/embedded-store.js';
 export type { AttributeColumnPolicy } from './embedded/attribute-columns.js';
+export { BlockStore, openBlockStore, BLOCKS_DATABASE_FILE } from './blocks/block-store.js';
+export type { BlockStoreOptions } from './blocks/block-store.js';

@@ -8,7 +8,6 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { openEmbeddedStore } from '@linktrace/storage';
 import { buildApp, tokenCheck } from '../app.js';
 import { logVerbosity as grpcLogVerbosity, setLogVerbosity as setGrpcLogVerbosity } from '@grpc/grpc-js';
 import { startGrpcReceiver, type GrpcReceiver } from '../grpc/otlp-grpc-receiver.js';
@@ -39,6 +38,7 @@ import { registerUiRoutes } from '../ui/ui-routes.js';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import { resumeWhenSpace } from './resume-when-space.js';
+import { openStore, parseStoreKind, type StoreKind } from './open-store.js';
 
 export interface ServeFlags {
   port?: string;
@@ -70,6 +70,7 @@ export interface ServeFlags {
   maxMemory?: string;
   /** `--ui <dir>` (a string) or `--no-ui` (false). */
   ui?: string | boolean;
+  store?: string;
 }
 
 export interface ServeOptions {
@@ -82,6 +83,8 @@ export interface ServeOptions {
   grpcPortDefault?: boolean;
   host: string;
   dataDir: string;
+  /** Storage backend (`--store`); default `duckdb`. */
+  store?: StoreKind;
   token: string | undefined;
   /** Without a token, accept write routes (flow contracts) from anyone. */
   allowAnonymousWrites: boolean;
@@ -186,6 +189,7 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
     grpcPortDefault: flags.grpcPort === undefined,
     host,
     dataDir: resolve(data),
+    store: parseStoreKind(flags.store ?? 'duckdb'),
     token,
     allowAnonymousWrites: flags.allowAnonymousWrites === true,
     retentionMs: parseRetention(flags.retention ?? SERVE_DEFAULTS.retention, '--retention'),
@@ -273,7 +277,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
   const print = start.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const clock = start.clock ?? Date.now;
-  const store = await openEmbeddedStore({ dataDir: options.dataDir, clock, readOnly: readOnly !== undefined });
+  const store = await openStore(options.store ?? 'duckdb', options.dataDir, { clock, readOnly: readOnly !== undefined });
   let app: FastifyInstance;
   try {
     const extra = start.extraRoutes;
@@ -426,6 +430,7 @@ export function register(program: Command): void {
     .option('--grpc-port <port>', `OTLP/gRPC port (default ${SERVE_DEFAULTS.grpcPort}; 0 turns gRPC off)`)
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', SERVE_DEFAULTS.host)
     .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
+    .option('--store <kind>', 'span storage: duckdb (one DuckDB file) or blocks (Parquet block files)', 'duckdb')
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
     .option('--allow-anonymous-writes', 'without --token, accept requests that change the server (flow contracts) from anyone')
     .option('--retention <duration>', 'keep spans this long after they arrived, e.g. 36h, 7d, 2w; 0 or off keeps them forever', SERVE_DEFAULTS.retention)

@@ -25,33 +25,50 @@ const BOOL = { type: 'BOOLEAN' } as const;
 
 type Scalar = typeof U64 | typeof I64 | typeof U8 | typeof STR | typeof BOOL;
 
-const FIXED: readonly [name: string, element: Scalar | 'list', required: boolean][] = [
-  ['tid_hi', U64, true],
-  ['tid_lo', U64, true],
-  ['t64', BOOL, false],
-  ['sid', U64, true],
-  ['pid', U64, false],
-  ['rpcid', STR, false],
-  ['service', STR, true],
-  ['instance', STR, false],
-  ['name', STR, true],
-  ['kind', U8, true],
-  ['start_us', I64, true],
-  ['duration_us', I64, false],
-  ['status', U8, true],
-  ['status_msg', STR, false],
-  ['kinds', STR, false],
-  ['rest', 'list', false],
-  ['resource', STR, false],
-  ['scope_name', STR, false],
-  ['scope_version', STR, false],
-  ['scope_attrs', STR, false],
-  ['remote_service', STR, false],
-  ['side', STR, false],
-  ['extra', STR, false],
-  ['links', STR, false],
-  ['arrived_us', I64, true],
-  ['bseq', I64, true],
+/**
+ * How a column is written. `stats`: min/max kept (what DuckDB prunes row groups by: ids, times and
+ * the block bookkeeping; the others cost CPU for nothing). `dict`: dictionary forced (names, services
+ * and other texts that repeat) or never tried (`plain`: random ids, JSON), so hyparquet-writer does
+ * not sample every column to decide.
+ */
+interface ColumnSpec {
+  name: string;
+  element: Scalar | 'list';
+  required: boolean;
+  stats?: true;
+  encoding?: 'RLE_DICTIONARY' | 'PLAIN';
+}
+
+const DICT = 'RLE_DICTIONARY' as const;
+const PLAIN = 'PLAIN' as const;
+
+const FIXED: readonly ColumnSpec[] = [
+  { name: 'tid_hi', element: U64, required: true, stats: true },
+  { name: 'tid_lo', element: U64, required: true, stats: true },
+  { name: 't64', element: BOOL, required: false },
+  { name: 'sid', element: U64, required: true, encoding: PLAIN },
+  { name: 'pid', element: U64, required: false, encoding: PLAIN },
+  { name: 'rpcid', element: STR, required: false },
+  { name: 'service', element: STR, required: true, encoding: DICT },
+  { name: 'instance', element: STR, required: false, encoding: DICT },
+  { name: 'name', element: STR, required: true, encoding: DICT },
+  { name: 'kind', element: U8, required: true, encoding: DICT },
+  { name: 'start_us', element: I64, required: true, stats: true, encoding: PLAIN },
+  { name: 'duration_us', element: I64, required: false, encoding: PLAIN },
+  { name: 'status', element: U8, required: true, encoding: DICT },
+  { name: 'status_msg', element: STR, required: false },
+  { name: 'kinds', element: STR, required: false, encoding: DICT },
+  { name: 'rest', element: 'list', required: false },
+  { name: 'resource', element: STR, required: false, encoding: DICT },
+  { name: 'scope_name', element: STR, required: false, encoding: DICT },
+  { name: 'scope_version', element: STR, required: false, encoding: DICT },
+  { name: 'scope_attrs', element: STR, required: false, encoding: DICT },
+  { name: 'remote_service', element: STR, required: false, encoding: DICT },
+  { name: 'side', element: STR, required: false, encoding: PLAIN },
+  { name: 'extra', element: STR, required: false, encoding: PLAIN },
+  { name: 'links', element: STR, required: false, encoding: PLAIN },
+  { name: 'arrived_us', element: I64, required: true, stats: true, encoding: DICT },
+  { name: 'bseq', element: I64, required: true, stats: true, encoding: DICT },
 ];
 
 /** A block's columns, ready for hyparquet-writer. */
@@ -98,7 +115,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     while (slots.length <= s) slots.push(new Array<string | null>(n).fill(null));
     return slots[s]!;
   };
-  const fieldOf = (name: string): number => FIXED.findIndex(([c]) => c === name);
+  const fieldOf = (name: string): number => FIXED.findIndex((c) => c.name === name);
   const col = {
     t64: data[fieldOf('t64')]!,
     pid: data[fieldOf('pid')]!,
@@ -170,7 +187,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
   data[fieldOf('bseq')] = new BigInt64Array(n).fill(BigInt(bseq)) as unknown as unknown[];
   const schema: Record<string, unknown>[] = [{ name: 'root', num_children: FIXED.length + attributeSlots }];
   const columnData: ColumnSource[] = [];
-  FIXED.forEach(([name, element, required], i) => {
+  FIXED.forEach(({ name, element, required, stats, encoding }, i) => {
     const repetition_type = required ? 'REQUIRED' : 'OPTIONAL';
     if (element === 'list') {
       schema.push(
@@ -179,12 +196,14 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
         { name: 'element', ...STR, repetition_type: 'REQUIRED' },
       );
     } else schema.push({ name, ...element, repetition_type });
-    columnData.push({ name, data: data[i] as ColumnSource['data'], nullable: !required });
+    const column: ColumnSource = { name, data: data[i] as ColumnSource['data'], nullable: !required, statistics: stats === true };
+    if (encoding !== undefined) column.encoding = encoding;
+    columnData.push(column);
   });
   for (let s = 0; s < attributeSlots; s++) {
     const name = attributeColumn(s);
     schema.push({ name, ...STR, repetition_type: 'OPTIONAL' });
-    columnData.push({ name, data: slots[s]!, nullable: true });
+    columnData.push({ name, data: slots[s]!, nullable: true, statistics: false });
   }
   const first = sorted[0];
   const last = sorted[n - 1];
