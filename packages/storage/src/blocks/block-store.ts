@@ -55,7 +55,7 @@ import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks } from './block-copy.js';
-import { overBlocks, spansRelationSql } from './block-relation.js';
+import { hitRecordsSql, overBlocks, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -388,7 +388,7 @@ export class BlockStore implements SpanStore {
       let candidates: number | undefined = Math.max(256, q.limit * 16);
       let rows: unknown[][];
       for (;;) {
-        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(${summarySelect(hits)}) AS trace_summaries`);
+        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(${summarySelect(hits, hitRecordsSql(snap.paths, hits, this.tombstones > 0))}) AS trace_summaries`);
         rows = await this.rowsOver(c, snap, s);
         if (candidates === undefined || rows.length === 0) break;
         if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) break;

@@ -35,8 +35,9 @@ const TOUCHED = 'touched_traces';
  * over a start record, as record-merge.ts does; then summarised as trace-summary.ts does (the
  * trace starts at its earliest known start).
  */
-export function summarySelect(source: string | undefined): string {
-  const from = source === undefined ? 'spans' : `spans JOIN (${source}) USING (tid)`;
+export function summarySelect(source: string | undefined, recordsOf?: string): string {
+  // `recordsOf`: the records of those traces, when a backend can select them better than a join on `spans`.
+  const from = recordsOf ?? (source === undefined ? 'spans' : `spans JOIN (${source}) USING (tid)`);
   const full = 'duration_us IS NOT NULL';
   // Untimed records (start_us 0) with a timed record of the same span on the same instance merge
   // into it; the others count once per (span id, kind, service, instance) and start.
