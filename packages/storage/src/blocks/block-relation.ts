@@ -63,15 +63,3 @@ export function overBlocks(sql: string, spans: string): string {
   return `WITH ${ctes.join(', ')} ${body}`;
 }
 
-/**
- * The records of the traces `hits` names (a query yielding UHUGEINT `tid`), as `spans` rows. The
- * semi join is on the raw id halves, so DuckDB pushes the hits' min/max into the Parquet scan and
- * reads only the row groups that can hold them (a join on the computed `tid` reads every row).
- */
-export function hitRecordsSql(paths: readonly string[], hits: string, tombstones: boolean): string {
-  const h = `SELECT (tid >> 64)::UBIGINT AS hi, (tid & 18446744073709551615::UHUGEINT)::UBIGINT AS lo FROM (${hits})`;
-  return (
-    `(SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo) FROM (${blockRowsSql(paths)}) r ` +
-    `SEMI JOIN (${h}) h ON r.tid_hi = h.hi AND r.tid_lo = h.lo${tombstones ? ` WHERE ${NOT_TOMBSTONED}` : ''})`
-  );
-}

@@ -53,9 +53,9 @@ import { serviceMapSql } from '../embedded/service-map-sql.js';
 import { decodeSpanRow } from '../embedded/span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
-import { summarySelect } from '../embedded/trace-summaries.js';
+import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks } from './block-copy.js';
-import { hitRecordsSql, overBlocks, spansRelationSql } from './block-relation.js';
+import { overBlocks, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -103,6 +103,11 @@ const MAX_SEARCH_CANDIDATES = 1_000_000;
 
 const ZERO16 = '0000000000000000';
 const keyOf = (id: string): string => (id.length === 16 ? ZERO16 + id : id);
+
+/** The columns of a `trace_summaries` row but its id, empty: the first step of a search needs only the ids. */
+const EMPTY_SUMMARY =
+  `NULL::BOOLEAN AS t64, 0::BIGINT AS start_us, 0::BIGINT AS end_us, 0::INTEGER AS span_count, 0::INTEGER AS error_count, ` +
+  `[]::VARCHAR[] AS services, NULL::VARCHAR AS root_service, NULL::VARCHAR AS root_name`;
 
 export class BlockStore implements SpanStore {
   private closed = false;
@@ -387,17 +392,34 @@ export class BlockStore implements SpanStore {
       const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
       let candidates: number | undefined = Math.max(256, q.limit * 16);
       let rows: unknown[][];
+      // Two steps: the search yields the hits' ids only (with empty summaries), then their summaries
+      // are computed from their records, read like a trace lookup (files by key range, row groups by
+      // the ids' min/max). Done in one statement, DuckDB read every record of the store for them.
       for (;;) {
-        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(${summarySelect(hits, hitRecordsSql(snap.paths, hits, this.tombstones > 0))}) AS trace_summaries`);
+        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(SELECT tid, ${EMPTY_SUMMARY} FROM (${hits})) AS trace_summaries`);
         rows = await this.rowsOver(c, snap, s);
         if (candidates === undefined || rows.length === 0) break;
         if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) break;
         candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
       }
-      return rows.map(summaryFromRow);
+      if (rows.length === 0) return [];
+      return (await this.summariesOf(c, snap, rows.map((r) => keyOf(r[0] as string)))).map(summaryFromRow);
     });
     await countFindings(out, (s) => this.read(async (c) => (await c.runAndReadAll(s.sql, s.params)).getRowsJS()));
     return sortSummaries(out);
+  }
+
+  /** Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex), from their records in the snapshot. */
+  private async summariesOf(c: DuckDBConnection, snap: Snapshot, keys: readonly string[]): Promise<unknown[][]> {
+    const sorted = [...keys].sort();
+    const lo = sorted[0]!;
+    const hi = sorted[sorted.length - 1]!;
+    const paths = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && sorted.some((k) => k >= f.minKey && k <= f.maxKey)).map((f) => join(this.dir, f.name));
+    const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
+    const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
+    const options: RelationOptions = { tombstones: this.tombstones > 0, where: `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})` };
+    const records = `(SELECT * FROM (${spansRelationSql(paths, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
+    return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
   }
 
   async services(): Promise<string[]> {
