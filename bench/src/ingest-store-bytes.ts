@@ -10,13 +10,14 @@
  * free tail of a block is charged to its last segment, so the columns plus the rest add up to the
  * file.
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** Column groups (JSON key, label, test); a column of `spans` not named here is in `other_columns`. */
 const GROUPS: readonly [string, string, (column: string) => boolean][] = [
-  ['ids', 'ids (trace, span, parent, rpcid)', (c) => ['tid', 't64', 'sid', 'pid', 'rpcid'].includes(c)],
-  ['times', 'times (start, duration, arrival)', (c) => ['start_us', 'duration_us', 'arrived_us'].includes(c)],
+  ['ids', 'ids (trace, span, parent, rpcid)', (c) => ['tid', 'tid_hi', 'tid_lo', 't64', 'sid', 'pid', 'rpcid'].includes(c)],
+  ['times', 'times (start, duration, arrival)', (c) => ['start_us', 'duration_us', 'arrived_us', 'bseq'].includes(c)],
   ['names', 'names, services, kinds, status', (c) => ['service', 'instance', 'name', 'kind', 'status', 'kinds', 'scope_name', 'scope_version', 'remote_service', 'side'].includes(c)],
   ['attributes', 'attributes (promoted columns, rest, resource, scope)', (c) => /^a\d+$/.test(c) || ['rest', 'resource', 'scope_attrs'].includes(c)],
 ];
@@ -87,6 +88,55 @@ export async function measureStoreBytes(dbFile: string, parquetFile: string): Pr
     );
     const parquetSeconds = (performance.now() - t0) / 1000;
     return { parquetZstdBytes: statSync(parquetFile).size, parquetSeconds, groups, columns, fileBytes };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * The same figures for the block store (`serve --store-format blocks`): its spans are Parquet files already,
+ * so the bytes per column are the files' column chunks (Parquet metadata); everything else in the
+ * data directory (the small DuckDB file, the manifest) is `other tables`. The peer figure is the
+ * same COPY to one Parquet file with zstd.
+ */
+export async function measureBlockStoreBytes(dataDir: string, parquetFile: string, otherBytes: number): Promise<StoreBytes> {
+  const blocksDir = join(dataDir, 'blocks');
+  const files = readdirSync(blocksDir).filter((f) => f.endsWith('.parquet')).map((f) => join(blocksDir, f));
+  const list = `[${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}]`;
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const perColumn = await rows(connection, `SELECT path_in_schema AS column_name, sum(total_compressed_size)::BIGINT AS bytes FROM parquet_metadata(${list}) GROUP BY 1 ORDER BY 2 DESC`);
+    const db = await DuckDBInstance.create(join(dataDir, 'linktrace-blocks.duckdb'), { access_mode: 'READ_ONLY' });
+    let keys: Map<string, string>;
+    try {
+      const c = await db.connect();
+      keys = new Map((await rows(c, 'SELECT slot, key FROM attribute_columns')).map((r) => [`a${String(r.slot)}`, String(r.key)]));
+      c.closeSync();
+    } finally {
+      db.closeSync();
+    }
+    const groups: ColumnGroup[] = [...GROUPS, OTHER_COLUMNS, OTHER_TABLES, FREE_BLOCKS].map(([key, label]) => ({ key, label, bytes: 0 }));
+    const group = (key: string): ColumnGroup => groups.find((g) => g.key === key)!;
+    const parquetBytes = files.reduce((n, f) => n + statSync(f).size, 0);
+    let columnsTotal = 0;
+    const columns: [string, number][] = [];
+    for (const r of perColumn) {
+      const column = String(r.column_name).split(/[,.]/)[0]!.trim();
+      const bytes = Number(r.bytes);
+      group(GROUPS.find(([, , test]) => test(column))?.[0] ?? OTHER_COLUMNS[0]).bytes += bytes;
+      columnsTotal += bytes;
+      columns.push([keys.has(column) ? `${column} (${keys.get(column)!})` : column, bytes]);
+    }
+    // Parquet page headers, dictionaries' framing and footers count with the other tables.
+    group(OTHER_TABLES[0]).bytes = Math.max(0, parquetBytes - columnsTotal) + otherBytes;
+    const t0 = performance.now();
+    await connection.run(
+      `COPY (SELECT * FROM read_parquet(${list}, union_by_name = true)) TO '${parquetFile.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    const parquetSeconds = (performance.now() - t0) / 1000;
+    return { parquetZstdBytes: statSync(parquetFile).size, parquetSeconds, groups, columns, fileBytes: parquetBytes + otherBytes };
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -28,7 +28,7 @@ import { summarizeProfile } from './ingest-profile.js';
 import { QueryBench, type QueryTiming } from './ingest-queries.js';
 import { Sender } from './ingest-sender.js';
 import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
-import { measureStoreBytes, type StoreBytes } from './ingest-store-bytes.js';
+import { measureBlockStoreBytes, measureStoreBytes, type StoreBytes } from './ingest-store-bytes.js';
 import { cpuBetween, machineBusySeconds, threadCpu } from './ingest-threads.js';
 import { printResult, printTable } from './stats.js';
 
@@ -219,7 +219,10 @@ async function main(): Promise<void> {
     const parquetFile = `${dataDir}-spans.parquet`;
     let storeBytesInfo: StoreBytes;
     try {
-      storeBytesInfo = await measureStoreBytes(join(dataDir, dbFile), parquetFile);
+      // `serve --store-format blocks`: spans in Parquet files under blocks/, the small tables in their own DuckDB file.
+      const blocks = dbFile === 'linktrace-blocks.duckdb';
+      const otherBytes = storeBytes(closed) - closed.files.reduce((n, [file, bytes]) => (file.startsWith('blocks/') && file.endsWith('.parquet') ? n + bytes : n), 0);
+      storeBytesInfo = blocks ? await measureBlockStoreBytes(dataDir, parquetFile, otherBytes) : await measureStoreBytes(join(dataDir, dbFile), parquetFile);
     } finally {
       if (!KEEP) rmSync(parquetFile, { force: true });
     }

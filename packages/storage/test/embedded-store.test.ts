@@ -156,4 +156,20 @@ describe('embedded store', () => {
     const most = Math.max(...scanned);
     assert.ok(most > 0 && most <= 122_880, `scanned ${most} of ${spans.length} rows`);
   });
+
+  it('deleteTraces removes every record of the traces and their findings, counting them, and ignores unknown ids', async () => {
+    const store = await openEmbeddedStore({ dataDir: freshDir() });
+    try {
+      const spans = [1, 2].flatMap((t) => [0, 1].map((i) => span({ traceId: traceIdOf(t), spanId: spanIdOf(t, i), startUs: T0 + i })));
+      await store.writeSpans(spans);
+      await store.writeFindings([{ traceId: traceIdOf(1), rule: 'unfinished-span', service: 'svc', spanId: spanIdOf(1, 0), message: 'm', timeUs: T0 }]);
+      assert.deepStrictEqual(await store.deleteTraces([traceIdOf(1), traceIdOf(7), 'nope']), { spans: 2, findings: 1 });
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(1)), []);
+      assert.equal((await store.getTrace(traceIdOf(2))).length, 2);
+      assert.deepStrictEqual((await store.findTraces({})).map((h) => h.traceId), [traceIdOf(2)]);
+      assert.equal((await store.stats()).spanRecords, 2);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -4,11 +4,12 @@
  * `/api/v1/traces/{id}` is built by the same function as the local view).
  */
 import { existsSync } from 'node:fs';
-import { MAX_FINDING_LIMIT, openEmbeddedStore, type SpanStore, type TraceQuery, type TraceSummary } from '@linktrace/storage';
+import { MAX_FINDING_LIMIT, type SpanStore, type TraceQuery, type TraceSummary } from '@linktrace/storage';
 import { lookupTrace } from '../query/trace-lookup.js';
 import { buildTraceView } from '../query/trace-view.js';
 import type { TraceView } from '../query/trace-view-types.js';
 import { DEFAULT_DATA_DIR, serverUrl, type DataSourceFlags } from './data-source-options.js';
+import { openStore, storeKindOf } from './open-store.js';
 
 export interface QuerySource {
   /** Undefined when the trace is not found. */
@@ -110,7 +111,7 @@ export async function openQuerySource(flags: DataSourceFlags): Promise<QuerySour
   const dir = flags.data ?? DEFAULT_DATA_DIR;
   if (!existsSync(dir)) throw new Error(`no data directory ${dir} (import or serve with --data ${dir} first, or use --server)`);
   try {
-    return new StoreQuerySource(await openEmbeddedStore({ dataDir: dir, readers: 1 }));
+    return new StoreQuerySource(await openStore(storeKindOf(dir), dir, { readers: 1 }));
   } catch (err) {
     throw new Error(`cannot open the store in ${dir}: ${(err as Error).message} (if a server is running on it, use --server)`);
   }

@@ -40,6 +40,7 @@ import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import { resumeWhenSpace } from './resume-when-space.js';
 import { openStore, parseStoreUrl, type StoreSpec } from './store-url.js';
+import { parseStoreKind } from './open-store.js';
 import { openStoreWithRetry } from './wait-for-store.js';
 import { DEFAULT_KEEP_MAX_PENDING, describeSampling, parseKeepFlags, type KeepFlags, type SamplingOptions } from '../sampling/keep-options.js';
 
@@ -76,6 +77,8 @@ export interface ServeFlags extends KeepFlags {
   /** `--store <url>`: a directory (embedded) or clickhouse://host:8123/db; default: the data directory. */
   store?: string;
   clickhouseCluster?: string;
+  /** `--store-format duckdb|blocks`: how a new embedded data directory stores spans. */
+  storeFormat?: string;
 }
 
 export interface ServeOptions {
@@ -187,11 +190,11 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   if (maxMemory.maxMemoryBytes !== undefined && maxMemory.maxMemoryBytes < MIN_MAX_MEMORY_BYTES) {
     throw new ConfigError(`--max-memory: ${flags.maxMemory!} is less than 64mb`);
   }
-  const store = flags.store === undefined ? undefined : parseStoreUrl(flags.store, env, flags.clickhouseCluster);
-  if (store === undefined && flags.clickhouseCluster !== undefined) throw new ConfigError('--clickhouse-cluster: only with --store clickhouse://…');
+  const format = flags.storeFormat === undefined ? undefined : parseStoreKind(flags.storeFormat, '--store-format');
+  const store = parseStoreUrl(flags.store ?? data, env, flags.clickhouseCluster, format);
   const sampling = parseKeepFlags(flags, checkDelayMs);
   return {
-    ...(store !== undefined && { store: store.kind === 'embedded' ? { ...store, dataDir: resolve(store.dataDir) } : store }),
+    store: store.kind === 'embedded' ? { ...store, dataDir: resolve(store.dataDir) } : store,
     timeouts,
     ...maxMemory,
     ...(sampling === undefined ? {} : { sampling }),
@@ -479,6 +482,7 @@ export function register(program: Command): void {
     .option('--idle-timeout <duration>', `close a kept-alive connection idle this long between requests (default: ${DEFAULT_TIMEOUTS.idleMs / 1000}s)`)
     .option('--max-memory <size>', 'memory the backlog and the chain checker may hold together, e.g. 512mb (default: an eighth of the machine memory or of the heap limit, the smaller)')
     .option('--store <url>', 'where spans are stored: a directory (embedded, default: the data directory) or clickhouse://[user[:password]@]host:8123/database')
+    .option('--store-format <format>', 'how a new embedded data directory stores spans: duckdb (one DuckDB file, the default) or blocks (Parquet block files); an existing one keeps its own')
     .option('--clickhouse-cluster <name>', 'with --store clickhouse://…: use Distributed tables over this cluster of <remote_servers>')
     .option('--keep <policies>', 'tail sampling: keep whole traces with an error, a finding or a slow span (error,finding,slow), all, or none; the rest only within --keep-rate')
     .option('--keep-rate <rate>', 'tail sampling: keep this many other traces, e.g. 100/s (default 0/s with --keep; alone it keeps error,finding,slow too)')

@@ -6,23 +6,25 @@
  * `--clickhouse-cluster`, several hosts name the cluster's nodes (schema changes run on each);
  * queries go to the first.
  */
-import { openClickHouseStore, openEmbeddedStore } from '@linktrace/storage';
+import { openClickHouseStore } from '@linktrace/storage';
 import type { ClickHouseEndpoint, SpanStore } from '@linktrace/storage';
 import { ConfigError } from '../config.js';
+import { openStore as openDataDir, resolveStoreKind, type StoreKind } from './open-store.js';
 
 export type StoreSpec =
-  | { kind: 'embedded'; dataDir: string }
+  | { kind: 'embedded'; dataDir: string; /** `--store-format`: for a new directory. */ format?: StoreKind }
   | { kind: 'clickhouse'; endpoint: ClickHouseEndpoint; nodes: ClickHouseEndpoint[]; database: string; cluster?: string; display: string };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Parses `--store` (and `--clickhouse-cluster`); throws ConfigError naming the flag. */
-export function parseStoreUrl(text: string, env: NodeJS.ProcessEnv = {}, cluster?: string): StoreSpec {
+export function parseStoreUrl(text: string, env: NodeJS.ProcessEnv = {}, cluster?: string, format?: StoreKind): StoreSpec {
   if (text.trim() === '') throw new ConfigError('--store: must not be empty');
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     if (cluster !== undefined) throw new ConfigError('--clickhouse-cluster: only with --store clickhouse://…');
-    return { kind: 'embedded', dataDir: text };
+    return format === undefined ? { kind: 'embedded', dataDir: text } : { kind: 'embedded', dataDir: text, format };
   }
+  if (format !== undefined) throw new ConfigError('--store-format: only for an embedded store (a directory), not with --store clickhouse://…');
   const m = /^clickhouse:\/\/(?:([^@/]*)@)?([^/?#]+)\/([^/?#]*)$/i.exec(text);
   if (m === null) {
     throw new ConfigError(`--store: ${redact(text)} is not a directory nor clickhouse://[user[:password]@]host[:port]/database`);
@@ -63,7 +65,13 @@ export interface OpenStoreOptions {
 }
 
 export function openStore(spec: StoreSpec, options: OpenStoreOptions): Promise<SpanStore> {
-  if (spec.kind === 'embedded') return openEmbeddedStore({ dataDir: spec.dataDir, clock: options.clock, readOnly: options.readOnly === true });
+  if (spec.kind === 'embedded') {
+    try {
+      return openDataDir(resolveStoreKind(spec.dataDir, spec.format), spec.dataDir, { clock: options.clock, readOnly: options.readOnly === true });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   return openClickHouseStore({
     endpoint: spec.endpoint,
     database: spec.database,

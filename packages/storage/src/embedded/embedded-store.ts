@@ -55,7 +55,8 @@ import { decodeSpanRow } from './span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from './span-row-encoder.js';
 import { StageBuffer } from './stage-buffer.js';
 import { SpanWriter } from './span-writer.js';
-import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, findingCountsSql } from './findings-table.js';
+import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findingFromRow, findingsSql, FINDINGS_MIGRATIONS } from './findings-table.js';
+import { countFindings, sortSpans, sortSummaries, summaryFromRow, TRACE_IDS_PER_QUERY } from './read-results.js';
 import { serviceMapSql } from './service-map-sql.js';
 import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
 import { ensureTraceSummaries, noteDeletedTraces, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
@@ -123,8 +124,6 @@ const OPEN_FILES = new Set<string>();
 /** Past this many candidate spans a search stops widening in rounds and reads every match. */
 const MAX_SEARCH_CANDIDATES = 1_000_000;
 
-/** Ids per query when fetching many traces (each becomes one pruned `tid IN (…)` term). */
-const TRACE_IDS_PER_QUERY = 200;
 
 export class EmbeddedStore implements SpanStore {
   private closed = false;
@@ -308,21 +307,8 @@ export class EmbeddedStore implements SpanStore {
       candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
     }
     const out = rows.map(summaryFromRow);
-    await this.countFindings(out);
-    return out.sort((a, b) => b.startUs - a.startUs || (a.traceId < b.traceId ? 1 : a.traceId > b.traceId ? -1 : 0));
-  }
-
-  /** Sets `findingCount` on each summary (one query per chunk of traces). */
-  private async countFindings(summaries: TraceSummary[]): Promise<void> {
-    if (summaries.length === 0) return;
-    const keyOf = (id: string): string => id.padStart(32, '0');
-    const counts = new Map<string, number>();
-    for (let i = 0; i < summaries.length; i += TRACE_IDS_PER_QUERY) {
-      const { sql, params } = findingCountsSql(summaries.slice(i, i + TRACE_IDS_PER_QUERY).map((s) => keyOf(s.traceId)));
-      const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
-      for (const r of rows) counts.set(r[0] as string, r[1] as number);
-    }
-    for (const s of summaries) s.findingCount = counts.get(keyOf(s.traceId)) ?? 0;
+    await countFindings(out, (s) => this.read(async (c) => (await c.runAndReadAll(s.sql, s.params)).getRowsJS()));
+    return sortSummaries(out);
   }
 
   async services(): Promise<string[]> {
@@ -521,30 +507,6 @@ export class EmbeddedStore implements SpanStore {
     this.instance.closeSync();
     OPEN_FILES.delete(this.file);
   }
-}
-
-/** A search hit from its `trace_summaries` row (SUMMARY_ROW_SQL); `findingCount` is set later. */
-function summaryFromRow(r: readonly unknown[]): TraceSummary {
-  const summary: TraceSummary = {
-    traceId: r[0] as string,
-    startUs: r[1] as number,
-    durationUs: r[2] as number,
-    spanCount: r[3] as number,
-    errorCount: r[4] as number,
-    services: (r[5] as string[]).map(unescapeText).sort(),
-    findingCount: 0,
-  };
-  if (r[6] !== null) summary.root = { service: unescapeText(r[6] as string), name: unescapeText(r[7] as string) };
-  return summary;
-}
-
-function sortSpans(spans: Span[]): Span[] {
-  return spans.sort(
-    (a, b) =>
-      a.startUs - b.startUs ||
-      (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0) ||
-      KIND_CODE[b.kind] - KIND_CODE[a.kind],
-  );
 }
 
 /** Opens (creating when needed) the embedded store under `options.dataDir`. */

@@ -45,7 +45,14 @@ function bagTest(column: string, needle: string, known: string[] | undefined, p:
  * whose union is exactly the original condition: the column equals the value / it does not, and
  * one of the other places holds the pair.
  */
-export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<string, number>, hints: SearchHints, candidates?: number): Statement {
+export function traceSearchSql(
+  q: NormalizedTraceQuery,
+  slotOf: ReadonlyMap<string, number>,
+  hints: SearchHints,
+  candidates?: number,
+  /** Where the hits' summary rows come from (a relation named like `trace_summaries`, given the CTE `hits`). */
+  summariesOf: (hits: string) => string = () => 'trace_summaries',
+): Statement {
   const params: (string | number)[] = [];
   const p = (v: string | number): string => {
     params.push(v);
@@ -101,7 +108,7 @@ export function traceSearchSql(q: NormalizedTraceQuery, slotOf: ReadonlyMap<stri
   const sql =
     `WITH cand AS MATERIALIZED (${cand}), ` +
     `hits AS (SELECT tid, max(start_us) AS newest FROM cand GROUP BY tid ORDER BY newest DESC, tid DESC LIMIT ${q.limit}) ` +
-    `SELECT ${SUMMARY_ROW_SQL}, (SELECT count(*) FROM cand)::DOUBLE FROM trace_summaries JOIN hits USING (tid)`;
+    `SELECT ${SUMMARY_ROW_SQL}, (SELECT count(*) FROM cand)::DOUBLE FROM ${summariesOf('SELECT tid FROM hits')} JOIN hits USING (tid)`;
   return { sql, params };
 }
 

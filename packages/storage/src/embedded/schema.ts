@@ -20,8 +20,16 @@ import { ABSENT, ENTRY, FIELD, UNIT } from './text-codec.js';
 export const SCHEMA_VERSION = '1';
 export const DATABASE_FILE = 'linktrace.duckdb';
 
+/** Tables every backend built on a DuckDB file keeps (the block store keeps only these in DuckDB). */
+export const META_TABLE = `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`;
+export const ATTRIBUTE_COLUMNS_TABLE = `CREATE TABLE IF NOT EXISTS attribute_columns (slot INTEGER PRIMARY KEY, key VARCHAR NOT NULL)`;
+export const FINDINGS_TABLE = `CREATE TABLE IF NOT EXISTS findings (
+  seq BIGINT NOT NULL, trace_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, service VARCHAR NOT NULL,
+  span_id VARCHAR NOT NULL, message VARCHAR NOT NULL, time_us BIGINT NOT NULL, entity_type VARCHAR,
+  entity_key VARCHAR, entity_version VARCHAR, target VARCHAR)`;
+
 export const CREATE_TABLES = [
-  `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+  META_TABLE,
   `CREATE TABLE IF NOT EXISTS spans (
     tid UHUGEINT NOT NULL, t64 BOOLEAN, sid UBIGINT NOT NULL, pid UBIGINT, rpcid VARCHAR,
     service VARCHAR NOT NULL, instance VARCHAR, name VARCHAR NOT NULL, kind UTINYINT NOT NULL,
@@ -31,11 +39,8 @@ export const CREATE_TABLES = [
   `CREATE TABLE IF NOT EXISTS span_links (
     tid UHUGEINT NOT NULL, sid UBIGINT NOT NULL, start_us BIGINT NOT NULL,
     link_tid UHUGEINT NOT NULL, link_sid UBIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS attribute_columns (slot INTEGER PRIMARY KEY, key VARCHAR NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS findings (
-    seq BIGINT NOT NULL, trace_id VARCHAR NOT NULL, rule VARCHAR NOT NULL, service VARCHAR NOT NULL,
-    span_id VARCHAR NOT NULL, message VARCHAR NOT NULL, time_us BIGINT NOT NULL, entity_type VARCHAR,
-    entity_key VARCHAR, entity_version VARCHAR, target VARCHAR)`,
+  ATTRIBUTE_COLUMNS_TABLE,
+  FINDINGS_TABLE,
 ];
 
 /** 1-based positions of the staged fields (DuckDB lists are 1-based). */

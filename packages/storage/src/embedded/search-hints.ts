@@ -13,14 +13,18 @@ export interface WrittenSets {
   hints: SearchHints;
 }
 
-/** Reads the distinct resource and scope texts, list keys and event/link keys already stored. */
-export async function loadWrittenSets(c: DuckDBConnection): Promise<WrittenSets> {
+/**
+ * Reads the distinct resource and scope texts, list keys and event/link keys already stored.
+ * `over` turns a statement on `spans` into one the connection can run (the block store defines
+ * `spans` over its files).
+ */
+export async function loadWrittenSets(c: DuckDBConnection, over: (sql: string) => string = (sql) => sql): Promise<WrittenSets> {
   const resources = new BagRegistry();
   const scopes = new BagRegistry();
   const restKeys = new KeyRegistry();
   const sideKeys = new KeyRegistry();
   const fill = async (sql: string, add: (text: string) => void): Promise<void> => {
-    for (const r of (await c.runAndReadAll(sql)).getRowsJS()) add(r[0] as string);
+    for (const r of (await c.runAndReadAll(over(sql))).getRowsJS()) add(r[0] as string);
   };
   await fill(`SELECT DISTINCT resource FROM spans WHERE resource IS NOT NULL`, (t) => resources.add(t));
   await fill(`SELECT DISTINCT scope_attrs FROM spans WHERE scope_attrs IS NOT NULL`, (t) => scopes.add(t));

@@ -35,8 +35,9 @@ const TOUCHED = 'touched_traces';
  * over a start record, as record-merge.ts does; then summarised as trace-summary.ts does (the
  * trace starts at its earliest known start).
  */
-function summarySelect(source: string | undefined): string {
-  const from = source === undefined ? 'spans' : `spans JOIN (${source}) USING (tid)`;
+export function summarySelect(source: string | undefined, recordsOf?: string): string {
+  // `recordsOf`: the records of those traces, when a backend can select them better than a join on `spans`.
+  const from = recordsOf ?? (source === undefined ? 'spans' : `spans JOIN (${source}) USING (tid)`);
   const full = 'duration_us IS NOT NULL';
   // Untimed records (start_us 0) with a timed record of the same span on the same instance merge
   // into it; the others count once per (span id, kind, service, instance) and start.
@@ -53,10 +54,12 @@ function summarySelect(source: string | undefined): string {
     `WHEN instance IS NULL THEN bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service) ` +
     `ELSE bool_or(start_us <> 0) OVER (PARTITION BY tid, sid, kind, service, instance) END`;
   return (
-    `SELECT tid, bool_and(t64), coalesce(min(start_us) FILTER (WHERE start_us <> 0), 0), coalesce(max(start_us + coalesce(duration_us, 0)) FILTER (WHERE start_us <> 0), 0), count(*)::INTEGER, ` +
-    `(count(*) FILTER (WHERE status = 2))::INTEGER, list(DISTINCT service), ` +
-    `arg_min(service, (start_us, name, service)) FILTER (WHERE NOT has_parent), ` +
-    `arg_min(name, (start_us, name, service)) FILTER (WHERE NOT has_parent) ` +
+    // Named as the columns of `trace_summaries`, so a backend without the table can use this as it.
+    `SELECT tid, bool_and(t64) AS t64, coalesce(min(start_us) FILTER (WHERE start_us <> 0), 0) AS start_us, ` +
+    `coalesce(max(start_us + coalesce(duration_us, 0)) FILTER (WHERE start_us <> 0), 0) AS end_us, count(*)::INTEGER AS span_count, ` +
+    `(count(*) FILTER (WHERE status = 2))::INTEGER AS error_count, list(DISTINCT service) AS services, ` +
+    `arg_min(service, (start_us, name, service)) FILTER (WHERE NOT has_parent) AS root_service, ` +
+    `arg_min(name, (start_us, name, service)) FILTER (WHERE NOT has_parent) AS root_name ` +
     `FROM (${records}) GROUP BY tid ORDER BY tid`
   );
 }

@@ -1,0 +1,86 @@
+/**
+ * The live block files and who reads them. A read takes a snapshot (the files live when it starts)
+ * and releases it when done; a file a compaction or retention swapped out is deleted only once no
+ * snapshot holds it, so a query never loses a file under it and never sees a span twice.
+ */
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlockFile } from './manifest.js';
+
+export interface Snapshot {
+  files: readonly BlockFile[];
+  /** Full paths of `files`. */
+  paths: readonly string[];
+  /** Attribute slot columns every query over the snapshot may use (the files' widest). */
+  slots: number;
+  release(): void;
+}
+
+export class BlockSet {
+  private live: BlockFile[];
+  private readonly refs = new Map<string, number>();
+  private readonly retired = new Set<string>();
+  private readonly unlinking = new Set<Promise<void>>();
+
+  constructor(
+    private readonly dir: string,
+    files: readonly BlockFile[],
+  ) {
+    this.live = [...files];
+  }
+
+  get files(): readonly BlockFile[] {
+    return this.live;
+  }
+
+  acquire(filter?: (f: BlockFile) => boolean): Snapshot {
+    const files = filter === undefined ? this.live : this.live.filter(filter);
+    for (const f of files) this.refs.set(f.name, (this.refs.get(f.name) ?? 0) + 1);
+    let released = false;
+    return {
+      files,
+      paths: files.map((f) => join(this.dir, f.name)),
+      slots: files.reduce((m, f) => Math.max(m, f.slots), 0),
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const f of files) {
+          const n = this.refs.get(f.name)! - 1;
+          if (n > 0) this.refs.set(f.name, n);
+          else {
+            this.refs.delete(f.name);
+            if (this.retired.has(f.name)) this.remove(f.name);
+          }
+        }
+      },
+    };
+  }
+
+  add(file: BlockFile): void {
+    this.live.push(file);
+  }
+
+  /** Makes `next` the live list; files no longer in it go when their last reader is done. */
+  swap(next: readonly BlockFile[]): void {
+    const keep = new Set(next.map((f) => f.name));
+    for (const f of this.live) {
+      if (keep.has(f.name)) continue;
+      if (this.refs.has(f.name)) this.retired.add(f.name);
+      else this.remove(f.name);
+    }
+    this.live = [...next];
+  }
+
+  private remove(name: string): void {
+    this.retired.delete(name);
+    // Not needed for correctness (the manifest no longer lists it; open removes leftovers).
+    const p = unlink(join(this.dir, name)).catch(() => undefined);
+    this.unlinking.add(p);
+    void p.finally(() => this.unlinking.delete(p));
+  }
+
+  /** Waits for pending deletions (close). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.unlinking]);
+  }
+}

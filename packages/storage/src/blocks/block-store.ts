@@ -1,0 +1,744 @@
+/**
+ * The block store (issue 12): spans in immutable Parquet files under `<dataDir>/blocks/`, the small
+ * tables (findings, SDK drops, attribute slots, tombstones) in a DuckDB file beside them.
+ *
+ * - A write batch (concurrent `writeSpans` calls group-committed, block-writer.ts) becomes one
+ *   micro-block: columns built in JS, Parquet written by hyparquet-writer, fsynced, named in the
+ *   manifest; then the calls resolve (resolved = durable).
+ * - In the background, micro-blocks are merged by DuckDB into one file sorted by trace id
+ *   (compaction), swapped in the manifest atomically; readers keep the files they started with.
+ * - Queries are the embedded store's SQL, with `spans` / `span_links` defined over the files.
+ * - Retention drops whole files by arrival time; a file straddling the cutoff is rewritten.
+ */
+import { mkdirSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { isValidTraceId } from '@linktrace/model';
+import type { Span, SpanKind } from '@linktrace/model';
+import { mergeRecords } from '../record-merge.js';
+import { StorageInputError, StoreClosedError } from '../storage-error.js';
+import type {
+  DeletedRecords,
+  DependencyLink,
+  Finding,
+  FindingFilter,
+  Operation,
+  RetentionResult,
+  SdkDropReport,
+  ServiceMapRow,
+  SpanStore,
+  StoreStats,
+  TraceQuery,
+  TraceSummary,
+  WriteSpansOptions,
+} from '../types.js';
+import {
+  validateFindingFilter,
+  validateFindings,
+  validateSdkDropReports,
+  validateServiceName,
+  validateSpans,
+  validateTimeRange,
+  validateTraceQuery,
+  validateWriteOptions,
+} from '../validate.js';
+import { AttributeColumns } from '../embedded/attribute-columns.js';
+import type { AttributeColumnPolicy } from '../embedded/attribute-columns.js';
+import { appendFindings, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, replacedTraceIds } from '../embedded/findings-table.js';
+import { DEPENDENCIES_SQL, traceSearchSql } from '../embedded/query-sql.js';
+import type { SearchHints, Statement } from '../embedded/query-sql.js';
+import { countFindings, sortSpans, sortSummaries, summaryFromRow, TRACE_IDS_PER_QUERY } from '../embedded/read-results.js';
+import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, spanColumnsSql, tidFromHex, TRACE_KEY_TEXT } from '../embedded/schema.js';
+import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from '../embedded/sdk-drops-table.js';
+import { loadWrittenSets } from '../embedded/search-hints.js';
+import { serviceMapSql } from '../embedded/service-map-sql.js';
+import { decodeSpanRow } from '../embedded/span-row-decoder.js';
+import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
+import { escapeText, unescapeText } from '../embedded/text-codec.js';
+import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
+import { copyBlocks } from './block-copy.js';
+import { overBlocks, spansRelationSql } from './block-relation.js';
+import type { RelationOptions } from './block-relation.js';
+import { BlockSet } from './block-set.js';
+import type { Snapshot } from './block-set.js';
+import { BlockWriter } from './block-writer.js';
+import type { BlockCodec } from './parquet-file.js';
+import { initZstd } from './parquet-file.js';
+import { loadManifest, MANIFEST_FILE, saveManifest } from './manifest.js';
+import type { BlockFile, ManifestState } from './manifest.js';
+import { addTombstones, dropSpentTombstones, lastTombstone, TOMBSTONES_TABLE } from './tombstones.js';
+
+export const BLOCKS_DIR = 'blocks';
+export const BLOCKS_DATABASE_FILE = 'linktrace-blocks.duckdb';
+
+export interface BlockStoreOptions {
+  /** Directory holding `blocks/` and the small database; created when missing. */
+  dataDir: string;
+  /** Read connections (queries run concurrently up to this many). Default 2. */
+  readers?: number;
+  /** DuckDB worker threads. Default: DuckDB's (the number of cores). */
+  threads?: number;
+  /** DuckDB memory limit, e.g. `'1GB'`. Default: DuckDB's. */
+  memoryLimit?: string;
+  /** Page compression of micro-blocks (compaction always writes zstd). Default 'zstd' (level 1). */
+  microCodec?: BlockCodec;
+  /** Compact once this many micro-blocks wait… Default 32. */
+  compactFiles?: number;
+  /** …or once they hold this many spans. Default 122 880 (one compacted row group). */
+  compactRows?: number;
+  /** When attribute keys get a column of their own; see attribute-columns.ts. */
+  attributeColumns?: AttributeColumnPolicy;
+  /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
+  clock?: () => number;
+}
+
+/** Data directories open in this process (two stores on one manifest would lose each other's files). */
+const OPEN_DIRS = new Set<string>();
+
+/** Past this many candidate spans a search stops widening in rounds and reads every match. */
+const MAX_SEARCH_CANDIDATES = 1_000_000;
+
+const ZERO16 = '0000000000000000';
+const keyOf = (id: string): string => (id.length === 16 ? ZERO16 + id : id);
+
+/** The columns of a `trace_summaries` row but its id, empty: the first step of a search needs only the ids. */
+const EMPTY_SUMMARY =
+  `NULL::BOOLEAN AS t64, 0::BIGINT AS start_us, 0::BIGINT AS end_us, 0::INTEGER AS span_count, 0::INTEGER AS error_count, ` +
+  `[]::VARCHAR[] AS services, NULL::VARCHAR AS root_service, NULL::VARCHAR AS root_name`;
+
+export class BlockStore implements SpanStore {
+  private closed = false;
+  private readonly readerLoad: number[];
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** Block mutations (micro-block commits, swaps, tombstones, retention) run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Small-table writes on the writer connection, one at a time. */
+  private dbChain: Promise<unknown> = Promise.resolve();
+  private compacting: Promise<void> | undefined;
+  private compactAgain = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly compactor: DuckDBConnection,
+    private readonly readers: DuckDBConnection[],
+    private readonly dir: string,
+    private readonly dbFile: string,
+    private readonly state: ManifestState,
+    private readonly set: BlockSet,
+    private readonly columns: AttributeColumns,
+    private readonly hints: SearchHints,
+    private readonly blocks: BlockWriter,
+    private tombstones: number,
+    private findingSeq: number,
+    private readonly compactFiles: number,
+    private readonly compactRows: number,
+    private readonly dataDir: string,
+  ) {
+    this.readerLoad = readers.map(() => 0);
+  }
+
+  static async open(options: BlockStoreOptions): Promise<BlockStore> {
+    if (typeof options?.dataDir !== 'string' || options.dataDir === '') throw new TypeError('block store: dataDir must be a directory path');
+    const readerCount = options.readers ?? 2;
+    if (!Number.isInteger(readerCount) || readerCount < 1 || readerCount > 64) throw new RangeError('block store: readers must be an integer in 1..64');
+    const clock = options.clock ?? Date.now;
+    mkdirSync(options.dataDir, { recursive: true });
+    const dataDir = realpathSync(options.dataDir);
+    if (OPEN_DIRS.has(dataDir)) throw new Error(`block store: ${dataDir} is already open in this process`);
+    const dir = join(dataDir, BLOCKS_DIR);
+    mkdirSync(dir, { recursive: true });
+    OPEN_DIRS.add(dataDir);
+    const dbFile = join(dataDir, BLOCKS_DATABASE_FILE);
+    const config: Record<string, string> = { storage_compatibility_version: 'latest' };
+    if (options.threads !== undefined) config.threads = String(options.threads);
+    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    let instance: DuckDBInstance;
+    try {
+      await initZstd();
+      instance = await DuckDBInstance.create(dbFile, config);
+    } catch (err) {
+      OPEN_DIRS.delete(dataDir);
+      throw err;
+    }
+    const opened: DuckDBConnection[] = [];
+    try {
+      const writer = await instance.connect();
+      opened.push(writer);
+      for (const ddl of [META_TABLE, ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, ...FINDINGS_MIGRATIONS, CREATE_SDK_DROPS, TOMBSTONES_TABLE]) await writer.run(ddl);
+      const version = (await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema'`)).getRowsJS();
+      if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', 'blocks-${SCHEMA_VERSION}')`);
+      else if (version[0]![0] !== `blocks-${SCHEMA_VERSION}`) throw new Error(`block store: ${dbFile} has schema ${String(version[0]![0])}, this version reads blocks-${SCHEMA_VERSION}`);
+      // Block files are immutable and never renamed over: their Parquet metadata can be cached.
+      await writer.run(`SET parquet_metadata_cache = true`);
+      const state = await loadManifest(dir);
+      removeLeftovers(dir, state);
+      const set = new BlockSet(dir, state.files);
+      const compactor = await instance.connect();
+      opened.push(compactor);
+      const readers: DuckDBConnection[] = [];
+      for (let i = 0; i < readerCount; i++) {
+        const c = await instance.connect();
+        opened.push(c);
+        readers.push(c);
+      }
+      const keys = (await writer.runAndReadAll(`SELECT key FROM attribute_columns ORDER BY slot`)).getRowsJS().map((r) => r[0] as string);
+      const seq = (await writer.runAndReadAll(`SELECT coalesce(max(seq), 0)::DOUBLE FROM findings`)).getRowsJS()[0]![0] as number;
+      const tombstones = (await writer.runAndReadAll(`SELECT count(*)::DOUBLE FROM tombstones`)).getRowsJS()[0]![0] as number;
+      const columns = new AttributeColumns(keys, options.attributeColumns);
+      const snap = set.acquire();
+      let written;
+      try {
+        written = await loadWrittenSets(writer, (sql) => overBlocks(sql, spansRelationSql(snap.paths, { tombstones: tombstones > 0 })));
+      } finally {
+        snap.release();
+      }
+      const encoder = new SpanRowEncoder(columns, written);
+      // The writer calls back into the store it is part of.
+      const self: { store?: BlockStore } = {};
+      const blocks = new BlockWriter({
+        dir,
+        encoder,
+        columns,
+        codec: options.microCodec ?? 'zstd',
+        nowUs: () => Math.floor(clock() * 1000),
+        nextSeq: () => state.nextSeq++,
+        saveSlots: (slots) => self.store!.saveSlots(slots),
+        commit: (file) => self.store!.commitMicroBlock(file),
+      });
+      const store = new BlockStore(
+        instance,
+        writer,
+        compactor,
+        readers,
+        dir,
+        dbFile,
+        state,
+        set,
+        columns,
+        written.hints,
+        blocks,
+        tombstones,
+        seq,
+        options.compactFiles ?? 32,
+        options.compactRows ?? 122_880,
+        dataDir,
+      );
+      self.store = store;
+      return store;
+    } catch (err) {
+      for (const c of opened) c.closeSync();
+      instance.closeSync();
+      OPEN_DIRS.delete(dataDir);
+      throw err;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  /** Runs `fn` after every earlier block mutation. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `fn` on the writer connection after every earlier small-table write. */
+  private dbExclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.dbChain.then(fn, fn);
+    this.dbChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const result = await fn();
+      await this.writer.run('COMMIT');
+      return result;
+    } catch (err) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Records newly promoted attribute slots (before any file using them is named in the manifest). */
+  private saveSlots(slots: readonly number[]): Promise<void> {
+    return this.dbExclusive(() =>
+      this.transaction(async () => {
+        for (const slot of slots) await this.writer.run(`INSERT INTO attribute_columns VALUES ($1, $2)`, [slot, this.columns.keys[slot]!]);
+      }),
+    );
+  }
+
+  /** Names a written micro-block in the manifest: from then on it is durable and read. */
+  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>): Promise<void> {
+    return this.exclusive(async () => {
+      // Its records are newer than every tombstone given so far: none applies to it.
+      const entry: BlockFile = { ...file, tombApplied: await this.dbExclusive(() => lastTombstone(this.writer)) };
+      await this.saveFiles([...this.set.files, entry]);
+      this.set.add(entry);
+      this.maybeCompact();
+    });
+  }
+
+  /** Persists `files` as the live list (inside `exclusive`). */
+  private async saveFiles(files: readonly BlockFile[]): Promise<void> {
+    this.state.files = [...files];
+    await saveManifest(this.dir, this.state);
+  }
+
+  private relation(snap: Snapshot, where?: string): string {
+    const options: RelationOptions = { tombstones: this.tombstones > 0 };
+    if (where !== undefined) options.where = where;
+    return spansRelationSql(snap.paths, options);
+  }
+
+  /** Runs `fn` on the least busy read connection with a snapshot of the files (released after). */
+  private async read<T>(fn: (c: DuckDBConnection, snap: Snapshot) => Promise<T>, filter?: (f: BlockFile) => boolean): Promise<T> {
+    this.assertOpen();
+    let best = 0;
+    for (let i = 1; i < this.readerLoad.length; i++) if (this.readerLoad[i]! < this.readerLoad[best]!) best = i;
+    this.readerLoad[best]!++;
+    const snap = this.set.acquire(filter);
+    const p = fn(this.readers[best]!, snap);
+    this.inflight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.inflight.delete(p);
+      this.readerLoad[best]!--;
+      snap.release();
+    }
+  }
+
+  /** Rows of `sql` (on the embedded tables) run over the snapshot's files. */
+  private async rowsOver(c: DuckDBConnection, snap: Snapshot, s: Statement | string, where?: string): Promise<unknown[][]> {
+    const { sql, params } = typeof s === 'string' ? { sql: s, params: [] } : s;
+    return (await c.runAndReadAll(overBlocks(sql, this.relation(snap, where)), params)).getRowsJS();
+  }
+
+  writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void> {
+    try {
+      this.assertOpen();
+      validateSpans(spans);
+      validateWriteOptions(options);
+      return this.blocks.write(spans, options?.arrivedUs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Writes the waiting spans now; resolves when they are durable. */
+  flush(): Promise<void> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.blocks.flush();
+  }
+
+  async getTrace(traceId: string): Promise<Span[]> {
+    return (await this.getTraces([traceId]))[0]!;
+  }
+
+  async getTraces(traceIds: readonly string[]): Promise<Span[][]> {
+    this.assertOpen();
+    const ids = Array.isArray(traceIds) ? traceIds : [];
+    const wanted = [...new Set(ids.filter((id) => isValidTraceId(id, true)).map(keyOf))].sort();
+    const byKey = new Map<string, Span[]>();
+    for (let i = 0; i < wanted.length; i += TRACE_IDS_PER_QUERY) {
+      const chunk = wanted.slice(i, i + TRACE_IDS_PER_QUERY);
+      const want = new Set(chunk);
+      const lo = chunk[0]!;
+      const hi = chunk[chunk.length - 1]!;
+      // Files whose key range holds one of the ids (time-prefixed ids make these few); inside a
+      // file, the Parquet min/max of `tid_hi` per row group skips the rest.
+      const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && chunk.some((k) => k >= f.minKey && k <= f.maxKey);
+      const his = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
+      const los = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
+      const where = `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})`;
+      const { rows, slots } = await this.read(async (c, snap) => {
+        if (snap.files.length === 0) return { rows: [], slots: 0 };
+        return { rows: await this.rowsOver(c, snap, `SELECT ${spanColumnsSql(snap.slots)} FROM spans`, where), slots: snap.slots };
+      }, inRange);
+      const keys = this.columns.keys.slice(0, slots);
+      for (const row of rows) {
+        const span = decodeSpanRow(row, keys);
+        const key = keyOf(span.traceId);
+        if (!want.has(key)) continue;
+        let list = byKey.get(key);
+        if (list === undefined) byKey.set(key, (list = []));
+        list.push(span);
+      }
+    }
+    return ids.map((id) => {
+      const list = isValidTraceId(id, true) ? byKey.get(keyOf(id)) : undefined;
+      return list === undefined ? [] : sortSpans(mergeRecords(list));
+    });
+  }
+
+  async findTraces(query: TraceQuery): Promise<TraceSummary[]> {
+    this.assertOpen();
+    const q = validateTraceQuery(query);
+    const out = await this.read(async (c, snap) => {
+      const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
+      let candidates: number | undefined = Math.max(256, q.limit * 16);
+      let rows: unknown[][];
+      // Two steps: the search yields the hits' ids only (with empty summaries), then their summaries
+      // are computed from their records, read like a trace lookup (files by key range, row groups by
+      // the ids' min/max). Done in one statement, DuckDB read every record of the store for them.
+      for (;;) {
+        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(SELECT tid, ${EMPTY_SUMMARY} FROM (${hits})) AS trace_summaries`);
+        rows = await this.rowsOver(c, snap, s);
+        if (candidates === undefined || rows.length === 0) break;
+        if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) break;
+        candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
+      }
+      if (rows.length === 0) return [];
+      return (await this.summariesOf(c, snap, rows.map((r) => keyOf(r[0] as string)))).map(summaryFromRow);
+    });
+    await countFindings(out, (s) => this.read(async (c) => (await c.runAndReadAll(s.sql, s.params)).getRowsJS()));
+    return sortSummaries(out);
+  }
+
+  /** Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex), from their records in the snapshot. */
+  private async summariesOf(c: DuckDBConnection, snap: Snapshot, keys: readonly string[]): Promise<unknown[][]> {
+    const sorted = [...keys].sort();
+    const lo = sorted[0]!;
+    const hi = sorted[sorted.length - 1]!;
+    const paths = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && sorted.some((k) => k >= f.minKey && k <= f.maxKey)).map((f) => join(this.dir, f.name));
+    const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
+    const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
+    const options: RelationOptions = { tombstones: this.tombstones > 0, where: `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})` };
+    const records = `(SELECT * FROM (${spansRelationSql(paths, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
+    return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
+  }
+
+  async services(): Promise<string[]> {
+    const rows = await this.read((c, snap) => this.rowsOver(c, snap, `SELECT DISTINCT service FROM spans`));
+    return rows.map((r) => unescapeText(r[0] as string)).sort();
+  }
+
+  async operations(service: string, kind?: SpanKind): Promise<Operation[]> {
+    this.assertOpen();
+    validateServiceName(service, kind);
+    const sql =
+      kind === undefined
+        ? `SELECT DISTINCT name, kind FROM spans WHERE service = $1`
+        : `SELECT DISTINCT name, kind FROM spans WHERE service = $1 AND kind = ${KIND_CODE[kind]}`;
+    const rows = await this.read((c, snap) => this.rowsOver(c, snap, { sql, params: [escapeText(service)] }));
+    const kinds: readonly SpanKind[] = ['internal', 'server', 'client', 'producer', 'consumer'];
+    return rows
+      .map((r) => ({ name: unescapeText(r[0] as string), kind: kinds[r[1] as number]! }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  }
+
+  async dependencies(startUs: number, endUs: number): Promise<DependencyLink[]> {
+    this.assertOpen();
+    validateTimeRange(startUs, endUs);
+    const rows = await this.read((c, snap) => this.rowsOver(c, snap, { sql: DEPENDENCIES_SQL, params: [startUs, endUs] }));
+    return rows.map((r) => ({
+      parent: unescapeText(r[0] as string),
+      child: unescapeText(r[1] as string),
+      callCount: r[2] as number,
+      errorCount: r[3] as number,
+    }));
+  }
+
+  async serviceMapRows(startUs: number, endUs: number): Promise<ServiceMapRow[]> {
+    this.assertOpen();
+    validateTimeRange(startUs, endUs);
+    const rows = await this.read((c, snap) => {
+      const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
+      const s = serviceMapSql(slotOf, this.hints);
+      s.params[0] = startUs;
+      s.params[1] = endUs;
+      return this.rowsOver(c, snap, s);
+    });
+    return rows
+      .map((r) => ({
+        from: unescapeText(r[0] as string),
+        to: unescapeText(r[1] as string),
+        callCount: r[2] as number,
+        errorCount: r[3] as number,
+        p99Us: r[4] as number,
+      }))
+      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+  }
+
+  writeFindings(findings: readonly Finding[]): Promise<void> {
+    try {
+      this.assertOpen();
+      validateFindings(findings);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (findings.length === 0) return Promise.resolve();
+    return this.dbExclusive(async () => {
+      this.findingSeq = await appendFindings(this.writer, findings, this.findingSeq + 1);
+    });
+  }
+
+  replaceFindings(traceIds: readonly string[], findings: readonly Finding[]): Promise<void> {
+    let ids: string[];
+    try {
+      this.assertOpen();
+      validateFindings(findings);
+      ids = replacedTraceIds(traceIds, findings);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (ids.length === 0) return Promise.resolve();
+    return this.dbExclusive(async () => {
+      await this.writer.run(`DELETE FROM findings WHERE trace_id IN (SELECT unnest(string_split($1, ',')))`, [ids.join(',')]);
+      if (findings.length > 0) this.findingSeq = await appendFindings(this.writer, findings, this.findingSeq + 1);
+    });
+  }
+
+  async findFindings(filter?: FindingFilter): Promise<Finding[]> {
+    this.assertOpen();
+    const { sql, params } = findingsSql(validateFindingFilter(filter));
+    const rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
+    return rows.map(findingFromRow);
+  }
+
+  recordSdkDrops(reports: readonly SdkDropReport[]): Promise<void> {
+    try {
+      this.assertOpen();
+      validateSdkDropReports(reports);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (reports.length === 0) return Promise.resolve();
+    return this.dbExclusive(() => upsertSdkDrops(this.writer, reports));
+  }
+
+  async sdkDrops(): Promise<SdkDropReport[]> {
+    const rows = await this.read(async (c) => (await c.runAndReadAll(SDK_DROPS_SQL)).getRowsJS());
+    return rows.map(sdkDropFromRow);
+  }
+
+  /** Deletes the findings of traces with no visible record left in `files` (retention: findings follow their trace). */
+  private async deleteOrphanFindings(files: readonly BlockFile[]): Promise<number> {
+    const snap = this.set.acquire((f) => files.includes(f));
+    try {
+      const tids = `SELECT DISTINCT tid FROM spans`;
+      const sql = overBlocks(`DELETE FROM findings WHERE ${tidFromHex(`lpad(trace_id, 32, '0')`)} NOT IN (${tids})`, this.relation(snap));
+      return (await this.writer.run(sql)).rowsChanged;
+    } finally {
+      snap.release();
+    }
+  }
+
+  deleteBefore(us: number): Promise<RetentionResult> {
+    try {
+      this.assertOpen();
+      validateTimeRange(us, us);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.exclusive(() =>
+      this.dbExclusive(async () => {
+        const live = this.set.files;
+        const touched = live.filter((f) => f.minArrived < us);
+        if (touched.length === 0) {
+          const findings = await this.deleteOrphanFindings(live);
+          return { spans: 0, findings, sdkDropReports: await deleteSdkDropsBefore(this.writer, us) };
+        }
+        const snap = this.set.acquire((f) => touched.includes(f));
+        let spans: number;
+        const next: BlockFile[] = live.filter((f) => !touched.includes(f));
+        try {
+          spans = (await this.rowsOver(this.writer, snap, { sql: `SELECT count(*)::DOUBLE FROM spans WHERE arrived_us < $1`, params: [us] }))[0]![0] as number;
+          const tombApplied = await lastTombstone(this.writer);
+          for (const f of touched) {
+            if (f.maxArrived < us) continue;
+            // Straddles the cutoff: the part to keep, rewritten.
+            const name = `r-${this.state.nextSeq++}.parquet`;
+            const kept = await copyBlocks(this.writer, [f], [join(this.dir, f.name)], join(this.dir, name), name, {
+              where: `r.arrived_us >= ${Math.floor(us)}`,
+              tombstones: this.tombstones > 0,
+              tombApplied,
+            });
+            if (kept !== undefined) next.push(kept);
+          }
+        } finally {
+          snap.release();
+        }
+        await this.saveFiles(next);
+        this.set.swap(next);
+        this.tombstones = await dropSpentTombstones(this.writer, next);
+        const findings = await this.deleteOrphanFindings(next);
+        return { spans, findings, sdkDropReports: await deleteSdkDropsBefore(this.writer, us) };
+      }),
+    );
+  }
+
+  /** Tail sampling: removes every span record of these traces and their findings; unknown ids are ignored. */
+  deleteTraces(traceIds: readonly string[]): Promise<DeletedRecords> {
+    try {
+      this.assertOpen();
+      if (!Array.isArray(traceIds)) throw new StorageInputError('invalid_query', 'traceIds', 'traceIds must be an array');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const keys = [...new Set(traceIds.filter((id) => isValidTraceId(id, true)).map(keyOf))];
+    if (keys.length === 0) return Promise.resolve({ spans: 0, findings: 0 });
+    return this.exclusive(() =>
+      this.dbExclusive(async () => {
+        const snap = this.set.acquire();
+        // Only traces with records get a tombstone (unknown ids cost nothing later).
+        let found: [string, number][] = [];
+        try {
+          const list = keys.map((k) => `${tidFromHex(`'${k}'`)}`).join(', ');
+          if (snap.files.length > 0) {
+            const rows = await this.rowsOver(this.writer, snap, `SELECT ${TRACE_KEY_TEXT}, count(*)::DOUBLE FROM spans WHERE tid IN (${list}) GROUP BY ALL`);
+            found = rows.map((r) => [r[0] as string, r[1] as number]);
+          }
+        } finally {
+          snap.release();
+        }
+        const spans = found.reduce((n, [, c]) => n + c, 0);
+        const upto = this.set.files.reduce((m, f) => Math.max(m, f.maxBseq), 0);
+        const findings = await this.transaction(async () => {
+          if (found.length > 0) await addTombstones(this.writer, found.map(([k]) => k), upto);
+          const spellings = keys.flatMap((k) => (k.startsWith(ZERO16) ? [k, k.slice(16)] : [k]));
+          return (await this.writer.run(`DELETE FROM findings WHERE trace_id IN (SELECT unnest(string_split($1, ',')))`, [spellings.join(',')])).rowsChanged;
+        });
+        if (found.length > 0) this.tombstones = (await this.writer.runAndReadAll(`SELECT count(*)::DOUBLE FROM tombstones`)).getRowsJS()[0]![0] as number;
+        return { spans, findings };
+      }),
+    );
+  }
+
+  private maybeCompact(): void {
+    const micro = this.set.files.filter((f) => f.level === 0);
+    const rows = micro.reduce((n, f) => n + f.rows, 0);
+    if (micro.length < 2 || (micro.length < this.compactFiles && rows < this.compactRows)) return;
+    if (this.compacting !== undefined) {
+      this.compactAgain = true;
+      return;
+    }
+    this.compacting = this.compactOnce()
+      .catch((err: unknown) => {
+        process.stderr.write(`block store: compaction failed (micro-blocks kept, retried later): ${String(err)}\n`);
+      })
+      .finally(() => {
+        this.compacting = undefined;
+        if (this.compactAgain && !this.closed) {
+          this.compactAgain = false;
+          void this.exclusive(() => Promise.resolve(this.maybeCompact()));
+        }
+      });
+  }
+
+  /**
+   * Merges every micro-block, and every compacted file that still holds records a tombstone hides,
+   * into one file sorted by trace id (DuckDB COPY, off the JS thread), then swaps it in. Writes go on
+   * meanwhile; the micro-blocks they make wait for the next round. Background compaction does the
+   * same for micro-blocks only, once enough of them wait.
+   */
+  compact(): Promise<void> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const run = async (): Promise<void> => {
+      while (this.compacting !== undefined) await this.compacting;
+      this.compacting = this.compactOnce(true).finally(() => (this.compacting = undefined));
+      await this.compacting;
+    };
+    return run();
+  }
+
+  /** The live block files (a copy of the manifest's list). */
+  blockFiles(): BlockFile[] {
+    return this.set.files.map((f) => ({ ...f }));
+  }
+
+  /** Tombstones not yet applied to every file that may hold records they hide. */
+  get pendingTombstones(): number {
+    return this.tombstones;
+  }
+
+  private async compactOnce(full = false): Promise<void> {
+    const tombApplied = await this.dbExclusive(() => lastTombstone(this.writer));
+    const hides = (f: BlockFile): boolean => this.tombstones > 0 && f.tombApplied < tombApplied;
+    const snap = this.set.acquire((f) => f.level === 0 || (full && hides(f)));
+    try {
+      if (snap.files.length === 0 || (!full && snap.files.length < 2 && !snap.files.some(hides))) return;
+      const name = `c-${this.state.nextSeq++}.parquet`;
+      const output = join(this.dir, name);
+      const merged = await copyBlocks(this.compactor, snap.files, snap.paths, output, name, { tombstones: this.tombstones > 0, tombApplied });
+      await this.exclusive(async () => {
+        const live = this.set.files;
+        const inputs = new Set(snap.files);
+        // Retention may have replaced an input meanwhile: then this output is stale, dropped.
+        if (!snap.files.every((f) => live.includes(f))) {
+          if (merged !== undefined) unlinkSync(output);
+          return;
+        }
+        const next = live.filter((f) => !inputs.has(f));
+        if (merged !== undefined) next.push(merged);
+        await this.saveFiles(next);
+        this.set.swap(next);
+        this.tombstones = await this.dbExclusive(() => dropSpentTombstones(this.writer, next));
+      });
+    } finally {
+      snap.release();
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    const records = await this.read(async (c, snap) => (await this.rowsOver(c, snap, `SELECT count(*)::DOUBLE FROM spans`))[0]![0] as number);
+    const findings = await this.read(async (c) => (await c.runAndReadAll(`SELECT count(*)::DOUBLE FROM findings`)).getRowsJS()[0]![0] as number);
+    let diskBytes = this.set.files.reduce((n, f) => n + f.bytes, 0);
+    for (const f of [this.dbFile, `${this.dbFile}.wal`, join(this.dir, MANIFEST_FILE)]) {
+      try {
+        diskBytes += statSync(f).size;
+      } catch {
+        // No WAL right after a checkpoint.
+      }
+    }
+    return { spanRecords: records, findings, diskBytes };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.blocks.close();
+    this.closed = true;
+    while (this.compacting !== undefined) await this.compacting;
+    await this.chain;
+    await this.dbChain;
+    await Promise.allSettled([...this.inflight]);
+    await this.set.settle();
+    for (const c of this.readers) c.closeSync();
+    this.compactor.closeSync();
+    this.writer.closeSync();
+    this.instance.closeSync();
+    OPEN_DIRS.delete(this.dataDir);
+  }
+}
+
+/** Removes what a crash left in the blocks directory: files the manifest does not name. */
+function removeLeftovers(dir: string, state: ManifestState): void {
+  const live = new Set(state.files.map((f) => f.name));
+  live.add(MANIFEST_FILE);
+  for (const name of readdirSync(dir)) if (!live.has(name)) unlinkSync(join(dir, name));
+  // A name left over by a crash must not be reused with other contents while cached: numbers go on.
+  for (const f of state.files) {
+    const n = Number(/-(\d+)\.parquet$/.exec(f.name)?.[1] ?? 0);
+    if (n >= state.nextSeq) state.nextSeq = n + 1;
+  }
+}
+
+/** Opens (creating when needed) the block store under `options.dataDir`. */
+export function openBlockStore(options: BlockStoreOptions): Promise<BlockStore> {
+  return BlockStore.open(options);
+}

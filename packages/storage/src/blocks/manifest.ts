@@ -1,0 +1,58 @@
+/**
+ * Which block files hold the store's spans. The manifest is the only truth: a file in the blocks
+ * directory that it does not list (a micro-block whose write never completed, a compaction output
+ * whose swap never happened, inputs a swap replaced) is left over from a crash and removed at open.
+ * It is replaced atomically (written aside, fsynced, renamed), so after a crash it is either the
+ * old list or the new one: a compaction's inputs and output are never both live.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeDurably } from './parquet-file.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface BlockFile {
+  /** File name inside the blocks directory. */
+  name: string;
+  rows: number;
+  bytes: number;
+  /** 0: a micro-block (one write batch); 1: a compacted or rewritten file. */
+  level: 0 | 1;
+  /** Smallest / largest 32-hex trace key. */
+  minKey: string;
+  maxKey: string;
+  /** Arrival times (µs) of its records: retention drops, keeps or rewrites the file by them. */
+  minArrived: number;
+  maxArrived: number;
+  /** Micro-block numbers its rows were written in (see tombstones.ts). */
+  minBseq: number;
+  maxBseq: number;
+  /** Attribute slot columns `a0…` it has. */
+  slots: number;
+  /** Tombstones up to this number are already applied to it (no row they cover is in it). */
+  tombApplied: number;
+}
+
+export interface ManifestState {
+  version: 1;
+  /** Next micro-block / file number (never reused: a name is never read with two contents). */
+  nextSeq: number;
+  files: BlockFile[];
+}
+
+export async function loadManifest(dir: string): Promise<ManifestState> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextSeq: 1, files: [] };
+    throw err;
+  }
+  const state = JSON.parse(text) as ManifestState;
+  if (state.version !== 1 || !Array.isArray(state.files)) throw new Error(`block store: ${join(dir, MANIFEST_FILE)} is not a manifest this version reads`);
+  return state;
+}
+
+export async function saveManifest(dir: string, state: ManifestState): Promise<void> {
+  await writeDurably(join(dir, MANIFEST_FILE), Buffer.from(JSON.stringify(state)));
+}

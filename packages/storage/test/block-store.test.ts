@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Span } from '@linktrace/model';
+import { span, spanIdOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
+import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
+import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
+import { freshDirs } from './support/store-files.js';
+
+const freshDir = freshDirs('lt-block-store-');
+
+/** `perTrace` spans for each trace number in [from, to). */
+function traces(from: number, to: number, perTrace = 3): Span[] {
+  const out: Span[] = [];
+  for (let t = from; t < to; t++) {
+    for (let i = 0; i < perTrace; i++) {
+      out.push(
+        span({
+          traceId: traceIdOf(t),
+          spanId: spanIdOf(t, i),
+          ...(i > 0 ? { parentSpanId: spanIdOf(t, 0) } : {}),
+          service: `svc-${t % 3}`,
+          startUs: T0 + t * 10 + i,
+          attributes: { 'http.route': `/r/${t % 7}`, n: t },
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+/** Every span record of traces [0, n) is read exactly once, each trace whole. */
+async function assertAllOnce(store: BlockStore, n: number, perTrace = 3): Promise<void> {
+  const ids = Array.from({ length: n }, (_, t) => traceIdOf(t));
+  const got = await store.getTraces(ids);
+  got.forEach((spans, t) => assert.equal(spans.length, perTrace, `trace ${t}: ${spans.length} spans`));
+  assert.equal((await store.stats()).spanRecords, n * perTrace);
+}
+
+async function open(dataDir: string, options: Omit<BlockStoreOptions, 'dataDir'> = {}): Promise<BlockStore> {
+  return openBlockStore({ dataDir, compactFiles: Infinity, compactRows: Infinity, ...options });
+}
+
+/** Rows of a query on a plain in-memory DuckDB (no store involved). */
+async function plainDuckDB(query: string): Promise<unknown[][]> {
+  const db = await DuckDBInstance.create(':memory:');
+  try {
+    const c = await db.connect();
+    try {
+      return (await c.runAndReadAll(query)).getRowsJS();
+    } finally {
+      c.closeSync();
+    }
+  } finally {
+    db.closeSync();
+  }
+}
+
+describe('block store', () => {
+  it('compaction keeps every span exactly once, also for reads running during it', async () => {
+    const store = await open(freshDir());
+    try {
+      for (let b = 0; b < 10; b++) await store.writeSpans(traces(b * 20, b * 20 + 20));
+      assert.equal(store.blockFiles().filter((f) => f.level === 0).length, 10);
+      const compaction = store.compact();
+      const reads: Promise<void>[] = [];
+      for (let i = 0; i < 6; i++) reads.push(assertAllOnce(store, 200));
+      // A write during the compaction lands in a micro-block of its own, not lost by the swap.
+      const late = store.writeSpans(traces(200, 210));
+      await Promise.all([compaction, late, ...reads]);
+      await assertAllOnce(store, 210);
+      const files = store.blockFiles();
+      assert.ok(files.some((f) => f.level === 1 && f.rows === 600), JSON.stringify(files));
+      assert.equal(files.reduce((n, f) => n + f.rows, 0), 630);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('compacts in the background once enough micro-blocks wait', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir, { compactFiles: 4 });
+    try {
+      for (let b = 0; b < 9; b++) await store.writeSpans(traces(b * 10, b * 10 + 10));
+      await store.flush();
+      await assertAllOnce(store, 90);
+      await store.compact();
+      assert.equal(store.blockFiles().filter((f) => f.level === 0).length, 0);
+      await assertAllOnce(store, 90);
+    } finally {
+      await store.close();
+    }
+    // Files swapped out are deleted: only the manifest's files are left.
+    const left = readdirSync(join(dataDir, BLOCKS_DIR)).filter((n) => n.endsWith('.parquet'));
+    const reopened = await open(dataDir);
+    try {
+      assert.deepStrictEqual(left.sort(), reopened.blockFiles().map((f) => f.name).sort());
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('loses and duplicates nothing after a crash between a compaction write and its manifest swap', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    for (let b = 0; b < 4; b++) await store.writeSpans(traces(b * 25, b * 25 + 25));
+    const names = store.blockFiles().map((f) => f.name);
+    await store.close();
+    const blocks = join(dataDir, BLOCKS_DIR);
+    // What a crash leaves: a compaction output holding every span (never named in the manifest),
+    // a manifest being replaced, a micro-block written but not committed.
+    const paths = names.map((n) => `'${join(blocks, n)}'`).join(', ');
+    await plainDuckDB(`COPY (SELECT * FROM read_parquet([${paths}], union_by_name = true)) TO '${join(blocks, 'c-999.parquet')}' (FORMAT parquet)`);
+    writeFileSync(join(blocks, 'manifest.json.tmp'), '{"version":1,"nextSeq":1000,"files":[]}');
+    copyFileSync(join(blocks, names[0]!), join(blocks, 'b-998.parquet.tmp'));
+    const again = await open(dataDir);
+    try {
+      await assertAllOnce(again, 100);
+      assert.deepStrictEqual(readdirSync(blocks).sort(), [...names, 'manifest.json'].sort());
+      // And it goes on: new files do not reuse the names of files it knows.
+      await again.writeSpans(traces(100, 110));
+      await again.compact();
+      await assertAllOnce(again, 110);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('retention drops whole files, rewrites the one straddling the cutoff, and counts what it removed', async () => {
+    let nowMs = 1_000;
+    const store = await open(freshDir(), { clock: () => nowMs });
+    try {
+      await store.writeSpans(traces(0, 10)); // arrived at 1 000 ms
+      nowMs = 2_000;
+      await store.writeSpans(traces(10, 20)); // 2 000 ms
+      await store.compact(); // one file, arrivals 1 000 … 2 000 ms
+      nowMs = 3_000;
+      await store.writeSpans(traces(20, 30)); // 3 000 ms, a micro-block of its own
+      await store.writeFindings([
+        { traceId: traceIdOf(1), rule: 'unfinished-span', service: 'svc', spanId: spanIdOf(1, 0), message: 'm', timeUs: T0 },
+        { traceId: traceIdOf(25), rule: 'unfinished-span', service: 'svc', spanId: spanIdOf(25, 0), message: 'm', timeUs: T0 },
+      ]);
+      const compacted = store.blockFiles().find((f) => f.level === 1)!;
+      assert.deepStrictEqual(await store.deleteBefore(1_500_000), { spans: 30, findings: 1 });
+      const files = store.blockFiles();
+      assert.ok(!files.some((f) => f.name === compacted.name), 'the straddling file was replaced');
+      assert.ok(files.some((f) => f.name.startsWith('r-') && f.rows === 30 && f.minArrived === 2_000_000));
+      assert.deepStrictEqual((await store.getTrace(traceIdOf(5))).length, 0);
+      assert.deepStrictEqual((await store.getTrace(traceIdOf(15))).length, 3);
+      // A cutoff past a whole file drops it without rewriting anything.
+      assert.deepStrictEqual(await store.deleteBefore(2_500_000), { spans: 30, findings: 0 });
+      assert.deepStrictEqual(store.blockFiles().map((f) => f.level), [0]);
+      assert.equal((await store.stats()).spanRecords, 30);
+      assert.equal((await store.findFindings()).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('deleteTraces: tombstones hide the traces, survive a reopen, and vanish at compaction', async () => {
+    const dataDir = freshDir();
+    let store = await open(dataDir);
+    try {
+      await store.writeSpans(traces(0, 10));
+      await store.compact();
+      await store.writeSpans(traces(10, 20));
+      await store.writeFindings([{ traceId: traceIdOf(3), rule: 'unfinished-span', service: 'svc', spanId: spanIdOf(3, 0), message: 'm', timeUs: T0 }]);
+      assert.deepStrictEqual(await store.deleteTraces([traceIdOf(3), traceIdOf(12), traceIdOf(999), 'not-an-id']), { spans: 6, findings: 1 });
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(3)), []);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(12)), []);
+      assert.equal((await store.stats()).spanRecords, 54);
+      assert.equal(store.pendingTombstones, 2);
+      // A record of a deleted trace written afterwards is a new record: kept.
+      const late = traces(3, 4, 1);
+      await store.writeSpans(late);
+      await store.close();
+      store = await open(dataDir);
+      assert.equal(store.pendingTombstones, 2);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(3)), late);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(12)), []);
+      assert.ok(!(await store.findTraces({ service: 'svc-0', limit: 100 })).some((h) => h.traceId === traceIdOf(12)));
+      await store.compact();
+      assert.equal(store.pendingTombstones, 0);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(3)), late);
+      assert.equal((await store.stats()).spanRecords, 55);
+      const paths = store.blockFiles().map((f) => `'${join(dataDir, BLOCKS_DIR, f.name)}'`);
+      const rows = await plainDuckDB(`SELECT count(*)::INTEGER FROM read_parquet([${paths.join(', ')}], union_by_name = true)`);
+      assert.deepStrictEqual(rows, [[55]], 'the hidden records are gone from the files');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes files plain DuckDB reads, with the trace id halves, times and attributes', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    try {
+      await store.writeSpans(traces(0, 4));
+      const glob = join(dataDir, BLOCKS_DIR, '*.parquet');
+      const rows = await plainDuckDB(
+        `SELECT printf('%016x%016x', tid_hi, tid_lo), printf('%016x', sid), service, start_us::DOUBLE, typeof(kind) ` +
+          `FROM read_parquet('${glob}') ORDER BY start_us LIMIT 1`,
+      );
+      assert.deepStrictEqual(rows, [[traceIdOf(0), spanIdOf(0, 0), 'svc-0', T0, 'UTINYINT']]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the arrival time a write gives (a replay)', async () => {
+    const store = await open(freshDir(), { clock: () => 5_000 });
+    try {
+      await store.writeSpans(traces(0, 2), { arrivedUs: 1_000_000 });
+      await store.writeSpans(traces(2, 4));
+      assert.deepStrictEqual(await store.deleteBefore(2_000_000), { spans: 6, findings: 0 });
+      assert.equal((await store.stats()).spanRecords, 6);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Measures each step of the block store's write path in isolation, in µs per span, on realistic
+ * spans (issue 12: "measure each step's µs/span"). Not a test; run after a build:
+ *   node packages/storage/dist/test/measure-blocks.js [spans=245760] [block=8192]
+ * Steps, for micro-blocks of `block` spans: encode (spans → columns), hyparquet build without
+ * compression and with zstd level 1 (each a whole build), fsync (write + fsync + rename),
+ * then DuckDB compaction of all the micro-blocks into one sorted file. Each JS step is timed in CPU
+ * time of the process (on a loaded machine wall time mostly measures waiting for a core), after one
+ * block of warm-up; compaction also in wall time (it runs on DuckDB threads). Prints a table, then
+ * one JSON line.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Span } from '@linktrace/model';
+import { AttributeColumns } from '../src/embedded/attribute-columns.js';
+import { BagRegistry, KeyRegistry } from '../src/embedded/bag-registry.js';
+import { SpanRowEncoder } from '../src/embedded/span-row-encoder.js';
+import { encodeBlock } from '../src/blocks/block-columns.js';
+import type { BlockColumns } from '../src/blocks/block-columns.js';
+import { copyBlocks } from '../src/blocks/block-copy.js';
+import type { BlockFile } from '../src/blocks/manifest.js';
+import { initZstd, parquetBytes, writeDurably } from '../src/blocks/parquet-file.js';
+import { realisticSpanStream } from './support/realistic-spans.js';
+
+const count = Number(process.argv[2] ?? 245_760);
+const blockSize = Number(process.argv[3] ?? 8192);
+
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+async function main(): Promise<void> {
+  await initZstd();
+  const dir = await mkdtemp(join(tmpdir(), 'lt-measure-blocks-'));
+  const spans: Span[] = [...realisticSpanStream({ count })];
+  const columns = new AttributeColumns([]);
+  const encoder = new SpanRowEncoder(columns, { resources: new BagRegistry(), scopes: new BagRegistry(), restKeys: new KeyRegistry(), sideKeys: new KeyRegistry() });
+  const totals = { encode: 0, build: 0, zstd: 0, fsync: 0, bytesNone: 0, bytesZstd: 0 };
+  const files: BlockFile[] = [];
+  try {
+    // Warm-up: the JIT compiles the encoder and writer on a block that is not counted.
+    const warm = encodeBlock(spans.slice(0, blockSize), encoder, () => columns.keys.length, 0, 0);
+    parquetBytes(warm, 'none');
+    parquetBytes(warm, 'zstd');
+    for (let i = 0, seq = 1; i < spans.length; i += blockSize, seq++) {
+      const part = spans.slice(i, i + blockSize);
+      let t = cpuUs();
+      const block: BlockColumns = encodeBlock(part, encoder, () => columns.keys.length, Date.now() * 1000, seq);
+      columns.takeNew();
+      totals.encode += cpuUs() - t;
+      t = cpuUs();
+      const plain = parquetBytes(block, 'none');
+      totals.build += cpuUs() - t;
+      t = cpuUs();
+      const packed = parquetBytes(block, 'zstd');
+      totals.zstd += cpuUs() - t;
+      totals.bytesNone += plain.byteLength;
+      totals.bytesZstd += packed.byteLength;
+      const name = `b-${seq}.parquet`;
+      t = performance.now();
+      await writeDurably(join(dir, name), packed);
+      totals.fsync += (performance.now() - t) * 1000;
+      files.push({ name, rows: block.rows, bytes: packed.byteLength, level: 0, minKey: block.minKey, maxKey: block.maxKey, minArrived: 0, maxArrived: 0, minBseq: seq, maxBseq: seq, slots: block.slots, tombApplied: 0 });
+    }
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const cpu0 = cpuUs();
+    const t0 = performance.now();
+    const out = await copyBlocks(c, files, files.map((f) => join(dir, f.name)), join(dir, 'c.parquet'), 'c.parquet', { tombstones: false, tombApplied: 0 });
+    const compactMs = performance.now() - t0;
+    const compactCpuUs = cpuUs() - cpu0;
+    c.closeSync();
+    db.closeSync();
+    const compactedBytes = out === undefined ? 0 : (await stat(join(dir, out.name))).size;
+    const per = (us: number): number => Number((us / count).toFixed(2));
+    const result = {
+      spans: count,
+      block_spans: blockSize,
+      encode_us_per_span: per(totals.encode),
+      hyparquet_uncompressed_us_per_span: per(totals.build),
+      hyparquet_zstd1_us_per_span: per(totals.zstd),
+      write_fsync_wall_us_per_span: per(totals.fsync),
+      compaction_wall_us_per_span: per(compactMs * 1000),
+      compaction_cpu_us_per_span: Number((compactCpuUs / count).toFixed(2)),
+      micro_bytes_per_span_none: Number((totals.bytesNone / count).toFixed(1)),
+      micro_bytes_per_span_zstd: Number((totals.bytesZstd / count).toFixed(1)),
+      compacted_bytes_per_span: Number((compactedBytes / count).toFixed(1)),
+    };
+    console.log(`block store write path, ${count} realistic spans in micro-blocks of ${blockSize}:`);
+    for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(30)} ${v}`);
+    console.log(JSON.stringify(result));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
