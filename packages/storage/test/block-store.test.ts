@@ -143,7 +143,7 @@ describe('block store', () => {
         { traceId: traceIdOf(25), rule: 'unfinished-span', service: 'svc', spanId: spanIdOf(25, 0), message: 'm', timeUs: T0 },
       ]);
       const compacted = store.blockFiles().find((f) => f.level === 1)!;
-      assert.deepStrictEqual(await store.deleteBefore(1_500_000), { spans: 30, findings: 1 });
+      assert.deepStrictEqual(await store.deleteBefore(1_500_000), { spans: 30, findings: 1, sdkDropReports: 0 });
       const files = store.blockFiles();
       assert.ok(!files.some((f) => f.name === compacted.name), 'the straddling file was replaced');
       assert.ok(files.some((f) => f.name.startsWith('r-') && f.rows === 30 && f.minArrived === 2_000_000));
@@ -214,7 +214,7 @@ describe('block store', () => {
     try {
       await store.writeSpans(traces(0, 2), { arrivedUs: 1_000_000 });
       await store.writeSpans(traces(2, 4));
-      assert.deepStrictEqual(await store.deleteBefore(2_000_000), { spans: 6, findings: 0 });
+      assert.deepStrictEqual(await store.deleteBefore(2_000_000), { spans: 6, findings: 0, sdkDropReports: 0 });
       assert.equal((await store.stats()).spanRecords, 6);
     } finally {
       await store.close();
