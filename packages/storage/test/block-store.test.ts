@@ -150,7 +150,7 @@ describe('block store', () => {
       assert.deepStrictEqual((await store.getTrace(traceIdOf(5))).length, 0);
       assert.deepStrictEqual((await store.getTrace(traceIdOf(15))).length, 3);
       // A cutoff past a whole file drops it without rewriting anything.
-      assert.deepStrictEqual(await store.deleteBefore(2_500_000), { spans: 30, findings: 0 });
+      assert.deepStrictEqual(await store.deleteBefore(2_500_000), { spans: 30, findings: 0, sdkDropReports: 0 });
       assert.deepStrictEqual(store.blockFiles().map((f) => f.level), [0]);
       assert.equal((await store.stats()).spanRecords, 30);
       assert.equal((await store.findFindings()).length, 1);
