@@ -193,6 +193,31 @@ describe('block store', () => {
     }
   });
 
+  it('deleteTraces: a tombstone stays while a query that began before a compaction swap reads the old files', async () => {
+    const store = await open(freshDir());
+    try {
+      await store.writeSpans(traces(0, 1, 1));
+      await store.deleteTraces([traceIdOf(0)]);
+      const late = traces(0, 1, 2).slice(1);
+      await store.writeSpans(late);
+      // A query's snapshot taken before the swap, held as a slow query would hold it (a real one
+      // races the swap; held here, the test does not depend on timing).
+      const held = store['set'].acquire();
+      await store.compact();
+      const records = async (): Promise<unknown[][]> => store['rowsOver'](store['readers'][0]!, held, 'SELECT count(*)::DOUBLE FROM spans');
+      assert.deepStrictEqual(await records(), [[1]], 'the deleted record stays hidden from the query reading the swapped-out files');
+      assert.equal(store.pendingTombstones, 1);
+      held.release();
+      // Any later block mutation runs after the drop the release asked for.
+      await store.deleteBefore(0);
+      assert.equal(store.pendingTombstones, 0);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(0)), late);
+      assert.deepStrictEqual((await store.findTraces({})).map((h) => [h.traceId, h.spanCount]), [[traceIdOf(0), 1]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('writes files plain DuckDB reads, with the trace id halves, times and attributes', async () => {
     const dataDir = freshDir();
     const store = await open(dataDir);

@@ -19,7 +19,8 @@ export interface Snapshot {
 export class BlockSet {
   private live: BlockFile[];
   private readonly refs = new Map<string, number>();
-  private readonly retired = new Set<string>();
+  /** Files swapped out that a snapshot still reads (deleted when the last one is released). */
+  private readonly retired = new Map<string, BlockFile>();
   private readonly unlinking = new Set<Promise<void>>();
 
   constructor(
@@ -29,8 +30,19 @@ export class BlockSet {
     this.live = [...files];
   }
 
+  /** Called when the last snapshot holding a swapped-out file is released. */
+  onRetiredReleased: (() => void) | undefined;
+
   get files(): readonly BlockFile[] {
     return this.live;
+  }
+
+  /**
+   * The swapped-out files snapshots still read: their records are still read, so the tombstones
+   * covering them must stay (a tombstone dropped under a reader shows the hidden records again).
+   */
+  get stillRead(): readonly BlockFile[] {
+    return [...this.retired.values()];
   }
 
   acquire(filter?: (f: BlockFile) => boolean): Snapshot {
@@ -49,7 +61,10 @@ export class BlockSet {
           if (n > 0) this.refs.set(f.name, n);
           else {
             this.refs.delete(f.name);
-            if (this.retired.has(f.name)) this.remove(f.name);
+            if (this.retired.has(f.name)) {
+              this.remove(f.name);
+              this.onRetiredReleased?.();
+            }
           }
         }
       },
@@ -65,7 +80,7 @@ export class BlockSet {
     const keep = new Set(next.map((f) => f.name));
     for (const f of this.live) {
       if (keep.has(f.name)) continue;
-      if (this.refs.has(f.name)) this.retired.add(f.name);
+      if (this.refs.has(f.name)) this.retired.set(f.name, f);
       else this.remove(f.name);
     }
     this.live = [...next];

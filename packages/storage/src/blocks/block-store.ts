@@ -226,6 +226,7 @@ export class BlockStore implements SpanStore {
         dataDir,
       );
       self.store = store;
+      set.onRetiredReleased = () => store.dropTombstonesLater();
       return store;
     } catch (err) {
       for (const c of opened) c.closeSync();
@@ -283,6 +284,15 @@ export class BlockStore implements SpanStore {
       this.set.add(entry);
       this.maybeCompact();
     });
+  }
+
+  /**
+   * Drops the tombstones no file still read can hold a covered record of (inside `exclusive` and
+   * `dbExclusive`): the live `files`, and the swapped-out ones a running query still reads, which
+   * filters them by the tombstones when it runs.
+   */
+  private async dropSpentTombstones(files: readonly BlockFile[]): Promise<void> {
+    this.tombstones = await dropSpentTombstones(this.writer, [...files, ...this.set.stillRead]);
   }
 
   /** Persists `files` as the live list (inside `exclusive`). */
@@ -572,7 +582,7 @@ export class BlockStore implements SpanStore {
         }
         await this.saveFiles(next);
         this.set.swap(next);
-        this.tombstones = await dropSpentTombstones(this.writer, next);
+        await this.dropSpentTombstones(next);
         const findings = await this.deleteOrphanFindings(next);
         return { spans, findings, sdkDropReports: await deleteSdkDropsBefore(this.writer, us) };
       }),
@@ -614,6 +624,14 @@ export class BlockStore implements SpanStore {
         return { spans, findings };
       }),
     );
+  }
+
+  /** A swapped-out file is read no more: the tombstones kept for it alone can go now. */
+  private dropTombstonesLater(): void {
+    if (this.tombstones === 0 || this.closed) return;
+    void this.exclusive(() => this.dbExclusive(async () => {
+      if (!this.closed) await this.dropSpentTombstones(this.set.files);
+    })).catch(() => undefined);
   }
 
   private maybeCompact(): void {
@@ -688,7 +706,9 @@ export class BlockStore implements SpanStore {
         if (merged !== undefined) next.push(merged);
         await this.saveFiles(next);
         this.set.swap(next);
-        this.tombstones = await this.dbExclusive(() => dropSpentTombstones(this.writer, next));
+        // The inputs are read no more here; other readers may still hold them.
+        snap.release();
+        await this.dbExclusive(() => this.dropSpentTombstones(next));
       });
     } finally {
       snap.release();

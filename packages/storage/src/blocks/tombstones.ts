@@ -4,7 +4,8 @@
  * record of the trace written later is not hidden. Reads filter them out (block-relation.ts);
  * compaction and retention rewrites leave the covered records out of their output. A tombstone
  * is numbered (`tseq`); a file records up to which number tombstones are applied to it, and a
- * tombstone is dropped once no live file can hold a record it covers.
+ * tombstone is dropped once no file still read (live, or swapped out under a running query) can hold
+ * a record it covers.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { BlockFile } from './manifest.js';
