@@ -216,7 +216,7 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
         w.roles.push(c);
         checkers.push(c);
       }
-      await until('both checkers to own partitions', async () => (checkers.every((c) => c.partitions() !== undefined) ? true : undefined));
+      await until('both checkers to own partitions', () => Promise.resolve(checkers.every((c) => c.partitions() !== undefined) ? true : undefined));
       assert.deepEqual(checkers.map((c) => c.partitions()), [[0, 2, 4, 6], [1, 3, 5, 7]]);
       // 24 traces over the 8 partitions; every other one lost shop-query's write (one missing-write each).
       const faulty = new Set<string>();
