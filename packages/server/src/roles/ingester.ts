@@ -62,7 +62,7 @@ export async function startIngester(options: RoleOptions, start: RoleStart = {})
   const { serve } = options;
   const opened = start.store === undefined ? await openRoleStore(serve, clock, warn) : { store: start.store, port: serve.port };
   const store = opened.store;
-  const link = new NatsLink({ role: 'ingester', nats: options.nats!, warn });
+  const link = new NatsLink({ role: 'ingester', nats: options.nats!, warn, ...(start.fatal !== undefined && { fatal: start.fatal }) });
   let storeError: string | undefined;
   // Health is asked for after `consumer` exists.
   const role = createRoleApp('ingester', serve, [natsHealth(link, () => ({ consumer: consumer.status() })), storeHealth(store, () => storeError)]);

@@ -22,6 +22,11 @@ import { DEAD_STREAM, DEAD_SUBJECT_PREFIX, SPANS_STREAM, SPANS_SUBJECT_PREFIX } 
 import { DEFAULT_PARTITIONS } from './partitions.js';
 import type { NatsOptions } from './role-options.js';
 
+/** The stream cannot be used as the flags ask (another partition count, not made by linktrace): retrying cannot help. */
+export class LayoutError extends Error {
+  override name = 'LayoutError';
+}
+
 export interface StreamLayout {
   partitions: number;
 }
@@ -82,10 +87,10 @@ export async function ensureStreams(jsm: JetStreamManager, nats: NatsOptions, wa
     num_replicas: nats.replicas,
   });
   const noted = PARTITIONS_NOTE.exec(info.config.description ?? '');
-  if (noted === null) throw new Error(`the stream ${SPANS_STREAM} exists but does not say its partitions (description "${info.config.description ?? ''}"); it was not made by linktrace`);
+  if (noted === null) throw new LayoutError(`the stream ${SPANS_STREAM} exists but does not say its partitions (description "${info.config.description ?? ''}"); it was not made by linktrace`);
   const existing = Number(noted[1]);
   if (nats.partitions !== undefined && nats.partitions !== existing) {
-    throw new Error(`--partitions ${nats.partitions}: the stream ${SPANS_STREAM} has ${existing} partitions; every role must use the stream's (drop the flag, or delete the stream while it is empty)`);
+    throw new LayoutError(`--partitions ${nats.partitions}: the stream ${SPANS_STREAM} has ${existing} partitions; every role must use the stream's (drop the flag, or delete the stream while it is empty)`);
   }
   if (!created && (info.config.max_bytes !== nats.streamMaxBytes || info.config.max_age !== nanos(nats.streamMaxAgeMs))) {
     warn(`linktrace: the stream ${SPANS_STREAM} keeps its own limits (max_bytes ${info.config.max_bytes}, max_age ${info.config.max_age / 1e9}s), not the flags'`);
