@@ -252,6 +252,37 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
       assert.equal(checked[0]! + checked[1]!, 24);
     }));
 
+  it('a full stream (ingesters behind) answers 429 stream_full with Retry-After until an ingester drains it', () =>
+    withWorld(async (w) => {
+      const nats = await startLocalNats();
+      w.nats.push(nats);
+      const store = await w.store();
+      const collector = await w.role(startRole(roleOptions('collector', { nats: nats.url, partitions: '1', streamMaxBytes: '32kb' }), quiet));
+      await until('the collector to reach NATS', async () => ((await get(`${collector.url}/healthz`)).status === 200 ? true : undefined));
+      const accepted: string[] = [];
+      let full: Awaited<ReturnType<typeof postSpans>> | undefined;
+      for (let i = 0; i < 200 && full === undefined; i++) {
+        const spans = shopSync(newTraceId());
+        const res = await postSpans(collector.url, spans);
+        if (res.status === 200) accepted.push(spans[0]!.traceId);
+        else full = res;
+      }
+      assert.ok(full !== undefined, 'the stream filled up');
+      assert.equal(full.status, 429, full.body.toString());
+      assert.equal((full.json() as { error: { code: string } }).error.code, 'stream_full');
+      assert.equal(full.headers.get('retry-after'), '1');
+      assert.ok(accepted.length > 0);
+      const metrics = (await get(`${collector.url}/metrics`)).body.toString();
+      assert.equal(metricValue(metrics, 'linktrace_nats_publish_failures_total', { reason: 'stream_full' }), 1);
+      // An ingester stores what was acknowledged; acknowledged messages leave the stream, which takes spans again.
+      await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused' }), { ...quiet, store }));
+      for (const id of accepted) await until(`trace ${id} stored`, async () => ((await store.getTrace(id)).length > 0 ? true : undefined));
+      const nc = await natsClient(nats.url);
+      w.clients.push(nc);
+      await until('the stream to drain', async () => ((await streamMessages(nc, SPANS_STREAM)) === 0 ? true : undefined));
+      assert.equal((await postSpans(collector.url, shopSync(newTraceId()))).status, 200);
+    }));
+
   it('NATS down at start: the collector answers 503 and /healthz says why, then works once NATS is up', () =>
     withWorld(async (w) => {
       const { port, url } = await unusedNatsUrl();
