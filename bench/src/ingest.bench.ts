@@ -10,7 +10,8 @@
  * (preparation threads, one per core), BENCH_SERVER_ARGS (more `serve` flags), BENCH_SERVER_NODE_ARGS
  * (flags for the server's node, e.g. `--max-semi-space-size=64`), BENCH_PROFILE=1 (CPU-profile the
  * server's JavaScript thread), BENCH_KEEP=1 (keep the data directory), BENCH_SERVER_CPUS=n (the
- * server on CPUs 0..n-1 only, `taskset`; the load generator then on the others).
+ * server on CPUs 0..n-1 only, `taskset`; the load generator then on the others), BENCH_SERVER_BIN (another
+ * build's `packages/server/bin/linktrace.js`, for before/after runs with the same load).
  *
  * After the server has stopped, the store file is opened read-only to report the same spans'
  * size as Parquet with zstd and the store's bytes per column group (ingest-store-bytes.ts).
