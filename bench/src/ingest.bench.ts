@@ -431,7 +431,7 @@ function printProfile(dir: string, window: ProfileWindow, stored: number, mainCp
     ],
   );
   console.log('CPU µs/span = the step\'s share of the samples × the thread\'s CPU time (/proc) ÷ spans');
-  console.log(`profile: ${file} (idle during ingest: ${Math.round(s.idleMs)} ms)`);
+  console.log(`profile: ${file} (idle during ingest: ${Math.round(s.idleMs)} ms; ingest window on the monotonic clock: ${window.fromUs} to ${window.toUs} µs)`);
   const out: Record<string, number> = { busy: us(s.busyMs) };
   for (const [step, ms] of s.steps) out[step.split(' (')[0]!.replaceAll(' ', '_').toLowerCase()] = us(ms);
   return out;
