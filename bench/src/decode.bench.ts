@@ -11,7 +11,9 @@
  * Figures per span: CPU of the JavaScript (main) thread and of the whole process (all threads,
  * /proc), and spans/s with BENCH_INFLIGHT bodies in flight. Last line: one JSON object.
  * Environment: BENCH_SPANS (default 200 000), BENCH_ROUNDS (3; the best round is kept),
- * BENCH_WORKERS (2), BENCH_INFLIGHT (8).
+ * BENCH_WORKERS (2), BENCH_INFLIGHT (8), BENCH_COMPARE_SERVER (another build's
+ * `packages/server/dist/src/index.js`: its `decodeBody` is measured on the main thread too, in
+ * rounds alternating with this build's, so that both see the same machine load).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -27,7 +29,9 @@ const SPANS = envInt('BENCH_SPANS', 200_000);
 const ROUNDS = envInt('BENCH_ROUNDS', 3);
 const WORKERS = envInt('BENCH_WORKERS', 2);
 const INFLIGHT = envInt('BENCH_INFLIGHT', 8);
+const COMPARE = process.env.BENCH_COMPARE_SERVER;
 const gunzipAsync = promisify(gunzip);
+type DecodeBody = typeof decodeBody;
 
 interface Job {
   format: WireFormat;
@@ -105,21 +109,30 @@ interface Result {
   spansPerS: number;
 }
 
-async function measure(way: string, jobs: readonly Job[], spans: number, one: (j: Job) => Promise<number>): Promise<Result> {
-  let best: Result | undefined;
+/** Each way's best round (least CPU); the ways' rounds alternate, round 0 of each warms up (JIT, workers' start). */
+async function measure(jobs: readonly Job[], spans: number, ways: readonly [string, (j: Job) => Promise<number>][]): Promise<Result[]> {
+  const best: (Result | undefined)[] = ways.map(() => undefined);
   for (let r = 0; r < ROUNDS + 1; r++) {
-    const c0 = cpuNow();
-    const t0 = performance.now();
-    const n = await drive(jobs, one);
-    const wall = (performance.now() - t0) / 1000;
-    const c1 = cpuNow();
-    if (n !== spans) throw new Error(`${way}: ${n} spans decoded of ${spans}`);
-    // Round 0 warms up (JIT, workers' start).
-    if (r === 0) continue;
-    const result = { way, mainUs: ((c1.main - c0.main) * 1e6) / spans, allUs: ((c1.all - c0.all) * 1e6) / spans, spansPerS: spans / wall };
-    if (best === undefined || result.allUs < best.allUs) best = result;
+    for (const [w, [way, one]] of ways.entries()) {
+      const c0 = cpuNow();
+      const t0 = performance.now();
+      const n = await drive(jobs, one);
+      const wall = (performance.now() - t0) / 1000;
+      const c1 = cpuNow();
+      if (n !== spans) throw new Error(`${way}: ${n} spans decoded of ${spans}`);
+      if (r === 0) continue;
+      const result = { way, mainUs: ((c1.main - c0.main) * 1e6) / spans, allUs: ((c1.all - c0.all) * 1e6) / spans, spansPerS: spans / wall };
+      if (best[w] === undefined || result.allUs < best[w].allUs) best[w] = result;
+    }
   }
-  return best!;
+  return best as Result[];
+}
+
+function onMainThread(decode: DecodeBody): (j: Job) => Promise<number> {
+  return async (j) => {
+    const bytes = j.gzip ? await gunzipAsync(j.body) : j.body;
+    return decode(j.format, bytes).spans.length;
+  };
 }
 
 async function main(): Promise<void> {
@@ -140,16 +153,18 @@ async function main(): Promise<void> {
   const spans = set.spans;
   const load0 = loadavg()[0]!;
   const results: Result[] = [];
-  results.push(
-    await measure('main thread (as serve does)', jobs, spans, async (j) => {
-      const bytes = j.gzip ? await gunzipAsync(j.body) : j.body;
-      return decodeBody(j.format, bytes).spans.length;
-    }),
-  );
+  const ways: [string, (j: Job) => Promise<number>][] = [['main thread (as serve does)', onMainThread(decodeBody)]];
+  if (COMPARE !== undefined && COMPARE !== '') {
+    const other = (await import(COMPARE)) as { decodeBody?: DecodeBody; WIRE_FORMAT?: unknown };
+    // Builds from before bench:decode do not export it: their wire-format module has it.
+    const decode = other.decodeBody ?? ((await import(COMPARE.replace(/index\.js$/, 'ingest/wire-format.js'))) as { decodeBody: DecodeBody }).decodeBody;
+    ways.push([`main thread, ${COMPARE.replace(/\/packages\/server\/dist\/src\/index\.js$/, '')}`, onMainThread(decode)]);
+  }
+  results.push(...(await measure(jobs, spans, ways)));
   for (const keep of [true, false]) {
     const pool = new Pool(WORKERS, keep);
     try {
-      results.push(await measure(keep ? `${WORKERS} workers, spans back by structured clone` : `${WORKERS} workers, count only (floor)`, jobs, spans, (j) => pool.decode(j)));
+      results.push(...(await measure(jobs, spans, [[keep ? `${WORKERS} workers, spans back by structured clone` : `${WORKERS} workers, count only (floor)`, (j) => pool.decode(j)]])));
     } finally {
       await pool.close();
     }
@@ -160,7 +175,9 @@ async function main(): Promise<void> {
     ['decode', 'JS thread µs/span', 'all threads µs/span', 'spans/s'],
     results.map((r) => [r.way, r.mainUs.toFixed(2), r.allUs.toFixed(2), Math.round(r.spansPerS).toLocaleString('en-US')]),
   );
-  const [m, w, f] = results as [Result, Result, Result];
+  const m = results[0]!;
+  const [w, f] = results.slice(-2) as [Result, Result];
+  const c = results.length === 4 ? results[1]! : undefined;
   printResult({
     spans,
     workers: WORKERS,
@@ -173,6 +190,7 @@ async function main(): Promise<void> {
     workers_count_only_js_us_per_span: round2(f.mainUs),
     workers_count_only_all_us_per_span: round2(f.allUs),
     workers_count_only_spans_per_s: Math.round(f.spansPerS),
+    ...(c === undefined ? {} : { compared_js_us_per_span: round2(c.mainUs), compared_all_us_per_span: round2(c.allUs) }),
     load_start: Number(load0.toFixed(1)),
     load_end: Number(load1.toFixed(1)),
   });

@@ -54,7 +54,7 @@ export type Step = (typeof STEPS)[number];
 /** The step a source group (see `sourceGroup`) belongs to; undefined: look further up the stack. */
 function stepOfGroup(group: string, functionName: string): Step | undefined {
   if (group === '(garbage collector)') return 'GC (on the JavaScript thread)';
-  if (group.startsWith('model/codec/') || group === 'server/ingest/wire-format') return 'decode (JSON.parse, OTLP/Zipkin decoders, validation)';
+  if (group.startsWith('model/') || group === 'server/ingest/wire-format') return 'decode (JSON.parse, OTLP/Zipkin decoders, validation)';
   if (group === 'server/ingest/decompress' || group === 'server/ingest/byte-budget') return 'gunzip (JS side: chunks, budget)';
   if (group === 'server/ingest/future-spans') return 'future spans';
   if (group === 'server/ingest/span-limits') return 'limits';
@@ -109,8 +109,15 @@ export function profileSteps(file: string, window?: ProfileWindow): StepProfile 
     if (known !== undefined) return known;
     const frame = byId.get(id)!.callFrame;
     let step: Step | 'idle' | undefined;
+    const group = sourceGroup(frame.url, frame.functionName);
     if (frame.functionName === '(idle)') step = 'idle';
-    else step = stepOfGroup(sourceGroup(frame.url, frame.functionName), frame.functionName);
+    else if (group.startsWith('model/')) {
+      // The model's code (span validation, codecs) works for whoever calls it: the store validating
+      // what it writes is the store's step; only under the receivers (or nobody) is it decode.
+      const up = parent.get(id);
+      const caller = up === undefined ? undefined : stepOf(up);
+      step = caller === undefined || caller === 'idle' || caller === 'HTTP (Node, Fastify, routes, answers)' || caller === 'other (V8, Node internals)' ? stepOfGroup(group, frame.functionName) : caller;
+    } else step = stepOfGroup(group, frame.functionName);
     if (step === undefined) {
       const up = parent.get(id);
       step = up === undefined ? 'other (V8, Node internals)' : stepOf(up);
