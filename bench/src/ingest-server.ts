@@ -9,7 +9,11 @@ import { pinnedNode } from './cpu-pin.js';
 
 /** From bench/dist/src/ to the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../../packages/server/bin/linktrace.js', import.meta.url));
+/**
+ * The `linktrace` bin this checkout built; BENCH_SERVER_BIN names another one (e.g. another worktree's
+ * `packages/server/bin/linktrace.js`), to measure two builds with the same load generator.
+ */
+const BIN = process.env.BENCH_SERVER_BIN !== undefined && process.env.BENCH_SERVER_BIN !== '' ? process.env.BENCH_SERVER_BIN : fileURLToPath(new URL('../../../packages/server/bin/linktrace.js', import.meta.url));
 
 export interface ServerProcess {
   url: string;

@@ -10,7 +10,8 @@
  * (preparation threads, one per core), BENCH_SERVER_ARGS (more `serve` flags), BENCH_SERVER_NODE_ARGS
  * (flags for the server's node, e.g. `--max-semi-space-size=64`), BENCH_PROFILE=1 (CPU-profile the
  * server's JavaScript thread), BENCH_KEEP=1 (keep the data directory), BENCH_SERVER_CPUS=n (the
- * server on CPUs 0..n-1 only, `taskset`; the load generator then on the others).
+ * server on CPUs 0..n-1 only, `taskset`; the load generator then on the others), BENCH_SERVER_BIN (another
+ * build's `packages/server/bin/linktrace.js`, for before/after runs with the same load).
  *
  * After the server has stopped, the store file is opened read-only to report the same spans'
  * size as Parquet with zstd and the store's bytes per column group (ingest-store-bytes.ts).
@@ -25,6 +26,7 @@ import { waitForChecker, type CheckerDrain } from './ingest-checker-wait.js';
 import { diskUsage, type DiskUsage } from './ingest-disk.js';
 import { httpRequest, keepAliveAgent } from './ingest-http.js';
 import { summarizeProfile } from './ingest-profile.js';
+import { profileSteps, type ProfileWindow } from './ingest-profile-steps.js';
 import { QueryBench, type QueryTiming } from './ingest-queries.js';
 import { Sender } from './ingest-sender.js';
 import { metricValue, startServerProcess, type ServerProcess } from './ingest-server.js';
@@ -71,6 +73,15 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const PROGRESS_MS = 5000;
 /** Bounds the wait for the store to catch up after the last answer. */
 const STORE_WAIT_MS = 30 * 60_000;
+/**
+ * How often the wait for the store polls `/metrics` once every request is answered. A scrape costs
+ * the server's JavaScript thread milliseconds (every RED series is formatted and written), and the
+ * step table counted 3–5 µs/span of prom-client and answer writes at 300 000 spans when it polled
+ * every 50 ms. Now it sleeps about half the time the store should still need at its current pace,
+ * within these bounds.
+ */
+const STORED_POLL_MIN_MS = 50;
+const STORED_POLL_MAX_MS = 1000;
 /** Bounds the wait for the chain checker to finish after ingest. */
 const CHECKER_WAIT_MS = 20 * 60_000;
 
@@ -134,6 +145,8 @@ async function main(): Promise<void> {
 
     // Ingest, with progress and the server's thread CPU and memory sampled along the way.
     const sender = new Sender(url, CONCURRENCY);
+    const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+    const ingestWindow: ProfileWindow = { fromUs: monotonicUs(), toUs: 0 };
     const cpuStart = threadCpu(server.pid);
     const machineStart = machineBusySeconds();
     const benchStart = process.cpuUsage();
@@ -168,17 +181,23 @@ async function main(): Promise<void> {
     try {
       await sender.run(set.bodies);
       const waitUntil = performance.now() + STORE_WAIT_MS;
+      let before: [number, number] | undefined;
       for (;;) {
         stored = await sample();
         storedAt = performance.now();
         if (stored >= sender.acceptedSpans) break;
         if (storedAt > waitUntil) throw new Error(`only ${stored} of ${sender.acceptedSpans} accepted spans were stored after ${STORE_WAIT_MS / 60000} min`);
-        await sleep(50);
+        // Half the time the rest should take at the pace since the last poll (the longest wait when none was seen).
+        const pace = before === undefined || stored <= before[0] ? 0 : (stored - before[0]) / (storedAt - before[1]);
+        const needMs = pace > 0 ? (sender.acceptedSpans - stored) / pace : Infinity;
+        before = [stored, storedAt];
+        await sleep(Math.max(STORED_POLL_MIN_MS, Math.min(STORED_POLL_MAX_MS, needMs / 2)));
       }
     } finally {
       clearInterval(progress);
     }
     const cpu = cpuBetween(server.pid, cpuStart, threadCpu(server.pid));
+    ingestWindow.toUs = monotonicUs();
     const benchCpu = process.cpuUsage(benchStart);
     const machine = {
       busyS: machineBusySeconds() - machineStart,
@@ -228,7 +247,7 @@ async function main(): Promise<void> {
     }
 
     report({ set, formats, sender, ingestS, ackS, stored, cpu, machine, checker, checkerCpuS, finalMetrics, maxRssBytes, live, closed, timings, dataDir, storeBytes: storeBytesInfo });
-    if (PROFILE) printProfile(profileDir);
+    const steps = PROFILE ? printProfile(profileDir, ingestWindow, stored, cpu.find(([name]) => name === 'main (JavaScript)')?.[1] ?? NaN) : undefined;
     const byId = timings[0]!;
     const search = timings[2]!;
     const attr = timings[3]!;
@@ -263,6 +282,7 @@ async function main(): Promise<void> {
       server_max_rss_mb: Math.round(maxRssBytes / 1048576),
       load_start: Number(machine.load[0].toFixed(1)),
       load_end: Number(machine.load[1].toFixed(1)),
+      ...Object.fromEntries(Object.entries(steps ?? {}).map(([k, v]) => [`js_us_per_span_${k}`, v])),
     });
   } finally {
     agent.destroy();
@@ -378,7 +398,13 @@ function report(r: Report): void {
   );
 }
 
-function printProfile(dir: string): void {
+/**
+ * The profile's tables; returns the JavaScript thread's µs/span by step during ingest (first request
+ * to all stored), for the JSON line. V8 samples by wall-clock time: on a loaded machine a thread
+ * waiting for a core still collects samples, so the profile gives each step's share, and the
+ * thread's CPU time (from /proc, `mainCpuS`) the µs.
+ */
+function printProfile(dir: string, window: ProfileWindow, stored: number, mainCpuS: number): Record<string, number> | undefined {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
@@ -387,14 +413,30 @@ function printProfile(dir: string): void {
   }
   if (files.length === 0) {
     console.log('(no CPU profile was written)');
-    return;
+    return undefined;
   }
-  const p = summarizeProfile(join(dir, files[0]!));
+  const file = join(dir, files[0]!);
+  const p = summarizeProfile(file);
   console.log('');
   printTable(['server JavaScript thread, self time by source', 'ms', 'share'], p.byFile.map(([k, ms]) => [k, Math.round(ms), `${((100 * ms) / p.totalMs).toFixed(1)}%`]));
   console.log('');
   printTable(['heaviest functions', 'ms', 'share'], p.byFunction.map(([k, ms]) => [k, Math.round(ms), `${((100 * ms) / p.totalMs).toFixed(1)}%`]));
-  console.log(`profile: ${join(dir, files[0]!)}`);
+  console.log('');
+  const s = profileSteps(file, window);
+  const us = (ms: number): number => Number(((mainCpuS * 1e6 * (ms / s.busyMs)) / stored).toFixed(2));
+  printTable(
+    ['JavaScript thread during ingest, by step', 'sampled ms', 'share', 'CPU µs/span'],
+    [
+      ...s.steps.filter(([, ms]) => ms > 0).map(([step, ms]) => [step, Math.round(ms), `${((100 * ms) / s.busyMs).toFixed(1)}%`, us(ms).toFixed(2)]),
+      ['busy (idle left out)', Math.round(s.busyMs), '100%', us(s.busyMs).toFixed(2)],
+    ],
+  );
+  console.log('CPU µs/span = the step\'s share of the samples × the thread\'s CPU time (/proc) ÷ spans');
+  console.log(`profile: ${file} (idle during ingest: ${Math.round(s.idleMs)} ms; ingest window on the monotonic clock: ${window.fromUs} to ${window.toUs} µs)`);
+  const out: Record<string, number> = { busy: us(s.busyMs) };
+  // JSON keys: the step's name up to its first bracket or comma, in snake case (`checker_feed`, `metrics`).
+  for (const [step, ms] of s.steps) out[step.split(/ \(|,/)[0]!.replaceAll(' ', '_').toLowerCase()] = us(ms);
+  return out;
 }
 
 await main();

@@ -38,3 +38,4 @@ export { alertSinks, type AlertSettings } from './cli/serve.js';
 export { RedMetrics, type RedOptions } from './red/red-metrics.js';
 export { RedAggregator, DEFAULT_RED_LIMITS, type RedLimits } from './red/red-aggregator.js';
 export { redPoints, type RedPoint } from './red/red-query.js';
+export { decodeBody, WIRE_FORMAT, type WireFormat } from './ingest/wire-format.js';

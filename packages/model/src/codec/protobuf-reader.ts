@@ -11,13 +11,20 @@ const FORMAT = 'otlp-proto';
 /** Strings up to this many bytes go through the cache. */
 const MAX_CACHED = 48;
 const CACHE_SIZE = 4096;
-const cacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(CACHE_SIZE).fill(undefined);
+/** Slot -> the ASCII string last decoded there ('' when empty): its bytes are its char codes, so no copy of them is kept. */
 const cacheStrings: string[] = new Array<string>(CACHE_SIZE).fill('');
+
+/** Node's Buffer decoders without `toString`'s argument checks (the reader checks its bounds itself). */
+interface BufferSlices {
+  utf8Slice(start: number, end: number): string;
+  hexSlice(start: number, end: number): string;
+}
 
 export class ProtobufReader {
   readonly buf: Uint8Array;
   /** The same bytes as a Buffer (no copy), for native UTF-8 decoding and doubles. */
   private readonly nodeBuf: Buffer;
+  private readonly slices: BufferSlices;
   pos = 0;
   /** Low / high 32 bits of the last 64-bit value read by varint64() or fixed64(). */
   lo = 0;
@@ -26,6 +33,7 @@ export class ProtobufReader {
   constructor(buf: Uint8Array) {
     this.buf = buf;
     this.nodeBuf = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.slices = this.nodeBuf as unknown as BufferSlices;
   }
 
   private truncated(): never {
@@ -116,39 +124,38 @@ export class ProtobufReader {
   /**
    * UTF-8 text of [start, end). Short strings (attribute keys, enum-like values, service names) repeat
    * across the spans of a request, so they come from a small cache: the same string instance is
-   * returned for the same bytes, which saves the allocation and lets V8 share object shapes.
+   * returned for the same bytes, which saves the allocation and lets V8 share object shapes. Only
+   * ASCII strings are cached (their char codes are their bytes, so a hit is checked against the
+   * string itself and a miss allocates nothing but the string).
    */
   string(start: number, end: number): string {
     const len = end - start;
     if (len === 0) return '';
-    if (len > MAX_CACHED) return this.nodeBuf.toString('utf8', start, end);
+    if (len > MAX_CACHED) return this.slices.utf8Slice(start, end);
     const buf = this.buf;
     let h = len;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-    const slot = (h >>> 0) & (CACHE_SIZE - 1);
-    const cached = cacheBytes[slot];
-    if (cached !== undefined && cached.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (cached[i] !== buf[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return cacheStrings[slot];
+    let high = 0;
+    for (let i = start; i < end; i++) {
+      const b = buf[i];
+      high |= b;
+      h = Math.imul(h ^ b, 0x01000193);
     }
-    const s = this.nodeBuf.toString('utf8', start, end);
-    // A copy: the caller may reuse or overwrite its buffer after decoding.
-    const copy = new Uint8Array(len);
-    copy.set(buf.subarray(start, end));
-    cacheBytes[slot] = copy;
+    if (high >= 0x80) return this.slices.utf8Slice(start, end);
+    const slot = (h >>> 0) & (CACHE_SIZE - 1);
+    const cached = cacheStrings[slot];
+    if (cached.length === len) {
+      let i = 0;
+      while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
+      if (i === len) return cached;
+    }
+    const s = this.slices.utf8Slice(start, end);
     cacheStrings[slot] = s;
     return s;
   }
 
   /** Lowercase hex of [start, end) (ids). */
   hex(start: number, end: number): string {
-    return this.nodeBuf.toString('hex', start, end);
+    return this.slices.hexSlice(start, end);
   }
 
   /** Skips one field value of the given wire type. */

@@ -2,6 +2,7 @@
  * The wire formats the receivers accept, as the one-byte tags the write-ahead log stores with each
  * request body (so that recovery decodes a record exactly as the receiver did).
  */
+import { isAscii } from 'node:buffer';
 import { decodeNativeJson, decodeOtlpJson, decodeOtlpProto, decodeZipkinJson, type DecodeResult } from '@linktrace/model';
 
 export const WIRE_FORMAT = {
@@ -33,8 +34,25 @@ export class PayloadError extends Error {
 
 const UTF8_BOM = 0xfeff;
 
+/** Node's Latin-1 decoder without `toString`'s argument checks. */
+interface Latin1Slice {
+  latin1Slice(start: number, end: number): string;
+}
+
+/**
+ * The body as text. Trace JSON is nearly always pure ASCII, whose UTF-8 and Latin-1 readings are
+ * the same string: checked first (a vectorised scan), it is copied as Latin-1 at several GB/s
+ * instead of being decoded as UTF-8 at ~250 MB/s (measured on bench:ingest's OTLP JSON bodies,
+ * ~960 bytes a span: ~4 µs per span saved; JSON.parse itself takes ~5.5). Anything else is decoded
+ * as UTF-8, as before.
+ */
+export function bodyText(bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return isAscii(buf) ? (buf as unknown as Latin1Slice).latin1Slice(0, buf.length) : buf.toString('utf8');
+}
+
 function parseJson(bytes: Uint8Array): unknown {
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  let text = bodyText(bytes);
   if (text.charCodeAt(0) === UTF8_BOM) text = text.slice(1);
   try {
     return JSON.parse(text);
