@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { maxHeaderSize } from 'node:http';
 import { join } from 'node:path';
+import type { Span } from '@linktrace/model';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ApiError } from './errors.js';
 import { toApiError } from './app-errors.js';
@@ -96,6 +97,8 @@ export interface AppOptions {
    * checker, and a store that deletes traces. Absent: every trace is kept.
    */
   sampling?: SamplingOptions;
+  /** Called with every batch once it is durable in the store, after the checker's feed (the federated agent learns its instances here). */
+  onStored?: (spans: readonly Span[]) => void;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -222,6 +225,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         sdkDrops.observe(spans);
         red.observe(spans);
         feed?.spansStored(spans);
+        options.onStored?.(spans);
       },
       memory,
       options.clock ?? Date.now,
