@@ -99,7 +99,13 @@ export class AgentBook {
         const port = s.attributes['server.port'];
         if (typeof host === 'string' && (typeof port === 'number' || typeof port === 'string')) {
           const key = addressKey(host, port);
-          if (key !== undefined && !this.addresses.has(key)) this.put(this.addresses, key, { address: key, service: s.service });
+          const known = key === undefined ? undefined : this.addresses.get(key);
+          if (key !== undefined && known === undefined) this.put(this.addresses, key, { address: key, service: s.service });
+          else if (known !== undefined && known.service === undefined) {
+            // Declared with --serves; now its service is known too.
+            known.service = s.service;
+            this.changed = true;
+          }
         }
       } else if (s.kind === 'consumer') {
         const q = s.attributes['messaging.destination.name'];
