@@ -119,6 +119,16 @@ export class AgentDirectory {
     return this.serviceOfAddress.get(address) ?? this.serviceOfAddress.get(wildcardOf(address));
   }
 
+  /** The one service an agent serves, when it serves exactly one (names a hop the agent cannot answer for). */
+  soleServiceOf(agent: string): string | undefined {
+    const info = this.agents.get(agent)?.info;
+    if (info === undefined) return undefined;
+    const names = new Set<string>();
+    for (const i of info.instances) names.add(i.service);
+    for (const a of info.addresses) if (a.service !== undefined) names.add(a.service);
+    return names.size === 1 ? [...names][0] : undefined;
+  }
+
   isAlive(agent: string): boolean {
     const e = this.agents.get(agent);
     return e !== undefined && this.clock() - e.lastSeenMs <= MISSED_HEARTBEATS * e.info.heartbeatMs;

@@ -117,7 +117,7 @@ export function buildHops(input: HopInput): { hops: Hop[]; lastHealthyHop: Hop |
     const a = input.asked.get(agent);
     const status = a?.status === 'ok' ? 'no-spans' : 'unreachable';
     const reason = a?.status === 'ok' ? `${agent} answered without spans of this trace` : `${agent}: ${a?.reason ?? 'not asked'}${a?.alive === false ? ' (no heartbeat)' : ''}`;
-    const service = input.directory.serviceOf(input.entry.origin) ?? input.entry.origin;
+    const service = input.directory.serviceOf(input.entry.origin) ?? input.directory.soleServiceOf(agent) ?? input.entry.origin;
     order.push({ hop: { service, instance: input.entry.origin, agent, status, spans: 0, via: input.entry.origin, reason }, firstUs: 0, next: [], index: 0, depth: 0 });
   }
   const visit = (start: Node, from: Node | undefined): void => {
