@@ -74,7 +74,7 @@ describe('federated roles', { timeout: 180_000 }, () => {
         ['api@127.0.0.1:3001', 'worker@'],
       );
       // The gateway has it, with what it learned, and walks the trace from it.
-      await until('the gateway to hold the learned origin', async () => (gateway.directory.agentsOfOrigin('10.9.8.7:4242').length === 1 ? true : undefined));
+      await until('the gateway to hold the learned origin', () => Promise.resolve(gateway.directory.agentsOfOrigin('10.9.8.7:4242').length === 1 ? true : undefined));
       const walked = (await (await fetch(`${gateway.url}/api/v1/traces/${traceId}`)).json()) as { spanCount: number; hops: { service: string; status: string }[]; findings: unknown[] };
       assert.equal(walked.spanCount, 3);
       assert.deepEqual(
@@ -97,7 +97,7 @@ describe('federated roles', { timeout: 180_000 }, () => {
     const warnings: string[] = [];
     const agent = await startAgent(parseAgentFlags({ port: '0', data: tmp(), gateway: 'http://127.0.0.1:9', heartbeat: '100ms' }), { print: () => {}, warn: (l) => warnings.push(l) });
     try {
-      await until('a failed heartbeat', async () => (agent.heartbeat!.failed >= 3 ? true : undefined));
+      await until('a failed heartbeat', () => Promise.resolve(agent.heartbeat!.failed >= 3 ? true : undefined));
       const traceId = newId();
       assert.equal(await postSpans(agent, [span({ traceId, spanId: '00000000000000a1', service: 'api' })]), 200);
       const stored = await until('the span stored', async () => {

@@ -105,7 +105,7 @@ export async function startAgent(options: AgentOptions, start: StartOptions = {}
     extraRoutes: async (app, store) => {
       app.get(
         '/api/v1/agent',
-        queryHandler(async () => ({ ...info(), gateway: options.gateway ?? null, overflow: book.overflow })),
+        queryHandler(() => Promise.resolve({ ...info(), gateway: options.gateway ?? null, overflow: book.overflow })),
       );
       await start.extraRoutes?.(app, store);
     },
@@ -143,13 +143,13 @@ export async function startAgent(options: AgentOptions, start: StartOptions = {}
 
 /** Runs until SIGINT/SIGTERM. */
 async function runAgent(options: AgentOptions): Promise<void> {
-  let agent: RunningAgent | undefined;
+  const started: { agent?: RunningAgent } = {};
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) process.exit(130);
     signalled = true;
     process.stdout.write(`linktrace agent: ${signal}: shutting down\n`);
-    const done = agent === undefined ? Promise.resolve() : agent.close();
+    const done = started.agent === undefined ? Promise.resolve() : started.agent.close();
     done.then(
       () => process.exit(0),
       (error: unknown) => {
@@ -160,7 +160,7 @@ async function runAgent(options: AgentOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  agent = await startAgent(options);
+  started.agent = await startAgent(options);
 }
 
 export function register(program: Command): void {

@@ -88,7 +88,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     return other === undefined ? walked : run(other);
   };
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', () => {
     const agents = directory.list();
     return { status: 'ok', role: 'gateway', agents: agents.length, alive: agents.filter((a) => a.alive).length };
   });
@@ -112,10 +112,10 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
 
   app.get(
     '/api/v1/agents',
-    queryHandler(async (req) => {
+    queryHandler((req) => {
       rejectUnknownParams(req.query, NO_PARAMS);
       const now = clock();
-      return { agents: directory.list().map((a) => ({ ...a, lastSeenAgoMs: now - a.lastSeenMs })) };
+      return Promise.resolve({ agents: directory.list().map((a) => ({ ...a, lastSeenAgoMs: now - a.lastSeenMs })) });
     }),
   );
 
