@@ -5,13 +5,16 @@
  * to the gateway. SDKs send to it as to a server (`LINKTRACE_ENDPOINT`).
  */
 import type { Command } from 'commander';
-import { defaultIpv4 } from '@linktrace/model';
+import { defaultIpv4, encodeNativeJson } from '@linktrace/model';
 import { agentBaseUrl, type AgentInfo } from '@linktrace/storage';
 import { ConfigError, parseDuration } from '../config.js';
 import { parseServeFlags, startServer, type RunningServer, type ServeFlags, type ServeOptions, type StartOptions } from '../cli/serve.js';
 import { queryHandler } from '../routes/query-handler.js';
 import { AgentBook, parseServes } from './agent-book.js';
 import { AgentHeartbeat } from './agent-heartbeat.js';
+import { RecentTraces } from './recent-traces.js';
+
+const NATIVE_TRACE = /^\/api\/v1\/traces\/([0-9a-f]{32})\?format=native$/;
 
 export interface AgentFlags {
   port?: string;
@@ -92,6 +95,7 @@ export async function startAgent(options: AgentOptions, start: StartOptions = {}
   const clock = start.clock ?? Date.now;
   const book = AgentBook.inDataDir(options.serve.dataDir, options.serves);
   const startedAtMs = clock();
+  const recent = new RecentTraces(startedAtMs);
   let url = '';
   const info = (): AgentInfo => ({ agent: url, heartbeatMs: options.heartbeatMs, startedAtMs, ...book.snapshot(), spansStored: book.spansStored });
   const server = await startServer(options.serve, {
@@ -100,9 +104,18 @@ export async function startAgent(options: AgentOptions, start: StartOptions = {}
     warn,
     onStored: (spans) => {
       book.observe(spans);
+      recent.observe(spans);
       start.onStored?.(spans);
     },
     extraRoutes: async (app, store) => {
+      if ((await store.stats()).spanRecords === 0) recent.storeWasEmpty();
+      // What the gateway asks most: a recent trace's spans, answered from memory (the store when not there).
+      app.addHook('onRequest', (request, reply, done) => {
+        const m = request.method === 'GET' ? NATIVE_TRACE.exec(request.url) : null;
+        const spans = m === null ? undefined : recent.get(m[1]!);
+        if (spans === undefined || spans.length === 0) return done();
+        void reply.type('application/json; charset=utf-8').send(JSON.stringify(encodeNativeJson(spans)));
+      });
       app.get(
         '/api/v1/agent',
         queryHandler(() => Promise.resolve({ ...info(), gateway: options.gateway ?? null, overflow: book.overflow })),
