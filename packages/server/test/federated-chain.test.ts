@@ -38,7 +38,7 @@ function shape(view: TraceView): string[] {
     .sort();
 }
 
-describe('federated chain: five services, five agents, one gateway, one central serve (separate processes)', { timeout: 300_000 }, () => {
+describe('federated chain: five services, five agents, one gateway, one central serve (separate processes)', { timeout: 900_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'linktrace-fed-'));
   const queue = `linktrace-fed-${process.pid}-${Date.now()}`;
   let chain: Chain;
@@ -49,9 +49,11 @@ describe('federated chain: five services, five agents, one gateway, one central 
     const ports = await Promise.all(SERVICES.map(() => freePort()));
     // svc4's agent declares its address (its spans will be dropped: it must be known without them);
     // the others learn theirs from the spans they store.
-    const agents = await Promise.all(
-      SERVICES.map((_, i) => startAgentProcess(['--data', join(dir, `agent${i + 1}`), '--gateway', gateway.url, ...(i === 3 ? ['--serves', `127.0.0.1:${ports[3]}`] : [])])),
-    );
+    // One at a time: five processes loading their stores at once starve each other on a loaded machine.
+    const agents: Started[] = [];
+    for (let i = 0; i < SERVICES.length; i++) {
+      agents.push(await startAgentProcess(['--data', join(dir, `agent${i + 1}`), '--gateway', gateway.url, ...(i === 3 ? ['--serves', `127.0.0.1:${ports[3]}`] : [])]));
+    }
     const next = [`http://127.0.0.1:${ports[1]}`, `queue:${queue}`, `http://127.0.0.1:${ports[3]}`, `http://127.0.0.1:${ports[4]}`, ''];
     const services: Started[] = [];
     for (let i = SERVICES.length - 1; i >= 0; i--) {

@@ -9,7 +9,7 @@ export interface Started extends CliProcess {
 }
 
 /** Waits until the process prints `pattern` (group 1: its URL); `ms` only tells a hang from a slow start. */
-export async function waitForLine(proc: CliProcess, pattern: RegExp, what: string, ms = 90_000): Promise<Started> {
+export async function waitForLine(proc: CliProcess, pattern: RegExp, what: string, ms = 240_000): Promise<Started> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const m = pattern.exec(proc.stdout());
@@ -47,7 +47,7 @@ export function startChainService(env: Record<string, string>): Promise<Started>
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
-  return waitForLine(proc, /ready (http:\/\/\S+)/, `service ${env.SVC_NAME ?? ''}`, 30_000);
+  return waitForLine(proc, /ready (http:\/\/\S+)/, `service ${env.SVC_NAME ?? ''}`, 120_000);
 }
 
 /** A port free right now (the services must know each other's ports before they start). */
