@@ -34,6 +34,12 @@ describe('configFromEnv', () => {
     assert.equal(parse({ LINKTRACE_SERVICE: '  ', OTEL_SERVICE_NAME: 'b' }).config.service, 'b');
   });
 
+  it('instance: LINKTRACE_INSTANCE, trimmed; unset or blank: none', () => {
+    assert.equal(parse({ LINKTRACE_INSTANCE: ' 10.0.0.5:3000 ' }).config.instance, '10.0.0.5:3000');
+    assert.equal(parse({ LINKTRACE_INSTANCE: '  ' }).config.instance, undefined);
+    assert.equal(parse({}).config.instance, undefined);
+  });
+
   it('endpoint: LINKTRACE_ENDPOINT is a base, the OTLP traces endpoint is taken as is, the OTLP base gets /v1/traces', () => {
     assert.equal(parse({ LINKTRACE_ENDPOINT: 'http://lt:9000/', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://x/y' }).config.tracesUrl, 'http://lt:9000/v1/traces');
     assert.equal(parse({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://c:4318/custom/path', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://z' }).config.tracesUrl, 'https://c:4318/custom/path');

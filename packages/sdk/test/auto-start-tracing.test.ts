@@ -14,6 +14,7 @@ describe('startTracing', () => {
     const warnings: string[] = [];
     const started = startTracing({
       service: 'prog',
+      instance: 'box:7',
       processors: [collector],
       instrumentations: ['fetch', 'nope', httpInstrumentation({ ignoreIncoming: (req) => req.url === '/health' })],
       warn: (m) => warnings.push(m),
@@ -34,6 +35,14 @@ describe('startTracing', () => {
     // Two fetch client spans, one server span (the health check is ignored).
     assert.deepEqual(collector.spans.map((s) => `${s.kind}:${s.attributes['url.path']}`).sort(), ['client:/health', 'client:/work', 'server:/work']);
     assert.equal(collector.spans[0]!.service, 'prog');
+    assert.ok(collector.spans.every((s) => s.instance === 'box:7'));
+    // Next-hop pointers (federated mode): the client span names the peer it called, the server span
+    // the address it was called at, so a gateway can match the two.
+    const port = Number(new URL(base).port);
+    for (const s of collector.spans) {
+      assert.equal(s.attributes['server.address'], '127.0.0.1', `${s.kind} ${String(s.attributes['url.path'])}`);
+      assert.equal(s.attributes['server.port'], port);
+    }
     await started.shutdown();
     await started.shutdown();
     assert.equal(isWrapped(http.request), false);

@@ -4,6 +4,7 @@
  * through `extraRoutes`.
  */
 import { join } from 'node:path';
+import type { Span } from '@linktrace/model';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createShellFastify, installShellHooks } from './http/app-shell.js';
 import type { HttpTimeouts } from './http/timeouts.js';
@@ -88,6 +89,8 @@ export interface AppOptions {
    * checker, and a store that deletes traces. Absent: every trace is kept.
    */
   sampling?: SamplingOptions;
+  /** Called with every batch once it is durable in the store, after the checker's feed (the federated agent learns its instances here). */
+  onStored?: (spans: readonly Span[]) => void;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -201,6 +204,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         sdkDrops.observe(spans);
         red.observe(spans);
         feed?.spansStored(spans);
+        options.onStored?.(spans);
       },
       memory,
       options.clock ?? Date.now,

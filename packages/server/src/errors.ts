@@ -11,6 +11,7 @@ export const ERROR_CODES = {
     summary: 'The route changes the server\'s state and the server has no token: it must be started with `--token` or `--allow-anonymous-writes`.',
   },
   too_many_flows: { status: 409, summary: 'The request would put more flow contracts in force than the limit (default 1 000); delete some first.' },
+  too_many_agents: { status: 409, summary: 'A federated gateway\'s agent directory is full (default 20 000 agents); the heartbeat of a new agent was not taken.' },
   not_found: { status: 404, summary: 'No such route or resource.' },
   invalid_trace_id: { status: 400, summary: 'The trace id is not 16 or 32 hex characters.' },
   unsupported_media_type: { status: 415, summary: 'The Content-Type is not one this route accepts.' },

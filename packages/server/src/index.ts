@@ -39,3 +39,6 @@ export { RedMetrics, type RedOptions } from './red/red-metrics.js';
 export { RedAggregator, DEFAULT_RED_LIMITS, type RedLimits } from './red/red-aggregator.js';
 export { redPoints, type RedPoint } from './red/red-query.js';
 export { decodeBody, WIRE_FORMAT, type WireFormat } from './ingest/wire-format.js';
+export { startAgent, parseAgentFlags, type AgentFlags, type AgentOptions, type RunningAgent } from './federated/agent.js';
+export { startGateway, parseGatewayFlags, type GatewayFlags, type GatewayOptions, type RunningGateway } from './federated/gateway.js';
+export { buildGatewayApp, type GatewayAppOptions } from './federated/gateway-app.js';

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import { decodeOtlpJson, type Span } from '@linktrace/model';
+import { decodeNativeJson, decodeOtlpJson, type Span } from '@linktrace/model';
 import type { DependencyLink, Finding, Operation, TraceSummary } from '@linktrace/storage';
 import { registerQueryRoutes } from '../src/routes/query-routes.js';
 import type { TraceView } from '../src/query/trace-view-types.js';
@@ -162,9 +162,16 @@ void test('GET /api/v1/traces/{id}?format=otlp|zipkin: the stored spans as a fil
   assert.equal(zipkin.headers['content-disposition'], 'attachment; filename="trace-1e223ff1f80f1c69.zipkin.json"');
   assert.deepEqual(JSON.parse(zipkin.body), (await getJson(app, '/api/v2/trace/1e223ff1f80f1c69')).body, 'the same list as the Zipkin read API');
 
+  // What a federated gateway reads from an agent: the native batch, decoded back to the same spans.
+  const native = await app.inject({ method: 'GET', url: `/api/v1/traces/${T}?format=native` });
+  assert.equal(native.statusCode, 200);
+  const nativeBack = decodeNativeJson(JSON.parse(native.body));
+  assert.equal(nativeBack.rejected, 0);
+  assert.deepEqual(nativeBack.spans.map(key).sort(), chain.map(key).sort());
+
   const bad = await getJson(app, `/api/v1/traces/${T}?format=jaeger`);
   assert.equal(bad.status, 400);
-  assert.deepEqual(errorOf(bad.body), { code: 'bad_request', message: 'query parameter format must be one of view, otlp, zipkin, not "jaeger"' });
+  assert.deepEqual(errorOf(bad.body), { code: 'bad_request', message: 'query parameter format must be one of view, otlp, zipkin, native, not "jaeger"' });
   const missing = await getJson(app, '/api/v1/traces/1e223ff1f80f1c6a?format=otlp');
   assert.equal(missing.status, 404);
   assert.equal(errorOf(missing.body).code, 'not_found');

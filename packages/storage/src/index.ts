@@ -14,3 +14,4 @@ export type { ClickHouseEndpoint } from './clickhouse/http-client.js';
 export { SchemaTooNewError } from './clickhouse/migrate.js';
 export { BlockStore, openBlockStore, BLOCKS_DATABASE_FILE } from './blocks/block-store.js';
 export type { BlockStoreOptions } from './blocks/block-store.js';
+export * from './federated/index.js';

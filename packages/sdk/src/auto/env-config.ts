@@ -8,6 +8,8 @@ export interface EnvConfig {
   /** `LINKTRACE_DISABLED=true` (or `OTEL_SDK_DISABLED=true`): do nothing at all. */
   disabled: boolean;
   service: string;
+  /** `LINKTRACE_INSTANCE`: the instance recorded on every span (federated hops are named by it). */
+  instance: string | undefined;
   /** Full OTLP/HTTP traces URL. */
   tracesUrl: string;
   encoding: 'protobuf' | 'json';
@@ -39,6 +41,7 @@ export function configFromEnv(
   return {
     disabled,
     service,
+    instance: text(env['LINKTRACE_INSTANCE']),
     tracesUrl: tracesUrl(env, warn),
     encoding: encoding(env, warn),
     headers: headers(env),

@@ -8,6 +8,7 @@ export function startTracingFromEnv(env: Env = process.env): StartedTracing | un
   if (config.disabled) return undefined;
   return startTracing({
     service: config.service,
+    ...(config.instance === undefined ? {} : { instance: config.instance }),
     tracesUrl: config.tracesUrl,
     encoding: config.encoding,
     headers: config.headers,

@@ -14,6 +14,11 @@ import { installSignalFlush } from './signal-flush.js';
 export interface StartTracingOptions {
   /** Service name. Default `unknown_service:node`. */
   service?: string;
+  /**
+   * This process's instance (`host:port` it serves on, or any id), on every span. A federated
+   * gateway names hops by it; absent, hops are told apart by service and agent only.
+   */
+  instance?: string;
   /** Base URL of `linktrace serve` (spans go to `<endpoint>/v1/traces`). Default `http://127.0.0.1:4318`. */
   endpoint?: string;
   /** Full OTLP/HTTP traces URL; wins over `endpoint` (any OTLP collector). */
@@ -78,6 +83,7 @@ export function startTracing(options: StartTracingOptions = {}): StartedTracing 
         }));
   const tracing = createTracing({
     service: options.service ?? DEFAULT_SERVICE,
+    ...(options.instance === undefined ? {} : { instance: options.instance }),
     sampler: options.sampler,
     exporter,
     processors,

@@ -9,6 +9,8 @@ import { register as registerRun } from './run.js';
 import { register as registerSearch } from './search.js';
 import { register as registerServe } from './serve.js';
 import { register as registerTrace } from './trace.js';
+import { register as registerAgent } from '../federated/agent.js';
+import { register as registerGateway } from '../federated/gateway.js';
 
 /** The server package's own version: package.json sits three levels above dist/src/cli/ (in the repo and in a tarball). */
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,8 +22,8 @@ const program = new Command('linktrace')
   // Usage errors (unknown option, missing value) exit with code 2, as the flag parsers' errors do.
   .exitOverride();
 
-// Subcommands are registered by their modules (serve, the split roles, import, trace, search, run).
-const registrations: ((program: Command) => void)[] = [registerServe, registerRoles, registerImport, registerTrace, registerSearch, registerRun];
+// Subcommands are registered by their modules (serve, the split roles, agent, gateway, import, trace, search, run).
+const registrations: ((program: Command) => void)[] = [registerServe, registerRoles, registerAgent, registerGateway, registerImport, registerTrace, registerSearch, registerRun];
 
 for (const register of registrations) register(program);
 

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
+import type { Span } from '@linktrace/model';
 import { ClickHouseError } from '@linktrace/storage';
 import { buildApp, tokenCheck } from '../app.js';
 import { logVerbosity as grpcLogVerbosity, setLogVerbosity as setGrpcLogVerbosity } from '@grpc/grpc-js';
@@ -240,6 +241,8 @@ export interface StartOptions {
   extraRoutes?: (app: FastifyInstance, store: IngestStore) => void | Promise<void>;
   /** The clock the store marks arrival with, retention counts by and the checker decides by (ms since the epoch); default `Date.now`. */
   clock?: () => number;
+  /** Every batch once durable in the store (AppOptions.onStored). */
+  onStored?: (spans: readonly Span[]) => void;
 }
 
 /** The sinks the flags ask for; log lines go to `warn` (stderr). */
@@ -323,6 +326,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       maxMemoryBytes: options.maxMemoryBytes,
       sampling: options.sampling,
       alerts: { sinks: alertSinks(options.alerts, warn) },
+      onStored: start.onStored,
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
         if (options.uiDir !== false) await registerUiRoutes(scope, { dir: options.uiDir });

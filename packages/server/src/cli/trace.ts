@@ -5,6 +5,7 @@ import { processIo, wantsColor, type CliIo } from './cli-io.js';
 import { addDataSourceOptions, serverUrl, type DataSourceFlags } from './data-source-options.js';
 import { openQuerySource } from './query-source.js';
 import { formatWaterfall } from './waterfall.js';
+import { formatHops } from './hops-text.js';
 
 export interface TraceFlags extends DataSourceFlags {
   json?: boolean;
@@ -51,7 +52,11 @@ export async function traceCommand(id: string, flags: TraceFlags, io: CliIo): Pr
       return 1;
     }
     if (flags.json === true) io.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-    else io.stdout.write(formatWaterfall(view, { width: width ?? io.stdout.columns ?? 120, color: wantsColor(io, io.stdout) }));
+    else {
+      io.stdout.write(formatWaterfall(view, { width: width ?? io.stdout.columns ?? 120, color: wantsColor(io, io.stdout) }));
+      // From a federated gateway: which hop answered, which did not.
+      io.stdout.write(formatHops(view));
+    }
     return 0;
   } catch (err) {
     io.stderr.write(`linktrace trace: ${(err as Error).message}\n`);

@@ -5,7 +5,7 @@
  * `parents`, `clockSkew`) point into `spans`, which are as stored (start records merged with their
  * end records): rows carry the corrected times, `clockSkew` how far each span was shifted.
  */
-import type { Finding, TraceSummary } from '@linktrace/storage';
+import type { Finding, Hop, TraceSummary, WalkSummary } from '@linktrace/storage';
 import type { NativeAttributes, SdkDropReport, Span } from '@linktrace/model';
 import type { TraceGapSummary, TraceRow } from '@linktrace/analysis';
 
@@ -48,4 +48,11 @@ export interface TraceView extends TraceSummary {
    * next to them may have been recorded and then lost. Set by the trace route (`GET /api/v1/sdk-drops`).
    */
   sdkDrops?: SdkDropReport[];
+  /**
+   * Federated gateway only (DESIGN §8): the trace's hops in walk order, each `ok`, `unreachable` or
+   * `no-spans`; the hop before the first broken one (or the chain's last); how the walk went.
+   */
+  hops?: Hop[];
+  lastHealthyHop?: Hop | null;
+  walk?: WalkSummary;
 }

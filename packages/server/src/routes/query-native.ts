@@ -6,7 +6,7 @@
  * filter must not silently match everything.
  */
 import type { FastifyInstance } from 'fastify';
-import { SPAN_KINDS, encodeOtlpJson, encodeZipkinJson } from '@linktrace/model';
+import { SPAN_KINDS, encodeNativeJson, encodeOtlpJson, encodeZipkinJson } from '@linktrace/model';
 import { buildServiceMap } from '@linktrace/analysis';
 import { MAX_FINDING_LIMIT, type SpanStore } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
@@ -32,8 +32,11 @@ const LAST_US = Number.MAX_SAFE_INTEGER;
 
 const NO_PARAMS: ReadonlySet<string> = new Set();
 const TRACE_PARAMS: ReadonlySet<string> = new Set(['format']);
-/** `format` of `GET /api/v1/traces/{id}`: the assembled view (default), or the trace's spans as a file to download. */
-const TRACE_FORMATS = ['view', 'otlp', 'zipkin'] as const;
+/**
+ * `format` of `GET /api/v1/traces/{id}`: the assembled view (default), or the trace's spans as a file
+ * to download; `native` is also what a federated gateway reads from an agent.
+ */
+const TRACE_FORMATS = ['view', 'otlp', 'zipkin', 'native'] as const;
 const KIND_PARAMS: ReadonlySet<string> = new Set(['kind']);
 const RANGE_PARAMS: ReadonlySet<string> = new Set(['start', 'end']);
 
@@ -59,7 +62,7 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
         // The stored spans as one file in a format other tools (and our own receivers) read back.
         const spans = await lookupTrace(store, id);
         if (spans.length === 0) throw new ApiError('not_found', `trace ${id} not found`);
-        const body = format === 'otlp' ? encodeOtlpJson(spans) : encodeZipkinJson(spans);
+        const body = format === 'otlp' ? encodeOtlpJson(spans) : format === 'native' ? encodeNativeJson(spans) : encodeZipkinJson(spans);
         return reply
           .header('content-type', 'application/json; charset=utf-8')
           .header('content-disposition', `attachment; filename="trace-${spans[0]!.traceId}.${format}.json"`)

@@ -13,6 +13,7 @@ import { DownloadTrace } from '../trace/download-trace.js';
 import { FindInTrace } from '../trace/find-in-trace.js';
 import { Minimap } from '../trace/minimap.js';
 import { SpanDetails } from '../trace/span-details.js';
+import { TraceHops } from '../trace/trace-hops.js';
 import type { TimeWindow } from '../trace/timeline-zoom.js';
 import { matchRows } from '../trace/trace-search.js';
 import '../trace/trace-tools.css';
@@ -162,6 +163,7 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
             placeholder rows{view.gaps.gapsNotListed > 0 ? `, ${plural(view.gaps.gapsNotListed, 'gap')} only counted` : ''}.
           </p>
         ) : null}
+        <TraceHops view={view} />
         {view.sdkDrops !== undefined && view.sdkDrops.length > 0 ? (
           <p className="note warn" role="note" aria-label="SDK drops">
             Spans may be missing: the SDK of{' '}

@@ -1,0 +1,246 @@
+/**
+ * bench:federated — what a federated query costs against shipping every span to a central store.
+ *
+ * 1. Queries: 20 agents and one gateway (in this process, on loopback); traces of 2, 5, 10 and 20
+ *    hops (one agent per hop, BENCH_SPANS_PER_HOP spans each: server, internal, client) are sent to
+ *    their agents; each trace is then read through the gateway (`GET /api/v1/traces/{id}`, the walk
+ *    plus assembly plus the on-demand chain check), BENCH_QUERIES times per chain length. Figures:
+ *    wall time per query (p50/p99), bytes the gateway read from agents per query, and the bytes the
+ *    same trace costs when every span is shipped to a central store (its OTLP protobuf export
+ *    request, what the SDK sends).
+ * 2. Agent CPU: `linktrace agent` and `linktrace serve` as their own processes take the same
+ *    BENCH_CPU_SPANS spans (native JSON batches of 500); the CPU (user + system, all threads, from
+ *    /proc) each spent per span until every span is stored and its check delay has passed.
+ *
+ * Last line: `{"query_p99_ms_5_hops", "bytes_moved_per_query", "central_bytes_per_trace",
+ * "agent_cpu_us_per_span", …}`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createTraceIdGenerator, encodeNativeJson, encodeOtlpProto, newSpanId, type Span } from '@linktrace/model';
+import { AgentDirectory } from '@linktrace/storage';
+import { buildGatewayApp, parseAgentFlags, startAgent, type RunningAgent } from '@linktrace/server';
+import { envInt, percentile, printResult, printTable } from './stats.js';
+import { metricValue } from './ingest-server.js';
+
+const QUERIES = envInt('BENCH_QUERIES', 100);
+const SPANS_PER_HOP = Math.max(3, envInt('BENCH_SPANS_PER_HOP', 4));
+const CPU_SPANS = envInt('BENCH_CPU_SPANS', 60_000);
+const CHAINS = [2, 5, 10, 20];
+const AGENTS = Math.max(...CHAINS);
+const BIN = fileURLToPath(new URL('../../../packages/server/bin/linktrace.js', import.meta.url));
+const newTraceId = createTraceIdGenerator({ ipv4: '10.20.30.40', port: 5000 });
+const ORIGIN = '10.20.30.40:5000';
+
+/** Hop i of a chain: server span, internal spans, a client span to hop i+1 (except the last). */
+function chainSpans(traceId: string, hops: number, startUs: number): Span[][] {
+  const out: Span[][] = [];
+  let parent: string | undefined;
+  for (let i = 0; i < hops; i++) {
+    const service = `svc-${i}`;
+    const instance = `127.0.0.1:${9000 + i}`;
+    const base = { traceId, service, instance, status: { code: 'unset' as const }, events: [], links: [] };
+    const serverId = newSpanId();
+    const spans: Span[] = [
+      { ...base, spanId: serverId, ...(parent === undefined ? {} : { parentSpanId: parent }), rpcid: i === 0 ? '0' : `0${'.1'.repeat(i)}`, name: 'POST /sync', kind: 'server', startUs: startUs + i * 1000, durationUs: 900, attributes: { 'http.request.method': 'POST', 'url.path': '/sync', 'server.address': '127.0.0.1', 'server.port': 9000 + i, 'linktrace.stage': 'receive', 'linktrace.entity.type': 'shop', 'linktrace.entity.key': 'shop-42' } },
+    ];
+    for (let k = 0; k < SPANS_PER_HOP - 2; k++) {
+      spans.push({ ...base, spanId: newSpanId(), parentSpanId: serverId, name: `step ${k}`, kind: 'internal', startUs: startUs + i * 1000 + 10 + k, durationUs: 50, attributes: { 'linktrace.stage': 'process' } });
+    }
+    const clientId = newSpanId();
+    if (i < hops - 1) {
+      spans.push({ ...base, spanId: clientId, parentSpanId: serverId, name: 'POST', kind: 'client', startUs: startUs + i * 1000 + 100, durationUs: 800, attributes: { 'http.request.method': 'POST', 'server.address': '127.0.0.1', 'server.port': 9000 + i + 1, 'linktrace.stage': 'write', 'linktrace.target': `http:svc-${i + 1}` } });
+    } else {
+      spans.push({ ...base, spanId: clientId, parentSpanId: serverId, name: 'INSERT shop', kind: 'client', startUs: startUs + i * 1000 + 100, durationUs: 300, attributes: { 'db.system.name': 'postgresql', 'linktrace.stage': 'write', 'linktrace.target': 'postgres:shops' } });
+    }
+    parent = clientId;
+    out.push(spans);
+  }
+  return out;
+}
+
+async function post(url: string, body: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await res.arrayBuffer();
+    if (res.ok) return;
+    if (res.status !== 429 && res.status !== 503) throw new Error(`${url}: HTTP ${res.status}`);
+    await sleep(200);
+  }
+  throw new Error(`${url}: still refused after 50 tries`);
+}
+
+async function storedSpans(url: string): Promise<number> {
+  return metricValue(await (await fetch(`${url}/metrics`)).text(), 'linktrace_spans_stored_total');
+}
+
+async function queryPart(dir: string): Promise<{ rows: (string | number)[][]; figures: Record<string, number> }> {
+  const directory = new AgentDirectory();
+  const gateway = await buildGatewayApp({ directory, hopTimeoutMs: 2000, walkTimeoutMs: 10_000, maxAgentsPerWalk: 1000, maxSpans: 200_000, maxAnswerBytes: 64 << 20, uiDir: false, check: {} });
+  await gateway.listen({ port: 0, host: '127.0.0.1' });
+  const gatewayUrl = `http://127.0.0.1:${(gateway.server.address() as { port: number }).port}`;
+  const agents: RunningAgent[] = [];
+  try {
+    for (let i = 0; i < AGENTS; i++) {
+      process.stderr.write(`\r  starting agent ${i + 1}/${AGENTS}`);
+      agents.push(await startAgent(parseAgentFlags({ port: '0', data: join(dir, `agent-${i}`), serves: `127.0.0.1:${9000 + i}` }), { print: () => {}, warn: (l) => process.stderr.write(`  [agent ${i}] ${l}\n`) }));
+      directory.register({ ...agents[i]!.info(), ...(i === 0 ? { origins: [ORIGIN] } : {}) });
+    }
+    process.stderr.write('\n');
+    const rows: (string | number)[][] = [];
+    const figures: Record<string, number> = {};
+    const expected = new Array<number>(AGENTS).fill(0);
+    const traces = new Map<number, { id: string; spans: number; centralBytes: number }[]>();
+    let startUs = Date.now() * 1000 - 60_000_000;
+    for (const hops of CHAINS) {
+      const list: { id: string; spans: number; centralBytes: number }[] = [];
+      const perAgent: Span[][] = Array.from({ length: AGENTS }, () => []);
+      for (let t = 0; t < QUERIES; t++) {
+        const id = newTraceId();
+        const chain = chainSpans(id, hops, (startUs += 5000));
+        chain.forEach((spans, i) => perAgent[i]!.push(...spans));
+        const all = chain.flat();
+        list.push({ id, spans: all.length, centralBytes: chain.reduce((sum, spans) => sum + encodeOtlpProto(spans).byteLength, 0) });
+      }
+      traces.set(hops, list);
+      for (let i = 0; i < AGENTS; i++) {
+        const spans = perAgent[i]!;
+        expected[i]! += spans.length;
+        for (let at = 0; at < spans.length; at += 500) await post(`${agents[i]!.server.url}/api/v1/spans`, JSON.stringify(encodeNativeJson(spans.slice(at, at + 500))));
+      }
+    }
+    for (let i = 0; i < AGENTS; i++) {
+      for (let tries = 0; (await storedSpans(agents[i]!.server.url)) < expected[i]!; tries++) {
+        if (tries > 600) throw new Error(`agent ${i} did not store its spans`);
+        await sleep(100);
+      }
+    }
+    for (const hops of CHAINS) {
+      const list = traces.get(hops)!;
+      const ms: number[] = [];
+      let moved = 0;
+      let central = 0;
+      let spans = 0;
+      for (const t of list) {
+        const started = performance.now();
+        const res = await fetch(`${gatewayUrl}/api/v1/traces/${t.id}`);
+        const body = (await res.json()) as { spanCount: number; walk: { bytes: number }; hops: { status: string }[] };
+        ms.push(performance.now() - started);
+        if (res.status !== 200 || body.spanCount !== t.spans || body.hops.some((h) => h.status !== 'ok')) throw new Error(`trace ${t.id}: HTTP ${res.status}, ${body.spanCount} of ${t.spans} spans`);
+        moved += body.walk.bytes;
+        central += t.centralBytes;
+        spans += t.spans;
+      }
+      const p50 = percentile(ms, 50);
+      const p99 = percentile(ms, 99);
+      rows.push([`${hops} hops`, spans / list.length, Math.round(p50 * 100) / 100, Math.round(p99 * 100) / 100, Math.round(moved / list.length), Math.round(central / list.length), Math.round((central / spans) * 10) / 10]);
+      figures[`query_p50_ms_${hops}_hops`] = Math.round(p50 * 100) / 100;
+      figures[`query_p99_ms_${hops}_hops`] = Math.round(p99 * 100) / 100;
+      figures[`bytes_moved_per_query_${hops}_hops`] = Math.round(moved / list.length);
+      figures[`central_bytes_per_trace_${hops}_hops`] = Math.round(central / list.length);
+      if (hops === 5) {
+        figures.bytes_moved_per_query = Math.round(moved / list.length);
+        figures.central_bytes_per_trace = Math.round(central / list.length);
+        figures.central_bytes_per_span = Math.round((central / spans) * 10) / 10;
+      }
+    }
+    return { rows, figures };
+  } finally {
+    await gateway.close();
+    for (const a of agents) await a.close();
+  }
+}
+
+/** user + system CPU of a process, all threads, µs (from /proc). */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime are fields 14 and 15 (1-based) of the whole line: 11 and 12 after the command.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+
+async function cpuPerSpan(role: 'agent' | 'serve', dir: string, batches: string[], spans: number): Promise<number> {
+  const args = role === 'agent' ? ['agent', '--port', '0', '--data', dir, '--check-delay', '2s'] : ['serve', '--port', '0', '--grpc-port', '0', '--no-ui', '--data', dir, '--check-delay', '2s', '--max-wait', '2s'];
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => process.stderr.write(`  [${role}] ${d}`));
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 1200 && url === undefined; i++) {
+      url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      if (url === undefined) await sleep(50);
+    }
+    if (url === undefined) throw new Error(`${role} did not start: ${out}`);
+    await sleep(1000); // start-up work done before measuring
+    const before = processCpuUs(child.pid!);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches.length) await post(`${url}/api/v1/spans`, batches[next++]!);
+      }),
+    );
+    for (let tries = 0; (await storedSpans(url)) < spans; tries++) {
+      if (tries > 3000) throw new Error(`${role} did not store every span`);
+      await sleep(100);
+    }
+    await sleep(3000); // past the check delay: the chain check of these traces is part of the cost
+    return (processCpuUs(child.pid!) - before) / spans;
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'linktrace-bench-fed-'));
+  try {
+    process.stderr.write(`bench:federated: ${AGENTS} agents, chains of ${CHAINS.join(', ')} hops, ${QUERIES} queries each, ${SPANS_PER_HOP} spans per hop\n`);
+    const q = await queryPart(join(dir, 'query'));
+    // The CPU part: the same spans into an agent and into serve.
+    const batches: string[] = [];
+    let spans = 0;
+    let startUs = Date.now() * 1000 - 30_000_000;
+    let pending: Span[] = [];
+    while (spans < CPU_SPANS) {
+      const chain = chainSpans(newTraceId(), 5, (startUs += 3000)).flat();
+      pending.push(...chain);
+      spans += chain.length;
+      if (pending.length >= 500) {
+        batches.push(JSON.stringify(encodeNativeJson(pending)));
+        pending = [];
+      }
+    }
+    if (pending.length > 0) batches.push(JSON.stringify(encodeNativeJson(pending)));
+    process.stderr.write(`  CPU: ${spans} spans into linktrace agent, then linktrace serve\n`);
+    const agentCpu = await cpuPerSpan('agent', join(dir, 'cpu-agent'), batches, spans);
+    const serveCpu = await cpuPerSpan('serve', join(dir, 'cpu-serve'), batches, spans);
+    console.log('federated queries (walk + assembly + chain check at the gateway):');
+    printTable(['chain', 'spans/trace', 'p50 ms', 'p99 ms', 'bytes moved/query', 'central bytes/trace', 'central bytes/span'], q.rows);
+    console.log('');
+    printTable(['role', 'CPU µs per span stored'], [
+      ['linktrace agent', Math.round(agentCpu * 10) / 10],
+      ['linktrace serve', Math.round(serveCpu * 10) / 10],
+    ]);
+    printResult({
+      query_p99_ms_5_hops: q.figures.query_p99_ms_5_hops!,
+      bytes_moved_per_query: q.figures.bytes_moved_per_query!,
+      central_bytes_per_trace: q.figures.central_bytes_per_trace!,
+      agent_cpu_us_per_span: Math.round(agentCpu * 10) / 10,
+      serve_cpu_us_per_span: Math.round(serveCpu * 10) / 10,
+      agent_vs_serve_cpu: Math.round((agentCpu / serveCpu) * 1000) / 1000,
+      ...q.figures,
+      queries: QUERIES,
+      cpu_spans: spans,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
