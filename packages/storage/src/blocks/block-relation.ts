@@ -18,30 +18,70 @@ const EMPTY =
   `NULL::BIGINT AS start_us, NULL::BIGINT AS duration_us, NULL::UTINYINT AS status, NULL::VARCHAR AS status_msg, NULL::VARCHAR AS kinds, ` +
   `NULL::VARCHAR[] AS rest, NULL::VARCHAR AS resource, NULL::VARCHAR AS scope_name, NULL::VARCHAR AS scope_version, ` +
   `NULL::VARCHAR AS scope_attrs, NULL::VARCHAR AS remote_service, NULL::VARCHAR AS side, NULL::VARCHAR AS extra, ` +
-  `NULL::VARCHAR AS links, NULL::BIGINT AS arrived_us, NULL::BIGINT AS bseq LIMIT 0`;
+  `NULL::VARCHAR AS links, NULL::BIGINT AS arrived_us, NULL::BIGINT AS bseq, NULL::INTEGER AS pdelta LIMIT 0`;
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-/** The raw rows of `paths` (block columns, `tid_hi`/`tid_lo` not yet combined). */
-export function blockRowsSql(paths: readonly string[]): string {
-  if (paths.length === 0) return EMPTY;
-  return `SELECT * FROM read_parquet([${paths.map(quote).join(', ')}], union_by_name = true)`;
+/**
+ * Block files to read. `positioned`: one of them at least is of format 2 (parent as a position,
+ * `pdelta`); files of format 1 (the parent id in `pid` on every row) have no such column, and a
+ * set of them only reads it as NULL.
+ */
+export interface BlockSource {
+  paths: readonly string[];
+  positioned: boolean;
+}
+
+/**
+ * The raw rows of the files (block columns, `tid_hi`/`tid_lo` not yet combined, `pid` only the
+ * parent ids a position does not give, `pdelta`), with `filename` and `file_row_number` when
+ * `rowNumbers` (what resolves a position).
+ */
+export function blockRowsSql(source: BlockSource, rowNumbers = false): string {
+  if (source.paths.length === 0) return rowNumbers ? `SELECT *, NULL::VARCHAR AS filename, NULL::BIGINT AS file_row_number FROM (${EMPTY})` : EMPTY;
+  const extra = rowNumbers ? ', filename = true, file_row_number = true' : '';
+  const scan = `read_parquet([${source.paths.map(quote).join(', ')}], union_by_name = true${extra})`;
+  return source.positioned ? `SELECT * FROM ${scan}` : `SELECT *, NULL::INTEGER AS pdelta FROM ${scan}`;
 }
 
 export interface RelationOptions {
   /** Hide the records tombstones cover (tombstones.ts); false when there are none. */
   tombstones: boolean;
-  /** A filter on the raw block columns (e.g. `tid_hi = …`), pushed into the Parquet scan. */
-  where?: string;
+  /** A filter on the raw block columns of the row alias it is given (e.g. `${r}.tid_hi = …`), pushed into the Parquet scan. */
+  where?: (r: string) => string;
+  /**
+   * Give `pid` for every row (resolve the parent positions: a join of the rows with the rows of
+   * their files). Without it `pid` holds only the parent ids stored as ids; statements that do not
+   * read `pid` skip the join.
+   */
+  parents?: boolean;
 }
 
 /** Test that keeps a raw block row `r` no tombstone covers. */
 export const NOT_TOMBSTONED = `NOT EXISTS (SELECT 1 FROM tombstones tb WHERE tb.hi = r.tid_hi AND tb.lo = r.tid_lo AND tb.upto >= r.bseq)`;
 
-/** `spans` over `paths`: the embedded table's columns (with `tid`), plus `links` and `bseq`. */
-export function spansRelationSql(paths: readonly string[], options: RelationOptions): string {
-  const where = [options.where, options.tombstones ? NOT_TOMBSTONED : undefined].filter((w) => w !== undefined);
-  return `SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo) FROM (${blockRowsSql(paths)}) r${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+/**
+ * The raw rows `r` of the files with the parent id of every row as `pid` (positions resolved: the
+ * parent row is in the same file and trace, `pdelta` rows before it), the other raw columns but
+ * `pdelta` and the row numbers. `where` filters the rows (alias `r`) and, on the trace id, also the
+ * rows their parents are looked up in (so a trace lookup reads a few row groups on both sides).
+ */
+export function resolvedRowsSql(source: BlockSource, where: string[], parentsWhere?: string): string {
+  const p = `(SELECT filename, file_row_number, tid_hi, tid_lo, sid FROM (${blockRowsSql(source, true)}) p${parentsWhere === undefined ? '' : ` WHERE ${parentsWhere}`})`;
+  return (
+    `SELECT r.* EXCLUDE (pid, pdelta, filename, file_row_number), CASE WHEN r.pdelta IS NULL THEN r.pid ELSE p.sid END AS pid ` +
+    `FROM (${blockRowsSql(source, true)}) r LEFT JOIN ${p} p ON p.filename = r.filename AND p.file_row_number = r.file_row_number - r.pdelta ` +
+    `AND p.tid_hi = r.tid_hi AND p.tid_lo = r.tid_lo${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
+  );
+}
+
+/** `spans` over the files: the embedded table's columns (with `tid`), plus `links` and `bseq`. */
+export function spansRelationSql(source: BlockSource, options: RelationOptions): string {
+  const where = [options.where?.('r'), options.tombstones ? NOT_TOMBSTONED : undefined].filter((w) => w !== undefined);
+  if (options.parents === true) {
+    return `SELECT ${TID} AS tid, x.* EXCLUDE (tid_hi, tid_lo) FROM (${resolvedRowsSql(source, where, options.where?.('p'))}) x`;
+  }
+  return `SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo, pdelta) FROM (${blockRowsSql(source)}) r${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 
 /** `span_links` (as the embedded table) from the `links` text of `spans`. */

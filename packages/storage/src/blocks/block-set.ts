@@ -13,6 +13,8 @@ export interface Snapshot {
   paths: readonly string[];
   /** Attribute slot columns every query over the snapshot may use (the files' widest). */
   slots: number;
+  /** One of the files at least stores parents as positions (format 2, see manifest.ts). */
+  positioned: boolean;
   release(): void;
 }
 
@@ -53,6 +55,7 @@ export class BlockSet {
       files,
       paths: files.map((f) => join(this.dir, f.name)),
       slots: files.reduce((m, f) => Math.max(m, f.slots), 0),
+      positioned: files.some((f) => f.format === 2),
       release: () => {
         if (released) return;
         released = true;

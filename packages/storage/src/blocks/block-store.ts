@@ -190,7 +190,7 @@ export class BlockStore implements SpanStore {
       const snap = set.acquire();
       let written;
       try {
-        written = await loadWrittenSets(writer, (sql) => overBlocks(sql, spansRelationSql(snap.paths, { tombstones: tombstones > 0 })));
+        written = await loadWrittenSets(writer, (sql) => overBlocks(sql, spansRelationSql(snap, { tombstones: tombstones > 0, parents: readsParents(sql) })));
       } finally {
         snap.release();
       }
@@ -301,10 +301,10 @@ export class BlockStore implements SpanStore {
     await saveManifest(this.dir, this.state);
   }
 
-  private relation(snap: Snapshot, where?: string): string {
-    const options: RelationOptions = { tombstones: this.tombstones > 0 };
+  private relation(snap: Snapshot, parents: boolean, where?: (r: string) => string): string {
+    const options: RelationOptions = { tombstones: this.tombstones > 0, parents };
     if (where !== undefined) options.where = where;
-    return spansRelationSql(snap.paths, options);
+    return spansRelationSql(snap, options);
   }
 
   /** Runs `fn` on the least busy read connection with a snapshot of the files (released after). */
@@ -326,9 +326,9 @@ export class BlockStore implements SpanStore {
   }
 
   /** Rows of `sql` (on the embedded tables) run over the snapshot's files. */
-  private async rowsOver(c: DuckDBConnection, snap: Snapshot, s: Statement | string, where?: string): Promise<unknown[][]> {
+  private async rowsOver(c: DuckDBConnection, snap: Snapshot, s: Statement | string, where?: (r: string) => string): Promise<unknown[][]> {
     const { sql, params } = typeof s === 'string' ? { sql: s, params: [] } : s;
-    return (await c.runAndReadAll(overBlocks(sql, this.relation(snap, where)), params)).getRowsJS();
+    return (await c.runAndReadAll(overBlocks(sql, this.relation(snap, readsParents(sql), where)), params)).getRowsJS();
   }
 
   writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void> {
@@ -371,7 +371,7 @@ export class BlockStore implements SpanStore {
       const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && chunk.some((k) => k >= f.minKey && k <= f.maxKey);
       const his = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
       const los = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
-      const where = `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})`;
+      const where = (r: string): string => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`;
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
         return { rows: await this.rowsOver(c, snap, `SELECT ${spanColumnsSql(snap.slots)} FROM spans`, where), slots: snap.slots };
@@ -421,11 +421,16 @@ export class BlockStore implements SpanStore {
     const sorted = [...keys].sort();
     const lo = sorted[0]!;
     const hi = sorted[sorted.length - 1]!;
-    const paths = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && sorted.some((k) => k >= f.minKey && k <= f.maxKey)).map((f) => join(this.dir, f.name));
+    const files = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && sorted.some((k) => k >= f.minKey && k <= f.maxKey));
+    const source = { paths: files.map((f) => join(this.dir, f.name)), positioned: files.some((f) => f.format === 2) };
     const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
     const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
-    const options: RelationOptions = { tombstones: this.tombstones > 0, where: `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})` };
-    const records = `(SELECT * FROM (${spansRelationSql(paths, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
+    const options: RelationOptions = {
+      tombstones: this.tombstones > 0,
+      parents: true,
+      where: (r) => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`,
+    };
+    const records = `(SELECT * FROM (${spansRelationSql(source, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
     return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
   }
 
@@ -538,7 +543,7 @@ export class BlockStore implements SpanStore {
     const snap = this.set.acquire((f) => files.includes(f));
     try {
       const tids = `SELECT DISTINCT tid FROM spans`;
-      const sql = overBlocks(`DELETE FROM findings WHERE ${tidFromHex(`lpad(trace_id, 32, '0')`)} NOT IN (${tids})`, this.relation(snap));
+      const sql = overBlocks(`DELETE FROM findings WHERE ${tidFromHex(`lpad(trace_id, 32, '0')`)} NOT IN (${tids})`, this.relation(snap, false));
       return (await this.writer.run(sql)).rowsChanged;
     } finally {
       snap.release();
@@ -744,6 +749,11 @@ export class BlockStore implements SpanStore {
     this.instance.closeSync();
     OPEN_DIRS.delete(this.dataDir);
   }
+}
+
+/** Whether a statement on `spans` reads parent ids (then positions are resolved, see block-relation.ts). */
+function readsParents(sql: string): boolean {
+  return /\bpid\b/.test(sql);
 }
 
 /** Removes what a crash left in the blocks directory: files the manifest does not name. */

@@ -106,6 +106,7 @@ export class BlockWriter {
       minBseq: seq,
       maxBseq: seq,
       slots: block.slots,
+      format: 2,
     });
   }
 
