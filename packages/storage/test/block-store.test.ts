@@ -319,4 +319,33 @@ describe('block store', () => {
       await store.close();
     }
   });
+  it('reads only the files whose trace index holds the id, also for random ids whose key ranges overlap', async () => {
+    const dataDir = freshDir();
+    // Random-looking ids (not time-prefixed): every micro-block's key range covers the others' ids.
+    const ids = ['1a', '9b', '5c', 'ed', '33', 'c4'].map((p) => `${p}${'5'.repeat(30)}`);
+    const of = (t: number): Span[] => traces(t, t + 1, 2).map((s) => ({ ...s, traceId: ids[t]! }));
+    let store = await open(dataDir);
+    try {
+      await store.writeSpans([...of(0), ...of(1)]);
+      await store.writeSpans([...of(2), ...of(3)]);
+      await store.writeSpans([...of(4), ...of(5)]);
+      const [b1, b2, b3] = store.blockFiles();
+      assert.ok(b1!.minKey < ids[2]! && b1!.maxKey > ids[2]!, 'the key ranges overlap');
+      const holding = (s: BlockStore, id: string): string[] => s.blockFiles().filter((f) => s['mayHoldOne'](f, [id])).map((f) => f.name);
+      assert.deepStrictEqual(holding(store, ids[2]!), [b2!.name]);
+      assert.deepStrictEqual(holding(store, ids[5]!), [b3!.name]);
+      assert.deepStrictEqual(holding(store, `77${'5'.repeat(30)}`), []);
+      await store.close();
+      // Rebuilt from the files at open.
+      store = await open(dataDir);
+      assert.deepStrictEqual(holding(store, ids[1]!), [b1!.name]);
+      assert.deepStrictEqual(await store.getTrace(ids[3]!), of(3));
+      await store.compact();
+      const [c] = store.blockFiles();
+      assert.deepStrictEqual(holding(store, ids[4]!), [c!.name]);
+      assert.deepStrictEqual(await store.getTraces([ids[0]!, ids[5]!]), [of(0), of(5)]);
+    } finally {
+      await store.close();
+    }
+  });
 });

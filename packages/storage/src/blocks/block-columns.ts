@@ -17,6 +17,7 @@ import { attributeColumn } from '../embedded/schema.js';
 import { KIND_CODE, STATUS_NUMBER } from '../embedded/span-row-encoder.js';
 import type { AttributeFields, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText } from '../embedded/text-codec.js';
+import { distinctSorted } from './trace-index.js';
 
 /** Column name → Parquet schema element of the fixed columns, in file order. */
 const U64 = { type: 'INT64', converted_type: 'UINT_64' } as const;
@@ -82,6 +83,8 @@ export interface BlockColumns {
   slots: number;
   columnData: ColumnSource[];
   schema: Record<string, unknown>[];
+  /** Distinct high halves of its trace ids, sorted (trace-index.ts). */
+  traceHis: BigUint64Array;
   /** Smallest and largest 32-hex trace key in the block (rows are sorted by it). */
   minKey: string;
   maxKey: string;
@@ -308,5 +311,5 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     schema.push({ name: column, ...STR, repetition_type: 'OPTIONAL' });
     columnData.push({ name: column, data: slots[s]!, nullable: true, statistics: false });
   }
-  return { rows: n, slots: attributeSlots, columnData, schema, minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
+  return { rows: n, slots: attributeSlots, columnData, schema, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
 }

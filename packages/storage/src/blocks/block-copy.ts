@@ -10,7 +10,7 @@ import type { BlockFile } from './manifest.js';
 import { syncFile } from './parquet-file.js';
 
 /** Rows per row group of a compacted file (DuckDB's own row group size: min/max prune per group). */
-export const COMPACTED_ROW_GROUP = 122_880;
+export const COMPACTED_ROW_GROUP = 16_384;
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 

@@ -55,6 +55,12 @@ export interface RelationOptions {
    * read `pid` skip the join.
    */
   parents?: boolean;
+  /**
+   * Instead of resolving parents: keep `pdelta`, `filename`, `file_row_number`, and rows tombstones
+   * hide, marked `hidden` (a caller reading whole traces resolves the positions itself, hidden
+   * parents included, then drops the hidden rows; see `resolveParents`).
+   */
+  rowPositions?: boolean;
 }
 
 /** Test that keeps a raw block row `r` no tombstone covers. */
@@ -77,6 +83,11 @@ export function resolvedRowsSql(source: BlockSource, where: string[], parentsWhe
 
 /** `spans` over the files: the embedded table's columns (with `tid`), plus `links` and `bseq`. */
 export function spansRelationSql(source: BlockSource, options: RelationOptions): string {
+  if (options.rowPositions === true) {
+    const hidden = options.tombstones ? `NOT (${NOT_TOMBSTONED})` : 'false';
+    const filter = options.where?.('r');
+    return `SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo), ${hidden} AS hidden FROM (${blockRowsSql(source, true)}) r${filter === undefined ? '' : ` WHERE ${filter}`}`;
+  }
   const where = [options.where?.('r'), options.tombstones ? NOT_TOMBSTONED : undefined].filter((w) => w !== undefined);
   if (options.parents === true) {
     return `SELECT ${TID} AS tid, x.* EXCLUDE (tid_hi, tid_lo) FROM (${resolvedRowsSql(source, where, options.where?.('p'))}) x`;
@@ -103,3 +114,28 @@ export function overBlocks(sql: string, spans: string): string {
   return `WITH ${ctes.join(', ')} ${body}`;
 }
 
+
+/**
+ * Rows of whole traces read with `rowPositions`, each ending with `pdelta`, `filename`,
+ * `file_row_number`, `hidden` after `width` leading columns of which `sid` (hex) is at `sidAt`
+ * and `pid` (hex or NULL) at `pidAt`: the leading columns of the visible rows, `pid` filled in
+ * from the parent row the position names (in the same file and trace, so among the rows read).
+ */
+export function resolveParents(rows: readonly unknown[][], width: number, sidAt: number, pidAt: number): unknown[][] {
+  const sidOf = new Map<string, unknown>();
+  for (const r of rows) sidOf.set(`${String(r[width + 2])}\n${String(r[width + 1])}`, r[sidAt]);
+  const out: unknown[][] = [];
+  for (const r of rows) {
+    if (r[width + 3] === true) continue;
+    const row = r.slice(0, width);
+    const pdelta = r[width];
+    if (pdelta !== null && pdelta !== undefined) {
+      const at = `${String(BigInt(r[width + 2] as number | bigint) - BigInt(pdelta as number))}\n${String(r[width + 1])}`;
+      const sid = sidOf.get(at);
+      if (sid === undefined) throw new Error(`block store: ${String(r[width + 1])} row ${String(r[width + 2])}: parent position ${String(pdelta)} names no row of its trace`);
+      row[pidAt] = sid;
+    }
+    out.push(row);
+  }
+  return out;
+}

@@ -6,6 +6,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockFile } from './manifest.js';
+import { TraceIndex } from './trace-index.js';
 
 export interface Snapshot {
   files: readonly BlockFile[];
@@ -24,6 +25,8 @@ export class BlockSet {
   /** Files swapped out that a snapshot still reads (deleted when the last one is released). */
   private readonly retired = new Map<string, BlockFile>();
   private readonly unlinking = new Set<Promise<void>>();
+  /** Trace ids of each file (trace-index.ts); an entry goes with its file. */
+  readonly traces = new TraceIndex();
 
   constructor(
     private readonly dir: string,
@@ -91,6 +94,7 @@ export class BlockSet {
 
   private remove(name: string): void {
     this.retired.delete(name);
+    this.traces.drop(name);
     // Not needed for correctness (the manifest no longer lists it; open removes leftovers).
     const p = unlink(join(this.dir, name)).catch(() => undefined);
     this.unlinking.add(p);

@@ -58,7 +58,7 @@ import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks } from './block-copy.js';
-import { overBlocks, spansRelationSql } from './block-relation.js';
+import { overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -67,6 +67,7 @@ import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
 import { loadManifest, MANIFEST_FILE, saveManifest } from './manifest.js';
 import type { BlockFile, ManifestState } from './manifest.js';
+import { readTraceIndex } from './trace-index.js';
 import { addTombstones, dropSpentTombstones, lastTombstone, TOMBSTONES_TABLE } from './tombstones.js';
 
 export const BLOCKS_DIR = 'blocks';
@@ -175,6 +176,7 @@ export class BlockStore implements SpanStore {
       const state = await loadManifest(dir);
       removeLeftovers(dir, state);
       const set = new BlockSet(dir, state.files);
+      for (const f of state.files) set.traces.set(f.name, await readTraceIndex(writer, join(dir, f.name)));
       const compactor = await instance.connect();
       opened.push(compactor);
       const readers: DuckDBConnection[] = [];
@@ -205,7 +207,7 @@ export class BlockStore implements SpanStore {
         nowUs: () => Math.floor(clock() * 1000),
         nextSeq: () => state.nextSeq++,
         saveSlots: (slots) => self.store!.saveSlots(slots),
-        commit: (file) => self.store!.commitMicroBlock(file),
+        commit: (file, his) => self.store!.commitMicroBlock(file, his),
       });
       const store = new BlockStore(
         instance,
@@ -276,8 +278,9 @@ export class BlockStore implements SpanStore {
   }
 
   /** Names a written micro-block in the manifest: from then on it is durable and read. */
-  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>): Promise<void> {
+  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>, traceHis: BigUint64Array): Promise<void> {
     return this.exclusive(async () => {
+      this.set.traces.set(file.name, traceHis);
       // Its records are newer than every tombstone given so far: none applies to it.
       const entry: BlockFile = { ...file, tombApplied: await this.dbExclusive(() => lastTombstone(this.writer)) };
       await this.saveFiles([...this.set.files, entry]);
@@ -368,13 +371,17 @@ export class BlockStore implements SpanStore {
       const hi = chunk[chunk.length - 1]!;
       // Files whose key range holds one of the ids (time-prefixed ids make these few); inside a
       // file, the Parquet min/max of `tid_hi` per row group skips the rest.
-      const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && chunk.some((k) => k >= f.minKey && k <= f.maxKey);
+      const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, chunk);
       const his = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
       const los = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
       const where = (r: string): string => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`;
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
-        return { rows: await this.rowsOver(c, snap, `SELECT ${spanColumnsSql(snap.slots)} FROM spans`, where), slots: snap.slots };
+        // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
+        const relation = spansRelationSql(snap, { tombstones: this.tombstones > 0, where, rowPositions: true });
+        const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(snap.slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
+        // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
+        return { rows: resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2), slots: snap.slots };
       }, inRange);
       const keys = this.columns.keys.slice(0, slots);
       for (const row of rows) {
@@ -421,7 +428,7 @@ export class BlockStore implements SpanStore {
     const sorted = [...keys].sort();
     const lo = sorted[0]!;
     const hi = sorted[sorted.length - 1]!;
-    const files = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && sorted.some((k) => k >= f.minKey && k <= f.maxKey));
+    const files = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, sorted));
     const source = { paths: files.map((f) => join(this.dir, f.name)), positioned: files.some((f) => f.format === 2) };
     const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
     const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
@@ -432,6 +439,11 @@ export class BlockStore implements SpanStore {
     };
     const records = `(SELECT * FROM (${spansRelationSql(source, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
     return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
+  }
+
+  /** Whether file `f` may hold one of the traces `keys` (32 hex): by its key range, then its trace index. */
+  private mayHoldOne(f: BlockFile, keys: readonly string[]): boolean {
+    return keys.some((k) => k >= f.minKey && k <= f.maxKey && this.set.traces.mayHold(f.name, BigInt(`0x${k.slice(0, 16)}`)));
   }
 
   async services(): Promise<string[]> {
@@ -580,7 +592,10 @@ export class BlockStore implements SpanStore {
               tombstones: this.tombstones > 0,
               tombApplied,
             });
-            if (kept !== undefined) next.push(kept);
+            if (kept !== undefined) {
+              this.set.traces.set(kept.name, await readTraceIndex(this.writer, join(this.dir, kept.name)));
+              next.push(kept);
+            }
           }
         } finally {
           snap.release();
@@ -699,6 +714,7 @@ export class BlockStore implements SpanStore {
       const name = `c-${this.state.nextSeq++}.parquet`;
       const output = join(this.dir, name);
       const merged = await copyBlocks(this.compactor, snap.files, snap.paths, output, name, { tombstones: this.tombstones > 0, tombApplied });
+      if (merged !== undefined) this.set.traces.set(merged.name, await readTraceIndex(this.compactor, output));
       await this.exclusive(async () => {
         const live = this.set.files;
         const inputs = new Set(snap.files);
