@@ -348,4 +348,34 @@ describe('block store', () => {
       await store.close();
     }
   });
+  it('searches the newest files first and reads older ones only when they could hold newer hits', async () => {
+    const store = await open(freshDir(), { searchRows: 1 });
+    const everything = await open(freshDir(), { searchRows: Infinity });
+    try {
+      for (let b = 0; b < 6; b++) {
+        await store.writeSpans(traces(b * 10, b * 10 + 10));
+        await everything.writeSpans(traces(b * 10, b * 10 + 10));
+      }
+      // A late span of an old trace, written last but starting early: its file is read late.
+      const late = { ...traces(1, 2, 1)[0]!, spanId: 'ab'.repeat(8), startUs: T0 + 5 };
+      await store.writeSpans([late]);
+      await everything.writeSpans([late]);
+      const reads: number[] = [];
+      const hits = store['searchHits'].bind(store);
+      store['searchHits'] = (c: unknown, snap: { files: readonly unknown[] }, ...rest: unknown[]) => {
+        reads.push(snap.files.length);
+        return (hits as (...a: unknown[]) => Promise<unknown[][]>)(c, snap, ...rest);
+      };
+      const queries = [{ limit: 3 }, { service: 'svc-1', limit: 2 }, { limit: 25 }, { service: 'svc-2', limit: 100 }, { attributes: { n: 1 }, limit: 5 }];
+      for (const q of queries) {
+        reads.length = 0;
+        assert.deepStrictEqual(await store.findTraces(q), await everything.findTraces(q), JSON.stringify(q));
+        if (q.limit === 3) assert.deepStrictEqual(reads, [1], 'the newest file alone holds the 3 newest traces');
+        if (q.limit === 100) assert.equal(reads[reads.length - 1], 7, 'too few hits: every file read');
+      }
+    } finally {
+      await store.close();
+      await everything.close();
+    }
+  });
 });

@@ -83,6 +83,8 @@ export interface BlockColumns {
   slots: number;
   columnData: ColumnSource[];
   schema: Record<string, unknown>[];
+  /** Latest start (µs) of its spans. */
+  maxStart: number;
   /** Distinct high halves of its trace ids, sorted (trace-index.ts). */
   traceHis: BigUint64Array;
   /** Smallest and largest 32-hex trace key in the block (rows are sorted by it). */
@@ -311,5 +313,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     schema.push({ name: column, ...STR, repetition_type: 'OPTIONAL' });
     columnData.push({ name: column, data: slots[s]!, nullable: true, statistics: false });
   }
-  return { rows: n, slots: attributeSlots, columnData, schema, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
+  let maxStart = 0;
+  for (let i = 0; i < n; i++) if (start[i]! > maxStart) maxStart = Number(start[i]!);
+  return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
 }

@@ -45,7 +45,7 @@ export async function copyBlocks(
   const key = `printf('%016x%016x', tid_hi, tid_lo)`;
   const row = (
     await c.runAndReadAll(
-      `SELECT count(*)::DOUBLE, min(${key}), max(${key}), min(arrived_us)::DOUBLE, max(arrived_us)::DOUBLE, min(bseq)::DOUBLE, max(bseq)::DOUBLE ` +
+      `SELECT count(*)::DOUBLE, min(${key}), max(${key}), min(arrived_us)::DOUBLE, max(arrived_us)::DOUBLE, min(bseq)::DOUBLE, max(bseq)::DOUBLE, max(start_us)::DOUBLE ` +
         `FROM read_parquet(${quote(output)})`,
     )
   ).getRowsJS()[0]!;
@@ -66,6 +66,7 @@ export async function copyBlocks(
     maxArrived: row[4] as number,
     minBseq: row[5] as number,
     maxBseq: row[6] as number,
+    maxStart: row[7] as number,
     slots: inputs.reduce((m, f) => Math.max(m, f.slots), 0),
     tombApplied: options.tombApplied,
     format: 2,

@@ -88,6 +88,8 @@ export interface BlockStoreOptions {
   compactFiles?: number;
   /** …or once they hold this many spans. Default 122 880 (one compacted row group). */
   compactRows?: number;
+  /** A search reads the newest files holding this many spans first, then 4× more each round. Default 122 880. */
+  searchRows?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
   /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
@@ -103,9 +105,12 @@ const MAX_SEARCH_CANDIDATES = 1_000_000;
 const ZERO16 = '0000000000000000';
 const keyOf = (id: string): string => (id.length === 16 ? ZERO16 + id : id);
 
-/** The columns of a `trace_summaries` row but its id, empty: the first step of a search needs only the ids. */
+/**
+ * The columns of a `trace_summaries` row but its id, empty but for the start (the newest matching
+ * span's, from the CTE `hits`): the first step of a search needs only the ids and that start.
+ */
 const EMPTY_SUMMARY =
-  `NULL::BOOLEAN AS t64, 0::BIGINT AS start_us, 0::BIGINT AS end_us, 0::INTEGER AS span_count, 0::INTEGER AS error_count, ` +
+  `NULL::BOOLEAN AS t64, newest AS start_us, 0::BIGINT AS end_us, 0::INTEGER AS span_count, 0::INTEGER AS error_count, ` +
   `[]::VARCHAR[] AS services, NULL::VARCHAR AS root_service, NULL::VARCHAR AS root_name`;
 
 export class BlockStore implements SpanStore {
@@ -135,6 +140,7 @@ export class BlockStore implements SpanStore {
     private findingSeq: number,
     private readonly compactFiles: number,
     private readonly compactRows: number,
+    private readonly searchRows: number,
     private readonly dataDir: string,
   ) {
     this.readerLoad = readers.map(() => 0);
@@ -225,6 +231,7 @@ export class BlockStore implements SpanStore {
         seq,
         options.compactFiles ?? 32,
         options.compactRows ?? 122_880,
+        Math.max(1, options.searchRows ?? 122_880),
         dataDir,
       );
       self.store = store;
@@ -404,23 +411,45 @@ export class BlockStore implements SpanStore {
     const q = validateTraceQuery(query);
     const out = await this.read(async (c, snap) => {
       const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
-      let candidates: number | undefined = Math.max(256, q.limit * 16);
-      let rows: unknown[][];
-      // Two steps: the search yields the hits' ids only (with empty summaries), then their summaries
-      // are computed from their records, read like a trace lookup (files by key range, row groups by
-      // the ids' min/max). Done in one statement, DuckDB read every record of the store for them.
-      for (;;) {
-        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(SELECT tid, ${EMPTY_SUMMARY} FROM (${hits})) AS trace_summaries`);
-        rows = await this.rowsOver(c, snap, s);
-        if (candidates === undefined || rows.length === 0) break;
-        if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) break;
-        candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
+      // Newest files first: the hits are the traces whose newest matching span is the newest, so
+      // once `limit` hits come from some files and every other file starts before the oldest of
+      // them, the others cannot change the answer. A search for recent traces reads the recent
+      // files only; otherwise the files read grow until that holds (or all are read).
+      const files = [...snap.files].sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity));
+      let rows: unknown[][] = [];
+      for (let taken = 0, target = this.searchRows; taken < files.length; target *= 4) {
+        let n = 0;
+        taken = 0;
+        while (taken < files.length && (taken === 0 || n < target)) n += files[taken++]!.rows;
+        const part = files.slice(0, taken);
+        rows = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, q, slotOf);
+        if (taken === files.length || rows.length < q.limit) continue;
+        const oldest = rows.reduce((m, r) => Math.min(m, r[1] as number), Infinity);
+        if (files.slice(taken).every((f) => (f.maxStart ?? Infinity) < oldest)) break;
       }
       if (rows.length === 0) return [];
       return (await this.summariesOf(c, snap, rows.map((r) => keyOf(r[0] as string)))).map(summaryFromRow);
     });
     await countFindings(out, (s) => this.read(async (c) => (await c.runAndReadAll(s.sql, s.params)).getRowsJS()));
     return sortSummaries(out);
+  }
+
+  /**
+   * The search's hits over the snapshot's files: rows of SUMMARY_ROW_SQL of which only the trace
+   * id and, as start, the newest matching span's start are filled. The search yields the hits' ids
+   * (and newest start) only; their summaries are then computed from their records, read like a
+   * trace lookup (files by key range and trace index, row groups by the ids' min/max). Done in
+   * one statement, DuckDB read every record of the store for them.
+   */
+  private async searchHits(c: DuckDBConnection, snap: Snapshot, q: ReturnType<typeof validateTraceQuery>, slotOf: ReadonlyMap<string, number>): Promise<unknown[][]> {
+    let candidates: number | undefined = Math.max(256, q.limit * 16);
+    for (;;) {
+      const s = traceSearchSql(q, slotOf, this.hints, candidates, () => `(SELECT tid, ${EMPTY_SUMMARY} FROM hits) AS trace_summaries`);
+      const rows = await this.rowsOver(c, snap, s);
+      if (candidates === undefined || rows.length === 0) return rows;
+      if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) return rows;
+      candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
+    }
   }
 
   /** Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex), from their records in the snapshot. */

@@ -103,6 +103,7 @@ export class BlockWriter {
       maxKey: block.maxKey,
       minArrived: arrivedUs,
       maxArrived: arrivedUs,
+      maxStart: block.maxStart,
       minBseq: seq,
       maxBseq: seq,
       slots: block.slots,

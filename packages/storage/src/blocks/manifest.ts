@@ -24,6 +24,8 @@ export interface BlockFile {
   /** Arrival times (µs) of its records: retention drops, keeps or rewrites the file by them. */
   minArrived: number;
   maxArrived: number;
+  /** Latest span start (µs) it holds: a search reads the files newest first (absent in older manifests: read first). */
+  maxStart?: number;
   /** Micro-block numbers its rows were written in (see tombstones.ts). */
   minBseq: number;
   maxBseq: number;
