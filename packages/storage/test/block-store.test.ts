@@ -299,7 +299,10 @@ describe('block store', () => {
     }
     const manifest = JSON.parse(readFileSync(join(blocks, 'manifest.json'), 'utf8')) as { version: number; files: Record<string, unknown>[] };
     manifest.version = 1;
-    for (const f of manifest.files) delete f.format;
+    for (const f of manifest.files) {
+      delete f.format;
+      delete f.maxStart;
+    }
     writeFileSync(join(blocks, 'manifest.json'), JSON.stringify(manifest));
     const old = await plainDuckDB(`SELECT count(*)::INTEGER FROM read_parquet('${join(blocks, names[0]!)}') WHERE pid IS NOT NULL`);
     assert.deepStrictEqual(old, [[6]], 'the first format holds every parent as an id');

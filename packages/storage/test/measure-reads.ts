@@ -5,7 +5,8 @@
  * Writes the realistic spans into each store (calls of 8 192 spans, the block store compacting in
  * the background as in `serve`), waits until everything is stored and compacted, then times trace
  * by id, a service + operation search and an attribute search (p50 / p99 ms, one query at a
- * time). Prints a table, then one JSON line.
+ * time). Each query runs on one store then the other, alternately, so that a machine whose load
+ * changes (other processes) weighs on both alike. Prints a table, then one JSON line.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,16 +25,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function timed(runs: number, fn: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  const ms: number[] = [];
+/** Times `fn` on each store in turn, `runs` times: p50 / p99 ms per store. */
+async function timedPair(runs: number, stores: readonly SpanStore[], fn: (s: SpanStore, i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }[]> {
+  const ms: number[][] = stores.map(() => []);
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn(i);
-    ms.push(performance.now() - t0);
+    for (let k = 0; k < stores.length; k++) {
+      const t0 = performance.now();
+      await fn(stores[k]!, i);
+      ms[k]!.push(performance.now() - t0);
+    }
   }
-  ms.sort((a, b) => a - b);
   const r = (x: number): number => Number(x.toFixed(1));
-  return { p50: r(percentile(ms, 50)), p99: r(percentile(ms, 99)) };
+  return ms.map((m) => {
+    m.sort((a, b) => a - b);
+    return { p50: r(percentile(m, 50)), p99: r(percentile(m, 99)) };
+  });
 }
 
 interface Inputs {
@@ -59,27 +65,29 @@ async function fill(store: SpanStore, inputs: Inputs | undefined): Promise<numbe
   return performance.now() - t0;
 }
 
-async function measure(store: SpanStore, inputs: Inputs): Promise<Record<string, { p50: number; p99: number }>> {
+async function measure(stores: readonly SpanStore[], inputs: Inputs): Promise<Record<string, { p50: number; p99: number }>[]> {
   const pickTrace = (i: number): string => inputs.traceIds[(i * 7919) % inputs.traceIds.length]!;
-  await store.getTrace(pickTrace(0));
-  const byId = await timed(lookups, (i) => store.getTrace(pickTrace(i + 1)));
-  const services = await store.services();
-  const ops = await Promise.all(services.map(async (s) => ({ s, ops: await store.operations(s) })));
+  for (const s of stores) await s.getTrace(pickTrace(0));
+  const byId = await timedPair(lookups, stores, (s, i) => s.getTrace(pickTrace(i + 1)));
+  const services = await stores[0]!.services();
+  const ops = await Promise.all(services.map(async (s) => ({ s, ops: await stores[0]!.operations(s) })));
   const svcOp: TraceQuery[] = ops.flatMap(({ s, ops }) => ops.slice(0, 3).map((o) => ({ service: s, operation: o.name, limit: 20 })));
-  const search = await timed(Math.max(20, lookups / 5), (i) => store.findTraces(svcOp[i % svcOp.length]!));
-  const attr = await timed(Math.max(20, lookups / 10), (i) => store.findTraces({ attributes: { 'linktrace.entity.key': inputs.keys[i % inputs.keys.length]! }, limit: 20 }));
-  return { trace_by_id_ms: byId, search_service_operation_ms: search, attribute_search_ms: attr };
+  const search = await timedPair(Math.max(20, lookups / 5), stores, (s, i) => s.findTraces(svcOp[i % svcOp.length]!));
+  const attr = await timedPair(Math.max(20, lookups / 10), stores, (s, i) => s.findTraces({ attributes: { 'linktrace.entity.key': inputs.keys[i % inputs.keys.length]! }, limit: 20 }));
+  return stores.map((_, k) => ({ trace_by_id_ms: byId[k]!, search_service_operation_ms: search[k]!, attribute_search_ms: attr[k]! }));
 }
 
 const dirs: string[] = [];
 try {
   const inputs: Inputs = { traceIds: [], keys: [] };
   const result: Record<string, unknown> = { spans: count, lookups };
-  for (const kind of ['blocks', 'duckdb'] as const) {
-    const dataDir = await mkdtemp(join(tmpdir(), `lt-measure-reads-${kind}-`));
-    dirs.push(dataDir);
-    const store = kind === 'blocks' ? await openBlockStore({ dataDir }) : await openEmbeddedStore({ dataDir });
-    try {
+  const stores: SpanStore[] = [];
+  try {
+    for (const kind of ['blocks', 'duckdb'] as const) {
+      const dataDir = await mkdtemp(join(tmpdir(), `lt-measure-reads-${kind}-`));
+      dirs.push(dataDir);
+      const store = kind === 'blocks' ? await openBlockStore({ dataDir }) : await openEmbeddedStore({ dataDir });
+      stores.push(store);
       const writeMs = await fill(store, kind === 'blocks' ? inputs : undefined);
       if (kind === 'blocks') {
         const blocks = store as Awaited<ReturnType<typeof openBlockStore>>;
@@ -88,10 +96,13 @@ try {
         result.blocks_files = blocks.blockFiles().length;
       } else await (store as Awaited<ReturnType<typeof openEmbeddedStore>>).checkpoint();
       const stats = await store.stats();
-      result[kind] = { write_s: Number((writeMs / 1000).toFixed(1)), bytes_per_span: Number((stats.diskBytes / count).toFixed(1)), ...(await measure(store, inputs)) };
-    } finally {
-      await store.close();
+      result[kind] = { write_s: Number((writeMs / 1000).toFixed(1)), bytes_per_span: Number((stats.diskBytes / count).toFixed(1)) };
     }
+    const figures = await measure(stores, inputs);
+    result.blocks = { ...(result.blocks as object), ...figures[0] };
+    result.duckdb = { ...(result.duckdb as object), ...figures[1] };
+  } finally {
+    for (const s of stores) await s.close();
   }
   console.log(`reads, ${count} realistic spans, block store against the embedded store:`);
   for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(12)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);

@@ -56,6 +56,11 @@ export interface RelationOptions {
    */
   parents?: boolean;
   /**
+   * Give `pid` only as present or not (a stand-in 0 for a parent stored as a position): enough for
+   * statements that test `pid IS NOT NULL` alone (trace summaries: which span is a root), no join.
+   */
+  parentPresence?: boolean;
+  /**
    * Instead of resolving parents: keep `pdelta`, `filename`, `file_row_number`, and rows tombstones
    * hide, marked `hidden` (a caller reading whole traces resolves the positions itself, hidden
    * parents included, then drops the hidden rows; see `resolveParents`).
@@ -92,7 +97,9 @@ export function spansRelationSql(source: BlockSource, options: RelationOptions):
   if (options.parents === true) {
     return `SELECT ${TID} AS tid, x.* EXCLUDE (tid_hi, tid_lo) FROM (${resolvedRowsSql(source, where, options.where?.('p'))}) x`;
   }
-  return `SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo, pdelta) FROM (${blockRowsSql(source)}) r${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const pid = options.parentPresence === true ? `, CASE WHEN r.pdelta IS NULL THEN r.pid ELSE 0::UBIGINT END AS pid` : '';
+  const exclude = options.parentPresence === true ? 'tid_hi, tid_lo, pdelta, pid' : 'tid_hi, tid_lo, pdelta';
+  return `SELECT ${TID} AS tid, r.* EXCLUDE (${exclude})${pid} FROM (${blockRowsSql(source)}) r${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 
 /** `span_links` (as the embedded table) from the `links` text of `spans`. */

@@ -417,7 +417,9 @@ export class BlockStore implements SpanStore {
       // files only; otherwise the files read grow until that holds (or all are read).
       const files = [...snap.files].sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity));
       let rows: unknown[][] = [];
-      for (let taken = 0, target = this.searchRows; taken < files.length; target *= 4) {
+      // Files of an older manifest do not say their latest start: then every file is read at once.
+      const first = files.some((f) => f.maxStart === undefined) ? Infinity : this.searchRows;
+      for (let taken = 0, target = first; taken < files.length; target *= 4) {
         let n = 0;
         taken = 0;
         while (taken < files.length && (taken === 0 || n < target)) n += files[taken++]!.rows;
@@ -461,9 +463,10 @@ export class BlockStore implements SpanStore {
     const source = { paths: files.map((f) => join(this.dir, f.name)), positioned: files.some((f) => f.format === 2) };
     const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
     const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
+    // The summary select reads pid only as `pid IS NOT NULL` (roots): no positions to resolve.
     const options: RelationOptions = {
       tombstones: this.tombstones > 0,
-      parents: true,
+      parentPresence: true,
       where: (r) => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`,
     };
     const records = `(SELECT * FROM (${spansRelationSql(source, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
