@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -243,6 +243,142 @@ describe('block store', () => {
       assert.equal((await store.stats()).spanRecords, 6);
     } finally {
       await store.close();
+    }
+  });
+  it('stores a parent in the same block as a position, one elsewhere as its id, and reads both back', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    try {
+      // Children in another service: dependencies are counted by parent ids.
+      const all = traces(0, 3, 4).map((s) => (s.parentSpanId === undefined ? s : { ...s, service: 'db' }));
+      // Trace 0 whole in the first block; trace 1's root in the first, its children in the second.
+      await store.writeSpans([...all.slice(0, 4), all[4]!]);
+      await store.writeSpans([...all.slice(5)]);
+      const micro = store.blockFiles().map((f) => `'${join(dataDir, BLOCKS_DIR, f.name)}'`).join(', ');
+      const stored = `SELECT printf('%016x', sid), pid IS NULL, pdelta FROM read_parquet([${micro}], union_by_name = true) WHERE pid IS NOT NULL OR pdelta IS NOT NULL ORDER BY 1`;
+      const rows = new Map((await plainDuckDB(stored)).map((r) => [r[0] as string, [r[1], r[2]]]));
+      assert.deepStrictEqual(rows.get(spanIdOf(0, 2)), [true, 2], 'in-block parent: two rows back, no id');
+      assert.deepStrictEqual(rows.get(spanIdOf(1, 1)), [false, null], 'parent in another block: its id');
+      assert.deepStrictEqual(rows.get(spanIdOf(2, 3)), [true, 3]);
+      const expected = [0, 1, 2].map((t) => all.filter((s) => s.traceId === traceIdOf(t)));
+      assert.deepStrictEqual(await store.getTraces([0, 1, 2].map(traceIdOf)), expected);
+      const deps = await store.dependencies(0, Number.MAX_SAFE_INTEGER);
+      await store.compact();
+      const [file] = store.blockFiles();
+      assert.equal(file!.format, 2);
+      const compacted = await plainDuckDB(`SELECT count(*)::INTEGER FROM read_parquet('${join(dataDir, BLOCKS_DIR, file!.name)}') WHERE pid IS NOT NULL`);
+      assert.deepStrictEqual(compacted, [[0]], 'compaction turns every parent in the file into a position');
+      assert.deepStrictEqual(await store.getTraces([0, 1, 2].map(traceIdOf)), expected);
+      assert.deepStrictEqual(await store.dependencies(0, Number.MAX_SAFE_INTEGER), deps);
+      assert.deepStrictEqual(deps.map((d) => [d.parent, d.child, d.callCount]), [['svc-0', 'db', 3], ['svc-1', 'db', 3], ['svc-2', 'db', 3]]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads a directory of format 1 (parent ids on every row) and rewrites it as format 2 at compaction', async () => {
+    const dataDir = freshDir();
+    const all = traces(0, 6, 3);
+    let store = await open(dataDir);
+    await store.writeSpans(all.slice(0, 9));
+    await store.writeSpans(all.slice(9));
+    const names = store.blockFiles().map((f) => f.name);
+    const summaries = await store.findTraces({ limit: 100 });
+    await store.close();
+    // Turn the files into what the first format wrote: every parent an id, no pdelta column.
+    const blocks = join(dataDir, BLOCKS_DIR);
+    for (const name of names) {
+      const f = `'${join(blocks, name)}'`;
+      const old = `'${join(blocks, `${name}.old`)}'`;
+      await plainDuckDB(
+        `COPY (SELECT r.* EXCLUDE (pid, pdelta, file_row_number), CASE WHEN r.pdelta IS NULL THEN r.pid ELSE p.sid END AS pid ` +
+          `FROM read_parquet(${f}, file_row_number = true) r LEFT JOIN read_parquet(${f}, file_row_number = true) p ` +
+          `ON p.file_row_number = r.file_row_number - r.pdelta ORDER BY r.file_row_number) TO ${old} (FORMAT parquet)`,
+      );
+      copyFileSync(join(blocks, `${name}.old`), join(blocks, name));
+    }
+    const manifest = JSON.parse(readFileSync(join(blocks, 'manifest.json'), 'utf8')) as { version: number; files: Record<string, unknown>[] };
+    manifest.version = 1;
+    for (const f of manifest.files) {
+      delete f.format;
+      delete f.maxStart;
+    }
+    writeFileSync(join(blocks, 'manifest.json'), JSON.stringify(manifest));
+    const old = await plainDuckDB(`SELECT count(*)::INTEGER FROM read_parquet('${join(blocks, names[0]!)}') WHERE pid IS NOT NULL`);
+    assert.deepStrictEqual(old, [[6]], 'the first format holds every parent as an id');
+    store = await open(dataDir);
+    try {
+      const expected = [0, 1, 2, 3, 4, 5].map((t) => all.filter((s) => s.traceId === traceIdOf(t)));
+      assert.deepStrictEqual(await store.getTraces([0, 1, 2, 3, 4, 5].map(traceIdOf)), expected);
+      assert.deepStrictEqual(await store.findTraces({ limit: 100 }), summaries);
+      // A new micro-block (format 2) read together with the old ones.
+      const more = traces(6, 8, 3);
+      await store.writeSpans(more);
+      assert.deepStrictEqual(await store.getTraces([traceIdOf(0), traceIdOf(7)]), [expected[0], more.slice(3)]);
+      await store.compact();
+      assert.deepStrictEqual(store.blockFiles().map((f) => f.format), [2]);
+      assert.deepStrictEqual(await store.getTraces([0, 1, 2, 3, 4, 5].map(traceIdOf)), expected);
+    } finally {
+      await store.close();
+    }
+  });
+  it('reads only the files whose trace index holds the id, also for random ids whose key ranges overlap', async () => {
+    const dataDir = freshDir();
+    // Random-looking ids (not time-prefixed): every micro-block's key range covers the others' ids.
+    const ids = ['1a', '9b', '5c', 'ed', '33', 'c4'].map((p) => `${p}${'5'.repeat(30)}`);
+    const of = (t: number): Span[] => traces(t, t + 1, 2).map((s) => ({ ...s, traceId: ids[t]! }));
+    let store = await open(dataDir);
+    try {
+      await store.writeSpans([...of(0), ...of(1)]);
+      await store.writeSpans([...of(2), ...of(3)]);
+      await store.writeSpans([...of(4), ...of(5)]);
+      const [b1, b2, b3] = store.blockFiles();
+      assert.ok(b1!.minKey < ids[2]! && b1!.maxKey > ids[2]!, 'the key ranges overlap');
+      const holding = (s: BlockStore, id: string): string[] => s.blockFiles().filter((f) => s['mayHoldOne'](f, [id])).map((f) => f.name);
+      assert.deepStrictEqual(holding(store, ids[2]!), [b2!.name]);
+      assert.deepStrictEqual(holding(store, ids[5]!), [b3!.name]);
+      assert.deepStrictEqual(holding(store, `77${'5'.repeat(30)}`), []);
+      await store.close();
+      // Rebuilt from the files at open.
+      store = await open(dataDir);
+      assert.deepStrictEqual(holding(store, ids[1]!), [b1!.name]);
+      assert.deepStrictEqual(await store.getTrace(ids[3]!), of(3));
+      await store.compact();
+      const [c] = store.blockFiles();
+      assert.deepStrictEqual(holding(store, ids[4]!), [c!.name]);
+      assert.deepStrictEqual(await store.getTraces([ids[0]!, ids[5]!]), [of(0), of(5)]);
+    } finally {
+      await store.close();
+    }
+  });
+  it('searches the newest files first and reads older ones only when they could hold newer hits', async () => {
+    const store = await open(freshDir(), { searchRows: 1 });
+    const everything = await open(freshDir(), { searchRows: Infinity });
+    try {
+      for (let b = 0; b < 6; b++) {
+        await store.writeSpans(traces(b * 10, b * 10 + 10));
+        await everything.writeSpans(traces(b * 10, b * 10 + 10));
+      }
+      // A late span of an old trace, written last but starting early: its file is read late.
+      const late = { ...traces(1, 2, 1)[0]!, spanId: 'ab'.repeat(8), startUs: T0 + 5 };
+      await store.writeSpans([late]);
+      await everything.writeSpans([late]);
+      const reads: number[] = [];
+      const hits = store['searchHits'].bind(store);
+      store['searchHits'] = (c: unknown, snap: { files: readonly unknown[] }, ...rest: unknown[]) => {
+        reads.push(snap.files.length);
+        return (hits as (...a: unknown[]) => Promise<unknown[][]>)(c, snap, ...rest);
+      };
+      const queries = [{ limit: 3 }, { service: 'svc-1', limit: 2 }, { limit: 25 }, { service: 'svc-2', limit: 100 }, { attributes: { n: 1 }, limit: 5 }];
+      for (const q of queries) {
+        reads.length = 0;
+        assert.deepStrictEqual(await store.findTraces(q), await everything.findTraces(q), JSON.stringify(q));
+        if (q.limit === 3) assert.deepStrictEqual(reads, [1], 'the newest file alone holds the 3 newest traces');
+        if (q.limit === 100) assert.equal(reads[reads.length - 1], 7, 'too few hits: every file read');
+      }
+    } finally {
+      await store.close();
+      await everything.close();
     }
   });
 });

@@ -7,12 +7,15 @@
  * then DuckDB compaction of all the micro-blocks into one sorted file. Each JS step is timed in CPU
  * time of the process (on a loaded machine wall time mostly measures waiting for a core), after one
  * block of warm-up; compaction also in wall time (it runs on DuckDB threads). Prints a table, then
- * one JSON line.
+ * one JSON line. Bytes per span are also given by column group (Parquet column chunk sizes, so page
+ * headers count with their column; footers and the rest of the file under `file`), for the
+ * micro-blocks and for the compacted file.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Span } from '@linktrace/model';
 import { AttributeColumns } from '../src/embedded/attribute-columns.js';
 import { BagRegistry, KeyRegistry } from '../src/embedded/bag-registry.js';
@@ -26,6 +29,34 @@ import { realisticSpanStream } from './support/realistic-spans.js';
 
 const count = Number(process.argv[2] ?? 245_760);
 const blockSize = Number(process.argv[3] ?? 8192);
+
+/** Column group of a block column (see block-columns.ts), for bytes per span by group. */
+function groupOf(column: string): string {
+  if (/^a\d+$/.test(column) || ['rest', 'kinds', 'resource', 'scope_attrs'].includes(column)) return 'attributes';
+  if (['tid_hi', 'tid_lo', 't64', 'sid', 'pid', 'pdelta'].includes(column)) return 'ids';
+  if (['start_us', 'duration_us'].includes(column)) return 'times';
+  if (['side', 'extra', 'links'].includes(column)) return 'rare';
+  if (['arrived_us', 'bseq'].includes(column)) return 'bookkeeping';
+  return 'names';
+}
+
+/** Bytes per span of `files` by column group, from their Parquet metadata. */
+async function bytesByGroup(c: DuckDBConnection, files: readonly string[], spans: number): Promise<Record<string, number>> {
+  const list = files.map((f) => `'${f}'`).join(', ');
+  const rows = (await c.runAndReadAll(`SELECT path_in_schema, sum(total_compressed_size)::DOUBLE FROM parquet_metadata([${list}]) GROUP BY ALL`)).getRowsJS();
+  const out: Record<string, number> = { ids: 0, times: 0, names: 0, attributes: 0, rare: 0, bookkeeping: 0, file: 0 };
+  let columns = 0;
+  for (const [path, bytes] of rows) {
+    const group = groupOf(String(path).split(', ')[0]!);
+    out[group] = out[group]! + (bytes as number);
+    columns += bytes as number;
+  }
+  let total = 0;
+  for (const f of files) total += (await stat(f)).size;
+  out.file = total - columns;
+  for (const k of Object.keys(out)) out[k] = Number((out[k]! / spans).toFixed(2));
+  return out;
+}
 
 const cpuUs = (): number => {
   const u = process.cpuUsage();
@@ -72,6 +103,8 @@ async function main(): Promise<void> {
     const out = await copyBlocks(c, files, files.map((f) => join(dir, f.name)), join(dir, 'c.parquet'), 'c.parquet', { tombstones: false, tombApplied: 0 });
     const compactMs = performance.now() - t0;
     const compactCpuUs = cpuUs() - cpu0;
+    const microGroups = await bytesByGroup(c, files.map((f) => join(dir, f.name)), count);
+    const compactedGroups = out === undefined ? {} : await bytesByGroup(c, [join(dir, out.name)], count);
     c.closeSync();
     db.closeSync();
     const compactedBytes = out === undefined ? 0 : (await stat(join(dir, out.name))).size;
@@ -88,9 +121,11 @@ async function main(): Promise<void> {
       micro_bytes_per_span_none: Number((totals.bytesNone / count).toFixed(1)),
       micro_bytes_per_span_zstd: Number((totals.bytesZstd / count).toFixed(1)),
       compacted_bytes_per_span: Number((compactedBytes / count).toFixed(1)),
+      micro_zstd_bytes_per_span_by_group: microGroups,
+      compacted_bytes_per_span_by_group: compactedGroups,
     };
     console.log(`block store write path, ${count} realistic spans in micro-blocks of ${blockSize}:`);
-    for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(30)} ${v}`);
+    for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(34)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
     console.log(JSON.stringify(result));
   } finally {
     await rm(dir, { recursive: true, force: true });

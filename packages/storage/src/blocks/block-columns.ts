@@ -7,23 +7,27 @@
  * micro-block it was written in (tombstones hide the records written up to a number, see
  * tombstones.ts). Links to other spans (the embedded store's `span_links`) are the `links` text.
  *
- * The row values come from the embedded store's row encoder (one home for how a span is stored);
- * its delimited row is split here into fields.
+ * The values are those the embedded store's row encoder stores (one home for how attributes, bags
+ * and the rare parts are written: `attributeFields`, `resourceBag`, `extraFields`), taken field by
+ * field, with no row text built and split again (that cost 19 µs/span, mostly garbage collection).
  */
 import type { Span } from '@linktrace/model';
 import type { ColumnSource } from 'hyparquet-writer';
-import { F, attributeColumn } from '../embedded/schema.js';
-import type { SpanRowEncoder } from '../embedded/span-row-encoder.js';
-import { ABSENT, ENTRY, FIELD } from '../embedded/text-codec.js';
+import { attributeColumn } from '../embedded/schema.js';
+import { KIND_CODE, STATUS_NUMBER } from '../embedded/span-row-encoder.js';
+import type { AttributeFields, SpanRowEncoder } from '../embedded/span-row-encoder.js';
+import { escapeText } from '../embedded/text-codec.js';
+import { distinctSorted } from './trace-index.js';
 
 /** Column name → Parquet schema element of the fixed columns, in file order. */
 const U64 = { type: 'INT64', converted_type: 'UINT_64' } as const;
 const I64 = { type: 'INT64' } as const;
 const U8 = { type: 'INT32', converted_type: 'UINT_8' } as const;
+const I32 = { type: 'INT32' } as const;
 const STR = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
 const BOOL = { type: 'BOOLEAN' } as const;
 
-type Scalar = typeof U64 | typeof I64 | typeof U8 | typeof STR | typeof BOOL;
+type Scalar = typeof U64 | typeof I64 | typeof U8 | typeof I32 | typeof STR | typeof BOOL;
 
 /**
  * How a column is written. `stats`: min/max kept (what DuckDB prunes row groups by: ids, times and
@@ -69,6 +73,7 @@ const FIXED: readonly ColumnSpec[] = [
   { name: 'links', element: STR, required: false, encoding: PLAIN },
   { name: 'arrived_us', element: I64, required: true, stats: true, encoding: DICT },
   { name: 'bseq', element: I64, required: true, stats: true, encoding: DICT },
+  { name: 'pdelta', element: I32, required: false, encoding: DICT },
 ];
 
 /** A block's columns, ready for hyparquet-writer. */
@@ -78,6 +83,10 @@ export interface BlockColumns {
   slots: number;
   columnData: ColumnSource[];
   schema: Record<string, unknown>[];
+  /** Latest start (µs) of its spans. */
+  maxStart: number;
+  /** Distinct high halves of its trace ids, sorted (trace-index.ts). */
+  traceHis: BigUint64Array;
   /** Smallest and largest 32-hex trace key in the block (rows are sorted by it). */
   minKey: string;
   maxKey: string;
@@ -86,126 +95,225 @@ export interface BlockColumns {
 const ZERO16 = '0000000000000000';
 const keyOf = (traceId: string): string => (traceId.length === 16 ? ZERO16 + traceId : traceId);
 
-/** Sort order of a block: by trace key, then start (trace lookups read narrow row ranges). */
-function byKeyThenStart(a: Span, b: Span): number {
-  const ka = keyOf(a.traceId);
-  const kb = keyOf(b.traceId);
-  return ka < kb ? -1 : ka > kb ? 1 : a.startUs - b.startUs;
+// The id columns are filled through a 32-bit view of their BigUint64Array (no BigInt per value).
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('block store: needs a little-endian machine');
+
+/** The number of the 8 hex digits of `s` from `at` (lowercase, validated before). */
+function hex32(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    v = v * 16 + (c <= 57 ? c - 48 : c - 87);
+  }
+  return v;
 }
 
-const opt = (s: string): string | null => (s === ABSENT ? null : s);
+/** Writes the 16 hex digits of `s` from `at` as element `i` of the 64-bit array viewed by `u32`. */
+function putHex64(u32: Uint32Array, i: number, s: string, at: number): void {
+  u32[2 * i + 1] = hex32(s, at);
+  u32[2 * i] = hex32(s, at + 8);
+}
 
 /**
- * Encodes validated spans into block columns. Every attribute slot known once they are encoded
- * (`slotCount()`, which encoding may raise by promoting keys) gets its column `a<slot>` (NULL where a
- * span has no value), so that every file has every slot known when it was written.
+ * The parent of each row: a parent in the block (same trace, so in the same run of rows) is a
+ * position, `pdelta` = rows back from the row to the parent's first row (negative when the parent
+ * sorts after it), `pid` NULL; a parent elsewhere keeps its id in `pid`. Random 8-byte parent ids
+ * were a third of a block's bytes; distances within a trace are small and repeat.
+ */
+function parentPositions(
+  spans: readonly Span[],
+  order: readonly number[],
+  keys: readonly string[],
+  pid: (bigint | null)[],
+  pdelta: (number | null)[],
+  pidWords: Uint32Array,
+  pidOne: BigUint64Array,
+): void {
+  const n = order.length;
+  const first = new Map<string, number>();
+  for (let a = 0; a < n; ) {
+    const key = keys[order[a]!]!;
+    let b = a;
+    while (b < n && keys[order[b]!] === key) {
+      const sid = spans[order[b]!]!.spanId;
+      if (!first.has(sid)) first.set(sid, b);
+      b++;
+    }
+    for (let i = a; i < b; i++) {
+      const parent = spans[order[i]!]!.parentSpanId;
+      const at = parent === undefined ? undefined : first.get(parent);
+      if (parent === undefined) {
+        pid[i] = null;
+        pdelta[i] = null;
+      } else if (at !== undefined) {
+        pid[i] = null;
+        pdelta[i] = i - at;
+      } else {
+        putHex64(pidWords, 0, parent, 0);
+        pid[i] = pidOne[0]!;
+        pdelta[i] = null;
+      }
+    }
+    first.clear();
+    a = b;
+  }
+}
+
+/**
+ * Encodes validated spans into block columns, straight from the span objects (no row text): each
+ * column an array in trace-id order, the ids as 64-bit integers. Every attribute slot known once
+ * they are encoded (`slotCount()`, which encoding may raise by promoting keys) gets its column
+ * `a<slot>` (NULL where a span has no value), so that every file has every slot known when it was
+ * written.
  */
 export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slotCount: () => number, arrivedUs: number, bseq: number): BlockColumns {
-  const sorted = [...spans].sort(byKeyThenStart);
-  const n = sorted.length;
-  const data: unknown[][] = FIXED.map(() => new Array<unknown>(n));
+  const n = spans.length;
+  // Sort order of a block: by trace key, then start (trace lookups read narrow row ranges); an
+  // index permutation, the spans themselves are not copied.
+  const keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) keys[i] = keyOf(spans[i]!.traceId);
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => {
+    const ka = keys[a]!;
+    const kb = keys[b]!;
+    return ka < kb ? -1 : ka > kb ? 1 : spans[a]!.startUs - spans[b]!.startUs;
+  });
   const hi = new BigUint64Array(n);
   const lo = new BigUint64Array(n);
+  const tidHi = new Uint32Array(hi.buffer);
+  const tidLo = new Uint32Array(lo.buffer);
   const sid = new BigUint64Array(n);
+  const sidWords = new Uint32Array(sid.buffer);
+  const pidOne = new BigUint64Array(1);
+  const pidWords = new Uint32Array(pidOne.buffer);
   const kind = new Int32Array(n);
   const start = new BigInt64Array(n);
   const status = new Int32Array(n);
+  const t64 = new Array<boolean | null>(n);
+  const pid = new Array<bigint | null>(n);
+  const rpcid = new Array<string | null>(n);
+  const service = new Array<string>(n);
+  const instance = new Array<string | null>(n);
+  const name = new Array<string>(n);
+  const duration = new Array<bigint | null>(n);
+  const statusMsg = new Array<string | null>(n);
+  const kinds = new Array<string | null>(n);
+  const rest = new Array<string[] | null>(n);
+  const resource = new Array<string | null>(n);
+  const scopeName = new Array<string | null>(n);
+  const scopeVersion = new Array<string | null>(n);
+  const scopeAttrs = new Array<string | null>(n);
+  const remote = new Array<string | null>(n);
+  const side = new Array<string | null>(n);
+  const extra = new Array<string | null>(n);
+  const links = new Array<string | null>(n);
+  const pdelta = new Array<number | null>(n);
   const slots: (string | null)[][] = [];
   const slot = (s: number): (string | null)[] => {
     while (slots.length <= s) slots.push(new Array<string | null>(n).fill(null));
     return slots[s]!;
   };
-  const fieldOf = (name: string): number => FIXED.findIndex((c) => c.name === name);
-  const col = {
-    t64: data[fieldOf('t64')]!,
-    pid: data[fieldOf('pid')]!,
-    rpcid: data[fieldOf('rpcid')]!,
-    service: data[fieldOf('service')]!,
-    instance: data[fieldOf('instance')]!,
-    name: data[fieldOf('name')]!,
-    duration: data[fieldOf('duration_us')]!,
-    statusMsg: data[fieldOf('status_msg')]!,
-    kinds: data[fieldOf('kinds')]!,
-    rest: data[fieldOf('rest')]!,
-    resource: data[fieldOf('resource')]!,
-    scopeName: data[fieldOf('scope_name')]!,
-    scopeVersion: data[fieldOf('scope_version')]!,
-    scopeAttrs: data[fieldOf('scope_attrs')]!,
-    remote: data[fieldOf('remote_service')]!,
-    side: data[fieldOf('side')]!,
-    extra: data[fieldOf('extra')]!,
-    links: data[fieldOf('links')]!,
-  };
+  const fields: AttributeFields = { slots: [], rest: [], kinds: undefined };
   for (let i = 0; i < n; i++) {
-    const f = encoder.encode(sorted[i]!).split(FIELD);
-    const tid = f[F.tid - 1]!;
-    hi[i] = BigInt(`0x${tid.slice(0, 16)}`);
-    lo[i] = BigInt(`0x${tid.slice(16)}`);
-    col.t64[i] = f[F.t64 - 1] === '1' ? true : null;
-    sid[i] = BigInt(`0x${f[F.sid - 1]}`);
-    const pid = f[F.pid - 1]!;
-    col.pid[i] = pid === ABSENT ? null : BigInt(`0x${pid}`);
-    col.rpcid[i] = opt(f[F.rpcid - 1]!);
-    col.service[i] = f[F.service - 1];
-    col.instance[i] = opt(f[F.instance - 1]!);
-    col.name[i] = f[F.name - 1];
-    kind[i] = Number(f[F.kind - 1]);
-    start[i] = BigInt(f[F.start - 1]!);
-    const duration = f[F.duration - 1]!;
-    col.duration[i] = duration === ABSENT ? null : BigInt(duration);
-    status[i] = Number(f[F.status - 1]);
-    col.statusMsg[i] = opt(f[F.statusMsg - 1]!);
-    col.kinds[i] = opt(f[F.kinds - 1]!);
-    const promoted = f[F.promoted - 1]!;
-    if (promoted !== ABSENT) {
-      const texts = promoted.split(ENTRY);
-      for (let s = 0; s < texts.length; s++) if (texts[s] !== ABSENT) slot(s)[i] = texts[s]!;
+    const span = spans[order[i]!]!;
+    const key = keys[order[i]!]!;
+    putHex64(tidHi, i, key, 0);
+    putHex64(tidLo, i, key, 16);
+    t64[i] = span.traceId.length === 16 ? true : null;
+    putHex64(sidWords, i, span.spanId, 0);
+    rpcid[i] = span.rpcid === undefined ? null : escapeText(span.rpcid);
+    service[i] = escapeText(span.service);
+    instance[i] = span.instance === undefined ? null : escapeText(span.instance);
+    name[i] = escapeText(span.name);
+    kind[i] = KIND_CODE[span.kind];
+    // start_us 0 is the stored form of an unknown start (a valid known start is above 0).
+    start[i] = span.startUnknown === true ? 0n : BigInt(Math.floor(span.startUs));
+    duration[i] = span.durationUs === undefined ? null : BigInt(Math.floor(span.durationUs));
+    status[i] = STATUS_NUMBER[span.status.code];
+    statusMsg[i] = span.status.message === undefined ? null : escapeText(span.status.message);
+    const top = encoder.attributeFields(span.attributes, fields);
+    for (let s = 0; s <= top; s++) {
+      const text = fields.slots[s];
+      if (text !== undefined) {
+        slot(s)[i] = text;
+        fields.slots[s] = undefined;
+      }
     }
-    const rest = f[F.rest - 1]!;
-    col.rest[i] = rest === ABSENT ? null : rest.split(ENTRY);
-    col.resource[i] = opt(f[F.resource - 1]!);
-    col.scopeName[i] = opt(f[F.scopeName - 1]!);
-    col.scopeVersion[i] = opt(f[F.scopeVersion - 1]!);
-    col.scopeAttrs[i] = opt(f[F.scopeAttrs - 1]!);
-    col.remote[i] = opt(f[F.remoteService - 1]!);
-    col.side[i] = opt(f[F.side - 1]!);
-    col.extra[i] = opt(f[F.extra - 1]!);
-    col.links[i] = opt(f[F.links - 1]!);
+    kinds[i] = fields.kinds ?? null;
+    rest[i] = fields.rest.length === 0 ? null : fields.rest.slice();
+    resource[i] = span.resource === undefined ? null : encoder.resourceBag(span.resource);
+    const scope = span.scope;
+    if (scope === undefined) {
+      scopeName[i] = null;
+      scopeVersion[i] = null;
+      scopeAttrs[i] = null;
+    } else {
+      scopeName[i] = escapeText(scope.name);
+      scopeVersion[i] = scope.version === undefined ? null : escapeText(scope.version);
+      scopeAttrs[i] = scope.attributes === undefined ? null : encoder.scopeBag(scope.attributes);
+    }
+    remote[i] = span.remote?.service === undefined ? null : escapeText(span.remote.service);
+    const x = encoder.extraFields(span);
+    side[i] = x?.side ?? null;
+    extra[i] = x === undefined ? null : x.extra;
+    links[i] = x?.links ?? null;
   }
+  parentPositions(spans, order, keys, pid, pdelta, pidWords, pidOne);
   // The encoder notes links and start records for the embedded store's insert; nothing to do here.
   encoder.takeLinks();
   encoder.takeStarts();
   const attributeSlots = slotCount();
   if (attributeSlots > 0) slot(attributeSlots - 1);
-  data[fieldOf('tid_hi')] = hi as unknown as unknown[];
-  data[fieldOf('tid_lo')] = lo as unknown as unknown[];
-  data[fieldOf('sid')] = sid as unknown as unknown[];
-  data[fieldOf('kind')] = kind as unknown as unknown[];
-  data[fieldOf('start_us')] = start as unknown as unknown[];
-  data[fieldOf('status')] = status as unknown as unknown[];
-  data[fieldOf('arrived_us')] = new BigInt64Array(n).fill(BigInt(arrivedUs)) as unknown as unknown[];
-  data[fieldOf('bseq')] = new BigInt64Array(n).fill(BigInt(bseq)) as unknown as unknown[];
+  const data: Record<string, unknown> = {
+    tid_hi: hi,
+    tid_lo: lo,
+    t64,
+    sid,
+    pid,
+    rpcid,
+    service,
+    instance,
+    name,
+    kind,
+    start_us: start,
+    duration_us: duration,
+    status,
+    status_msg: statusMsg,
+    kinds,
+    rest,
+    resource,
+    scope_name: scopeName,
+    scope_version: scopeVersion,
+    scope_attrs: scopeAttrs,
+    remote_service: remote,
+    side,
+    extra,
+    links,
+    arrived_us: new BigInt64Array(n).fill(BigInt(arrivedUs)),
+    bseq: new BigInt64Array(n).fill(BigInt(bseq)),
+    pdelta,
+  };
   const schema: Record<string, unknown>[] = [{ name: 'root', num_children: FIXED.length + attributeSlots }];
   const columnData: ColumnSource[] = [];
-  FIXED.forEach(({ name, element, required, stats, encoding }, i) => {
+  for (const { name: column, element, required, stats, encoding } of FIXED) {
     const repetition_type = required ? 'REQUIRED' : 'OPTIONAL';
     if (element === 'list') {
       schema.push(
-        { name, repetition_type, converted_type: 'LIST', num_children: 1 },
+        { name: column, repetition_type, converted_type: 'LIST', num_children: 1 },
         { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
         { name: 'element', ...STR, repetition_type: 'REQUIRED' },
       );
-    } else schema.push({ name, ...element, repetition_type });
-    const column: ColumnSource = { name, data: data[i] as ColumnSource['data'], nullable: !required, statistics: stats === true };
-    if (encoding !== undefined) column.encoding = encoding;
-    columnData.push(column);
-  });
-  for (let s = 0; s < attributeSlots; s++) {
-    const name = attributeColumn(s);
-    schema.push({ name, ...STR, repetition_type: 'OPTIONAL' });
-    columnData.push({ name, data: slots[s]!, nullable: true, statistics: false });
+    } else schema.push({ name: column, ...element, repetition_type });
+    const source: ColumnSource = { name: column, data: data[column] as ColumnSource['data'], nullable: !required, statistics: stats === true };
+    if (encoding !== undefined) source.encoding = encoding;
+    columnData.push(source);
   }
-  const first = sorted[0];
-  const last = sorted[n - 1];
-  return { rows: n, slots: attributeSlots, columnData, schema, minKey: first === undefined ? '' : keyOf(first.traceId), maxKey: last === undefined ? '' : keyOf(last.traceId) };
+  for (let s = 0; s < attributeSlots; s++) {
+    const column = attributeColumn(s);
+    schema.push({ name: column, ...STR, repetition_type: 'OPTIONAL' });
+    columnData.push({ name: column, data: slots[s]!, nullable: true, statistics: false });
+  }
+  let maxStart = 0;
+  for (let i = 0; i < n; i++) if (start[i]! > maxStart) maxStart = Number(start[i]!);
+  return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
 }

@@ -18,30 +18,88 @@ const EMPTY =
   `NULL::BIGINT AS start_us, NULL::BIGINT AS duration_us, NULL::UTINYINT AS status, NULL::VARCHAR AS status_msg, NULL::VARCHAR AS kinds, ` +
   `NULL::VARCHAR[] AS rest, NULL::VARCHAR AS resource, NULL::VARCHAR AS scope_name, NULL::VARCHAR AS scope_version, ` +
   `NULL::VARCHAR AS scope_attrs, NULL::VARCHAR AS remote_service, NULL::VARCHAR AS side, NULL::VARCHAR AS extra, ` +
-  `NULL::VARCHAR AS links, NULL::BIGINT AS arrived_us, NULL::BIGINT AS bseq LIMIT 0`;
+  `NULL::VARCHAR AS links, NULL::BIGINT AS arrived_us, NULL::BIGINT AS bseq, NULL::INTEGER AS pdelta LIMIT 0`;
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-/** The raw rows of `paths` (block columns, `tid_hi`/`tid_lo` not yet combined). */
-export function blockRowsSql(paths: readonly string[]): string {
-  if (paths.length === 0) return EMPTY;
-  return `SELECT * FROM read_parquet([${paths.map(quote).join(', ')}], union_by_name = true)`;
+/**
+ * Block files to read. `positioned`: one of them at least is of format 2 (parent as a position,
+ * `pdelta`); files of format 1 (the parent id in `pid` on every row) have no such column, and a
+ * set of them only reads it as NULL.
+ */
+export interface BlockSource {
+  paths: readonly string[];
+  positioned: boolean;
+}
+
+/**
+ * The raw rows of the files (block columns, `tid_hi`/`tid_lo` not yet combined, `pid` only the
+ * parent ids a position does not give, `pdelta`), with `filename` and `file_row_number` when
+ * `rowNumbers` (what resolves a position).
+ */
+export function blockRowsSql(source: BlockSource, rowNumbers = false): string {
+  if (source.paths.length === 0) return rowNumbers ? `SELECT *, NULL::VARCHAR AS filename, NULL::BIGINT AS file_row_number FROM (${EMPTY})` : EMPTY;
+  const extra = rowNumbers ? ', filename = true, file_row_number = true' : '';
+  const scan = `read_parquet([${source.paths.map(quote).join(', ')}], union_by_name = true${extra})`;
+  return source.positioned ? `SELECT * FROM ${scan}` : `SELECT *, NULL::INTEGER AS pdelta FROM ${scan}`;
 }
 
 export interface RelationOptions {
   /** Hide the records tombstones cover (tombstones.ts); false when there are none. */
   tombstones: boolean;
-  /** A filter on the raw block columns (e.g. `tid_hi = …`), pushed into the Parquet scan. */
-  where?: string;
+  /** A filter on the raw block columns of the row alias it is given (e.g. `${r}.tid_hi = …`), pushed into the Parquet scan. */
+  where?: (r: string) => string;
+  /**
+   * Give `pid` for every row (resolve the parent positions: a join of the rows with the rows of
+   * their files). Without it `pid` holds only the parent ids stored as ids; statements that do not
+   * read `pid` skip the join.
+   */
+  parents?: boolean;
+  /**
+   * Give `pid` only as present or not (a stand-in 0 for a parent stored as a position): enough for
+   * statements that test `pid IS NOT NULL` alone (trace summaries: which span is a root), no join.
+   */
+  parentPresence?: boolean;
+  /**
+   * Instead of resolving parents: keep `pdelta`, `filename`, `file_row_number`, and rows tombstones
+   * hide, marked `hidden` (a caller reading whole traces resolves the positions itself, hidden
+   * parents included, then drops the hidden rows; see `resolveParents`).
+   */
+  rowPositions?: boolean;
 }
 
 /** Test that keeps a raw block row `r` no tombstone covers. */
 export const NOT_TOMBSTONED = `NOT EXISTS (SELECT 1 FROM tombstones tb WHERE tb.hi = r.tid_hi AND tb.lo = r.tid_lo AND tb.upto >= r.bseq)`;
 
-/** `spans` over `paths`: the embedded table's columns (with `tid`), plus `links` and `bseq`. */
-export function spansRelationSql(paths: readonly string[], options: RelationOptions): string {
-  const where = [options.where, options.tombstones ? NOT_TOMBSTONED : undefined].filter((w) => w !== undefined);
-  return `SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo) FROM (${blockRowsSql(paths)}) r${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+/**
+ * The raw rows `r` of the files with the parent id of every row as `pid` (positions resolved: the
+ * parent row is in the same file and trace, `pdelta` rows before it), the other raw columns but
+ * `pdelta` and the row numbers. `where` filters the rows (alias `r`) and, on the trace id, also the
+ * rows their parents are looked up in (so a trace lookup reads a few row groups on both sides).
+ */
+export function resolvedRowsSql(source: BlockSource, where: string[], parentsWhere?: string): string {
+  const p = `(SELECT filename, file_row_number, tid_hi, tid_lo, sid FROM (${blockRowsSql(source, true)}) p${parentsWhere === undefined ? '' : ` WHERE ${parentsWhere}`})`;
+  return (
+    `SELECT r.* EXCLUDE (pid, pdelta, filename, file_row_number), CASE WHEN r.pdelta IS NULL THEN r.pid ELSE p.sid END AS pid ` +
+    `FROM (${blockRowsSql(source, true)}) r LEFT JOIN ${p} p ON p.filename = r.filename AND p.file_row_number = r.file_row_number - r.pdelta ` +
+    `AND p.tid_hi = r.tid_hi AND p.tid_lo = r.tid_lo${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`
+  );
+}
+
+/** `spans` over the files: the embedded table's columns (with `tid`), plus `links` and `bseq`. */
+export function spansRelationSql(source: BlockSource, options: RelationOptions): string {
+  if (options.rowPositions === true) {
+    const hidden = options.tombstones ? `NOT (${NOT_TOMBSTONED})` : 'false';
+    const filter = options.where?.('r');
+    return `SELECT ${TID} AS tid, r.* EXCLUDE (tid_hi, tid_lo), ${hidden} AS hidden FROM (${blockRowsSql(source, true)}) r${filter === undefined ? '' : ` WHERE ${filter}`}`;
+  }
+  const where = [options.where?.('r'), options.tombstones ? NOT_TOMBSTONED : undefined].filter((w) => w !== undefined);
+  if (options.parents === true) {
+    return `SELECT ${TID} AS tid, x.* EXCLUDE (tid_hi, tid_lo) FROM (${resolvedRowsSql(source, where, options.where?.('p'))}) x`;
+  }
+  const pid = options.parentPresence === true ? `, CASE WHEN r.pdelta IS NULL THEN r.pid ELSE 0::UBIGINT END AS pid` : '';
+  const exclude = options.parentPresence === true ? 'tid_hi, tid_lo, pdelta, pid' : 'tid_hi, tid_lo, pdelta';
+  return `SELECT ${TID} AS tid, r.* EXCLUDE (${exclude})${pid} FROM (${blockRowsSql(source)}) r${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 
 /** `span_links` (as the embedded table) from the `links` text of `spans`. */
@@ -63,3 +121,28 @@ export function overBlocks(sql: string, spans: string): string {
   return `WITH ${ctes.join(', ')} ${body}`;
 }
 
+
+/**
+ * Rows of whole traces read with `rowPositions`, each ending with `pdelta`, `filename`,
+ * `file_row_number`, `hidden` after `width` leading columns of which `sid` (hex) is at `sidAt`
+ * and `pid` (hex or NULL) at `pidAt`: the leading columns of the visible rows, `pid` filled in
+ * from the parent row the position names (in the same file and trace, so among the rows read).
+ */
+export function resolveParents(rows: readonly unknown[][], width: number, sidAt: number, pidAt: number): unknown[][] {
+  const sidOf = new Map<string, unknown>();
+  for (const r of rows) sidOf.set(`${String(r[width + 2])}\n${String(r[width + 1])}`, r[sidAt]);
+  const out: unknown[][] = [];
+  for (const r of rows) {
+    if (r[width + 3] === true) continue;
+    const row = r.slice(0, width);
+    const pdelta = r[width];
+    if (pdelta !== null && pdelta !== undefined) {
+      const at = `${String(BigInt(r[width + 2] as number | bigint) - BigInt(pdelta as number))}\n${String(r[width + 1])}`;
+      const sid = sidOf.get(at);
+      if (sid === undefined) throw new Error(`block store: ${String(r[width + 1])} row ${String(r[width + 2])}: parent position ${String(pdelta)} names no row of its trace`);
+      row[pidAt] = sid;
+    }
+    out.push(row);
+  }
+  return out;
+}

@@ -6,6 +6,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockFile } from './manifest.js';
+import { TraceIndex } from './trace-index.js';
 
 export interface Snapshot {
   files: readonly BlockFile[];
@@ -13,6 +14,8 @@ export interface Snapshot {
   paths: readonly string[];
   /** Attribute slot columns every query over the snapshot may use (the files' widest). */
   slots: number;
+  /** One of the files at least stores parents as positions (format 2, see manifest.ts). */
+  positioned: boolean;
   release(): void;
 }
 
@@ -22,6 +25,8 @@ export class BlockSet {
   /** Files swapped out that a snapshot still reads (deleted when the last one is released). */
   private readonly retired = new Map<string, BlockFile>();
   private readonly unlinking = new Set<Promise<void>>();
+  /** Trace ids of each file (trace-index.ts); an entry goes with its file. */
+  readonly traces = new TraceIndex();
 
   constructor(
     private readonly dir: string,
@@ -53,6 +58,7 @@ export class BlockSet {
       files,
       paths: files.map((f) => join(this.dir, f.name)),
       slots: files.reduce((m, f) => Math.max(m, f.slots), 0),
+      positioned: files.some((f) => f.format === 2),
       release: () => {
         if (released) return;
         released = true;
@@ -88,6 +94,7 @@ export class BlockSet {
 
   private remove(name: string): void {
     this.retired.delete(name);
+    this.traces.drop(name);
     // Not needed for correctness (the manifest no longer lists it; open removes leftovers).
     const p = unlink(join(this.dir, name)).catch(() => undefined);
     this.unlinking.add(p);

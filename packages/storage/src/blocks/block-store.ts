@@ -58,7 +58,7 @@ import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks } from './block-copy.js';
-import { overBlocks, spansRelationSql } from './block-relation.js';
+import { overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -67,6 +67,7 @@ import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
 import { loadManifest, MANIFEST_FILE, saveManifest } from './manifest.js';
 import type { BlockFile, ManifestState } from './manifest.js';
+import { readTraceIndex } from './trace-index.js';
 import { addTombstones, dropSpentTombstones, lastTombstone, TOMBSTONES_TABLE } from './tombstones.js';
 
 export const BLOCKS_DIR = 'blocks';
@@ -87,6 +88,8 @@ export interface BlockStoreOptions {
   compactFiles?: number;
   /** …or once they hold this many spans. Default 122 880 (one compacted row group). */
   compactRows?: number;
+  /** A search reads the newest files holding this many spans first, then 4× more each round. Default 122 880. */
+  searchRows?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
   /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
@@ -102,9 +105,12 @@ const MAX_SEARCH_CANDIDATES = 1_000_000;
 const ZERO16 = '0000000000000000';
 const keyOf = (id: string): string => (id.length === 16 ? ZERO16 + id : id);
 
-/** The columns of a `trace_summaries` row but its id, empty: the first step of a search needs only the ids. */
+/**
+ * The columns of a `trace_summaries` row but its id, empty but for the start (the newest matching
+ * span's, from the CTE `hits`): the first step of a search needs only the ids and that start.
+ */
 const EMPTY_SUMMARY =
-  `NULL::BOOLEAN AS t64, 0::BIGINT AS start_us, 0::BIGINT AS end_us, 0::INTEGER AS span_count, 0::INTEGER AS error_count, ` +
+  `NULL::BOOLEAN AS t64, newest AS start_us, 0::BIGINT AS end_us, 0::INTEGER AS span_count, 0::INTEGER AS error_count, ` +
   `[]::VARCHAR[] AS services, NULL::VARCHAR AS root_service, NULL::VARCHAR AS root_name`;
 
 export class BlockStore implements SpanStore {
@@ -134,6 +140,7 @@ export class BlockStore implements SpanStore {
     private findingSeq: number,
     private readonly compactFiles: number,
     private readonly compactRows: number,
+    private readonly searchRows: number,
     private readonly dataDir: string,
   ) {
     this.readerLoad = readers.map(() => 0);
@@ -175,6 +182,7 @@ export class BlockStore implements SpanStore {
       const state = await loadManifest(dir);
       removeLeftovers(dir, state);
       const set = new BlockSet(dir, state.files);
+      for (const f of state.files) set.traces.set(f.name, await readTraceIndex(writer, join(dir, f.name)));
       const compactor = await instance.connect();
       opened.push(compactor);
       const readers: DuckDBConnection[] = [];
@@ -190,7 +198,7 @@ export class BlockStore implements SpanStore {
       const snap = set.acquire();
       let written;
       try {
-        written = await loadWrittenSets(writer, (sql) => overBlocks(sql, spansRelationSql(snap.paths, { tombstones: tombstones > 0 })));
+        written = await loadWrittenSets(writer, (sql) => overBlocks(sql, spansRelationSql(snap, { tombstones: tombstones > 0, parents: readsParents(sql) })));
       } finally {
         snap.release();
       }
@@ -205,7 +213,7 @@ export class BlockStore implements SpanStore {
         nowUs: () => Math.floor(clock() * 1000),
         nextSeq: () => state.nextSeq++,
         saveSlots: (slots) => self.store!.saveSlots(slots),
-        commit: (file) => self.store!.commitMicroBlock(file),
+        commit: (file, his) => self.store!.commitMicroBlock(file, his),
       });
       const store = new BlockStore(
         instance,
@@ -223,6 +231,7 @@ export class BlockStore implements SpanStore {
         seq,
         options.compactFiles ?? 32,
         options.compactRows ?? 122_880,
+        Math.max(1, options.searchRows ?? 122_880),
         dataDir,
       );
       self.store = store;
@@ -276,8 +285,9 @@ export class BlockStore implements SpanStore {
   }
 
   /** Names a written micro-block in the manifest: from then on it is durable and read. */
-  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>): Promise<void> {
+  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>, traceHis: BigUint64Array): Promise<void> {
     return this.exclusive(async () => {
+      this.set.traces.set(file.name, traceHis);
       // Its records are newer than every tombstone given so far: none applies to it.
       const entry: BlockFile = { ...file, tombApplied: await this.dbExclusive(() => lastTombstone(this.writer)) };
       await this.saveFiles([...this.set.files, entry]);
@@ -301,10 +311,10 @@ export class BlockStore implements SpanStore {
     await saveManifest(this.dir, this.state);
   }
 
-  private relation(snap: Snapshot, where?: string): string {
-    const options: RelationOptions = { tombstones: this.tombstones > 0 };
+  private relation(snap: Snapshot, parents: boolean, where?: (r: string) => string): string {
+    const options: RelationOptions = { tombstones: this.tombstones > 0, parents };
     if (where !== undefined) options.where = where;
-    return spansRelationSql(snap.paths, options);
+    return spansRelationSql(snap, options);
   }
 
   /** Runs `fn` on the least busy read connection with a snapshot of the files (released after). */
@@ -326,9 +336,9 @@ export class BlockStore implements SpanStore {
   }
 
   /** Rows of `sql` (on the embedded tables) run over the snapshot's files. */
-  private async rowsOver(c: DuckDBConnection, snap: Snapshot, s: Statement | string, where?: string): Promise<unknown[][]> {
+  private async rowsOver(c: DuckDBConnection, snap: Snapshot, s: Statement | string, where?: (r: string) => string): Promise<unknown[][]> {
     const { sql, params } = typeof s === 'string' ? { sql: s, params: [] } : s;
-    return (await c.runAndReadAll(overBlocks(sql, this.relation(snap, where)), params)).getRowsJS();
+    return (await c.runAndReadAll(overBlocks(sql, this.relation(snap, readsParents(sql), where)), params)).getRowsJS();
   }
 
   writeSpans(spans: readonly Span[], options?: WriteSpansOptions): Promise<void> {
@@ -368,13 +378,17 @@ export class BlockStore implements SpanStore {
       const hi = chunk[chunk.length - 1]!;
       // Files whose key range holds one of the ids (time-prefixed ids make these few); inside a
       // file, the Parquet min/max of `tid_hi` per row group skips the rest.
-      const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && chunk.some((k) => k >= f.minKey && k <= f.maxKey);
+      const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, chunk);
       const his = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
       const los = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
-      const where = `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})`;
+      const where = (r: string): string => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`;
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
-        return { rows: await this.rowsOver(c, snap, `SELECT ${spanColumnsSql(snap.slots)} FROM spans`, where), slots: snap.slots };
+        // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
+        const relation = spansRelationSql(snap, { tombstones: this.tombstones > 0, where, rowPositions: true });
+        const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(snap.slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
+        // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
+        return { rows: resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2), slots: snap.slots };
       }, inRange);
       const keys = this.columns.keys.slice(0, slots);
       for (const row of rows) {
@@ -397,17 +411,23 @@ export class BlockStore implements SpanStore {
     const q = validateTraceQuery(query);
     const out = await this.read(async (c, snap) => {
       const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
-      let candidates: number | undefined = Math.max(256, q.limit * 16);
-      let rows: unknown[][];
-      // Two steps: the search yields the hits' ids only (with empty summaries), then their summaries
-      // are computed from their records, read like a trace lookup (files by key range, row groups by
-      // the ids' min/max). Done in one statement, DuckDB read every record of the store for them.
-      for (;;) {
-        const s = traceSearchSql(q, slotOf, this.hints, candidates, (hits) => `(SELECT tid, ${EMPTY_SUMMARY} FROM (${hits})) AS trace_summaries`);
-        rows = await this.rowsOver(c, snap, s);
-        if (candidates === undefined || rows.length === 0) break;
-        if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) break;
-        candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
+      // Newest files first: the hits are the traces whose newest matching span is the newest, so
+      // once `limit` hits come from some files and every other file starts before the oldest of
+      // them, the others cannot change the answer. A search for recent traces reads the recent
+      // files only; otherwise the files read grow until that holds (or all are read).
+      const files = [...snap.files].sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity));
+      let rows: unknown[][] = [];
+      // Files of an older manifest do not say their latest start: then every file is read at once.
+      const first = files.some((f) => f.maxStart === undefined) ? Infinity : this.searchRows;
+      for (let taken = 0, target = first; taken < files.length; target *= 4) {
+        let n = 0;
+        taken = 0;
+        while (taken < files.length && (taken === 0 || n < target)) n += files[taken++]!.rows;
+        const part = files.slice(0, taken);
+        rows = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, q, slotOf);
+        if (taken === files.length || rows.length < q.limit) continue;
+        const oldest = rows.reduce((m, r) => Math.min(m, r[1] as number), Infinity);
+        if (files.slice(taken).every((f) => (f.maxStart ?? Infinity) < oldest)) break;
       }
       if (rows.length === 0) return [];
       return (await this.summariesOf(c, snap, rows.map((r) => keyOf(r[0] as string)))).map(summaryFromRow);
@@ -416,17 +436,46 @@ export class BlockStore implements SpanStore {
     return sortSummaries(out);
   }
 
+  /**
+   * The search's hits over the snapshot's files: rows of SUMMARY_ROW_SQL of which only the trace
+   * id and, as start, the newest matching span's start are filled. The search yields the hits' ids
+   * (and newest start) only; their summaries are then computed from their records, read like a
+   * trace lookup (files by key range and trace index, row groups by the ids' min/max). Done in
+   * one statement, DuckDB read every record of the store for them.
+   */
+  private async searchHits(c: DuckDBConnection, snap: Snapshot, q: ReturnType<typeof validateTraceQuery>, slotOf: ReadonlyMap<string, number>): Promise<unknown[][]> {
+    let candidates: number | undefined = Math.max(256, q.limit * 16);
+    for (;;) {
+      const s = traceSearchSql(q, slotOf, this.hints, candidates, () => `(SELECT tid, ${EMPTY_SUMMARY} FROM hits) AS trace_summaries`);
+      const rows = await this.rowsOver(c, snap, s);
+      if (candidates === undefined || rows.length === 0) return rows;
+      if (rows.length >= q.limit || (rows[0]![8] as number) < candidates) return rows;
+      candidates = candidates >= MAX_SEARCH_CANDIDATES ? undefined : candidates * 8;
+    }
+  }
+
   /** Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex), from their records in the snapshot. */
   private async summariesOf(c: DuckDBConnection, snap: Snapshot, keys: readonly string[]): Promise<unknown[][]> {
     const sorted = [...keys].sort();
     const lo = sorted[0]!;
     const hi = sorted[sorted.length - 1]!;
-    const paths = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && sorted.some((k) => k >= f.minKey && k <= f.maxKey)).map((f) => join(this.dir, f.name));
+    const files = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, sorted));
+    const source = { paths: files.map((f) => join(this.dir, f.name)), positioned: files.some((f) => f.format === 2) };
     const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
     const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
-    const options: RelationOptions = { tombstones: this.tombstones > 0, where: `r.tid_hi IN (${his.join(', ')}) AND r.tid_lo IN (${los.join(', ')})` };
-    const records = `(SELECT * FROM (${spansRelationSql(paths, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
+    // The summary select reads pid only as `pid IS NOT NULL` (roots): no positions to resolve.
+    const options: RelationOptions = {
+      tombstones: this.tombstones > 0,
+      parentPresence: true,
+      where: (r) => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`,
+    };
+    const records = `(SELECT * FROM (${spansRelationSql(source, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
     return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
+  }
+
+  /** Whether file `f` may hold one of the traces `keys` (32 hex): by its key range, then its trace index. */
+  private mayHoldOne(f: BlockFile, keys: readonly string[]): boolean {
+    return keys.some((k) => k >= f.minKey && k <= f.maxKey && this.set.traces.mayHold(f.name, BigInt(`0x${k.slice(0, 16)}`)));
   }
 
   async services(): Promise<string[]> {
@@ -538,7 +587,7 @@ export class BlockStore implements SpanStore {
     const snap = this.set.acquire((f) => files.includes(f));
     try {
       const tids = `SELECT DISTINCT tid FROM spans`;
-      const sql = overBlocks(`DELETE FROM findings WHERE ${tidFromHex(`lpad(trace_id, 32, '0')`)} NOT IN (${tids})`, this.relation(snap));
+      const sql = overBlocks(`DELETE FROM findings WHERE ${tidFromHex(`lpad(trace_id, 32, '0')`)} NOT IN (${tids})`, this.relation(snap, false));
       return (await this.writer.run(sql)).rowsChanged;
     } finally {
       snap.release();
@@ -575,7 +624,10 @@ export class BlockStore implements SpanStore {
               tombstones: this.tombstones > 0,
               tombApplied,
             });
-            if (kept !== undefined) next.push(kept);
+            if (kept !== undefined) {
+              this.set.traces.set(kept.name, await readTraceIndex(this.writer, join(this.dir, kept.name)));
+              next.push(kept);
+            }
           }
         } finally {
           snap.release();
@@ -694,6 +746,7 @@ export class BlockStore implements SpanStore {
       const name = `c-${this.state.nextSeq++}.parquet`;
       const output = join(this.dir, name);
       const merged = await copyBlocks(this.compactor, snap.files, snap.paths, output, name, { tombstones: this.tombstones > 0, tombApplied });
+      if (merged !== undefined) this.set.traces.set(merged.name, await readTraceIndex(this.compactor, output));
       await this.exclusive(async () => {
         const live = this.set.files;
         const inputs = new Set(snap.files);
@@ -744,6 +797,11 @@ export class BlockStore implements SpanStore {
     this.instance.closeSync();
     OPEN_DIRS.delete(this.dataDir);
   }
+}
+
+/** Whether a statement on `spans` reads parent ids (then positions are resolved, see block-relation.ts). */
+function readsParents(sql: string): boolean {
+  return /\bpid\b/.test(sql);
 }
 
 /** Removes what a crash left in the blocks directory: files the manifest does not name. */

@@ -24,8 +24,8 @@ export interface BlockWriterOptions {
   nextSeq: () => number;
   /** Persists newly promoted attribute slots. */
   saveSlots: (slots: readonly number[]) => Promise<void>;
-  /** Names the written file in the manifest. */
-  commit: (file: Omit<BlockFile, 'tombApplied'>) => Promise<void>;
+  /** Names the written file in the manifest; `traceHis`: its trace index entry (trace-index.ts). */
+  commit: (file: Omit<BlockFile, 'tombApplied'>, traceHis: BigUint64Array) => Promise<void>;
 }
 
 interface Waiting {
@@ -103,10 +103,12 @@ export class BlockWriter {
       maxKey: block.maxKey,
       minArrived: arrivedUs,
       maxArrived: arrivedUs,
+      maxStart: block.maxStart,
       minBseq: seq,
       maxBseq: seq,
       slots: block.slots,
-    });
+      format: 2,
+    }, block.traceHis);
   }
 
   async close(): Promise<void> {

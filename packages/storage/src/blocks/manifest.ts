@@ -24,6 +24,8 @@ export interface BlockFile {
   /** Arrival times (µs) of its records: retention drops, keeps or rewrites the file by them. */
   minArrived: number;
   maxArrived: number;
+  /** Latest span start (µs) it holds: a search reads the files newest first (absent in older manifests: read first). */
+  maxStart?: number;
   /** Micro-block numbers its rows were written in (see tombstones.ts). */
   minBseq: number;
   maxBseq: number;
@@ -31,10 +33,17 @@ export interface BlockFile {
   slots: number;
   /** Tombstones up to this number are already applied to it (no row they cover is in it). */
   tombApplied: number;
+  /**
+   * 2: a parent in the same file and trace is a position (`pdelta`: rows back to its first row),
+   * `pid` holds only the other parents' ids. Absent: format 1 (manifest version 1), `pid` on every
+   * row and no `pdelta` column; still read, rewritten as format 2 by compaction.
+   */
+  format?: 2;
 }
 
 export interface ManifestState {
-  version: 1;
+  /** 2 since files of format 2 (the earlier version 1 is read and written back as 2). */
+  version: 1 | 2;
   /** Next micro-block / file number (never reused: a name is never read with two contents). */
   nextSeq: number;
   files: BlockFile[];
@@ -45,11 +54,14 @@ export async function loadManifest(dir: string): Promise<ManifestState> {
   try {
     text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, nextSeq: 1, files: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 2, nextSeq: 1, files: [] };
     throw err;
   }
   const state = JSON.parse(text) as ManifestState;
-  if (state.version !== 1 || !Array.isArray(state.files)) throw new Error(`block store: ${join(dir, MANIFEST_FILE)} is not a manifest this version reads`);
+  if ((state.version !== 1 && state.version !== 2) || !Array.isArray(state.files)) throw new Error(`block store: ${join(dir, MANIFEST_FILE)} is not a manifest this version reads`);
+  // Saved as version 2 from now on: a build that knows only version 1 (and would read format-2
+  // parent positions as missing parents) refuses the directory instead.
+  state.version = 2;
   return state;
 }
 

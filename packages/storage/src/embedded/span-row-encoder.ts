@@ -30,13 +30,23 @@ export interface SpanExtra {
   du?: true;
 }
 
+/** Where `attributeFields` puts a span's attribute fields (reused from span to span). */
+export interface AttributeFields {
+  /** Stored text by promoted slot; the caller clears the slots it reads. */
+  slots: (string | undefined)[];
+  /** List entries of the other keys. */
+  rest: string[];
+  /** Kinds text, undefined when every value is a string. */
+  kinds: string | undefined;
+}
+
 function opt(s: string | undefined): string {
   return s === undefined ? ABSENT : escapeText(s);
 }
 
 export class SpanRowEncoder {
   private readonly bags = new WeakMap<object, string>();
-  private readonly slotText: (string | undefined)[] = [];
+  private readonly rowFields: AttributeFields = { slots: [], rest: [], kinds: undefined };
   private readonly slotKind: string[] = [];
   private readonly unpromoted: string[] = [];
   /** Whether any encoded row carried an indexable link since the last `takeLinks()`. */
@@ -85,31 +95,47 @@ export class SpanRowEncoder {
     r += FIELD + opt(span.rpcid) + FIELD + escapeText(span.service) + FIELD + opt(span.instance) + FIELD + escapeText(span.name);
     // start_us 0 is the stored form of an unknown start (a valid known start is above 0).
     r += FIELD + KIND_CODE[span.kind] + FIELD + (span.startUnknown === true ? 0 : Math.floor(span.startUs));
-    if (isStartRecord(span)) this.sawStarts = true;
     r += FIELD + (span.durationUs === undefined ? ABSENT : Math.floor(span.durationUs));
     r += FIELD + STATUS_NUMBER[span.status.code] + FIELD + opt(span.status.message);
     r += this.encodeAttributes(span.attributes);
-    r += FIELD + (span.resource === undefined ? ABSENT : this.bagOf(span.resource, this.written.resources));
+    r += FIELD + (span.resource === undefined ? ABSENT : this.resourceBag(span.resource));
     const scope = span.scope;
     if (scope === undefined) r += FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
     else {
       r += FIELD + escapeText(scope.name) + FIELD + opt(scope.version);
-      r += FIELD + (scope.attributes === undefined ? ABSENT : this.bagOf(scope.attributes, this.written.scopes));
+      r += FIELD + (scope.attributes === undefined ? ABSENT : this.scopeBag(scope.attributes));
     }
     r += FIELD + opt(span.remote?.service);
-    r += this.encodeExtra(span);
+    const x = this.extraFields(span);
+    r += x === undefined ? FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT : FIELD + (x.side ?? ABSENT) + FIELD + x.extra + FIELD + (x.links ?? ABSENT);
     return r;
   }
 
-  /** FIELD kinds FIELD promoted FIELD rest. */
-  private encodeAttributes(attrs: Attributes): string {
+  /** The stored `resource` text of a span's resource (notes it for search hints). */
+  resourceBag(attrs: Attributes): string {
+    return this.bagOf(attrs, this.written.resources);
+  }
+
+  /** The stored `scope_attrs` text of a span's scope attributes (notes it for search hints). */
+  scopeBag(attrs: Attributes): string {
+    return this.bagOf(attrs, this.written.scopes);
+  }
+
+  /**
+   * The attribute fields of one span, for a writer that stores them as columns (the block store):
+   * fills `out.slots[slot]` with the stored text of each promoted key's value (the caller clears
+   * what it reads) and returns the highest slot set (-1: none); pushes the other keys' list entries
+   * (`key␟text`) to `out.rest`; `out.kinds` is the kinds text (promoted by slot, then the list), or
+   * undefined when every value is a string. Also counts the sampled keys for promotion.
+   */
+  attributeFields(attrs: Attributes, out: AttributeFields): number {
     const slotOf = this.columns.slotOf;
-    const slotText = this.slotText;
+    const slots = out.slots;
     const sample = this.columns.shouldSample();
     let top = -1;
-    let rest = '';
     let restKinds = '';
     let typed = false;
+    out.rest.length = 0;
     for (const key of Object.keys(attrs)) {
       const v = attrs[key]!;
       let kind: string;
@@ -124,11 +150,11 @@ export class SpanRowEncoder {
       }
       const slot = slotOf.get(key);
       if (slot !== undefined) {
-        slotText[slot] = text;
+        slots[slot] = text;
         this.slotKind[slot] = kind;
         if (slot > top) top = slot;
       } else {
-        rest += (restKinds === '' ? '' : ENTRY) + escapeText(key) + UNIT + text;
+        out.rest.push(escapeText(key) + UNIT + text);
         restKinds += kind;
         this.written.restKeys.add(key);
         if (sample) this.unpromoted.push(key);
@@ -138,24 +164,41 @@ export class SpanRowEncoder {
       this.columns.count(this.unpromoted);
       this.unpromoted.length = 0;
     }
+    if (!typed) out.kinds = undefined;
+    else {
+      let kinds = '';
+      for (let i = 0; i <= top; i++) if (slots[i] !== undefined) kinds += this.slotKind[i];
+      out.kinds = kinds + restKinds;
+    }
+    return top;
+  }
+
+  /** FIELD kinds FIELD promoted FIELD rest. */
+  private encodeAttributes(attrs: Attributes): string {
+    const out = this.rowFields;
+    const top = this.attributeFields(attrs, out);
+    const slotText = out.slots;
     let promoted = top < 0 ? ABSENT : '';
-    let kinds = '';
     for (let i = 0; i <= top; i++) {
       const t = slotText[i];
       if (i > 0) promoted += ENTRY;
       if (t === undefined) promoted += ABSENT;
       else {
         promoted += t;
-        if (typed) kinds += this.slotKind[i];
         slotText[i] = undefined;
       }
     }
     // Kinds follow read order: promoted columns by slot, then the rest list. Untyped spans store none.
-    return FIELD + (typed ? kinds + restKinds : ABSENT) + FIELD + promoted + FIELD + (restKinds === '' ? ABSENT : rest);
+    return FIELD + (out.kinds ?? ABSENT) + FIELD + promoted + FIELD + (out.rest.length === 0 ? ABSENT : out.rest.join(ENTRY));
   }
 
-  /** FIELD side FIELD extra FIELD links. */
-  private encodeExtra(span: Span): string {
+  /**
+   * The rarely-set parts of a span: `side` (event/link attribute bags), `extra` (the JSON of
+   * SpanExtra), `links` (the link index: trace key ␟ span id per valid link); undefined when the
+   * span has none of them. Notes start records and links for the embedded store's insert.
+   */
+  extraFields(span: Span): { side: string | undefined; extra: string; links: string | undefined } | undefined {
+    if (isStartRecord(span)) this.sawStarts = true;
     const { events, links } = span;
     if (
       events.length === 0 &&
@@ -168,7 +211,7 @@ export class SpanRowEncoder {
       span.dropped === undefined &&
       span.durationUnknown !== true
     ) {
-      return FIELD + ABSENT + FIELD + ABSENT + FIELD + ABSENT;
+      return undefined;
     }
     const x: SpanExtra = {};
     let side = '';
@@ -202,6 +245,6 @@ export class SpanRowEncoder {
     if (span.durationUnknown === true) x.du = true;
     if (linkIndex !== '') this.sawLinks = true;
     // JSON.stringify escapes every control character: the JSON needs no escaping of its own.
-    return FIELD + (side === '' ? ABSENT : side) + FIELD + JSON.stringify(x) + FIELD + (linkIndex === '' ? ABSENT : linkIndex);
+    return { side: side === '' ? undefined : side, extra: JSON.stringify(x), links: linkIndex === '' ? undefined : linkIndex };
   }
 }
