@@ -32,3 +32,8 @@ export { annotateSdkDrops, dropNote } from './sdk-drop-notes.js';
 export { targetKind, targetName } from './span-facts.js';
 export { compareTraces, CALL_CHANGES } from './compare-traces.js';
 export type { CallChange, CallStats, ComparedCall, ComparisonSide, CompareOptions, TraceComparison } from './compare-traces.js';
+export { LinkInferrer } from './inference/link-inferrer.js';
+export type { InferOptions, InferenceSink, InferenceReport, EmittedLink, EmittedCall } from './inference/link-inferrer.js';
+export { readLogRecord, hostOf, RECORD_FIELDS } from './inference/log-record.js';
+export type { LogRecord, InferredLink, Direction, ReadRecordResult } from './inference/log-record.js';
+export { minCostAssignment } from './inference/min-cost-assignment.js';
