@@ -48,6 +48,7 @@ interface State {
 }
 
 export const DEFAULT_BEAM = 48;
+const PRUNE_GAP = 12;
 
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
@@ -80,7 +81,11 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
       }
     }
     next.sort((a, b) => b.score - a.score);
-    states = next.length > beam ? next.slice(0, beam) : next;
+    // States e^12 times less likely than the best cannot change a posterior that matters.
+    const floor = next[0]!.score - PRUNE_GAP;
+    let keep = Math.min(beam, next.length);
+    while (keep > 1 && next[keep - 1]!.score < floor) keep--;
+    states = keep < next.length ? next.slice(0, keep) : next;
   }
   // The requests that end here: their tails and call counts.
   const finals = states.map((st) => {

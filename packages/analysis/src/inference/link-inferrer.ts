@@ -87,7 +87,6 @@ interface Rec {
   isIn: boolean;
   s: number;
   e: number;
-  dupKey: string;
   dups?: LogRecord[];
   // out side
   callee?: Rec;
@@ -124,6 +123,8 @@ const NET_MIN_SD = 40;
 const LEARN_CONFIDENCE = 0.95;
 /** Refits of the call structure on a block while the model is young. */
 const EM_ROUNDS = 3;
+/** Records of a block the EM rounds look at. */
+const EM_SAMPLE = 4000;
 /** Records per host and block that keep feeding the clock estimate once it is known. */
 const OFFSET_SAMPLE = 200;
 
@@ -168,12 +169,12 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 /** A candidate of one row in a group: column key and score (log-likelihood, higher is better). */
 interface Cand {
-  key: string;
-  /** Alternatives that are "the same answer" share a group (slots of one parent). */
-  group: string;
+  /** Column: ≥ 0 a record's line, < 0 a row's own "none" column. */
+  key: number;
+  /** Alternatives that are "the same answer" share a group. */
+  group: number;
   score: number;
   target: Rec | null;
-  slot?: string;
 }
 
 interface Solved {
@@ -192,13 +193,13 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
     let best = row[0]!;
     for (const c of row) if (c.score > best.score) best = c;
     // Posterior over answers: each answer's best-scoring candidate.
-    const byGroup = new Map<string, number>();
+    const byGroup = new Map<number, number>();
     for (const c of row) byGroup.set(c.group, Math.max(byGroup.get(c.group) ?? -Infinity, c.score));
     let z = 0;
     for (const s of byGroup.values()) z += Math.exp(s - best.score);
     return [{ choice: best, confidence: 1 / z }];
   }
-  const colOf = new Map<string, number>();
+  const colOf = new Map<number, number>();
   const colList: Cand[] = [];
   for (const row of cands) for (const c of row) if (!colOf.has(c.key)) {
     colOf.set(c.key, colList.length);
@@ -229,7 +230,7 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
       // Per row, the others held fixed: the row's answers among columns nobody else took.
       const taken = new Set<number>();
       for (let q = 0; q < n; q++) if (q !== r) taken.add(best[q]!);
-      const byGroup = new Map<string, number>();
+      const byGroup = new Map<number, number>();
       for (const c of cands[r]!) if (!taken.has(colOf.get(c.key)!)) byGroup.set(c.group, Math.max(byGroup.get(c.group) ?? -Infinity, c.score));
       let z = 0;
       for (const s of byGroup.values()) z += Math.exp(s - chosen.score);
@@ -241,7 +242,7 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
 }
 
 /** Splits rows into groups that share a candidate key (union–find). */
-function groupsOf<T>(rows: readonly T[], keysOf: (row: T) => readonly string[]): T[][] {
+function groupsOf<T, K>(rows: readonly T[], keysOf: (row: T) => readonly K[]): T[][] {
   const parent = rows.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) {
@@ -250,7 +251,7 @@ function groupsOf<T>(rows: readonly T[], keysOf: (row: T) => readonly string[]):
     }
     return i;
   };
-  const owner = new Map<string, number>();
+  const owner = new Map<K, number>();
   rows.forEach((row, i) => {
     for (const k of keysOf(row)) {
       const o = owner.get(k);
@@ -269,14 +270,16 @@ export class LinkInferrer {
   private readonly maxNetUs: number;
   private readonly clocks = new ClockOffsets();
   private structure = new CallStructure();
-  private readonly net1 = new Map<string, GaussianStats>();
-  private readonly net2 = new Map<string, GaussianStats>();
+  /** Network gap models per caller service → callee service: request out → in start, in end → out end. */
+  private readonly net1 = new Map<string, Map<string, GaussianStats>>();
+  private readonly net2 = new Map<string, Map<string, GaussianStats>>();
   private readonly roots = new Map<string, [number, number]>();
   /** Records not yet merged into the context, in arrival order. */
   private pending: Rec[] = [];
   /** Held records, sorted by start. */
   private ctx: Rec[] = [];
-  private readonly dupIndex = new Map<string, Rec>();
+  /** Held records by start time: duplicate lines are found among records that start at the same µs. */
+  private readonly dupIndex = new Map<number, Rec | Rec[]>();
   private blockStart: number | undefined;
   private maxStart = -Infinity;
   private msResolution = true;
@@ -322,8 +325,7 @@ export class LinkInferrer {
     else st.outs++;
     if (record.endUs - record.startUs > this.windowUs) st.longerThanWindow++;
     if (isIn && record.endUs - record.startUs > this.maxDurUs) this.maxDurUs = Math.min(this.windowUs, record.endUs - record.startUs);
-    const dupKey = `${record.direction}|${record.instance}|${record.startUs}|${record.endUs}|${record.endpoint}|${record.remote ?? ''}|${record.local ?? ''}`;
-    const same = this.dupIndex.get(dupKey);
+    const same = this.findSame(record);
     if (same !== undefined) {
       st.duplicates++;
       if (same.emitted && isIn) this.emitDuplicate(same, record);
@@ -360,7 +362,6 @@ export class LinkInferrer {
       isIn,
       s: record.startUs,
       e: record.endUs,
-      dupKey,
       c2: 0,
       stage2: false,
       emittedCall: false,
@@ -371,7 +372,10 @@ export class LinkInferrer {
       rootLine: record.line,
       tallied: false,
     };
-    this.dupIndex.set(dupKey, rec);
+    const sameStart = this.dupIndex.get(record.startUs);
+    if (sameStart === undefined) this.dupIndex.set(record.startUs, rec);
+    else if (Array.isArray(sameStart)) sameStart.push(rec);
+    else this.dupIndex.set(record.startUs, [sameStart, rec]);
     if (isIn) this.instances.add(record.instance);
     this.pending.push(rec);
     const hostMax = this.hostMax.get(rec.host);
@@ -394,6 +398,16 @@ export class LinkInferrer {
     this.stats.farAheadHosts = Object.fromEntries(this.farAheadHosts);
     this.stats.hostOffsetsUs = Object.fromEntries([...this.clocks.all()].map(([h, v]) => [h, Math.round(v)]));
     return { ...this.stats, lateLines: [...this.stats.lateLines] };
+  }
+
+  /** A held record identical to `r` (a duplicate line), if any. */
+  private findSame(r: LogRecord): Rec | undefined {
+    const at = this.dupIndex.get(r.startUs);
+    if (at === undefined) return undefined;
+    const same = (x: Rec): boolean =>
+      x.r.endUs === r.endUs && x.r.direction === r.direction && x.r.instance === r.instance && x.r.endpoint === r.endpoint && x.r.remote === r.remote && x.r.local === r.local && x.r.service === r.service;
+    if (!Array.isArray(at)) return same(at) ? at : undefined;
+    return at.find(same);
   }
 
   private updateWatermark(): void {
@@ -458,8 +472,9 @@ export class LinkInferrer {
     this.clocks.solve();
     // EM: while the models are young, a first pass only teaches them, then the block is decided again.
     if (young) {
-      this.refitStructure(blockOuts, insAt, be);
-      this.calleeSide(blockIns, outsByLocal, outsByEndpoint, true);
+      // A sample is enough to teach the models; the whole block is then decided with them.
+      this.refitStructure(blockOuts.slice(0, EM_SAMPLE), insAt, blockOuts.length > EM_SAMPLE ? blockOuts[EM_SAMPLE]!.s : be);
+      this.calleeSide(blockIns.slice(0, EM_SAMPLE), outsByLocal, outsByEndpoint, true);
     }
     this.callerSide(blockOuts, insAt, be);
     this.calleeSide(blockIns, outsByLocal, outsByEndpoint, false);
@@ -536,7 +551,7 @@ export class LinkInferrer {
 
   /** The range of the first network gap (caller's out start → callee's in start, corrected clocks) worth a look. */
   private netWindow(from: string, to: string): [number, number] {
-    const m = this.net1.get(`${from}>${to}`);
+    const m = this.net1.get(from)?.get(to);
     const sd = m !== undefined && m.weight >= 5 ? m.sd(NET_MIN_SD) : NET_SD;
     const mu = m !== undefined && m.weight >= 5 ? m.mean : NET_MEAN;
     return [mu - 6 * sd - this.tolUs, mu + 6 * sd + this.tolUs];
@@ -558,9 +573,11 @@ export class LinkInferrer {
     }
   }
 
-  private netModel(map: Map<string, GaussianStats>, key: string): GaussianStats {
-    let s = map.get(key);
-    if (s === undefined) map.set(key, (s = new GaussianStats(1000)));
+  private netModel(map: Map<string, Map<string, GaussianStats>>, from: string, to: string): GaussianStats {
+    let byTo = map.get(from);
+    if (byTo === undefined) map.set(from, (byTo = new Map()));
+    let s = byTo.get(to);
+    if (s === undefined) byTo.set(to, (s = new GaussianStats(1000)));
     return s;
   }
 
@@ -574,12 +591,11 @@ export class LinkInferrer {
       const cands: Cand[] = [];
       // "A root, or called by someone whose call is not in the logs": the two gaps are then just chance.
       const background = 2 * Math.log(1 / (2 * this.maxNetUs));
-      cands.push({ key: `null:${rec.r.line}`, group: 'null', score: Math.log(root) + background, target: null });
+      cands.push({ key: -1 - rec.r.line, group: -1, score: Math.log(root) + background, target: null });
       for (const c of this.calleeCandidates(rec, outsByLocal, outsByEndpoint, true)) {
         if (c.out.callee !== undefined) continue;
-        const edge = `${c.out.r.service}>${key}`;
-        const m1 = this.net1.get(edge);
-        const m2 = this.net2.get(edge);
+        const m1 = this.net1.get(c.out.r.service)?.get(key);
+        const m2 = this.net2.get(c.out.r.service)?.get(key);
         const unsure = this.clocks.known(rec.host) && this.clocks.known(c.out.host) ? 0 : this.maxSkewUs / 2;
         const sd1 = Math.hypot(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
         const sd2 = Math.hypot(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
@@ -587,7 +603,7 @@ export class LinkInferrer {
         const mu2 = m2 !== undefined && m2.weight >= 5 ? m2.mean : NET_MEAN;
         if (Math.abs(c.n1 - mu1) > 6 * sd1 || Math.abs(c.n2 - mu2) > 6 * sd2) continue;
         const score = Math.log(1 - root) + logNormalDensity(c.n1, mu1, sd1) + logNormalDensity(c.n2, mu2, sd2) + (c.connection ? CONNECTION_BONUS : 0);
-        cands.push({ key: `o:${c.out.r.line}`, group: `o:${c.out.r.line}`, score, target: c.out });
+        cands.push({ key: c.out.r.line, group: c.out.r.line, score, target: c.out });
       }
       rows.push({ rec, cands });
     }
@@ -597,10 +613,9 @@ export class LinkInferrer {
         const { choice, confidence } = solved[i]!;
         const out = choice.target;
         if (confidence >= LEARN_CONFIDENCE && out !== null) {
-          const edge = `${out.r.service}>${row.rec.r.service}`;
           const d = this.clocks.offset(row.rec.host) - this.clocks.offset(out.host);
-          this.netModel(this.net1, edge).add(row.rec.s - d - out.s);
-          this.netModel(this.net2, edge).add(out.e - (row.rec.e - d));
+          this.netModel(this.net1, out.r.service, row.rec.r.service).add(row.rec.s - d - out.s);
+          this.netModel(this.net2, out.r.service, row.rec.r.service).add(out.e - (row.rec.e - d));
         }
         if (confidence >= LEARN_CONFIDENCE) {
           let c = this.roots.get(row.rec.r.endpoint);
@@ -635,7 +650,7 @@ export class LinkInferrer {
       }
       rows.push({ rec: out, parents, parent: null, confidence: 1 });
     }
-    for (const group of groupsOf(rows, (row) => row.parents.map((p) => `${p.r.line}`))) {
+    for (const group of groupsOf(rows, (row) => row.parents.map((p) => p.r.line))) {
       group.sort((a, b) => a.rec.s - b.rec.s);
       const parents: Rec[] = [];
       const index = new Map<Rec, number>();
@@ -790,7 +805,13 @@ export class LinkInferrer {
     }
     for (const rec of gone) {
       if (!rec.isIn) this.emitCall(rec);
-      this.dupIndex.delete(rec.dupKey);
+      const sameStart = this.dupIndex.get(rec.s);
+      if (sameStart === rec) this.dupIndex.delete(rec.s);
+      else if (Array.isArray(sameStart)) {
+        const rest = sameStart.filter((x) => x !== rec);
+        if (rest.length === 0) this.dupIndex.delete(rec.s);
+        else this.dupIndex.set(rec.s, rest.length === 1 ? rest[0]! : rest);
+      }
       // Release references so the window's memory is really returned.
       rec.kids = undefined;
       rec.waiting = undefined;
