@@ -37,3 +37,5 @@ export type { InferOptions, InferenceSink, InferenceReport, EmittedLink, Emitted
 export { readLogRecord, hostOf, RECORD_FIELDS } from './inference/log-record.js';
 export type { LogRecord, InferredLink, Direction, ReadRecordResult } from './inference/log-record.js';
 export { minCostAssignment } from './inference/min-cost-assignment.js';
+export { InferredGraph } from './inference/inferred-graph.js';
+export type { InferredEdge } from './inference/inferred-graph.js';
