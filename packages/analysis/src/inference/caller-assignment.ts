@@ -47,7 +47,7 @@ interface State {
   lists: (CallList | null)[];
 }
 
-export const DEFAULT_BEAM = 48;
+export const DEFAULT_BEAM = 200;
 const PRUNE_GAP = 12;
 
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
