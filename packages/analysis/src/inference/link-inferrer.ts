@@ -381,7 +381,7 @@ export class LinkInferrer {
     const hostMax = this.hostMax.get(rec.host);
     if (hostMax === undefined || record.startUs > hostMax) {
       this.hostMax.set(rec.host, record.startUs);
-      if (hostMax === undefined || ++this.sinceWatermark >= 256) this.updateWatermark();
+      if (hostMax === undefined || ++this.sinceWatermark >= 16) this.updateWatermark();
     }
     this.blockStart ??= record.startUs - this.windowUs;
     // A block is decided once records that may still belong to it can no longer arrive (one window
