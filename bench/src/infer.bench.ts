@@ -10,15 +10,15 @@
  * core: lines per CPU second, and the most records held at once against the file's length (memory
  * follows the window, not the file). Last line JSON.
  *
- * BENCH_TRACES (default 1500) root requests per sweep cell; BENCH_SEED (default 1).
+ * BENCH_TRACES (default 1000) root requests per sweep cell; BENCH_SEED (default 1).
  */
 import { LinkInferrer, readLogRecord } from '@linktrace/analysis';
 import { connectionBaseline, generateLogs, nestingBaseline, scoreLinks, type LinkScore } from '@linktrace/analysis/testing';
 import { envInt, printResult, printTable } from './stats.js';
 
-const TRACES = envInt('BENCH_TRACES', 1500);
+const TRACES = envInt('BENCH_TRACES', 1000);
 const SEED = envInt('BENCH_SEED', 1);
-const THROUGHPUT_TRACES = envInt('BENCH_THROUGHPUT_TRACES', 12_000);
+const THROUGHPUT_TRACES = envInt('BENCH_THROUGHPUT_TRACES', 8000);
 const CONCURRENCY = [0.01, 0.05, 0.13, 0.5, 1.0];
 const SKEWS_US = [0, 1000, 5000];
 

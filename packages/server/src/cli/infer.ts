@@ -105,7 +105,7 @@ export function formatInferReport(
 ): string {
   const out: string[] = [];
   out.push(`linktrace infer: ${file}: ${lines} lines, ${report.records} records (${report.ins} in, ${report.outs} out)`);
-  out.push(`  inferred: ${report.linked} links, ${report.roots} roots`);
+  out.push(`  inferred: ${report.linked} links, ${report.roots} roots; at most ${report.peakHeld} records held at once`);
   if (malformed.count > 0) {
     out.push(`  ${malformed.count} malformed line${malformed.count === 1 ? '' : 's'} skipped (line numbers count from 1):`);
     for (const l of malformed.listed) out.push(`    ${l}`);
