@@ -13,9 +13,12 @@ export interface LogSource {
   instance: string;
 }
 
+/** A record as an importer makes it (the line number is added by the reader). */
+export type ImportedRecord = Omit<LogRecord, 'line'>;
+
 /** A line gives zero or more records (a proxy's line is a served request and the upstream call it made). */
 export type LineResult =
-  | { records: Omit<LogRecord, 'line'>[]; unknownFields?: string[] }
+  | { records: ImportedRecord[]; unknownFields?: string[] }
   /** Not a request (an SDK log line that only says something): skipped and counted, not an error. */
   | { skip: string }
   | { problem: string };

@@ -10,7 +10,7 @@
  * (`in`) and, when `%UPSTREAM_HOST%` names one, the call it forwarded (`out`), which took the
  * upstream service time and ended when the response came back.
  */
-import { endpointOf, type LineResult, type LogSource } from './access-log-format.js';
+import { endpointOf, type ImportedRecord, type LineResult, type LogSource } from './access-log-format.js';
 
 const LINE = /^\[([^\]]+)\] "([A-Z]+) (\S+) [^"]*" (\d{3}|-|0) \S+ \d+ \d+ (\d+) (\d+|-) "[^"]*" "(?:[^"\\]|\\.)*" "[^"]*" "[^"]*" "([^"]*)"/;
 
@@ -24,12 +24,12 @@ export function parseEnvoyLine(line: string, source: LogSource): LineResult {
   const endUs = startUs + Number(duration) * 1000;
   const endpoint = endpointOf(method!, path!);
   const status = /^\d{3}$/.test(code!) ? Number(code) : undefined;
-  const inRec: Omit<import('@linktrace/analysis').LogRecord, 'line'> = { direction: 'in', service: source.service, instance: source.instance, endpoint, startUs, endUs };
+  const inRec: ImportedRecord = { direction: 'in', service: source.service, instance: source.instance, endpoint, startUs, endUs };
   if (status !== undefined) inRec.status = status;
   const records = [inRec];
   if (upstreamHost !== undefined && upstreamHost !== '' && upstreamHost !== '-') {
     const upUs = upstreamTime === '-' ? endUs - startUs : Math.min(endUs - startUs, Number(upstreamTime) * 1000);
-    const out: Omit<import('@linktrace/analysis').LogRecord, 'line'> = { direction: 'out', service: source.service, instance: source.instance, endpoint, startUs: endUs - upUs, endUs, remote: upstreamHost };
+    const out: ImportedRecord = { direction: 'out', service: source.service, instance: source.instance, endpoint, startUs: endUs - upUs, endUs, remote: upstreamHost };
     if (status !== undefined) out.status = status;
     records.push(out);
   }

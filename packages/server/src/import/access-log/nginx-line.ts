@@ -10,7 +10,7 @@
  * upstream (`out`, with `remote` = the upstream address). `$time_local` has one-second resolution:
  * `$msec` (the end time in ms) makes timing usable, and the docs say so.
  */
-import { endpointOf, type LineResult, type LogSource } from './access-log-format.js';
+import { endpointOf, type ImportedRecord, type LineResult, type LogSource } from './access-log-format.js';
 
 const LINE =
   /^(\S+) \S+ \S+ \[([^\]]+)\] "([A-Z]+) (\S+)[^"]*" (\d{3}) \S+ "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*" ([0-9.]+) (\S+)(?: ([0-9.,:\s-]+?))?(?: ([0-9]+\.[0-9]+))?\s*$/;
@@ -37,7 +37,7 @@ export function parseNginxLine(line: string, source: LogSource): LineResult {
   const durUs = Math.round(Number(requestTime) * 1e6);
   if (!Number.isFinite(durUs)) return { problem: `$request_time ${JSON.stringify(requestTime)} is not a number` };
   const endpoint = endpointOf(method!, target!);
-  const inRec: Omit<import('@linktrace/analysis').LogRecord, 'line'> = {
+  const inRec: ImportedRecord = {
     direction: 'in',
     service: source.service,
     instance: source.instance,

@@ -12,7 +12,7 @@
  * skipped and counted. `service` comes from the line (`service`, or pino's `name`) or the command
  * line; `instance` likewise (`instance`, or `hostname` plus `port`).
  */
-import { endpointOf, type LineResult, type LogSource } from './access-log-format.js';
+import { endpointOf, type ImportedRecord, type LineResult, type LogSource } from './access-log-format.js';
 
 function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
@@ -48,7 +48,7 @@ export function parseSdkJsonLine(line: string, source: LogSource): LineResult {
   const hostname = str(o.hostname);
   const port = num(o.port);
   const instance = str(o.instance) ?? (hostname !== undefined && port !== undefined ? `${hostname}:${port}` : source.instance);
-  const rec: Omit<import('@linktrace/analysis').LogRecord, 'line'> = { direction: 'in', service, instance, endpoint: endpointOf(method, url), startUs: endUs - Math.round(ms * 1000), endUs };
+  const rec: ImportedRecord = { direction: 'in', service, instance, endpoint: endpointOf(method, url), startUs: endUs - Math.round(ms * 1000), endUs };
   const status = num(res.statusCode) ?? num(o.status);
   if (status !== undefined) rec.status = status;
   const ra = str(req.remoteAddress);
