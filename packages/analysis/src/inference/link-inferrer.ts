@@ -109,6 +109,8 @@ interface Rec {
 }
 
 const LATE_LINES_KEPT = 20;
+/** Key prefix of the index of `out` records that do not name their connection. */
+const NO_LOCAL = '\u0000';
 /** A record further ahead of the watermark than this many windows is from a clock too wrong to use. */
 const FAR_AHEAD_WINDOWS = 10;
 const MAX_CANDIDATES = 40;
@@ -126,7 +128,9 @@ const EM_ROUNDS = 3;
 /** Records of a block the EM rounds look at. */
 const EM_SAMPLE = 4000;
 /** Records per host and block that keep feeding the clock estimate once it is known. */
-const OFFSET_SAMPLE = 200;
+const OFFSET_SAMPLE = 100;
+/** Requests learned from before the structure model learns from one in eight. */
+const LEARN_ALL_UNTIL = 5000;
 
 interface Candidate {
   out: Rec;
@@ -464,6 +468,13 @@ export class LinkInferrer {
         let hosts = outsByEndpoint.get(rec.r.endpoint);
         if (hosts === undefined) outsByEndpoint.set(rec.r.endpoint, (hosts = new Map()));
         push(hosts, rec.host, rec);
+        if (rec.r.local === undefined) {
+          // Also listed apart: the only timing candidates of a request that knows its connection.
+          const key = NO_LOCAL + rec.r.endpoint;
+          let bare = outsByEndpoint.get(key);
+          if (bare === undefined) outsByEndpoint.set(key, (bare = new Map()));
+          push(bare, rec.host, rec);
+        }
         if (rec.s >= bs && rec.s < be && !rec.stage2) blockOuts.push(rec);
       }
     }
@@ -518,7 +529,7 @@ export class LinkInferrer {
       }
     }
     // By timing: outs to our endpoint near our start (when we know our connection, only outs that do not name theirs).
-    const hosts = outsByEndpoint.get(rec.r.endpoint);
+    const hosts = outsByEndpoint.get(remote === undefined ? rec.r.endpoint : NO_LOCAL + rec.r.endpoint);
     if (hosts === undefined) return found;
     for (const [host, list] of hosts) {
       if (host === rec.host) continue;
@@ -537,8 +548,6 @@ export class LinkInferrer {
       for (let k = from; k < list.length; k++) {
         const out = list[k]!;
         if (out.s > until) break;
-        // An out on a known connection other than ours is not our caller.
-        if (remote !== undefined && out.r.local !== undefined) continue;
         if (out.r.remote !== undefined && out.r.remote !== rec.r.instance && this.instances.has(out.r.remote)) continue;
         const durOut = out.e - out.s;
         if (durOut < durIn - 2 * tol || durOut - durIn > maxSum) continue;
@@ -721,6 +730,8 @@ export class LinkInferrer {
       if (!learnPass) p.tallied = true;
       const kids = p.kids ?? [];
       if (!learnPass && kids.some((k) => k.c2 < 0.9)) continue;
+      // A well-fed model learns from a sample (it only has to follow drift).
+      if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.r.line & 7) !== 0) continue;
       this.structure.learn(`${p.r.service} ${p.r.endpoint}`, p.s, p.e, kids.map((k) => k.r), this.tolUs);
     }
   }
