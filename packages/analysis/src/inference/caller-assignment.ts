@@ -31,7 +31,10 @@ export interface AssignCall {
 export interface Assigned {
   /** Parent index, or −1 for none. */
   parent: number;
+  /** The calibrated (tempered) posterior: what is reported. */
   confidence: number;
+  /** The beam's own posterior: what learning thresholds use, so calibration never changes what is learned. */
+  certainty: number;
 }
 
 interface CallList {
@@ -125,14 +128,22 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
   };
   const bestChoices = choices(best.st);
   const agree = new Float64Array(n);
+  const agreeRaw = new Float64Array(n);
   let total = 0;
+  let totalRaw = 0;
   for (const f of finals) {
     const w = Math.exp((f.score - best.score) / POSTERIOR_TEMPERATURE);
+    const wRaw = Math.exp(f.score - best.score);
     total += w;
+    totalRaw += wRaw;
     const ch = f === best ? bestChoices : choices(f.st);
-    for (let i = 0; i < n; i++) if (ch[i] === bestChoices[i]) agree[i] += w;
+    for (let i = 0; i < n; i++) {
+      if (ch[i] !== bestChoices[i]) continue;
+      agree[i] += w;
+      agreeRaw[i] += wRaw;
+    }
   }
   const result: Assigned[] = [];
-  for (let i = 0; i < n; i++) result.push({ parent: bestChoices[i]!, confidence: agree[i]! / total });
+  for (let i = 0; i < n; i++) result.push({ parent: bestChoices[i]!, confidence: agree[i]! / total, certainty: agreeRaw[i]! / totalRaw });
   return result;
 }

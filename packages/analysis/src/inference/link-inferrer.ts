@@ -92,6 +92,8 @@ interface Rec {
   callee?: Rec;
   parent?: Rec | null;
   c2: number;
+  /** The caller side's untempered posterior (learning thresholds). */
+  c2raw: number;
   stage2: boolean;
   waiting?: Rec[];
   emittedCall: boolean;
@@ -367,6 +369,7 @@ export class LinkInferrer {
       s: record.startUs,
       e: record.endUs,
       c2: 0,
+      c2raw: 0,
       stage2: false,
       emittedCall: false,
       c1: 0,
@@ -644,9 +647,9 @@ export class LinkInferrer {
    * Step 2: each `out` record to the `in` record (same instance) that was being handled, jointly per
    * group of overlapping requests. Returns the decisions without applying them.
    */
-  private callerAssign(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number, withPrior: boolean): { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number }[] {
+  private callerAssign(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number, withPrior: boolean): { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] {
     const tol = this.tolUs;
-    const rows: { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number }[] = [];
+    const rows: { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] = [];
     for (const out of outs) {
       const parents: Rec[] = [];
       const ins = insAt.get(out.r.instance);
@@ -657,7 +660,7 @@ export class LinkInferrer {
           if (p.e + tol >= out.e) parents.push(p);
         }
       }
-      rows.push({ rec: out, parents, parent: null, confidence: 1 });
+      rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
     }
     for (const group of groupsOf(rows, (row) => row.parents.map((p) => p.r.line))) {
       group.sort((a, b) => a.rec.s - b.rec.s);
@@ -680,9 +683,10 @@ export class LinkInferrer {
         tol,
       );
       group.forEach((row, i) => {
-        const { parent, confidence } = solved[i]!;
+        const { parent, confidence, certainty } = solved[i]!;
         row.parent = parent < 0 ? null : parents[parent]!;
         row.confidence = confidence;
+        row.certainty = certainty;
       });
     }
     return rows;
@@ -693,6 +697,7 @@ export class LinkInferrer {
       const p = row.parent;
       row.rec.parent = p;
       row.rec.c2 = row.confidence;
+      row.rec.c2raw = row.certainty;
       row.rec.stage2 = true;
       if (p !== null) (p.kids ??= []).push(row.rec);
       for (const waiting of row.rec.waiting ?? []) this.settle(waiting);
@@ -711,7 +716,7 @@ export class LinkInferrer {
       const dirty = new Set<Rec>();
       for (const row of rows) {
         for (const p of row.parents) if (!kids.has(p)) kids.set(p, []);
-        if (row.confidence < LEARN_CONFIDENCE) for (const p of row.parents) dirty.add(p);
+        if (row.certainty < LEARN_CONFIDENCE) for (const p of row.parents) dirty.add(p);
         else if (row.parent !== null) kids.get(row.parent)!.push(row.rec);
       }
       const fresh = new CallStructure();
@@ -729,7 +734,7 @@ export class LinkInferrer {
       if (!p.isIn || p.tallied || p.e >= until) continue;
       if (!learnPass) p.tallied = true;
       const kids = p.kids ?? [];
-      if (!learnPass && kids.some((k) => k.c2 < 0.9)) continue;
+      if (!learnPass && kids.some((k) => k.c2raw < 0.9)) continue;
       // A well-fed model learns from a sample (it only has to follow drift).
       if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.r.line & 7) !== 0) continue;
       this.structure.learn(`${p.r.service} ${p.r.endpoint}`, p.s, p.e, kids.map((k) => k.r), this.tolUs);
