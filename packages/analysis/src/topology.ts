@@ -14,6 +14,9 @@
  *   linked to a producer without a queue likewise. A client or producer span whose peer was not
  *   traced (nobody answered it, nobody links to it) is an edge to `remote.service`, timed by itself.
  *
+ * Calls whose timed span was inferred from access logs (`linktrace.inferred` = true) are edges of
+ * their own (`inferred`), beside any recorded calls between the same two nodes.
+ *
  * Start and end records of one span count once. Queue ids carry the `mq:` prefix; any other id is a
  * service. Stores return edges already aggregated (`EdgeRow`); `serviceMapRows` computes the same
  * rows from spans, for backends without SQL and as the reference the stores are tested against.
@@ -39,6 +42,8 @@ export interface ServiceMapEdge {
   errorRate: number;
   /** p99 (nearest rank) of the timed side's durations, µs; 0 when no call has ended yet. */
   p99Us: number;
+  /** Calls inferred from access logs (docs/inference.md), drawn apart from recorded ones. */
+  inferred?: true;
 }
 
 export interface ServiceMap {
@@ -55,6 +60,8 @@ export interface EdgeRow {
   callCount: number;
   errorCount: number;
   p99Us: number;
+  /** The timed spans of these calls were inferred (`linktrace.inferred` = true): a row of its own. */
+  inferred?: true;
 }
 
 export const QUEUE_PREFIX = 'mq:';
@@ -80,17 +87,17 @@ export function buildServiceMap(rows: readonly EdgeRow[]): ServiceMap {
     if (r.from === r.to || r.callCount <= 0) continue;
     node(r.from);
     node(r.to);
-    const key = `${r.from}\u0000${r.to}`;
+    const key = `${r.from}\u0000${r.to}\u0000${r.inferred === true}`;
     const e = edges.get(key);
     if (e === undefined) {
-      edges.set(key, { from: r.from, to: r.to, callCount: r.callCount, errorCount: r.errorCount, errorRate: 0, p99Us: r.p99Us });
+      edges.set(key, { from: r.from, to: r.to, callCount: r.callCount, errorCount: r.errorCount, errorRate: 0, p99Us: r.p99Us, ...(r.inferred === true ? { inferred: true as const } : {}) });
     } else {
       e.callCount += r.callCount;
       e.errorCount += r.errorCount;
       e.p99Us = Math.max(e.p99Us, r.p99Us);
     }
   }
-  const list = [...edges.values()].sort((a, b) => byText(a.from, b.from) || byText(a.to, b.to));
+  const list = [...edges.values()].sort((a, b) => byText(a.from, b.from) || byText(a.to, b.to) || Number(a.inferred ?? false) - Number(b.inferred ?? false));
   for (const e of list) e.errorRate = e.errorCount / e.callCount;
   return { nodes: [...nodes.values()].sort((a, b) => byText(a.id, b.id)), edges: list };
 }
@@ -165,11 +172,12 @@ export function serviceMapRows(input: readonly Span[]): EdgeRow[] {
     for (const l of Array.isArray(s.links) ? s.links : []) linkedTo.add(`${l.traceId}/${l.spanId}`);
   }
 
-  const tallies = new Map<string, Tally & { from: string; to: string }>();
+  const tallies = new Map<string, Tally & { from: string; to: string; inferred: boolean }>();
   const add = (from: string, to: string, s: Span): void => {
-    const key = `${from}\u0000${to}`;
+    const inferred = attr(s, 'linktrace.inferred') === true || attr(s, 'linktrace.inferred') === 'true';
+    const key = `${from}\u0000${to}\u0000${inferred}`;
     let t = tallies.get(key);
-    if (t === undefined) tallies.set(key, (t = { from, to, calls: 0, errors: 0, durations: [] }));
+    if (t === undefined) tallies.set(key, (t = { from, to, inferred, calls: 0, errors: 0, durations: [] }));
     t.calls++;
     if (s.status?.code === 'error') t.errors++;
     if (typeof s.durationUs === 'number' && Number.isFinite(s.durationUs)) t.durations.push(s.durationUs);
@@ -224,7 +232,7 @@ export function serviceMapRows(input: readonly Span[]): EdgeRow[] {
     t.durations.sort((a, b) => a - b);
     const n = t.durations.length;
     const p99Us = n === 0 ? 0 : t.durations[Math.min(n - 1, Math.max(0, Math.ceil(0.99 * n) - 1))]!;
-    rows.push({ from: t.from, to: t.to, callCount: t.calls, errorCount: t.errors, p99Us });
+    rows.push({ from: t.from, to: t.to, callCount: t.calls, errorCount: t.errors, p99Us, ...(t.inferred ? { inferred: true as const } : {}) });
   }
-  return rows.sort((a, b) => byText(a.from, b.from) || byText(a.to, b.to));
+  return rows.sort((a, b) => byText(a.from, b.from) || byText(a.to, b.to) || Number(a.inferred ?? false) - Number(b.inferred ?? false));
 }

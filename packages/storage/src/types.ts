@@ -111,6 +111,12 @@ export interface ServiceMapRow {
   callCount: number;
   errorCount: number;
   p99Us: number;
+  /**
+   * Present (true) on the row of calls whose timed span was inferred from access logs
+   * (`linktrace.inferred` = true, docs/inference.md): inferred and recorded calls between the same
+   * two services are separate rows, so the map can draw them differently.
+   */
+  inferred?: true;
 }
 
 export interface WriteSpansOptions {

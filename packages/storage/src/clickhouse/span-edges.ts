@@ -30,6 +30,8 @@ interface Group {
   links: Set<string>;
   consuming: boolean;
   queue: string | undefined;
+  /** Inferred from access logs (`linktrace.inferred`): its service-map edge is a row of its own. */
+  inferred: boolean;
 }
 
 const ref = (tid: string, sid: string): string => `${tid}\n${sid}`;
@@ -48,7 +50,7 @@ function groupRecords(records: readonly Span[]): Group[] {
     if (g === undefined) {
       g = {
         tid, sid: r.spanId, kind: KIND_CODE[r.kind], service: r.service, pid: undefined, status: 0, dur: undefined,
-        remote: undefined, stage: undefined, target: undefined, dest: undefined, links: new Set(), consuming: false, queue: undefined,
+        remote: undefined, stage: undefined, target: undefined, dest: undefined, links: new Set(), consuming: false, queue: undefined, inferred: false,
       };
       groups.set(key, g);
     }
@@ -59,6 +61,7 @@ function groupRecords(records: readonly Span[]): Group[] {
     g.stage ??= attr(r, 'linktrace.stage');
     g.target ??= attr(r, 'linktrace.target');
     g.dest ??= attr(r, 'messaging.destination.name');
+    if (attr(r, 'linktrace.inferred') === 'true') g.inferred = true;
     for (const l of r.links) g.links.add(ref(traceKey(l.traceId), l.spanId));
   }
   for (const g of groups.values()) {
@@ -127,6 +130,7 @@ class Index {
 interface Edge {
   from: string;
   to: string;
+  inferred: boolean;
   calls: number;
   errors: number;
   durs: number[];
@@ -135,18 +139,22 @@ interface Edge {
 class Edges {
   private readonly map = new Map<string, Edge>();
 
+  /** `splitInferred`: the service map keeps inferred calls apart; dependencies add them up. */
+  constructor(private readonly splitInferred = false) {}
+
   add(from: string | undefined, to: string | undefined, g: Group): void {
     if (from === undefined || to === undefined || from === to) return;
-    const key = `${from}\n${to}`;
+    const inferred = this.splitInferred && g.inferred;
+    const key = `${from}\n${to}\n${inferred}`;
     let e = this.map.get(key);
-    if (e === undefined) this.map.set(key, (e = { from, to, calls: 0, errors: 0, durs: [] }));
+    if (e === undefined) this.map.set(key, (e = { from, to, inferred, calls: 0, errors: 0, durs: [] }));
     e.calls++;
     if (g.status === STATUS_NUMBER.error) e.errors++;
     if (g.dur !== undefined) e.durs.push(g.dur);
   }
 
   sorted(): Edge[] {
-    return [...this.map.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+    return [...this.map.values()].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : Number(a.inferred) - Number(b.inferred)));
   }
 }
 
@@ -172,7 +180,7 @@ export function dependencyLinks(records: readonly Span[]): DependencyLink[] {
 export function serviceMapEdges(records: readonly Span[]): ServiceMapRow[] {
   const groups = groupRecords(records);
   const ix = new Index(groups);
-  const edges = new Edges();
+  const edges = new Edges(true);
   for (const c of groups) {
     // producer → queue (the outermost producer of a message)
     if (c.queue !== undefined) {
@@ -200,5 +208,5 @@ export function serviceMapEdges(records: readonly Span[]): ServiceMapRow[] {
       edges.add(c.service, c.remote, c);
     }
   }
-  return edges.sorted().map((e) => ({ from: e.from, to: e.to, callCount: e.calls, errorCount: e.errors, p99Us: nearestRank(e.durs, 0.99) }));
+  return edges.sorted().map((e) => ({ from: e.from, to: e.to, callCount: e.calls, errorCount: e.errors, p99Us: nearestRank(e.durs, 0.99), ...(e.inferred ? { inferred: true as const } : {}) }));
 }

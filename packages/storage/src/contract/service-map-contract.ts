@@ -113,6 +113,32 @@ export function serviceMapContract(create: CreateContractStore): void {
       });
     });
 
+    it('inferred calls (linktrace.inferred = true) are rows of their own beside recorded calls between the same services', async () => {
+      await withStore(create, async (store) => {
+        const recorded = traceIdOf(1);
+        const inferred = traceIdOf(2);
+        const mark = { 'linktrace.inferred': true, 'linktrace.inferred.confidence': 0.9 };
+        await store.writeSpans([
+          span({ traceId: recorded, spanId: spanIdOf(1, 0), service: 'web', kind: 'server', startUs: startOf(1), durationUs: 9000 }),
+          span({ traceId: recorded, spanId: spanIdOf(1, 1), parentSpanId: spanIdOf(1, 0), service: 'api', kind: 'server', startUs: startOf(1) + 10, durationUs: 2000 }),
+          span({ traceId: inferred, spanId: spanIdOf(2, 0), service: 'web', kind: 'server', startUs: startOf(2), durationUs: 9000, attributes: mark }),
+          span({ traceId: inferred, spanId: spanIdOf(2, 1), parentSpanId: spanIdOf(2, 0), service: 'web', kind: 'client', startUs: startOf(2) + 5, durationUs: 4000, attributes: mark }),
+          span({ traceId: inferred, spanId: spanIdOf(2, 2), parentSpanId: spanIdOf(2, 1), service: 'api', kind: 'server', startUs: startOf(2) + 10, durationUs: 3000, attributes: mark }),
+          span({ traceId: inferred, spanId: spanIdOf(2, 3), parentSpanId: spanIdOf(2, 0), service: 'web', kind: 'client', startUs: startOf(2) + 20, durationUs: 1000, attributes: mark, remote: { service: 'payments' } }),
+        ]);
+        assert.deepStrictEqual(await store.serviceMapRows(startOf(0), startOf(10)), [
+          { from: 'web', to: 'api', callCount: 1, errorCount: 0, p99Us: 2000 },
+          { from: 'web', to: 'api', callCount: 1, errorCount: 0, p99Us: 3000, inferred: true },
+          { from: 'web', to: 'payments', callCount: 1, errorCount: 0, p99Us: 1000, inferred: true },
+        ]);
+        // Dependencies (the Zipkin shape) add them up, with no extra field.
+        assert.deepStrictEqual(await store.dependencies(startOf(0), startOf(10)), [
+          { parent: 'web', child: 'api', callCount: 2, errorCount: 0 },
+          { parent: 'web', child: 'payments', callCount: 1, errorCount: 0 },
+        ]);
+      });
+    });
+
     it('refuses a window that is not two finite numbers', async () => {
       await withStore(create, async (store) => {
         await rejectsInput(store.serviceMapRows(Number.NaN, 1), 'invalid_query', 'startUs');

@@ -356,8 +356,9 @@ export class EmbeddedStore implements SpanStore {
         callCount: r[2] as number,
         errorCount: r[3] as number,
         p99Us: r[4] as number,
+        ...(r[5] === true ? { inferred: true as const } : {}),
       }))
-      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+      .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : Number(a.inferred ?? false) - Number(b.inferred ?? false)));
   }
 
   writeFindings(findings: readonly Finding[]): Promise<void> {

@@ -32,11 +32,18 @@ export function nodeSearch(node: ServiceMapNode): Params {
  */
 export function edgeSearch(edge: Edge, kinds: ReadonlyMap<string, ServiceMapNode['kind']>): Params {
   if (kinds.get(edge.to) === 'queue') return { service: edge.from, attr: `linktrace.target=${edge.to}` };
+  // Inferred calls (docs/inference.md) are found by the mark every inferred span carries.
+  if (edge.inferred === true) return { service: edge.to, attr: 'linktrace.inferred=true' };
   return { service: edge.to };
+}
+
+function edgeKey(e: Edge): string {
+  return `${e.from}>${e.to}${e.inferred === true ? '~inferred' : ''}`;
 }
 
 function edgeText(e: Edge): string {
   const parts = [`${e.callCount} req`, `${formatPercent(e.errorRate)} err`];
+  if (e.inferred === true) parts.unshift('inferred');
   if (e.p99Us !== undefined) parts.push(`p99 ${formatDuration(e.p99Us)}`);
   return parts.join(' · ');
 }
@@ -83,10 +90,12 @@ function MapView({ map }: { map: DisplayMap }): ReactNode {
             const a = at.get(e.from);
             const b = at.get(e.to);
             if (a === undefined || b === undefined) return null;
+            // An inferred edge beside a recorded one between the same nodes runs a little lower.
+            const shift = e.inferred === true ? 8 : 0;
             const x1 = a.x + NODE_W;
-            const y1 = a.y + NODE_H / 2;
+            const y1 = a.y + NODE_H / 2 + shift;
             const x2 = b.x;
-            const y2 = b.y + NODE_H / 2;
+            const y2 = b.y + NODE_H / 2 + shift;
             const back = x2 <= x1;
             const d = back
               ? `M${a.x + NODE_W / 2},${a.y + NODE_H} C${a.x + NODE_W / 2},${a.y + NODE_H + 60} ${b.x + NODE_W / 2},${b.y + NODE_H + 60} ${b.x + NODE_W / 2},${b.y + NODE_H}`
@@ -95,7 +104,12 @@ function MapView({ map }: { map: DisplayMap }): ReactNode {
             const ly = back ? Math.max(a.y, b.y) + NODE_H + 50 : (y1 + y2) / 2 - 6;
             const text = edgeText(e);
             return (
-              <a key={`${e.from}>${e.to}`} href={href('search', '', edgeSearch(e, kinds))} aria-label={`${label(e.from)} to ${label(e.to)}: ${text}`} className={`map-edge${e.errorCount > 0 ? ' has-errors' : ''}`}>
+              <a
+                key={edgeKey(e)}
+                href={href('search', '', edgeSearch(e, kinds))}
+                aria-label={`${label(e.from)} to ${label(e.to)}: ${text}`}
+                className={`map-edge${e.errorCount > 0 ? ' has-errors' : ''}${e.inferred === true ? ' inferred' : ''}`}
+              >
                 <path d={d} markerEnd="url(#arrow)" />
                 <text x={lx} y={ly} textAnchor="middle" className="edge-label">
                   {text}
@@ -117,6 +131,9 @@ function MapView({ map }: { map: DisplayMap }): ReactNode {
           ))}
         </svg>
       </div>
+      {map.edges.some((e) => e.inferred === true) ? (
+        <p className="note">Dashed edges are inferred from access logs (linktrace infer), not recorded: each inferred call carries its confidence.</p>
+      ) : null}
       <nav className="service-links" aria-label="Service pages">
         RED metrics:{' '}
         {map.nodes
@@ -140,10 +157,11 @@ function MapView({ map }: { map: DisplayMap }): ReactNode {
         </thead>
         <tbody>
           {map.edges.map((e) => (
-            <tr key={`${e.from}>${e.to}`}>
+            <tr key={edgeKey(e)} className={e.inferred === true ? 'inferred' : undefined}>
               <td>{label(e.from)}</td>
               <td>
                 <a href={href('search', '', edgeSearch(e, kinds))}>{label(e.to)}</a>
+                {e.inferred === true ? <span className="inferred-mark"> (inferred)</span> : null}
               </td>
               <td>{e.callCount}</td>
               <td>{e.errorCount}</td>

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:infer`: black-box inference (docs/inference.md) against ground truth. The seeded
+ * generator (@linktrace/analysis/testing) writes access logs of concurrent request trees with
+ * replicas, parallel and optional calls, lognormal latencies, per-host clock skew, keep-alive
+ * connections and missing fields, plus the true parent of every `in` record. The sweep runs
+ * concurrency (mean requests in flight per instance) 0.01 → 1.0 × skew 0 / ±1 / ±5 ms, with peer
+ * addresses and timing only, and scores link precision / recall / F1, whole-trace exact rate and
+ * calibration error (ECE) next to the two naive baselines, in the same process. Then one long log
+ * (BENCH_THROUGHPUT_TRACES root requests) is serialised to JSON lines and parsed + inferred on one
+ * core: lines per CPU second, and the most records held at once against the file's length (memory
+ * follows the window, not the file). Last line JSON.
+ *
+ * BENCH_TRACES (default 1000) root requests per sweep cell; BENCH_SEED (default 1).
+ */
+import { LinkInferrer, readLogRecord } from '@linktrace/analysis';
+import { connectionBaseline, generateLogs, nestingBaseline, scoreLinks, type LinkScore } from '@linktrace/analysis/testing';
+import { envInt, printResult, printTable } from './stats.js';
+
+const TRACES = envInt('BENCH_TRACES', 1000);
+const SEED = envInt('BENCH_SEED', 1);
+const THROUGHPUT_TRACES = envInt('BENCH_THROUGHPUT_TRACES', 8000);
+const CONCURRENCY = [0.01, 0.05, 0.13, 0.5, 1.0];
+const SKEWS_US = [0, 1000, 5000];
+
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+interface Cell {
+  peers: boolean;
+  concurrency: number;
+  skewUs: number;
+  inFlight: number;
+  ours: LinkScore;
+  nesting: LinkScore;
+  connection: LinkScore;
+  linesPerCpuS: number;
+}
+
+function runCell(peers: boolean, concurrency: number, skewUs: number, seed: number): Cell {
+  const g = generateLogs({ seed, concurrency, skewUs, peers, traces: TRACES });
+  const parent: (number | null)[] = new Array(g.records.length);
+  const confidence: number[] = new Array(g.records.length);
+  const inferrer = new LinkInferrer({
+    link(l) {
+      parent[l.record] = l.parent;
+      confidence[l.record] = l.confidence;
+    },
+  });
+  const t0 = cpuUs();
+  for (const r of g.records) inferrer.push(r);
+  inferrer.finish();
+  const spent = cpuUs() - t0;
+  return {
+    peers,
+    concurrency,
+    skewUs,
+    inFlight: g.inFlight,
+    ours: scoreLinks(g.truth, parent, confidence),
+    nesting: scoreLinks(g.truth, nestingBaseline(g.records)),
+    connection: scoreLinks(g.truth, connectionBaseline(g.records)),
+    linesPerCpuS: g.records.length / (spent / 1e6),
+  };
+}
+
+/** Parse + infer JSON lines on this one thread, as `linktrace infer` does after reading. */
+function throughput(): { lines: number; linesPerCpuS: number; peakHeld: number; heapMiB: number; f1: number } {
+  const g = generateLogs({ seed: SEED + 99, concurrency: 0.13, skewUs: 1000, peers: true, traces: THROUGHPUT_TRACES });
+  const lines = g.records.map(({ line: _line, startUs, endUs, ...r }) => JSON.stringify({ ...r, start: startUs, end: endUs }));
+  g.records.length = 0;
+  const parent: (number | null)[] = new Array(lines.length);
+  const inferrer = new LinkInferrer({
+    link(l) {
+      parent[l.record] = l.parent;
+    },
+  });
+  let heap = 0;
+  const t0 = cpuUs();
+  for (let i = 0; i < lines.length; i++) {
+    const read = readLogRecord(JSON.parse(lines[i]!), i);
+    if ('record' in read) inferrer.push(read.record);
+    if ((i & 0xffff) === 0) heap = Math.max(heap, process.memoryUsage().heapUsed);
+  }
+  const report = inferrer.finish();
+  const spent = cpuUs() - t0;
+  return { lines: lines.length, linesPerCpuS: lines.length / (spent / 1e6), peakHeld: report.peakHeld, heapMiB: heap / 2 ** 20, f1: scoreLinks(g.truth, parent).f1 };
+}
+
+function f(v: number, digits = 3): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '-';
+}
+
+function main(): void {
+  const cells: Cell[] = [];
+  for (const peers of [true, false]) for (const c of CONCURRENCY) for (const s of SKEWS_US) cells.push(runCell(peers, c, s, SEED));
+  printTable(
+    ['input', 'in flight', 'skew', 'F1', 'precision', 'recall', 'exact', 'ECE', 'F1 nesting', 'F1 conn.', 'exact nesting', 'exact conn.', 'lines/cpu-s'],
+    cells.map((c) => [
+      c.peers ? 'peers' : 'timing',
+      f(c.inFlight, 2),
+      c.skewUs === 0 ? '0' : `±${c.skewUs / 1000} ms`,
+      f(c.ours.f1),
+      f(c.ours.precision),
+      f(c.ours.recall),
+      f(c.ours.exactTraces),
+      f(c.ours.ece),
+      f(c.nesting.f1),
+      c.peers ? f(c.connection.f1) : '-',
+      f(c.nesting.exactTraces),
+      c.peers ? f(c.connection.exactTraces) : '-',
+      Math.round(c.linesPerCpuS),
+    ]),
+  );
+  const at = (peers: boolean, c: number): Cell[] => cells.filter((x) => x.peers === peers && x.concurrency === c);
+  const peers05 = at(true, 0.5);
+  const timing013 = at(false, 0.13).find((x) => x.skewUs === 5000)!;
+  const minF1Peers = Math.min(...peers05.map((x) => x.ours.f1));
+  const minExactPeers = Math.min(...peers05.map((x) => x.ours.exactTraces));
+  const maxEce = Math.max(...cells.map((x) => x.ours.ece));
+  const t = throughput();
+  console.log(
+    `\nthroughput: ${t.lines} JSON lines parsed + inferred at ${Math.round(t.linesPerCpuS)} lines per CPU second (one thread); ` +
+      `at most ${t.peakHeld} records held (${((100 * t.peakHeld) / t.lines).toFixed(1)} % of the file), heap ≤ ${t.heapMiB.toFixed(0)} MiB incl. the input lines; F1 ${f(t.f1)}`,
+  );
+  const targets = {
+    peers05F1: minF1Peers >= 0.99,
+    peers05Exact: minExactPeers >= 0.9,
+    timing013Skew5F1: timing013.ours.f1 >= 0.95,
+    ece: maxEce <= 0.05,
+    throughput: t.linesPerCpuS >= 100_000,
+  };
+  console.log(`targets: ${Object.entries(targets).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join(', ')}`);
+  printResult({
+    bench: 'infer',
+    traces: TRACES,
+    seed: SEED,
+    peers05MinF1: Number(minF1Peers.toFixed(4)),
+    peers05MinExact: Number(minExactPeers.toFixed(4)),
+    peers05ConnectionF1: Number(Math.min(...peers05.map((x) => x.connection.f1)).toFixed(4)),
+    peers05ConnectionExact: Number(Math.min(...peers05.map((x) => x.connection.exactTraces)).toFixed(4)),
+    timing013Skew5F1: Number(timing013.ours.f1.toFixed(4)),
+    timing013Skew5NestingF1: Number(timing013.nesting.f1.toFixed(4)),
+    maxEce: Number(maxEce.toFixed(4)),
+    minF1: Number(Math.min(...cells.map((x) => x.ours.f1)).toFixed(4)),
+    linesPerCpuS: Math.round(t.linesPerCpuS),
+    throughputLines: t.lines,
+    peakHeld: t.peakHeld,
+    heapMiB: Number(t.heapMiB.toFixed(1)),
+    allTargetsMet: Object.values(targets).every(Boolean),
+  });
+}
+
+main();

@@ -1,0 +1,168 @@
+/**
+ * What each endpoint does, learned from the confidently inferred requests: which endpoints it calls,
+ * how many times (a call made in some requests only is optional), and when. "When" is the gap from
+ * the call's anchor — the end of the request's latest call that had finished (the previous step of a
+ * sequence), or the request's start — per (previous call, this call); and the tail from the last
+ * call's end to the request's end. Gaps are log-scale Gaussians. Inference scores a joint
+ * assignment of calls to requests with it (caller-assignment.ts).
+ */
+import { GaussianStats, logNormalDensity, robustLogDensity } from './gaussian-stats.js';
+
+/** Gaps are modelled as log(gap + GAP_SHIFT_US): positive, heavy-tailed, and 0 allowed (ms-resolution logs). */
+const GAP_SHIFT_US = 100;
+/** Before anything is learned: a gap of a few ms, very uncertain. */
+const BROAD_MEAN = Math.log(3000);
+const BROAD_SD = 2.5;
+const MIN_SD = 0.2;
+/** Observations before a learned Gaussian is trusted. */
+const MIN_WEIGHT = 5;
+/** Requests tallied before an endpoint's call counts are trusted. */
+const MIN_PARENTS = 5;
+
+/** The anchor name for "no call finished yet": the request's start. */
+export const START = '^';
+
+export interface CallTiming {
+  endpoint: string;
+  startUs: number;
+  endUs: number;
+}
+
+interface EndpointModel {
+  parents: number;
+  /** child endpoint → histogram of calls per request (index = count). */
+  counts: Map<string, number[]>;
+  /** `prev\u0000child` → gap model; `\u0000child` → any previous. */
+  gaps: Map<string, GaussianStats>;
+  /** last child (or START) → tail model. */
+  tails: Map<string, GaussianStats>;
+}
+
+function gapFeature(us: number): number {
+  return Math.log(Math.max(0, us) + GAP_SHIFT_US);
+}
+
+/** The anchor of each call of one request (calls sorted by start): the latest end before it, or the start. */
+export function anchorsOf(parentStart: number, calls: readonly CallTiming[], tolUs: number): { anchor: number; prev: string }[] {
+  const out: { anchor: number; prev: string }[] = [];
+  for (let i = 0; i < calls.length; i++) {
+    let anchor = parentStart;
+    let prev = START;
+    for (let k = 0; k < i; k++) {
+      const c = calls[k]!;
+      if (c.endUs <= calls[i]!.startUs + tolUs && c.endUs >= anchor) {
+        anchor = c.endUs;
+        prev = c.endpoint;
+      }
+    }
+    out.push({ anchor, prev });
+  }
+  return out;
+}
+
+export class CallStructure {
+  private readonly endpoints = new Map<string, EndpointModel>();
+
+  private endpoint(key: string): EndpointModel {
+    let m = this.endpoints.get(key);
+    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), gaps: new Map(), tails: new Map() }));
+    return m;
+  }
+
+  private stats(map: Map<string, GaussianStats>, key: string): GaussianStats {
+    let s = map.get(key);
+    if (s === undefined) map.set(key, (s = new GaussianStats()));
+    return s;
+  }
+
+  /** Learns from one request whose calls are all known (any order). */
+  learn(parentKey: string, parentStart: number, parentEnd: number, calls: readonly CallTiming[], tolUs: number): void {
+    const m = this.endpoint(parentKey);
+    m.parents++;
+    const sorted = [...calls].sort((a, b) => a.startUs - b.startUs);
+    const anchors = anchorsOf(parentStart, sorted, tolUs);
+    const seen = new Map<string, number>();
+    let lastEnd = parentStart;
+    let last = START;
+    sorted.forEach((c, i) => {
+      seen.set(c.endpoint, (seen.get(c.endpoint) ?? 0) + 1);
+      const { anchor, prev } = anchors[i]!;
+      const g = gapFeature(c.startUs - anchor);
+      this.stats(m.gaps, `${prev}\u0000${c.endpoint}`).add(g);
+      this.stats(m.gaps, `\u0000${c.endpoint}`).add(g);
+      if (c.endUs >= lastEnd) {
+        lastEnd = c.endUs;
+        last = c.endpoint;
+      }
+    });
+    this.stats(m.tails, last).add(gapFeature(parentEnd - lastEnd));
+    for (const child of new Set([...seen.keys(), ...m.counts.keys()])) {
+      let h = m.counts.get(child);
+      if (h === undefined) m.counts.set(child, (h = [m.parents - 1]));
+      const n = seen.get(child) ?? 0;
+      while (h.length <= n) h.push(0);
+      h[n]!++;
+    }
+  }
+
+  private trusted(parentKey: string): EndpointModel | undefined {
+    const m = this.endpoints.get(parentKey);
+    return m !== undefined && m.parents >= MIN_PARENTS ? m : undefined;
+  }
+
+  /** log P(count ≥ n+1 | count ≥ n) of calls to `child`: the price of one more call. */
+  more(parentKey: string, child: string, n: number): number {
+    const m = this.trusted(parentKey);
+    if (m === undefined) return 0;
+    const h = m.counts.get(child);
+    if (h === undefined) return Math.log(0.5 / (m.parents + 1));
+    let atLeast = 0;
+    for (let k = n; k < h.length; k++) atLeast += h[k]!;
+    const above = atLeast - (h[n] ?? 0);
+    return Math.log((above + 0.5) / (atLeast + 1));
+  }
+
+  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the counts made. */
+  stop(parentKey: string, made: ReadonlyMap<string, number>): number {
+    const m = this.trusted(parentKey);
+    if (m === undefined) return 0;
+    let sum = 0;
+    for (const [child, h] of m.counts) {
+      const n = made.get(child) ?? 0;
+      let atLeast = 0;
+      for (let k = n; k < h.length; k++) atLeast += h[k]!;
+      sum += Math.log(((h[n] ?? 0) + 0.5) / (atLeast + 1));
+    }
+    return sum;
+  }
+
+  /** log-likelihood of a call starting `gapUs` after its anchor (the end of `prev`, or the start). */
+  gap(parentKey: string, prev: string, child: string, gapUs: number): number {
+    const x = gapFeature(gapUs);
+    const m = this.endpoints.get(parentKey);
+    let s = m?.gaps.get(`${prev}\u0000${child}`);
+    if (s === undefined || s.weight < MIN_WEIGHT) s = m?.gaps.get(`\u0000${child}`);
+    if (s === undefined || s.weight < MIN_WEIGHT) return logNormalDensity(x, BROAD_MEAN, BROAD_SD);
+    return robustLogDensity(x, s.mean, s.sd(MIN_SD), BROAD_MEAN, BROAD_SD);
+  }
+
+  /** log-likelihood of the request ending `tailUs` after its last call (`last`, or START when it made none). */
+  tail(parentKey: string, last: string, tailUs: number): number {
+    const x = gapFeature(tailUs);
+    const s = this.endpoints.get(parentKey)?.tails.get(last);
+    if (s === undefined || s.weight < MIN_WEIGHT) return logNormalDensity(x, BROAD_MEAN, BROAD_SD);
+    return robustLogDensity(x, s.mean, s.sd(MIN_SD), BROAD_MEAN, BROAD_SD);
+  }
+
+  /** Requests tallied so far (all endpoints). */
+  get learnedParents(): number {
+    let n = 0;
+    for (const m of this.endpoints.values()) n += m.parents;
+    return n;
+  }
+
+  /** The score of an outgoing call with no parent request at all (background work, or its request was not logged). */
+  static orphanScore(): number {
+    return Math.log(0.001) + logNormalDensity(0, 0, 3);
+  }
+}

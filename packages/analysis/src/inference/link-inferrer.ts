@@ -1,0 +1,836 @@
+/**
+ * Black-box inference (docs/inference.md): who called whom, from access-log records alone.
+ *
+ * Two matchings, each solved jointly (minimum-cost assignment per connected group of ambiguous
+ * records, never first come, first served):
+ * 1. callee side: each `in` record to the `out` record that made it — by connection (`in.remote ==
+ *    out.local`) where the logs have ports, otherwise by timing, on clocks corrected by per-host
+ *    offsets (clock-offsets.ts) and scored by per-edge network-gap models;
+ * 2. caller side: each `out` record to the `in` record being handled when it was made (same host,
+ *    same clock), scored by the call structure learned per endpoint (call-structure.ts) with one slot
+ *    per expected call, so a request cannot take more calls than its endpoint makes.
+ * Models start broad and are refitted from the confident matches (a second pass over the first
+ * block, then continuously): EM-style refinement. Confidence is the posterior of the choice against
+ * its best alternative (min-marginals), see `confidence`.
+ *
+ * Streaming: records are held for a bounded window of log time (`windowUs`), processed block by
+ * block, and dropped; memory follows the window, never the file.
+ */
+import { assignCalls } from './caller-assignment.js';
+import { CallStructure } from './call-structure.js';
+import { ClockOffsets } from './clock-offsets.js';
+import { GaussianStats, logNormalDensity } from './gaussian-stats.js';
+import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
+import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
+
+export interface InferOptions {
+  /**
+   * Log time (µs) a record waits for the records it may be matched with: longer than the longest
+   * request plus the worst clock offset plus how far out of order the input is. Default 10 s.
+   */
+  windowUs?: number;
+  /** Widest clock offset looked for between two hosts by timing alone, µs. Default 50 ms. */
+  maxSkewUs?: number;
+  /** Largest network + proxy time one way, µs. Default 20 ms. */
+  maxNetUs?: number;
+}
+
+export interface EmittedLink extends InferredLink {
+  /** Line of the root `in` record of the inferred tree. */
+  root: number;
+  /** This line repeats an earlier identical record: it gets the same decision. */
+  duplicateOf?: number;
+  /** Line of the `out` record the parent made this call with, when it logged one. */
+  call?: number;
+}
+
+export interface EmittedCall {
+  record: number;
+  /** The `in` record being handled when the call was made, or null. */
+  parent: number | null;
+  /** The `in` record the call caused on the callee, or null (the callee does not log, or its record is lost). */
+  callee: number | null;
+  confidence: number;
+  root: number | null;
+}
+
+export interface InferenceSink {
+  link(link: EmittedLink, record: LogRecord): void;
+  call?(call: EmittedCall, record: LogRecord): void;
+}
+
+export interface InferenceReport {
+  records: number;
+  ins: number;
+  outs: number;
+  duplicates: number;
+  /** Records that came after the window they belong to had been decided (input too far out of order). */
+  late: number;
+  lateLines: number[];
+  roots: number;
+  linked: number;
+  /** µs per host (common clock = mean of a connected group); hosts with no estimate are absent. */
+  hostOffsetsUs: Record<string, number>;
+  /** Records whose start is far ahead of the other hosts' logs (a wildly wrong clock), decided as roots. */
+  farAhead: number;
+  /** Hosts those records came from, with their counts. */
+  farAheadHosts: Record<string, number>;
+  /** Records longer than the window: their calls may have been decided without them. */
+  longerThanWindow: number;
+  /** Most records held at once. */
+  peakHeld: number;
+}
+
+interface Rec {
+  r: LogRecord;
+  host: string;
+  isIn: boolean;
+  s: number;
+  e: number;
+  dups?: LogRecord[];
+  // out side
+  callee?: Rec;
+  parent?: Rec | null;
+  c2: number;
+  /** The caller side's untempered posterior (learning thresholds). */
+  c2raw: number;
+  stage2: boolean;
+  waiting?: Rec[];
+  emittedCall: boolean;
+  // in side
+  call?: Rec | null;
+  c1: number;
+  decided: boolean;
+  emitted: boolean;
+  finalParent?: Rec | null;
+  conf: number;
+  rootLine: number;
+  waitingKids?: Rec[];
+  kids?: Rec[];
+  tallied: boolean;
+}
+
+const LATE_LINES_KEPT = 20;
+/** Key prefix of the index of `out` records that do not name their connection. */
+const NO_LOCAL = '\u0000';
+/** A record further ahead of the watermark than this many windows is from a clock too wrong to use. */
+const FAR_AHEAD_WINDOWS = 10;
+const MAX_CANDIDATES = 40;
+/** A minimum-cost group bigger than this gets per-row confidences (re-solving per row would cost too much). */
+const MAX_MARGINAL_ROWS = 14;
+/** Exact connection evidence: how much likelier a call on the same connection is than one by timing alone. */
+const CONNECTION_BONUS = Math.log(200);
+/** Broad network model before anything is learned, µs. */
+const NET_MEAN = 500;
+const NET_SD = 2000;
+const NET_MIN_SD = 40;
+const LEARN_CONFIDENCE = 0.95;
+/** Refits of the call structure on a block while the model is young. */
+const EM_ROUNDS = 3;
+/** Records of a block the EM rounds look at. */
+const EM_SAMPLE = 4000;
+/** Records per host and block that keep feeding the clock estimate once it is known. */
+const OFFSET_SAMPLE = 100;
+/** Requests learned from before the structure model learns from one in eight. */
+const LEARN_ALL_UNTIL = 5000;
+
+interface Candidate {
+  out: Rec;
+  n1: number;
+  n2: number;
+  connection: boolean;
+}
+
+function logistic(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+function upperBound(list: readonly Rec[], s: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.s <= s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lowerBound(list: readonly Rec[], s: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.s < s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** A candidate of one row in a group: column key and score (log-likelihood, higher is better). */
+interface Cand {
+  /** Column: ≥ 0 a record's line, < 0 a row's own "none" column. */
+  key: number;
+  /** Alternatives that are "the same answer" share a group. */
+  group: number;
+  score: number;
+  target: Rec | null;
+}
+
+interface Solved {
+  choice: Cand;
+  confidence: number;
+}
+
+/**
+ * Solves one group of rows jointly: each row takes one candidate, no candidate key twice.
+ * Each row must offer its own null candidate (a unique key).
+ */
+function solveGroup(cands: readonly Cand[][]): Solved[] {
+  const n = cands.length;
+  if (n === 1) {
+    const row = cands[0]!;
+    let best = row[0]!;
+    for (const c of row) if (c.score > best.score) best = c;
+    // Posterior over answers: each answer's best-scoring candidate.
+    const byGroup = new Map<number, number>();
+    for (const c of row) byGroup.set(c.group, Math.max(byGroup.get(c.group) ?? -Infinity, c.score));
+    let z = 0;
+    for (const s of byGroup.values()) z += Math.exp(s - best.score);
+    return [{ choice: best, confidence: 1 / z }];
+  }
+  const colOf = new Map<number, number>();
+  const colList: Cand[] = [];
+  for (const row of cands) for (const c of row) if (!colOf.has(c.key)) {
+    colOf.set(c.key, colList.length);
+    colList.push(c);
+  }
+  const m = colList.length;
+  const cost = new Float64Array(n * m).fill(FORBIDDEN);
+  for (let r = 0; r < n; r++) for (const c of cands[r]!) cost[r * m + colOf.get(c.key)!] = -c.score;
+  const best = minCostAssignment(cost, n, m);
+  const total = assignmentCost(cost, m, best);
+  const out: Solved[] = [];
+  for (let r = 0; r < n; r++) {
+    const chosen = cands[r]!.find((c) => colOf.get(c.key) === best[r])!;
+    let confidence: number;
+    if (n <= MAX_MARGINAL_ROWS) {
+      // Min-marginal: the best whole assignment in which this row gives a different answer.
+      const saved: [number, number][] = [];
+      for (const c of cands[r]!) if (c.group === chosen.group) {
+        const at = r * m + colOf.get(c.key)!;
+        saved.push([at, cost[at]!]);
+        cost[at] = FORBIDDEN;
+      }
+      const alt = minCostAssignment(cost, n, m);
+      const altTotal = assignmentCost(cost, m, alt);
+      for (const [at, v] of saved) cost[at] = v;
+      confidence = altTotal >= FORBIDDEN / 2 ? 1 : logistic(altTotal - total);
+    } else {
+      // Per row, the others held fixed: the row's answers among columns nobody else took.
+      const taken = new Set<number>();
+      for (let q = 0; q < n; q++) if (q !== r) taken.add(best[q]!);
+      const byGroup = new Map<number, number>();
+      for (const c of cands[r]!) if (!taken.has(colOf.get(c.key)!)) byGroup.set(c.group, Math.max(byGroup.get(c.group) ?? -Infinity, c.score));
+      let z = 0;
+      for (const s of byGroup.values()) z += Math.exp(s - chosen.score);
+      confidence = 1 / Math.max(1, z);
+    }
+    out.push({ choice: chosen, confidence });
+  }
+  return out;
+}
+
+/** Splits rows into groups that share a candidate key (union–find). */
+function groupsOf<T, K>(rows: readonly T[], keysOf: (row: T) => readonly K[]): T[][] {
+  const parent = rows.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  const owner = new Map<K, number>();
+  rows.forEach((row, i) => {
+    for (const k of keysOf(row)) {
+      const o = owner.get(k);
+      if (o === undefined) owner.set(k, i);
+      else parent[find(i)] = find(o);
+    }
+  });
+  const groups = new Map<number, T[]>();
+  rows.forEach((row, i) => push(groups, find(i), row));
+  return [...groups.values()];
+}
+
+export class LinkInferrer {
+  private readonly windowUs: number;
+  private readonly maxSkewUs: number;
+  private readonly maxNetUs: number;
+  private readonly clocks = new ClockOffsets();
+  private structure = new CallStructure();
+  /** Network gap models per caller service → callee service: request out → in start, in end → out end. */
+  private readonly net1 = new Map<string, Map<string, GaussianStats>>();
+  private readonly net2 = new Map<string, Map<string, GaussianStats>>();
+  private readonly roots = new Map<string, [number, number]>();
+  /** Records not yet merged into the context, in arrival order. */
+  private pending: Rec[] = [];
+  /** Held records, sorted by start. */
+  private ctx: Rec[] = [];
+  /** Held records by start time: duplicate lines are found among records that start at the same µs. */
+  private readonly dupIndex = new Map<number, Rec | Rec[]>();
+  private blockStart: number | undefined;
+  private maxStart = -Infinity;
+  private msResolution = true;
+  private readonly instances = new Set<string>();
+  /** Latest start seen per host; the watermark is their median, so one host with a wild clock cannot drag it. */
+  private readonly hostMax = new Map<string, number>();
+  private sinceWatermark = 0;
+  /** Longest `in` record seen (capped by the window): how far back a parent can have started. */
+  private maxDurUs = 0;
+  private readonly farAheadHosts = new Map<string, number>();
+  private readonly stats: InferenceReport = {
+    records: 0,
+    ins: 0,
+    outs: 0,
+    duplicates: 0,
+    late: 0,
+    lateLines: [],
+    roots: 0,
+    linked: 0,
+    hostOffsetsUs: {},
+    farAhead: 0,
+    farAheadHosts: {},
+    longerThanWindow: 0,
+    peakHeld: 0,
+  };
+
+  constructor(
+    private readonly sink: InferenceSink,
+    opts: InferOptions = {},
+  ) {
+    this.windowUs = opts.windowUs ?? 10_000_000;
+    this.maxSkewUs = opts.maxSkewUs ?? 50_000;
+    this.maxNetUs = opts.maxNetUs ?? 20_000;
+    if (!(this.windowUs > 0)) throw new RangeError('windowUs must be > 0');
+  }
+
+  /** Adds one record (any order within the window); decided records go to the sink as their block completes. */
+  push(record: LogRecord): void {
+    const st = this.stats;
+    st.records++;
+    const isIn = record.direction === 'in';
+    if (isIn) st.ins++;
+    else st.outs++;
+    if (record.endUs - record.startUs > this.windowUs) st.longerThanWindow++;
+    if (isIn && record.endUs - record.startUs > this.maxDurUs) this.maxDurUs = Math.min(this.windowUs, record.endUs - record.startUs);
+    const same = this.findSame(record);
+    if (same !== undefined) {
+      st.duplicates++;
+      if (same.emitted && isIn) this.emitDuplicate(same, record);
+      else if (isIn) (same.dups ??= []).push(record);
+      else if (!isIn && same.emittedCall) this.sink.call?.({ record: record.line, parent: null, callee: null, confidence: 0, root: null }, record);
+      else (same.dups ??= []).push(record);
+      return;
+    }
+    if (this.blockStart !== undefined && record.startUs < this.blockStart) {
+      // Its block is decided and gone: say so, and give it the answer we can still give.
+      st.late++;
+      if (st.lateLines.length < LATE_LINES_KEPT) st.lateLines.push(record.line);
+      if (isIn) {
+        st.roots++;
+        this.sink.link({ record: record.line, parent: null, confidence: this.rootRate(record.endpoint), root: record.line }, record);
+      } else this.sink.call?.({ record: record.line, parent: null, callee: null, confidence: 0, root: null }, record);
+      return;
+    }
+    const host = hostOf(record.instance);
+    if (this.blockStart !== undefined && record.startUs > this.maxStart + FAR_AHEAD_WINDOWS * this.windowUs && this.hostMax.size >= 2) {
+      // Far ahead of the other hosts' logs: a clock this wrong cannot be matched within the window.
+      st.farAhead++;
+      this.farAheadHosts.set(host, (this.farAheadHosts.get(host) ?? 0) + 1);
+      if (isIn) {
+        st.roots++;
+        this.sink.link({ record: record.line, parent: null, confidence: this.rootRate(record.endpoint), root: record.line }, record);
+      } else this.sink.call?.({ record: record.line, parent: null, callee: null, confidence: 0, root: null }, record);
+      return;
+    }
+    if (this.msResolution && (record.startUs % 1000 !== 0 || record.endUs % 1000 !== 0)) this.msResolution = false;
+    const rec: Rec = {
+      r: record,
+      host,
+      isIn,
+      s: record.startUs,
+      e: record.endUs,
+      c2: 0,
+      c2raw: 0,
+      stage2: false,
+      emittedCall: false,
+      c1: 0,
+      decided: false,
+      emitted: false,
+      conf: 0,
+      rootLine: record.line,
+      tallied: false,
+    };
+    const sameStart = this.dupIndex.get(record.startUs);
+    if (sameStart === undefined) this.dupIndex.set(record.startUs, rec);
+    else if (Array.isArray(sameStart)) sameStart.push(rec);
+    else this.dupIndex.set(record.startUs, [sameStart, rec]);
+    if (isIn) this.instances.add(record.instance);
+    this.pending.push(rec);
+    const hostMax = this.hostMax.get(rec.host);
+    if (hostMax === undefined || record.startUs > hostMax) {
+      this.hostMax.set(rec.host, record.startUs);
+      if (hostMax === undefined || ++this.sinceWatermark >= 16) this.updateWatermark();
+    }
+    this.blockStart ??= record.startUs - this.windowUs;
+    // A block is decided once records that may still belong to it can no longer arrive (one window
+    // of disorder) and its context reaches one window on each side.
+    while (this.maxStart >= this.blockStart + 3 * this.windowUs) this.processBlock();
+    const held = this.pending.length + this.ctx.length;
+    if (held > st.peakHeld) st.peakHeld = held;
+  }
+
+  /** Decides everything still held. */
+  finish(): InferenceReport {
+    while (this.blockStart !== undefined && (this.pending.length > 0 || this.ctx.length > 0)) this.processBlock();
+    this.prune(Infinity);
+    this.stats.farAheadHosts = Object.fromEntries(this.farAheadHosts);
+    this.stats.hostOffsetsUs = Object.fromEntries([...this.clocks.all()].map(([h, v]) => [h, Math.round(v)]));
+    return { ...this.stats, lateLines: [...this.stats.lateLines] };
+  }
+
+  /** A held record identical to `r` (a duplicate line), if any. */
+  private findSame(r: LogRecord): Rec | undefined {
+    const at = this.dupIndex.get(r.startUs);
+    if (at === undefined) return undefined;
+    const same = (x: Rec): boolean =>
+      x.r.endUs === r.endUs && x.r.direction === r.direction && x.r.instance === r.instance && x.r.endpoint === r.endpoint && x.r.remote === r.remote && x.r.local === r.local && x.r.service === r.service;
+    if (!Array.isArray(at)) return same(at) ? at : undefined;
+    return at.find(same);
+  }
+
+  private updateWatermark(): void {
+    this.sinceWatermark = 0;
+    const all = [...this.hostMax.values()].sort((a, b) => a - b);
+    this.maxStart = all[(all.length - 1) >> 1]!;
+  }
+
+  private get tolUs(): number {
+    return this.msResolution ? 1000 : 1;
+  }
+
+  private rootRate(endpoint: string): number {
+    const c = this.roots.get(endpoint);
+    return c === undefined ? 0.5 : (c[0] + 0.5) / (c[0] + c[1] + 1);
+  }
+
+  private processBlock(): void {
+    const bs = this.blockStart!;
+    const be = bs + this.windowUs;
+    const w = this.windowUs;
+    // Merge pending (sorted) into the context.
+    if (this.pending.length > 0) {
+      this.pending.sort((a, b) => a.s - b.s);
+      const merged: Rec[] = [];
+      let i = 0;
+      let j = 0;
+      const a = this.ctx;
+      const b = this.pending;
+      while (i < a.length || j < b.length) {
+        if (j >= b.length || (i < a.length && a[i]!.s <= b[j]!.s)) merged.push(a[i++]!);
+        else merged.push(b[j++]!);
+      }
+      this.ctx = merged;
+      this.pending = [];
+    }
+    // Nothing in this block or the next: jump over the quiet stretch of log time.
+    if (this.ctx.length > 0 && this.ctx[0]!.s >= be + w) {
+      this.blockStart = this.ctx[0]!.s - w;
+      return;
+    }
+    // Indices over the context.
+    const insAt = new Map<string, Rec[]>();
+    const outsByLocal = new Map<string, Rec[]>();
+    const outsByEndpoint = new Map<string, Map<string, Rec[]>>();
+    const blockIns: Rec[] = [];
+    const blockOuts: Rec[] = [];
+    for (const rec of this.ctx) {
+      if (rec.isIn) {
+        push(insAt, rec.r.instance, rec);
+        if (rec.s >= bs && rec.s < be && !rec.decided) blockIns.push(rec);
+      } else {
+        if (rec.r.local !== undefined) push(outsByLocal, rec.r.local, rec);
+        let hosts = outsByEndpoint.get(rec.r.endpoint);
+        if (hosts === undefined) outsByEndpoint.set(rec.r.endpoint, (hosts = new Map()));
+        push(hosts, rec.host, rec);
+        if (rec.r.local === undefined) {
+          // Also listed apart: the only timing candidates of a request that knows its connection.
+          const key = NO_LOCAL + rec.r.endpoint;
+          let bare = outsByEndpoint.get(key);
+          if (bare === undefined) outsByEndpoint.set(key, (bare = new Map()));
+          push(bare, rec.host, rec);
+        }
+        if (rec.s >= bs && rec.s < be && !rec.stage2) blockOuts.push(rec);
+      }
+    }
+    const young = this.structure.learnedParents < 300;
+    this.observeOffsets(blockIns, outsByLocal, outsByEndpoint);
+    this.clocks.solve();
+    // EM: while the models are young, a first pass only teaches them, then the block is decided again.
+    if (young) {
+      // A sample is enough to teach the models; the whole block is then decided with them.
+      this.refitStructure(blockOuts.slice(0, EM_SAMPLE), insAt, blockOuts.length > EM_SAMPLE ? blockOuts[EM_SAMPLE]!.s : be);
+      this.calleeSide(blockIns.slice(0, EM_SAMPLE), outsByLocal, outsByEndpoint, true);
+    }
+    this.callerSide(blockOuts, insAt, be);
+    this.calleeSide(blockIns, outsByLocal, outsByEndpoint, false);
+    for (const rec of blockIns) this.settle(rec);
+    this.tally(this.ctx, be, false);
+    this.clocks.fade(0.7);
+    this.blockStart = be;
+    this.prune(be - w);
+  }
+
+  /**
+   * Candidate caller records of `rec` (an `in`), with the network gaps they imply. `offsets`:
+   * correct clocks and search a window sized by the learned network model; otherwise search the
+   * widest offset allowed (to observe offsets).
+   */
+  private calleeCandidates(rec: Rec, outsByLocal: Map<string, Rec[]>, outsByEndpoint: Map<string, Map<string, Rec[]>>, offsets: boolean): Candidate[] {
+    const found: Candidate[] = [];
+    const tol = this.tolUs;
+    const durIn = rec.e - rec.s;
+    const maxSum = 2 * this.maxNetUs;
+    const remote = rec.r.remote;
+    const inKnown = offsets && this.clocks.known(rec.host);
+    const byConn = remote === undefined ? undefined : outsByLocal.get(remote);
+    if (byConn !== undefined) {
+      // Listed by start: only the calls near ours on this (keep-alive, much reused) connection.
+      const reach = this.maxSkewUs + this.maxNetUs;
+      for (let k = lowerBound(byConn, rec.s - reach - this.maxNetUs); k < byConn.length; k++) {
+        const out = byConn[k]!;
+        if (out.s > rec.s + reach) break;
+        if (out.r.instance === rec.r.instance) continue;
+        const durOut = out.e - out.s;
+        if (durOut < durIn - 2 * tol || durOut - durIn > maxSum) continue;
+        const d = offsets ? this.clocks.offset(rec.host) - this.clocks.offset(out.host) : 0;
+        const n1 = rec.s - d - out.s;
+        const n2 = out.e - (rec.e - d);
+        if (inKnown && this.clocks.known(out.host)) {
+          const [lo, hi] = this.netWindow(out.r.service, rec.r.service);
+          if (n1 < lo || n1 > hi) continue;
+        } else if (Math.abs(n1) > reach || Math.abs(n2) > reach) continue;
+        found.push({ out, n1, n2, connection: true });
+      }
+    }
+    // By timing: outs to our endpoint near our start (when we know our connection, only outs that do not name theirs).
+    const hosts = outsByEndpoint.get(remote === undefined ? rec.r.endpoint : NO_LOCAL + rec.r.endpoint);
+    if (hosts === undefined) return found;
+    for (const [host, list] of hosts) {
+      if (host === rec.host) continue;
+      const known = inKnown && this.clocks.known(host);
+      const d = offsets ? this.clocks.offset(rec.host) - this.clocks.offset(host) : 0;
+      // out.s = rec.s − d − n1, with n1 in [lo, hi].
+      let lo: number;
+      let hi: number;
+      if (known) [lo, hi] = this.netWindow(list[0]!.r.service, rec.r.service);
+      else {
+        lo = -this.maxSkewUs - tol;
+        hi = this.maxSkewUs + this.maxNetUs;
+      }
+      const from = lowerBound(list, rec.s - d - hi);
+      const until = rec.s - d - lo;
+      for (let k = from; k < list.length; k++) {
+        const out = list[k]!;
+        if (out.s > until) break;
+        if (out.r.remote !== undefined && out.r.remote !== rec.r.instance && this.instances.has(out.r.remote)) continue;
+        const durOut = out.e - out.s;
+        if (durOut < durIn - 2 * tol || durOut - durIn > maxSum) continue;
+        found.push({ out, n1: rec.s - d - out.s, n2: out.e - (rec.e - d), connection: false });
+        if (found.length > MAX_CANDIDATES * 4) return found;
+      }
+    }
+    return found;
+  }
+
+  /** The range of the first network gap (caller's out start → callee's in start, corrected clocks) worth a look. */
+  private netWindow(from: string, to: string): [number, number] {
+    const m = this.net1.get(from)?.get(to);
+    const sd = m !== undefined && m.weight >= 5 ? m.sd(NET_MIN_SD) : NET_SD;
+    const mu = m !== undefined && m.weight >= 5 ? m.mean : NET_MEAN;
+    return [mu - 6 * sd - this.tolUs, mu + 6 * sd + this.tolUs];
+  }
+
+  private observeOffsets(ins: readonly Rec[], outsByLocal: Map<string, Rec[]>, outsByEndpoint: Map<string, Map<string, Rec[]>>): void {
+    // Once a host's clock is known, a sample of its records keeps the estimate current.
+    const sampled = new Map<string, number>();
+    for (const rec of ins) {
+      if (this.clocks.known(rec.host)) {
+        const n = sampled.get(rec.host) ?? 0;
+        if (n >= OFFSET_SAMPLE) continue;
+        sampled.set(rec.host, n + 1);
+      }
+      const cands = this.calleeCandidates(rec, outsByLocal, outsByEndpoint, false);
+      if (cands.length === 0 || cands.length > MAX_CANDIDATES) continue;
+      const weight = 1 / cands.length;
+      for (const c of cands) this.clocks.observe(c.out.host, rec.host, (c.n1 - c.n2) / 2, c.connection ? 4 * weight : weight);
+    }
+  }
+
+  private netModel(map: Map<string, Map<string, GaussianStats>>, from: string, to: string): GaussianStats {
+    let byTo = map.get(from);
+    if (byTo === undefined) map.set(from, (byTo = new Map()));
+    let s = byTo.get(to);
+    if (s === undefined) byTo.set(to, (s = new GaussianStats(1000)));
+    return s;
+  }
+
+  /** Step 1: each `in` record to the `out` record that caused it, or none. */
+  private calleeSide(ins: readonly Rec[], outsByLocal: Map<string, Rec[]>, outsByEndpoint: Map<string, Map<string, Rec[]>>, learnOnly: boolean): void {
+    const rows: { rec: Rec; cands: Cand[] }[] = [];
+    const tolSd = this.tolUs / 2;
+    for (const rec of ins) {
+      const key = rec.r.service;
+      const root = this.rootRate(rec.r.endpoint);
+      const cands: Cand[] = [];
+      // "A root, or called by someone whose call is not in the logs": the two gaps are then just chance.
+      const background = 2 * Math.log(1 / (2 * this.maxNetUs));
+      cands.push({ key: -1 - rec.r.line, group: -1, score: Math.log(root) + background, target: null });
+      for (const c of this.calleeCandidates(rec, outsByLocal, outsByEndpoint, true)) {
+        if (c.out.callee !== undefined) continue;
+        const m1 = this.net1.get(c.out.r.service)?.get(key);
+        const m2 = this.net2.get(c.out.r.service)?.get(key);
+        const unsure = this.clocks.known(rec.host) && this.clocks.known(c.out.host) ? 0 : this.maxSkewUs / 2;
+        const sd1 = Math.hypot(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
+        const sd2 = Math.hypot(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
+        const mu1 = m1 !== undefined && m1.weight >= 5 ? m1.mean : NET_MEAN;
+        const mu2 = m2 !== undefined && m2.weight >= 5 ? m2.mean : NET_MEAN;
+        if (Math.abs(c.n1 - mu1) > 6 * sd1 || Math.abs(c.n2 - mu2) > 6 * sd2) continue;
+        const score = Math.log(1 - root) + logNormalDensity(c.n1, mu1, sd1) + logNormalDensity(c.n2, mu2, sd2) + (c.connection ? CONNECTION_BONUS : 0);
+        cands.push({ key: c.out.r.line, group: c.out.r.line, score, target: c.out });
+      }
+      rows.push({ rec, cands });
+    }
+    for (const group of groupsOf(rows, (row) => row.cands.map((c) => c.key))) {
+      const solved = solveGroup(group.map((g) => g.cands));
+      group.forEach((row, i) => {
+        const { choice, confidence } = solved[i]!;
+        const out = choice.target;
+        if (confidence >= LEARN_CONFIDENCE && out !== null) {
+          const d = this.clocks.offset(row.rec.host) - this.clocks.offset(out.host);
+          this.netModel(this.net1, out.r.service, row.rec.r.service).add(row.rec.s - d - out.s);
+          this.netModel(this.net2, out.r.service, row.rec.r.service).add(out.e - (row.rec.e - d));
+        }
+        if (confidence >= LEARN_CONFIDENCE) {
+          let c = this.roots.get(row.rec.r.endpoint);
+          if (c === undefined) this.roots.set(row.rec.r.endpoint, (c = [0, 0]));
+          c[out === null ? 0 : 1]++;
+        }
+        if (learnOnly) return;
+        row.rec.call = out;
+        row.rec.c1 = confidence;
+        row.rec.decided = true;
+        if (out !== null) out.callee = row.rec;
+      });
+    }
+  }
+
+  /**
+   * Step 2: each `out` record to the `in` record (same instance) that was being handled, jointly per
+   * group of overlapping requests. Returns the decisions without applying them.
+   */
+  private callerAssign(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number, withPrior: boolean): { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] {
+    const tol = this.tolUs;
+    const rows: { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] = [];
+    for (const out of outs) {
+      const parents: Rec[] = [];
+      const ins = insAt.get(out.r.instance);
+      if (ins !== undefined) {
+        for (let k = upperBound(ins, out.s + tol) - 1; k >= 0; k--) {
+          const p = ins[k]!;
+          if (p.s < out.s - this.maxDurUs - tol) break;
+          if (p.e + tol >= out.e) parents.push(p);
+        }
+      }
+      rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
+    }
+    for (const group of groupsOf(rows, (row) => row.parents.map((p) => p.r.line))) {
+      group.sort((a, b) => a.rec.s - b.rec.s);
+      const parents: Rec[] = [];
+      const index = new Map<Rec, number>();
+      for (const row of group) for (const p of row.parents) if (!index.has(p)) {
+        index.set(p, parents.length);
+        parents.push(p);
+      }
+      const solved = assignCalls(
+        parents.map((p) => ({
+          key: `${p.r.service} ${p.r.endpoint}`,
+          startUs: p.s,
+          endUs: p.e,
+          prior: withPrior ? (p.kids ?? []).map((k) => k.r) : [],
+          closes: p.e < blockEnd,
+        })),
+        group.map((row) => ({ endpoint: row.rec.r.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => index.get(p)!) })),
+        this.structure,
+        tol,
+      );
+      group.forEach((row, i) => {
+        const { parent, confidence, certainty } = solved[i]!;
+        row.parent = parent < 0 ? null : parents[parent]!;
+        row.confidence = confidence;
+        row.certainty = certainty;
+      });
+    }
+    return rows;
+  }
+
+  private callerSide(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number): void {
+    for (const row of this.callerAssign(outs, insAt, blockEnd, true)) {
+      const p = row.parent;
+      row.rec.parent = p;
+      row.rec.c2 = row.confidence;
+      row.rec.c2raw = row.certainty;
+      row.rec.stage2 = true;
+      if (p !== null) (p.kids ??= []).push(row.rec);
+      for (const waiting of row.rec.waiting ?? []) this.settle(waiting);
+      row.rec.waiting = undefined;
+    }
+  }
+
+  /**
+   * EM on a block while the structure model is young: assign with the current model, refit a fresh
+   * model from the requests whose every possible call was placed confidently, repeat.
+   */
+  private refitStructure(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number): void {
+    for (let round = 0; round < EM_ROUNDS; round++) {
+      const rows = this.callerAssign(outs, insAt, blockEnd, false);
+      const kids = new Map<Rec, Rec[]>();
+      const dirty = new Set<Rec>();
+      for (const row of rows) {
+        for (const p of row.parents) if (!kids.has(p)) kids.set(p, []);
+        if (row.certainty < LEARN_CONFIDENCE) for (const p of row.parents) dirty.add(p);
+        else if (row.parent !== null) kids.get(row.parent)!.push(row.rec);
+      }
+      const fresh = new CallStructure();
+      for (const [p, list] of kids) {
+        if (dirty.has(p) || p.e >= blockEnd || p.s < this.blockStart! - this.windowUs) continue;
+        fresh.learn(`${p.r.service} ${p.r.endpoint}`, p.s, p.e, list.map((k) => k.r), this.tolUs);
+      }
+      this.structure = fresh;
+    }
+  }
+
+  /** Feeds the call-structure model from requests that ended before `until` and whose calls are all known. */
+  private tally(recs: readonly Rec[], until: number, learnPass: boolean): void {
+    for (const p of recs) {
+      if (!p.isIn || p.tallied || p.e >= until) continue;
+      if (!learnPass) p.tallied = true;
+      const kids = p.kids ?? [];
+      if (!learnPass && kids.some((k) => k.c2raw < 0.9)) continue;
+      // A well-fed model learns from a sample (it only has to follow drift).
+      if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.r.line & 7) !== 0) continue;
+      this.structure.learn(`${p.r.service} ${p.r.endpoint}`, p.s, p.e, kids.map((k) => k.r), this.tolUs);
+    }
+  }
+
+  /** An `in` record whose two steps are done gets its final parent and confidence. */
+  private settle(rec: Rec): void {
+    if (rec.emitted || !rec.decided) return;
+    const call = rec.call ?? null;
+    if (call !== null && !call.stage2) {
+      (call.waiting ??= []).push(rec);
+      return;
+    }
+    rec.finalParent = call === null ? null : (call.parent ?? null);
+    rec.conf = call === null ? rec.c1 : rec.c1 * call.c2;
+    this.emit(rec);
+  }
+
+  private emit(rec: Rec): void {
+    if (rec.emitted) return;
+    const parent = rec.finalParent ?? null;
+    if (parent !== null && !parent.emitted) {
+      (parent.waitingKids ??= []).push(rec);
+      return;
+    }
+    rec.emitted = true;
+    rec.rootLine = parent === null ? rec.r.line : parent.rootLine;
+    if (parent === null) this.stats.roots++;
+    else this.stats.linked++;
+    const link: EmittedLink = { record: rec.r.line, parent: parent?.r.line ?? null, confidence: rec.conf, root: rec.rootLine };
+    if (rec.call != null && parent !== null) link.call = rec.call.r.line;
+    this.sink.link(link, rec.r);
+    for (const d of rec.dups ?? []) this.emitDuplicate(rec, d);
+    rec.dups = undefined;
+    for (const kid of rec.waitingKids ?? []) this.emit(kid);
+    rec.waitingKids = undefined;
+  }
+
+  private emitDuplicate(original: Rec, record: LogRecord): void {
+    const parent = original.finalParent ?? null;
+    this.sink.link({ record: record.line, parent: parent?.r.line ?? null, confidence: original.conf, root: original.rootLine, duplicateOf: original.r.line }, record);
+  }
+
+  private emitCall(out: Rec): void {
+    if (out.emittedCall) return;
+    out.emittedCall = true;
+    const parent = out.parent ?? null;
+    const call: EmittedCall = {
+      record: out.r.line,
+      parent: parent?.r.line ?? null,
+      callee: out.callee?.r.line ?? null,
+      confidence: out.c2,
+      root: parent === null ? null : parent.emitted ? parent.rootLine : parent.r.line,
+    };
+    this.sink.call?.(call, out.r);
+    for (const d of out.dups ?? []) this.sink.call?.({ ...call, record: d.line, callee: null }, d);
+    out.dups = undefined;
+  }
+
+  /** Drops records that started before `before`, deciding (as roots) anything still waiting. */
+  private prune(before: number): void {
+    let cut = 0;
+    while (cut < this.ctx.length && this.ctx[cut]!.s < before) cut++;
+    if (cut === 0) return;
+    const gone = this.ctx.slice(0, cut);
+    this.ctx = this.ctx.slice(cut);
+    for (const rec of gone) {
+      if (!rec.isIn) continue;
+      if (!rec.decided) {
+        rec.decided = true;
+        rec.call = null;
+        rec.c1 = this.rootRate(rec.r.endpoint);
+      }
+      if (!rec.emitted) {
+        if (rec.call != null && !rec.call.stage2) rec.call.stage2 = true;
+        this.settle(rec);
+      }
+      if (!rec.emitted) {
+        // Its parent is still waiting on something: give it up as a root rather than hold it.
+        rec.finalParent = null;
+        this.emit(rec);
+      }
+    }
+    for (const rec of gone) {
+      if (!rec.isIn) this.emitCall(rec);
+      const sameStart = this.dupIndex.get(rec.s);
+      if (sameStart === rec) this.dupIndex.delete(rec.s);
+      else if (Array.isArray(sameStart)) {
+        const rest = sameStart.filter((x) => x !== rec);
+        if (rest.length === 0) this.dupIndex.delete(rec.s);
+        else this.dupIndex.set(rec.s, rest.length === 1 ? rest[0]! : rest);
+      }
+      // Release references so the window's memory is really returned.
+      rec.kids = undefined;
+      rec.waiting = undefined;
+    }
+  }
+}

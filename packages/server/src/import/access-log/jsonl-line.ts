@@ -1,0 +1,16 @@
+/** The native input format of `linktrace infer` (docs/inference.md): one JSON record per line. */
+import { readLogRecord } from '@linktrace/analysis';
+import type { LineResult } from './access-log-format.js';
+
+export function parseJsonlLine(line: string): LineResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  const read = readLogRecord(value, 0);
+  if ('problem' in read) return read;
+  const { line: _line, ...record } = read.record;
+  return { records: [record], unknownFields: read.unknownFields };
+}
