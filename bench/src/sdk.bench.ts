@@ -6,6 +6,7 @@
  * exporters that touch nothing, the earlier measurement). Each measurement runs in a fresh worker
  * thread (see sdk-bench-worker.ts).
  */
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CaseResult, CaseSpec } from './sdk-bench-worker.js';
 import { median, printResult, printTable } from './stats.js';
@@ -13,6 +14,7 @@ import { median, printResult, printTable } from './stats.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SPANS_PER_ROUND = Number(process.env.BENCH_SPANS ?? 200_000);
 const HEAP_SPANS = 20_000;
+const LOAD_START = Math.round(loadavg()[0]! * 10) / 10;
 const EXPORTER = exporterKind(process.env.BENCH_EXPORTER ?? 'otlp');
 
 function exporterKind(text: string): CaseSpec['exporter'] {
@@ -42,6 +44,7 @@ function runCase(spec: CaseSpec): Promise<CaseResult> {
 
 async function main(): Promise<void> {
   const times = new Map<string, number[]>(CASES.map((c) => [c.name, []]));
+  const cpuTimes = new Map<string, number[]>(CASES.map((c) => [c.name, []]));
   let ltExported = 0;
   let ltDropped = 0;
   let otExported = 0;
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
     for (const c of order) {
       const result = await runCase({ ...c.spec, measure: 'time', spans: SPANS_PER_ROUND, exporter: EXPORTER });
       times.get(c.name)!.push(result.value);
+      cpuTimes.get(c.name)!.push(result.cpuNs);
       if (c.name === 'linktrace sampled') {
         ltExported += result.exported;
         ltDropped += result.dropped;
@@ -72,14 +76,15 @@ async function main(): Promise<void> {
   const otHeap = await heap('otel');
 
   const m = (name: string) => median(times.get(name)!);
+  const mc = (name: string) => median(cpuTimes.get(name)!);
   const exporterText =
     EXPORTER === 'otlp'
       ? 'each exporter encodes every batch as OTLP protobuf with its own SDK\'s encoder (Linktrace encodeOtlpProto, OpenTelemetry ProtobufTraceSerializer) and drops the bytes, final flush timed'
       : 'no-op exporters (nothing read or encoded), final flush timed';
   console.log(`bench:sdk — ${ROUNDS} rounds × ${SPANS_PER_ROUND} spans (root spans unless marked child), 10 attributes each, ${exporterText}, each run in a fresh worker`);
   printTable(
-    ['case', 'median ns/span', 'min', 'max'],
-    CASES.map((c) => [c.name, m(c.name), Math.min(...times.get(c.name)!), Math.max(...times.get(c.name)!)]),
+    ['case', 'median ns/span', 'min', 'max', 'median CPU ns/span'],
+    CASES.map((c) => [c.name, m(c.name), Math.min(...times.get(c.name)!), Math.max(...times.get(c.name)!), mc(c.name)]),
   );
   printTable(
     ['heap per queued span', 'bytes'],
@@ -97,7 +102,8 @@ async function main(): Promise<void> {
   console.log(
     `sampled: linktrace takes ${(sampledRatio * 100).toFixed(1)}% of OpenTelemetry's time (target ≤ 10%); ` +
       `unsampled: ${m('linktrace unsampled').toFixed(1)} ns (target ≤ 50 ns); ` +
-      `child spans: ${(childRatio * 100).toFixed(1)}% of OpenTelemetry's time`,
+      `child spans: ${(childRatio * 100).toFixed(1)}% of OpenTelemetry's time; ` +
+      `by CPU time (the steadier figure on a shared machine): sampled ${((mc('linktrace sampled') / mc('otel sampled')) * 100).toFixed(1)}%, child ${((mc('linktrace sampled child') / mc('otel sampled child')) * 100).toFixed(1)}%`,
   );
   printResult({
     linktrace_sampled_ns: round1(m('linktrace sampled')),
@@ -108,6 +114,16 @@ async function main(): Promise<void> {
     linktrace_sampled_child_ns: round1(m('linktrace sampled child')),
     otel_sampled_child_ns: round1(m('otel sampled child')),
     sampled_child_ratio: Number(childRatio.toFixed(3)),
+    linktrace_sampled_cpu_ns: round1(mc('linktrace sampled')),
+    otel_sampled_cpu_ns: round1(mc('otel sampled')),
+    sampled_cpu_ratio: Number((mc('linktrace sampled') / mc('otel sampled')).toFixed(3)),
+    linktrace_sampled_child_cpu_ns: round1(mc('linktrace sampled child')),
+    otel_sampled_child_cpu_ns: round1(mc('otel sampled child')),
+    sampled_child_cpu_ratio: Number((mc('linktrace sampled child') / mc('otel sampled child')).toFixed(3)),
+    linktrace_unsampled_cpu_ns: round1(mc('linktrace unsampled')),
+    otel_unsampled_cpu_ns: round1(mc('otel unsampled')),
+    load_avg_1m_start: LOAD_START,
+    load_avg_1m_end: round1(loadavg()[0]!),
     linktrace_heap_bytes_per_queued_span: Math.round(ltHeap),
     otel_heap_bytes_per_queued_span: Math.round(otHeap),
     linktrace_dropped: ltDropped,

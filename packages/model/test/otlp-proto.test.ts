@@ -131,6 +131,39 @@ void test('int64 values at the edges agree with protobufjs in both directions', 
   assert.equal(decodeOtlpProto(protobufjsEncode(extreme)).spans[0].attributes.v0, -9223372036854775808);
 });
 
+void test('attributes written in one pass (short ASCII) and the general way agree with protobufjs at every boundary', () => {
+  const attributes: Record<string, string | number | boolean> = {};
+  // Key + value lengths around 121/122, where a KeyValue stops fitting one-byte lengths.
+  for (const total of [0, 1, 120, 121, 122, 123, 200]) {
+    const keyLength = Math.max(1, Math.min(60, total));
+    attributes[`k${total}`.padEnd(keyLength, 'k')] = 'v'.repeat(Math.max(0, total - keyLength));
+    attributes[`i${total}`.padEnd(Math.max(2, total - 4), 'i')] = 2 ** 31 - 1;
+  }
+  Object.assign(attributes, {
+    'clé.non-ascii': 'value',
+    'key.non-ascii-value': 'Zürich ✓',
+    'key.emoji': '😀',
+    'int.zero': 0,
+    'int.127': 127,
+    'int.128': 128,
+    'int.2^31': 2 ** 31,
+    'int.negative': -5,
+    'int.fraction': 1.5,
+    'int.big': 2 ** 53 - 1,
+    'bool.true': true,
+    'double.whole': 3,
+    [`long.key.${'x'.repeat(130)}`]: 'x',
+  });
+  const span: Span = { ...rich, attributes, doubleKeys: ['double.whole'] };
+  const expected = normalise(JSON.parse(JSON.stringify(encodeOtlpJson([span]))));
+  assert.deepEqual(viaProtobufjs(encodeOtlpProto([span])), expected);
+  const back = decodeOtlpProto(encodeOtlpProto([span])).spans[0]!;
+  assert.deepEqual(back.attributes, attributes);
+  // NaN is no integer: it goes the general way, as a double.
+  const nan = decodeOtlpProto(encodeOtlpProto([{ ...span, attributes: { nan: Number.NaN } }])).spans[0]!;
+  assert.ok(Number.isNaN(nan.attributes.nan));
+});
+
 void test('nanosecond times are floored to the µs exactly, far beyond 2^53 ns', () => {
   const json = readFixture('otlp/example-trace.json') as Json;
   const text = JSON.stringify(json).replace('"1544712660000000000"', '"1544712660123456789"').replace('"1544712661000000000"', '"1544712661123457999"');

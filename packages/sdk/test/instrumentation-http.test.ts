@@ -188,6 +188,13 @@ describe('http instrumentation', () => {
       assert.equal(typeof server.attributes['linktrace.http.response_write_us'], 'number');
       assert.equal(typeof client.attributes['linktrace.http.response_read_us'], 'number');
       assert.equal(typeof client.attributes['linktrace.http.time_to_response_us'], 'number');
+      // The server span starts and ends with the exchange's own clock readings (one clock, one
+      // process): it covers reading and writing, and ends before the client got the whole answer.
+      const read = server.attributes['linktrace.http.request_read_us'] as number;
+      const write = server.attributes['linktrace.http.response_write_us'] as number;
+      assert.ok(server.durationUs! >= read + write - 2, `${server.durationUs} < ${read} + ${write}`);
+      assert.ok(server.startUs >= client.startUs, 'the server span starts after the client span');
+      assert.ok(server.startUs + server.durationUs! <= client.startUs + client.durationUs! + 1, 'the server span ends before the client span');
     } finally {
       await close(app.server);
     }

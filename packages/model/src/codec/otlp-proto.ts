@@ -24,6 +24,7 @@ function writeScalarBody(w: ProtobufWriter, v: string | number | boolean, asDoub
 }
 
 function writeKeyValue(w: ProtobufWriter, field: number, key: string, v: AttributeValue, asDouble: boolean): void {
+  if ((typeof v === 'string' || (typeof v === 'number' && !asDouble)) && w.shortKeyValue(field, key, v)) return;
   w.begin(field);
   w.stringField(1, key);
   w.begin(2);
@@ -62,6 +63,8 @@ class WireAttributeWriter implements WireAttributeSink {
 }
 
 const halves = { lo: 0, hi: 0 };
+/** Bytes to reserve per span; follows what the last request needed. */
+let bytesPerSpanGuess = 256;
 
 function writeSpan(w: ProtobufWriter, span: Span, wire: WireAttributeWriter): void {
   w.begin(2);
@@ -119,7 +122,8 @@ function writeSpan(w: ProtobufWriter, span: Span, wire: WireAttributeWriter): vo
  * The returned array is a view of a freshly allocated buffer owned by the caller.
  */
 export function encodeOtlpProto(spans: readonly Span[], extraResource?: Attributes): Uint8Array {
-  const w = new ProtobufWriter(256 + spans.length * 256);
+  // Sized from the previous request's bytes per span: growing the buffer copies everything written.
+  const w = new ProtobufWriter(256 + spans.length * bytesPerSpanGuess);
   const wire = new WireAttributeWriter(w);
   for (const group of groupSpans(spans)) {
     w.begin(1); // ResourceSpans
@@ -141,5 +145,7 @@ export function encodeOtlpProto(spans: readonly Span[], extraResource?: Attribut
     }
     w.end();
   }
-  return w.finish();
+  const bytes = w.finish();
+  if (spans.length > 0) bytesPerSpanGuess = Math.min(4096, Math.max(128, Math.ceil((bytes.length / spans.length) * 1.125)));
+  return bytes;
 }

@@ -98,9 +98,18 @@ export class ProtobufWriter {
   fixed64Field(field: number, lo: number, hi: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
+    // Byte stores instead of writeUInt32LE, whose argument checks cost more than the write.
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = lo;
+    buf[pos + 1] = lo >>> 8;
+    buf[pos + 2] = lo >>> 16;
+    buf[pos + 3] = lo >>> 24;
+    buf[pos + 4] = hi;
+    buf[pos + 5] = hi >>> 8;
+    buf[pos + 6] = hi >>> 16;
+    buf[pos + 7] = hi >>> 24;
+    this.pos = pos + 8;
   }
 
   doubleField(field: number, v: number): void {
@@ -135,6 +144,62 @@ export class ProtobufWriter {
     this.ensure(len);
     this.buf.write(s, this.pos, 'utf8');
     this.pos += len;
+  }
+
+  /**
+   * A whole OTLP KeyValue message as field `field` (< 16): `{1: key, 2: AnyValue{1: value}}` for a
+   * string value, `{…, 2: AnyValue{3: value}}` for an integer in 0..2^31-1. Attributes are most of a
+   * span's bytes and nearly all are short ASCII, so this writes them in one pass with every length
+   * known in advance (one byte each) instead of nesting two messages. Returns false, having written
+   * nothing, when a string is not ASCII or the message would not fit lengths of one byte.
+   */
+  shortKeyValue(field: number, key: string, value: string | number): boolean {
+    const kLen = key.length;
+    let vLen: number;
+    if (typeof value === 'string') {
+      vLen = value.length;
+      if (kLen + vLen > 121) return false;
+    } else {
+      if (!(value >= 0 && value <= 0x7fffffff) || value !== Math.floor(value)) return false;
+      vLen = varintSize(value);
+      if (kLen + vLen > 122) return false;
+    }
+    this.ensure(kLen + vLen + 8);
+    const buf = this.buf;
+    const start = this.pos;
+    let pos = start;
+    buf[pos++] = (field << 3) | WIRE_LEN;
+    pos++; // the KeyValue's length, written last
+    buf[pos++] = 0x0a; // key: field 1, LEN
+    buf[pos++] = kLen;
+    for (let i = 0; i < kLen; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[pos++] = c;
+    }
+    buf[pos++] = 0x12; // value: field 2, LEN
+    if (typeof value === 'string') {
+      buf[pos++] = vLen + 2;
+      buf[pos++] = 0x0a; // AnyValue.string_value: field 1, LEN
+      buf[pos++] = vLen;
+      for (let i = 0; i < vLen; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) return false;
+        buf[pos++] = c;
+      }
+    } else {
+      buf[pos++] = vLen + 1;
+      buf[pos++] = 0x18; // AnyValue.int_value: field 3, VARINT
+      let v = value;
+      while (v > 0x7f) {
+        buf[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
+    }
+    buf[start + 1] = pos - start - 2;
+    this.pos = pos;
+    return true;
   }
 
   bytesField(field: number, bytes: Uint8Array): void {

@@ -9,3 +9,8 @@ export function nowUs(): number {
 export function usFromPerf(perfNow: number): number {
   return Math.floor((origin + perfNow) * 1000);
 }
+
+/** The `performance.now()` reading (ms) of a time from this clock: a span's start without a second reading. */
+export function perfFromUs(us: number): number {
+  return us / 1000 - origin;
+}

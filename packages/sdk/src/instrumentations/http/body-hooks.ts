@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import { applyInContext } from '../../context/context-manager.js';
 import { wrap } from '../core/shim.js';
@@ -19,16 +20,18 @@ type Patched = { target: object; name: string }[];
  * 'data', 'end', 'readable', 'error', 'close', 'finish'… — and so everything a stream does from
  * them (pipe, pipeline callbacks, a Transform's later chunks). Hooking `emit` rather than binding
  * each listener leaves listeners as they were added (`removeListener`, `listeners()`, `once` see the
- * caller's functions) and costs nothing per listener and no allocation per event.
+ * caller's functions) and costs nothing per listener and no allocation per event. An event nobody
+ * listens to ('prefinish', 'close', 'resume'… most of a request's events) is emitted as it is:
+ * entering and leaving a context costs more than the emit, and there is no code to run in it.
  */
 export function patchBodyHooks(h: typeof http, patched: Patched): void {
   const incoming = h.IncomingMessage.prototype as unknown as Record<string, Fn>;
   if (
     wrap(incoming, 'emit', (original) =>
-      function emit(this: WithMessageContext) {
+      function emit(this: WithMessageContext & EventEmitter, event: string | symbol) {
         const ctx = this[MESSAGE_CONTEXT];
         // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every event
-        return ctx === undefined ? Reflect.apply(original, this, arguments) : applyInContext(ctx, original, this, arguments);
+        return ctx === undefined || unheard(this, event) ? Reflect.apply(original, this, arguments) : applyInContext(ctx, original, this, arguments);
       } as Fn,
     )
   ) patched.push({ target: incoming, name: 'emit' });
@@ -62,7 +65,7 @@ export function patchBodyHooks(h: typeof http, patched: Patched): void {
   }
   if (
     wrap(outgoing, 'emit', (original) =>
-      function emit(this: WithExchange & WithMessageContext, event: string | symbol, arg: unknown) {
+      function emit(this: WithExchange & WithMessageContext & EventEmitter, event: string | symbol, arg: unknown) {
         const exchange = this[EXCHANGE];
         if (exchange !== undefined) exchange.outgoingEvent(event, arg, this);
         const ctx = this[MESSAGE_CONTEXT];
@@ -71,8 +74,15 @@ export function patchBodyHooks(h: typeof http, patched: Patched): void {
         // A client request's response belongs to the same caller as the request.
         if (event === 'response' && arg !== null && typeof arg === 'object') (arg as WithMessageContext)[MESSAGE_CONTEXT] = ctx;
         // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
+        if (unheard(this, event)) return Reflect.apply(original, this, arguments);
+        // eslint-disable-next-line prefer-rest-params -- no array per call: this runs for every message
         return applyInContext(ctx, original, this, arguments);
       } as Fn,
     )
   ) patched.push({ target: outgoing, name: 'emit' });
+}
+
+/** No listener for `event` (an 'error' always counts as heard: its error monitors run in the context too). */
+function unheard(emitter: EventEmitter, event: string | symbol): boolean {
+  return event !== 'error' && emitter.listenerCount(event) === 0;
 }
