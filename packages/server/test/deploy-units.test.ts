@@ -68,7 +68,7 @@ function execWords(line: string, env: Map<string, string>): string[] {
 
 it('deploy/systemd has a unit for serve and for each split role', () => {
   assert.deepEqual(unitFiles, [
-    'linktrace-checker.service',
+    'linktrace-checker@.service',
     'linktrace-collector.service',
     'linktrace-ingester.service',
     'linktrace-query.service',
@@ -80,12 +80,14 @@ const env = readEnvFile(join(UNITS, 'linktrace.env'));
 
 for (const file of unitFiles) {
   it(`${file}: ExecStart is a linktrace subcommand with flags that subcommand has`, () => {
-    const keys = serviceKeys(readFileSync(join(UNITS, file), 'utf8'));
+    // A template's instance is the checker's share i/N, escaped: linktrace-checker@0-2 runs --partition 0/2.
+    const text = readFileSync(join(UNITS, file), 'utf8').replaceAll('%I', '0/2').replaceAll('%i', '0-2');
+    const keys = serviceKeys(text);
     const exec = keys.get('ExecStart');
     assert.ok(exec !== undefined, 'no ExecStart');
     const [program, role, ...args] = execWords(exec, env);
     assert.equal(program, `${INSTALL}/node_modules/.bin/linktrace`);
-    assert.equal(`linktrace-${role}.service`, file, 'the unit is named after its role');
+    assert.equal(file.replace('@', ''), `linktrace-${role}.service`, 'the unit is named after its role');
     const help = spawnSync(process.execPath, [BIN, role!, '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0, `linktrace ${role} --help: ${help.stderr}`);
     const flags = args.filter((a) => a.startsWith('--'));
@@ -112,7 +114,10 @@ it('systemd-analyze verify accepts every unit without a warning', (t) => {
       writeFileSync(join(dir, file), readFileSync(join(UNITS, file), 'utf8').replaceAll(`${INSTALL}/`, REPO));
     }
     copyFileSync(join(UNITS, 'linktrace.env'), join(dir, 'linktrace.env'));
-    const r = spawnSync('systemd-analyze', ['verify', ...unitFiles.map((f) => join(dir, f))], { encoding: 'utf8', timeout: 120_000 });
+    // Templates as they are and as an instance (specifiers expanded).
+    const instances = unitFiles.filter((f) => f.includes('@.')).map((f) => f.replace('@.', '@0-2.'));
+    const paths = [...unitFiles, ...instances].map((f) => join(dir, f));
+    const r = spawnSync('systemd-analyze', ['verify', ...paths], { encoding: 'utf8', timeout: 120_000 });
     t.diagnostic(`systemd-analyze verify: exit ${r.status}`);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const aboutOurs = (r.stderr + r.stdout).split('\n').filter((l) => /linktrace/.test(l));
