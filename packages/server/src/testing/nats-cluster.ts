@@ -43,6 +43,8 @@ export interface NatsCluster {
   urls: string;
   /** The JetStream meta leader's server name, as the first running node sees it. */
   metaLeader(): Promise<string | undefined>;
+  /** The server name leading a stream's replicas (what to kill to hurt it most), or undefined when none is known. */
+  streamLeader(stream: string): Promise<string | undefined>;
   /** Resolves once every running node reports JetStream healthy and agrees on a running meta leader. */
   ready(timeoutMs?: number): Promise<void>;
   /** Stops every node (SIGTERM, SIGKILL after 10 s) and removes the directories. */
@@ -101,6 +103,7 @@ async function getJson<T>(url: string): Promise<T> {
 
 interface Jsz {
   meta_cluster?: { leader?: string; cluster_size?: number };
+  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
 }
 
 /** Starts the cluster; resolves once JetStream has a meta leader that every node agrees on. */
@@ -165,6 +168,21 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
           return (await n.monitor<Jsz>('/jsz')).meta_cluster?.leader || undefined;
         } catch {
           return undefined;
+        }
+      }
+      return undefined;
+    },
+    async streamLeader(stream) {
+      for (const n of nodes) {
+        if (!n.running()) continue;
+        try {
+          const jsz = await n.monitor<Jsz>('/jsz?accounts=true&streams=true');
+          for (const account of jsz.account_details ?? []) {
+            const leader = account.stream_detail?.find((s) => s.name === stream)?.cluster?.leader;
+            if (leader) return leader;
+          }
+        } catch {
+          // This node does not answer: ask the next.
         }
       }
       return undefined;
