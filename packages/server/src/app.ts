@@ -3,16 +3,10 @@
  * the optional bearer token, and one error shape for everything (DESIGN §5). Query routes plug in
  * through `extraRoutes`.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { maxHeaderSize } from 'node:http';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { ApiError } from './errors.js';
-import { toApiError } from './app-errors.js';
-import { DISCARD_LIMITS, discardBody } from './http/discard-body.js';
-import { answerProtocolRefusals, clientErrorHandler, missingHost, protocolRelativePath } from './http/client-errors.js';
-import { SECURITY_HEADERS } from './http/security-headers.js';
-import { DEFAULT_TIMEOUTS, timeoutServerOptions, type HttpTimeouts } from './http/timeouts.js';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { createShellFastify, installShellHooks } from './http/app-shell.js';
+import type { HttpTimeouts } from './http/timeouts.js';
 import { ConfigError, DEFAULT_WAL, resolveLimits, resolvePipeline, type IngestLimits, type PipelineOptions, type WalOptions } from './config.js';
 import { ServerMetrics } from './metrics.js';
 import { QueriesFirst } from './pipeline/queries-first.js';
@@ -26,8 +20,6 @@ import { ByteBudget } from './ingest/byte-budget.js';
 import type { ReceiverContext } from './ingest/receive.js';
 import { registerHealthCheckRoute } from './routes/health-check.js';
 import { registerMetricsRoute } from './routes/health-metrics.js';
-import { isPublicRequest } from './routes/public-route.js';
-import { registerWriteGuard } from './routes/write-route.js';
 import type { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { ChainChecker } from './checker/chain-checker.js';
 import type { CheckerOptions } from './checker/checker-options.js';
@@ -131,21 +123,8 @@ declare module 'fastify' {
   }
 }
 
-const UNMATCHED_ROUTE = 'unmatched';
-
-/** The bearer-token check every protocol shares (HTTP's `Authorization` header, gRPC's `authorization` metadata). */
-export function tokenCheck(token: string): (header: string | undefined) => boolean {
-  const expected = Buffer.from(token, 'utf8');
-  return (header) => {
-    if (header === undefined || header.length !== token.length + 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return false;
-    const given = Buffer.from(header.slice(7), 'utf8');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-}
-
-function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
-  return reply.code(error.status).headers(error.headers).type('application/json').send(error.body());
-}
+/** The bearer-token check (its home is http/token-check.ts; serve and tests import it from here). */
+export { tokenCheck } from './http/token-check.js';
 
 /**
  * Opens the write-ahead log under `dataDir`, stores what a previous run left in it, and returns the
@@ -228,22 +207,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       queries,
     );
     memory.register(metrics.registry);
-    const timeouts = timeoutServerOptions({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
-    app = Fastify({
-      logger: options.logger ?? false,
-      bodyLimit: limits.maxRequestBytes,
-      requestTimeout: timeouts.requestTimeout,
-      keepAliveTimeout: timeouts.keepAliveTimeout,
-      // Node would answer a request without Host itself, with an empty body: the onRequest hook does.
-      http: { ...timeouts.http, requireHostHeader: false },
-      // What Node's HTTP parser refuses (and 408, 431) is answered in the one error shape too.
-      clientErrorHandler: clientErrorHandler(maxHeaderSize, (code) => metrics?.errorAnswered(code)),
-      // Closing answers come from our own hook, in the one error shape.
-      return503OnClosing: false,
-      frameworkErrors: (error, _request, reply) => {
-        void sendError(reply, new ApiError('bad_request', error.message));
-      },
-    });
+    app = createShellFastify({ maxRequestBytes: limits.maxRequestBytes, timeouts: options.timeouts, logger: options.logger, metrics: () => metrics });
     const warn = (message: string): void => app.log.warn(message);
     const recovery = await recoverWal(wal, (spans, arrivedUs) => pipeline.restore(spans, arrivedUs), pipelineOptions.storeBatchSpans, warn);
     metrics.walDamagedRecords(recovery.damaged.length);
@@ -268,49 +232,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   const appMetrics = metrics;
 
-  let closing = false;
-  const authorized = options.token !== undefined && options.token !== '' ? tokenCheck(options.token) : undefined;
-  const retryHeaders = { 'retry-after': String(pipelineOptions.retryAfterSeconds) };
-  app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
+  installShellHooks(app, appMetrics, limits.maxRequestBytes, {
+    token: options.token,
+    allowAnonymousWrites: options.allowAnonymousWrites === true,
+    retryAfterSeconds: pipelineOptions.retryAfterSeconds,
     // Every GET under /api/ reads the store: the pipeline's background work waits for it (queries-first.ts).
-    if (request.method === 'GET' && request.url.startsWith('/api/')) reply.raw.once('close', queries.begin());
-    const isPublic = isPublicRequest(request);
-    const refused = missingHost(request.raw) ?? protocolRelativePath(request.raw);
-    if (refused !== undefined) {
-      done(refused);
-    } else if (closing && !isPublic) {
-      done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
-    } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
-      const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
-      done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
-    } else done();
-  });
-  registerWriteGuard(app, { tokenRequired: authorized !== undefined, allowAnonymousWrites: options.allowAnonymousWrites === true });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    reply.headers(SECURITY_HEADERS);
-    done(null, payload);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    appMetrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-  app.setErrorHandler(async (error, request, reply) => {
-    let apiError = toApiError(error, { contentType: request.headers['content-type'], maxRequestBytes: limits.maxRequestBytes });
-    if (apiError === undefined) {
-      request.log.error({ err: error }, 'unexpected error');
-      apiError = new ApiError('internal_error', 'an unexpected error occurred; the server log has the details');
-    }
-    appMetrics.errorAnswered(apiError.code);
-    if (apiError.code === 'payload_too_large') await discardBody(request.raw, DISCARD_LIMITS * limits.maxRequestBytes);
-    return sendError(reply, apiError);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    appMetrics.errorAnswered('not_found');
-    return sendError(reply, new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`));
-  });
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
+    onRequest: (request, reply) => {
+      if (request.method === 'GET' && request.url.startsWith('/api/')) reply.raw.once('close', queries.begin());
+    },
   });
   app.addHook('onClose', async () => {
     const { drained } = await pipeline.stop(shutdownTimeoutMs);
@@ -321,7 +250,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await wal.close();
   });
 
-  answerProtocolRefusals(app.server, (code) => appMetrics.errorAnswered(code));
   const receiverContext: ReceiverContext = {
     limits,
     pipeline,

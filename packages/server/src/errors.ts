@@ -30,6 +30,14 @@ export const ERROR_CODES = {
   },
   overloaded: { status: 429, summary: 'The store is behind; the request was not accepted. Retry after `Retry-After` seconds.' },
   unavailable: { status: 503, summary: 'The server is shutting down or cannot write its write-ahead log. Retry after `Retry-After` seconds.' },
+  broker_unavailable: {
+    status: 503,
+    summary: 'A collector cannot publish to NATS JetStream (not reached yet, connection lost, or no acknowledgement in time); nothing of the request is acknowledged. Retry after `Retry-After` seconds.',
+  },
+  stream_full: {
+    status: 429,
+    summary: 'The NATS JetStream stream a collector publishes to is at its limits (the ingesters are behind); the request was not accepted. Retry after `Retry-After` seconds.',
+  },
   insufficient_storage: {
     status: 507,
     summary: 'The server has no room to write its write-ahead log (disk full, quota); it answers queries but takes no spans until space is free.',

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerImport } from './import.js';
+import { register as registerRoles } from './roles.js';
 import { register as registerRun } from './run.js';
 import { register as registerSearch } from './search.js';
 import { register as registerServe } from './serve.js';
@@ -19,8 +20,8 @@ const program = new Command('linktrace')
   // Usage errors (unknown option, missing value) exit with code 2, as the flag parsers' errors do.
   .exitOverride();
 
-// Subcommands are registered by their modules (serve, import, trace, search, run).
-const registrations: ((program: Command) => void)[] = [registerServe, registerImport, registerTrace, registerSearch, registerRun];
+// Subcommands are registered by their modules (serve, the split roles, import, trace, search, run).
+const registrations: ((program: Command) => void)[] = [registerServe, registerRoles, registerImport, registerTrace, registerSearch, registerRun];
 
 for (const register of registrations) register(program);
 

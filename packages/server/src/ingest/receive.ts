@@ -7,7 +7,6 @@ import type { FastifyRequest } from 'fastify';
 import { MAX_DECODE_ERRORS, REJECT_REASONS, encodeNativeJson, type DecodeResult, type RejectReason, type Span } from '@linktrace/model';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { IngestLimits } from '../config.js';
-import type { IngestPipeline } from '../pipeline/ingest-pipeline.js';
 import type { ServerMetrics } from '../metrics.js';
 import { DecompressError, gunzipBudgeted, isGzipEncoding } from './decompress.js';
 import type { ByteBudget } from './byte-budget.js';
@@ -16,9 +15,22 @@ import { FUTURE_START_REASON, refuseFutureSpans } from './future-spans.js';
 import { checkSpanLimits, splitBySpanLimits } from './span-limits.js';
 import type { RefusalLog } from './refusal-log.js';
 
+/**
+ * Where a receiver hands what it accepted: serve's pipeline (write-ahead log, then the store) or the
+ * collector role's JetStream publisher (roles/). `accept` resolves once the spans are durable there:
+ * only then does the receiver answer 2xx.
+ */
+export interface SpanIntake {
+  /** Queries under way go first (serve); undefined when there is nothing to wait for. */
+  yieldToQueries(): Promise<void> | undefined;
+  accept(tag: number, payload: Buffer, spans: Span[]): Promise<void>;
+  /** The refusal to answer before a body is read (full backlog, store or broker down); undefined to go on. */
+  refuseEarly(): ApiError | undefined;
+}
+
 export interface ReceiverContext {
   limits: IngestLimits;
-  pipeline: IngestPipeline;
+  pipeline: SpanIntake;
   metrics: ServerMetrics;
   /** Names refusals the protocol cannot report to the sender (Zipkin's bare 202). */
   refusals: RefusalLog;

@@ -33,7 +33,7 @@ export interface HealthStatus {
 
 const PROBE_TIMEOUT_MS = 2000;
 
-async function probeStore(store: IngestStore): Promise<string | undefined> {
+export async function probeStore(store: IngestStore): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${PROBE_TIMEOUT_MS} ms`), PROBE_TIMEOUT_MS);
