@@ -46,33 +46,38 @@ interface ConsumerDetail {
   name: string;
   num_pending: number;
   num_ack_pending: number;
+  cluster?: { leader?: string };
 }
 interface Jsz {
   account_details?: { stream_detail?: { name: string; consumer_detail?: ConsumerDetail[] }[] }[];
 }
 
-/** Messages not yet acknowledged by the consumers whose name starts with `prefix`, as a running NATS node sees them. */
+/**
+ * Messages not yet acknowledged by the consumers whose name starts with `prefix`. Each consumer is
+ * read from the node leading it: a follower's copy of its state lags (it showed every message
+ * pending after all were acknowledged). Undefined while some consumer's leader does not answer.
+ */
 async function backlog(nats: NatsCluster, prefix: string): Promise<number | undefined> {
+  const views = new Map<string, ConsumerDetail[]>();
   for (const n of nats.nodes.filter((x) => x.running())) {
     try {
       const jsz = await n.monitor<Jsz>('/jsz?accounts=true&streams=true&consumers=true');
-      let sum = 0;
-      let seen = false;
-      for (const a of jsz.account_details ?? []) {
-        for (const s of a.stream_detail ?? []) {
-          for (const c of s.consumer_detail ?? []) {
-            if (!c.name.startsWith(prefix)) continue;
-            seen = true;
-            sum += c.num_pending + c.num_ack_pending;
-          }
-        }
-      }
-      if (seen) return sum;
+      views.set(n.name, (jsz.account_details ?? []).flatMap((a) => (a.stream_detail ?? []).flatMap((s) => s.consumer_detail ?? [])));
     } catch {
-      // Ask the next node.
+      // Its consumers are read from their leaders elsewhere, or not at all.
     }
   }
-  return undefined;
+  const names = new Set([...views.values()].flat().filter((c) => c.name.startsWith(prefix)).map((c) => c.name));
+  let sum = 0;
+  for (const name of names) {
+    const anyView = [...views.values()].flat().find((c) => c.name === name)!;
+    // One node: no cluster, its own view is the state.
+    const leader = anyView.cluster?.leader ?? [...views.keys()][0]!;
+    const c = views.get(leader)?.find((x) => x.name === name);
+    if (c === undefined) return undefined;
+    sum += c.num_pending + c.num_ack_pending;
+  }
+  return sum;
 }
 
 async function storedSpans(ch: ClickHouseShards, database: string): Promise<number> {
@@ -117,6 +122,9 @@ interface PhaseResult {
   cpuUsPerSpan: Map<string, number>;
   throttled: number;
   unavailable: number;
+  /** Messages the ingesters took, and how many of those were redeliveries (an acknowledgement came too late or never). */
+  consumed: number;
+  redelivered: number;
   bytes?: Map<string, number>;
 }
 
@@ -196,15 +204,26 @@ async function main(): Promise<void> {
         clearInterval(progress);
       }
       const stored = await snapshot(parties);
+      log(`bench:scale: ${ingesterCount} ingester(s): all ${fmt(set.spans)} spans stored after ${seconds.toFixed(1)} s; waiting for the checker…`);
       // The checker: until its consumers have nothing pending and one check delay has passed (the last traces checked).
       const drainDeadline = Date.now() + DRAIN_WAIT_MS;
-      while (((await backlog(nats, 'linktrace-checker')) ?? 0) > 0 && Date.now() < drainDeadline) await sleep(500);
+      while (((await backlog(nats, 'linktrace-checker')) ?? 1) > 0 && Date.now() < drainDeadline) await sleep(500);
       await sleep(Number.parseFloat(CHECK_DELAY) * 1000 + 3000);
       const after = new Map(stored).set('checker', await checker.cpuSeconds());
       const cpuUsPerSpan = new Map<string, number>();
       for (const p of parties) cpuUsPerSpan.set(p.label, ((after.get(p.label)! - before.get(p.label)!) * 1e6) / set.spans);
-      const result: PhaseResult = { ingesters: ingesterCount, spans: set.spans, seconds, cpuUsPerSpan, throttled: sender.throttled, unavailable: sender.unavailable };
-      if (ingesterCount === 1) result.bytes = await storedBytes(ch, database);
+      let consumed = 0;
+      let redelivered = 0;
+      for (const i of ingesters) {
+        const text = await (await fetch(`${i.url}/metrics`)).text();
+        consumed += metric(text, 'linktrace_nats_consumed_messages_total');
+        redelivered += metric(text, 'linktrace_nats_redelivered_messages_total');
+      }
+      const result: PhaseResult = { ingesters: ingesterCount, spans: set.spans, seconds, cpuUsPerSpan, throttled: sender.throttled, unavailable: sender.unavailable, consumed, redelivered };
+      if (ingesterCount === 1) {
+        log('bench:scale: merging parts (OPTIMIZE … FINAL) for bytes per span…');
+        result.bytes = await storedBytes(ch, database);
+      }
       results.push(result);
       log(`bench:scale: ${ingesterCount} ingester(s): ${fmt(set.spans / seconds)} spans/s`);
       for (const i of ingesters) await i.stop();
@@ -222,8 +241,8 @@ async function main(): Promise<void> {
     );
     console.log('');
     printTable(
-      ['phase', 'spans/s', 'seconds', '429s', '503s'],
-      results.map((r) => [`${r.ingesters} ingester(s)`, r.spans / r.seconds, r.seconds, r.throttled, r.unavailable]),
+      ['phase', 'spans/s', 'seconds', '429s', '503s', 'messages consumed', 'of them redelivered'],
+      results.map((r) => [`${r.ingesters} ingester(s)`, r.spans / r.seconds, r.seconds, r.throttled, r.unavailable, r.consumed, r.redelivered]),
     );
     const bytes = one.bytes!;
     const totalBytes = [...bytes.values()].reduce((a, b) => a + b, 0);
@@ -240,6 +259,7 @@ async function main(): Promise<void> {
       clickhouse_cpu_us_per_span: round(get(one, 'ClickHouse')),
       nats_cpu_us_per_span: round(get(one, 'NATS')),
       ingester_cpu_us_per_span_2_ingesters: round(get(two, 'ingesters')),
+      redelivered_share_1_ingester: round((100 * one.redelivered) / Math.max(1, one.consumed)) / 100,
       spans: set.spans,
       nats_nodes: NATS_NODES,
       clickhouse_shards: SHARDS,
@@ -250,6 +270,13 @@ async function main(): Promise<void> {
     await ch?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The sum of a Prometheus counter's samples (every label set) in /metrics text. */
+function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name) && /^[a-z_]+(\{[^}]*\})? /.test(line)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
 }
 
 function round(n: number): number {
