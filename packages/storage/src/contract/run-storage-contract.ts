@@ -13,6 +13,7 @@ import { findingsContract } from './findings-contract.js';
 import { DEFAULT_FIXTURES_DIR, jaegerContract } from './jaeger-contract.js';
 import { lifecycleContract } from './lifecycle-contract.js';
 import { readWriteContract } from './read-write-contract.js';
+import { redeliveryContract } from './redelivery-contract.js';
 import { retentionContract } from './retention-contract.js';
 import { sdkDropsContract } from './sdk-drops-contract.js';
 import { searchContract } from './search-contract.js';
@@ -28,6 +29,7 @@ export interface StorageContractOptions {
 export function runStorageContract(name: string, createStore: CreateContractStore, options: StorageContractOptions = {}): void {
   describe(`storage contract: ${name}`, () => {
     readWriteContract(createStore);
+    redeliveryContract(createStore);
     searchContract(createStore);
     summaryContract(createStore);
     zipkinRecordsContract(createStore);

@@ -146,7 +146,8 @@ edges AS (
   ) WHERE parent <> child
   UNION ALL
   SELECT p.service, c.service, c.status
-  FROM s c JOIN span_links k ON k.tid = c.tid AND k.sid = c.sid
+  -- Distinct: a span stored twice (a redelivered batch, a start record with its links) links once.
+  FROM s c JOIN (SELECT DISTINCT tid, sid, link_tid, link_sid FROM span_links WHERE start_us >= $1 AND start_us <= $2) k ON k.tid = c.tid AND k.sid = c.sid
            JOIN node p ON p.tid = k.link_tid AND p.sid = k.link_sid
   WHERE c.kind = 4 AND p.kind = 3 AND p.service <> c.service
     AND NOT (c.pid IS NOT NULL AND c.pid = k.link_sid AND c.tid = k.link_tid)
