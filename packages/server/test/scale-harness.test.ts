@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'nats';
 import { ClickHouseHttp } from '@linktrace/storage/clickhouse-testing';
 import { startClickHouseShards, startNatsCluster, startRole, type ClickHouseShards, type NatsCluster } from '../src/testing/index.js';
 import { tempDir } from './ingest-helpers.js';
@@ -35,6 +37,22 @@ describe('a three-node NATS cluster with JetStream', () => {
     assert.ok(nats.nodes.some((n) => n.name === leader), `leader ${leader}`);
     const jsz = await nats.nodes[0]!.monitor<Jsz>('/jsz');
     assert.equal(jsz.meta_cluster?.cluster_size, 3);
+  });
+
+  it('names the node leading a replicated stream (what the fault test kills)', async () => {
+    assert.equal(await nats.streamLeader('LT_HARNESS'), undefined, 'no such stream yet');
+    const nc = await connect({ servers: nats.urls.split(',') });
+    try {
+      await (await nc.jetstreamManager()).streams.add({ name: 'LT_HARNESS', subjects: ['lt.harness'], num_replicas: 3 });
+      let leader: string | undefined;
+      for (let i = 0; i < 100 && leader === undefined; i++) {
+        leader = await nats.streamLeader('LT_HARNESS');
+        if (leader === undefined) await sleep(100);
+      }
+      assert.ok(nats.nodes.some((n) => n.name === leader), `stream leader ${leader}`);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('keeps a JetStream quorum when the meta leader is SIGKILLed, and takes the node back on restart', async () => {
