@@ -264,7 +264,7 @@ async function main(): Promise<void> {
       clickhouse_cpu_us_per_span: round(get(one, 'ClickHouse')),
       nats_cpu_us_per_span: round(get(one, 'NATS')),
       ingester_cpu_us_per_span_2_ingesters: round(get(two, 'ingesters')),
-      redelivered_share_1_ingester: round((100 * one.redelivered) / Math.max(1, one.consumed)) / 100,
+      redelivered_share_1_ingester: Math.round((1000 * one.redelivered) / Math.max(1, one.consumed)) / 1000,
       spans: set.spans,
       nats_nodes: NATS_NODES,
       clickhouse_shards: SHARDS,
