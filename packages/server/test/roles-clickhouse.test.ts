@@ -42,9 +42,9 @@ describe('split roles on ClickHouse', { timeout: 300_000 }, () => {
     const start: RoleStart = { warn: () => {}, print: () => {}, clock: clock.now };
     const collector = await startRole(roleOptions('collector', { nats: nats.url, partitions: '4' }), start);
     roles.push(collector);
-    const ingester = await startRole(roleOptions('ingester', { nats: nats.url, store }), start);
+    const ingester = await startRole(roleOptions('ingester', { nats: nats.url, store, partitions: '4' }), start);
     roles.push(ingester);
-    const checker = await startChecker(roleOptions('checker', { nats: nats.url, store, data: dataDir, checkDelay: '5s' }), start);
+    const checker = await startChecker(roleOptions('checker', { nats: nats.url, store, data: dataDir, checkDelay: '5s', partitions: '4' }), start);
     roles.push(checker);
     const query = await startRole(roleOptions('query', { store }), start);
     roles.push(query);

@@ -24,7 +24,7 @@ import { ID, manualClock, newTraceId, shopSync, without } from './checker-traces
 import { metricValue, natsClient, roleOptions, startLocalNats, unusedNatsUrl, until, type LocalNats } from './roles-helpers.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
-const quiet: RoleStart = { warn: () => {}, print: () => {} };
+const quiet: RoleStart = { warn: process.env.ROLES_VERBOSE === undefined ? () => {} : (l) => process.stderr.write(`${l}\n`), print: () => {} };
 
 /** What a test started, closed after it (roles first, then the store, then NATS). */
 class World {
@@ -199,6 +199,50 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
       assert.equal(consumer.delivered.stream_seq, 4);
     }));
 
+  it('a failing store: the batch is not acknowledged, /healthz says why, it is stored once the store is back; spans the store refuses as malformed are parked', () =>
+    withWorld(async (w) => {
+      const nats = await startLocalNats();
+      w.nats.push(nats);
+      const store = await w.store();
+      let down = true;
+      const refusedTrace = newTraceId();
+      const failing = new Proxy(store, {
+        get(target, key, receiver) {
+          if (key !== 'writeSpans') return Reflect.get(target, key, receiver) as unknown;
+          return async (spans: readonly Span[], options?: { arrivedUs?: number }) => {
+            if (down) throw new Error('ClickHouse at http://ch1:8123 is unreachable');
+            if (spans.some((s) => s.traceId === refusedTrace)) throw Object.assign(new Error('span 0: duration is negative'), { name: 'StorageInputError' });
+            await target.writeSpans(spans, options);
+          };
+        },
+      });
+      const collector = await w.role(startRole(roleOptions('collector', { nats: nats.url, partitions: '2' }), quiet));
+      const ingester = await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused', partitions: '2' }), { ...quiet, store: failing }));
+      await until('the roles to reach NATS', async () => ((await get(`${collector.url}/healthz`)).status === 200 ? true : undefined));
+      const kept = shopSync(newTraceId());
+      assert.equal((await postSpans(collector.url, kept)).status, 200);
+      const health = await until('the ingester to report the store', async () => {
+        const res = await get(`${ingester.url}/healthz`);
+        return res.status === 503 ? (res.json() as { reason: string; store: { error: string } }) : undefined;
+      });
+      assert.match(health.store.error, /the store failed: ClickHouse at http:\/\/ch1:8123 is unreachable/);
+      assert.match(health.reason, /^store: /);
+      const nc = await natsClient(nats.url);
+      w.clients.push(nc);
+      const info = await (await nc.jetstreamManager()).consumers.info(SPANS_STREAM, 'linktrace-ingester');
+      assert.equal(info.num_pending + info.num_ack_pending, 1, 'not acknowledged while the store fails');
+      down = false;
+      assert.equal((await postSpans(collector.url, shopSync(refusedTrace))).status, 200);
+      await until('the batch stored once the store is back', async () => ((await store.getTrace(kept[0]!.traceId)).length === kept.length ? true : undefined), 60_000);
+      await until('the malformed one parked', async () => {
+        const m = (await get(`${ingester.url}/metrics`)).body.toString();
+        return metricValue(m, 'linktrace_nats_dead_letters_total', { role: 'ingester', reason: 'store_refused' }) === 1 ? true : undefined;
+      });
+      assert.equal((await store.getTrace(refusedTrace)).length, 0);
+      assert.equal(await streamMessages(nc, DEAD_STREAM), 1);
+      await until('the ingester healthy again', async () => ((await get(`${ingester.url}/healthz`)).status === 200 ? true : undefined));
+    }));
+
   it('two checkers: each owns its partitions, and each faulty trace gets exactly one finding', () =>
     withWorld(async (w) => {
       const nats = await startLocalNats();
@@ -207,12 +251,12 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
       const clock = manualClock();
       const start: RoleStart = { ...quiet, store, clock: clock.now };
       const collector = await w.role(startRole(roleOptions('collector', { nats: nats.url, partitions: '8' }), { ...quiet, clock: clock.now }));
-      await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused' }), start));
+      await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused', partitions: '8' }), start));
       const checkers: RunningChecker[] = [];
       for (const share of ['0/2', '1/2']) {
         const data = await tempDir('linktrace-checker-');
         w.dirs.push(data);
-        const c = await startChecker(roleOptions('checker', { nats: nats.url, store: 'unused', partition: share, data, checkDelay: '5s' }), start);
+        const c = await startChecker(roleOptions('checker', { nats: nats.url, store: 'unused', partition: share, partitions: '8', data, checkDelay: '5s' }), start);
         w.roles.push(c);
         checkers.push(c);
       }
@@ -252,6 +296,37 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
       assert.equal(checked[0]! + checked[1]!, 24);
     }));
 
+  it('a full stream (ingesters behind) answers 429 stream_full with Retry-After until an ingester drains it', () =>
+    withWorld(async (w) => {
+      const nats = await startLocalNats();
+      w.nats.push(nats);
+      const store = await w.store();
+      const collector = await w.role(startRole(roleOptions('collector', { nats: nats.url, partitions: '1', streamMaxBytes: '32kb' }), quiet));
+      await until('the collector to reach NATS', async () => ((await get(`${collector.url}/healthz`)).status === 200 ? true : undefined));
+      const accepted: string[] = [];
+      let full: Awaited<ReturnType<typeof postSpans>> | undefined;
+      for (let i = 0; i < 200 && full === undefined; i++) {
+        const spans = shopSync(newTraceId());
+        const res = await postSpans(collector.url, spans);
+        if (res.status === 200) accepted.push(spans[0]!.traceId);
+        else full = res;
+      }
+      assert.ok(full !== undefined, 'the stream filled up');
+      assert.equal(full.status, 429, full.body.toString());
+      assert.equal((full.json() as { error: { code: string } }).error.code, 'stream_full');
+      assert.equal(full.headers.get('retry-after'), '1');
+      assert.ok(accepted.length > 0);
+      const metrics = (await get(`${collector.url}/metrics`)).body.toString();
+      assert.equal(metricValue(metrics, 'linktrace_nats_publish_failures_total', { reason: 'stream_full' }), 1);
+      // An ingester stores what was acknowledged; acknowledged messages leave the stream, which takes spans again.
+      await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused' }), { ...quiet, store }));
+      for (const id of accepted) await until(`trace ${id} stored`, async () => ((await store.getTrace(id)).length > 0 ? true : undefined));
+      const nc = await natsClient(nats.url);
+      w.clients.push(nc);
+      await until('the stream to drain', async () => ((await streamMessages(nc, SPANS_STREAM)) === 0 ? true : undefined));
+      assert.equal((await postSpans(collector.url, shopSync(newTraceId()))).status, 200);
+    }));
+
   it('NATS down at start: the collector answers 503 and /healthz says why, then works once NATS is up', () =>
     withWorld(async (w) => {
       const { port, url } = await unusedNatsUrl();
@@ -277,7 +352,7 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
       w.nats.push(nats);
       const store = await w.store();
       const collector = await w.role(startRole(roleOptions('collector', { nats: nats.url, partitions: '4', publishTimeout: '2s' }), quiet));
-      const ingester = await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused' }), { ...quiet, store }));
+      const ingester = await w.role(startRole(roleOptions('ingester', { nats: nats.url, store: 'unused', partitions: '4' }), { ...quiet, store }));
       await until('the roles to reach NATS', async () => ((await get(`${collector.url}/healthz`)).status === 200 && (await get(`${ingester.url}/healthz`)).status === 200 ? true : undefined));
       const acknowledged = new Map<string, number>();
       let refusals = 0;

@@ -28,7 +28,7 @@ function common(command: Command, role: RoleName): Command {
       .option('--partitions <n>', `trace-id partitions of a new stream (default ${ROLE_DEFAULTS.partitions}); an existing stream keeps its own and a different value is refused`)
       .option('--replicas <n>', 'replicas of the streams when this role creates them (3 on a three-node cluster)', ROLE_DEFAULTS.replicas)
       .option('--stream-max-bytes <size>', 'most bytes LINKTRACE_SPANS holds when this role creates it; past it collectors answer 429', ROLE_DEFAULTS.streamMaxBytes)
-      .option('--stream-max-age <duration>', 'how long LINKTRACE_SPANS keeps a message when this role creates it', ROLE_DEFAULTS.streamMaxAge);
+      .option('--stream-max-age <duration>', 'drop messages not consumed after this long, when this role creates LINKTRACE_SPANS (off: kept until consumed; the byte limit then refuses new ones)', ROLE_DEFAULTS.streamMaxAge);
   }
   if (role !== 'collector') {
     command

@@ -38,7 +38,7 @@ export async function startChecker(options: RoleOptions, start: RoleStart = {}):
   const share = options.share!;
   const opened = start.store === undefined ? await openRoleStore(serve, clock, warn) : { store: start.store, port: serve.port };
   const store: SpanStore = opened.store;
-  const link = new NatsLink({ role: 'checker', nats: options.nats!, warn });
+  const link = new NatsLink({ role: 'checker', nats: options.nats!, warn, ...(start.fatal !== undefined && { fatal: start.fatal }) });
   let owned: number[] | undefined;
   let partitionCount = 0;
   const consumers: MessageConsumer[] = [];

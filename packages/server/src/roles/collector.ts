@@ -24,7 +24,7 @@ export async function startCollector(options: RoleOptions, start: RoleStart = {}
   const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const clock = start.clock ?? Date.now;
   const { serve } = options;
-  const link = new NatsLink({ role: 'collector', nats: options.nats!, warn });
+  const link = new NatsLink({ role: 'collector', nats: options.nats!, warn, ...(start.fatal !== undefined && { fatal: start.fatal }) });
   // The gauge is read when /metrics is scraped, after `intake` exists.
   const role = createRoleApp('collector', serve, [natsHealth(link)], { backlogSpans: () => intake.pendingSpans });
   const intake = new JetStreamIntake({ link, metrics: role.roleMetrics, publishTimeoutMs: options.publishTimeoutMs, retryAfterSeconds: DEFAULT_PIPELINE.retryAfterSeconds, clock });

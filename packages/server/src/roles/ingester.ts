@@ -7,7 +7,10 @@
  * Spans the store refuses as malformed (it cannot ever take them) are parked like undecodable
  * messages instead of being redelivered for ever.
  */
+import type { Span } from '@linktrace/model';
 import type { SpanStore } from '@linktrace/storage';
+import { isSdkDropStore, SdkDropTracker } from '../sdk-drops/sdk-drop-tracker.js';
+import { registerSdkDropGauge } from '../sdk-drops/sdk-drop-metrics.js';
 import { isStoreInputError } from '../pipeline/ingest-store.js';
 import { RetentionJob } from '../pipeline/retention-job.js';
 import { INGESTER_CONSUMER, SPANS_SUBJECT_PREFIX } from './jetstream-names.js';
@@ -21,7 +24,12 @@ import { closeAll, urlOf, type RoleStart, type RunningRole } from './running-rol
 import type { ServerMetrics } from '../metrics.js';
 
 /** Writes a batch; on a malformed-spans refusal, message by message, so that only the bad ones are parked. */
-export function storeBatch(store: Pick<SpanStore, 'writeSpans'>, metrics: ServerMetrics, onError: (message: string | undefined) => void) {
+export function storeBatch(
+  store: Pick<SpanStore, 'writeSpans'>,
+  metrics: ServerMetrics,
+  onError: (message: string | undefined) => void,
+  onStored: (spans: readonly Span[]) => void = () => {},
+) {
   const write = async (items: ConsumedItem[]): Promise<void> => {
     const spans = items.length === 1 ? items[0]!.spans : items.flatMap((i) => i.spans);
     // Retention counts from arrival at the collector; a batch takes its earliest.
@@ -29,6 +37,7 @@ export function storeBatch(store: Pick<SpanStore, 'writeSpans'>, metrics: Server
     for (const i of items) if (i.arrivedUs !== undefined && (arrivedUs === undefined || i.arrivedUs < arrivedUs)) arrivedUs = i.arrivedUs;
     await store.writeSpans(spans, arrivedUs === undefined ? {} : { arrivedUs });
     metrics.stored(spans.length);
+    onStored(spans);
   };
   return async (items: ConsumedItem[]): Promise<HandledBatch> => {
     try {
@@ -62,7 +71,10 @@ export async function startIngester(options: RoleOptions, start: RoleStart = {})
   const { serve } = options;
   const opened = start.store === undefined ? await openRoleStore(serve, clock, warn) : { store: start.store, port: serve.port };
   const store = opened.store;
-  const link = new NatsLink({ role: 'ingester', nats: options.nats!, warn });
+  // SDK drop reports ride on stored spans, as in serve: recorded in the store for the checkers and the UI.
+  const sdkDrops = new SdkDropTracker(isSdkDropStore(store) ? store : undefined, warn, () => clock() * 1000);
+  await sdkDrops.load();
+  const link = new NatsLink({ role: 'ingester', nats: options.nats!, warn, ...(start.fatal !== undefined && { fatal: start.fatal }) });
   let storeError: string | undefined;
   // Health is asked for after `consumer` exists.
   const role = createRoleApp('ingester', serve, [natsHealth(link, () => ({ consumer: consumer.status() })), storeHealth(store, () => storeError)]);
@@ -75,9 +87,10 @@ export async function startIngester(options: RoleOptions, start: RoleStart = {})
     batch: options.fetchBatch,
     metrics: role.roleMetrics,
     warn,
-    handle: storeBatch(store, role.metrics, (e) => (storeError = e)),
+    handle: storeBatch(store, role.metrics, (e) => (storeError = e), (spans) => sdkDrops.observe(spans)),
   });
-  const retention = new RetentionJob({ store, retentionMs: serve.retentionMs, clock, print, warn, registry: role.metrics.registry });
+  registerSdkDropGauge(role.metrics.registry, sdkDrops);
+  const retention = new RetentionJob({ store, retentionMs: serve.retentionMs, clock, print, warn, registry: role.metrics.registry, sdkDrops });
   const closeStore = start.store === undefined ? () => store.close() : () => undefined;
   try {
     await app.listen({ port: opened.port, host: serve.host });

@@ -28,6 +28,13 @@ export interface IntakeOptions {
 /** JetStream's answers when the stream is at a limit (discard new): bytes, messages, or the server's resources. */
 const FULL = /maximum (bytes|messages|msgs)|resource limits exceeded|insufficient resources/i;
 
+/** A publish failure in words: JetStream's own description when it answered (the client's message is only its status, e.g. "503"). */
+function describe(reason: unknown): string {
+  const message = reason instanceof Error ? reason.message : String(reason);
+  const api = (reason as { api_error?: { description?: string; err_code?: number } } | undefined)?.api_error;
+  return api?.description === undefined ? message : `${api.description}, JetStream error ${api.err_code ?? message}`;
+}
+
 export class JetStreamIntake implements SpanIntake {
   private inFlight = 0;
 
@@ -67,21 +74,21 @@ export class JetStreamIntake implements SpanIntake {
           return linked.js.publish(spansSubject(partition), data, { headers, timeout: this.options.publishTimeoutMs });
         }),
       );
-      let failure: Error | undefined;
+      let failure: string | undefined;
       let acked = 0;
       for (const r of results) {
         if (r.status === 'fulfilled') acked++;
-        else failure ??= r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+        else failure ??= describe(r.reason);
       }
       this.options.metrics.publishedMessages(acked);
       if (failure === undefined) return;
       const retry = { 'retry-after': String(this.options.retryAfterSeconds) };
-      if (FULL.test(failure.message)) {
+      if (FULL.test(failure)) {
         this.options.metrics.publishFailure('stream_full');
-        throw new ApiError('stream_full', `NATS JetStream refused the spans: the stream is full (${failure.message}); the ingesters are behind, retry later`, retry);
+        throw new ApiError('stream_full', `NATS JetStream refused the spans: the stream is full (${failure}); the ingesters are behind, retry later`, retry);
       }
       this.options.metrics.publishFailure('unavailable');
-      throw new ApiError('broker_unavailable', `NATS JetStream did not acknowledge the spans (${failure.message}); retry later`, retry);
+      throw new ApiError('broker_unavailable', `NATS JetStream did not acknowledge the spans (${failure}); retry later`, retry);
     } finally {
       this.inFlight -= spans.length;
     }

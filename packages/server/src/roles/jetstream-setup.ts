@@ -18,9 +18,14 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from 'nats';
-import { DEAD_STREAM, DEAD_SUBJECT_PREFIX, SPANS_STREAM, SPANS_SUBJECT_PREFIX } from './jetstream-names.js';
+import { DEAD_STREAM, DEAD_SUBJECT_PREFIX, INGESTER_CONSUMER, SPANS_STREAM, SPANS_SUBJECT_PREFIX } from './jetstream-names.js';
 import { DEFAULT_PARTITIONS } from './partitions.js';
 import type { NatsOptions } from './role-options.js';
+
+/** The stream cannot be used as the flags ask (another partition count, not made by linktrace): retrying cannot help. */
+export class LayoutError extends Error {
+  override name = 'LayoutError';
+}
 
 export interface StreamLayout {
   partitions: number;
@@ -28,6 +33,8 @@ export interface StreamLayout {
 
 /** How long a consumer waits for an acknowledgement before delivering a message again. */
 export const ACK_WAIT_MS = 60_000;
+/** Messages handed to ingesters and not yet acknowledged, at most (JetStream stops delivering past it). */
+export const INGESTER_MAX_ACK_PENDING = 4096;
 /** Dead letters are kept this long (they wait for an operator). */
 const DEAD_MAX_AGE_MS = 7 * 86_400_000;
 const DEAD_MAX_BYTES = 256 * 1024 * 1024;
@@ -72,7 +79,9 @@ export async function ensureStreams(jsm: JetStreamManager, nats: NatsOptions, wa
     name: SPANS_STREAM,
     description: `Linktrace spans by trace-id partition; partitions=${partitions}`,
     subjects: [`${SPANS_SUBJECT_PREFIX}.*`],
-    retention: RetentionPolicy.Limits,
+    // A message stays until every consumer interested in it (the ingesters', its partition's checker's)
+    // acknowledged it: the stream holds the work not done yet, so its byte limit is backpressure.
+    retention: RetentionPolicy.Interest,
     storage: StorageType.File,
     // Full: publishes are refused (collectors answer 429) rather than old, unstored spans dropped.
     discard: DiscardPolicy.New,
@@ -82,14 +91,16 @@ export async function ensureStreams(jsm: JetStreamManager, nats: NatsOptions, wa
     num_replicas: nats.replicas,
   });
   const noted = PARTITIONS_NOTE.exec(info.config.description ?? '');
-  if (noted === null) throw new Error(`the stream ${SPANS_STREAM} exists but does not say its partitions (description "${info.config.description ?? ''}"); it was not made by linktrace`);
+  if (noted === null) throw new LayoutError(`the stream ${SPANS_STREAM} exists but does not say its partitions (description "${info.config.description ?? ''}"); it was not made by linktrace`);
   const existing = Number(noted[1]);
   if (nats.partitions !== undefined && nats.partitions !== existing) {
-    throw new Error(`--partitions ${nats.partitions}: the stream ${SPANS_STREAM} has ${existing} partitions; every role must use the stream's (drop the flag, or delete the stream while it is empty)`);
+    throw new LayoutError(`--partitions ${nats.partitions}: the stream ${SPANS_STREAM} has ${existing} partitions; every role must use the stream's (drop the flag, or delete the stream while it is empty)`);
   }
-  if (!created && (info.config.max_bytes !== nats.streamMaxBytes || info.config.max_age !== nanos(nats.streamMaxAgeMs))) {
-    warn(`linktrace: the stream ${SPANS_STREAM} keeps its own limits (max_bytes ${info.config.max_bytes}, max_age ${info.config.max_age / 1e9}s), not the flags'`);
+  if (!created && (info.config.max_bytes !== nats.streamMaxBytes || info.config.max_age !== nanos(nats.streamMaxAgeMs) || info.config.retention !== RetentionPolicy.Interest)) {
+    warn(`linktrace: the stream ${SPANS_STREAM} keeps its own settings (retention ${info.config.retention}, max_bytes ${info.config.max_bytes}, max_age ${info.config.max_age / 1e9}s), not the flags'`);
   }
+  // Before anything is published: with interest retention a message no consumer wants is not kept.
+  await ensureConsumer(jsm, INGESTER_CONSUMER, `${SPANS_SUBJECT_PREFIX}.*`, INGESTER_MAX_ACK_PENDING);
   await addOrGet(jsm, {
     name: DEAD_STREAM,
     description: 'Linktrace messages no role could decode, parked for an operator',

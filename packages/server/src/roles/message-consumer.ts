@@ -9,7 +9,7 @@
 import type { Span } from '@linktrace/model';
 import { headers as natsHeaders, type Consumer, type JsMsg } from 'nats';
 import { deadSubject, HEADER, SPANS_STREAM } from './jetstream-names.js';
-import { ensureConsumer } from './jetstream-setup.js';
+import { ensureConsumer, INGESTER_MAX_ACK_PENDING } from './jetstream-setup.js';
 import type { Linked, NatsLink } from './nats-link.js';
 import type { RoleMetrics } from './role-metrics.js';
 import { decodeSpanMessage, reasonLabel } from './span-message.js';
@@ -100,7 +100,7 @@ export class MessageConsumer {
   }
 
   private async open(linked: Linked): Promise<Consumer> {
-    await ensureConsumer(linked.jsm, this.options.durable, this.options.filterSubject, this.options.batch * 4);
+    await ensureConsumer(linked.jsm, this.options.durable, this.options.filterSubject, INGESTER_MAX_ACK_PENDING);
     return linked.js.consumers.get(SPANS_STREAM, this.options.durable);
   }
 

@@ -6,7 +6,7 @@
  */
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import type { NatsOptions, RoleName } from './role-options.js';
-import { ensureStreams, type StreamLayout } from './jetstream-setup.js';
+import { ensureStreams, LayoutError, type StreamLayout } from './jetstream-setup.js';
 
 export interface NatsLinkStatus {
   connected: boolean;
@@ -30,6 +30,8 @@ export interface NatsLinkOptions {
   warn: (line: string) => void;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** The stream cannot be used as configured (LayoutError): the link stops trying; the CLI exits with the message. */
+  fatal?: (error: Error) => void;
 }
 
 export class NatsLink {
@@ -106,6 +108,11 @@ export class NatsLink {
       } catch (error) {
         await nc?.close().catch(() => undefined);
         this.error = `NATS ${servers}: ${(error as Error).message}`;
+        if (error instanceof LayoutError) {
+          this.options.warn(`linktrace ${this.options.role}: ${error.message}`);
+          this.options.fatal?.(error);
+          return;
+        }
         this.options.warn(`linktrace ${this.options.role}: cannot use ${this.error}; retrying in ${delay / 1000}s (/healthz says why meanwhile)`);
       }
       await new Promise<void>((resolve) => {

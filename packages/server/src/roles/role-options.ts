@@ -3,7 +3,7 @@
  * What they share with `serve` (port, host, token, store, limits, timeouts, checker, alerts, UI) is
  * parsed by `parseServeFlags`, so a flag means the same in every role; the NATS flags are parsed here.
  */
-import { ConfigError, parseDuration, parseInteger, parseSize } from '../config.js';
+import { ConfigError, parseDuration, parseInteger, parseRetention, parseSize } from '../config.js';
 import { parseServeFlags, type ServeFlags, type ServeOptions } from '../cli/serve.js';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS, parsePartitionShare, type PartitionShare } from './partitions.js';
 
@@ -30,6 +30,7 @@ export interface NatsOptions {
   replicas: number;
   /** LINKTRACE_SPANS limits (a new stream's; an existing one keeps its own, with a warning when they differ). */
   streamMaxBytes: number;
+  /** 0: no age limit (a message stays until consumed). */
   streamMaxAgeMs: number;
 }
 
@@ -54,7 +55,7 @@ export const ROLE_DEFAULTS = {
   partitions: DEFAULT_PARTITIONS,
   replicas: '1',
   streamMaxBytes: '1gb',
-  streamMaxAge: '24h',
+  streamMaxAge: 'off',
   publishTimeout: '5s',
   fetchBatch: '256',
 } as const;
@@ -83,7 +84,7 @@ export function parseRoleFlags(role: RoleName, flags: RoleFlags, env: NodeJS.Pro
       servers: parseServers(flags.nats ?? env.LINKTRACE_NATS),
       replicas: parseInteger(flags.replicas ?? ROLE_DEFAULTS.replicas, '--replicas', 1, 5),
       streamMaxBytes: parseSize(flags.streamMaxBytes ?? ROLE_DEFAULTS.streamMaxBytes, '--stream-max-bytes'),
-      streamMaxAgeMs: parseDuration(flags.streamMaxAge ?? ROLE_DEFAULTS.streamMaxAge, '--stream-max-age'),
+      streamMaxAgeMs: parseRetention(flags.streamMaxAge ?? ROLE_DEFAULTS.streamMaxAge, '--stream-max-age'),
     };
     if (flags.partitions !== undefined) options.nats.partitions = parseInteger(flags.partitions, '--partitions', 1, MAX_PARTITIONS);
   }

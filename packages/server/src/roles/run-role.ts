@@ -64,7 +64,13 @@ export async function runRole(options: RoleOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const running = await startRole(options);
+  const fatal = (error: Error): void => {
+    process.stderr.write(`linktrace ${options.role}: cannot run: ${error.message}\n`);
+    const exit = (): never => process.exit(1);
+    if (started.role === undefined) exit();
+    else started.role.close().then(exit, exit);
+  };
+  const running = await startRole(options, { fatal });
   started.role = running;
   process.stdout.write(`${banner(options, running)}\n`);
   if (pending !== undefined) shutDown(running, pending);

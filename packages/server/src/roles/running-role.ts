@@ -28,6 +28,8 @@ export interface RoleStart {
    * embedded store belongs to one process); the role then leaves it open on close.
    */
   store?: SpanStore;
+  /** NATS cannot be used as configured (the stream's partitions differ): the role stops trying; the CLI exits 1. */
+  fatal?: (error: Error) => void;
 }
 
 export function urlOf(app: FastifyInstance): string {

@@ -1,0 +1,71 @@
+/**
+ * `linktrace collector|ingester|checker|query` as commands: bad flags exit 2 with a message naming
+ * the flag; a collector started against a real nats-server prints where it listens, publishes, and
+ * stops cleanly on SIGTERM; a role whose --partitions disagrees with the stream's refuses to start.
+ */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { encodeNativeJson } from '@linktrace/model';
+import { exitWithin, runCli } from './serve-helpers.js';
+import { get, post, tempDir } from './ingest-helpers.js';
+import { newTraceId, shopSync } from './checker-traces.js';
+import { startLocalNats, until, type LocalNats } from './roles-helpers.js';
+
+describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
+  let nats: LocalNats;
+  before(async () => {
+    nats = await startLocalNats();
+  });
+  after(async () => {
+    await nats?.destroy();
+  });
+
+  const refusals: [string[], RegExp][] = [
+    [['ingester', '--nats', 'nats://127.0.0.1:4222'], /linktrace ingester: --store: required/],
+    [['checker', '--store', 'x'], /linktrace checker: --nats: required/],
+    [['checker', '--nats', 'nats://127.0.0.1:4222', '--store', 'x', '--partition', '2/2'], /--partition: the index 2 must be less than N \(2\)/],
+    [['checker', '--nats', 'nats://127.0.0.1:4222', '--store', 'x', '--partition', 'first'], /--partition: "first" is not i\/N/],
+    [['collector', '--nats', 'http://127.0.0.1:4222'], /--nats: "http:\/\/127.0.0.1:4222" is not nats:\/\/host\[:port\]/],
+    [['collector', '--nats', 'nats://127.0.0.1:4222', '--partitions', '0'], /--partitions/],
+    [['query'], /linktrace query: --store: required/],
+  ];
+  for (const [args, message] of refusals) {
+    it(`refuses ${args.join(' ')} with exit code 2`, async () => {
+      const proc = runCli(args);
+      const exit = await exitWithin(proc, 30_000);
+      assert.equal(exit.code, 2, proc.stderr());
+      assert.match(proc.stderr(), message);
+    });
+  }
+
+  it('runs a collector: banner, publish, SIGTERM stops it with exit code 0', async () => {
+    const proc = runCli(['collector', '--nats', nats.url, '--port', '0', '--grpc-port', '0', '--partitions', '4']);
+    try {
+      const url = await until('the banner', () => Promise.resolve(/collector: listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1]));
+      assert.match(proc.stdout(), /NATS {7}nats:\/\/127\.0\.0\.1:\d+ {3}\(stream LINKTRACE_SPANS/);
+      await until('NATS', async () => ((await get(`${url}/healthz`)).status === 200 ? true : undefined));
+      const res = await post(`${url}/api/v1/spans`, JSON.stringify(encodeNativeJson(shopSync(newTraceId()))), { 'content-type': 'application/json' });
+      assert.equal(res.status, 200, res.body.toString());
+      proc.child.kill('SIGTERM');
+      const exit = await exitWithin(proc, 30_000);
+      assert.equal(exit.code, 0, proc.stderr());
+      assert.match(proc.stdout(), /collector: stopped/);
+    } finally {
+      proc.kill();
+    }
+  });
+
+  it('a checker whose --partitions differs from the stream refuses to run: exit code 1 and why', async () => {
+    const data = await tempDir('linktrace-checker-cli-');
+    try {
+      // The collector above made the stream with 4 partitions.
+      const proc = runCli(['checker', '--nats', nats.url, '--store', data, '--data', data, '--port', '0', '--partitions', '8']);
+      const exit = await exitWithin(proc, 60_000);
+      assert.equal(exit.code, 1, proc.stdout());
+      assert.match(proc.stderr(), /linktrace checker: cannot run: --partitions 8: the stream LINKTRACE_SPANS has 4 partitions/);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+});
