@@ -125,9 +125,9 @@ export class SyncJob<T = unknown> {
     }
     if (guarded && trigger.reason !== 'resync' && state?.syncedAt !== undefined) {
       const newer = trigger.version !== undefined && (state.version === undefined || this.compare(trigger.version, state.version) > 0);
-      if (!newer && trigger.version !== undefined && state.version !== undefined) return this.skip(trigger, SKIP.alreadySynced, false, state.version);
+      if (!newer && trigger.version !== undefined && state.version !== undefined) return this.skip(trigger, SKIP.alreadySynced, false, trigger.version);
       const window = def.recentWindowMs ?? 0;
-      if (!newer && window > 0 && this.clock.now() - state.syncedAt < window) return this.skip(trigger, SKIP.recentlySynced, false, state.version);
+      if (!newer && window > 0 && this.clock.now() - state.syncedAt < window) return this.skip(trigger, SKIP.recentlySynced, false, trigger.version);
     }
 
     let lease: LockLease | undefined;
@@ -279,6 +279,7 @@ export class SyncJob<T = unknown> {
     this.stages.skip(entity, reason, undefined, { attributes: { [SYNC_ATTR.target]: target } });
   }
 
+  /** A skip of the whole run; `version` must be the one the receive span carries, so the checker pairs them. */
   private skip(trigger: SyncTrigger, reason: string, retry: boolean, version?: Version, detail?: string, fetched = false): RunOutcome {
     const entity = { type: this.definition.entityType, key: trigger.key, version: version ?? trigger.version };
     this.stages.skip(entity, reason, undefined, detail === undefined ? undefined : { attributes: { [SYNC_ATTR.detail]: detail } });
