@@ -8,6 +8,8 @@ export interface AmqpQueueOptions {
   queue: string;
   /** Declare the queue durable (survives a broker restart). Default true. */
   durable?: boolean;
+  /** The enqueue target recorded on spans; default `mq:<queue>` (give the logical name when the real one carries a prefix). */
+  target?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function amqpQueue(options: AmqpQueueOptions): Promise<WorkQueue> {
     }
   };
   return {
-    target: `mq:${options.queue}`,
+    target: options.target ?? `mq:${options.queue}`,
     publish: (body, headers) => publish(publisher, body, headers),
     async consume(handler, { prefetch }) {
       const channel = await options.connection.createChannel();

@@ -25,6 +25,11 @@ export class MemoryQueue implements WorkQueue {
     this.target = `mq:${name}`;
   }
 
+  /** Consumers subscribed now. */
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+
   /** Messages waiting for a consumer. */
   get depth(): number {
     return this.waiting.length;
