@@ -11,7 +11,7 @@ import type { SourceRecord, SyncJobDefinition, SyncTarget, WriteResult } from '.
 import { newSyncCounters, SKIP, type RunOutcome, type SyncCounters } from './run-outcome.js';
 import type { SyncTrigger } from './trigger.js';
 import { compareVersions, isVersion, type Version } from './versions.js';
-import { withTimeout } from './with-timeout.js';
+import { StepAbort, withTimeout } from './with-timeout.js';
 
 /** The instrumentation scope of the toolkit's stage spans. */
 export const SYNC_SCOPE = '@linktrace/sync';
@@ -99,11 +99,23 @@ export class SyncJob<T = unknown> {
     return this.run({ key, reason: 'resync', at: this.clock.now() }, options);
   }
 
+  // The receive options of each trigger reason, made once: the common run allocates none.
+  private readonly receiveOptionsByReason = new Map<string, IncomingStageOptions<unknown>>();
+
+  private receiveOptionsFor(reason: string): IncomingStageOptions<unknown> {
+    let options = this.receiveOptionsByReason.get(reason);
+    if (options === undefined) {
+      options = { attributes: { [SYNC_ATTR.job]: this.definition.name, [SYNC_ATTR.reason]: reason } };
+      this.receiveOptionsByReason.set(reason, options);
+    }
+    return options;
+  }
+
   /** One traced run of `trigger`. Never rejects: failures are recorded on the spans and in the outcome. */
   run(trigger: SyncTrigger, options: RunOptions = {}): Promise<RunOutcome> {
     this.counters.runs++;
     const entity = { type: this.definition.entityType, key: trigger.key, version: trigger.version };
-    const receiveOptions: IncomingStageOptions<unknown> = { ...options.receive, attributes: { ...options.receive?.attributes, [SYNC_ATTR.job]: this.definition.name, [SYNC_ATTR.reason]: trigger.reason } };
+    const receiveOptions = options.receive === undefined ? this.receiveOptionsFor(trigger.reason) : { ...options.receive, attributes: { ...options.receive.attributes, ...this.receiveOptionsFor(trigger.reason).attributes } };
     return this.stages.receive(entity, (span) => this.runInReceive(trigger, span, options), receiveOptions).catch((error: unknown) => {
       // Only a bug of ours gets here (every step catches its own); the receive span recorded it.
       this.counters.failures++;
@@ -159,11 +171,12 @@ export class SyncJob<T = unknown> {
     try {
       plan = await this.stages.process(entity, async (span) => {
         if (options.fault === 'crash') await new Promise<never>(() => undefined); // a handler that dies here: never ends
-        const controller = new AbortController();
-        lease.signal.addEventListener('abort', () => controller.abort(lease.signal.reason), { once: true });
+        const step = new StepAbort();
+        lease.onLost((reason) => step.abort(new Error(`lock lost: ${reason}`)));
         fetched = true;
         this.counters.fetches++;
-        const record = await withTimeout(() => def.fetch(key, { key, trigger, signal: controller.signal }), def.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS, 'source', controller);
+        const ctx = { key, trigger, get signal() { return step.signal; } };
+        const record = await withTimeout(() => def.fetch(key, ctx), def.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS, 'source', step);
         return this.plan(trigger, record, state, guarded, (version) => {
           span.setAttribute(ATTR.entityVersion, version);
           receive.setAttribute(ATTR.entityVersion, version);
@@ -258,10 +271,10 @@ export class SyncJob<T = unknown> {
     const def = this.definition;
     const entity = { type: def.entityType, key, version: record.version };
     return this.stages.write(entity, target.name, async (span) => {
-      const controller = new AbortController();
-      lease.signal.addEventListener('abort', () => controller.abort(lease.signal.reason), { once: true });
-      const ctx = { key, trigger, signal: controller.signal, fence: lease.fence, previous };
-      const result = await withTimeout(() => target.write(key, record as SourceRecord<T>, ctx), def.writeTimeoutMs ?? DEFAULT_TIMEOUT_MS, `write to ${target.name}`, controller);
+      const step = new StepAbort();
+      lease.onLost((reason) => step.abort(new Error(`lock lost: ${reason}`)));
+      const ctx = { key, trigger, fence: lease.fence, previous, get signal() { return step.signal; } };
+      const result = await withTimeout(() => target.write(key, record as SourceRecord<T>, ctx), def.writeTimeoutMs ?? DEFAULT_TIMEOUT_MS, `write to ${target.name}`, step);
       if (result === 'exists') {
         // The target's guard refused a repeat: not a write (the duplicate-write rule must not count it).
         span.setAttribute(ATTR.stage, 'skip');

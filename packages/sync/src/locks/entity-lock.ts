@@ -6,6 +6,8 @@ export interface LockLease {
   readonly lost: boolean;
   /** Aborted when the lease is lost. */
   readonly signal: AbortSignal;
+  /** Calls `fn` once when the lease is lost (at once if it already is). Cheaper than `signal` on the hot path. */
+  onLost(fn: (reason: string) => void): void;
   /** Asks the lock service whether the lease is still held (and extends it); false, and `lost`, when not. Never rejects. */
   confirm(): Promise<boolean>;
   /** Gives the lock up; never rejects (a lease that cannot be released expires). */
@@ -25,22 +27,38 @@ export interface EntityLocks {
   close?(): Promise<void>;
 }
 
-/** The lease state shared by the implementations: one AbortController, lost once. */
+/**
+ * The lease state shared by the implementations: lost once, with a reason. The AbortSignal is made
+ * only when someone asks for it (an AbortController per run costs more than the rest of the run).
+ */
 export class LeaseState {
-  private readonly controller = new AbortController();
   lostReason: string | undefined;
+  private controller: AbortController | undefined;
+  private listeners: ((reason: string) => void)[] | undefined;
 
   get lost(): boolean {
-    return this.controller.signal.aborted;
+    return this.lostReason !== undefined;
   }
 
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.lostReason !== undefined) this.controller.abort(new Error(`lock lost: ${this.lostReason}`));
+    }
     return this.controller.signal;
   }
 
+  onLost(fn: (reason: string) => void): void {
+    if (this.lostReason !== undefined) fn(this.lostReason);
+    else (this.listeners ??= []).push(fn);
+  }
+
   lose(reason: string): void {
-    if (this.lost) return;
+    if (this.lostReason !== undefined) return;
     this.lostReason = reason;
-    this.controller.abort(new Error(`lock lost: ${reason}`));
+    this.controller?.abort(new Error(`lock lost: ${reason}`));
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners !== undefined) for (const fn of listeners) fn(reason);
   }
 }

@@ -19,7 +19,10 @@ export class MemoryLocks implements EntityLocks {
       get lost() {
         return state.lost;
       },
-      signal: state.signal,
+      get signal() {
+        return state.signal;
+      },
+      onLost: (fn) => state.onLost(fn),
       confirm: () => Promise.resolve(!state.lost),
       release,
     });

@@ -60,7 +60,10 @@ export class PgAdvisoryLocks implements EntityLocks {
       get lost() {
         return state.lost;
       },
-      signal: state.signal,
+      get signal() {
+        return state.signal;
+      },
+      onLost: (fn) => state.onLost(fn),
       confirm: async () => {
         if (state.lost) return false;
         try {

@@ -67,13 +67,16 @@ export class RedisLocks implements EntityLocks {
     };
     const timer = setInterval(() => void renew(), Math.max(1, Math.floor(ttl / 3)));
     timer.unref();
-    state.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    state.onLost(() => clearInterval(timer));
     return {
       fence,
       get lost() {
         return state.lost;
       },
-      signal: state.signal,
+      get signal() {
+        return state.signal;
+      },
+      onLost: (fn) => state.onLost(fn),
       confirm: renew,
       release: async () => {
         clearInterval(timer);
