@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sync` (issue 17): a storm of duplicate sync triggers through RabbitMQ to worker
  * processes of the sync toolkit (Redis locks and state; source and target in Redis, see
- * sync-bench-job.ts). SYNC_BENCH_ENTITIES entities (default 10 000; the issue's full size is
+ * sync-bench-job.ts). SYNC_BENCH_ENTITIES entities (default 5 000; the issue's full size is
  * 100 000) across three tiers get SYNC_BENCH_TRIGGERS demand triggers (default 50 000; full size
  * 1 000 000), most for the active tier; halfway, 5 % of the entities change at the source and an
  * event trigger announces each new version. SYNC_BENCH_WORKERS worker processes (default 4),
