@@ -23,3 +23,4 @@ export { createDispatcher, Dispatcher, type DispatcherCounters, type DispatcherO
 export { startWorker, type SyncWorker, type WorkerCounters, type WorkerOptions } from './dispatch/worker.js';
 export { Scheduler, type SchedulerOptions } from './dispatch/scheduler.js';
 export { SyncJobs } from './dispatch/sync-jobs.js';
+export { natsQueue, type NatsQueueOptions } from './queue/nats-queue.js';
