@@ -121,4 +121,19 @@ describe('workers on a queue', () => {
     assert.equal(new Set(w.collector.spans.map((s) => s.traceId)).size, 1);
     await worker.close();
   });
+
+  it('demand records the activity and is not enqueued again inside the recent-sync window', async () => {
+    const w = world();
+    w.versions.set('u', 1);
+    const worker = await startWorker({ job: w.job, queue: w.queue });
+    assert.equal(await w.dispatcher.demand('u'), 'queued');
+    await until('synced', () => w.target.log.length === 1 && worker.counters.handled === 1);
+    assert.equal(await w.dispatcher.demand('u'), 'recent');
+    w.versions.set('u', 2);
+    assert.equal(await w.dispatcher.demand('u', { version: 2 }), 'queued', 'a newer version always goes');
+    assert.deepEqual([w.dispatcher.counters.enqueued, w.dispatcher.counters.recent], [2, 1]);
+    assert.equal(typeof (await w.state.get('copy', 'u'))?.activeAt, 'number');
+    await until('v2 written', () => worker.counters.handled === 2 && w.target.log.length === 2);
+    await worker.close();
+  });
 });
