@@ -176,8 +176,10 @@ export class SyncJob<T = unknown> {
         fetched = true;
         this.counters.fetches++;
         const ctx = { key, trigger, get signal() { return step.signal; } };
+        // The targets' versions are read while the source answers: one round trip less per run (never rejects).
+        const previous = guarded ? Promise.all(def.targets.map((t) => this.targetVersion(t, key))) : undefined;
         const record = await withTimeout(() => def.fetch(key, ctx), def.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS, 'source', step);
-        return this.plan(trigger, record, state, guarded, (version) => {
+        return this.plan(trigger, record, state, previous, (version) => {
           span.setAttribute(ATTR.entityVersion, version);
           receive.setAttribute(ATTR.entityVersion, version);
         });
@@ -232,7 +234,8 @@ export class SyncJob<T = unknown> {
   }
 
   /** Decides, inside process, what the run will do with the fetched record. */
-  private async plan(trigger: SyncTrigger, record: unknown, state: EntityState | undefined, guarded: boolean, setVersion: (v: Version) => void): Promise<Plan> {
+  private async plan(trigger: SyncTrigger, record: unknown, state: EntityState | undefined, previous: Promise<(Version | undefined)[]> | undefined, setVersion: (v: Version) => void): Promise<Plan> {
+    const guarded = previous !== undefined;
     const def = this.definition;
     if (record === undefined || record === null) return { kind: 'skip', reason: SKIP.empty, retry: false };
     const { version, data } = record as Partial<SourceRecord<unknown>>;
@@ -252,8 +255,7 @@ export class SyncJob<T = unknown> {
       return { kind: 'skip', reason: SKIP.olderThanTrigger, retry: true, version };
     }
     if (guarded && state?.version !== undefined && this.compare(version, state.version) < 0) return { kind: 'skip', reason: SKIP.olderThanSynced, retry: false, version };
-    const previous = guarded ? await Promise.all(def.targets.map((t) => this.targetVersion(t, trigger.key))) : def.targets.map(() => undefined);
-    return { kind: 'write', record: { version, data }, previous };
+    return { kind: 'write', record: { version, data }, previous: previous === undefined ? def.targets.map(() => undefined) : await previous };
   }
 
   private async targetVersion(target: SyncTarget<T>, key: string): Promise<Version | undefined> {
