@@ -3,7 +3,11 @@
  * the optional bearer token, and one error shape for everything (DESIGN §5). Query routes plug in
  * through `extraRoutes`.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { tokenCheck } from './app-auth.js';
+import type { SpanStore } from '@linktrace/storage';
+import { RemedyService } from './remedies/remedy-service.js';
+import type { RemedyOptions } from './remedies/remedy-options.js';
+import { registerRemediesOff, registerRemedyRoutes } from './remedies/remedy-routes.js';
 import { maxHeaderSize } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -96,6 +100,11 @@ export interface AppOptions {
    * checker, and a store that deletes traces. Absent: every trace is kept.
    */
   sampling?: SamplingOptions;
+  /**
+   * Remedies (`--remedy-token`, `--remedy-secret`): findings can be repaired by the instances that
+   * registered handlers (remedies/). Needs a store that reads traces and findings. Absent: off.
+   */
+  remedies?: Partial<RemedyOptions>;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -123,6 +132,8 @@ export interface LinktraceState {
   sampler?: TailSampler;
   /** Queries under way (GETs under /api/), which the pipeline's background work waits for, briefly. */
   queries: QueriesFirst;
+  /** Remedies, when on. */
+  remedies?: RemedyService;
 }
 
 declare module 'fastify' {
@@ -133,15 +144,7 @@ declare module 'fastify' {
 
 const UNMATCHED_ROUTE = 'unmatched';
 
-/** The bearer-token check every protocol shares (HTTP's `Authorization` header, gRPC's `authorization` metadata). */
-export function tokenCheck(token: string): (header: string | undefined) => boolean {
-  const expected = Buffer.from(token, 'utf8');
-  return (header) => {
-    if (header === undefined || header.length !== token.length + 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return false;
-    const given = Buffer.from(header.slice(7), 'utf8');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-}
+export { tokenCheck };
 
 function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply.code(error.status).headers(error.headers).type('application/json').send(error.body());
@@ -261,6 +264,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // In the background: start-up re-opens the traces a previous run left unchecked.
       void checker.start();
     }
+    if (options.remedies !== undefined) {
+      const store = options.store;
+      if (!isCheckerStore(store) || typeof (store as Partial<SpanStore>).getTrace !== 'function') throw new ConfigError('remedies need a store that reads traces and findings (a SpanStore)');
+      const openChecker = checker;
+      state.remedies = new RemedyService({
+        dataDir: options.dataDir,
+        options: options.remedies,
+        store: store as unknown as SpanStore,
+        checking: (traceId) => openChecker?.holds(traceId) ?? false,
+        clock: options.clock,
+        warn: (line) => app.log.warn(line),
+      });
+    }
     app.decorate('linktrace', state);
   } catch (error) {
     await wal.close();
@@ -280,7 +296,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(refused);
     } else if (closing && !isPublic) {
       done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
-    } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
+    } else if (authorized !== undefined && !isPublic && request.routeOptions.config?.remedy !== true && !authorized(request.headers.authorization)) {
       const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
       done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
     } else done();
@@ -346,6 +362,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(null, { ...payload, checker: openChecker.status(), alerts: sinks?.status() ?? [], ...samplingHealth(app.linktrace.sampler) });
     });
   }
+  const remedies = app.linktrace.remedies;
+  if (remedies !== undefined) {
+    registerRemedyRoutes(app, { book: remedies.book, audit: remedies.audit, options: remedies.options, store: options.store as unknown as SpanStore, clock: options.clock ?? Date.now });
+    remedies.start();
+    app.addHook('onClose', async () => {
+      await remedies.stop();
+    });
+  } else registerRemediesOff(app);
   const extra = options.extraRoutes;
   if (extra !== undefined) {
     await app.register(async (scope) => {

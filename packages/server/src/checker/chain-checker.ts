@@ -180,6 +180,11 @@ export class ChainChecker {
     deps.memory?.measure({ checker: () => this.heldBytes() });
   }
 
+  /** True while the trace waits for its check (spans arrived, quiet delay not over): its findings are not final yet. */
+  holds(traceId: string): boolean {
+    return this.buffer.has(traceId);
+  }
+
   /** Estimated heap bytes held: open traces and their spans, waiting re-checks and theirs, spilled ids. */
   heldBytes(): number {
     const b = this.buffer.stats();

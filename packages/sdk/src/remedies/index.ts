@@ -1,0 +1,1 @@
+export { RemedyAgent, type RemedyAgentCounters, type RemedyAgentOptions, type RemedyHandler, type RemedyHandlers, type RemedyOutcome, type RemedyRequest } from './remedy-agent.js';
