@@ -18,6 +18,7 @@ import { RemedyBook } from '../src/remedies/remedy-book.js';
 import { RemedyAudit } from '../src/remedies/remedy-audit.js';
 import { remedyOptions } from '../src/remedies/remedy-options.js';
 import type { FindingView } from '../src/remedies/finding-views.js';
+import { remedyCommand, type RemedyFlags } from '../src/cli/remedy.js';
 import { ID, advanceAndCheck, manualClock, newTraceId, postSpans, shopSync as shopSyncAt, without } from './checker-traces.js';
 import { tempDir } from './query-test-support.js';
 
@@ -288,6 +289,33 @@ test('a service is asked for at most perServicePerMinute remedies a minute', asy
   const limited = await requestRemedy((await missingWrite()).id);
   assert.equal(JSON.parse(limited.body).error.code, 'remedy_rate_limited');
   assert.ok(Number(limited.headers['retry-after']) > 0);
+});
+
+test('linktrace remedy: refuses bad arguments, dry-runs, requests, and a repeat says it was already requested', async () => {
+  clock.advance(61_000);
+  const run = async (id: string, flags: RemedyFlags, env: Record<string, string> = {}) => {
+    let out = '';
+    let err = '';
+    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, setExitCode: () => {}, now: Date.now, env };
+    const code = await remedyCommand(id, flags, io);
+    return { code, out, err };
+  };
+  const f = await missingWrite();
+  assert.equal((await run('not-an-id', { server: url, remedyToken: TOKEN })).code, 2);
+  const noToken = await run(f.id, { server: url });
+  assert.equal(noToken.code, 2);
+  assert.match(noToken.err, /--remedy-token/);
+  const wrong = await run(f.id, { server: url, remedyToken: 'wrong' });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.err, /remedy_forbidden/);
+  const dry = await run(f.id, { server: url, dryRun: true }, { LINKTRACE_REMEDY_TOKEN: TOKEN });
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /^dry run: queued until a live instance of sync-worker/);
+  const first = await run(f.id, { server: url, remedyToken: TOKEN });
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.out, /^requested: .*\.replay\.1 \(replay of receive "consume shop-changed" in sync-worker\): pending/);
+  const again = await run(f.id, { server: url, remedyToken: TOKEN });
+  assert.match(again.out, /^already requested: /);
 });
 
 test('the book keeps its records across a restart', () => {

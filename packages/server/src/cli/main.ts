@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerImport } from './import.js';
+import { register as registerRemedy } from './remedy.js';
 import { register as registerRun } from './run.js';
 import { register as registerSearch } from './search.js';
 import { register as registerServe } from './serve.js';
@@ -20,7 +21,7 @@ const program = new Command('linktrace')
   .exitOverride();
 
 // Subcommands are registered by their modules (serve, import, trace, search, run).
-const registrations: ((program: Command) => void)[] = [registerServe, registerImport, registerTrace, registerSearch, registerRun];
+const registrations: ((program: Command) => void)[] = [registerServe, registerImport, registerTrace, registerSearch, registerRun, registerRemedy];
 
 for (const register of registrations) register(program);
 

@@ -407,6 +407,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
+      `  remedies   ${options.remedies === undefined ? 'off (--remedy-token, --remedy-secret)' : `on: POST ${url}/api/v1/findings/{id}/remedy with the remedy token`}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
   );
