@@ -1,3 +1,5 @@
+import type { EntityLocks, SyncStateStore, WorkQueue } from '@linktrace/sync';
+
 /** What the services need from their stores and queue; real clients and in-process stand-ins implement it. */
 
 export interface ShopRow {
@@ -25,32 +27,17 @@ export interface ShopCache {
   get(id: string): Promise<ShopRow | undefined>;
 }
 
-export interface QueueMessage {
-  body: Buffer;
-  headers: Record<string, unknown>;
-  /** Delivered before and handed back (a requeue). */
-  redelivered: boolean;
-}
-
-/** What a consumer tells the queue once a message is handled. `hold`: never settle (a dead handler). */
-export type Settle = 'ack' | 'requeue' | 'hold';
-
-export interface Subscription {
-  cancel(): Promise<void>;
-}
-
-/** The `shop-changed` queue (RabbitMQ), competing consumers. */
-export interface ShopQueue {
-  publish(body: Buffer, headers: Record<string, unknown>): Promise<void>;
-  subscribe(handler: (message: QueueMessage) => Promise<Settle>): Promise<Subscription>;
-}
-
 export interface Backends {
   readonly kind: 'real' | 'memory';
   readonly shops: ShopStore;
   readonly userShops: UserShopStore;
   readonly cache: ShopCache;
-  readonly queue: ShopQueue;
+  /** The `shop-changed` work queue (RabbitMQ, or the toolkit's in-process queue); its span target is `mq:shop-changed`. */
+  readonly queue: WorkQueue;
+  /** Per-shop locks of the sync job (Redis with fencing tokens, or in memory). */
+  readonly locks: EntityLocks;
+  /** The sync job's shared state (Redis, or in memory). */
+  readonly state: SyncStateStore;
   /** Drops what this run created (tables, keys, queue) and closes the connections. */
   close(): Promise<void>;
 }

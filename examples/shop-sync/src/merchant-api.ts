@@ -1,16 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { ATTR } from '@linktrace/model';
-import { amqpHeadersSetter, stagesFor, type Tracing } from '@linktrace/sdk';
-import type { ShopQueue, ShopStore } from './backends.js';
+import { stagesFor, type Tracing } from '@linktrace/sdk';
+import { createDispatcher, type WorkQueue } from '@linktrace/sync';
+import type { ShopStore } from './backends.js';
 import { FAULT_HEADER, parseFault } from './faults.js';
+import { SHOP_JOB } from './shop-job.js';
 import { closeServer, listen, readBody, sendJson, shopIdOf } from './http-util.js';
-
-/** The change a sync-worker receives from the `shop-changed` queue. */
-export interface ShopChanged {
-  id: string;
-  open: boolean;
-  version: number;
-}
 
 export interface MerchantApi {
   readonly address: string;
@@ -18,11 +13,13 @@ export interface MerchantApi {
 }
 
 /**
- * PUT /shops/:id {"open": boolean}: writes PostgreSQL `shop` (bumping its version), then publishes
- * `shop-changed` with the trace context (and any `x-fault`) in the message headers.
+ * PUT /shops/:id {"open": boolean}: writes PostgreSQL `shop` (bumping its version), then triggers
+ * the shop sync job through the sync toolkit's dispatcher: an event trigger with the new version on
+ * `shop-changed`, the trace context in the message headers and any `x-fault` in the trigger's meta.
  */
-export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue: ShopQueue): Promise<MerchantApi> {
+export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue: WorkQueue): Promise<MerchantApi> {
   const stages = stagesFor(tracing);
+  const dispatcher = createDispatcher({ job: SHOP_JOB, queue, tracing });
   const server: Server = createServer((req, res) => {
     const id = shopIdOf(req.url);
     if (req.method !== 'PUT' || id === undefined) {
@@ -52,14 +49,7 @@ export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue
           return saved;
         });
         span.setAttribute(ATTR.entityVersion, row.version);
-        const versioned = { type: 'shop', key: id, version: row.version };
-        await stages.enqueue(versioned, 'mq:shop-changed', async () => {
-          const headers: Record<string, unknown> = {};
-          stages.inject(headers, amqpHeadersSetter);
-          if (fault !== undefined) headers[FAULT_HEADER] = fault;
-          const change: ShopChanged = { id, open: row.open, version: row.version };
-          await queue.publish(Buffer.from(JSON.stringify(change)), headers);
-        });
+        await dispatcher.trigger(id, { version: row.version, meta: fault === undefined ? undefined : { [FAULT_HEADER]: fault } });
         sendJson(res, 200, row);
       },
       { headers: req.headers },

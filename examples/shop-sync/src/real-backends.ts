@@ -3,7 +3,8 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import type { Backends, QueueMessage, Settle, ShopCache, ShopQueue, ShopRow, ShopStore, Subscription, UserShopStore } from './backends.js';
+import { amqpQueue, RedisLocks, RedisSyncState } from '@linktrace/sync';
+import type { Backends, ShopCache, ShopRow, ShopStore, UserShopStore } from './backends.js';
 
 /** Where the real services live; the defaults are the local services of a development machine. */
 export interface RealBackendOptions {
@@ -53,8 +54,9 @@ export async function realBackends(options: RealBackendOptions = {}): Promise<Ba
     await named('Redis', redis.connect());
     closers.push(() => redis.quit());
     const keyPrefix = `${prefix}:shop:`;
+    // The cache's keys and the sync job's locks and state (`<prefix>:sync:…`).
     closers.push(async () => {
-      const keys = await redis.keys(`${keyPrefix}*`);
+      const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
     });
 
@@ -64,13 +66,17 @@ export async function realBackends(options: RealBackendOptions = {}): Promise<Ba
     const admin = await connection.createChannel();
     await admin.assertQueue(queueName, { durable: false });
     closers.push(() => admin.deleteQueue(queueName));
+    const queue = await amqpQueue({ connection, queue: queueName, durable: false, target: 'mq:shop-changed' });
+    closers.push(() => queue.close());
 
     return {
       kind: 'real',
       shops: new PgShopStore(pgPool, shopTable),
       userShops: new MysqlUserShopStore(my, userShopTable),
       cache: new RedisShopCache(redis, keyPrefix),
-      queue: new AmqpQueue(connection, admin, queueName),
+      queue,
+      locks: new RedisLocks(redis, { prefix: `${prefix}:sync` }),
+      state: new RedisSyncState(redis, { prefix: `${prefix}:sync` }),
       close: closeAll,
     };
   } catch (error) {
@@ -142,47 +148,5 @@ class RedisShopCache implements ShopCache {
   async get(id: string): Promise<ShopRow | undefined> {
     const text = await this.redis.get(this.prefix + id);
     return text === null ? undefined : (JSON.parse(text) as ShopRow);
-  }
-}
-
-/** One channel per subscriber, as each worker process would have its own. */
-class AmqpQueue implements ShopQueue {
-  constructor(
-    private readonly connection: amqp.ChannelModel,
-    private readonly publisher: amqp.Channel,
-    private readonly name: string,
-  ) {}
-
-  publish(body: Buffer, headers: Record<string, unknown>): Promise<void> {
-    this.publisher.sendToQueue(this.name, body, { headers, contentType: 'application/json' });
-    return Promise.resolve();
-  }
-
-  async subscribe(handler: (message: QueueMessage) => Promise<Settle>): Promise<Subscription> {
-    const channel = await this.connection.createChannel();
-    await channel.prefetch(16);
-    const { consumerTag } = await channel.consume(this.name, (msg) => {
-      if (msg === null) return; // the broker cancelled the consumer (queue deleted)
-      const message: QueueMessage = { body: msg.content, headers: (msg.properties.headers ?? {}) as Record<string, unknown>, redelivered: msg.fields.redelivered };
-      const settle = (how: Settle): void => {
-        try {
-          if (how === 'ack') channel.ack(msg);
-          else if (how === 'requeue') channel.nack(msg, false, true);
-        } catch {
-          // The channel closed meanwhile (shutdown): the broker requeues the message by itself.
-        }
-      };
-      handler(message).then(settle, () => settle('requeue'));
-    });
-    let cancelled = false;
-    return {
-      cancel: async () => {
-        if (cancelled) return;
-        cancelled = true;
-        await channel.cancel(consumerTag).catch(() => undefined);
-        // Closing returns any held (unsettled) message to the queue, as a dead process's would.
-        await channel.close().catch(() => undefined);
-      },
-    };
   }
 }
