@@ -57,6 +57,8 @@ export interface RemedyAgentOptions {
   handlerTimeoutMs?: number;
   /** How long one poll waits for work on the server. Default 20 s. */
   pollMs?: number;
+  /** Remedies run at once; the agent asks for more work only below this. Default 4. */
+  concurrency?: number;
   /** Told about refused deliveries and unreachable servers. Default: console.warn. */
   warn?: (line: string) => void;
 }
@@ -153,7 +155,13 @@ export class RemedyAgent {
 
   private async pollLoop(): Promise<void> {
     let backoff = MIN_BACKOFF_MS;
+    const inflight = new Set<Promise<unknown>>();
+    const limit = Math.max(1, Math.floor(this.options.concurrency ?? 4));
     while (this.running) {
+      if (inflight.size >= limit) {
+        await Promise.race(inflight);
+        continue;
+      }
       if (this.handlers.size === 0) {
         await this.sleep(1000);
         continue;
@@ -178,8 +186,10 @@ export class RemedyAgent {
         this.warn('the server answered a claim with something that is not JSON; ignored');
         continue;
       }
-      await this.handle(parsed.delivery, parsed.signature);
+      const run: Promise<unknown> = this.handle(parsed.delivery, parsed.signature).finally(() => inflight.delete(run));
+      inflight.add(run);
     }
+    await Promise.all(inflight);
   }
 
   /** Runs one delivery if it is genuine, fresh, new and has a handler; exposed for tests. */
