@@ -116,6 +116,18 @@ try {
     if (e.event === 'delivered' && e.remedyId !== undefined) deliveries.set(e.remedyId, (deliveries.get(e.remedyId) ?? 0) + 1);
   }
   const ranTwice = [...deliveries.values()].filter((c) => c > 1).length;
+  // Where the time goes: the audit log's events of each remedy, as ms after its request.
+  const events = new Map<string, Record<string, number>>();
+  for (const line of readFileSync(join(dir, 'remedies', 'audit.jsonl'), 'utf8').split('\n')) {
+    if (line === '') continue;
+    const e = JSON.parse(line) as { event: string; atMs: number; remedyId?: string };
+    if (e.remedyId === undefined) continue;
+    const m = events.get(e.remedyId) ?? {};
+    m[e.event] ??= e.atMs;
+    events.set(e.remedyId, m);
+  }
+  const phase = (from: string, to: string): number => percentile([...events.values()].filter((m) => m[from] !== undefined && m[to] !== undefined).map((m) => m[to]! - m[from]!), 50);
+  console.log(`median ms: requested -> delivered ${phase('requested', 'delivered')}, delivered -> succeeded ${phase('delivered', 'succeeded')}, succeeded -> verified ${phase('succeeded', 'verified')}`);
   const share = (kind: Kind): number => {
     const of = results.filter((r) => r.kind === kind);
     return of.filter((r) => r.state === 'verified').length / of.length;

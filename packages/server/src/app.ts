@@ -4,6 +4,7 @@
  * through `extraRoutes`.
  */
 import { tokenCheck } from './app-auth.js';
+import type { Span } from '@linktrace/model';
 import type { SpanStore } from '@linktrace/storage';
 import { RemedyService } from './remedies/remedy-service.js';
 import type { RemedyOptions } from './remedies/remedy-options.js';
@@ -273,6 +274,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         options: options.remedies,
         store: store as unknown as SpanStore,
         checking: (traceId) => openChecker?.holds(traceId) ?? false,
+        ...(openChecker !== undefined && { checkNow: (spans: readonly Span[]) => openChecker.checkSpans(spans) }),
         clock: options.clock,
         warn: (line) => app.log.warn(line),
       });

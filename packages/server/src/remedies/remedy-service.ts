@@ -2,6 +2,7 @@
  * The remedy book, its audit log and its re-check, and the timer that expires, fails and verifies
  * (once a second; tests call `tick` with their own clock instead).
  */
+import type { Finding, Span } from '@linktrace/model';
 import type { SpanStore } from '@linktrace/storage';
 import { RemedyAudit } from './remedy-audit.js';
 import { RemedyBook } from './remedy-book.js';
@@ -13,6 +14,8 @@ export interface RemedyServiceDeps {
   options: Partial<RemedyOptions>;
   store: Pick<SpanStore, 'getTrace' | 'findFindings'>;
   checking: (traceId: string) => boolean;
+  /** The checker's rules on a trace now (see VerifierDeps.checkNow). */
+  checkNow?: (spans: readonly Span[]) => Finding[];
   clock?: () => number;
   warn?: (line: string) => void;
 }
@@ -32,7 +35,7 @@ export class RemedyService {
     this.options = remedyOptions(deps.options);
     this.audit = new RemedyAudit(deps.dataDir, clock);
     this.book = new RemedyBook(deps.dataDir, this.options, this.audit, clock);
-    this.verifier = new RemedyVerifier({ book: this.book, store: deps.store, checking: deps.checking, verifyWithinMs: this.options.verifyWithinMs, clock });
+    this.verifier = new RemedyVerifier({ book: this.book, store: deps.store, checking: deps.checking, ...(deps.checkNow !== undefined && { checkNow: deps.checkNow }), verifyWithinMs: this.options.verifyWithinMs, clock });
   }
 
   /** One round: expiries, lapsed leases, re-checks. Rounds never overlap. */

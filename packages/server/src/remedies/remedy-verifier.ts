@@ -5,7 +5,7 @@
  * without error otherwise). Then the remedy is `verified`; if its trace still has findings, never
  * arrives, or never shows the step within `verifyWithinMs`, it is `failed` with the reason.
  */
-import { ATTR, REMEDY_ATTR, type Span } from '@linktrace/model';
+import { ATTR, REMEDY_ATTR, type Finding, type Span } from '@linktrace/model';
 import type { SpanStore } from '@linktrace/storage';
 import type { RemedyBook, RemedyRecord } from './remedy-book.js';
 
@@ -14,6 +14,12 @@ export interface VerifierDeps {
   store: Pick<SpanStore, 'getTrace' | 'findFindings'>;
   /** True while the checker still waits to check the trace (its quiet delay). */
   checking: (traceId: string) => boolean;
+  /**
+   * The checker's rules on a trace now (ChainChecker.checkSpans): the re-check runs them as soon as
+   * the remedy trace shows the step, instead of waiting for the checker's quiet delay. Absent: the
+   * stored findings after the checker's own check.
+   */
+  checkNow?: (spans: readonly Span[]) => Finding[];
   verifyWithinMs: number;
   clock: () => number;
 }
@@ -49,11 +55,12 @@ export class RemedyVerifier {
       }
       const late = clock() - r.updatedAtMs > this.deps.verifyWithinMs;
       const spans = await store.getTrace(traceId);
-      if (spans.length === 0 || checking(traceId)) {
+      if (spans.length === 0 || (this.deps.checkNow === undefined && checking(traceId))) {
         if (late) book.verdict(r.delivery.id, false, spans.length === 0 ? `the remedy trace ${traceId} never arrived` : `the remedy trace ${traceId} was not checked in time`);
         continue;
       }
-      const findings = await store.findFindings({ traceId });
+      const stored = await store.findFindings({ traceId });
+      const findings = this.deps.checkNow === undefined ? stored : [...stored, ...this.deps.checkNow(spans)];
       // Findings can still go: a late span (a consumer slower than the deadline) re-checks the trace.
       if (findings.length > 0 && !late) continue;
       if (findings.length > 0) {
