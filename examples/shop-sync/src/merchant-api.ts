@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { ATTR } from '@linktrace/model';
-import { stagesFor, type Tracing } from '@linktrace/sdk';
+import { RemedyAgent, stagesFor, type Tracing } from '@linktrace/sdk';
 import { createDispatcher, type WorkQueue } from '@linktrace/sync';
 import type { ShopStore } from './backends.js';
 import { FAULT_HEADER, parseFault } from './faults.js';
 import { SHOP_JOB } from './shop-job.js';
+import type { RemedySettings } from './sync-worker.js';
 import { closeServer, listen, readBody, sendJson, shopIdOf } from './http-util.js';
 
 export interface MerchantApi {
@@ -17,7 +18,7 @@ export interface MerchantApi {
  * the shop sync job through the sync toolkit's dispatcher: an event trigger with the new version on
  * `shop-changed`, the trace context in the message headers and any `x-fault` in the trigger's meta.
  */
-export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue: WorkQueue): Promise<MerchantApi> {
+export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue: WorkQueue, remedies?: RemedySettings): Promise<MerchantApi> {
   const stages = stagesFor(tracing);
   const dispatcher = createDispatcher({ job: SHOP_JOB, queue, tracing });
   const server: Server = createServer((req, res) => {
@@ -57,6 +58,26 @@ export async function startMerchantApi(tracing: Tracing, shops: ShopStore, queue
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } });
     });
   });
+  // Remedy of a change nobody consumed: publish its trigger again, with the shop's current version.
+  let agent: RemedyAgent | undefined;
+  if (remedies !== undefined) {
+    agent = new RemedyAgent({ tracing, ...remedies, warn: () => {} }).register({
+      stage: 'enqueue',
+      replay: async (r) => {
+        const key = r.entity?.key ?? '';
+        const row = await shops.get(key);
+        if (row === undefined) throw new Error(`shop ${key} is not in the source any more`);
+        await dispatcher.trigger(key, { version: row.version });
+      },
+    });
+    agent.start();
+  }
   const address = await listen(server);
-  return { address, close: () => closeServer(server) };
+  return {
+    address,
+    close: async () => {
+      await agent?.stop();
+      await closeServer(server);
+    },
+  };
 }

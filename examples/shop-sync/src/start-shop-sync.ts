@@ -8,7 +8,7 @@ import { startMerchantApi, type MerchantApi } from './merchant-api.js';
 import { memoryBackends } from './memory-backends.js';
 import { realBackends, type RealBackendOptions } from './real-backends.js';
 import { startShopQuery, type ShopQuery } from './shop-query.js';
-import { startSyncWorker, type SyncWorker } from './sync-worker.js';
+import { startSyncWorker, type RemedySettings, type SyncWorker } from './sync-worker.js';
 
 export interface ShopSyncOptions {
   /** `real`: PostgreSQL, MariaDB, Redis and RabbitMQ; `memory`: in-process stand-ins. */
@@ -29,6 +29,8 @@ export interface ShopSyncOptions {
    * `data-mismatch` finding. Off by default.
    */
   reconcileDelayMs?: number;
+  /** When set, merchant-api and the sync-workers run the remedies the server asks of them (docs/remedies.md). */
+  remedies?: RemedySettings;
 }
 
 export interface ShopSync {
@@ -94,11 +96,11 @@ export async function startShopSync(options: ShopSyncOptions): Promise<ShopSync>
     const queryFor = (id: string): string => queries[shardOf(id, queries.length)]!.address;
     const workers: SyncWorker[] = [];
     for (let i = 1; i <= WORKERS; i++) {
-      const worker = await startSyncWorker(tracingFor('sync-worker', `sync-worker-${i}`), { ...backends, queryFor });
+      const worker = await startSyncWorker(tracingFor('sync-worker', `sync-worker-${i}`), { ...backends, queryFor, remedies: options.remedies });
       closers.push(() => worker.close());
       workers.push(worker);
     }
-    const merchant: MerchantApi = await startMerchantApi(tracingFor('merchant-api', 'merchant-api'), backends.shops, backends.queue);
+    const merchant: MerchantApi = await startMerchantApi(tracingFor('merchant-api', 'merchant-api'), backends.shops, backends.queue, options.remedies);
     closers.push(() => merchant.close());
     const merchantUrl = `http://${merchant.address}`;
     return {

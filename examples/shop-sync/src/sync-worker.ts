@@ -1,5 +1,5 @@
-import { stagesFor, type Tracing } from '@linktrace/sdk';
-import { createSyncJob, startWorker, type InjectedFault } from '@linktrace/sync';
+import { RemedyAgent, stagesFor, type Tracing } from '@linktrace/sdk';
+import { createSyncJob, registerSyncRemedies, startWorker, type InjectedFault } from '@linktrace/sync';
 import type { Backends } from './backends.js';
 import type { Fault } from './faults.js';
 import { faultOf, shopJob } from './shop-job.js';
@@ -16,6 +16,17 @@ export interface SyncWorker {
 export interface SyncWorkerDeps extends Pick<Backends, 'queue' | 'shops' | 'userShops' | 'cache' | 'locks' | 'state'> {
   /** `host:port` of the shop-query instance that holds shop `id`. */
   queryFor(id: string): string;
+  /** When set, the worker runs the remedies the Linktrace server asks of it (docs/remedies.md). */
+  remedies?: RemedySettings;
+}
+
+/** Where a demo service asks for remedies. */
+export interface RemedySettings {
+  /** The Linktrace server, e.g. http://127.0.0.1:4318. */
+  endpoint: string;
+  secret: string;
+  token?: string;
+  pollMs?: number;
 }
 
 /** The demo's faults that are the toolkit's injected faults. */
@@ -43,6 +54,29 @@ export async function startSyncWorker(tracing: Tracing, deps: SyncWorkerDeps): P
       return fault === undefined ? undefined : INJECTED[fault];
     },
   });
+  // Remedies: a missing write is replayed by re-syncing the shop (the toolkit's replay for free). A
+  // duplicate write is undone by checking the target: every target here is an upsert keyed by the
+  // shop's version, so a second write of the same version changed nothing; the undo confirms that
+  // MariaDB holds the source's row and fails loudly if it does not (then a re-sync is the repair).
+  let agent: RemedyAgent | undefined;
+  if (deps.remedies !== undefined) {
+    agent = registerSyncRemedies(new RemedyAgent({ tracing, ...deps.remedies, warn: () => {} }), [job]);
+    agent.register({
+      stage: 'write',
+      replay: async (r) => {
+        const outcome = await job.resync(r.entity?.key ?? '');
+        if (outcome.status === 'failed' || outcome.status === 'dropped') throw new Error(outcome.reason ?? outcome.status);
+      },
+      undo: async (r) => {
+        const key = r.entity?.key ?? '';
+        const [source, target] = await Promise.all([deps.shops.get(key), deps.userShops.get(key)]);
+        if (source === undefined || target === undefined || target.version !== source.version || target.open !== source.open) {
+          throw new Error(`user_shop ${key} does not match the source (target v${String(target?.version)}, source v${String(source?.version)}): re-sync it instead`);
+        }
+      },
+    });
+    agent.start();
+  }
   return {
     setConsuming: (on) => worker.setConsuming(on),
     get consuming() {
@@ -51,6 +85,9 @@ export async function startSyncWorker(tracing: Tracing, deps: SyncWorkerDeps): P
     get handled() {
       return worker.counters.handled;
     },
-    close: () => worker.close(),
+    close: async () => {
+      await agent?.stop();
+      await worker.close();
+    },
   };
 }

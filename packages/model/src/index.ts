@@ -5,3 +5,4 @@ export * from './codec/index.js';
 export * from './hash.js';
 export * from './finding.js';
 export * from './sdk-drops.js';
+export * from './remedy.js';

@@ -16,3 +16,4 @@ export * from './sampling/index.js';
 export * from './export/index.js';
 export * from './stages/index.js';
 export * from './reconcile/index.js';
+export * from './remedies/index.js';

@@ -9,6 +9,9 @@ import type { GapRow, LostHopRow, MoreGapsRow, SpanRow, TraceGapSummary, TraceRo
 import type { ErrorBody, ErrorCode } from './errors.js';
 import type { BrokenInstance, FlowBucket, FlowDetail, FlowView } from './checker/flow-registry.js';
 import type { SkewMark, SpanJson, TraceView } from './query/trace-view-types.js';
+import type { FindingRemedySummary, FindingView } from './remedies/finding-views.js';
+
+export type { FindingRemedySummary, FindingView };
 
 export type { DependencyLink, Finding, Operation, RuleId, TraceSummary };
 export type { FlowContract, FlowStep, FlowSummary, ServiceMap, ServiceMapEdge, ServiceMapNode, ServiceMapNodeKind };
@@ -22,9 +25,9 @@ export interface TraceSearchResponse {
   traces: TraceSummary[];
 }
 
-/** `GET /api/v1/findings` */
+/** `GET /api/v1/findings` (and the trace view's `findings`): each with its id and its latest remedy. */
 export interface FindingsResponse {
-  findings: Finding[];
+  findings: FindingView[];
 }
 
 /** `GET /api/v1/services` */

@@ -5,6 +5,10 @@
  */
 import { join } from 'node:path';
 import type { Span } from '@linktrace/model';
+import type { SpanStore } from '@linktrace/storage';
+import { RemedyService } from './remedies/remedy-service.js';
+import type { RemedyOptions } from './remedies/remedy-options.js';
+import { registerRemediesOff, registerRemedyRoutes } from './remedies/remedy-routes.js';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createShellFastify, installShellHooks } from './http/app-shell.js';
 import type { HttpTimeouts } from './http/timeouts.js';
@@ -91,6 +95,11 @@ export interface AppOptions {
   sampling?: SamplingOptions;
   /** Called with every batch once it is durable in the store, after the checker's feed (the federated agent learns its instances here). */
   onStored?: (spans: readonly Span[]) => void;
+  /**
+   * Remedies (`--remedy-token`, `--remedy-secret`): findings can be repaired by the instances that
+   * registered handlers (remedies/). Needs a store that reads traces and findings. Absent: off.
+   */
+  remedies?: Partial<RemedyOptions>;
 }
 
 /** What the app holds, for the CLI and tests (`app.linktrace`). */
@@ -118,6 +127,8 @@ export interface LinktraceState {
   sampler?: TailSampler;
   /** Queries under way (GETs under /api/), which the pipeline's background work waits for, briefly. */
   queries: QueriesFirst;
+  /** Remedies, when on. */
+  remedies?: RemedyService;
 }
 
 declare module 'fastify' {
@@ -229,6 +240,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // In the background: start-up re-opens the traces a previous run left unchecked.
       void checker.start();
     }
+    if (options.remedies !== undefined) {
+      const store = options.store;
+      if (!isCheckerStore(store) || typeof (store as Partial<SpanStore>).getTrace !== 'function') throw new ConfigError('remedies need a store that reads traces and findings (a SpanStore)');
+      const openChecker = checker;
+      state.remedies = new RemedyService({
+        dataDir: options.dataDir,
+        options: options.remedies,
+        store: store as unknown as SpanStore,
+        checking: (traceId) => openChecker?.holds(traceId) ?? false,
+        ...(openChecker !== undefined && { checkNow: (spans: readonly Span[]) => openChecker.checkSpans(spans) }),
+        clock: options.clock,
+        warn: (line) => app.log.warn(line),
+      });
+    }
     app.decorate('linktrace', state);
   } catch (error) {
     await wal.close();
@@ -278,6 +303,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(null, { ...payload, checker: openChecker.status(), alerts: sinks?.status() ?? [], ...samplingHealth(app.linktrace.sampler) });
     });
   }
+  const remedies = app.linktrace.remedies;
+  if (remedies !== undefined) {
+    registerRemedyRoutes(app, { book: remedies.book, audit: remedies.audit, options: remedies.options, store: options.store as unknown as SpanStore, clock: options.clock ?? Date.now });
+    remedies.start();
+    app.addHook('onClose', async () => {
+      await remedies.stop();
+    });
+  } else registerRemediesOff(app);
   const extra = options.extraRoutes;
   if (extra !== undefined) {
     await app.register(async (scope) => {

@@ -46,6 +46,12 @@ export const ERROR_CODES = {
   headers_too_large: { status: 431, summary: 'The request line and headers are larger than the server takes.' },
   request_timeout: { status: 408, summary: 'The request (headers or body) did not arrive within the timeout.' },
   expectation_failed: { status: 417, summary: 'The `Expect` header asks for something other than `100-continue`.' },
+  remedies_off: { status: 403, summary: 'Remedies are off on this server: it was started without `--remedy-token` and `--remedy-secret`.' },
+  remedy_forbidden: { status: 403, summary: 'A remedy request without the remedy token, or a remedy result not signed with the remedy secret; refused and audited.' },
+  remedy_not_applicable: { status: 409, summary: 'The finding has no remedy of that kind (its rule is not repaired by replay or undo, or its span is no longer stored).' },
+  remedy_conflict: { status: 409, summary: 'A remedy result that does not fit the remedy\'s state (not delivered, or delivered to another instance).' },
+  remedy_rate_limited: { status: 429, summary: 'The service was asked for as many remedies in the last minute as the limit allows. Retry after `Retry-After` seconds.' },
+  remedy_queue_full: { status: 429, summary: 'As many remedies are open as the server keeps (`maxOpen`); wait for some to finish or expire.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -293,7 +293,8 @@ void test('GET /api/v1/findings: filters by trace, rule, service and time; objec
   assert.equal(every.length, 3);
   for (const f of every) for (const k of ['traceId', 'rule', 'service', 'spanId', 'message']) assert.equal(typeof (f as unknown as Record<string, unknown>)[k], 'string', k);
   assert.deepEqual((await find(`?traceId=${T.toUpperCase()}`)).map((f) => f.rule).sort(), ['stage-error', 'unfinished-span']);
-  assert.deepEqual(await find('?rule=stage-error'), [findings[0]]);
+  // Each carries its id (what a remedy request names), made of its trace, span and rule.
+  assert.deepEqual(await find('?rule=stage-error'), [{ ...findings[0]!, id: `${findings[0]!.traceId}-${findings[0]!.spanId}-stage-error` }]);
   assert.deepEqual((await find('?service=servicea')).map((f) => f.rule), ['slow-chain']);
   assert.deepEqual((await find('?start=2019-12-31&end=2020-01-01')).length, 2);
   assert.deepEqual((await find(`?start=${base + 300}`)).map((f) => f.rule), ['unfinished-span']);

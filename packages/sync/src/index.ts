@@ -24,3 +24,4 @@ export { startWorker, type SyncWorker, type WorkerCounters, type WorkerOptions }
 export { Scheduler, type SchedulerOptions } from './dispatch/scheduler.js';
 export { SyncJobs } from './dispatch/sync-jobs.js';
 export { natsQueue, type NatsQueueOptions } from './queue/nats-queue.js';
+export { registerSyncRemedies, replayBySync } from './remedy/sync-remedies.js';

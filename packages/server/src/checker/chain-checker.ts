@@ -180,6 +180,23 @@ export class ChainChecker {
     deps.memory?.measure({ checker: () => this.heldBytes() });
   }
 
+  /**
+   * The built-in rules on one trace now, nothing stored (flow contracts left out: a remedy's trace is
+   * a part of a flow): the remedies' re-check of a remedy trace. Rules with a deadline (a consumer,
+   * an unfinished span) report only once it has passed.
+   */
+  checkSpans(spans: readonly Span[]): Finding[] {
+    if (spans.length === 0) return [];
+    const check: CheckOptions = { deadlineMs: this.options.deadlineMs };
+    if (this.options.slowChainMs !== undefined) check.slowChainObjectiveMs = this.options.slowChainMs;
+    return pinFindings(checkTrace(spans, check, this.nowUs()) as Finding[], spans);
+  }
+
+  /** True while the trace waits for its check (spans arrived, quiet delay not over): its findings are not final yet. */
+  holds(traceId: string): boolean {
+    return this.buffer.has(traceId);
+  }
+
   /** Estimated heap bytes held: open traces and their spans, waiting re-checks and theirs, spilled ids. */
   heldBytes(): number {
     const b = this.buffer.stats();

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerImport } from './import.js';
 import { register as registerInfer } from './infer.js';
+import { register as registerRemedy } from './remedy.js';
 import { register as registerRoles } from './roles.js';
 import { register as registerRun } from './run.js';
 import { register as registerSearch } from './search.js';
@@ -23,8 +24,8 @@ const program = new Command('linktrace')
   // Usage errors (unknown option, missing value) exit with code 2, as the flag parsers' errors do.
   .exitOverride();
 
-// Subcommands are registered by their modules (serve, the split roles, agent, gateway, import, trace, search, run, infer).
-const registrations: ((program: Command) => void)[] = [registerServe, registerRoles, registerAgent, registerGateway, registerImport, registerTrace, registerSearch, registerRun, registerInfer];
+// Subcommands are registered by their modules (serve, the split roles, agent, gateway, import, trace, search, run, infer, remedy).
+const registrations: ((program: Command) => void)[] = [registerServe, registerRoles, registerAgent, registerGateway, registerImport, registerTrace, registerSearch, registerRun, registerInfer, registerRemedy];
 
 for (const register of registrations) register(program);
 

@@ -43,6 +43,7 @@ import { resumeWhenSpace } from './resume-when-space.js';
 import { openStore, parseStoreUrl, type StoreSpec } from './store-url.js';
 import { parseStoreKind } from './open-store.js';
 import { openStoreWithRetry } from './wait-for-store.js';
+import { remedyOptions, type RemedyOptions } from '../remedies/remedy-options.js';
 import { DEFAULT_KEEP_MAX_PENDING, describeSampling, parseKeepFlags, type KeepFlags, type SamplingOptions } from '../sampling/keep-options.js';
 
 export interface ServeFlags extends KeepFlags {
@@ -80,6 +81,9 @@ export interface ServeFlags extends KeepFlags {
   clickhouseCluster?: string;
   /** `--store-format duckdb|blocks`: how a new embedded data directory stores spans. */
   storeFormat?: string;
+  remedyToken?: string;
+  remedySecret?: string;
+  remedyTtl?: string;
 }
 
 export interface ServeOptions {
@@ -114,6 +118,8 @@ export interface ServeOptions {
   store?: StoreSpec;
   /** Tail sampling (`--keep`, `--keep-rate`); absent: every trace is kept. */
   sampling?: SamplingOptions;
+  /** Remedies (`--remedy-token`, `--remedy-secret`); absent: off. */
+  remedies?: Partial<RemedyOptions>;
 }
 
 export interface AlertSettings {
@@ -135,6 +141,20 @@ export const SERVE_DEFAULTS = {
   checkDelay: '30s',
   maxWait: '5m',
 } as const;
+
+/** `--remedy-token`/`--remedy-secret`/`--remedy-ttl` -> remedy options, or undefined when remedies are off. */
+function parseRemedyFlags(flags: ServeFlags, env: NodeJS.ProcessEnv): Partial<RemedyOptions> | undefined {
+  const secret = flags.remedySecret ?? env.LINKTRACE_REMEDY_SECRET;
+  if (flags.remedyToken === undefined) {
+    if (flags.remedySecret !== undefined || flags.remedyTtl !== undefined) throw new ConfigError('--remedy-secret and --remedy-ttl need --remedy-token (remedies are off without it)');
+    return undefined;
+  }
+  const given: Partial<RemedyOptions> = { token: flags.remedyToken, ...(secret !== undefined && { secret }) };
+  if (flags.remedyTtl !== undefined) given.ttlMs = parseDuration(flags.remedyTtl, '--remedy-ttl');
+  // Checked now, so that a missing secret is a start-up error naming the flag.
+  remedyOptions(given);
+  return given;
+}
 
 /** Flags (strings as typed) -> options; throws ConfigError naming the flag. `env` supplies LINKTRACE_TOKEN. */
 export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}): ServeOptions {
@@ -194,7 +214,9 @@ export function parseServeFlags(flags: ServeFlags, env: NodeJS.ProcessEnv = {}):
   const format = flags.storeFormat === undefined ? undefined : parseStoreKind(flags.storeFormat, '--store-format');
   const store = parseStoreUrl(flags.store ?? data, env, flags.clickhouseCluster, format);
   const sampling = parseKeepFlags(flags, checkDelayMs);
+  const remedies = parseRemedyFlags(flags, env);
   return {
+    ...(remedies === undefined ? {} : { remedies }),
     store: store.kind === 'embedded' ? { ...store, dataDir: resolve(store.dataDir) } : store,
     timeouts,
     ...maxMemory,
@@ -325,6 +347,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       checker: options.checker,
       maxMemoryBytes: options.maxMemoryBytes,
       sampling: options.sampling,
+      remedies: options.remedies,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       onStored: start.onStored,
       extraRoutes: async (scope) => {
@@ -388,6 +411,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
+      `  remedies   ${options.remedies === undefined ? 'off (--remedy-token, --remedy-secret)' : `on: POST ${url}/api/v1/findings/{id}/remedy with the remedy token`}`,
       `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
   );
@@ -492,6 +516,9 @@ export function register(program: Command): void {
     .option('--keep-rate <rate>', 'tail sampling: keep this many other traces, e.g. 100/s (default 0/s with --keep; alone it keeps error,finding,slow too)')
     .option('--keep-window <duration>', 'tail sampling: a drop waits this long for a kept trace of the same flow to keep it too (default: 2 check delays)')
     .option('--keep-max-pending <n>', `tail sampling: most drop decisions waiting for their window (default ${DEFAULT_KEEP_MAX_PENDING})`)
+    .option('--remedy-token <token>', 'turn remedies on: the token that may request one (POST /api/v1/findings/{id}/remedy); needs --remedy-secret')
+    .option('--remedy-secret <secret>', 'secret shared with the instances that run remedies, signs what they are asked (or set LINKTRACE_REMEDY_SECRET)')
+    .option('--remedy-ttl <duration>', 'a remedy no live instance claimed within this expires (default 1h)')
     .option('--ui <dir>', 'serve the web UI from this directory (default: the built packages/web)')
     .option('--no-ui', 'do not serve the web UI')
     .action(async (flags: ServeFlags) => {

@@ -76,7 +76,7 @@ export function installShellHooks(app: FastifyInstance, metrics: ServerMetrics, 
       done(refused);
     } else if (closing && !isPublic) {
       done(new ApiError('unavailable', 'the server is shutting down', retryHeaders));
-    } else if (authorized !== undefined && !isPublic && !authorized(request.headers.authorization)) {
+    } else if (authorized !== undefined && !isPublic && request.routeOptions.config?.remedy !== true && !authorized(request.headers.authorization)) {
       const message = request.headers.authorization === undefined ? 'this server requires Authorization: Bearer <token>' : 'the token is not valid';
       done(new ApiError('unauthorized', message, { 'www-authenticate': 'Bearer realm="linktrace"' }));
     } else done();

@@ -10,6 +10,8 @@ import { SPAN_KINDS, encodeNativeJson, encodeOtlpJson, encodeZipkinJson } from '
 import { buildServiceMap } from '@linktrace/analysis';
 import { MAX_FINDING_LIMIT, type SpanStore } from '@linktrace/storage';
 import { ApiError } from '../errors.js';
+import { findingViews } from '../remedies/finding-views.js';
+import type { RemedyBook } from '../remedies/remedy-book.js';
 import { parseFindingFilter } from '../query/native-findings.js';
 import { parseNativeSearch } from '../query/native-search.js';
 import { enumParam, rejectUnknownParams, timeParam, traceIdValue, type RawQuery } from '../query/query-params.js';
@@ -77,7 +79,8 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
       ]);
       if (spans.length === 0) throw new ApiError('not_found', `trace ${id} not found`);
       // Beside the view, not inside it: instances of this trace whose SDK reported lost spans.
-      return { ...buildTraceView(spans[0]!.traceId, spans, findings), sdkDrops: sdkDropsOfTrace(drops, spans) };
+      const view = buildTraceView(spans[0]!.traceId, spans, findings);
+      return { ...view, findings: findingViews(view.findings, remediesOf(app)), sdkDrops: sdkDropsOfTrace(drops, spans) };
     }),
   );
 
@@ -121,6 +124,11 @@ export function registerNativeQueryRoutes(app: FastifyInstance, opts: NativeQuer
 
   app.get(
     '/api/v1/findings',
-    queryHandler(async (req) => ({ findings: await store.findFindings(parseFindingFilter(req.query)) })),
+    queryHandler(async (req) => ({ findings: findingViews(await store.findFindings(parseFindingFilter(req.query)), remediesOf(app)) })),
   );
+}
+
+/** The server's remedy book, when remedies are on (query routes also mount on a bare Fastify in tests). */
+function remediesOf(app: FastifyInstance): RemedyBook | undefined {
+  return app.hasDecorator('linktrace') ? app.linktrace.remedies?.book : undefined;
 }

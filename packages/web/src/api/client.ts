@@ -10,8 +10,8 @@ import type {
   ApiErrorBody,
   DependenciesResponse,
   DisplayMap,
-  Finding,
   FindingsResponse,
+  FindingView,
   FlowDetail,
   FlowsResponse,
   FlowView,
@@ -179,6 +179,6 @@ export async function flowDetail(name: string, signal?: AbortSignal): Promise<Fl
   }
 }
 
-export async function findings(query: Query, signal?: AbortSignal): Promise<Finding[]> {
+export async function findings(query: Query, signal?: AbortSignal): Promise<FindingView[]> {
   return (await getJson<FindingsResponse>('findings', query, signal)).findings;
 }

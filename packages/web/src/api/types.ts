@@ -15,6 +15,7 @@ export type {
   FlowsResponse,
   FlowView,
   FindingsResponse,
+  FindingView,
   DependenciesResponse,
   Operation,
   OperationsResponse,

@@ -4,6 +4,7 @@ import { findings } from '../api/client.js';
 import { FilterForm, ResultCount, ServiceSelect } from '../filter-form.js';
 import { formatTime, timeRange } from '../format.js';
 import { href, navigate } from '../router.js';
+import { RemedyState } from '../remedy-state.js';
 import { RULE_IDS } from '../rule-ids.js';
 import { StatusLine } from '../status-line.js';
 import { readTimeRange, TimeRangeField, timeRangeParams, type TimeRangeValue } from '../time-range-field.js';
@@ -63,6 +64,7 @@ export function FindingsPage({ params }: { params: URLSearchParams }): ReactNode
                     <th scope="col">Target</th>
                     <th scope="col">Message</th>
                     <th scope="col">Trace</th>
+                    <th scope="col">Remedy</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -80,6 +82,9 @@ export function FindingsPage({ params }: { params: URLSearchParams }): ReactNode
                         <a className="mono" href={href('trace', f.traceId, { span: f.spanId })} aria-label={`Open hop ${f.spanId} in trace ${f.traceId}`}>
                           {f.traceId} › hop
                         </a>
+                      </td>
+                      <td className="nowrap">
+                        <RemedyState finding={f} />
                       </td>
                     </tr>
                   ))}
