@@ -137,11 +137,16 @@ void test('past its bound the processor still drops and counts, with two exports
 
 void test('a retryable answer on the second export joins the batch already waiting for its retry', async () => {
   let n = 0;
+  // The first two calls (one per lane) fail once both are under way, so both lanes are in flight
+  // together however slowly the machine runs; every later call succeeds.
+  let bothStarted: () => void = () => {};
+  const started = new Promise<void>((r) => (bothStarted = r));
   const exporter = new ScriptedExporter([
     () => {
-      n++;
-      // The first two calls (one per lane) fail after a moment; every later one succeeds.
-      return new Promise<ExportResult>((r) => setTimeout(() => r(n <= 2 ? { code: 'retryable', error: new Error('HTTP 503') } : { code: 'success' }), 30));
+      const call = ++n;
+      if (call === 2) bothStarted();
+      if (call > 2) return new Promise<ExportResult>((r) => setTimeout(() => r({ code: 'success' }), 30));
+      return started.then(() => new Promise<ExportResult>((r) => setTimeout(() => r({ code: 'retryable', error: new Error('HTTP 503') }), 30)));
     },
   ]);
   // The first retry waits at least 150 ms (equal jitter over 300): the second lane's failure, ~30 ms
