@@ -23,6 +23,8 @@ export interface ConsumedItem {
 /** What the role did with a batch: items it could not take for good (the store refused them as malformed), with the reason. */
 export interface HandledBatch {
   dead?: Map<ConsumedItem, string>;
+  /** Items the role acknowledges itself, later (the checker: once their traces are checked). */
+  held?: Set<ConsumedItem>;
 }
 
 export interface MessageConsumerOptions {
@@ -129,7 +131,7 @@ export class MessageConsumer {
       const reason = handled.dead?.get(item);
       if (reason !== undefined) await this.park(linked, item.msg, reason);
       else {
-        item.msg.ack();
+        if (handled.held?.has(item) !== true) item.msg.ack();
         this.consumed++;
       }
     }
