@@ -420,8 +420,10 @@ export class ChainChecker {
     for (let k = 0; k < reads.length; k++) {
       const stored = traces[k] ?? [];
       const d = reads[k]!;
-      // Compact: the spans may be held for a re-check. An empty answer (retention) keeps the buffer's.
-      if (stored.length > 0) d.spans = stored.map((s) => compactSpan(s, d.traceId));
+      // Compact: the spans may be held for a re-check. Those held are kept too: with split roles
+      // the checker has them from JetStream, maybe before the ingester stored them (an empty
+      // answer, from retention, keeps the buffer's alone). Repeats are dropped before the check.
+      if (stored.length > 0) d.spans = uniqueSpans(stored.map((s) => compactSpan(s, d.traceId)).concat(d.spans));
     }
   }
 
