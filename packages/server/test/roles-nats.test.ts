@@ -296,6 +296,46 @@ describe('split roles over NATS JetStream', { timeout: 300_000 }, () => {
       assert.equal(checked[0]! + checked[1]!, 24);
     }));
 
+  it('a checker stopped after taking a trace but before checking it: the restarted one checks the whole trace, the fault once, no finding from the half stored', () =>
+    withWorld(async (w) => {
+      const nats = await startLocalNats();
+      w.nats.push(nats);
+      const store = await w.store();
+      const clock = manualClock();
+      const start: RoleStart = { ...quiet, store, clock: clock.now };
+      const data = await tempDir('linktrace-checker-');
+      w.dirs.push(data);
+      const checkerOptions = roleOptions('checker', { nats: nats.url, store: 'unused', partition: '0/1', partitions: '1', data, checkDelay: '5s' });
+      const collector = await w.role(startRole(roleOptions('collector', { nats: nats.url, partitions: '1' }), { ...quiet, clock: clock.now }));
+      const first = await startChecker(checkerOptions, start);
+      await until('the checker to own its partition', () => Promise.resolve(first.partitions() !== undefined ? true : undefined));
+      const faultyId = newTraceId();
+      const faulty = without(shopSync(faultyId, 1000, clock.now()), ID.queryWrite);
+      const healthy = shopSync(newTraceId(), 1000, clock.now());
+      assert.equal((await postSpans(collector.url, [...faulty, ...healthy])).status, 200);
+      await until('the checker to take the message', async () =>
+        metricValue((await get(`${first.url}/metrics`)).body.toString(), 'linktrace_nats_consumed_messages_total', { role: 'checker' }) === 1 ? true : undefined);
+      // Not checked yet (the check delay has not passed), so not acknowledged.
+      const nc = await natsClient(nats.url);
+      w.clients.push(nc);
+      const jsm = await nc.jetstreamManager();
+      assert.equal((await jsm.consumers.info(SPANS_STREAM, 'linktrace-checker-0')).num_ack_pending, 1);
+      await first.close();
+      // The ingester died after storing half of each trace: the restart's store read sees half traces.
+      await store.writeSpans([...faulty.slice(0, Math.ceil(faulty.length / 2)), ...healthy.slice(0, Math.ceil(healthy.length / 2))]);
+      const second = (await w.role(startChecker(checkerOptions, start))) as RunningChecker;
+      await until('the message redelivered to the restarted checker', async () =>
+        metricValue((await get(`${second.url}/metrics`)).body.toString(), 'linktrace_nats_redelivered_messages_total', { role: 'checker' }) === 1 ? true : undefined);
+      clock.advance(10_000);
+      await second.checkNow();
+      const findings = await store.findFindings({ limit: 1000 });
+      assert.deepEqual(findings.map((f) => [f.traceId, f.rule]), [[faultyId, 'missing-write']]);
+      await until('the message acknowledged once checked', async () => {
+        const info = await jsm.consumers.info(SPANS_STREAM, 'linktrace-checker-0');
+        return info.num_ack_pending === 0 && info.num_pending === 0 ? true : undefined;
+      });
+    }));
+
   it('a full stream (ingesters behind) answers 429 stream_full with Retry-After until an ingester drains it', () =>
     withWorld(async (w) => {
       const nats = await startLocalNats();

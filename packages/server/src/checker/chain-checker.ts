@@ -55,6 +55,12 @@ export interface ChainCheckerDeps {
   memory?: MemoryBudget;
   /** Tail sampling (`--keep`): each checked trace is offered to it, and it drops what is due after each round. */
   sampler?: TailSampler;
+  /**
+   * Told after each round which traces were checked and their findings stored, with the arrival
+   * number (see `spansStored`) the round started at: every span handed in up to that number for
+   * those traces was in the check. The checker role acknowledges its JetStream messages by it.
+   */
+  onChecked?: (traceIds: readonly string[], upToArrival: number) => void;
 }
 
 export interface CheckerStatus {
@@ -133,6 +139,22 @@ function weight(d: Due): number {
   return d.fromStore ? READ_BACK_SPANS : d.spans.length;
 }
 
+/** The spans, each span id once (the first kept); the same array when nothing repeats. */
+function uniqueSpans(spans: Span[]): Span[] {
+  const seen = new Set<string>();
+  let repeated = false;
+  for (const s of spans) {
+    if (seen.has(s.spanId)) {
+      repeated = true;
+      break;
+    }
+    seen.add(s.spanId);
+  }
+  if (!repeated) return spans;
+  seen.clear();
+  return spans.filter((s) => !seen.has(s.spanId) && seen.add(s.spanId) !== undefined);
+}
+
 export class ChainChecker {
   readonly flows: FlowRegistry;
   private readonly buffer: TraceBuffer;
@@ -158,6 +180,8 @@ export class ChainChecker {
   private restored = 0;
   private readBack = 0;
   private unheldSpans = 0;
+  /** Calls of `spansStored` so far (their arrival numbers). */
+  private arrivals = 0;
   private lastError: string | undefined;
 
   constructor(private readonly deps: ChainCheckerDeps) {
@@ -237,17 +261,22 @@ export class ChainChecker {
     if (this.rechecks.add({ atUs: quietUs, traceId, firstUs: now, spans: [] })) this.pending.add(now);
   }
 
-  /** Spans now durable in the store. Cheap: grouping only; the check runs on the timer. */
-  spansStored(spans: readonly Span[]): void {
-    if (this.stopped || spans.length === 0) return;
+  /**
+   * Spans now durable in the store. Cheap: grouping only; the check runs on the timer. Returns the
+   * arrival number of the call (compared with `onChecked`'s).
+   */
+  spansStored(spans: readonly Span[]): number {
+    const arrival = ++this.arrivals;
+    if (this.stopped || spans.length === 0) return arrival;
     const now = this.nowUs();
     if (!this.mayHold(spans.length)) {
       this.checkFromStore(spans);
-      return;
+      return arrival;
     }
     const before = this.buffer.stats().openTraces;
     this.buffer.add(spans, now);
     this.pending.add(now, this.buffer.stats().openTraces - before);
+    return arrival;
   }
 
   /**
@@ -322,6 +351,8 @@ export class ChainChecker {
   /** Checks what is due now, in reads of TRACES_PER_READ traces, up to TRACES_PER_ROUND. */
   private async runRound(): Promise<void> {
     const now = this.nowUs();
+    // Spans handed in from here on may miss this round's checks (taken before they came).
+    const upToArrival = this.arrivals;
     const due: Due[] = [];
     for (const traceId of this.buffer.due(now)) {
       if (due.length >= TRACES_PER_ROUND) break;
@@ -357,6 +388,7 @@ export class ChainChecker {
     if (checked.length > 0) {
       try {
         await this.commit(checked);
+        this.deps.onChecked?.(checked.flatMap((c) => c.part.map((d) => d.traceId)), upToArrival);
       } catch (error) {
         failedAt = 0;
         failure = error;
@@ -405,8 +437,10 @@ export class ChainChecker {
     for (let k = 0; k < reads.length; k++) {
       const stored = traces[k] ?? [];
       const d = reads[k]!;
-      // Compact: the spans may be held for a re-check. An empty answer (retention) keeps the buffer's.
-      if (stored.length > 0) d.spans = stored.map((s) => compactSpan(s, d.traceId));
+      // Compact: the spans may be held for a re-check. Those held are kept too: with split roles
+      // the checker has them from JetStream, maybe before the ingester stored them (an empty
+      // answer, from retention, keeps the buffer's alone). Repeats are dropped before the check.
+      if (stored.length > 0) d.spans = uniqueSpans(stored.map((s) => compactSpan(s, d.traceId)).concat(d.spans));
     }
   }
 
@@ -415,7 +449,8 @@ export class ChainChecker {
     // From here their spans are let go: a span arriving for them from now on is read back with the rest.
     for (const d of part) this.spilled.add(d.traceId);
     await this.readBackTraces(part);
-    const traces = part.map((d) => d.spans);
+    // A span handed in twice (a redelivered message, or one restored from the store and redelivered) counts once.
+    const traces = part.map((d) => uniqueSpans(d.spans));
     const nowUs = this.nowUs();
     const flows = this.flows.contracts;
     // The index: each trace is checked against the contracts it could be an instance of only.

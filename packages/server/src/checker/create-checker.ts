@@ -30,6 +30,8 @@ export interface CheckerSetup {
   memory?: MemoryBudget;
   /** Tail sampling, when `--keep` turned it on. */
   sampler?: TailSampler;
+  /** Told which traces were checked and stored, after each round (see `ChainCheckerDeps.onChecked`). */
+  onChecked?: (traceIds: readonly string[], upToArrival: number) => void;
 }
 
 /** Throws ConfigError on bad options. */
@@ -57,6 +59,7 @@ export function createChecker(setup: CheckerSetup): { checker: ChainChecker; ale
     clock: setup.clock,
     memory: setup.memory,
     sampler: setup.sampler,
+    onChecked: setup.onChecked,
   });
   return { checker, alerts };
 }

@@ -7,13 +7,18 @@
  * their messages stay in the stream). Findings go to the shared store, replaced per trace as in
  * serve, so a re-check (after a redelivery or a restart) never doubles them.
  *
- * A message is acknowledged once its spans are held by the checker; a checker that stops before
- * checking them re-opens their traces from the store at its next start (its checkpoint, as serve's).
+ * A message is acknowledged only once every trace it carried has been checked and its findings
+ * stored (`CheckerAcks`); until then it is kept in progress. A checker that stops before checking
+ * gets the messages again at its next start (redelivered), besides re-opening the traces its
+ * checkpoint names from the store: spans not stored yet when it restarted still reach the check.
  */
 import type { SpanStore } from '@linktrace/storage';
+import { resolveChecker } from '../checker/checker-options.js';
 import { createChecker } from '../checker/create-checker.js';
 import { alertSinks } from '../cli/serve.js';
+import { CheckerAcks } from './checker-acks.js';
 import { checkerConsumer, spansSubject } from './jetstream-names.js';
+import { ACK_WAIT_MS } from './jetstream-setup.js';
 import { MessageConsumer } from './message-consumer.js';
 import { natsHealth } from './nats-health.js';
 import { NatsLink } from './nats-link.js';
@@ -45,10 +50,19 @@ export async function startChecker(options: RoleOptions, start: RoleStart = {}):
   const role = createRoleApp('checker', serve, [
     natsHealth(link, () => ({ share: `${share.index}/${share.of}`, partitions: owned, consumers: consumers.map((c) => c.status()) })),
     storeHealth(store),
-    { name: 'checker', check: () => Promise.resolve({ detail: checker.status() }) },
+    { name: 'checker', check: () => Promise.resolve({ detail: { ...checker.status(), messages: acks.status() } }) },
   ]);
   const { app } = role;
+  const resolvedDelay = resolveChecker(serve.checker);
+  const acks = new CheckerAcks({
+    workingEveryMs: ACK_WAIT_MS / 3,
+    // Every trace is checked by its maximum wait after its first span; twice that, plus a delay, is a check that will not come.
+    maxHoldMs: 2 * resolvedDelay.maxWaitMs + resolvedDelay.checkDelayMs,
+    warn,
+    clock,
+  });
   const { checker } = createChecker({
+    onChecked: (traceIds, upTo) => acks.checked(traceIds, upTo),
     store: ownedTracesStore(store, (traceId) => owned !== undefined && owned.includes(partitionOf(traceId, partitionCount))),
     options: serve.checker,
     alerts: { sinks: alertSinks(serve.alerts, warn) },
@@ -77,8 +91,8 @@ export async function startChecker(options: RoleOptions, start: RoleStart = {}):
           metrics: role.roleMetrics,
           warn,
           handle: (items) => {
-            for (const item of items) checker.spansStored(item.spans);
-            return Promise.resolve({});
+            for (const item of items) acks.hold(item.msg, new Set(item.spans.map((s) => s.traceId)), checker.spansStored(item.spans));
+            return Promise.resolve({ held: new Set(items) });
           },
         }),
       );
@@ -92,6 +106,10 @@ export async function startChecker(options: RoleOptions, start: RoleStart = {}):
         return Promise.all(consumers.map((c) => c.stop()));
       },
       () => checker.stop(),
+      async () => {
+        acks.release();
+        await link.current?.nc.flush();
+      },
       () => link.close(),
       () => app.close(),
       closeStore,

@@ -7,10 +7,11 @@
  * refused (`nak`) and redelivered after a pause; nothing is acknowledged that was not done.
  */
 import type { Span } from '@linktrace/model';
-import { headers as natsHeaders, type Consumer, type JsMsg } from 'nats';
+import { headers as natsHeaders, type JsMsg } from 'nats';
 import { deadSubject, HEADER, SPANS_STREAM } from './jetstream-names.js';
 import { ensureConsumer, INGESTER_MAX_ACK_PENDING } from './jetstream-setup.js';
 import type { Linked, NatsLink } from './nats-link.js';
+import { PullInbox } from './pull-inbox.js';
 import type { RoleMetrics } from './role-metrics.js';
 import { decodeSpanMessage, reasonLabel } from './span-message.js';
 
@@ -23,6 +24,8 @@ export interface ConsumedItem {
 /** What the role did with a batch: items it could not take for good (the store refused them as malformed), with the reason. */
 export interface HandledBatch {
   dead?: Map<ConsumedItem, string>;
+  /** Items the role acknowledges itself, later (the checker: once their traces are checked). */
+  held?: Set<ConsumedItem>;
 }
 
 export interface MessageConsumerOptions {
@@ -72,16 +75,18 @@ export class MessageConsumer {
 
   private async run(): Promise<void> {
     const { link } = this.options;
-    let consumer: Consumer | undefined;
+    let inbox: PullInbox | undefined;
     let pause = FIRST_PAUSE_MS;
     while (!this.stopped) {
       const linked = link.current ?? (await Promise.race([link.whenLinked(), this.stopSignal]));
-      if (linked === undefined || this.stopped) return;
+      if (linked === undefined || this.stopped) break;
       try {
-        consumer ??= await this.open(linked);
-        const fetched = await consumer.fetch({ max_messages: this.options.batch, expires: this.options.expiresMs ?? 1000 });
-        const msgs: JsMsg[] = [];
-        for await (const m of fetched) msgs.push(m);
+        if (inbox !== undefined && inbox.nc !== linked.nc) {
+          inbox.close();
+          inbox = undefined;
+        }
+        inbox ??= await this.open(linked);
+        const msgs = await inbox.next(this.options.batch, this.options.expiresMs ?? 1000);
         if (msgs.length > 0) {
           await this.process(linked, msgs);
           await linked.nc.flush();
@@ -92,16 +97,18 @@ export class MessageConsumer {
         const message = (error as Error).message;
         if (this.lastError !== message) this.options.warn(`linktrace ${this.options.role}: ${this.options.durable}: ${message}; retrying`);
         this.lastError = message;
-        consumer = undefined;
+        inbox?.close();
+        inbox = undefined;
         await this.pause(pause);
         pause = Math.min(pause * 2, MAX_PAUSE_MS);
       }
     }
+    inbox?.close();
   }
 
-  private async open(linked: Linked): Promise<Consumer> {
+  private async open(linked: Linked): Promise<PullInbox> {
     await ensureConsumer(linked.jsm, this.options.durable, this.options.filterSubject, INGESTER_MAX_ACK_PENDING);
-    return linked.js.consumers.get(SPANS_STREAM, this.options.durable);
+    return new PullInbox(linked.nc, SPANS_STREAM, this.options.durable);
   }
 
   private async process(linked: Linked, msgs: JsMsg[]): Promise<void> {
@@ -129,7 +136,7 @@ export class MessageConsumer {
       const reason = handled.dead?.get(item);
       if (reason !== undefined) await this.park(linked, item.msg, reason);
       else {
-        item.msg.ack();
+        if (handled.held?.has(item) !== true) item.msg.ack();
         this.consumed++;
       }
     }
