@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Span } from '@linktrace/model';
+import { startRecordOf, type Span } from '@linktrace/model';
 import { openEmbeddedStore, type EmbeddedStore, type Finding } from '@linktrace/storage';
 import { buildApp } from '../src/app.js';
 import type { CheckerStatus } from '../src/checker/chain-checker.js';
@@ -209,4 +209,19 @@ void test('without its consumer, the kept spans give not-consumed at the re-chec
     reads.filter((id) => id === trace),
     [],
   );
+});
+
+void test('start records held beside their end records, and a span handed in twice, are one span each in the check', async () => {
+  const trace = newTraceId();
+  const spans = shopSync(trace);
+  const since = checkedTraces(app);
+  // Long spans announce themselves first (DESIGN §3): every span's start record, then the spans,
+  // one batch again (a redelivery), all before the check.
+  await postSpans(app, spans.map(startRecordOf));
+  await postSpans(app, spans);
+  await postSpans(app, spans.slice(0, 4));
+  await advance(CHECK_DELAY_MS);
+  assert.equal(checkedTraces(app), since + 1);
+  // Taking the first record of a span id would keep the start records: unfinished-span on every one.
+  assert.deepEqual(await findings(app, trace), []);
 });

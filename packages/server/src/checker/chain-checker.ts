@@ -17,7 +17,7 @@
 import { join } from 'node:path';
 import type { SdkDropReport, Span } from '@linktrace/model';
 import type { Finding } from '@linktrace/storage';
-import { MAX_FINDING_LIMIT } from '@linktrace/storage';
+import { MAX_FINDING_LIMIT, mergeRecords } from '@linktrace/storage';
 import { annotateSdkDrops, checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
 import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
@@ -137,22 +137,6 @@ function partEnd(due: readonly Due[], from: number): number {
 /** Spans a part's trace is counted for: those held, or (read back, size unknown) a long trace's. */
 function weight(d: Due): number {
   return d.fromStore ? READ_BACK_SPANS : d.spans.length;
-}
-
-/** The spans, each span id once (the first kept); the same array when nothing repeats. */
-function uniqueSpans(spans: Span[]): Span[] {
-  const seen = new Set<string>();
-  let repeated = false;
-  for (const s of spans) {
-    if (seen.has(s.spanId)) {
-      repeated = true;
-      break;
-    }
-    seen.add(s.spanId);
-  }
-  if (!repeated) return spans;
-  seen.clear();
-  return spans.filter((s) => !seen.has(s.spanId) && seen.add(s.spanId) !== undefined);
 }
 
 export class ChainChecker {
@@ -439,8 +423,8 @@ export class ChainChecker {
       const d = reads[k]!;
       // Compact: the spans may be held for a re-check. Those held are kept too: with split roles
       // the checker has them from JetStream, maybe before the ingester stored them (an empty
-      // answer, from retention, keeps the buffer's alone). Repeats are dropped before the check.
-      if (stored.length > 0) d.spans = uniqueSpans(stored.map((s) => compactSpan(s, d.traceId)).concat(d.spans));
+      // answer, from retention, keeps the buffer's alone). Records are merged before the check.
+      if (stored.length > 0) d.spans = (stored.map((s) => compactSpan(s, d.traceId)).concat(d.spans));
     }
   }
 
@@ -449,8 +433,10 @@ export class ChainChecker {
     // From here their spans are let go: a span arriving for them from now on is read back with the rest.
     for (const d of part) this.spilled.add(d.traceId);
     await this.readBackTraces(part);
-    // A span handed in twice (a redelivered message, or one restored from the store and redelivered) counts once.
-    const traces = part.map((d) => uniqueSpans(d.spans));
+    // A span handed in twice (a redelivered message, or one restored from the store and redelivered)
+    // counts once, and a start record gives way to its span's end record: the records are merged as
+    // on read (not by span id alone: Zipkin's shared halves share one, and the start record would win).
+    const traces = part.map((d) => mergeRecords(d.spans));
     const nowUs = this.nowUs();
     const flows = this.flows.contracts;
     // The index: each trace is checked against the contracts it could be an instance of only.
