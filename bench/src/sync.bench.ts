@@ -24,6 +24,7 @@ import { measureOverhead } from './sync-bench-overhead.js';
 import { simulateTiers } from './sync-bench-tiers.js';
 import { benchJob, TIER_SHARE, TRIGGER_SHARE } from './sync-bench-job.js';
 import { envInt, percentile, printResult, printTable } from './stats.js';
+import { seededRandom } from '@linktrace/analysis/testing';
 
 const ENTITIES = envInt('SYNC_BENCH_ENTITIES', 5_000);
 const TRIGGERS = envInt('SYNC_BENCH_TRIGGERS', 50_000);
@@ -43,18 +44,6 @@ interface WorkerResult {
   latencies: number[];
   job: { runs: number; writes: number; skips: Record<string, number>; failures: number; fetches: number };
   worker: { handled: number; retried: number; gaveUp: number; malformed: number };
-}
-
-/** mulberry32: the trigger mix is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function main(): Promise<void> {
@@ -94,7 +83,7 @@ async function main(): Promise<void> {
 
     const tracing = createTracing({ service: 'bench-sync-api', processors: [new BatchSpanProcessor(noopExporter(), { maxQueueSize: 65_536 })] });
     const dispatcher = createDispatcher({ job: benchJob(redis, p, () => undefined), queue, tracing });
-    const random = prng(20261207);
+    const random = seededRandom(20261207);
     const bounds = [0, ENTITIES * TIER_SHARE[0], ENTITIES * (TIER_SHARE[0] + TIER_SHARE[1]), ENTITIES];
     const pick = (): string => {
       const r = random();

@@ -9,6 +9,7 @@ import { parseServeFlags, startServer, type RunningServer } from '@linktrace/ser
 import type { Fault } from '../src/faults.js';
 import { startShopSync, type ShopSync } from '../src/start-shop-sync.js';
 import { traceIdOf, unfinished, waitFor } from './trace-helpers.js';
+import { seededRandom } from '@linktrace/analysis/testing';
 
 // The quiet time is real time (the checker's rule), so the margins below are what keeps this test
 // true on a loaded machine: at load 18, with a 2 s delay and a 1.2 s hold, the held hop's end arrived
@@ -27,18 +28,6 @@ const SEED = 20261121;
 const RECONCILE_MS = 300;
 const EXPORT_DELAY_MS = 200;
 const CHANGES = 18;
-
-/** A small deterministic PRNG (mulberry32), so a failing mix can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'healthy' | Exclude<Fault, 'stop-consumer'>;
 // stop-consumer runs last, alone. corrupt-cache shows only through delayed reconciliation.
@@ -126,7 +115,7 @@ async function makeChange(kind: Change['kind'], id: string): Promise<Change> {
 }
 
 it(`finds every injected fault with the right rule, service and entity, and nothing on healthy traces (seed ${SEED})`, async () => {
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const changes: Change[] = [];
   const watchers: Promise<void>[] = [];
   const failures: unknown[] = [];

@@ -8,7 +8,7 @@ import { ConfigError } from '../config.js';
 import { DEFAULT_TIMEOUTS } from '../http/timeouts.js';
 import { parseRoleFlags, ROLE_DEFAULTS, ROLE_PORTS, type RoleFlags, type RoleName } from '../roles/role-options.js';
 import { runRole } from '../roles/run-role.js';
-import { SERVE_DEFAULTS } from './serve.js';
+import { addCheckerOptions, SERVE_DEFAULTS } from './serve.js';
 
 const DESCRIPTIONS: Record<RoleName, string> = {
   collector: 'receive spans (OTLP, Zipkin, native) and publish them to NATS JetStream; answers 2xx only after JetStream acknowledged',
@@ -78,18 +78,10 @@ export function register(program: Command): void {
     .option('--retention <duration>', 'keep spans this long after they arrived (ClickHouse: table TTL; embedded: a retention job), 0 or off keeps them forever', SERVE_DEFAULTS.retention)
     .action(action('ingester'));
 
-  common(program.command('checker').description(DESCRIPTIONS.checker), 'checker')
+  addCheckerOptions(common(program.command('checker').description(DESCRIPTIONS.checker), 'checker'))
     .option('--partition <i/N>', 'this checker is the i-th (from 0) of N checkers: it owns the partitions p with p mod N = i; every checker of a deployment needs a different i and the same N', '0/1')
     .option('--data <dir>', "this checker's own directory (its checkpoint and the flow contracts declared through the API)", './linktrace-checker-data')
     .option('--fetch-batch <n>', 'messages pulled per fetch', ROLE_DEFAULTS.fetchBatch)
-    .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
-    .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
-    .option('--deadline <duration>', 'rule deadline for consumers, downstream receives and unfinished spans (default: the check delay)')
-    .option('--slow-chain <duration>', 'report a slow-chain finding when first receive -> last write takes longer')
-    .option('--flows <file>', 'flow contracts (YAML subset, or JSON when the name ends in .json)')
-    .option('--alert-webhook <url>', 'POST new findings as JSON to this URL (repeatable)', (url: string, prev: string[] = []) => [...prev, url])
-    .option('--sentry-dsn <dsn>', 'send new findings to Sentry as events')
-    .option('--alert-log', 'write one line per new finding on stderr')
     .action(action('checker'));
 
   common(program.command('query').description(DESCRIPTIONS.query), 'query')

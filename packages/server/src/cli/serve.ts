@@ -477,9 +477,22 @@ export async function runServe(options: ServeOptions): Promise<void> {
   if (pending !== undefined) shutDown(server, pending);
 }
 
+/** The chain checker's flags, shared by `serve` and the `checker` role (parsed by `serveOptions`). */
+export function addCheckerOptions(command: Command): Command {
+  return command
+    .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
+    .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
+    .option('--deadline <duration>', 'rule deadline for consumers, downstream receives and unfinished spans (default: the check delay)')
+    .option('--slow-chain <duration>', 'report a slow-chain finding when first receive -> last write takes longer')
+    .option('--flows <file>', 'flow contracts (YAML subset, or JSON when the name ends in .json)')
+    .option('--alert-webhook <url>', 'POST new findings as JSON to this URL (repeatable)', (url: string, prev: string[] = []) => [...prev, url])
+    .option('--sentry-dsn <dsn>', 'send new findings to Sentry as events')
+    .option('--alert-log', 'write one line per new finding on stderr');
+}
+
 /** Adds `serve` to the `linktrace` program. */
 export function register(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('receive spans (OTLP, Zipkin, native), store them in an embedded database and answer queries')
     .option('--port <port>', 'port to listen on (0 picks a free one)', SERVE_DEFAULTS.port)
@@ -488,15 +501,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory (database and write-ahead log)', SERVE_DEFAULTS.data)
     .option('--token <token>', 'require Authorization: Bearer <token> on every route but /healthz (or set LINKTRACE_TOKEN)')
     .option('--allow-anonymous-writes', 'without --token, accept requests that change the server (flow contracts) from anyone')
-    .option('--retention <duration>', 'keep spans this long after they arrived, e.g. 36h, 7d, 2w; 0 or off keeps them forever', SERVE_DEFAULTS.retention)
-    .option('--check-delay <duration>', 'quiet time before a trace is checked, e.g. 30s', SERVE_DEFAULTS.checkDelay)
-    .option('--max-wait <duration>', 'check a trace this long after its first span even if spans keep coming', SERVE_DEFAULTS.maxWait)
-    .option('--deadline <duration>', 'rule deadline for consumers, downstream receives and unfinished spans (default: the check delay)')
-    .option('--slow-chain <duration>', 'report a slow-chain finding when first receive -> last write takes longer')
-    .option('--flows <file>', 'flow contracts (YAML subset, or JSON when the name ends in .json)')
-    .option('--alert-webhook <url>', 'POST new findings as JSON to this URL (repeatable)', (url: string, prev: string[] = []) => [...prev, url])
-    .option('--sentry-dsn <dsn>', 'send new findings to Sentry as events')
-    .option('--alert-log', 'write one line per new finding on stderr')
+    .option('--retention <duration>', 'keep spans this long after they arrived, e.g. 36h, 7d, 2w; 0 or off keeps them forever', SERVE_DEFAULTS.retention);
+  addCheckerOptions(serve)
     .option('--max-request-size <size>', 'largest request body as sent, e.g. 4mb')
     .option('--max-decompressed-size <size>', 'largest gzip body once decompressed, e.g. 16mb')
     .option('--max-decompressing <size>', 'bytes being decompressed at once across all requests (past it: 429), e.g. 64mb')
