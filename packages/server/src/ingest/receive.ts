@@ -114,7 +114,8 @@ export interface PerSpanLimits {
 export async function receive(ctx: ReceiverContext, receiver: string, format: WireFormat, request: IngestRequest, perSpan?: PerSpanLimits): Promise<Received> {
   const { limits, metrics } = ctx;
   // Decoding is the largest share of the event loop's work during a flood: queries under way go first.
-  await ctx.pipeline.yieldToQueries();
+  const queries = ctx.pipeline.yieldToQueries();
+  if (queries !== undefined) await queries;
   const d = await decode(request, format, ctx);
   const total = d.spans.length + d.rejected;
   metrics.spansReceived(receiver, total);

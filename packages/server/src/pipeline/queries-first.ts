@@ -49,9 +49,12 @@ export class QueriesFirst {
     };
   }
 
-  /** Resolves at once when no query is under way, else when none is or after `maxPauseMs`, whichever is first. */
-  yieldToQueries(): Promise<void> {
-    if (this.running === 0 || this.options.maxPauseMs <= 0) return Promise.resolve();
+  /**
+   * Undefined when no query is under way (nothing to wait for: the caller goes on in the same tick),
+   * else resolves when none is or after `maxPauseMs`, whichever is first.
+   */
+  yieldToQueries(): Promise<void> | undefined {
+    if (this.running === 0 || this.options.maxPauseMs <= 0) return undefined;
     this.paused++;
     return new Promise<void>((resolve) => {
       let done = false;
