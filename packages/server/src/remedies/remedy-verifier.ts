@@ -72,10 +72,14 @@ export class RemedyVerifier {
     await Promise.all(Array.from({ length: Math.min(PARALLEL_CHECKS, todo.length) }, worker));
   }
 
-  /** Re-checks one remedy now (its result just came in): the trace is usually stored already, as the agent flushes it before it reports. */
+  /**
+   * Re-checks one remedy now (its result just came in): the trace is usually stored already, as the
+   * agent flushes it before it reports. With as many checks under way as allowed, the next round
+   * takes it (it is due), so a burst of results never means a burst of store reads.
+   */
   async checkNow(id: string): Promise<void> {
     const r = this.deps.book.get(id);
-    if (r === undefined || r.state !== 'succeeded' || this.checking.has(id)) return;
+    if (r === undefined || r.state !== 'succeeded' || this.checking.has(id) || this.checking.size >= PARALLEL_CHECKS) return;
     await this.check(r);
   }
 
