@@ -77,6 +77,7 @@ try {
   const repair = async (c: { key: string; kind: Kind }, finding: FindingView) => {
     const seenAt = Date.now();
     const answers = await Promise.all([click(finding.id), click(finding.id), click(finding.id)]);
+    const clickMs = Date.now() - seenAt;
     const ids = new Set(answers.map((a) => a.remedy?.id));
     if (ids.size !== 1 || answers[0]!.remedy === undefined) throw new Error(`clicks on ${finding.id} answered ${JSON.stringify(answers)}`);
     const id = answers[0]!.remedy.id;
@@ -84,7 +85,7 @@ try {
       const r = (await json<{ remedy: RemedyView }>(`/api/v1/remedies/${encodeURIComponent(id)}`)).remedy;
       return ['verified', 'failed', 'expired', 'superseded'].includes(r.state) ? r : undefined;
     });
-    return { kind: c.kind, id, state: done.state, reason: done.reason, ms: Date.now() - seenAt };
+    return { kind: c.kind, id, state: done.state, reason: done.reason, ms: Date.now() - seenAt, clickMs };
   };
   // Every first-phase change is found (its redelivery, if any, done) before consumers stop.
   const firstPhase = await Promise.all(changes.map(async (c) => ({ c, finding: await findingOf(c) })));
@@ -126,8 +127,12 @@ try {
     m[e.event] ??= e.atMs;
     events.set(e.remedyId, m);
   }
-  const phase = (from: string, to: string): number => percentile([...events.values()].filter((m) => m[from] !== undefined && m[to] !== undefined).map((m) => m[to]! - m[from]!), 50);
-  console.log(`median ms: requested -> delivered ${phase('requested', 'delivered')}, delivered -> succeeded ${phase('delivered', 'succeeded')}, succeeded -> verified ${phase('succeeded', 'verified')}`);
+  const phase = (from: string, to: string): string => {
+    const ms = [...events.values()].filter((m) => m[from] !== undefined && m[to] !== undefined).map((m) => m[to]! - m[from]!).sort((a, b) => a - b);
+    return `${percentile(ms, 50)} / ${percentile(ms, 99)}`;
+  };
+  const clickMs = results.map((r) => r.clickMs).sort((a, b) => a - b);
+  console.log(`p50 / p99 ms: seen -> clicks answered ${percentile(clickMs, 50)} / ${percentile(clickMs, 99)}, requested -> delivered ${phase('requested', 'delivered')}, delivered -> succeeded ${phase('delivered', 'succeeded')}, succeeded -> verified ${phase('succeeded', 'verified')}`);
   const share = (kind: Kind): number => {
     const of = results.filter((r) => r.kind === kind);
     return of.filter((r) => r.state === 'verified').length / of.length;

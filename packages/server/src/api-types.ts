@@ -10,8 +10,11 @@ import type { ErrorBody, ErrorCode } from './errors.js';
 import type { BrokenInstance, FlowBucket, FlowDetail, FlowView } from './checker/flow-registry.js';
 import type { SkewMark, SpanJson, TraceView } from './query/trace-view-types.js';
 import type { FindingRemedySummary, FindingView } from './remedies/finding-views.js';
+import type { RemedyDryRunResponse, RemedyRequestResponse, RemedyView } from './remedies/remedy-routes.js';
 
 export type { FindingRemedySummary, FindingView };
+/** `POST /api/v1/findings/{id}/remedy`, `GET /api/v1/remedies/{id}` (`{ remedy }`). */
+export type { RemedyDryRunResponse, RemedyRequestResponse, RemedyView };
 
 export type { DependencyLink, Finding, Operation, RuleId, TraceSummary };
 export type { FlowContract, FlowStep, FlowSummary, ServiceMap, ServiceMapEdge, ServiceMapNode, ServiceMapNodeKind };

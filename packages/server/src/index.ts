@@ -42,3 +42,4 @@ export { decodeBody, WIRE_FORMAT, type WireFormat } from './ingest/wire-format.j
 export { startAgent, parseAgentFlags, type AgentFlags, type AgentOptions, type RunningAgent } from './federated/agent.js';
 export { startGateway, parseGatewayFlags, type GatewayFlags, type GatewayOptions, type RunningGateway } from './federated/gateway.js';
 export { buildGatewayApp, type GatewayAppOptions } from './federated/gateway-app.js';
+export { RemedyService, type RemedyServiceDeps } from './remedies/remedy-service.js';

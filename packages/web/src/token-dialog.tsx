@@ -1,7 +1,27 @@
-/** Asks for the server's bearer token (`linktrace serve --token`); it is kept in localStorage. */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+/**
+ * Asks for a bearer token: the server's (`linktrace serve --token`, kept in localStorage) unless
+ * told otherwise (the remedy token asks with its own title and note).
+ */
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 
-export function TokenDialog({ onSave, onCancel }: { onSave: (token: string) => void; onCancel: () => void }): ReactNode {
+export interface TokenDialogText {
+  title: string;
+  note: ReactNode;
+  label: string;
+}
+
+const SERVER_TOKEN: TokenDialogText = {
+  title: 'This server needs a token',
+  note: (
+    <>
+      It was started with <code>--token</code>. The token is kept in this browser only.
+    </>
+  ),
+  label: 'Token',
+};
+
+export function TokenDialog({ onSave, onCancel, text = SERVER_TOKEN }: { onSave: (token: string) => void; onCancel: () => void; text?: TokenDialogText }): ReactNode {
+  const titleId = useId();
   const ref = useRef<HTMLDialogElement>(null);
   const [value, setValue] = useState('');
   useEffect(() => {
@@ -9,7 +29,7 @@ export function TokenDialog({ onSave, onCancel }: { onSave: (token: string) => v
     if (d !== null && !d.open) d.showModal();
   }, []);
   return (
-    <dialog ref={ref} aria-labelledby="token-title" onCancel={onCancel} className="token-dialog">
+    <dialog ref={ref} aria-labelledby={titleId} onCancel={onCancel} className="token-dialog">
       <form
         method="dialog"
         onSubmit={(e) => {
@@ -17,10 +37,10 @@ export function TokenDialog({ onSave, onCancel }: { onSave: (token: string) => v
           if (value.trim() !== '') onSave(value.trim());
         }}
       >
-        <h2 id="token-title">This server needs a token</h2>
-        <p>It was started with <code>--token</code>. The token is kept in this browser only.</p>
+        <h2 id={titleId}>{text.title}</h2>
+        <p>{text.note}</p>
         <label>
-          Token
+          {text.label}
           <input type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} autoFocus />
         </label>
         <div className="actions">

@@ -30,7 +30,9 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-export async function startUiServer(flags: { checkDelay?: string; slowChain?: string; token?: string } = {}): Promise<UiServer> {
+export async function startUiServer(
+  flags: { checkDelay?: string; slowChain?: string; token?: string; remedies?: { token: string; secret: string; perServicePerMinute?: number } } = {},
+): Promise<UiServer> {
   assert.ok(existsSync(join(UI_DIR, 'index.html')), `the UI is not built: ${UI_DIR}/index.html is missing (npm run build -w @linktrace/web)`);
   const dir = mkdtempSync(join(tmpdir(), 'lt-web-'));
   const options = parseServeFlags({
@@ -44,7 +46,10 @@ export async function startUiServer(flags: { checkDelay?: string; slowChain?: st
     allowAnonymousWrites: true,
     ...(flags.slowChain ? { slowChain: flags.slowChain } : {}),
     ...(flags.token ? { token: flags.token } : {}),
+    ...(flags.remedies ? { remedyToken: flags.remedies.token, remedySecret: flags.remedies.secret } : {}),
   });
+  // The rate limit has no flag; a test lowers it to reach it with a few clicks.
+  if (flags.remedies?.perServicePerMinute !== undefined) options.remedies = { ...options.remedies, perServicePerMinute: flags.remedies.perServicePerMinute };
   const server = await startServer(options, { print: () => undefined, warn: () => undefined });
   try {
     // As a browser asks for it.

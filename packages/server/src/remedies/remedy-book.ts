@@ -71,6 +71,7 @@ export class RemedyBook {
   private readonly latest = new Map<string, string>();
   private readonly live = new Map<string, Map<string, LiveInstance>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly succeededListeners = new Set<(id: string) => void>();
   private readonly file: string;
 
   constructor(
@@ -148,18 +149,23 @@ export class RemedyBook {
     return r !== undefined && !RETRYABLE.has(r.state) ? r : undefined;
   }
 
+  /** A repeated request (a second click): the open or done remedy it answers with, audited; undefined when there is none. */
+  repeat(findingId: string, action: RemedyAction, requestedBy: string): RemedyRecord | undefined {
+    const previous = this.existing(findingId, action);
+    if (previous !== undefined) this.audit.write('request-repeated', { remedyId: previous.delivery.id, findingId, by: requestedBy, state: previous.state });
+    return previous;
+  }
+
   /**
    * Queues a remedy, or answers with the one already open or done for this finding and action (a
    * second click, a retried request): `created` says which.
    */
   request(delivery: Omit<RemedyDelivery, 'id' | 'expiresAtMs'>, requestedBy: string): { record: RemedyRecord; created: boolean } {
     const k = key(delivery.findingId, delivery.action);
+    const repeated = this.repeat(delivery.findingId, delivery.action, requestedBy);
+    if (repeated !== undefined) return { record: repeated, created: false };
     const previousId = this.latest.get(k);
     const previous = previousId === undefined ? undefined : this.records.get(previousId);
-    if (previous !== undefined && !RETRYABLE.has(previous.state)) {
-      this.audit.write('request-repeated', { remedyId: previous.delivery.id, findingId: delivery.findingId, by: requestedBy, state: previous.state });
-      return { record: previous, created: false };
-    }
     if (this.openCount() >= this.options.maxOpen) {
       throw new RemedyError('full', `${this.options.maxOpen} remedies are open; wait for some to finish or expire`);
     }
@@ -250,7 +256,13 @@ export class RemedyBook {
     r.leaseUntilMs = undefined;
     this.save(r);
     this.audit.write(status, { remedyId: id, instance, remedyTraceId: details.remedyTraceId, reason: details.reason });
+    if (status === 'succeeded') for (const l of this.succeededListeners) l(id);
     return r;
+  }
+
+  /** Called with the id of each remedy whose instance reports success (the re-check starts then, not at its next round). */
+  onSucceeded(listener: (id: string) => void): void {
+    this.succeededListeners.add(listener);
   }
 
   /** Expires what no instance claimed within the TTL and fails what a claimant never answered. */

@@ -56,8 +56,46 @@ export interface RemedyRouteDeps {
   clock: () => number;
 }
 
+/** A remedy as `GET /api/v1/remedies/{id}` and the request route answer it. */
+export interface RemedyView {
+  id: string;
+  findingId: string;
+  action: RemedyAction;
+  state: RemedyRecord['state'];
+  attempt: number;
+  service: string;
+  stage: string;
+  operation: string;
+  entity?: { type: string; key: string; version?: string };
+  target?: string;
+  traceId: string;
+  spanId: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  expiresAtMs: number;
+  instance?: string;
+  remedyTraceId?: string;
+  reason?: string;
+}
+
+/** `POST /api/v1/findings/{id}/remedy`: 202 `created` true, 200 false (the remedy that exists). */
+export interface RemedyRequestResponse {
+  created: boolean;
+  remedy: RemedyView;
+  /** `service@instance` of the live instances that have a handler for it. */
+  liveInstances: string[];
+}
+
+/** The same route with `"dryRun": true`: what would run and where; nothing is queued. */
+export interface RemedyDryRunResponse {
+  dryRun: true;
+  remedy: Omit<RemedyDelivery, 'id' | 'expiresAtMs'> & { state: 'dry-run' };
+  liveInstances: string[];
+  wouldRun: string;
+}
+
 /** The public view of a remedy. */
-export function remedyView(r: RemedyRecord): Record<string, unknown> {
+export function remedyView(r: RemedyRecord): RemedyView {
   return {
     id: r.delivery.id,
     findingId: r.delivery.findingId,
@@ -146,6 +184,13 @@ export function registerRemedyRoutes(app: FastifyInstance, deps: RemedyRouteDeps
       if (parts === undefined) throw new ApiError('bad_request', `${JSON.stringify(id.slice(0, 200))} is not a finding id (<trace id>-<span id>-<rule>, as GET /api/v1/findings gives it)`);
       const body = objectBody(req.body, ['action', 'dryRun'], 'a remedy request');
       if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') throw new ApiError('bad_request', 'dryRun must be true or false');
+      // A repeat (a second click, a retried request) answers with what exists before any store read
+      // (three clicks cost three reads of the trace under load), and is not counted against the limit.
+      const asked = body.action ?? REMEDY_ACTION_OF_RULE[parts.rule];
+      if (body.dryRun !== true && (REMEDY_ACTIONS as readonly unknown[]).includes(asked)) {
+        const repeated = book.repeat(id, asked as RemedyAction, who(req));
+        if (repeated !== undefined) return { created: false, remedy: remedyView(repeated), liveInstances: book.liveFor(repeated.delivery) } satisfies RemedyRequestResponse;
+      }
       const finding = (await store.findFindings({ traceId: parts.traceId, rule: parts.rule, limit: 10_000 })).find((f) => f.spanId === parts.spanId);
       if (finding === undefined) throw new ApiError('not_found', `no finding ${id} (it may have been resolved by a re-check, or removed by retention)`);
       const action = chooseAction(finding, body.action);
@@ -167,14 +212,15 @@ export function registerRemedyRoutes(app: FastifyInstance, deps: RemedyRouteDeps
       const live = book.liveFor(delivery);
       if (body.dryRun === true) {
         audit.write('dry-run', { findingId: id, action, service: delivery.service, by: who(req), liveInstances: live.length });
-        return {
+        const answer: RemedyDryRunResponse = {
           dryRun: true,
           remedy: { ...delivery, state: 'dry-run' },
           liveInstances: live,
           wouldRun: live.length > 0 ? `${action} of ${delivery.stage} (${delivery.operation}) by one of ${live.length} live instance(s) of ${delivery.service}` : `queued until a live instance of ${delivery.service} with a ${action} handler for stage ${stage} asks for work (expires after ${Math.round(options.ttlMs / 1000)} s)`,
         };
+        return answer;
       }
-      // A repeat (a second click, a retried request) answers with what exists and is not counted.
+      // A repeat that arrived while this request read the store is not counted either.
       const waitMs = book.existing(id, action) !== undefined ? 0 : rate.take(delivery.service, clock());
       if (waitMs > 0) {
         audit.write('refused', { reason: 'rate limit', findingId: id, service: delivery.service, by: who(req) });
@@ -188,7 +234,7 @@ export function registerRemedyRoutes(app: FastifyInstance, deps: RemedyRouteDeps
         throw error;
       }
       reply.code(result.created ? 202 : 200);
-      return { created: result.created, remedy: remedyView(result.record), liveInstances: live };
+      return { created: result.created, remedy: remedyView(result.record), liveInstances: live } satisfies RemedyRequestResponse;
     }),
   );
 

@@ -1,6 +1,7 @@
 /**
- * The remedy book, its audit log and its re-check, and the timer that expires, fails and verifies
- * (once a second; tests call `tick` with their own clock instead).
+ * The remedy book, its audit log and its re-check, and the timer that expires and fails (once a
+ * second) and re-checks (a remedy as soon as its instance reports success, then with a back-off of
+ * 0.2 s to 1 s while its trace is incomplete). Tests call `tick` with their own clock instead.
  */
 import type { Finding, Span } from '@linktrace/model';
 import type { SpanStore } from '@linktrace/storage';
@@ -20,7 +21,9 @@ export interface RemedyServiceDeps {
   warn?: (line: string) => void;
 }
 
-const TICK_MS = 1000;
+/** The timer's period: the re-check's shortest back-off. Expiries and leases go once a second. */
+const TICK_MS = 200;
+const BOOK_TICK_MS = 1000;
 
 export class RemedyService {
   readonly options: RemedyOptions;
@@ -29,6 +32,7 @@ export class RemedyService {
   readonly verifier: RemedyVerifier;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private bookTickedAtMs = 0;
 
   constructor(private readonly deps: RemedyServiceDeps) {
     const clock = deps.clock ?? Date.now;
@@ -36,16 +40,26 @@ export class RemedyService {
     this.audit = new RemedyAudit(deps.dataDir, clock);
     this.book = new RemedyBook(deps.dataDir, this.options, this.audit, clock);
     this.verifier = new RemedyVerifier({ book: this.book, store: deps.store, checking: deps.checking, ...(deps.checkNow !== undefined && { checkNow: deps.checkNow }), verifyWithinMs: this.options.verifyWithinMs, clock });
+    // Waiting for the next round cost up to a round per remedy (bench:remedy, docs/benchmarks.md).
+    this.book.onSucceeded((id) => void this.verifier.checkNow(id).catch((error: unknown) => this.warnFailed(error)));
   }
 
-  /** One round: expiries, lapsed leases, re-checks. Rounds never overlap. */
+  private warnFailed(error: unknown): void {
+    this.deps.warn?.(`linktrace: remedy re-check failed: ${(error as Error).message}`);
+  }
+
+  /** One round: expiries, lapsed leases, re-checks of every succeeded remedy. Rounds never overlap. */
   tick(): Promise<void> {
+    return this.round(true, false);
+  }
+
+  private round(book: boolean, onlyDue: boolean): Promise<void> {
     return (this.running ??= (async () => {
       try {
-        this.book.tick();
-        await this.verifier.tick();
+        if (book) this.book.tick();
+        await this.verifier.tick(onlyDue);
       } catch (error) {
-        this.deps.warn?.(`linktrace: remedy re-check failed: ${(error as Error).message}`);
+        this.warnFailed(error);
       } finally {
         this.running = undefined;
       }
@@ -53,7 +67,12 @@ export class RemedyService {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), TICK_MS);
+    this.timer ??= setInterval(() => {
+      const now = Date.now();
+      const book = now - this.bookTickedAtMs >= BOOK_TICK_MS;
+      if (book) this.bookTickedAtMs = now;
+      void this.round(book, true);
+    }, TICK_MS);
     this.timer.unref();
   }
 

@@ -17,6 +17,9 @@ import type {
   FlowView,
   Operation,
   OperationsResponse,
+  RemedyDryRunResponse,
+  RemedyRequestResponse,
+  RemedyView,
   ServiceMapResponse,
   ServicesResponse,
   TraceSearchResponse,
@@ -30,6 +33,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds the server asked to wait (`Retry-After` of a 429), when it said. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -90,7 +95,11 @@ export async function getJson<T>(path: string, query: Query = {}, signal?: Abort
   const token = readToken();
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   const url = `${apiUrl(path)}${queryString(query)}`;
-  const res = await (takeEarlyCall(url, headers) ?? fetch(url, { headers, signal }));
+  return answer<T>(await (takeEarlyCall(url, headers) ?? fetch(url, { headers, signal })), true);
+}
+
+/** The body of an API answer, or its error as an ApiError; `askToken`: a 401 asks for the server's token. */
+async function answer<T>(res: Response, askToken: boolean): Promise<T> {
   const text = await res.text();
   let body: unknown;
   try {
@@ -101,11 +110,12 @@ export async function getJson<T>(path: string, query: Query = {}, signal?: Abort
   if (!res.ok) {
     const code = isErrorBody(body) ? body.error.code : `http_${res.status}`;
     const message = isErrorBody(body) ? body.error.message : `${res.status} ${res.statusText}`;
-    if (res.status === 401) {
+    if (res.status === 401 && askToken) {
       for (const l of unauthorizedListeners) l();
       throw new UnauthorizedError(401, code, message);
     }
-    throw new ApiError(res.status, code, message);
+    const retryAfter = Number(res.headers.get('retry-after') ?? '');
+    throw new ApiError(res.status, code, message, res.headers.has('retry-after') && Number.isFinite(retryAfter) ? retryAfter : undefined);
   }
   return body as T;
 }
@@ -181,4 +191,21 @@ export async function flowDetail(name: string, signal?: AbortSignal): Promise<Fl
 
 export async function findings(query: Query, signal?: AbortSignal): Promise<FindingView[]> {
   return (await getJson<FindingsResponse>('findings', query, signal)).findings;
+}
+
+/**
+ * Asks for a finding's remedy with the remedy token (its own scope: the server's `--token` does not
+ * repair). Its refusals are errors for the caller to show; they never open the server-token dialog.
+ */
+export async function requestRemedy(findingId: string, ask: { action: string; dryRun?: boolean }, remedyToken: string): Promise<RemedyRequestResponse | RemedyDryRunResponse> {
+  const res = await fetch(apiUrl(`findings/${encodeURIComponent(findingId)}/remedy`), {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${remedyToken}` },
+    body: JSON.stringify({ action: ask.action, ...(ask.dryRun === true && { dryRun: true }) }),
+  });
+  return answer<RemedyRequestResponse | RemedyDryRunResponse>(res, false);
+}
+
+export async function getRemedy(id: string, signal?: AbortSignal): Promise<RemedyView> {
+  return (await getJson<{ remedy: RemedyView }>(`remedies/${encodeURIComponent(id)}`, {}, signal)).remedy;
 }

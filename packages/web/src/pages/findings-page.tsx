@@ -4,7 +4,7 @@ import { findings } from '../api/client.js';
 import { FilterForm, ResultCount, ServiceSelect } from '../filter-form.js';
 import { formatTime, timeRange } from '../format.js';
 import { href, navigate } from '../router.js';
-import { RemedyState } from '../remedy-state.js';
+import { RemedyControl } from '../remedy-control.js';
 import { RULE_IDS } from '../rule-ids.js';
 import { StatusLine } from '../status-line.js';
 import { readTimeRange, TimeRangeField, timeRangeParams, type TimeRangeValue } from '../time-range-field.js';
@@ -83,8 +83,8 @@ export function FindingsPage({ params }: { params: URLSearchParams }): ReactNode
                           {f.traceId} › hop
                         </a>
                       </td>
-                      <td className="nowrap">
-                        <RemedyState finding={f} />
+                      <td>
+                        <RemedyControl finding={f} />
                       </td>
                     </tr>
                   ))}

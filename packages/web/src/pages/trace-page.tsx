@@ -5,7 +5,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { getTrace } from '../api/client.js';
 import type { Finding, FindingView, TraceView } from '../api/types.js';
-import { RemedyState } from '../remedy-state.js';
+import { RemedyControl } from '../remedy-control.js';
 import { formatDuration, formatTime } from '../format.js';
 import { plural } from '../plural.js';
 import { href, navigate } from '../router.js';
@@ -182,7 +182,7 @@ function TraceScreen({ view, spanId }: { view: TraceView; spanId: string | undef
             {findings.map((f) => (
               <li key={`${f.rule}:${f.spanId}`}>
                 <span className="badge finding-badge">{f.rule}</span> <strong>{f.service}</strong> {f.message}{' '}
-                <RemedyState finding={f as FindingView} />{' '}
+                <RemedyControl finding={f as FindingView} />{' '}
                 {indexById.has(f.spanId) ? (
                   <button
                     type="button"
