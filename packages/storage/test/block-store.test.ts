@@ -92,11 +92,14 @@ describe('block store', () => {
     } finally {
       await store.close();
     }
-    // Files swapped out are deleted: only the manifest's files are left.
+    // Files swapped out are deleted (with their trace summaries): only the manifest's files are left,
+    // each compacted one with its summaries beside it.
     const left = readdirSync(join(dataDir, BLOCKS_DIR)).filter((n) => n.endsWith('.parquet'));
     const reopened = await open(dataDir);
     try {
-      assert.deepStrictEqual(left.sort(), reopened.blockFiles().map((f) => f.name).sort());
+      const live = reopened.blockFiles();
+      assert.ok(live.every((f) => f.level === 1 && f.traces === true), JSON.stringify(live));
+      assert.deepStrictEqual(left.sort(), live.flatMap((f) => [f.name, `${f.name}.traces.parquet`]).sort());
     } finally {
       await reopened.close();
     }
@@ -379,6 +382,40 @@ describe('block store', () => {
     } finally {
       await store.close();
       await everything.close();
+    }
+  });
+
+  it('takes a search hit\'s summary from its file\'s trace summaries, and from the records when the trace spans files', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    try {
+      // Trace 1 gets a span in each of two compactions: split over two files.
+      await store.writeSpans(traces(0, 3));
+      await store.compact();
+      await store.writeSpans([{ ...traces(1, 2, 1)[0]!, spanId: 'ab'.repeat(8), startUs: T0 + 15 }, ...traces(3, 5)]);
+      await store.compact();
+      const files = store.blockFiles();
+      assert.ok(files.length === 2 && files.every((f) => f.traces === true), JSON.stringify(files));
+      // The summaries file is what a search reads: a root name changed there shows in the answer.
+      const first = join(dataDir, BLOCKS_DIR, `${files[0]!.name}.traces.parquet`);
+      const edited = `${first}.edited`;
+      await plainDuckDB(`COPY (SELECT * REPLACE (CASE WHEN root_name IS NOT NULL THEN 'from-summaries' END AS root_name) FROM read_parquet('${first}')) TO '${edited}' (FORMAT parquet)`);
+      copyFileSync(edited, first);
+      const hits = await store.findTraces({ limit: 10 });
+      const byId = new Map(hits.map((h) => [h.traceId, h]));
+      assert.equal(byId.get(traceIdOf(0))!.root!.name, 'from-summaries');
+      assert.equal(byId.get(traceIdOf(0))!.spanCount, 3);
+      // In two files: computed from its records (4 spans, the real root), not one file's row.
+      assert.equal(byId.get(traceIdOf(1))!.spanCount, 4);
+      assert.notEqual(byId.get(traceIdOf(1))!.root!.name, 'from-summaries');
+      assert.equal(byId.get(traceIdOf(4))!.spanCount, 3);
+      // A trace deleted and written again: its summary counts the new spans only.
+      await store.deleteTraces([traceIdOf(2)]);
+      await store.writeSpans(traces(2, 3, 2));
+      await store.compact();
+      assert.equal((await store.findTraces({ limit: 10 })).find((h) => h.traceId === traceIdOf(2))!.spanCount, 2);
+    } finally {
+      await store.close();
     }
   });
 });

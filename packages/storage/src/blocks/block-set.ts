@@ -5,6 +5,7 @@
  */
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { traceSummariesPath } from './block-copy.js';
 import type { BlockFile } from './manifest.js';
 import { TraceIndex } from './trace-index.js';
 
@@ -96,7 +97,7 @@ export class BlockSet {
     this.retired.delete(name);
     this.traces.drop(name);
     // Not needed for correctness (the manifest no longer lists it; open removes leftovers).
-    const p = unlink(join(this.dir, name)).catch(() => undefined);
+    const p = Promise.all([unlink(join(this.dir, name)), unlink(traceSummariesPath(join(this.dir, name)))].map((u) => u.catch(() => undefined))).then(() => undefined);
     this.unlinking.add(p);
     void p.finally(() => this.unlinking.delete(p));
   }

@@ -57,7 +57,7 @@ import { decodeSpanRow } from '../embedded/span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
-import { copyBlocks } from './block-copy.js';
+import { copyBlocks, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
 import { overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
@@ -379,9 +379,7 @@ export class BlockStore implements SpanStore {
       // Files whose key range holds one of the ids (time-prefixed ids make these few); inside a
       // file, the Parquet min/max of `tid_hi` per row group skips the rest.
       const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, chunk);
-      const his = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
-      const los = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
-      const where = (r: string): string => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`;
+      const where = (r: string): string => tidHalvesIn(`${r}.tid_hi`, `${r}.tid_lo`, chunk);
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
         // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
@@ -454,21 +452,50 @@ export class BlockStore implements SpanStore {
     }
   }
 
-  /** Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex), from their records in the snapshot. */
+  /**
+   * Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex) in the snapshot. A trace whose
+   * files (by key range and trace index) all have trace summaries (block-copy.ts), that one of them
+   * only holds, and that no tombstone names, takes its row from there; the others (traces in
+   * micro-blocks, or split over files, or partly deleted) are computed from their records.
+   */
   private async summariesOf(c: DuckDBConnection, snap: Snapshot, keys: readonly string[]): Promise<unknown[][]> {
-    const sorted = [...keys].sort();
-    const lo = sorted[0]!;
-    const hi = sorted[sorted.length - 1]!;
-    const files = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, sorted));
+    const sorted = [...new Set(keys)].sort();
+    const holders = new Map(sorted.map((k) => [k, snap.files.filter((f) => this.mayHoldOne(f, [k]))] as const));
+    const named = this.tombstones > 0 ? await tombstonedKeys(c, sorted) : new Set<string>();
+    const bySummary = sorted.filter((k) => !named.has(k) && holders.get(k)!.every((f) => f.traces === true));
+    const out: unknown[][] = [];
+    const fromRecords = new Set(sorted.filter((k) => !bySummary.includes(k)));
+    if (bySummary.length > 0) {
+      const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
+      const rows = await c.runAndReadAll(
+        `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
+          `FROM read_parquet([${files.map((f) => quote(traceSummariesPath(join(this.dir, f.name)))).join(', ')}]) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', bySummary)})`,
+      );
+      const found = new Map<string, unknown[][]>();
+      for (const r of rows.getRowsJS()) {
+        const key = r.pop() as string;
+        const list = found.get(key);
+        if (list === undefined) found.set(key, [r]);
+        else list.push(r);
+      }
+      for (const k of bySummary) {
+        const list = found.get(k);
+        // In two files or more: their rows cannot be added up (a span's start and end records, a re-sent span).
+        if (list?.length === 1) out.push(list[0]!);
+        else if (list !== undefined) fromRecords.add(k);
+      }
+    }
+    if (fromRecords.size > 0) out.push(...(await this.summariesFromRecords(c, snap, [...fromRecords].sort(), holders)));
+    return out;
+  }
+
+  /** Summary rows of the traces `sorted` (32 hex) computed from their records in `holders`' files. */
+  private async summariesFromRecords(c: DuckDBConnection, snap: Snapshot, sorted: readonly string[], holders: ReadonlyMap<string, readonly BlockFile[]>): Promise<unknown[][]> {
+    const files = snap.files.filter((f) => sorted.some((k) => holders.get(k)!.includes(f)));
+    if (files.length === 0) return [];
     const source = { paths: files.map((f) => join(this.dir, f.name)), positioned: files.some((f) => f.format === 2) };
-    const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
-    const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
     // The summary select reads pid only as `pid IS NOT NULL` (roots): no positions to resolve.
-    const options: RelationOptions = {
-      tombstones: this.tombstones > 0,
-      parentPresence: true,
-      where: (r) => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`,
-    };
+    const options: RelationOptions = { tombstones: this.tombstones > 0, parentPresence: true, where: (r) => tidHalvesIn(`${r}.tid_hi`, `${r}.tid_lo`, sorted) };
     const records = `(SELECT * FROM (${spansRelationSql(source, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
     return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
   }
@@ -753,7 +780,7 @@ export class BlockStore implements SpanStore {
         const inputs = new Set(snap.files);
         // Retention may have replaced an input meanwhile: then this output is stale, dropped.
         if (!snap.files.every((f) => live.includes(f))) {
-          if (merged !== undefined) unlinkSync(output);
+          if (merged !== undefined) for (const p of [output, traceSummariesPath(output)]) unlinkSync(p);
           return;
         }
         const next = live.filter((f) => !inputs.has(f));
@@ -800,6 +827,26 @@ export class BlockStore implements SpanStore {
   }
 }
 
+const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Test on the two halves of the trace id (columns `hi`, `lo`) keeping the traces `keys` (32 hex),
+ * and a few others (any pair of a wanted high and a wanted low half): plain IN lists, which reach
+ * the Parquet scan's min/max pruning. Callers drop the others by their key.
+ */
+function tidHalvesIn(hi: string, lo: string, keys: readonly string[]): string {
+  const his = [...new Set(keys.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
+  const los = [...new Set(keys.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
+  return `${hi} IN (${his.join(', ')}) AND ${lo} IN (${los.join(', ')})`;
+}
+
+/** Which of the traces `keys` (32 hex) a tombstone names. */
+async function tombstonedKeys(c: DuckDBConnection, keys: readonly string[]): Promise<Set<string>> {
+  const rows = await c.runAndReadAll(`SELECT DISTINCT printf('%016x%016x', hi, lo) FROM tombstones WHERE ${tidHalvesIn('hi', 'lo', keys)}`);
+  const wanted = new Set(keys);
+  return new Set(rows.getRowsJS().map((r) => r[0] as string).filter((k) => wanted.has(k)));
+}
+
 /** Whether a statement on `spans` reads parent ids (then positions are resolved, see block-relation.ts). */
 function readsParents(sql: string): boolean {
   return /\bpid\b/.test(sql);
@@ -809,6 +856,7 @@ function readsParents(sql: string): boolean {
 function removeLeftovers(dir: string, state: ManifestState): void {
   const live = new Set(state.files.map((f) => f.name));
   live.add(MANIFEST_FILE);
+  for (const f of state.files) if (f.traces === true) live.add(`${f.name}${TRACE_SUMMARIES_SUFFIX}`);
   for (const name of readdirSync(dir)) if (!live.has(name)) unlinkSync(join(dir, name));
   // A name left over by a crash must not be reused with other contents while cached: numbers go on.
   for (const f of state.files) {
