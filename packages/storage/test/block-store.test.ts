@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Span } from '@linktrace/model';
-import { span, spanIdOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
+import { fullSpan, span, spanIdOf, startRecordOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
 import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
 import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
 import { freshDirs } from './support/store-files.js';
@@ -414,6 +414,58 @@ describe('block store', () => {
       await store.writeSpans(traces(2, 3, 2));
       await store.compact();
       assert.equal((await store.findTraces({ limit: 10 })).find((h) => h.traceId === traceIdOf(2))!.spanCount, 2);
+    } finally {
+      await store.close();
+    }
+  });
+  it('reads the traces of the newest micro-blocks from the head, as their files give them', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    const noHead = await open(freshDir(), { headRows: 0 });
+    const t64 = 'ab'.repeat(8);
+    // Every field, a 64-bit id, a start record, a parent in another block (an id, not a position),
+    // an attribute key promoted to a column between the blocks.
+    const batches: Span[][] = [
+      [fullSpan(traceIdOf(1), spanIdOf(1, 0)), fullSpan(traceIdOf(1), spanIdOf(1, 1), spanIdOf(1, 0)), { ...span({ traceId: t64, spanId: spanIdOf(2, 0) }) }, ...traces(3, 6)],
+      [fullSpan(traceIdOf(1), spanIdOf(1, 2), spanIdOf(1, 1)), startRecordOf(fullSpan(traceIdOf(2), spanIdOf(2, 5))), ...traces(6, 9)],
+    ];
+    const ids = [traceIdOf(1), t64, traceIdOf(2), ...Array.from({ length: 6 }, (_, i) => traceIdOf(3 + i)), traceIdOf(99)];
+    try {
+      for (const b of batches) {
+        await store.writeSpans(b);
+        await noHead.writeSpans(b);
+      }
+      const expected = await noHead.getTraces(ids);
+      assert.equal(expected[0]!.length, 3);
+      // The head answers without the files: they are gone from disk, the answer is the same.
+      const paths = store.blockFiles().map((f) => join(dataDir, BLOCKS_DIR, f.name));
+      for (const p of paths) renameSync(p, `${p}.aside`);
+      assert.deepStrictEqual(await store.getTraces(ids), expected);
+      for (const p of paths) renameSync(`${p}.aside`, p);
+      // A tombstone hides a head trace's records; records written after it show.
+      await store.deleteTraces([traceIdOf(4)]);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(4)), []);
+      await store.writeSpans(traces(4, 5, 1));
+      assert.equal((await store.getTrace(traceIdOf(4))).length, 1);
+    } finally {
+      await store.close();
+      await noHead.close();
+    }
+  });
+
+  it('keeps at most headRows spans in the head, the oldest blocks leaving first', async () => {
+    const store = await open(freshDir(), { headRows: 70 });
+    try {
+      for (let b = 0; b < 5; b++) await store.writeSpans(traces(b * 10, b * 10 + 10));
+      const head = store['set'].head;
+      assert.equal(head.size, 60);
+      const names = store.blockFiles().map((f) => f.name);
+      assert.deepStrictEqual(names.map((n) => head.has(n)), [false, false, false, true, true]);
+      await assertAllOnce(store, 50);
+      // Compaction swaps the micro-blocks out: their head blocks go with them.
+      await store.compact();
+      assert.equal(head.size, 0);
+      await assertAllOnce(store, 50);
     } finally {
       await store.close();
     }

@@ -63,6 +63,8 @@ import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
 import { BlockWriter } from './block-writer.js';
+import type { BlockColumns } from './block-columns.js';
+import type { HeadRow } from './head-block.js';
 import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
 import { loadManifest, MANIFEST_FILE, saveManifest } from './manifest.js';
@@ -90,6 +92,11 @@ export interface BlockStoreOptions {
   compactRows?: number;
   /** A search reads the newest files holding this many spans first, then 4× more each round. Default 122 880. */
   searchRows?: number;
+  /**
+   * Spans of the newest micro-blocks kept in memory for trace lookups (head-block.ts), at most.
+   * Default 262 144 (what waits for compaction by default, twice); 0: none.
+   */
+  headRows?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
   /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
@@ -178,10 +185,10 @@ export class BlockStore implements SpanStore {
       if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', 'blocks-${SCHEMA_VERSION}')`);
       else if (version[0]![0] !== `blocks-${SCHEMA_VERSION}`) throw new Error(`block store: ${dbFile} has schema ${String(version[0]![0])}, this version reads blocks-${SCHEMA_VERSION}`);
       // Block files are immutable and never renamed over: their Parquet metadata can be cached.
-      await writer.run(`SET parquet_metadata_cache = true`);
+      await writer.run(`SET GLOBAL parquet_metadata_cache = true`);
       const state = await loadManifest(dir);
       removeLeftovers(dir, state);
-      const set = new BlockSet(dir, state.files);
+      const set = new BlockSet(dir, state.files, Math.max(0, options.headRows ?? 262_144));
       for (const f of state.files) set.traces.set(f.name, await readTraceIndex(writer, join(dir, f.name)));
       const compactor = await instance.connect();
       opened.push(compactor);
@@ -285,13 +292,14 @@ export class BlockStore implements SpanStore {
   }
 
   /** Names a written micro-block in the manifest: from then on it is durable and read. */
-  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>, traceHis: BigUint64Array): Promise<void> {
+  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>, block: BlockColumns): Promise<void> {
     return this.exclusive(async () => {
-      this.set.traces.set(file.name, traceHis);
+      this.set.traces.set(file.name, block.traceHis);
       // Its records are newer than every tombstone given so far: none applies to it.
       const entry: BlockFile = { ...file, tombApplied: await this.dbExclusive(() => lastTombstone(this.writer)) };
       await this.saveFiles([...this.set.files, entry]);
       this.set.add(entry);
+      this.set.head.add(entry.name, block, file.minBseq);
       this.maybeCompact();
     });
   }
@@ -382,11 +390,20 @@ export class BlockStore implements SpanStore {
       const where = (r: string): string => tidHalvesIn(`${r}.tid_hi`, `${r}.tid_lo`, chunk);
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
-        // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
-        const relation = spansRelationSql(snap, { tombstones: this.tombstones > 0, where, rowPositions: true });
-        const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(snap.slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
-        // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
-        return { rows: resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2), slots: snap.slots };
+        // The head's rows are taken now, before any await: a block leaves the head with its file.
+        const head = this.set.head;
+        const fromHead = snap.files.filter((f) => head.has(f.name)).flatMap((f) => chunk.flatMap((k) => head.traceRows(f.name, k, snap.slots)));
+        const onDisk = snap.files.filter((f) => !head.has(f.name));
+        const rows = fromHead.length === 0 ? [] : await this.visibleHeadRows(c, fromHead);
+        if (onDisk.length > 0) {
+          const source = { paths: onDisk.map((f) => join(this.dir, f.name)), positioned: onDisk.some((f) => f.format === 2) };
+          // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
+          const relation = spansRelationSql(source, { tombstones: this.tombstones > 0, where, rowPositions: true });
+          const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(snap.slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
+          // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
+          for (const row of resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2)) rows.push(row);
+        }
+        return { rows, slots: snap.slots };
       }, inRange);
       const keys = this.columns.keys.slice(0, slots);
       for (const row of rows) {
@@ -402,6 +419,15 @@ export class BlockStore implements SpanStore {
       const list = isValidTraceId(id, true) ? byKey.get(keyOf(id)) : undefined;
       return list === undefined ? [] : sortSpans(mergeRecords(list));
     });
+  }
+
+  /** The head rows no tombstone hides (a tombstone hides its trace's records written up to its block). */
+  private async visibleHeadRows(c: DuckDBConnection, rows: readonly HeadRow[]): Promise<unknown[][]> {
+    if (this.tombstones === 0) return rows.map((r) => r.row);
+    const keys = [...new Set(rows.map((r) => keyOf(r.row[0] as string)))];
+    const found = await c.runAndReadAll(`SELECT printf('%016x%016x', hi, lo), max(upto)::DOUBLE FROM tombstones WHERE ${tidHalvesIn('hi', 'lo', keys)} GROUP BY ALL`);
+    const upto = new Map(found.getRowsJS().map((r) => [r[0] as string, r[1] as number]));
+    return rows.filter((r) => r.bseq > (upto.get(keyOf(r.row[0] as string)) ?? -1)).map((r) => r.row);
   }
 
   async findTraces(query: TraceQuery): Promise<TraceSummary[]> {
