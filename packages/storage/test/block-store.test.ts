@@ -414,6 +414,18 @@ describe('block store', () => {
       await store.writeSpans(traces(2, 3, 2));
       await store.compact();
       assert.equal((await store.findTraces({ limit: 10 })).find((h) => h.traceId === traceIdOf(2))!.spanCount, 2);
+      // A micro-block's summaries: computed by the first search that needs them, then kept (trace 3,
+      // now also in the micro-block, is computed from its records: 4 spans).
+      await store.writeSpans([...traces(10, 12), { ...traces(3, 4, 1)[0]!, spanId: 'cd'.repeat(8), startUs: T0 + 200 }]);
+      const micro = store.blockFiles().find((f) => f.level === 0)!;
+      const kept = store['set'].summaries;
+      assert.equal(kept.has(micro.name), false);
+      const recent = await store.findTraces({ limit: 3 });
+      assert.deepStrictEqual(recent.map((h) => [h.traceId, h.spanCount]), [[traceIdOf(11), 3], [traceIdOf(10), 3], [traceIdOf(3), 4]]);
+      const rows = kept.get(micro.name)!;
+      assert.ok(rows.has(traceIdOf(11)));
+      rows.get(traceIdOf(11))![7] = 'from-memory';
+      assert.equal((await store.findTraces({ limit: 3 }))[0]!.root!.name, 'from-memory');
     } finally {
       await store.close();
     }
@@ -450,6 +462,21 @@ describe('block store', () => {
     } finally {
       await store.close();
       await noHead.close();
+    }
+  });
+
+  it('reads a trace from a head block and an older file with fewer attribute columns', async () => {
+    const store = await open(freshDir(), { attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } });
+    try {
+      const [a, b] = traces(1, 2, 2);
+      await store.writeSpans([{ ...a!, attributes: { first: 'x' } }]);
+      await store.compact();
+      await store.writeSpans([{ ...b!, attributes: { second: 'y' } }]);
+      const [file, micro] = store.blockFiles();
+      assert.ok(file!.slots < micro!.slots && store['set'].head.has(micro!.name) && !store['set'].head.has(file!.name));
+      assert.deepStrictEqual((await store.getTrace(traceIdOf(1))).map((s) => s.attributes), [{ first: 'x' }, { second: 'y' }]);
+    } finally {
+      await store.close();
     }
   });
 

@@ -93,11 +93,19 @@ export const TRACE_SUMMARIES_SUFFIX = '.traces.parquet';
  * that no later tombstone touches; the reader checks both.
  */
 export async function writeTraceSummaries(c: DuckDBConnection, input: string, output: string): Promise<void> {
-  const records = spansRelationSql({ paths: [input], positioned: true }, { tombstones: false, parentPresence: true });
   await c.run(
     `COPY (SELECT (tid >> 64)::UBIGINT AS tid_hi, (tid & 18446744073709551615::UHUGEINT)::UBIGINT AS tid_lo, * EXCLUDE (tid) ` +
-      `FROM (${summarySelect(undefined, `(${records})`)}) ORDER BY tid_hi, tid_lo) ` +
+      `FROM (${fileSummariesSql(input, true)}) ORDER BY tid_hi, tid_lo) ` +
       `TO ${quote(output)} (FORMAT parquet, COMPRESSION zstd)`,
   );
   await syncFile(output);
+}
+
+/**
+ * The trace summaries of the records of one block file (`trace_summaries` columns, `tid`), no
+ * tombstone applied (a reader checks them). `positioned`: the file is of format 2.
+ */
+export function fileSummariesSql(path: string, positioned: boolean): string {
+  const records = spansRelationSql({ paths: [path], positioned }, { tombstones: false, parentPresence: true });
+  return summarySelect(undefined, `(${records})`);
 }

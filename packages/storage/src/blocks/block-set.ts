@@ -29,6 +29,11 @@ export class BlockSet {
   private readonly unlinking = new Set<Promise<void>>();
   /** Trace ids of each file (trace-index.ts); an entry goes with its file. */
   readonly traces = new TraceIndex();
+  /**
+   * Trace summaries of micro-blocks computed by a search (block-store.ts `summariesOf`), per file:
+   * 32-hex key → summary row. Micro-blocks have no summaries file; an entry goes with its file.
+   */
+  readonly summaries = new Map<string, ReadonlyMap<string, unknown[]>>();
   /** The columns of the newest micro-blocks (head-block.ts); an entry goes with its file. */
   readonly head: Head;
 
@@ -102,6 +107,7 @@ export class BlockSet {
     this.retired.delete(name);
     this.traces.drop(name);
     this.head.drop(name);
+    this.summaries.delete(name);
     // Not needed for correctness (the manifest no longer lists it; open removes leftovers).
     const p = Promise.all([unlink(join(this.dir, name)), unlink(traceSummariesPath(join(this.dir, name)))].map((u) => u.catch(() => undefined))).then(() => undefined);
     this.unlinking.add(p);

@@ -57,7 +57,7 @@ import { decodeSpanRow } from '../embedded/span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
-import { copyBlocks, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
+import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
 import { overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
@@ -399,9 +399,14 @@ export class BlockStore implements SpanStore {
           const source = { paths: onDisk.map((f) => join(this.dir, f.name)), positioned: onDisk.some((f) => f.format === 2) };
           // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
           const relation = spansRelationSql(source, { tombstones: this.tombstones > 0, where, rowPositions: true });
-          const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(snap.slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
+          // The slot columns these files have (a head block may have more: they read as NULL here).
+          const slots = onDisk.reduce((m, f) => Math.max(m, f.slots), 0);
+          const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
           // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
-          for (const row of resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2)) rows.push(row);
+          for (const row of resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2)) {
+            for (let s = slots; s < snap.slots; s++) row.push(null);
+            rows.push(row);
+          }
         }
         return { rows, slots: snap.slots };
       }, inRange);
@@ -480,29 +485,45 @@ export class BlockStore implements SpanStore {
 
   /**
    * Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex) in the snapshot. A trace whose
-   * files (by key range and trace index) all have trace summaries (block-copy.ts), that one of them
-   * only holds, and that no tombstone names, takes its row from there; the others (traces in
-   * micro-blocks, or split over files, or partly deleted) are computed from their records.
+   * files (by key range and trace index) all have trace summaries, that one of them only holds,
+   * and that no tombstone names, takes its row from there; the others (split over files, or partly
+   * deleted) are computed from their records. Compacted files have their summaries in a file
+   * (block-copy.ts); a micro-block's are computed, for the whole block, the first time a search
+   * needs them, and kept in memory while the block lives (one summary pass over a small file,
+   * then none for every later search: the newest traces, those searched most, sit in micro-blocks).
    */
   private async summariesOf(c: DuckDBConnection, snap: Snapshot, keys: readonly string[]): Promise<unknown[][]> {
     const sorted = [...new Set(keys)].sort();
     const holders = new Map(sorted.map((k) => [k, snap.files.filter((f) => this.mayHoldOne(f, [k]))] as const));
+    const missing = new Set(sorted.flatMap((k) => holders.get(k)!).filter((f) => f.traces !== true && f.level === 0 && !this.set.summaries.has(f.name)));
+    for (const f of missing) {
+      const rows = (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (${fileSummariesSql(join(this.dir, f.name), f.format === 2)})`)).getRowsJS();
+      this.set.summaries.set(f.name, new Map(rows.map((r) => [r.pop() as string, r])));
+    }
+    const inMemory = (f: BlockFile): ReadonlyMap<string, unknown[]> | undefined => this.set.summaries.get(f.name);
     const named = this.tombstones > 0 ? await tombstonedKeys(c, sorted) : new Set<string>();
-    const bySummary = sorted.filter((k) => !named.has(k) && holders.get(k)!.every((f) => f.traces === true));
+    const bySummary = sorted.filter((k) => !named.has(k) && holders.get(k)!.every((f) => f.traces === true || inMemory(f) !== undefined));
     const out: unknown[][] = [];
     const fromRecords = new Set(sorted.filter((k) => !bySummary.includes(k)));
     if (bySummary.length > 0) {
-      const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
-      const rows = await c.runAndReadAll(
-        `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
-          `FROM read_parquet([${files.map((f) => quote(traceSummariesPath(join(this.dir, f.name)))).join(', ')}]) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', bySummary)})`,
-      );
       const found = new Map<string, unknown[][]>();
-      for (const r of rows.getRowsJS()) {
-        const key = r.pop() as string;
+      const add = (key: string, r: unknown[]): void => {
         const list = found.get(key);
         if (list === undefined) found.set(key, [r]);
         else list.push(r);
+      };
+      const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
+      const onDisk = files.filter((f) => f.traces === true);
+      if (onDisk.length > 0) {
+        const rows = await c.runAndReadAll(
+          `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
+            `FROM read_parquet([${onDisk.map((f) => quote(traceSummariesPath(join(this.dir, f.name)))).join(', ')}]) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', bySummary)})`,
+        );
+        for (const r of rows.getRowsJS()) add(r.pop() as string, r);
+      }
+      for (const f of files) {
+        const rows = f.traces === true ? undefined : inMemory(f);
+        if (rows !== undefined) for (const k of bySummary) if (rows.has(k)) add(k, rows.get(k)!);
       }
       for (const k of bySummary) {
         const list = found.get(k);
