@@ -49,7 +49,7 @@ import { appendFindings, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, repla
 import { DEPENDENCIES_SQL, traceSearchSql } from '../embedded/query-sql.js';
 import type { SearchHints, Statement } from '../embedded/query-sql.js';
 import { countFindings, sortSpans, sortSummaries, summaryFromRow, TRACE_IDS_PER_QUERY } from '../embedded/read-results.js';
-import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, spanColumnsSql, tidFromHex, TRACE_KEY_TEXT } from '../embedded/schema.js';
+import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, tidFromHex, TRACE_KEY_TEXT } from '../embedded/schema.js';
 import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from '../embedded/sdk-drops-table.js';
 import { loadWrittenSets } from '../embedded/search-hints.js';
 import { serviceMapSql } from '../embedded/service-map-sql.js';
@@ -58,12 +58,13 @@ import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
-import { overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
+import { lookupRowsSql, lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
 import { BlockWriter } from './block-writer.js';
 import type { BlockColumns } from './block-columns.js';
+import { hex16 } from './head-block.js';
 import type { HeadRow } from './head-block.js';
 import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
@@ -387,7 +388,6 @@ export class BlockStore implements SpanStore {
       // Files whose key range holds one of the ids (time-prefixed ids make these few); inside a
       // file, the Parquet min/max of `tid_hi` per row group skips the rest.
       const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, chunk);
-      const where = (r: string): string => tidHalvesIn(`${r}.tid_hi`, `${r}.tid_lo`, chunk);
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
         // The head's rows are taken now, before any await: a block leaves the head with its file.
@@ -397,13 +397,23 @@ export class BlockStore implements SpanStore {
         const rows = fromHead.length === 0 ? [] : await this.visibleHeadRows(c, fromHead);
         if (onDisk.length > 0) {
           const source = { paths: onDisk.map((f) => join(this.dir, f.name)), positioned: onDisk.some((f) => f.format === 2) };
-          // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
-          const relation = spansRelationSql(source, { tombstones: this.tombstones > 0, where, rowPositions: true });
           // The slot columns these files have (a head block may have more: they read as NULL here).
           const slots = onDisk.reduce((m, f) => Math.max(m, f.slots), 0);
-          const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
-          // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
-          for (const row of resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2)) {
+          const raw = (await c.runAndReadAll(lookupRowsSql(source, slots, tidHalvesIn('tid_hi', 'tid_lo', chunk)))).getRowsJS();
+          const upto = this.tombstones > 0 ? await tombstonesUpto(c, chunk) : undefined;
+          const at = lookupWidth(slots);
+          // As `spanColumnsSql` gives them, then pdelta, filename, file_row_number, hidden.
+          const read = raw.map((r) => {
+            const lo = r[1] as bigint;
+            const key = hex16(r[0] as bigint) + hex16(lo);
+            const pid = r[4] as bigint | null;
+            const row: unknown[] = [r[2] === true ? hex16(lo) : key, hex16(r[3] as bigint), pid === null ? null : hex16(pid)];
+            for (let i = 5; i < at; i++) row.push(r[i]);
+            row.push(r[at], r[at + 2], r[at + 3], upto !== undefined && Number(r[at + 1]) <= (upto.get(key) ?? -1));
+            return row;
+          });
+          // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
+          for (const row of resolveParents(read, at - 2, 1, 2)) {
             for (let s = slots; s < snap.slots; s++) row.push(null);
             rows.push(row);
           }
@@ -429,9 +439,7 @@ export class BlockStore implements SpanStore {
   /** The head rows no tombstone hides (a tombstone hides its trace's records written up to its block). */
   private async visibleHeadRows(c: DuckDBConnection, rows: readonly HeadRow[]): Promise<unknown[][]> {
     if (this.tombstones === 0) return rows.map((r) => r.row);
-    const keys = [...new Set(rows.map((r) => keyOf(r.row[0] as string)))];
-    const found = await c.runAndReadAll(`SELECT printf('%016x%016x', hi, lo), max(upto)::DOUBLE FROM tombstones WHERE ${tidHalvesIn('hi', 'lo', keys)} GROUP BY ALL`);
-    const upto = new Map(found.getRowsJS().map((r) => [r[0] as string, r[1] as number]));
+    const upto = await tombstonesUpto(c, [...new Set(rows.map((r) => keyOf(r.row[0] as string)))]);
     return rows.filter((r) => r.bseq > (upto.get(keyOf(r.row[0] as string)) ?? -1)).map((r) => r.row);
   }
 
@@ -885,6 +893,12 @@ function tidHalvesIn(hi: string, lo: string, keys: readonly string[]): string {
   const his = [...new Set(keys.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
   const los = [...new Set(keys.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
   return `${hi} IN (${his.join(', ')}) AND ${lo} IN (${los.join(', ')})`;
+}
+
+/** Traces `keys` (32 hex, and maybe a few others) → the last micro-block whose records of it a tombstone hides. */
+async function tombstonesUpto(c: DuckDBConnection, keys: readonly string[]): Promise<Map<string, number>> {
+  const found = await c.runAndReadAll(`SELECT printf('%016x%016x', hi, lo), max(upto)::DOUBLE FROM tombstones WHERE ${tidHalvesIn('hi', 'lo', keys)} GROUP BY ALL`);
+  return new Map(found.getRowsJS().map((r) => [r[0] as string, r[1] as number]));
 }
 
 /** Which of the traces `keys` (32 hex) a tombstone names. */

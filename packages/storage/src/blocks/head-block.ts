@@ -31,7 +31,8 @@ export interface HeadRow {
   bseq: number;
 }
 
-const hex16 = (v: bigint): string => v.toString(16).padStart(16, '0');
+/** A 64-bit id as the 16 hex digits it is written as. */
+export const hex16 = (v: bigint): string => v.toString(16).padStart(16, '0');
 
 /** Columns of `spanColumnsSql` after the ids, in its order. */
 const PLAIN = ['rpcid', 'service', 'instance', 'name', 'kind'] as const;
