@@ -480,6 +480,10 @@ describe('block store', () => {
     }
   });
 
+  it('refuses a headRows that is not an integer ≥ 0', async () => {
+    for (const headRows of [-1, 1.5, Number.NaN]) await assert.rejects(open(freshDir(), { headRows }), /headRows must be an integer/);
+  });
+
   it('keeps at most headRows spans in the head, the oldest blocks leaving first', async () => {
     const store = await open(freshDir(), { headRows: 70 });
     try {
