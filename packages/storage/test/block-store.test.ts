@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Span } from '@linktrace/model';
-import { span, spanIdOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
+import { fullSpan, span, spanIdOf, startRecordOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
 import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
 import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
 import { freshDirs } from './support/store-files.js';
@@ -92,11 +92,14 @@ describe('block store', () => {
     } finally {
       await store.close();
     }
-    // Files swapped out are deleted: only the manifest's files are left.
+    // Files swapped out are deleted (with their trace summaries): only the manifest's files are left,
+    // each compacted one with its summaries beside it.
     const left = readdirSync(join(dataDir, BLOCKS_DIR)).filter((n) => n.endsWith('.parquet'));
     const reopened = await open(dataDir);
     try {
-      assert.deepStrictEqual(left.sort(), reopened.blockFiles().map((f) => f.name).sort());
+      const live = reopened.blockFiles();
+      assert.ok(live.every((f) => f.level === 1 && f.traces === true), JSON.stringify(live));
+      assert.deepStrictEqual(left.sort(), live.flatMap((f) => [f.name, `${f.name}.traces.parquet`]).sort());
     } finally {
       await reopened.close();
     }
@@ -379,6 +382,123 @@ describe('block store', () => {
     } finally {
       await store.close();
       await everything.close();
+    }
+  });
+
+  it('takes a search hit\'s summary from its file\'s trace summaries, and from the records when the trace spans files', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    try {
+      // Trace 1 gets a span in each of two compactions: split over two files.
+      await store.writeSpans(traces(0, 3));
+      await store.compact();
+      await store.writeSpans([{ ...traces(1, 2, 1)[0]!, spanId: 'ab'.repeat(8), startUs: T0 + 15 }, ...traces(3, 5)]);
+      await store.compact();
+      const files = store.blockFiles();
+      assert.ok(files.length === 2 && files.every((f) => f.traces === true), JSON.stringify(files));
+      // The summaries file is what a search reads: a root name changed there shows in the answer.
+      const first = join(dataDir, BLOCKS_DIR, `${files[0]!.name}.traces.parquet`);
+      const edited = `${first}.edited`;
+      await plainDuckDB(`COPY (SELECT * REPLACE (CASE WHEN root_name IS NOT NULL THEN 'from-summaries' END AS root_name) FROM read_parquet('${first}')) TO '${edited}' (FORMAT parquet)`);
+      copyFileSync(edited, first);
+      const hits = await store.findTraces({ limit: 10 });
+      const byId = new Map(hits.map((h) => [h.traceId, h]));
+      assert.equal(byId.get(traceIdOf(0))!.root!.name, 'from-summaries');
+      assert.equal(byId.get(traceIdOf(0))!.spanCount, 3);
+      // In two files: computed from its records (4 spans, the real root), not one file's row.
+      assert.equal(byId.get(traceIdOf(1))!.spanCount, 4);
+      assert.notEqual(byId.get(traceIdOf(1))!.root!.name, 'from-summaries');
+      assert.equal(byId.get(traceIdOf(4))!.spanCount, 3);
+      // A trace deleted and written again: its summary counts the new spans only.
+      await store.deleteTraces([traceIdOf(2)]);
+      await store.writeSpans(traces(2, 3, 2));
+      await store.compact();
+      assert.equal((await store.findTraces({ limit: 10 })).find((h) => h.traceId === traceIdOf(2))!.spanCount, 2);
+      // A micro-block's summaries: computed by the first search that needs them, then kept (trace 3,
+      // now also in the micro-block, is computed from its records: 4 spans).
+      await store.writeSpans([...traces(10, 12), { ...traces(3, 4, 1)[0]!, spanId: 'cd'.repeat(8), startUs: T0 + 200 }]);
+      const micro = store.blockFiles().find((f) => f.level === 0)!;
+      const kept = store['set'].summaries;
+      assert.equal(kept.has(micro.name), false);
+      const recent = await store.findTraces({ limit: 3 });
+      assert.deepStrictEqual(recent.map((h) => [h.traceId, h.spanCount]), [[traceIdOf(11), 3], [traceIdOf(10), 3], [traceIdOf(3), 4]]);
+      const rows = kept.get(micro.name)!;
+      assert.ok(rows.has(traceIdOf(11)));
+      rows.get(traceIdOf(11))![7] = 'from-memory';
+      assert.equal((await store.findTraces({ limit: 3 }))[0]!.root!.name, 'from-memory');
+    } finally {
+      await store.close();
+    }
+  });
+  it('reads the traces of the newest micro-blocks from the head, as their files give them', async () => {
+    const dataDir = freshDir();
+    const store = await open(dataDir);
+    const noHead = await open(freshDir(), { headRows: 0 });
+    const t64 = 'ab'.repeat(8);
+    // Every field, a 64-bit id, a start record, a parent in another block (an id, not a position),
+    // an attribute key promoted to a column between the blocks.
+    const batches: Span[][] = [
+      [fullSpan(traceIdOf(1), spanIdOf(1, 0)), fullSpan(traceIdOf(1), spanIdOf(1, 1), spanIdOf(1, 0)), { ...span({ traceId: t64, spanId: spanIdOf(2, 0) }) }, ...traces(3, 6)],
+      [fullSpan(traceIdOf(1), spanIdOf(1, 2), spanIdOf(1, 1)), startRecordOf(fullSpan(traceIdOf(2), spanIdOf(2, 5))), ...traces(6, 9)],
+    ];
+    const ids = [traceIdOf(1), t64, traceIdOf(2), ...Array.from({ length: 6 }, (_, i) => traceIdOf(3 + i)), traceIdOf(99)];
+    try {
+      for (const b of batches) {
+        await store.writeSpans(b);
+        await noHead.writeSpans(b);
+      }
+      const expected = await noHead.getTraces(ids);
+      assert.equal(expected[0]!.length, 3);
+      // The head answers without the files: they are gone from disk, the answer is the same.
+      const paths = store.blockFiles().map((f) => join(dataDir, BLOCKS_DIR, f.name));
+      for (const p of paths) renameSync(p, `${p}.aside`);
+      assert.deepStrictEqual(await store.getTraces(ids), expected);
+      for (const p of paths) renameSync(`${p}.aside`, p);
+      // A tombstone hides a head trace's records; records written after it show.
+      await store.deleteTraces([traceIdOf(4)]);
+      assert.deepStrictEqual(await store.getTrace(traceIdOf(4)), []);
+      await store.writeSpans(traces(4, 5, 1));
+      assert.equal((await store.getTrace(traceIdOf(4))).length, 1);
+    } finally {
+      await store.close();
+      await noHead.close();
+    }
+  });
+
+  it('reads a trace from a head block and an older file with fewer attribute columns', async () => {
+    const store = await open(freshDir(), { attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } });
+    try {
+      const [a, b] = traces(1, 2, 2);
+      await store.writeSpans([{ ...a!, attributes: { first: 'x' } }]);
+      await store.compact();
+      await store.writeSpans([{ ...b!, attributes: { second: 'y' } }]);
+      const [file, micro] = store.blockFiles();
+      assert.ok(file!.slots < micro!.slots && store['set'].head.has(micro!.name) && !store['set'].head.has(file!.name));
+      assert.deepStrictEqual((await store.getTrace(traceIdOf(1))).map((s) => s.attributes), [{ first: 'x' }, { second: 'y' }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a headRows that is not an integer ≥ 0', async () => {
+    for (const headRows of [-1, 1.5, Number.NaN]) await assert.rejects(open(freshDir(), { headRows }), /headRows must be an integer/);
+  });
+
+  it('keeps at most headRows spans in the head, the oldest blocks leaving first', async () => {
+    const store = await open(freshDir(), { headRows: 70 });
+    try {
+      for (let b = 0; b < 5; b++) await store.writeSpans(traces(b * 10, b * 10 + 10));
+      const head = store['set'].head;
+      assert.equal(head.size, 60);
+      const names = store.blockFiles().map((f) => f.name);
+      assert.deepStrictEqual(names.map((n) => head.has(n)), [false, false, false, true, true]);
+      await assertAllOnce(store, 50);
+      // Compaction swaps the micro-blocks out: their head blocks go with them.
+      await store.compact();
+      assert.equal(head.size, 0);
+      await assertAllOnce(store, 50);
+    } finally {
+      await store.close();
     }
   });
 });

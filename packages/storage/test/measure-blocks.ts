@@ -22,7 +22,7 @@ import { BagRegistry, KeyRegistry } from '../src/embedded/bag-registry.js';
 import { SpanRowEncoder } from '../src/embedded/span-row-encoder.js';
 import { encodeBlock } from '../src/blocks/block-columns.js';
 import type { BlockColumns } from '../src/blocks/block-columns.js';
-import { copyBlocks } from '../src/blocks/block-copy.js';
+import { copyBlocks, traceSummariesPath } from '../src/blocks/block-copy.js';
 import type { BlockFile } from '../src/blocks/manifest.js';
 import { initZstd, parquetBytes, writeDurably } from '../src/blocks/parquet-file.js';
 import { realisticSpanStream } from './support/realistic-spans.js';
@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     c.closeSync();
     db.closeSync();
     const compactedBytes = out === undefined ? 0 : (await stat(join(dir, out.name))).size;
+    // Written by the compaction beside its output (search hits' summaries), in its CPU figure too.
+    const summariesBytes = out === undefined ? 0 : (await stat(traceSummariesPath(join(dir, out.name)))).size;
     const per = (us: number): number => Number((us / count).toFixed(2));
     const result = {
       spans: count,
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
       micro_bytes_per_span_none: Number((totals.bytesNone / count).toFixed(1)),
       micro_bytes_per_span_zstd: Number((totals.bytesZstd / count).toFixed(1)),
       compacted_bytes_per_span: Number((compactedBytes / count).toFixed(1)),
+      trace_summaries_bytes_per_span: Number((summariesBytes / count).toFixed(1)),
       micro_zstd_bytes_per_span_by_group: microGroups,
       compacted_bytes_per_span_by_group: compactedGroups,
     };

@@ -6,7 +6,10 @@
  * the background as in `serve`), waits until everything is stored and compacted, then times trace
  * by id, a service + operation search and an attribute search (p50 / p99 ms, one query at a
  * time). Each query runs on one store then the other, alternately, so that a machine whose load
- * changes (other processes) weighs on both alike. Prints a table, then one JSON line.
+ * changes (other processes) weighs on both alike. Then it writes 65 536 more spans, an hour
+ * later (8 calls: micro-blocks not yet compacted, the block store's head), and times lookups of
+ * those recent traces and searches over that state. `MEASURE_HEAD_ROWS=0` turns the block store's
+ * head off (recent lookups then read the micro-block files). Prints a table, then one JSON line.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +23,8 @@ import { realisticSpanStream } from './support/realistic-spans.js';
 const count = Number(process.argv[2] ?? 500_000);
 const lookups = Number(process.argv[3] ?? 200);
 const BATCH = 8192;
+const RECENT = 8 * BATCH;
+const headRows = process.env.MEASURE_HEAD_ROWS === undefined ? undefined : Number(process.env.MEASURE_HEAD_ROWS);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -47,11 +52,11 @@ interface Inputs {
   keys: string[];
 }
 
-async function fill(store: SpanStore, inputs: Inputs | undefined): Promise<number> {
+async function fill(store: SpanStore, inputs: Inputs | undefined, spans: Iterable<Span> = realisticSpanStream({ count })): Promise<number> {
   const t0 = performance.now();
   let chunk: Span[] = [];
   let n = 0;
-  for (const s of realisticSpanStream({ count })) {
+  for (const s of spans) {
     if (inputs !== undefined && n % 101 === 0) inputs.traceIds.push(s.traceId);
     if (inputs !== undefined && n % 997 === 0) inputs.keys.push(s.attributes['linktrace.entity.key'] as string);
     n++;
@@ -77,16 +82,25 @@ async function measure(stores: readonly SpanStore[], inputs: Inputs): Promise<Re
   return stores.map((_, k) => ({ trace_by_id_ms: byId[k]!, search_service_operation_ms: search[k]!, attribute_search_ms: attr[k]! }));
 }
 
+/** Lookups of the traces just written (not compacted yet), and searches over that state. */
+async function measureRecent(stores: readonly SpanStore[], recent: Inputs): Promise<Record<string, { p50: number; p99: number }>[]> {
+  const pickTrace = (i: number): string => recent.traceIds[(i * 7919) % recent.traceIds.length]!;
+  const byId = await timedPair(lookups, stores, (s, i) => s.getTrace(pickTrace(i)));
+  const services = await stores[0]!.services();
+  const search = await timedPair(Math.max(20, lookups / 5), stores, (s, i) => s.findTraces({ service: services[i % services.length]!, limit: 20 }));
+  return stores.map((_, k) => ({ recent_trace_by_id_ms: byId[k]!, recent_search_service_ms: search[k]! }));
+}
+
 const dirs: string[] = [];
 try {
   const inputs: Inputs = { traceIds: [], keys: [] };
-  const result: Record<string, unknown> = { spans: count, lookups };
+  const result: Record<string, unknown> = { spans: count, lookups, head_rows: headRows ?? 'default' };
   const stores: SpanStore[] = [];
   try {
     for (const kind of ['blocks', 'duckdb'] as const) {
       const dataDir = await mkdtemp(join(tmpdir(), `lt-measure-reads-${kind}-`));
       dirs.push(dataDir);
-      const store = kind === 'blocks' ? await openBlockStore({ dataDir }) : await openEmbeddedStore({ dataDir });
+      const store = kind === 'blocks' ? await openBlockStore({ dataDir, ...(headRows === undefined ? {} : { headRows }) }) : await openEmbeddedStore({ dataDir });
       stores.push(store);
       const writeMs = await fill(store, kind === 'blocks' ? inputs : undefined);
       if (kind === 'blocks') {
@@ -99,8 +113,12 @@ try {
       result[kind] = { write_s: Number((writeMs / 1000).toFixed(1)), bytes_per_span: Number((stats.diskBytes / count).toFixed(1)) };
     }
     const figures = await measure(stores, inputs);
-    result.blocks = { ...(result.blocks as object), ...figures[0] };
-    result.duckdb = { ...(result.duckdb as object), ...figures[1] };
+    const recent: Inputs = { traceIds: [], keys: [] };
+    for (const [k, s] of stores.entries()) await fill(s, k === 0 ? recent : undefined, realisticSpanStream({ count: RECENT, seed: 2, startUs: 1_704_070_800_000_000 }));
+    result.blocks_micro_blocks = (stores[0] as Awaited<ReturnType<typeof openBlockStore>>).blockFiles().filter((f) => f.level === 0).length;
+    const late = await measureRecent(stores, recent);
+    result.blocks = { ...(result.blocks as object), ...figures[0], ...late[0] };
+    result.duckdb = { ...(result.duckdb as object), ...figures[1], ...late[1] };
   } finally {
     for (const s of stores) await s.close();
   }

@@ -5,7 +5,8 @@
  */
 import { stat, unlink } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { NOT_TOMBSTONED, resolvedRowsSql } from './block-relation.js';
+import { summarySelect } from '../embedded/trace-summaries.js';
+import { NOT_TOMBSTONED, resolvedRowsSql, spansRelationSql } from './block-relation.js';
 import type { BlockFile } from './manifest.js';
 import { syncFile } from './parquet-file.js';
 
@@ -55,10 +56,12 @@ export async function copyBlocks(
     return undefined;
   }
   await syncFile(output);
+  const summaries = traceSummariesPath(output);
+  await writeTraceSummaries(c, output, summaries);
   return {
     name,
     rows,
-    bytes: (await stat(output)).size,
+    bytes: (await stat(output)).size + (await stat(summaries)).size,
     level: 1,
     minKey: row[1] as string,
     maxKey: row[2] as string,
@@ -70,5 +73,39 @@ export async function copyBlocks(
     slots: inputs.reduce((m, f) => Math.max(m, f.slots), 0),
     tombApplied: options.tombApplied,
     format: 2,
+    traces: true,
   };
+}
+
+/** The per-file trace summaries beside block file `path` (see `writeTraceSummaries`). */
+export function traceSummariesPath(path: string): string {
+  return `${path}${TRACE_SUMMARIES_SUFFIX}`;
+}
+
+export const TRACE_SUMMARIES_SUFFIX = '.traces.parquet';
+
+/**
+ * Writes (and fsyncs) the trace summaries of block file `input` to `output`: one row per trace of
+ * the file, the columns of the embedded store's `trace_summaries` (computed by the same select, so
+ * the same merge of records), the trace id as `tid_hi`, `tid_lo`, sorted by it. A search takes the
+ * summaries of its hits from here instead of reading their records (20 hits sit in up to 20 row
+ * groups of every column they need). Exact for a trace whose records are all in this one file and
+ * that no later tombstone touches; the reader checks both.
+ */
+export async function writeTraceSummaries(c: DuckDBConnection, input: string, output: string): Promise<void> {
+  await c.run(
+    `COPY (SELECT (tid >> 64)::UBIGINT AS tid_hi, (tid & 18446744073709551615::UHUGEINT)::UBIGINT AS tid_lo, * EXCLUDE (tid) ` +
+      `FROM (${fileSummariesSql(input, true)}) ORDER BY tid_hi, tid_lo) ` +
+      `TO ${quote(output)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  await syncFile(output);
+}
+
+/**
+ * The trace summaries of the records of one block file (`trace_summaries` columns, `tid`), no
+ * tombstone applied (a reader checks them). `positioned`: the file is of format 2.
+ */
+export function fileSummariesSql(path: string, positioned: boolean): string {
+  const records = spansRelationSql({ paths: [path], positioned }, { tombstones: false, parentPresence: true });
+  return summarySelect(undefined, `(${records})`);
 }

@@ -5,6 +5,8 @@
  */
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { traceSummariesPath } from './block-copy.js';
+import { Head } from './head-block.js';
 import type { BlockFile } from './manifest.js';
 import { TraceIndex } from './trace-index.js';
 
@@ -27,12 +29,21 @@ export class BlockSet {
   private readonly unlinking = new Set<Promise<void>>();
   /** Trace ids of each file (trace-index.ts); an entry goes with its file. */
   readonly traces = new TraceIndex();
+  /**
+   * Trace summaries of micro-blocks computed by a search (block-store.ts `summariesOf`), per file:
+   * 32-hex key → summary row. Micro-blocks have no summaries file; an entry goes with its file.
+   */
+  readonly summaries = new Map<string, ReadonlyMap<string, unknown[]>>();
+  /** The columns of the newest micro-blocks (head-block.ts); an entry goes with its file. */
+  readonly head: Head;
 
   constructor(
     private readonly dir: string,
     files: readonly BlockFile[],
+    headRows: number,
   ) {
     this.live = [...files];
+    this.head = new Head(headRows);
   }
 
   /** Called when the last snapshot holding a swapped-out file is released. */
@@ -95,8 +106,10 @@ export class BlockSet {
   private remove(name: string): void {
     this.retired.delete(name);
     this.traces.drop(name);
+    this.head.drop(name);
+    this.summaries.delete(name);
     // Not needed for correctness (the manifest no longer lists it; open removes leftovers).
-    const p = unlink(join(this.dir, name)).catch(() => undefined);
+    const p = Promise.all([unlink(join(this.dir, name)), unlink(traceSummariesPath(join(this.dir, name)))].map((u) => u.catch(() => undefined))).then(() => undefined);
     this.unlinking.add(p);
     void p.finally(() => this.unlinking.delete(p));
   }

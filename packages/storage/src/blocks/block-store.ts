@@ -49,7 +49,7 @@ import { appendFindings, findingFromRow, findingsSql, FINDINGS_MIGRATIONS, repla
 import { DEPENDENCIES_SQL, traceSearchSql } from '../embedded/query-sql.js';
 import type { SearchHints, Statement } from '../embedded/query-sql.js';
 import { countFindings, sortSpans, sortSummaries, summaryFromRow, TRACE_IDS_PER_QUERY } from '../embedded/read-results.js';
-import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, spanColumnsSql, tidFromHex, TRACE_KEY_TEXT } from '../embedded/schema.js';
+import { ATTRIBUTE_COLUMNS_TABLE, FINDINGS_TABLE, META_TABLE, SCHEMA_VERSION, tidFromHex, TRACE_KEY_TEXT } from '../embedded/schema.js';
 import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from '../embedded/sdk-drops-table.js';
 import { loadWrittenSets } from '../embedded/search-hints.js';
 import { serviceMapSql } from '../embedded/service-map-sql.js';
@@ -57,12 +57,15 @@ import { decodeSpanRow } from '../embedded/span-row-decoder.js';
 import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
-import { copyBlocks } from './block-copy.js';
-import { overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
+import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
+import { lookupRowsSql, lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
 import { BlockWriter } from './block-writer.js';
+import type { BlockColumns } from './block-columns.js';
+import { hex16 } from './head-block.js';
+import type { HeadRow } from './head-block.js';
 import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
 import { loadManifest, MANIFEST_FILE, saveManifest } from './manifest.js';
@@ -90,6 +93,12 @@ export interface BlockStoreOptions {
   compactRows?: number;
   /** A search reads the newest files holding this many spans first, then 4× more each round. Default 122 880. */
   searchRows?: number;
+  /**
+   * Spans of the newest micro-blocks kept in memory for trace lookups (head-block.ts), at most.
+   * Default 131 072: what waits for compaction by default (122 880) fits; measured ~470 bytes of
+   * heap per span on realistic spans, so ~60 MB. 0: no head.
+   */
+  headRows?: number;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
   /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
@@ -150,6 +159,8 @@ export class BlockStore implements SpanStore {
     if (typeof options?.dataDir !== 'string' || options.dataDir === '') throw new TypeError('block store: dataDir must be a directory path');
     const readerCount = options.readers ?? 2;
     if (!Number.isInteger(readerCount) || readerCount < 1 || readerCount > 64) throw new RangeError('block store: readers must be an integer in 1..64');
+    const headRows = options.headRows ?? 131_072;
+    if (!Number.isSafeInteger(headRows) || headRows < 0) throw new RangeError('block store: headRows must be an integer ≥ 0');
     const clock = options.clock ?? Date.now;
     mkdirSync(options.dataDir, { recursive: true });
     const dataDir = realpathSync(options.dataDir);
@@ -178,10 +189,10 @@ export class BlockStore implements SpanStore {
       if (version.length === 0) await writer.run(`INSERT INTO meta VALUES ('schema', 'blocks-${SCHEMA_VERSION}')`);
       else if (version[0]![0] !== `blocks-${SCHEMA_VERSION}`) throw new Error(`block store: ${dbFile} has schema ${String(version[0]![0])}, this version reads blocks-${SCHEMA_VERSION}`);
       // Block files are immutable and never renamed over: their Parquet metadata can be cached.
-      await writer.run(`SET parquet_metadata_cache = true`);
+      await writer.run(`SET GLOBAL parquet_metadata_cache = true`);
       const state = await loadManifest(dir);
       removeLeftovers(dir, state);
-      const set = new BlockSet(dir, state.files);
+      const set = new BlockSet(dir, state.files, headRows);
       for (const f of state.files) set.traces.set(f.name, await readTraceIndex(writer, join(dir, f.name)));
       const compactor = await instance.connect();
       opened.push(compactor);
@@ -285,13 +296,14 @@ export class BlockStore implements SpanStore {
   }
 
   /** Names a written micro-block in the manifest: from then on it is durable and read. */
-  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>, traceHis: BigUint64Array): Promise<void> {
+  private commitMicroBlock(file: Omit<BlockFile, 'tombApplied'>, block: BlockColumns): Promise<void> {
     return this.exclusive(async () => {
-      this.set.traces.set(file.name, traceHis);
+      this.set.traces.set(file.name, block.traceHis);
       // Its records are newer than every tombstone given so far: none applies to it.
       const entry: BlockFile = { ...file, tombApplied: await this.dbExclusive(() => lastTombstone(this.writer)) };
       await this.saveFiles([...this.set.files, entry]);
       this.set.add(entry);
+      this.set.head.add(entry.name, block, file.minBseq);
       this.maybeCompact();
     });
   }
@@ -379,16 +391,37 @@ export class BlockStore implements SpanStore {
       // Files whose key range holds one of the ids (time-prefixed ids make these few); inside a
       // file, the Parquet min/max of `tid_hi` per row group skips the rest.
       const inRange = (f: BlockFile): boolean => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, chunk);
-      const his = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
-      const los = [...new Set(chunk.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
-      const where = (r: string): string => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`;
       const { rows, slots } = await this.read(async (c, snap) => {
         if (snap.files.length === 0) return { rows: [], slots: 0 };
-        // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
-        const relation = spansRelationSql(snap, { tombstones: this.tombstones > 0, where, rowPositions: true });
-        const result = await c.runAndReadAll(overBlocks(`SELECT ${spanColumnsSql(snap.slots)}, pdelta, filename, file_row_number, hidden FROM spans`, relation));
-        // sid and pid are the 2nd and 3rd span columns (spanColumnsSql).
-        return { rows: resolveParents(result.getRowsJS(), result.columnCount - 4, 1, 2), slots: snap.slots };
+        // The head's rows are taken now, before any await: a block leaves the head with its file.
+        const head = this.set.head;
+        const fromHead = snap.files.filter((f) => head.has(f.name)).flatMap((f) => chunk.flatMap((k) => head.traceRows(f.name, k, snap.slots)));
+        const onDisk = snap.files.filter((f) => !head.has(f.name));
+        const rows = fromHead.length === 0 ? [] : await this.visibleHeadRows(c, fromHead);
+        if (onDisk.length > 0) {
+          const source = { paths: onDisk.map((f) => join(this.dir, f.name)), positioned: onDisk.some((f) => f.format === 2) };
+          // The slot columns these files have (a head block may have more: they read as NULL here).
+          const slots = onDisk.reduce((m, f) => Math.max(m, f.slots), 0);
+          const raw = (await c.runAndReadAll(lookupRowsSql(source, slots, tidHalvesIn('tid_hi', 'tid_lo', chunk)))).getRowsJS();
+          const upto = this.tombstones > 0 ? await tombstonesUpto(c, chunk) : undefined;
+          const at = lookupWidth(slots);
+          // As `spanColumnsSql` gives them, then pdelta, filename, file_row_number, hidden.
+          const read = raw.map((r) => {
+            const lo = r[1] as bigint;
+            const key = hex16(r[0] as bigint) + hex16(lo);
+            const pid = r[4] as bigint | null;
+            const row: unknown[] = [r[2] === true ? hex16(lo) : key, hex16(r[3] as bigint), pid === null ? null : hex16(pid)];
+            for (let i = 5; i < at; i++) row.push(r[i]);
+            row.push(r[at], r[at + 2], r[at + 3], upto !== undefined && Number(r[at + 1]) <= (upto.get(key) ?? -1));
+            return row;
+          });
+          // Parent positions resolved here, from the rows read anyway (a join in SQL read the files twice).
+          for (const row of resolveParents(read, at - 2, 1, 2)) {
+            for (let s = slots; s < snap.slots; s++) row.push(null);
+            rows.push(row);
+          }
+        }
+        return { rows, slots: snap.slots };
       }, inRange);
       const keys = this.columns.keys.slice(0, slots);
       for (const row of rows) {
@@ -404,6 +437,13 @@ export class BlockStore implements SpanStore {
       const list = isValidTraceId(id, true) ? byKey.get(keyOf(id)) : undefined;
       return list === undefined ? [] : sortSpans(mergeRecords(list));
     });
+  }
+
+  /** The head rows no tombstone hides (a tombstone hides its trace's records written up to its block). */
+  private async visibleHeadRows(c: DuckDBConnection, rows: readonly HeadRow[]): Promise<unknown[][]> {
+    if (this.tombstones === 0) return rows.map((r) => r.row);
+    const upto = await tombstonesUpto(c, [...new Set(rows.map((r) => keyOf(r.row[0] as string)))]);
+    return rows.filter((r) => r.bseq > (upto.get(keyOf(r.row[0] as string)) ?? -1)).map((r) => r.row);
   }
 
   async findTraces(query: TraceQuery): Promise<TraceSummary[]> {
@@ -454,21 +494,66 @@ export class BlockStore implements SpanStore {
     }
   }
 
-  /** Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex), from their records in the snapshot. */
+  /**
+   * Summary rows (SUMMARY_ROW_SQL) of the traces `keys` (32 hex) in the snapshot. A trace whose
+   * files (by key range and trace index) all have trace summaries, that one of them only holds,
+   * and that no tombstone names, takes its row from there; the others (split over files, or partly
+   * deleted) are computed from their records. Compacted files have their summaries in a file
+   * (block-copy.ts); a micro-block's are computed, for the whole block, the first time a search
+   * needs them, and kept in memory while the block lives (one summary pass over a small file,
+   * then none for every later search: the newest traces, those searched most, sit in micro-blocks).
+   */
   private async summariesOf(c: DuckDBConnection, snap: Snapshot, keys: readonly string[]): Promise<unknown[][]> {
-    const sorted = [...keys].sort();
-    const lo = sorted[0]!;
-    const hi = sorted[sorted.length - 1]!;
-    const files = snap.files.filter((f) => f.maxKey >= lo && f.minKey <= hi && this.mayHoldOne(f, sorted));
+    const sorted = [...new Set(keys)].sort();
+    const holders = new Map(sorted.map((k) => [k, snap.files.filter((f) => this.mayHoldOne(f, [k]))] as const));
+    const missing = new Set(sorted.flatMap((k) => holders.get(k)!).filter((f) => f.traces !== true && f.level === 0 && !this.set.summaries.has(f.name)));
+    for (const f of missing) {
+      const rows = (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (${fileSummariesSql(join(this.dir, f.name), f.format === 2)})`)).getRowsJS();
+      this.set.summaries.set(f.name, new Map(rows.map((r) => [r.pop() as string, r])));
+    }
+    const inMemory = (f: BlockFile): ReadonlyMap<string, unknown[]> | undefined => this.set.summaries.get(f.name);
+    const named = this.tombstones > 0 ? await tombstonedKeys(c, sorted) : new Set<string>();
+    const bySummary = sorted.filter((k) => !named.has(k) && holders.get(k)!.every((f) => f.traces === true || inMemory(f) !== undefined));
+    const out: unknown[][] = [];
+    const fromRecords = new Set(sorted.filter((k) => !bySummary.includes(k)));
+    if (bySummary.length > 0) {
+      const found = new Map<string, unknown[][]>();
+      const add = (key: string, r: unknown[]): void => {
+        const list = found.get(key);
+        if (list === undefined) found.set(key, [r]);
+        else list.push(r);
+      };
+      const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
+      const onDisk = files.filter((f) => f.traces === true);
+      if (onDisk.length > 0) {
+        const rows = await c.runAndReadAll(
+          `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
+            `FROM read_parquet([${onDisk.map((f) => quote(traceSummariesPath(join(this.dir, f.name)))).join(', ')}]) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', bySummary)})`,
+        );
+        for (const r of rows.getRowsJS()) add(r.pop() as string, r);
+      }
+      for (const f of files) {
+        const rows = f.traces === true ? undefined : inMemory(f);
+        if (rows !== undefined) for (const k of bySummary) if (rows.has(k)) add(k, rows.get(k)!);
+      }
+      for (const k of bySummary) {
+        const list = found.get(k);
+        // In two files or more: their rows cannot be added up (a span's start and end records, a re-sent span).
+        if (list?.length === 1) out.push(list[0]!);
+        else if (list !== undefined) fromRecords.add(k);
+      }
+    }
+    if (fromRecords.size > 0) out.push(...(await this.summariesFromRecords(c, snap, [...fromRecords].sort(), holders)));
+    return out;
+  }
+
+  /** Summary rows of the traces `sorted` (32 hex) computed from their records in `holders`' files. */
+  private async summariesFromRecords(c: DuckDBConnection, snap: Snapshot, sorted: readonly string[], holders: ReadonlyMap<string, readonly BlockFile[]>): Promise<unknown[][]> {
+    const files = snap.files.filter((f) => sorted.some((k) => holders.get(k)!.includes(f)));
+    if (files.length === 0) return [];
     const source = { paths: files.map((f) => join(this.dir, f.name)), positioned: files.some((f) => f.format === 2) };
-    const his = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
-    const los = [...new Set(sorted.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
     // The summary select reads pid only as `pid IS NOT NULL` (roots): no positions to resolve.
-    const options: RelationOptions = {
-      tombstones: this.tombstones > 0,
-      parentPresence: true,
-      where: (r) => `${r}.tid_hi IN (${his.join(', ')}) AND ${r}.tid_lo IN (${los.join(', ')})`,
-    };
+    const options: RelationOptions = { tombstones: this.tombstones > 0, parentPresence: true, where: (r) => tidHalvesIn(`${r}.tid_hi`, `${r}.tid_lo`, sorted) };
     const records = `(SELECT * FROM (${spansRelationSql(source, options)}) WHERE tid IN (${sorted.map((k) => tidFromHex(`'${k}'`)).join(', ')}))`;
     return (await c.runAndReadAll(`SELECT ${SUMMARY_ROW_SQL} FROM (${summarySelect(undefined, records)})`)).getRowsJS();
   }
@@ -753,7 +838,7 @@ export class BlockStore implements SpanStore {
         const inputs = new Set(snap.files);
         // Retention may have replaced an input meanwhile: then this output is stale, dropped.
         if (!snap.files.every((f) => live.includes(f))) {
-          if (merged !== undefined) unlinkSync(output);
+          if (merged !== undefined) for (const p of [output, traceSummariesPath(output)]) unlinkSync(p);
           return;
         }
         const next = live.filter((f) => !inputs.has(f));
@@ -800,6 +885,32 @@ export class BlockStore implements SpanStore {
   }
 }
 
+const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Test on the two halves of the trace id (columns `hi`, `lo`) keeping the traces `keys` (32 hex),
+ * and a few others (any pair of a wanted high and a wanted low half): plain IN lists, which reach
+ * the Parquet scan's min/max pruning. Callers drop the others by their key.
+ */
+function tidHalvesIn(hi: string, lo: string, keys: readonly string[]): string {
+  const his = [...new Set(keys.map((k) => `${BigInt(`0x${k.slice(0, 16)}`)}::UBIGINT`))];
+  const los = [...new Set(keys.map((k) => `${BigInt(`0x${k.slice(16)}`)}::UBIGINT`))];
+  return `${hi} IN (${his.join(', ')}) AND ${lo} IN (${los.join(', ')})`;
+}
+
+/** Traces `keys` (32 hex, and maybe a few others) → the last micro-block whose records of it a tombstone hides. */
+async function tombstonesUpto(c: DuckDBConnection, keys: readonly string[]): Promise<Map<string, number>> {
+  const found = await c.runAndReadAll(`SELECT printf('%016x%016x', hi, lo), max(upto)::DOUBLE FROM tombstones WHERE ${tidHalvesIn('hi', 'lo', keys)} GROUP BY ALL`);
+  return new Map(found.getRowsJS().map((r) => [r[0] as string, r[1] as number]));
+}
+
+/** Which of the traces `keys` (32 hex) a tombstone names. */
+async function tombstonedKeys(c: DuckDBConnection, keys: readonly string[]): Promise<Set<string>> {
+  const rows = await c.runAndReadAll(`SELECT DISTINCT printf('%016x%016x', hi, lo) FROM tombstones WHERE ${tidHalvesIn('hi', 'lo', keys)}`);
+  const wanted = new Set(keys);
+  return new Set(rows.getRowsJS().map((r) => r[0] as string).filter((k) => wanted.has(k)));
+}
+
 /** Whether a statement on `spans` reads parent ids (then positions are resolved, see block-relation.ts). */
 function readsParents(sql: string): boolean {
   return /\bpid\b/.test(sql);
@@ -809,6 +920,7 @@ function readsParents(sql: string): boolean {
 function removeLeftovers(dir: string, state: ManifestState): void {
   const live = new Set(state.files.map((f) => f.name));
   live.add(MANIFEST_FILE);
+  for (const f of state.files) if (f.traces === true) live.add(`${f.name}${TRACE_SUMMARIES_SUFFIX}`);
   for (const name of readdirSync(dir)) if (!live.has(name)) unlinkSync(join(dir, name));
   // A name left over by a crash must not be reused with other contents while cached: numbers go on.
   for (const f of state.files) {

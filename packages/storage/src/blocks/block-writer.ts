@@ -9,6 +9,7 @@ import type { Span } from '@linktrace/model';
 import type { AttributeColumns } from '../embedded/attribute-columns.js';
 import type { SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { encodeBlock } from './block-columns.js';
+import type { BlockColumns } from './block-columns.js';
 import type { BlockFile } from './manifest.js';
 import { parquetBytes, writeDurably } from './parquet-file.js';
 import type { BlockCodec } from './parquet-file.js';
@@ -24,8 +25,8 @@ export interface BlockWriterOptions {
   nextSeq: () => number;
   /** Persists newly promoted attribute slots. */
   saveSlots: (slots: readonly number[]) => Promise<void>;
-  /** Names the written file in the manifest; `traceHis`: its trace index entry (trace-index.ts). */
-  commit: (file: Omit<BlockFile, 'tombApplied'>, traceHis: BigUint64Array) => Promise<void>;
+  /** Names the written file in the manifest; `block`: its columns (trace index entry, head). */
+  commit: (file: Omit<BlockFile, 'tombApplied'>, block: BlockColumns) => Promise<void>;
 }
 
 interface Waiting {
@@ -108,7 +109,7 @@ export class BlockWriter {
       maxBseq: seq,
       slots: block.slots,
       format: 2,
-    }, block.traceHis);
+    }, block);
   }
 
   async close(): Promise<void> {

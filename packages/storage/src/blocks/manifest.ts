@@ -15,6 +15,7 @@ export interface BlockFile {
   /** File name inside the blocks directory. */
   name: string;
   rows: number;
+  /** Its size on disk, with its trace summaries file when it has one. */
   bytes: number;
   /** 0: a micro-block (one write batch); 1: a compacted or rewritten file. */
   level: 0 | 1;
@@ -39,6 +40,12 @@ export interface BlockFile {
    * row and no `pdelta` column; still read, rewritten as format 2 by compaction.
    */
   format?: 2;
+  /**
+   * Its trace summaries are in `<name>.traces.parquet` (block-copy.ts), written and fsynced before
+   * the manifest named it. Absent: micro-blocks and files of older manifests (searches compute
+   * their hits' summaries from the records).
+   */
+  traces?: true;
 }
 
 export interface ManifestState {
