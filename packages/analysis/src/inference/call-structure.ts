@@ -28,14 +28,24 @@ export interface CallTiming {
   endUs: number;
 }
 
-interface EndpointModel {
+/** What is learned about one endpoint (`service endpoint`); scoring takes it as a handle, looked up once per request. */
+export interface EndpointModel {
   parents: number;
   /** child endpoint → histogram of calls per request (index = count). */
   counts: Map<string, number[]>;
-  /** `prev\u0000child` → gap model; `\u0000child` → any previous. */
-  gaps: Map<string, GaussianStats>;
+  /** prev → child → gap model (nested, so scoring builds no key string). */
+  gaps: Map<string, Map<string, GaussianStats>>;
+  /** child → gap model after any previous call. */
+  anyGaps: Map<string, GaussianStats>;
   /** last child (or START) → tail model. */
   tails: Map<string, GaussianStats>;
+}
+
+/** A request's calls as the caller-side search holds them: a persistent list, newest first. */
+export interface CallList {
+  endpoint: string;
+  endUs: number;
+  next: CallList | null;
 }
 
 function gapFeature(us: number): number {
@@ -65,7 +75,7 @@ export class CallStructure {
 
   private endpoint(key: string): EndpointModel {
     let m = this.endpoints.get(key);
-    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), gaps: new Map(), tails: new Map() }));
+    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), gaps: new Map(), anyGaps: new Map(), tails: new Map() }));
     return m;
   }
 
@@ -88,32 +98,34 @@ export class CallStructure {
       seen.set(c.endpoint, (seen.get(c.endpoint) ?? 0) + 1);
       const { anchor, prev } = anchors[i]!;
       const g = gapFeature(c.startUs - anchor);
-      this.stats(m.gaps, `${prev}\u0000${c.endpoint}`).add(g);
-      this.stats(m.gaps, `\u0000${c.endpoint}`).add(g);
+      let byChild = m.gaps.get(prev);
+      if (byChild === undefined) m.gaps.set(prev, (byChild = new Map()));
+      this.stats(byChild, c.endpoint).add(g);
+      this.stats(m.anyGaps, c.endpoint).add(g);
       if (c.endUs >= lastEnd) {
         lastEnd = c.endUs;
         last = c.endpoint;
       }
     });
     this.stats(m.tails, last).add(gapFeature(parentEnd - lastEnd));
-    for (const child of new Set([...seen.keys(), ...m.counts.keys()])) {
+    // Children called this time (new ones join the histograms in the order first called), then the others, 0 times.
+    for (const [child, n] of seen) {
       let h = m.counts.get(child);
       if (h === undefined) m.counts.set(child, (h = [m.parents - 1]));
-      const n = seen.get(child) ?? 0;
       while (h.length <= n) h.push(0);
       h[n]!++;
     }
+    for (const [child, h] of m.counts) if (!seen.has(child)) h[0]!++;
   }
 
-  private trusted(parentKey: string): EndpointModel | undefined {
-    const m = this.endpoints.get(parentKey);
-    return m !== undefined && m.parents >= MIN_PARENTS ? m : undefined;
+  /** The model of `parentKey`, or undefined when nothing was learned about it: the handle scoring takes. */
+  model(parentKey: string): EndpointModel | undefined {
+    return this.endpoints.get(parentKey);
   }
 
   /** log P(count ≥ n+1 | count ≥ n) of calls to `child`: the price of one more call. */
-  more(parentKey: string, child: string, n: number): number {
-    const m = this.trusted(parentKey);
-    if (m === undefined) return 0;
+  more(m: EndpointModel | undefined, child: string, n: number): number {
+    if (m === undefined || m.parents < MIN_PARENTS) return 0;
     const h = m.counts.get(child);
     if (h === undefined) return Math.log(0.5 / (m.parents + 1));
     let atLeast = 0;
@@ -122,13 +134,13 @@ export class CallStructure {
     return Math.log((above + 0.5) / (atLeast + 1));
   }
 
-  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the counts made. */
-  stop(parentKey: string, made: ReadonlyMap<string, number>): number {
-    const m = this.trusted(parentKey);
-    if (m === undefined) return 0;
+  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the calls made (counted on the list). */
+  stop(m: EndpointModel | undefined, made: CallList | null): number {
+    if (m === undefined || m.parents < MIN_PARENTS) return 0;
     let sum = 0;
     for (const [child, h] of m.counts) {
-      const n = made.get(child) ?? 0;
+      let n = 0;
+      for (let c = made; c !== null; c = c.next) if (c.endpoint === child) n++;
       let atLeast = 0;
       for (let k = n; k < h.length; k++) atLeast += h[k]!;
       sum += Math.log(((h[n] ?? 0) + 0.5) / (atLeast + 1));
@@ -137,19 +149,18 @@ export class CallStructure {
   }
 
   /** log-likelihood of a call starting `gapUs` after its anchor (the end of `prev`, or the start). */
-  gap(parentKey: string, prev: string, child: string, gapUs: number): number {
+  gap(m: EndpointModel | undefined, prev: string, child: string, gapUs: number): number {
     const x = gapFeature(gapUs);
-    const m = this.endpoints.get(parentKey);
-    let s = m?.gaps.get(`${prev}\u0000${child}`);
-    if (s === undefined || s.weight < MIN_WEIGHT) s = m?.gaps.get(`\u0000${child}`);
+    let s = m?.gaps.get(prev)?.get(child);
+    if (s === undefined || s.weight < MIN_WEIGHT) s = m?.anyGaps.get(child);
     if (s === undefined || s.weight < MIN_WEIGHT) return logNormalDensity(x, BROAD_MEAN, BROAD_SD);
     return robustLogDensity(x, s.mean, s.sd(MIN_SD), BROAD_MEAN, BROAD_SD);
   }
 
   /** log-likelihood of the request ending `tailUs` after its last call (`last`, or START when it made none). */
-  tail(parentKey: string, last: string, tailUs: number): number {
+  tail(m: EndpointModel | undefined, last: string, tailUs: number): number {
     const x = gapFeature(tailUs);
-    const s = this.endpoints.get(parentKey)?.tails.get(last);
+    const s = m?.tails.get(last);
     if (s === undefined || s.weight < MIN_WEIGHT) return logNormalDensity(x, BROAD_MEAN, BROAD_SD);
     return robustLogDensity(x, s.mean, s.sd(MIN_SD), BROAD_MEAN, BROAD_SD);
   }

@@ -7,7 +7,7 @@
  * the best partial assignments is kept (not a greedy choice per call), and each call's confidence is
  * its posterior over the final beam.
  */
-import { CallStructure, START } from './call-structure.js';
+import { CallStructure, START, type CallList } from './call-structure.js';
 
 export interface AssignParent {
   /** `service endpoint` of the request. */
@@ -37,12 +37,6 @@ export interface Assigned {
   certainty: number;
 }
 
-interface CallList {
-  endpoint: string;
-  endUs: number;
-  next: CallList | null;
-}
-
 interface State {
   score: number;
   prev: State | null;
@@ -60,6 +54,8 @@ const POSTERIOR_TEMPERATURE = 2;
 
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
+  // Each request's model, looked up once for the whole search.
+  const models = parents.map((p) => structure.model(p.key));
   const initial: (CallList | null)[] = parents.map((p) => {
     let list: CallList | null = null;
     for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.endUs, next: list };
@@ -72,6 +68,7 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
       next.push({ score: st.score + orphan, prev: st, choice: -1, lists: st.lists });
       for (const pi of call.candidates) {
         const p = parents[pi]!;
+        const model = models[pi];
         let anchor = p.startUs;
         let prev = START;
         let count = 0;
@@ -82,7 +79,7 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
             prev = c.endpoint;
           }
         }
-        const score = st.score + structure.more(p.key, call.endpoint, count) + structure.gap(p.key, prev, call.endpoint, call.startUs - anchor);
+        const score = st.score + structure.more(model, call.endpoint, count) + structure.gap(model, prev, call.endpoint, call.startUs - anchor);
         const lists = st.lists.slice();
         lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: st.lists[pi] ?? null };
         next.push({ score, prev: st, choice: pi, lists });
@@ -96,51 +93,53 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
     states = keep < next.length ? next.slice(0, keep) : next;
   }
   // The requests that end here: their tails and call counts.
-  const finals = states.map((st) => {
+  const finals = new Float64Array(states.length);
+  let best = 0;
+  for (let si = 0; si < states.length; si++) {
+    const st = states[si]!;
     let score = st.score;
-    parents.forEach((p, pi) => {
-      if (!p.closes) return;
-      const made = new Map<string, number>();
+    for (let pi = 0; pi < parents.length; pi++) {
+      const p = parents[pi]!;
+      if (!p.closes) continue;
+      const list = st.lists[pi] ?? null;
       let lastEnd = p.startUs;
       let last = START;
-      for (let c = st.lists[pi] ?? null; c !== null; c = c.next) {
-        made.set(c.endpoint, (made.get(c.endpoint) ?? 0) + 1);
+      for (let c = list; c !== null; c = c.next) {
         if (c.endUs >= lastEnd) {
           lastEnd = c.endUs;
           last = c.endpoint;
         }
       }
-      score += structure.stop(p.key, made) + structure.tail(p.key, last, p.endUs - lastEnd);
-    });
-    return { st, score };
-  });
-  let best = finals[0]!;
-  for (const f of finals) if (f.score > best.score) best = f;
-  const n = calls.length;
-  const choices = (st: State): Int32Array => {
-    const out = new Int32Array(n);
-    let at: State | null = st;
-    for (let i = n - 1; i >= 0; i--) {
-      out[i] = at!.choice;
-      at = at!.prev;
+      score += structure.stop(models[pi], list) + structure.tail(models[pi], last, p.endUs - lastEnd);
     }
-    return out;
-  };
-  const bestChoices = choices(best.st);
+    finals[si] = score;
+    if (score > finals[best]!) best = si;
+  }
+  const n = calls.length;
+  const bestChoices = new Int32Array(n);
+  let at: State | null = states[best]!;
+  for (let i = n - 1; i >= 0; i--) {
+    bestChoices[i] = at!.choice;
+    at = at!.prev;
+  }
+  const bestScore = finals[best]!;
   const agree = new Float64Array(n);
   const agreeRaw = new Float64Array(n);
   let total = 0;
   let totalRaw = 0;
-  for (const f of finals) {
-    const w = Math.exp((f.score - best.score) / POSTERIOR_TEMPERATURE);
-    const wRaw = Math.exp(f.score - best.score);
+  for (let si = 0; si < states.length; si++) {
+    const w = Math.exp((finals[si]! - bestScore) / POSTERIOR_TEMPERATURE);
+    const wRaw = Math.exp(finals[si]! - bestScore);
     total += w;
     totalRaw += wRaw;
-    const ch = f === best ? bestChoices : choices(f.st);
-    for (let i = 0; i < n; i++) {
-      if (ch[i] !== bestChoices[i]) continue;
-      agree[i] += w;
-      agreeRaw[i] += wRaw;
+    // Walk the state's choices back (no array per state).
+    let st: State | null = states[si]!;
+    for (let i = n - 1; i >= 0; i--) {
+      if (st!.choice === bestChoices[i]) {
+        agree[i] += w;
+        agreeRaw[i] += wRaw;
+      }
+      st = st!.prev;
     }
   }
   const result: Assigned[] = [];
