@@ -72,6 +72,7 @@ export function anchorsOf(parentStart: number, calls: readonly CallTiming[], tol
 
 export class CallStructure {
   private readonly endpoints = new Map<string, EndpointModel>();
+  private parentsLearned = 0;
 
   private endpoint(key: string): EndpointModel {
     let m = this.endpoints.get(key);
@@ -89,6 +90,7 @@ export class CallStructure {
   learn(parentKey: string, parentStart: number, parentEnd: number, calls: readonly CallTiming[], tolUs: number): void {
     const m = this.endpoint(parentKey);
     m.parents++;
+    this.parentsLearned++;
     const sorted = [...calls].sort((a, b) => a.startUs - b.startUs);
     const anchors = anchorsOf(parentStart, sorted, tolUs);
     const seen = new Map<string, number>();
@@ -167,9 +169,7 @@ export class CallStructure {
 
   /** Requests tallied so far (all endpoints). */
   get learnedParents(): number {
-    let n = 0;
-    for (const m of this.endpoints.values()) n += m.parents;
-    return n;
+    return this.parentsLearned;
   }
 
   /** The score of an outgoing call with no parent request at all (background work, or its request was not logged). */

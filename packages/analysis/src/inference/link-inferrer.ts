@@ -184,10 +184,16 @@ function lowerBound(list: readonly Rec[], s: number): number {
   return lo;
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
+const NO_RECS: readonly Rec[] = [];
+
+/** Whether any of a request's calls was placed with a certainty too low to learn from. */
+function unsureCall(kids: readonly Rec[]): boolean {
+  for (const k of kids) if (k.c2raw < 0.9) return true;
+  return false;
+}
+
+function sameRecord(x: Rec, r: LogRecord): boolean {
+  return x.e === r.endUs && x.isIn === (r.direction === 'in') && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
 }
 
 /** A candidate of one row in a group: column key and score (log-likelihood, higher is better). */
@@ -205,6 +211,11 @@ interface Solved {
   confidence: number;
 }
 
+function distinctGroups(row: readonly Cand[]): boolean {
+  for (let i = 1; i < row.length; i++) for (let k = 0; k < i; k++) if (row[i]!.group === row[k]!.group) return false;
+  return true;
+}
+
 /**
  * Solves one group of rows jointly: each row takes one candidate, no candidate key twice.
  * Each row must offer its own null candidate (a unique key).
@@ -215,6 +226,12 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
     const row = cands[0]!;
     let best = row[0]!;
     for (const c of row) if (c.score > best.score) best = c;
+    if (distinctGroups(row)) {
+      // Every candidate its own answer (the usual case): the posterior without a map.
+      let z = 0;
+      for (const c of row) z += Math.exp(c.score - best.score);
+      return [{ choice: best, confidence: 1 / z }];
+    }
     // Posterior over answers: each answer's best-scoring candidate.
     const byGroup = new Map<number, number>();
     for (const c of row) byGroup.set(c.group, Math.max(byGroup.get(c.group) ?? -Infinity, c.score));
@@ -265,8 +282,10 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
 }
 
 /** Splits rows into groups that share a candidate key (union–find). */
-function groupsOf<T, K>(rows: readonly T[], keysOf: (row: T) => readonly K[]): T[][] {
-  const parent = rows.map((_, i) => i);
+function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (row: T, k: number) => number): T[][] {
+  const n = rows.length;
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
   const find = (i: number): number => {
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]!]!;
@@ -274,17 +293,27 @@ function groupsOf<T, K>(rows: readonly T[], keysOf: (row: T) => readonly K[]): T
     }
     return i;
   };
-  const owner = new Map<K, number>();
-  rows.forEach((row, i) => {
-    for (const k of keysOf(row)) {
-      const o = owner.get(k);
-      if (o === undefined) owner.set(k, i);
+  const owner = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    const count = keyCount(row);
+    for (let k = 0; k < count; k++) {
+      const key = keyAt(row, k);
+      const o = owner.get(key);
+      if (o === undefined) owner.set(key, i);
       else parent[find(i)] = find(o);
     }
-  });
-  const groups = new Map<number, T[]>();
-  rows.forEach((row, i) => push(groups, find(i), row));
-  return [...groups.values()];
+  }
+  // Groups in the order of their first row, rows in their own order.
+  const byRoot: (T[] | undefined)[] = new Array(n);
+  const groups: T[][] = [];
+  for (let i = 0; i < n; i++) {
+    const root = find(i);
+    const g = byRoot[root];
+    if (g === undefined) groups.push((byRoot[root] = [rows[i]!]));
+    else g.push(rows[i]!);
+  }
+  return groups;
 }
 
 export class LinkInferrer {
@@ -456,10 +485,9 @@ export class LinkInferrer {
   private findSame(r: LogRecord): Rec | undefined {
     const at = this.dupIndex.get(r.startUs);
     if (at === undefined) return undefined;
-    const same = (x: Rec): boolean =>
-      x.r.endUs === r.endUs && x.r.direction === r.direction && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
-    if (!Array.isArray(at)) return same(at) ? at : undefined;
-    return at.find(same);
+    if (!Array.isArray(at)) return sameRecord(at, r) ? at : undefined;
+    for (const x of at) if (sameRecord(x, r)) return x;
+    return undefined;
   }
 
   private updateWatermark(): void {
@@ -653,7 +681,7 @@ export class LinkInferrer {
       }
       rows.push({ rec, cands });
     }
-    for (const group of groupsOf(rows, (row) => row.cands.map((c) => c.key))) {
+    for (const group of groupsOf(rows, (row) => row.cands.length, (row, k) => row.cands[k]!.key)) {
       const solved = solveGroup(group.map((g) => g.cands));
       group.forEach((row, i) => {
         const { choice, confidence } = solved[i]!;
@@ -697,7 +725,7 @@ export class LinkInferrer {
       }
       rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
     }
-    for (const group of groupsOf(rows, (row) => row.parents.map((p) => p.line))) {
+    for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
       group.sort((a, b) => a.rec.s - b.rec.s);
       const parents: Rec[] = [];
       const index = new Map<Rec, number>();
@@ -765,11 +793,14 @@ export class LinkInferrer {
 
   /** Feeds the call-structure model from requests that ended before `until` and whose calls are all known. */
   private tally(recs: readonly Rec[], until: number, learnPass: boolean): void {
-    for (const p of recs) {
+    // Sorted by start: a request that starts at or after `until` cannot have ended before it.
+    const end = lowerBound(recs, until);
+    for (let i = 0; i < end; i++) {
+      const p = recs[i]!;
       if (!p.isIn || p.tallied || p.e >= until) continue;
       if (!learnPass) p.tallied = true;
-      const kids = p.kids ?? [];
-      if (!learnPass && kids.some((k) => k.c2raw < 0.9)) continue;
+      const kids = p.kids ?? NO_RECS;
+      if (!learnPass && unsureCall(kids)) continue;
       // A well-fed model learns from a sample (it only has to follow drift).
       if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.line & 7) !== 0) continue;
       this.structure.learn(p.key, p.s, p.e, kids.map((k) => k.r), this.tolUs);
