@@ -33,6 +33,9 @@ export interface EndpointModel {
   parents: number;
   /** child endpoint → histogram of calls per request (index = count). */
   counts: Map<string, number[]>;
+  /** The same, as two lists in the order the children were first seen: iterated without an entry per child. */
+  children: string[];
+  histograms: number[][];
   /** prev → child → gap model (nested, so scoring builds no key string). */
   gaps: Map<string, Map<string, GaussianStats>>;
   /** child → gap model after any previous call. */
@@ -76,7 +79,7 @@ export class CallStructure {
 
   private endpoint(key: string): EndpointModel {
     let m = this.endpoints.get(key);
-    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), gaps: new Map(), anyGaps: new Map(), tails: new Map() }));
+    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), children: [], histograms: [], gaps: new Map(), anyGaps: new Map(), tails: new Map() }));
     return m;
   }
 
@@ -113,11 +116,15 @@ export class CallStructure {
     // Children called this time (new ones join the histograms in the order first called), then the others, 0 times.
     for (const [child, n] of seen) {
       let h = m.counts.get(child);
-      if (h === undefined) m.counts.set(child, (h = [m.parents - 1]));
+      if (h === undefined) {
+        m.counts.set(child, (h = [m.parents - 1]));
+        m.children.push(child);
+        m.histograms.push(h);
+      }
       while (h.length <= n) h.push(0);
       h[n]!++;
     }
-    for (const [child, h] of m.counts) if (!seen.has(child)) h[0]!++;
+    for (let i = 0; i < m.children.length; i++) if (!seen.has(m.children[i]!)) m.histograms[i]![0]!++;
   }
 
   /** The model of `parentKey`, or undefined when nothing was learned about it: the handle scoring takes. */
@@ -140,7 +147,9 @@ export class CallStructure {
   stop(m: EndpointModel | undefined, made: CallList | null): number {
     if (m === undefined || m.parents < MIN_PARENTS) return 0;
     let sum = 0;
-    for (const [child, h] of m.counts) {
+    for (let i = 0; i < m.children.length; i++) {
+      const child = m.children[i]!;
+      const h = m.histograms[i]!;
       let n = 0;
       for (let c = made; c !== null; c = c.next) if (c.endpoint === child) n++;
       let atLeast = 0;

@@ -52,6 +52,30 @@ const PRUNE_GAP = 12;
  */
 const POSTERIOR_TEMPERATURE = 2;
 
+/**
+ * Fills `order[0..n)` with 0..n−1 sorted by `score` descending, equal scores in index order (a
+ * stable sort, as the beam's ranking has always been). Insertion sort for the short lists of most
+ * steps: no allocation.
+ */
+export function sortByScore(order: Int32Array, score: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n > 48) {
+    const sorted = Array.from(order.subarray(0, n)).sort((a, b) => score[b]! - score[a]! || a - b);
+    order.set(sorted);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = order[i]!;
+    const v = score[x]!;
+    let k = i - 1;
+    while (k >= 0 && score[order[k]!]! < v) {
+      order[k + 1] = order[k]!;
+      k--;
+    }
+    order[k + 1] = x;
+  }
+}
+
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
   // Each request's model, looked up once for the whole search.
@@ -62,10 +86,26 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
     return list;
   });
   let states: State[] = [{ score: 0, prev: null, choice: -1, lists: initial }];
+  // The expansions of one step, as flat columns: a state is only built for those the beam keeps.
+  let expScore = new Float64Array(64);
+  let expFrom = new Int32Array(64);
+  let expChoice = new Int32Array(64);
+  let order = new Int32Array(64);
   for (const call of calls) {
-    const next: State[] = [];
-    for (const st of states) {
-      next.push({ score: st.score + orphan, prev: st, choice: -1, lists: st.lists });
+    const most = states.length * (1 + call.candidates.length);
+    if (most > expScore.length) {
+      const size = Math.max(most, 2 * expScore.length);
+      expScore = new Float64Array(size);
+      expFrom = new Int32Array(size);
+      expChoice = new Int32Array(size);
+      order = new Int32Array(size);
+    }
+    let m = 0;
+    for (let si = 0; si < states.length; si++) {
+      const st = states[si]!;
+      expScore[m] = st.score + orphan;
+      expFrom[m] = si;
+      expChoice[m++] = -1;
       for (const pi of call.candidates) {
         const p = parents[pi]!;
         const model = models[pi];
@@ -79,18 +119,29 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
             prev = c.endpoint;
           }
         }
-        const score = st.score + structure.more(model, call.endpoint, count) + structure.gap(model, prev, call.endpoint, call.startUs - anchor);
-        const lists = st.lists.slice();
-        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: st.lists[pi] ?? null };
-        next.push({ score, prev: st, choice: pi, lists });
+        expScore[m] = st.score + structure.more(model, call.endpoint, count) + structure.gap(model, prev, call.endpoint, call.startUs - anchor);
+        expFrom[m] = si;
+        expChoice[m++] = pi;
       }
     }
-    next.sort((a, b) => b.score - a.score);
+    sortByScore(order, expScore, m);
     // States e^12 times less likely than the best cannot change a posterior that matters.
-    const floor = next[0]!.score - PRUNE_GAP;
-    let keep = Math.min(beam, next.length);
-    while (keep > 1 && next[keep - 1]!.score < floor) keep--;
-    states = keep < next.length ? next.slice(0, keep) : next;
+    const floor = expScore[order[0]!]! - PRUNE_GAP;
+    let keep = Math.min(beam, m);
+    while (keep > 1 && expScore[order[keep - 1]!]! < floor) keep--;
+    const kept: State[] = new Array(keep);
+    for (let k = 0; k < keep; k++) {
+      const at = order[k]!;
+      const from = states[expFrom[at]!]!;
+      const pi = expChoice[at]!;
+      let lists = from.lists;
+      if (pi >= 0) {
+        lists = lists.slice();
+        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: from.lists[pi] ?? null };
+      }
+      kept[k] = { score: expScore[at]!, prev: from, choice: pi, lists };
+    }
+    states = kept;
   }
   // The requests that end here: their tails and call counts.
   const finals = new Float64Array(states.length);
