@@ -76,6 +76,13 @@ export function sortByScore(order: Int32Array, score: Float64Array, n: number): 
   }
 }
 
+// The expansions of one search step, as flat columns (a state is only built for those the beam
+// keeps). Shared by every search: assignCalls is synchronous and never re-entered.
+let expScore = new Float64Array(256);
+let expFrom = new Int32Array(256);
+let expChoice = new Int32Array(256);
+let order = new Int32Array(256);
+
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
   // Each request's model, looked up once for the whole search.
@@ -86,11 +93,6 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
     return list;
   });
   let states: State[] = [{ score: 0, prev: null, choice: -1, lists: initial }];
-  // The expansions of one step, as flat columns: a state is only built for those the beam keeps.
-  let expScore = new Float64Array(64);
-  let expFrom = new Int32Array(64);
-  let expChoice = new Int32Array(64);
-  let order = new Int32Array(64);
   for (const call of calls) {
     const most = states.length * (1 + call.candidates.length);
     if (most > expScore.length) {

@@ -186,6 +186,11 @@ function lowerBound(list: readonly Rec[], s: number): number {
 
 const NO_RECS: readonly Rec[] = [];
 
+function startOrdered(rows: readonly { rec: Rec }[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i]!.rec.s < rows[i - 1]!.rec.s) return false;
+  return true;
+}
+
 /** Whether any of a request's calls was placed with a certainty too low to learn from. */
 function unsureCall(kids: readonly Rec[]): boolean {
   for (const k of kids) if (k.c2raw < 0.9) return true;
@@ -595,7 +600,8 @@ export class LinkInferrer {
     // By timing: outs to our endpoint near our start (when we know our connection, only outs that do not name theirs).
     const hosts = (remote === undefined ? outsByEndpoint : bareOutsByEndpoint).get(rec.endpoint);
     if (hosts === undefined) return found;
-    for (const [host, list] of hosts) {
+    for (const list of hosts.values()) {
+      const host = list.key;
       if (host === rec.host) continue;
       const known = inKnown && this.clocks.known(host);
       const d = offsets ? this.clocks.offset(rec.host) - this.clocks.offset(host) : 0;
@@ -726,7 +732,8 @@ export class LinkInferrer {
       rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
     }
     for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
-      group.sort((a, b) => a.rec.s - b.rec.s);
+      // Rows come in start order (the block's records are), and groups keep it: sorted only if not.
+      if (!startOrdered(group)) group.sort((a, b) => a.rec.s - b.rec.s);
       const parents: Rec[] = [];
       const index = new Map<Rec, number>();
       for (const row of group) for (const p of row.parents) if (!index.has(p)) {

@@ -20,7 +20,8 @@ export class TimeList<T extends Timed> {
 
   constructor(
     private readonly owner: Map<string, TimeList<T>>,
-    private readonly key: string,
+    /** Its key in the owner map. */
+    readonly key: string,
   ) {}
 
   /** The list under `key`, created (and registered) when missing. */
