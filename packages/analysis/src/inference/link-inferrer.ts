@@ -16,7 +16,7 @@
  * Streaming: records are held for a bounded window of log time (`windowUs`), processed block by
  * block, and dropped; memory follows the window, never the file.
  */
-import { assignCalls } from './caller-assignment.js';
+import { assignCalls, type AssignCall, type AssignParent } from './caller-assignment.js';
 import { CallStructure } from './call-structure.js';
 import { ClockOffsets } from './clock-offsets.js';
 import { GaussianStats, logNormalDensity } from './gaussian-stats.js';
@@ -120,6 +120,8 @@ class Rec {
   waitingKids: Rec[] | undefined = undefined;
   kids: Rec[] | undefined = undefined;
   tallied = false;
+  /** Scratch: its index among a caller-side group's parents while the group is built, else −1. */
+  slot = -1;
 
   constructor(
     readonly r: LogRecord,
@@ -185,6 +187,21 @@ function lowerBound(list: readonly Rec[], s: number): number {
 }
 
 const NO_RECS: readonly Rec[] = [];
+
+interface CallerRow {
+  rec: Rec;
+  parents: Rec[];
+  parent: Rec | null;
+  confidence: number;
+  certainty: number;
+}
+
+interface CallerGroup {
+  rows: CallerRow[];
+  parents: Rec[];
+  input: AssignParent[];
+  calls: AssignCall[];
+}
 
 function startOrdered(rows: readonly { rec: Rec }[]): boolean {
   for (let i = 1; i < rows.length; i++) if (rows[i]!.rec.s < rows[i - 1]!.rec.s) return false;
@@ -517,16 +534,22 @@ export class LinkInferrer {
     // Merge pending (sorted) into the context.
     if (this.pending.length > 0) {
       this.pending.sort((a, b) => a.s - b.s);
-      const merged: Rec[] = [];
-      let i = 0;
-      let j = 0;
       const a = this.ctx;
       const b = this.pending;
-      while (i < a.length || j < b.length) {
-        if (j >= b.length || (i < a.length && a[i]!.s <= b[j]!.s)) merged.push(a[i++]!);
-        else merged.push(b[j++]!);
+      if (a.length === 0 || a[a.length - 1]!.s <= b[0]!.s) {
+        // The usual case, input in order: the new records all come after the held ones.
+        for (const rec of b) a.push(rec);
+      } else {
+        const merged: Rec[] = new Array(a.length + b.length);
+        let i = 0;
+        let j = 0;
+        let k = 0;
+        while (i < a.length || j < b.length) {
+          if (j >= b.length || (i < a.length && a[i]!.s <= b[j]!.s)) merged[k++] = a[i++]!;
+          else merged[k++] = b[j++]!;
+        }
+        this.ctx = merged;
       }
-      this.ctx = merged;
       for (const rec of b) this.index(rec);
       this.pending = [];
     }
@@ -715,9 +738,16 @@ export class LinkInferrer {
    * Step 2: each `out` record to the `in` record (same instance) that was being handled, jointly per
    * group of overlapping requests. Returns the decisions without applying them.
    */
-  private callerAssign(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number, withPrior: boolean): { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] {
+  private callerAssign(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number, withPrior: boolean): CallerRow[] {
+    const { rows, groups } = this.callerGroups(outs, insAt, blockEnd, withPrior);
+    this.solveCallerGroups(groups);
+    return rows;
+  }
+
+  /** The caller-side problem of `outs`: each call's possible parents, and the groups to solve jointly. */
+  private callerGroups(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number, withPrior: boolean): { rows: CallerRow[]; groups: CallerGroup[] } {
     const tol = this.tolUs;
-    const rows: { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] = [];
+    const rows: CallerRow[] = [];
     for (const out of outs) {
       const parents: Rec[] = [];
       const ins = insAt.get(out.instance);
@@ -731,35 +761,40 @@ export class LinkInferrer {
       }
       rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
     }
+    const groups: CallerGroup[] = [];
     for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
       // Rows come in start order (the block's records are), and groups keep it: sorted only if not.
       if (!startOrdered(group)) group.sort((a, b) => a.rec.s - b.rec.s);
       const parents: Rec[] = [];
-      const index = new Map<Rec, number>();
-      for (const row of group) for (const p of row.parents) if (!index.has(p)) {
-        index.set(p, parents.length);
+      for (const row of group) for (const p of row.parents) if (p.slot < 0) {
+        p.slot = parents.length;
         parents.push(p);
       }
-      const solved = assignCalls(
-        parents.map((p) => ({
-          key: p.key,
-          startUs: p.s,
-          endUs: p.e,
-          prior: withPrior ? (p.kids ?? []).map((k) => k.r) : [],
-          closes: p.e < blockEnd,
-        })),
-        group.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => index.get(p)!) })),
-        this.structure,
-        tol,
-      );
-      group.forEach((row, i) => {
+      const calls: AssignCall[] = group.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => p.slot) }));
+      for (const p of parents) p.slot = -1;
+      const input: AssignParent[] = parents.map((p) => ({
+        key: p.key,
+        startUs: p.s,
+        endUs: p.e,
+        prior: withPrior ? (p.kids ?? []).map((k) => k.r) : [],
+        closes: p.e < blockEnd,
+      }));
+      groups.push({ rows: group, parents, input, calls });
+    }
+    return { rows, groups };
+  }
+
+  private solveCallerGroups(groups: readonly CallerGroup[]): void {
+    for (const g of groups) {
+      const solved = assignCalls(g.input, g.calls, this.structure, this.tolUs);
+      for (let i = 0; i < g.rows.length; i++) {
+        const row = g.rows[i]!;
         const { parent, confidence, certainty } = solved[i]!;
-        row.parent = parent < 0 ? null : parents[parent]!;
+        row.parent = parent < 0 ? null : g.parents[parent]!;
         row.confidence = confidence;
         row.certainty = certainty;
-      });
+      }
     }
-    return rows;
   }
 
   private callerSide(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number): void {
@@ -780,8 +815,10 @@ export class LinkInferrer {
    * model from the requests whose every possible call was placed confidently, repeat.
    */
   private refitStructure(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number): void {
+    // The problem is the same in every round (no prior calls): only the model changes.
+    const { rows, groups } = this.callerGroups(outs, insAt, blockEnd, false);
     for (let round = 0; round < EM_ROUNDS; round++) {
-      const rows = this.callerAssign(outs, insAt, blockEnd, false);
+      this.solveCallerGroups(groups);
       const kids = new Map<Rec, Rec[]>();
       const dirty = new Set<Rec>();
       for (const row of rows) {
@@ -873,8 +910,7 @@ export class LinkInferrer {
     let cut = 0;
     while (cut < this.ctx.length && this.ctx[cut]!.s < before) cut++;
     if (cut === 0) return;
-    const gone = this.ctx.slice(0, cut);
-    this.ctx = this.ctx.slice(cut);
+    const gone = this.ctx.splice(0, cut);
     for (const rec of gone) {
       if (!rec.isIn) continue;
       if (!rec.decided) {
