@@ -171,6 +171,11 @@ interface Candidate {
   connection: boolean;
 }
 
+/** √(a² + b² + c²) for the µs-scale spreads here (no overflow to guard against, unlike Math.hypot, which allocates its arguments). */
+function rootSumSquares(a: number, b: number, c: number): number {
+  return Math.sqrt(a * a + b * b + c * c);
+}
+
 function logistic(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
@@ -377,6 +382,9 @@ export class LinkInferrer {
   /** Longest `in` record seen (capped by the window): how far back a parent can have started. */
   private maxDurUs = 0;
   private readonly farAheadHosts = new Map<string, number>();
+  /** netWindow's answer. */
+  private netLo = 0;
+  private netHi = 0;
   private readonly stats: InferenceReport = {
     records: 0,
     ins: 0,
@@ -614,8 +622,8 @@ export class LinkInferrer {
         const n1 = rec.s - d - out.s;
         const n2 = out.e - (rec.e - d);
         if (inKnown && this.clocks.known(out.host)) {
-          const [lo, hi] = this.netWindow(out.service, rec.service);
-          if (n1 < lo || n1 > hi) continue;
+          this.netWindow(out.service, rec.service);
+          if (n1 < this.netLo || n1 > this.netHi) continue;
         } else if (Math.abs(n1) > reach || Math.abs(n2) > reach) continue;
         found.push({ out, n1, n2, connection: true });
       }
@@ -631,8 +639,11 @@ export class LinkInferrer {
       // out.s = rec.s − d − n1, with n1 in [lo, hi].
       let lo: number;
       let hi: number;
-      if (known) [lo, hi] = this.netWindow(list.first.service, rec.service);
-      else {
+      if (known) {
+        this.netWindow(list.first.service, rec.service);
+        lo = this.netLo;
+        hi = this.netHi;
+      } else {
         lo = -this.maxSkewUs - tol;
         hi = this.maxSkewUs + this.maxNetUs;
       }
@@ -652,12 +663,16 @@ export class LinkInferrer {
     return found;
   }
 
-  /** The range of the first network gap (caller's out start → callee's in start, corrected clocks) worth a look. */
-  private netWindow(from: string, to: string): [number, number] {
+  /**
+   * The range of the first network gap (caller's out start → callee's in start, corrected clocks)
+   * worth a look, into `netLo`/`netHi` (called per candidate host: no pair allocated each time).
+   */
+  private netWindow(from: string, to: string): void {
     const m = this.net1.get(from)?.get(to);
     const sd = m !== undefined && m.weight >= 5 ? m.sd(NET_MIN_SD) : NET_SD;
     const mu = m !== undefined && m.weight >= 5 ? m.mean : NET_MEAN;
-    return [mu - 6 * sd - this.tolUs, mu + 6 * sd + this.tolUs];
+    this.netLo = mu - 6 * sd - this.tolUs;
+    this.netHi = mu + 6 * sd + this.tolUs;
   }
 
   private observeOffsets(ins: readonly Rec[], outsByLocal: Map<string, TimeList<Rec>>, outsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, bareOutsByEndpoint: Map<string, Map<string, TimeList<Rec>>>): void {
@@ -700,8 +715,8 @@ export class LinkInferrer {
         const m1 = this.net1.get(c.out.service)?.get(key);
         const m2 = this.net2.get(c.out.service)?.get(key);
         const unsure = this.clocks.known(rec.host) && this.clocks.known(c.out.host) ? 0 : this.maxSkewUs / 2;
-        const sd1 = Math.hypot(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
-        const sd2 = Math.hypot(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
+        const sd1 = rootSumSquares(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
+        const sd2 = rootSumSquares(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
         const mu1 = m1 !== undefined && m1.weight >= 5 ? m1.mean : NET_MEAN;
         const mu2 = m2 !== undefined && m2.weight >= 5 ? m2.mean : NET_MEAN;
         if (Math.abs(c.n1 - mu1) > 6 * sd1 || Math.abs(c.n2 - mu2) > 6 * sd2) continue;
