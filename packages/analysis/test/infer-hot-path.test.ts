@@ -70,7 +70,7 @@ describe('CallStructure counts', () => {
 
   it('keeps each child’s histogram of calls per request, for children first seen late too', () => {
     const cs = new CallStructure();
-    const call = (endpoint: string, at: number): { endpoint: string; startUs: number; endUs: number } => ({ endpoint, startUs: at, endUs: at + 10 });
+    const call = (endpoint: string, at: number): { endpoint: string; s: number; e: number } => ({ endpoint, s: at, e: at + 10 });
     // Six requests: [a], [a], [a], [a, b], [a, b], []: a is called once in five, b once in two (seen from the fourth).
     for (const calls of [[call('a', 10)], [call('a', 10)], [call('a', 10)], [call('a', 10), call('b', 30)], [call('a', 10), call('b', 30)], []]) cs.learn('svc GET /', 0, 100, calls, 1);
     const m = cs.model('svc GET /');
@@ -89,7 +89,7 @@ describe('CallStructure counts', () => {
     const fresh = cs.model('svc GET /');
     assert.ok(cs.gap(fresh, 'a', 'b', 10) < cs.gap(fresh, 'a', 'b', 5000), 'the broad prior: gaps of a few ms');
     // b starts 10 µs after a ends, in every request.
-    for (let i = 0; i < 6; i++) cs.learn('svc GET /', 0, 100, [{ endpoint: 'a', startUs: 10, endUs: 20 }, { endpoint: 'b', startUs: 30, endUs: 40 }], 1);
+    for (let i = 0; i < 6; i++) cs.learn('svc GET /', 0, 100, [{ endpoint: 'a', s: 10, e: 20 }, { endpoint: 'b', s: 30, e: 40 }], 1);
     const m = cs.model('svc GET /');
     assert.ok(cs.gap(m, 'a', 'b', 10) > cs.gap(m, 'a', 'b', 5000));
     assert.ok(cs.gap(m, START, 'a', 10) > cs.gap(m, START, 'a', 5000));

@@ -22,10 +22,13 @@ const MIN_PARENTS = 5;
 /** The anchor name for "no call finished yet": the request's start. */
 export const START = '^';
 
+/** A call as learning takes it: the inferrer passes its held records themselves (one class: no copies, one shape). */
 export interface CallTiming {
-  endpoint: string;
-  startUs: number;
-  endUs: number;
+  readonly endpoint: string;
+  /** Start, µs. */
+  readonly s: number;
+  /** End, µs. */
+  readonly e: number;
 }
 
 /** What is learned about one endpoint (`service endpoint`); scoring takes it as a handle, looked up once per request. */
@@ -63,8 +66,8 @@ export function anchorsOf(parentStart: number, calls: readonly CallTiming[], tol
     let prev = START;
     for (let k = 0; k < i; k++) {
       const c = calls[k]!;
-      if (c.endUs <= calls[i]!.startUs + tolUs && c.endUs >= anchor) {
-        anchor = c.endUs;
+      if (c.e <= calls[i]!.s + tolUs && c.e >= anchor) {
+        anchor = c.e;
         prev = c.endpoint;
       }
     }
@@ -94,7 +97,7 @@ export class CallStructure {
     const m = this.endpoint(parentKey);
     m.parents++;
     this.parentsLearned++;
-    const sorted = [...calls].sort((a, b) => a.startUs - b.startUs);
+    const sorted = [...calls].sort((a, b) => a.s - b.s);
     const anchors = anchorsOf(parentStart, sorted, tolUs);
     const seen = new Map<string, number>();
     let lastEnd = parentStart;
@@ -102,13 +105,13 @@ export class CallStructure {
     sorted.forEach((c, i) => {
       seen.set(c.endpoint, (seen.get(c.endpoint) ?? 0) + 1);
       const { anchor, prev } = anchors[i]!;
-      const g = gapFeature(c.startUs - anchor);
+      const g = gapFeature(c.s - anchor);
       let byChild = m.gaps.get(prev);
       if (byChild === undefined) m.gaps.set(prev, (byChild = new Map()));
       this.stats(byChild, c.endpoint).add(g);
       this.stats(m.anyGaps, c.endpoint).add(g);
-      if (c.endUs >= lastEnd) {
-        lastEnd = c.endUs;
+      if (c.e >= lastEnd) {
+        lastEnd = c.e;
         last = c.endpoint;
       }
     });

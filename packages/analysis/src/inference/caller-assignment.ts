@@ -15,7 +15,7 @@ export interface AssignParent {
   startUs: number;
   endUs: number;
   /** Calls already given to it earlier. */
-  prior: readonly { endpoint: string; endUs: number }[];
+  prior: readonly { readonly endpoint: string; /** End, µs. */ readonly e: number }[];
   /** Whether all its calls are in this group (it ends within the decided range): then its tail and counts are scored. */
   closes: boolean;
 }
@@ -89,7 +89,7 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
   const models = parents.map((p) => structure.model(p.key));
   const initial: (CallList | null)[] = parents.map((p) => {
     let list: CallList | null = null;
-    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.endUs, next: list };
+    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.e, next: list };
     return list;
   });
   let states: State[] = [{ score: 0, prev: null, choice: -1, lists: initial }];

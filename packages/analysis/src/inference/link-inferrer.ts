@@ -791,7 +791,7 @@ export class LinkInferrer {
         key: p.key,
         startUs: p.s,
         endUs: p.e,
-        prior: withPrior ? (p.kids ?? []).map((k) => k.r) : [],
+        prior: withPrior ? (p.kids ?? NO_RECS) : NO_RECS,
         closes: p.e < blockEnd,
       }));
       groups.push({ rows: group, parents, input, calls });
@@ -844,7 +844,7 @@ export class LinkInferrer {
       const fresh = new CallStructure();
       for (const [p, list] of kids) {
         if (dirty.has(p) || p.e >= blockEnd || p.s < this.blockStart! - this.windowUs) continue;
-        fresh.learn(p.key, p.s, p.e, list.map((k) => k.r), this.tolUs);
+        fresh.learn(p.key, p.s, p.e, list, this.tolUs);
       }
       this.structure = fresh;
     }
@@ -862,7 +862,7 @@ export class LinkInferrer {
       if (!learnPass && unsureCall(kids)) continue;
       // A well-fed model learns from a sample (it only has to follow drift).
       if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.line & 7) !== 0) continue;
-      this.structure.learn(p.key, p.s, p.e, kids.map((k) => k.r), this.tolUs);
+      this.structure.learn(p.key, p.s, p.e, kids, this.tolUs);
     }
   }
 

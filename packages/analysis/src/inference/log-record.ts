@@ -77,7 +77,8 @@ export function readLogRecord(value: unknown, line: number): ReadRecordResult {
   const endUs = time(obj, 'end');
   if (typeof endUs === 'object') return endUs;
   if (endUs < startUs) return { problem: `"end" (${endUs}) is before "start" (${startUs})` };
-  const record: LogRecord = { line, direction, service: service!, instance: instance!, endpoint: endpoint ?? '', startUs, endUs };
+  // Every field present (undefined when absent): one shape for all records, so the code reading them stays monomorphic.
+  const record: LogRecord = { line, direction, service: service!, instance: instance!, endpoint: endpoint ?? '', startUs, endUs, remote: undefined, local: undefined, peer: undefined, status: undefined };
   const remote = text(obj, 'remote', false);
   if (typeof remote === 'object') return remote;
   if (remote !== undefined) record.remote = remote;
