@@ -64,7 +64,7 @@ describe('sortByScore (the beam ranking)', () => {
 describe('CallStructure counts', () => {
   function list(...endpoints: string[]): CallList | null {
     let l: CallList | null = null;
-    for (const endpoint of endpoints) l = { endpoint, endUs: 0, next: l };
+    for (const endpoint of endpoints) l = { endpoint, endUs: 0, next: l, step: 0, more: 0, gap: 0 };
     return l;
   }
 

@@ -49,9 +49,13 @@ export interface EndpointModel {
 
 /** A request's calls as the caller-side search holds them: a persistent list, newest first. */
 export interface CallList {
-  endpoint: string;
-  endUs: number;
-  next: CallList | null;
+  readonly endpoint: string;
+  readonly endUs: number;
+  readonly next: CallList | null;
+  /** Memo of the search (caller-assignment.ts): the step the price below is for, and that price's two terms. */
+  step: number;
+  more: number;
+  gap: number;
 }
 
 function gapFeature(us: number): number {

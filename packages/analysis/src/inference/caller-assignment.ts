@@ -82,6 +82,8 @@ let expScore = new Float64Array(256);
 let expFrom = new Int32Array(256);
 let expChoice = new Int32Array(256);
 let order = new Int32Array(256);
+/** Search steps taken so far (all searches): the memo stamp, never reused. */
+let steps = 0;
 
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
@@ -89,11 +91,16 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
   const models = parents.map((p) => structure.model(p.key));
   const initial: (CallList | null)[] = parents.map((p) => {
     let list: CallList | null = null;
-    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.e, next: list };
+    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.e, next: list, step: 0, more: 0, gap: 0 };
     return list;
   });
   let states: State[] = [{ score: 0, prev: null, choice: -1, lists: initial }];
+  // Per request, the price memo of an empty list (a list node carries its own).
+  const emptyStep = new Float64Array(parents.length);
+  const emptyMore = new Float64Array(parents.length);
+  const emptyGap = new Float64Array(parents.length);
   for (const call of calls) {
+    const stepId = ++steps;
     const most = states.length * (1 + call.candidates.length);
     if (most > expScore.length) {
       const size = Math.max(most, 2 * expScore.length);
@@ -109,19 +116,40 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
       expFrom[m] = si;
       expChoice[m++] = -1;
       for (const pi of call.candidates) {
-        const p = parents[pi]!;
-        const model = models[pi];
-        let anchor = p.startUs;
-        let prev = START;
-        let count = 0;
-        for (let c = st.lists[pi] ?? null; c !== null; c = c.next) {
-          if (c.endpoint === call.endpoint) count++;
-          if (c.endUs <= call.startUs + tolUs && c.endUs >= anchor) {
-            anchor = c.endUs;
-            prev = c.endpoint;
+        // The price of this call for a request depends only on the calls it already has (its list):
+        // states sharing that list share the price, computed once per step.
+        const list = st.lists[pi] ?? null;
+        let more: number;
+        let gap: number;
+        if (list !== null ? list.step === stepId : emptyStep[pi] === stepId) {
+          more = list !== null ? list.more : emptyMore[pi]!;
+          gap = list !== null ? list.gap : emptyGap[pi]!;
+        } else {
+          const p = parents[pi]!;
+          const model = models[pi];
+          let anchor = p.startUs;
+          let prev = START;
+          let count = 0;
+          for (let c = list; c !== null; c = c.next) {
+            if (c.endpoint === call.endpoint) count++;
+            if (c.endUs <= call.startUs + tolUs && c.endUs >= anchor) {
+              anchor = c.endUs;
+              prev = c.endpoint;
+            }
+          }
+          more = structure.more(model, call.endpoint, count);
+          gap = structure.gap(model, prev, call.endpoint, call.startUs - anchor);
+          if (list !== null) {
+            list.step = stepId;
+            list.more = more;
+            list.gap = gap;
+          } else {
+            emptyStep[pi] = stepId;
+            emptyMore[pi] = more;
+            emptyGap[pi] = gap;
           }
         }
-        expScore[m] = st.score + structure.more(model, call.endpoint, count) + structure.gap(model, prev, call.endpoint, call.startUs - anchor);
+        expScore[m] = st.score + more + gap;
         expFrom[m] = si;
         expChoice[m++] = pi;
       }
@@ -139,7 +167,7 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
       let lists = from.lists;
       if (pi >= 0) {
         lists = lists.slice();
-        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: from.lists[pi] ?? null };
+        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: from.lists[pi] ?? null, step: 0, more: 0, gap: 0 };
       }
       kept[k] = { score: expScore[at]!, prev: from, choice: pi, lists };
     }

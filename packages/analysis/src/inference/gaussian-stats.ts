@@ -50,8 +50,12 @@ export function logNormalDensity(x: number, mean: number, sd: number): number {
  * never thinner than a broad one, so one rare gap cannot outweigh everything else a match has going for it.
  */
 export function robustLogDensity(x: number, mean: number, sd: number, broadMean: number, broadSd: number, epsilon = 0.02): number {
-  const a = Math.log(1 - epsilon) + logNormalDensity(x, mean, sd);
-  const b = Math.log(epsilon) + logNormalDensity(x, broadMean, broadSd);
-  const m = Math.max(a, b);
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+  const a = (epsilon === 0.02 ? LOG_098 : Math.log(1 - epsilon)) + logNormalDensity(x, mean, sd);
+  const b = (epsilon === 0.02 ? LOG_002 : Math.log(epsilon)) + logNormalDensity(x, broadMean, broadSd);
+  // exp(0) is exactly 1: the larger term's exponential is not computed.
+  return a >= b ? a + Math.log(1 + Math.exp(b - a)) : b + Math.log(Math.exp(a - b) + 1);
 }
+
+/** The default mixture weights' logarithms, computed once (the same doubles as computed per call). */
+const LOG_098 = Math.log(1 - 0.02);
+const LOG_002 = Math.log(0.02);
