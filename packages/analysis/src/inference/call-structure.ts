@@ -19,6 +19,32 @@ const MIN_WEIGHT = 5;
 /** Requests tallied before an endpoint's call counts are trusted. */
 const MIN_PARENTS = 5;
 
+/** more() and stop() for a count no request ever reached: log((0 + 0.5) / (0 + 1)). */
+const NEVER_SEEN = Math.log(0.5 / 1);
+
+/** more() by count n < h.length: log((requests with > n calls + ½) / (requests with ≥ n calls + 1)). */
+function moreLogs(h: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < h.length; n++) {
+    let atLeast = 0;
+    for (let k = n; k < h.length; k++) atLeast += h[k]!;
+    const above = atLeast - h[n]!;
+    out.push(Math.log((above + 0.5) / (atLeast + 1)));
+  }
+  return out;
+}
+
+/** stop() of one child by count n < h.length: log((requests with n calls + ½) / (requests with ≥ n calls + 1)). */
+function stopLogs(h: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < h.length; n++) {
+    let atLeast = 0;
+    for (let k = n; k < h.length; k++) atLeast += h[k]!;
+    out.push(Math.log((h[n]! + 0.5) / (atLeast + 1)));
+  }
+  return out;
+}
+
 /** The anchor name for "no call finished yet": the request's start. */
 export const START = '^';
 
@@ -39,6 +65,13 @@ export interface EndpointModel {
   /** The same, as two lists in the order the children were first seen: iterated without an entry per child. */
   children: string[];
   histograms: number[][];
+  /**
+   * Per child, more()'s and stop()'s log-probabilities by count, filled on first use and dropped
+   * when a request is learned: the search asks for them once per state, the counts change once per
+   * learned request.
+   */
+  moreLogs: (number[] | undefined)[];
+  stopLogs: (number[] | undefined)[];
   /** prev → child → gap model (nested, so scoring builds no key string). */
   gaps: Map<string, Map<string, GaussianStats>>;
   /** child → gap model after any previous call. */
@@ -86,7 +119,7 @@ export class CallStructure {
 
   private endpoint(key: string): EndpointModel {
     let m = this.endpoints.get(key);
-    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), children: [], histograms: [], gaps: new Map(), anyGaps: new Map(), tails: new Map() }));
+    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), children: [], histograms: [], moreLogs: [], stopLogs: [], gaps: new Map(), anyGaps: new Map(), tails: new Map() }));
     return m;
   }
 
@@ -127,11 +160,17 @@ export class CallStructure {
         m.counts.set(child, (h = [m.parents - 1]));
         m.children.push(child);
         m.histograms.push(h);
+        m.moreLogs.push(undefined);
+        m.stopLogs.push(undefined);
       }
       while (h.length <= n) h.push(0);
       h[n]!++;
     }
-    for (let i = 0; i < m.children.length; i++) if (!seen.has(m.children[i]!)) m.histograms[i]![0]!++;
+    for (let i = 0; i < m.children.length; i++) {
+      if (!seen.has(m.children[i]!)) m.histograms[i]![0]!++;
+      m.moreLogs[i] = undefined;
+      m.stopLogs[i] = undefined;
+    }
   }
 
   /** The model of `parentKey`, or undefined when nothing was learned about it: the handle scoring takes. */
@@ -144,10 +183,10 @@ export class CallStructure {
     if (m === undefined || m.parents < MIN_PARENTS) return 0;
     const h = m.counts.get(child);
     if (h === undefined) return Math.log(0.5 / (m.parents + 1));
-    let atLeast = 0;
-    for (let k = n; k < h.length; k++) atLeast += h[k]!;
-    const above = atLeast - (h[n] ?? 0);
-    return Math.log((above + 0.5) / (atLeast + 1));
+    if (n >= h.length) return NEVER_SEEN;
+    const at = m.histograms.indexOf(h);
+    const logs = (m.moreLogs[at] ??= moreLogs(h));
+    return logs[n]!;
   }
 
   /** log P(count = n | count ≥ n) for every child the endpoint calls, given the calls made (counted on the list). */
@@ -159,9 +198,7 @@ export class CallStructure {
       const h = m.histograms[i]!;
       let n = 0;
       for (let c = made; c !== null; c = c.next) if (c.endpoint === child) n++;
-      let atLeast = 0;
-      for (let k = n; k < h.length; k++) atLeast += h[k]!;
-      sum += Math.log(((h[n] ?? 0) + 0.5) / (atLeast + 1));
+      sum += n >= h.length ? NEVER_SEEN : (m.stopLogs[i] ??= stopLogs(h))[n]!;
     }
     return sum;
   }
