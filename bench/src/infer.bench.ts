@@ -6,20 +6,20 @@
  * concurrency (mean requests in flight per instance) 0.01 → 1.0 × skew 0 / ±1 / ±5 ms, with peer
  * addresses and timing only, and scores link precision / recall / F1, whole-trace exact rate and
  * calibration error (ECE) next to the two naive baselines, in the same process. Then one long log
- * (BENCH_THROUGHPUT_TRACES root requests) is written as a JSON-lines file and `linktrace infer`'s
- * own command runs on it in this process (stream read, parse, infer, links written to a file):
- * lines per CPU second of the whole process (process.cpuUsage: every thread, GC helpers and file
- * I/O included; node's start-up and module loading excluded, given apart in docs/benchmarks.md),
- * and the most records held at once against the file's length (memory follows the window, not
- * the file). Last line JSON.
+ * (BENCH_THROUGHPUT_TRACES root requests) is written as a JSON-lines file and `linktrace infer` runs
+ * on it in a process of its own (stream read, parse, infer, links written to a file): lines per
+ * CPU second of that process (every thread: GC helpers and JIT included), with its start-up taken
+ * off (an empty file's run) and whole, its peak RSS, and the most records held at once against the
+ * file's length (memory follows the window, not the file). Last line JSON.
  *
  * BENCH_TRACES (default 1000) root requests per sweep cell; BENCH_SEED (default 1).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LinkInferrer } from '@linktrace/analysis';
-import { inferCommand, type CliIo } from '@linktrace/server';
 import { connectionBaseline, generateLogs, nestingBaseline, scoreLinks, type LinkScore } from '@linktrace/analysis/testing';
 import { envInt, printResult, printTable } from './stats.js';
 
@@ -71,34 +71,72 @@ function runCell(peers: boolean, concurrency: number, skewUs: number, seed: numb
   };
 }
 
-/** `linktrace infer <file> --out <links>` in this process: stream read + parse + infer + write, CPU time of the process. */
-async function throughput(): Promise<{ lines: number; linesPerCpuS: number; peakHeld: number; heapMiB: number; f1: number }> {
+interface Throughput {
+  lines: number;
+  /** Lines per CPU second of `linktrace infer`, its fixed start-up (an empty file's run) taken off. */
+  linesPerCpuS: number;
+  /** The same with the start-up included (the whole process). */
+  linesPerCpuSWhole: number;
+  startupCpuMs: number;
+  peakHeld: number;
+  maxRssMiB: number;
+  f1: number;
+}
+
+/** One `linktrace infer <file> --out <links>` process: its CPU time (every thread) and peak RSS, reported at exit. */
+function runCli(dir: string, file: string, out: string): { cpuUs: number; maxRssKiB: number; report: string } {
+  const preload = join(dir, 'cpu-at-exit.mjs');
+  writeFileSync(
+    preload,
+    "process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write(`\\nBENCH_CPU ${JSON.stringify({ cpuUs: u.user + u.system, maxRssKiB: process.resourceUsage().maxRSS })}\\n`); });\n",
+  );
+  const bin = fileURLToPath(new URL('../../bin/linktrace.js', import.meta.resolve('@linktrace/server')));
+  const res = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, bin, 'infer', file, '--out', out], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const m = /BENCH_CPU (\{.*\})/.exec(res.stderr);
+  if (res.status !== 0 || m === null) throw new Error(`linktrace infer failed (${res.status}): ${res.stderr}`);
+  return { ...(JSON.parse(m[1]!) as { cpuUs: number; maxRssKiB: number }), report: res.stderr };
+}
+
+/**
+ * `linktrace infer <file> --out <links>` as a user runs it, in a process of its own: stream read,
+ * parse, infer, links written. CPU time of that process (all its threads: GC helpers and JIT
+ * included), with and without its start-up (loading the CLI), measured on an empty file.
+ */
+function throughput(): Throughput {
   const g = generateLogs({ seed: SEED + 99, concurrency: 0.13, skewUs: 1000, peers: true, traces: THROUGHPUT_TRACES });
   const dir = mkdtempSync(join(tmpdir(), 'linktrace-infer-bench-'));
   try {
     const file = join(dir, 'logs.jsonl');
+    const empty = join(dir, 'empty.jsonl');
     const out = join(dir, 'links.jsonl');
-    writeFileSync(file, `${g.records.map(({ line: _line, startUs, endUs, ...r }) => JSON.stringify({ ...r, start: startUs, end: endUs })).join('\n')}\n`);
+    const fd = openSync(file, 'w');
+    for (let i = 0; i < g.records.length; i += 10_000) {
+      const chunk = g.records.slice(i, i + 10_000).map(({ line: _line, startUs, endUs, ...r }) => `${JSON.stringify({ ...r, start: startUs, end: endUs })}\n`);
+      writeSync(fd, chunk.join(''));
+    }
+    closeSync(fd);
+    writeFileSync(empty, '');
     const lines = g.records.length;
     g.records.length = 0;
-    let report = '';
-    const io: CliIo = { stdout: { write: () => true }, stderr: { write: (t: string) => (report += t) }, setExitCode: () => {}, now: Date.now, env: {} };
-    let heap = process.memoryUsage().heapUsed;
-    // A look at the heap ten times a second (the command's own loop never yields for long).
-    const probe = setInterval(() => (heap = Math.max(heap, process.memoryUsage().heapUsed)), 100);
-    const t0 = cpuUs();
-    const code = await inferCommand(file, { out }, io);
-    const spent = cpuUs() - t0;
-    clearInterval(probe);
-    if (code !== 0) throw new Error(`linktrace infer failed: ${report}`);
+    // The start-up's CPU varies little; the smaller of two runs.
+    const startupUs = Math.min(runCli(dir, empty, out).cpuUs, runCli(dir, empty, out).cpuUs);
+    const run = runCli(dir, file, out);
     const parent: (number | null)[] = new Array(lines);
     for (const l of readFileSync(out, 'utf8').split('\n')) {
       if (l === '') continue;
       const o = JSON.parse(l) as { record: number; parent: number | null };
       parent[o.record] = o.parent;
     }
-    const held = /at most (\d+) records held/.exec(report);
-    return { lines, linesPerCpuS: lines / (spent / 1e6), peakHeld: held === null ? NaN : Number(held[1]), heapMiB: heap / 2 ** 20, f1: scoreLinks(g.truth, parent).f1 };
+    const held = /at most (\d+) records held/.exec(run.report);
+    return {
+      lines,
+      linesPerCpuS: lines / ((run.cpuUs - startupUs) / 1e6),
+      linesPerCpuSWhole: lines / (run.cpuUs / 1e6),
+      startupCpuMs: startupUs / 1000,
+      peakHeld: held === null ? NaN : Number(held[1]),
+      maxRssMiB: run.maxRssKiB / 1024,
+      f1: scoreLinks(g.truth, parent).f1,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -108,7 +146,7 @@ function f(v: number, digits = 3): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '-';
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const cells: Cell[] = [];
   for (const peers of [true, false]) for (const c of CONCURRENCY) for (const s of SKEWS_US) cells.push(runCell(peers, c, s, SEED));
   printTable(
@@ -135,10 +173,11 @@ async function main(): Promise<void> {
   const minF1Peers = Math.min(...peers05.map((x) => x.ours.f1));
   const minExactPeers = Math.min(...peers05.map((x) => x.ours.exactTraces));
   const maxEce = Math.max(...cells.map((x) => x.ours.ece));
-  const t = await throughput();
+  const t = throughput();
   console.log(
-    `\nthroughput: \`linktrace infer\` on a file of ${t.lines} JSON lines (read + parse + infer + write) at ${Math.round(t.linesPerCpuS)} lines per CPU second of the process; ` +
-      `at most ${t.peakHeld} records held (${((100 * t.peakHeld) / t.lines).toFixed(1)} % of the file), heap ≤ ${t.heapMiB.toFixed(0)} MiB (bench process); F1 ${f(t.f1)}`,
+    `\nthroughput: \`linktrace infer\` on a file of ${t.lines} JSON lines, in its own process (read + parse + infer + write): ` +
+      `${Math.round(t.linesPerCpuS)} lines per CPU second without its start-up (${t.startupCpuMs.toFixed(0)} ms of CPU), ${Math.round(t.linesPerCpuSWhole)} with it; ` +
+      `at most ${t.peakHeld} records held (${((100 * t.peakHeld) / t.lines).toFixed(1)} % of the file), peak RSS ${t.maxRssMiB.toFixed(0)} MiB; F1 ${f(t.f1)}`,
   );
   const targets = {
     peers05F1: minF1Peers >= 0.99,
@@ -161,11 +200,13 @@ async function main(): Promise<void> {
     maxEce: Number(maxEce.toFixed(4)),
     minF1: Number(Math.min(...cells.map((x) => x.ours.f1)).toFixed(4)),
     linesPerCpuS: Math.round(t.linesPerCpuS),
+    linesPerCpuSWhole: Math.round(t.linesPerCpuSWhole),
+    startupCpuMs: Math.round(t.startupCpuMs),
     throughputLines: t.lines,
     peakHeld: t.peakHeld,
-    heapMiB: Number(t.heapMiB.toFixed(1)),
+    maxRssMiB: Math.round(t.maxRssMiB),
     allTargetsMet: Object.values(targets).every(Boolean),
   });
 }
 
-await main();
+main();

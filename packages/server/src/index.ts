@@ -3,8 +3,6 @@
 export * from './errors.js';
 export { buildApp, type AppOptions, type LinktraceState } from './app.js';
 export { startServer, type RunningServer, type StartOptions } from './cli/serve.js';
-export { inferCommand, type InferFlags } from './cli/infer.js';
-export type { CliIo } from './cli/cli-io.js';
 export { registerQueryRoutes, type QueryRoutesOptions } from './routes/query-routes.js';
 export { registerZipkinQueryRoutes, DEFAULT_AUTOCOMPLETE_KEYS, type ZipkinQueryOptions } from './routes/query-zipkin.js';
 export { registerNativeQueryRoutes, type NativeQueryOptions } from './routes/query-native.js';
