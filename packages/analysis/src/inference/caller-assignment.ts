@@ -8,6 +8,7 @@
  * its posterior over the final beam.
  */
 import { CallStructure, START, type CallList } from './call-structure.js';
+import { DOUBLE_ZERO } from './gaussian-stats.js';
 
 export interface AssignParent {
   /** `service endpoint` of the request. */
@@ -91,10 +92,10 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
   const models = parents.map((p) => structure.model(p.key));
   const initial: (CallList | null)[] = parents.map((p) => {
     let list: CallList | null = null;
-    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.e, next: list, step: 0, more: 0, gap: 0 };
+    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.e, next: list, step: 0, more: DOUBLE_ZERO, gap: DOUBLE_ZERO };
     return list;
   });
-  let states: State[] = [{ score: 0, prev: null, choice: -1, lists: initial }];
+  let states: State[] = [{ score: DOUBLE_ZERO, prev: null, choice: -1, lists: initial }];
   // Per request, the price memo of an empty list (a list node carries its own).
   const emptyStep = new Float64Array(parents.length);
   const emptyMore = new Float64Array(parents.length);
@@ -167,7 +168,7 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
       let lists = from.lists;
       if (pi >= 0) {
         lists = lists.slice();
-        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: from.lists[pi] ?? null, step: 0, more: 0, gap: 0 };
+        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: from.lists[pi] ?? null, step: 0, more: DOUBLE_ZERO, gap: DOUBLE_ZERO };
       }
       kept[k] = { score: expScore[at]!, prev: from, choice: pi, lists };
     }

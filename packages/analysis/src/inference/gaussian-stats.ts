@@ -4,9 +4,9 @@
  * long log without being held back by its beginning.
  */
 export class GaussianStats {
-  private w = 0;
-  private m = 0;
-  private s = 0;
+  private w = DOUBLE_ZERO;
+  private m = DOUBLE_ZERO;
+  private s = DOUBLE_ZERO;
 
   /** `maxWeight`: how many recent observations dominate (older ones fade). */
   constructor(private readonly maxWeight = 2000) {}
@@ -38,6 +38,14 @@ export class GaussianStats {
 }
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * 0 written as −0 (equal to 0 in every use), for number fields that will hold fractions: V8 keeps
+ * a field that starts as a small integer in integer form, and the first fraction stored changes
+ * the class's layout and throws away the optimised code that used it (recompiled later: costly
+ * for the large search functions). A field that starts as −0 is a double from the start.
+ */
+export const DOUBLE_ZERO = -0;
 
 /** log N(x; mean, sd). */
 export function logNormalDensity(x: number, mean: number, sd: number): number {

@@ -19,7 +19,7 @@
 import { assignCalls, type AssignCall, type AssignParent } from './caller-assignment.js';
 import { CallStructure } from './call-structure.js';
 import { ClockOffsets } from './clock-offsets.js';
-import { GaussianStats, logNormalDensity } from './gaussian-stats.js';
+import { DOUBLE_ZERO, GaussianStats, logNormalDensity } from './gaussian-stats.js';
 import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
 import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
 import { TimeList } from './time-list.js';
@@ -103,19 +103,19 @@ class Rec {
   // out side
   callee: Rec | undefined = undefined;
   parent: Rec | null | undefined = undefined;
-  c2 = 0;
+  c2 = DOUBLE_ZERO;
   /** The caller side's untempered posterior (learning thresholds). */
-  c2raw = 0;
+  c2raw = DOUBLE_ZERO;
   stage2 = false;
   waiting: Rec[] | undefined = undefined;
   emittedCall = false;
   // in side
   call: Rec | null | undefined = undefined;
-  c1 = 0;
+  c1 = DOUBLE_ZERO;
   decided = false;
   emitted = false;
   finalParent: Rec | null | undefined = undefined;
-  conf = 0;
+  conf = DOUBLE_ZERO;
   rootLine: number;
   waitingKids: Rec[] | undefined = undefined;
   kids: Rec[] | undefined = undefined;
@@ -774,7 +774,8 @@ export class LinkInferrer {
           if (p.e + tol >= out.e) parents.push(p);
         }
       }
-      rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
+      // Both set by the group's solve (every row is in one); doubles from the start.
+      rows.push({ rec: out, parents, parent: null, confidence: DOUBLE_ZERO, certainty: DOUBLE_ZERO });
     }
     const groups: CallerGroup[] = [];
     for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
