@@ -85,6 +85,14 @@ let expChoice = new Int32Array(256);
 let order = new Int32Array(256);
 /** Search steps taken so far (all searches): the memo stamp, never reused. */
 let steps = 0;
+// Per request and per call of one search, also shared (grown as needed): no typed array per search.
+let emptyStep = new Float64Array(64);
+let emptyMore = new Float64Array(64);
+let emptyGap = new Float64Array(64);
+let finals = new Float64Array(256);
+let bestChoices = new Int32Array(64);
+let agree = new Float64Array(64);
+let agreeRaw = new Float64Array(64);
 
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
@@ -96,10 +104,13 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
     return list;
   });
   let states: State[] = [{ score: DOUBLE_ZERO, prev: null, choice: -1, lists: initial }];
-  // Per request, the price memo of an empty list (a list node carries its own).
-  const emptyStep = new Float64Array(parents.length);
-  const emptyMore = new Float64Array(parents.length);
-  const emptyGap = new Float64Array(parents.length);
+  // Per request, the price memo of an empty list (a list node carries its own). Stamps of earlier
+  // searches are older steps, so the shared columns need no clearing.
+  if (parents.length > emptyStep.length) {
+    emptyStep = new Float64Array(2 * parents.length);
+    emptyMore = new Float64Array(2 * parents.length);
+    emptyGap = new Float64Array(2 * parents.length);
+  }
   for (const call of calls) {
     const stepId = ++steps;
     const most = states.length * (1 + call.candidates.length);
@@ -116,7 +127,9 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
       expScore[m] = st.score + orphan;
       expFrom[m] = si;
       expChoice[m++] = -1;
-      for (const pi of call.candidates) {
+      const candidates = call.candidates;
+      for (let ci = 0; ci < candidates.length; ci++) {
+        const pi = candidates[ci]!;
         // The price of this call for a request depends only on the calls it already has (its list):
         // states sharing that list share the price, computed once per step.
         const list = st.lists[pi] ?? null;
@@ -175,7 +188,7 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
     states = kept;
   }
   // The requests that end here: their tails and call counts.
-  const finals = new Float64Array(states.length);
+  if (states.length > finals.length) finals = new Float64Array(2 * states.length);
   let best = 0;
   for (let si = 0; si < states.length; si++) {
     const st = states[si]!;
@@ -198,15 +211,19 @@ export function assignCalls(parents: readonly AssignParent[], calls: readonly As
     if (score > finals[best]!) best = si;
   }
   const n = calls.length;
-  const bestChoices = new Int32Array(n);
+  if (n > bestChoices.length) {
+    bestChoices = new Int32Array(2 * n);
+    agree = new Float64Array(2 * n);
+    agreeRaw = new Float64Array(2 * n);
+  }
   let at: State | null = states[best]!;
   for (let i = n - 1; i >= 0; i--) {
     bestChoices[i] = at!.choice;
     at = at!.prev;
   }
   const bestScore = finals[best]!;
-  const agree = new Float64Array(n);
-  const agreeRaw = new Float64Array(n);
+  agree.fill(0, 0, n);
+  agreeRaw.fill(0, 0, n);
   let total = 0;
   let totalRaw = 0;
   for (let si = 0; si < states.length; si++) {
