@@ -19,23 +19,76 @@ const MIN_WEIGHT = 5;
 /** Requests tallied before an endpoint's call counts are trusted. */
 const MIN_PARENTS = 5;
 
+/** more() and stop() for a count no request ever reached: log((0 + 0.5) / (0 + 1)). */
+const NEVER_SEEN = Math.log(0.5 / 1);
+
+/** more() by count n < h.length: log((requests with > n calls + ½) / (requests with ≥ n calls + 1)). */
+function moreLogs(h: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < h.length; n++) {
+    let atLeast = 0;
+    for (let k = n; k < h.length; k++) atLeast += h[k]!;
+    const above = atLeast - h[n]!;
+    out.push(Math.log((above + 0.5) / (atLeast + 1)));
+  }
+  return out;
+}
+
+/** stop() of one child by count n < h.length: log((requests with n calls + ½) / (requests with ≥ n calls + 1)). */
+function stopLogs(h: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < h.length; n++) {
+    let atLeast = 0;
+    for (let k = n; k < h.length; k++) atLeast += h[k]!;
+    out.push(Math.log((h[n]! + 0.5) / (atLeast + 1)));
+  }
+  return out;
+}
+
 /** The anchor name for "no call finished yet": the request's start. */
 export const START = '^';
 
+/** A call as learning takes it: the inferrer passes its held records themselves (one class: no copies, one shape). */
 export interface CallTiming {
-  endpoint: string;
-  startUs: number;
-  endUs: number;
+  readonly endpoint: string;
+  /** Start, µs. */
+  readonly s: number;
+  /** End, µs. */
+  readonly e: number;
 }
 
-interface EndpointModel {
+/** What is learned about one endpoint (`service endpoint`); scoring takes it as a handle, looked up once per request. */
+export interface EndpointModel {
   parents: number;
   /** child endpoint → histogram of calls per request (index = count). */
   counts: Map<string, number[]>;
-  /** `prev\u0000child` → gap model; `\u0000child` → any previous. */
-  gaps: Map<string, GaussianStats>;
+  /** The same, as two lists in the order the children were first seen: iterated without an entry per child. */
+  children: string[];
+  histograms: number[][];
+  /**
+   * Per child, more()'s and stop()'s log-probabilities by count, filled on first use and dropped
+   * when a request is learned: the search asks for them once per state, the counts change once per
+   * learned request.
+   */
+  moreLogs: (number[] | undefined)[];
+  stopLogs: (number[] | undefined)[];
+  /** prev → child → gap model (nested, so scoring builds no key string). */
+  gaps: Map<string, Map<string, GaussianStats>>;
+  /** child → gap model after any previous call. */
+  anyGaps: Map<string, GaussianStats>;
   /** last child (or START) → tail model. */
   tails: Map<string, GaussianStats>;
+}
+
+/** A request's calls as the caller-side search holds them: a persistent list, newest first. */
+export interface CallList {
+  readonly endpoint: string;
+  readonly endUs: number;
+  readonly next: CallList | null;
+  /** Memo of the search (caller-assignment.ts): the step the price below is for, and that price's two terms. */
+  step: number;
+  more: number;
+  gap: number;
 }
 
 function gapFeature(us: number): number {
@@ -50,8 +103,8 @@ export function anchorsOf(parentStart: number, calls: readonly CallTiming[], tol
     let prev = START;
     for (let k = 0; k < i; k++) {
       const c = calls[k]!;
-      if (c.endUs <= calls[i]!.startUs + tolUs && c.endUs >= anchor) {
-        anchor = c.endUs;
+      if (c.e <= calls[i]!.s + tolUs && c.e >= anchor) {
+        anchor = c.e;
         prev = c.endpoint;
       }
     }
@@ -62,10 +115,11 @@ export function anchorsOf(parentStart: number, calls: readonly CallTiming[], tol
 
 export class CallStructure {
   private readonly endpoints = new Map<string, EndpointModel>();
+  private parentsLearned = 0;
 
   private endpoint(key: string): EndpointModel {
     let m = this.endpoints.get(key);
-    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), gaps: new Map(), tails: new Map() }));
+    if (m === undefined) this.endpoints.set(key, (m = { parents: 0, counts: new Map(), children: [], histograms: [], moreLogs: [], stopLogs: [], gaps: new Map(), anyGaps: new Map(), tails: new Map() }));
     return m;
   }
 
@@ -79,7 +133,8 @@ export class CallStructure {
   learn(parentKey: string, parentStart: number, parentEnd: number, calls: readonly CallTiming[], tolUs: number): void {
     const m = this.endpoint(parentKey);
     m.parents++;
-    const sorted = [...calls].sort((a, b) => a.startUs - b.startUs);
+    this.parentsLearned++;
+    const sorted = [...calls].sort((a, b) => a.s - b.s);
     const anchors = anchorsOf(parentStart, sorted, tolUs);
     const seen = new Map<string, number>();
     let lastEnd = parentStart;
@@ -87,78 +142,87 @@ export class CallStructure {
     sorted.forEach((c, i) => {
       seen.set(c.endpoint, (seen.get(c.endpoint) ?? 0) + 1);
       const { anchor, prev } = anchors[i]!;
-      const g = gapFeature(c.startUs - anchor);
-      this.stats(m.gaps, `${prev}\u0000${c.endpoint}`).add(g);
-      this.stats(m.gaps, `\u0000${c.endpoint}`).add(g);
-      if (c.endUs >= lastEnd) {
-        lastEnd = c.endUs;
+      const g = gapFeature(c.s - anchor);
+      let byChild = m.gaps.get(prev);
+      if (byChild === undefined) m.gaps.set(prev, (byChild = new Map()));
+      this.stats(byChild, c.endpoint).add(g);
+      this.stats(m.anyGaps, c.endpoint).add(g);
+      if (c.e >= lastEnd) {
+        lastEnd = c.e;
         last = c.endpoint;
       }
     });
     this.stats(m.tails, last).add(gapFeature(parentEnd - lastEnd));
-    for (const child of new Set([...seen.keys(), ...m.counts.keys()])) {
+    // Children called this time (new ones join the histograms in the order first called), then the others, 0 times.
+    for (const [child, n] of seen) {
       let h = m.counts.get(child);
-      if (h === undefined) m.counts.set(child, (h = [m.parents - 1]));
-      const n = seen.get(child) ?? 0;
+      if (h === undefined) {
+        m.counts.set(child, (h = [m.parents - 1]));
+        m.children.push(child);
+        m.histograms.push(h);
+        m.moreLogs.push(undefined);
+        m.stopLogs.push(undefined);
+      }
       while (h.length <= n) h.push(0);
       h[n]!++;
     }
+    for (let i = 0; i < m.children.length; i++) {
+      if (!seen.has(m.children[i]!)) m.histograms[i]![0]!++;
+      m.moreLogs[i] = undefined;
+      m.stopLogs[i] = undefined;
+    }
   }
 
-  private trusted(parentKey: string): EndpointModel | undefined {
-    const m = this.endpoints.get(parentKey);
-    return m !== undefined && m.parents >= MIN_PARENTS ? m : undefined;
+  /** The model of `parentKey`, or undefined when nothing was learned about it: the handle scoring takes. */
+  model(parentKey: string): EndpointModel | undefined {
+    return this.endpoints.get(parentKey);
   }
 
   /** log P(count ≥ n+1 | count ≥ n) of calls to `child`: the price of one more call. */
-  more(parentKey: string, child: string, n: number): number {
-    const m = this.trusted(parentKey);
-    if (m === undefined) return 0;
+  more(m: EndpointModel | undefined, child: string, n: number): number {
+    if (m === undefined || m.parents < MIN_PARENTS) return 0;
     const h = m.counts.get(child);
     if (h === undefined) return Math.log(0.5 / (m.parents + 1));
-    let atLeast = 0;
-    for (let k = n; k < h.length; k++) atLeast += h[k]!;
-    const above = atLeast - (h[n] ?? 0);
-    return Math.log((above + 0.5) / (atLeast + 1));
+    if (n >= h.length) return NEVER_SEEN;
+    const at = m.histograms.indexOf(h);
+    const logs = (m.moreLogs[at] ??= moreLogs(h));
+    return logs[n]!;
   }
 
-  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the counts made. */
-  stop(parentKey: string, made: ReadonlyMap<string, number>): number {
-    const m = this.trusted(parentKey);
-    if (m === undefined) return 0;
+  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the calls made (counted on the list). */
+  stop(m: EndpointModel | undefined, made: CallList | null): number {
+    if (m === undefined || m.parents < MIN_PARENTS) return 0;
     let sum = 0;
-    for (const [child, h] of m.counts) {
-      const n = made.get(child) ?? 0;
-      let atLeast = 0;
-      for (let k = n; k < h.length; k++) atLeast += h[k]!;
-      sum += Math.log(((h[n] ?? 0) + 0.5) / (atLeast + 1));
+    for (let i = 0; i < m.children.length; i++) {
+      const child = m.children[i]!;
+      const h = m.histograms[i]!;
+      let n = 0;
+      for (let c = made; c !== null; c = c.next) if (c.endpoint === child) n++;
+      sum += n >= h.length ? NEVER_SEEN : (m.stopLogs[i] ??= stopLogs(h))[n]!;
     }
     return sum;
   }
 
   /** log-likelihood of a call starting `gapUs` after its anchor (the end of `prev`, or the start). */
-  gap(parentKey: string, prev: string, child: string, gapUs: number): number {
+  gap(m: EndpointModel | undefined, prev: string, child: string, gapUs: number): number {
     const x = gapFeature(gapUs);
-    const m = this.endpoints.get(parentKey);
-    let s = m?.gaps.get(`${prev}\u0000${child}`);
-    if (s === undefined || s.weight < MIN_WEIGHT) s = m?.gaps.get(`\u0000${child}`);
+    let s = m?.gaps.get(prev)?.get(child);
+    if (s === undefined || s.weight < MIN_WEIGHT) s = m?.anyGaps.get(child);
     if (s === undefined || s.weight < MIN_WEIGHT) return logNormalDensity(x, BROAD_MEAN, BROAD_SD);
     return robustLogDensity(x, s.mean, s.sd(MIN_SD), BROAD_MEAN, BROAD_SD);
   }
 
   /** log-likelihood of the request ending `tailUs` after its last call (`last`, or START when it made none). */
-  tail(parentKey: string, last: string, tailUs: number): number {
+  tail(m: EndpointModel | undefined, last: string, tailUs: number): number {
     const x = gapFeature(tailUs);
-    const s = this.endpoints.get(parentKey)?.tails.get(last);
+    const s = m?.tails.get(last);
     if (s === undefined || s.weight < MIN_WEIGHT) return logNormalDensity(x, BROAD_MEAN, BROAD_SD);
     return robustLogDensity(x, s.mean, s.sd(MIN_SD), BROAD_MEAN, BROAD_SD);
   }
 
   /** Requests tallied so far (all endpoints). */
   get learnedParents(): number {
-    let n = 0;
-    for (const m of this.endpoints.values()) n += m.parents;
-    return n;
+    return this.parentsLearned;
   }
 
   /** The score of an outgoing call with no parent request at all (background work, or its request was not logged). */

@@ -7,7 +7,8 @@
  * the best partial assignments is kept (not a greedy choice per call), and each call's confidence is
  * its posterior over the final beam.
  */
-import { CallStructure, START } from './call-structure.js';
+import { CallStructure, START, type CallList } from './call-structure.js';
+import { DOUBLE_ZERO } from './gaussian-stats.js';
 
 export interface AssignParent {
   /** `service endpoint` of the request. */
@@ -15,7 +16,7 @@ export interface AssignParent {
   startUs: number;
   endUs: number;
   /** Calls already given to it earlier. */
-  prior: readonly { endpoint: string; endUs: number }[];
+  prior: readonly { readonly endpoint: string; /** End, µs. */ readonly e: number }[];
   /** Whether all its calls are in this group (it ends within the decided range): then its tail and counts are scored. */
   closes: boolean;
 }
@@ -37,12 +38,6 @@ export interface Assigned {
   certainty: number;
 }
 
-interface CallList {
-  endpoint: string;
-  endUs: number;
-  next: CallList | null;
-}
-
 interface State {
   score: number;
   prev: State | null;
@@ -58,89 +53,192 @@ const PRUNE_GAP = 12;
  */
 const POSTERIOR_TEMPERATURE = 2;
 
+/**
+ * Fills `order[0..n)` with 0..n−1 sorted by `score` descending, equal scores in index order (a
+ * stable sort, as the beam's ranking has always been). Insertion sort for the short lists of most
+ * steps: no allocation.
+ */
+export function sortByScore(order: Int32Array, score: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n > 48) {
+    const sorted = Array.from(order.subarray(0, n)).sort((a, b) => score[b]! - score[a]! || a - b);
+    order.set(sorted);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = order[i]!;
+    const v = score[x]!;
+    let k = i - 1;
+    while (k >= 0 && score[order[k]!]! < v) {
+      order[k + 1] = order[k]!;
+      k--;
+    }
+    order[k + 1] = x;
+  }
+}
+
+// The expansions of one search step, as flat columns (a state is only built for those the beam
+// keeps). Shared by every search: assignCalls is synchronous and never re-entered.
+let expScore = new Float64Array(256);
+let expFrom = new Int32Array(256);
+let expChoice = new Int32Array(256);
+let order = new Int32Array(256);
+/** Search steps taken so far (all searches): the memo stamp, never reused. */
+let steps = 0;
+// Per request and per call of one search, also shared (grown as needed): no typed array per search.
+let emptyStep = new Float64Array(64);
+let emptyMore = new Float64Array(64);
+let emptyGap = new Float64Array(64);
+let finals = new Float64Array(256);
+let bestChoices = new Int32Array(64);
+let agree = new Float64Array(64);
+let agreeRaw = new Float64Array(64);
+
 export function assignCalls(parents: readonly AssignParent[], calls: readonly AssignCall[], structure: CallStructure, tolUs: number, beam = DEFAULT_BEAM): Assigned[] {
   const orphan = CallStructure.orphanScore();
+  // Each request's model, looked up once for the whole search.
+  const models = parents.map((p) => structure.model(p.key));
   const initial: (CallList | null)[] = parents.map((p) => {
     let list: CallList | null = null;
-    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.endUs, next: list };
+    for (const c of p.prior) list = { endpoint: c.endpoint, endUs: c.e, next: list, step: 0, more: DOUBLE_ZERO, gap: DOUBLE_ZERO };
     return list;
   });
-  let states: State[] = [{ score: 0, prev: null, choice: -1, lists: initial }];
+  let states: State[] = [{ score: DOUBLE_ZERO, prev: null, choice: -1, lists: initial }];
+  // Per request, the price memo of an empty list (a list node carries its own). Stamps of earlier
+  // searches are older steps, so the shared columns need no clearing.
+  if (parents.length > emptyStep.length) {
+    emptyStep = new Float64Array(2 * parents.length);
+    emptyMore = new Float64Array(2 * parents.length);
+    emptyGap = new Float64Array(2 * parents.length);
+  }
   for (const call of calls) {
-    const next: State[] = [];
-    for (const st of states) {
-      next.push({ score: st.score + orphan, prev: st, choice: -1, lists: st.lists });
-      for (const pi of call.candidates) {
-        const p = parents[pi]!;
-        let anchor = p.startUs;
-        let prev = START;
-        let count = 0;
-        for (let c = st.lists[pi] ?? null; c !== null; c = c.next) {
-          if (c.endpoint === call.endpoint) count++;
-          if (c.endUs <= call.startUs + tolUs && c.endUs >= anchor) {
-            anchor = c.endUs;
-            prev = c.endpoint;
+    const stepId = ++steps;
+    const most = states.length * (1 + call.candidates.length);
+    if (most > expScore.length) {
+      const size = Math.max(most, 2 * expScore.length);
+      expScore = new Float64Array(size);
+      expFrom = new Int32Array(size);
+      expChoice = new Int32Array(size);
+      order = new Int32Array(size);
+    }
+    let m = 0;
+    for (let si = 0; si < states.length; si++) {
+      const st = states[si]!;
+      expScore[m] = st.score + orphan;
+      expFrom[m] = si;
+      expChoice[m++] = -1;
+      const candidates = call.candidates;
+      for (let ci = 0; ci < candidates.length; ci++) {
+        const pi = candidates[ci]!;
+        // The price of this call for a request depends only on the calls it already has (its list):
+        // states sharing that list share the price, computed once per step.
+        const list = st.lists[pi] ?? null;
+        let more: number;
+        let gap: number;
+        if (list !== null ? list.step === stepId : emptyStep[pi] === stepId) {
+          more = list !== null ? list.more : emptyMore[pi]!;
+          gap = list !== null ? list.gap : emptyGap[pi]!;
+        } else {
+          const p = parents[pi]!;
+          const model = models[pi];
+          let anchor = p.startUs;
+          let prev = START;
+          let count = 0;
+          for (let c = list; c !== null; c = c.next) {
+            if (c.endpoint === call.endpoint) count++;
+            if (c.endUs <= call.startUs + tolUs && c.endUs >= anchor) {
+              anchor = c.endUs;
+              prev = c.endpoint;
+            }
+          }
+          more = structure.more(model, call.endpoint, count);
+          gap = structure.gap(model, prev, call.endpoint, call.startUs - anchor);
+          if (list !== null) {
+            list.step = stepId;
+            list.more = more;
+            list.gap = gap;
+          } else {
+            emptyStep[pi] = stepId;
+            emptyMore[pi] = more;
+            emptyGap[pi] = gap;
           }
         }
-        const score = st.score + structure.more(p.key, call.endpoint, count) + structure.gap(p.key, prev, call.endpoint, call.startUs - anchor);
-        const lists = st.lists.slice();
-        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: st.lists[pi] ?? null };
-        next.push({ score, prev: st, choice: pi, lists });
+        expScore[m] = st.score + more + gap;
+        expFrom[m] = si;
+        expChoice[m++] = pi;
       }
     }
-    next.sort((a, b) => b.score - a.score);
+    sortByScore(order, expScore, m);
     // States e^12 times less likely than the best cannot change a posterior that matters.
-    const floor = next[0]!.score - PRUNE_GAP;
-    let keep = Math.min(beam, next.length);
-    while (keep > 1 && next[keep - 1]!.score < floor) keep--;
-    states = keep < next.length ? next.slice(0, keep) : next;
+    const floor = expScore[order[0]!]! - PRUNE_GAP;
+    let keep = Math.min(beam, m);
+    while (keep > 1 && expScore[order[keep - 1]!]! < floor) keep--;
+    const kept: State[] = new Array(keep);
+    for (let k = 0; k < keep; k++) {
+      const at = order[k]!;
+      const from = states[expFrom[at]!]!;
+      const pi = expChoice[at]!;
+      let lists = from.lists;
+      if (pi >= 0) {
+        lists = lists.slice();
+        lists[pi] = { endpoint: call.endpoint, endUs: call.endUs, next: from.lists[pi] ?? null, step: 0, more: DOUBLE_ZERO, gap: DOUBLE_ZERO };
+      }
+      kept[k] = { score: expScore[at]!, prev: from, choice: pi, lists };
+    }
+    states = kept;
   }
   // The requests that end here: their tails and call counts.
-  const finals = states.map((st) => {
+  if (states.length > finals.length) finals = new Float64Array(2 * states.length);
+  let best = 0;
+  for (let si = 0; si < states.length; si++) {
+    const st = states[si]!;
     let score = st.score;
-    parents.forEach((p, pi) => {
-      if (!p.closes) return;
-      const made = new Map<string, number>();
+    for (let pi = 0; pi < parents.length; pi++) {
+      const p = parents[pi]!;
+      if (!p.closes) continue;
+      const list = st.lists[pi] ?? null;
       let lastEnd = p.startUs;
       let last = START;
-      for (let c = st.lists[pi] ?? null; c !== null; c = c.next) {
-        made.set(c.endpoint, (made.get(c.endpoint) ?? 0) + 1);
+      for (let c = list; c !== null; c = c.next) {
         if (c.endUs >= lastEnd) {
           lastEnd = c.endUs;
           last = c.endpoint;
         }
       }
-      score += structure.stop(p.key, made) + structure.tail(p.key, last, p.endUs - lastEnd);
-    });
-    return { st, score };
-  });
-  let best = finals[0]!;
-  for (const f of finals) if (f.score > best.score) best = f;
-  const n = calls.length;
-  const choices = (st: State): Int32Array => {
-    const out = new Int32Array(n);
-    let at: State | null = st;
-    for (let i = n - 1; i >= 0; i--) {
-      out[i] = at!.choice;
-      at = at!.prev;
+      score += structure.stop(models[pi], list) + structure.tail(models[pi], last, p.endUs - lastEnd);
     }
-    return out;
-  };
-  const bestChoices = choices(best.st);
-  const agree = new Float64Array(n);
-  const agreeRaw = new Float64Array(n);
+    finals[si] = score;
+    if (score > finals[best]!) best = si;
+  }
+  const n = calls.length;
+  if (n > bestChoices.length) {
+    bestChoices = new Int32Array(2 * n);
+    agree = new Float64Array(2 * n);
+    agreeRaw = new Float64Array(2 * n);
+  }
+  let at: State | null = states[best]!;
+  for (let i = n - 1; i >= 0; i--) {
+    bestChoices[i] = at!.choice;
+    at = at!.prev;
+  }
+  const bestScore = finals[best]!;
+  agree.fill(0, 0, n);
+  agreeRaw.fill(0, 0, n);
   let total = 0;
   let totalRaw = 0;
-  for (const f of finals) {
-    const w = Math.exp((f.score - best.score) / POSTERIOR_TEMPERATURE);
-    const wRaw = Math.exp(f.score - best.score);
+  for (let si = 0; si < states.length; si++) {
+    const w = Math.exp((finals[si]! - bestScore) / POSTERIOR_TEMPERATURE);
+    const wRaw = Math.exp(finals[si]! - bestScore);
     total += w;
     totalRaw += wRaw;
-    const ch = f === best ? bestChoices : choices(f.st);
-    for (let i = 0; i < n; i++) {
-      if (ch[i] !== bestChoices[i]) continue;
-      agree[i] += w;
-      agreeRaw[i] += wRaw;
+    // Walk the state's choices back (no array per state).
+    let st: State | null = states[si]!;
+    for (let i = n - 1; i >= 0; i--) {
+      if (st!.choice === bestChoices[i]) {
+        agree[i] += w;
+        agreeRaw[i] += wRaw;
+      }
+      st = st!.prev;
     }
   }
   const result: Assigned[] = [];

@@ -4,9 +4,9 @@
  * long log without being held back by its beginning.
  */
 export class GaussianStats {
-  private w = 0;
-  private m = 0;
-  private s = 0;
+  private w = DOUBLE_ZERO;
+  private m = DOUBLE_ZERO;
+  private s = DOUBLE_ZERO;
 
   /** `maxWeight`: how many recent observations dominate (older ones fade). */
   constructor(private readonly maxWeight = 2000) {}
@@ -39,6 +39,14 @@ export class GaussianStats {
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
+/**
+ * 0 written as −0 (equal to 0 in every use), for number fields that will hold fractions: V8 keeps
+ * a field that starts as a small integer in integer form, and the first fraction stored changes
+ * the class's layout and throws away the optimised code that used it (recompiled later: costly
+ * for the large search functions). A field that starts as −0 is a double from the start.
+ */
+export const DOUBLE_ZERO = -0;
+
 /** log N(x; mean, sd). */
 export function logNormalDensity(x: number, mean: number, sd: number): number {
   const z = (x - mean) / sd;
@@ -50,8 +58,12 @@ export function logNormalDensity(x: number, mean: number, sd: number): number {
  * never thinner than a broad one, so one rare gap cannot outweigh everything else a match has going for it.
  */
 export function robustLogDensity(x: number, mean: number, sd: number, broadMean: number, broadSd: number, epsilon = 0.02): number {
-  const a = Math.log(1 - epsilon) + logNormalDensity(x, mean, sd);
-  const b = Math.log(epsilon) + logNormalDensity(x, broadMean, broadSd);
-  const m = Math.max(a, b);
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+  const a = (epsilon === 0.02 ? LOG_098 : Math.log(1 - epsilon)) + logNormalDensity(x, mean, sd);
+  const b = (epsilon === 0.02 ? LOG_002 : Math.log(epsilon)) + logNormalDensity(x, broadMean, broadSd);
+  // exp(0) is exactly 1: the larger term's exponential is not computed.
+  return a >= b ? a + Math.log(1 + Math.exp(b - a)) : b + Math.log(Math.exp(a - b) + 1);
 }
+
+/** The default mixture weights' logarithms, computed once (the same doubles as computed per call). */
+const LOG_098 = Math.log(1 - 0.02);
+const LOG_002 = Math.log(0.02);

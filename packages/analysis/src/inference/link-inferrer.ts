@@ -16,12 +16,13 @@
  * Streaming: records are held for a bounded window of log time (`windowUs`), processed block by
  * block, and dropped; memory follows the window, never the file.
  */
-import { assignCalls } from './caller-assignment.js';
+import { assignCalls, type AssignCall, type AssignParent } from './caller-assignment.js';
 import { CallStructure } from './call-structure.js';
 import { ClockOffsets } from './clock-offsets.js';
-import { GaussianStats, logNormalDensity } from './gaussian-stats.js';
+import { DOUBLE_ZERO, GaussianStats, logNormalDensity } from './gaussian-stats.js';
 import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
 import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
+import { TimeList } from './time-list.js';
 
 export interface InferOptions {
   /**
@@ -81,38 +82,67 @@ export interface InferenceReport {
   peakHeld: number;
 }
 
-interface Rec {
-  r: LogRecord;
-  host: string;
-  isIn: boolean;
-  s: number;
-  e: number;
-  dups?: LogRecord[];
+/**
+ * A held record. A class with every field set in the constructor: one hidden class for all of
+ * them, so the hot loops' property reads stay monomorphic whatever shapes the input records have.
+ */
+class Rec {
+  readonly line: number;
+  readonly service: string;
+  readonly instance: string;
+  readonly endpoint: string;
+  readonly remote: string | undefined;
+  readonly local: string | undefined;
+  /** `service endpoint`: the call-structure key, shared by all records of that endpoint. */
+  readonly key: string;
+  readonly s: number;
+  readonly e: number;
+  dups: LogRecord[] | undefined = undefined;
+  /** The index lists holding it (time-list.ts), to leave them when dropped. */
+  lists: TimeList<Rec>[] | undefined = undefined;
   // out side
-  callee?: Rec;
-  parent?: Rec | null;
-  c2: number;
+  callee: Rec | undefined = undefined;
+  parent: Rec | null | undefined = undefined;
+  c2 = DOUBLE_ZERO;
   /** The caller side's untempered posterior (learning thresholds). */
-  c2raw: number;
-  stage2: boolean;
-  waiting?: Rec[];
-  emittedCall: boolean;
+  c2raw = DOUBLE_ZERO;
+  stage2 = false;
+  waiting: Rec[] | undefined = undefined;
+  emittedCall = false;
   // in side
-  call?: Rec | null;
-  c1: number;
-  decided: boolean;
-  emitted: boolean;
-  finalParent?: Rec | null;
-  conf: number;
+  call: Rec | null | undefined = undefined;
+  c1 = DOUBLE_ZERO;
+  decided = false;
+  emitted = false;
+  finalParent: Rec | null | undefined = undefined;
+  conf = DOUBLE_ZERO;
   rootLine: number;
-  waitingKids?: Rec[];
-  kids?: Rec[];
-  tallied: boolean;
+  waitingKids: Rec[] | undefined = undefined;
+  kids: Rec[] | undefined = undefined;
+  tallied = false;
+  /** Scratch: its index among a caller-side group's parents while the group is built, else −1. */
+  slot = -1;
+
+  constructor(
+    readonly r: LogRecord,
+    readonly host: string,
+    readonly isIn: boolean,
+    key: string,
+  ) {
+    this.line = r.line;
+    this.service = r.service;
+    this.instance = r.instance;
+    this.endpoint = r.endpoint;
+    this.remote = r.remote;
+    this.local = r.local;
+    this.key = key;
+    this.s = r.startUs;
+    this.e = r.endUs;
+    this.rootLine = r.line;
+  }
 }
 
 const LATE_LINES_KEPT = 20;
-/** Key prefix of the index of `out` records that do not name their connection. */
-const NO_LOCAL = '\u0000';
 /** A record further ahead of the watermark than this many windows is from a clock too wrong to use. */
 const FAR_AHEAD_WINDOWS = 10;
 const MAX_CANDIDATES = 40;
@@ -141,19 +171,13 @@ interface Candidate {
   connection: boolean;
 }
 
-function logistic(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+/** √(a² + b² + c²) for the µs-scale spreads here (no overflow to guard against, unlike Math.hypot, which allocates its arguments). */
+function rootSumSquares(a: number, b: number, c: number): number {
+  return Math.sqrt(a * a + b * b + c * c);
 }
 
-function upperBound(list: readonly Rec[], s: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.s <= s) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+function logistic(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
 function lowerBound(list: readonly Rec[], s: number): number {
@@ -167,10 +191,36 @@ function lowerBound(list: readonly Rec[], s: number): number {
   return lo;
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
+const NO_RECS: readonly Rec[] = [];
+
+interface CallerRow {
+  rec: Rec;
+  parents: Rec[];
+  parent: Rec | null;
+  confidence: number;
+  certainty: number;
+}
+
+interface CallerGroup {
+  rows: CallerRow[];
+  parents: Rec[];
+  input: AssignParent[];
+  calls: AssignCall[];
+}
+
+function startOrdered(rows: readonly { rec: Rec }[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i]!.rec.s < rows[i - 1]!.rec.s) return false;
+  return true;
+}
+
+/** Whether any of a request's calls was placed with a certainty too low to learn from. */
+function unsureCall(kids: readonly Rec[]): boolean {
+  for (const k of kids) if (k.c2raw < 0.9) return true;
+  return false;
+}
+
+function sameRecord(x: Rec, r: LogRecord): boolean {
+  return x.e === r.endUs && x.isIn === (r.direction === 'in') && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
 }
 
 /** A candidate of one row in a group: column key and score (log-likelihood, higher is better). */
@@ -188,6 +238,11 @@ interface Solved {
   confidence: number;
 }
 
+function distinctGroups(row: readonly Cand[]): boolean {
+  for (let i = 1; i < row.length; i++) for (let k = 0; k < i; k++) if (row[i]!.group === row[k]!.group) return false;
+  return true;
+}
+
 /**
  * Solves one group of rows jointly: each row takes one candidate, no candidate key twice.
  * Each row must offer its own null candidate (a unique key).
@@ -198,6 +253,12 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
     const row = cands[0]!;
     let best = row[0]!;
     for (const c of row) if (c.score > best.score) best = c;
+    if (distinctGroups(row)) {
+      // Every candidate its own answer (the usual case): the posterior without a map.
+      let z = 0;
+      for (const c of row) z += Math.exp(c.score - best.score);
+      return [{ choice: best, confidence: 1 / z }];
+    }
     // Posterior over answers: each answer's best-scoring candidate.
     const byGroup = new Map<number, number>();
     for (const c of row) byGroup.set(c.group, Math.max(byGroup.get(c.group) ?? -Infinity, c.score));
@@ -248,8 +309,10 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
 }
 
 /** Splits rows into groups that share a candidate key (union–find). */
-function groupsOf<T, K>(rows: readonly T[], keysOf: (row: T) => readonly K[]): T[][] {
-  const parent = rows.map((_, i) => i);
+function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (row: T, k: number) => number): T[][] {
+  const n = rows.length;
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
   const find = (i: number): number => {
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]!]!;
@@ -257,17 +320,27 @@ function groupsOf<T, K>(rows: readonly T[], keysOf: (row: T) => readonly K[]): T
     }
     return i;
   };
-  const owner = new Map<K, number>();
-  rows.forEach((row, i) => {
-    for (const k of keysOf(row)) {
-      const o = owner.get(k);
-      if (o === undefined) owner.set(k, i);
+  const owner = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    const count = keyCount(row);
+    for (let k = 0; k < count; k++) {
+      const key = keyAt(row, k);
+      const o = owner.get(key);
+      if (o === undefined) owner.set(key, i);
       else parent[find(i)] = find(o);
     }
-  });
-  const groups = new Map<number, T[]>();
-  rows.forEach((row, i) => push(groups, find(i), row));
-  return [...groups.values()];
+  }
+  // Groups in the order of their first row, rows in their own order.
+  const byRoot: (T[] | undefined)[] = new Array(n);
+  const groups: T[][] = [];
+  for (let i = 0; i < n; i++) {
+    const root = find(i);
+    const g = byRoot[root];
+    if (g === undefined) groups.push((byRoot[root] = [rows[i]!]));
+    else g.push(rows[i]!);
+  }
+  return groups;
 }
 
 export class LinkInferrer {
@@ -280,6 +353,19 @@ export class LinkInferrer {
   private readonly net1 = new Map<string, Map<string, GaussianStats>>();
   private readonly net2 = new Map<string, Map<string, GaussianStats>>();
   private readonly roots = new Map<string, [number, number]>();
+  /**
+   * Indices over the held context, kept up to date as records join it and leave it: `in` records per
+   * instance; `out` records per connection (our side, `local`); per endpoint and host; and the same
+   * for `out` records that do not name their connection (the only timing candidates of a request
+   * that knows its own).
+   */
+  private readonly insAt = new Map<string, TimeList<Rec>>();
+  private readonly outsByLocal = new Map<string, TimeList<Rec>>();
+  private readonly outsByEndpoint = new Map<string, Map<string, TimeList<Rec>>>();
+  private readonly bareOutsByEndpoint = new Map<string, Map<string, TimeList<Rec>>>();
+  /** Interned per instance: its host; per service and endpoint: the call-structure key (no string built per record). */
+  private readonly hostByInstance = new Map<string, string>();
+  private readonly keyOf = new Map<string, Map<string, string>>();
   /** Records not yet merged into the context, in arrival order. */
   private pending: Rec[] = [];
   /** Held records, sorted by start. */
@@ -296,6 +382,9 @@ export class LinkInferrer {
   /** Longest `in` record seen (capped by the window): how far back a parent can have started. */
   private maxDurUs = 0;
   private readonly farAheadHosts = new Map<string, number>();
+  /** netWindow's answer. */
+  private netLo = 0;
+  private netHi = 0;
   private readonly stats: InferenceReport = {
     records: 0,
     ins: 0,
@@ -350,7 +439,8 @@ export class LinkInferrer {
       } else this.sink.call?.({ record: record.line, parent: null, callee: null, confidence: 0, root: null }, record);
       return;
     }
-    const host = hostOf(record.instance);
+    let host = this.hostByInstance.get(record.instance);
+    if (host === undefined) this.hostByInstance.set(record.instance, (host = hostOf(record.instance)));
     if (this.blockStart !== undefined && record.startUs > this.maxStart + FAR_AHEAD_WINDOWS * this.windowUs && this.hostMax.size >= 2) {
       // Far ahead of the other hosts' logs: a clock this wrong cannot be matched within the window.
       st.farAhead++;
@@ -362,23 +452,7 @@ export class LinkInferrer {
       return;
     }
     if (this.msResolution && (record.startUs % 1000 !== 0 || record.endUs % 1000 !== 0)) this.msResolution = false;
-    const rec: Rec = {
-      r: record,
-      host,
-      isIn,
-      s: record.startUs,
-      e: record.endUs,
-      c2: 0,
-      c2raw: 0,
-      stage2: false,
-      emittedCall: false,
-      c1: 0,
-      decided: false,
-      emitted: false,
-      conf: 0,
-      rootLine: record.line,
-      tallied: false,
-    };
+    const rec = new Rec(record, host, isIn, this.keyFor(record.service, record.endpoint));
     const sameStart = this.dupIndex.get(record.startUs);
     if (sameStart === undefined) this.dupIndex.set(record.startUs, rec);
     else if (Array.isArray(sameStart)) sameStart.push(rec);
@@ -407,14 +481,43 @@ export class LinkInferrer {
     return { ...this.stats, lateLines: [...this.stats.lateLines] };
   }
 
+  private keyFor(service: string, endpoint: string): string {
+    let byEndpoint = this.keyOf.get(service);
+    if (byEndpoint === undefined) this.keyOf.set(service, (byEndpoint = new Map()));
+    let key = byEndpoint.get(endpoint);
+    if (key === undefined) byEndpoint.set(endpoint, (key = `${service} ${endpoint}`));
+    return key;
+  }
+
+  /** Enters a record joining the context into the indices. */
+  private index(rec: Rec): void {
+    if (rec.isIn) {
+      const list = TimeList.in(this.insAt, rec.instance);
+      list.insert(rec);
+      rec.lists = [list];
+      return;
+    }
+    const lists: TimeList<Rec>[] = [];
+    if (rec.local !== undefined) lists.push(TimeList.in(this.outsByLocal, rec.local));
+    lists.push(TimeList.in(this.hostsOf(this.outsByEndpoint, rec.endpoint), rec.host));
+    if (rec.local === undefined) lists.push(TimeList.in(this.hostsOf(this.bareOutsByEndpoint, rec.endpoint), rec.host));
+    for (const list of lists) list.insert(rec);
+    rec.lists = lists;
+  }
+
+  private hostsOf(map: Map<string, Map<string, TimeList<Rec>>>, endpoint: string): Map<string, TimeList<Rec>> {
+    let hosts = map.get(endpoint);
+    if (hosts === undefined) map.set(endpoint, (hosts = new Map()));
+    return hosts;
+  }
+
   /** A held record identical to `r` (a duplicate line), if any. */
   private findSame(r: LogRecord): Rec | undefined {
     const at = this.dupIndex.get(r.startUs);
     if (at === undefined) return undefined;
-    const same = (x: Rec): boolean =>
-      x.r.endUs === r.endUs && x.r.direction === r.direction && x.r.instance === r.instance && x.r.endpoint === r.endpoint && x.r.remote === r.remote && x.r.local === r.local && x.r.service === r.service;
-    if (!Array.isArray(at)) return same(at) ? at : undefined;
-    return at.find(same);
+    if (!Array.isArray(at)) return sameRecord(at, r) ? at : undefined;
+    for (const x of at) if (sameRecord(x, r)) return x;
+    return undefined;
   }
 
   private updateWatermark(): void {
@@ -439,16 +542,23 @@ export class LinkInferrer {
     // Merge pending (sorted) into the context.
     if (this.pending.length > 0) {
       this.pending.sort((a, b) => a.s - b.s);
-      const merged: Rec[] = [];
-      let i = 0;
-      let j = 0;
       const a = this.ctx;
       const b = this.pending;
-      while (i < a.length || j < b.length) {
-        if (j >= b.length || (i < a.length && a[i]!.s <= b[j]!.s)) merged.push(a[i++]!);
-        else merged.push(b[j++]!);
+      if (a.length === 0 || a[a.length - 1]!.s <= b[0]!.s) {
+        // The usual case, input in order: the new records all come after the held ones.
+        for (const rec of b) a.push(rec);
+      } else {
+        const merged: Rec[] = new Array(a.length + b.length);
+        let i = 0;
+        let j = 0;
+        let k = 0;
+        while (i < a.length || j < b.length) {
+          if (j >= b.length || (i < a.length && a[i]!.s <= b[j]!.s)) merged[k++] = a[i++]!;
+          else merged[k++] = b[j++]!;
+        }
+        this.ctx = merged;
       }
-      this.ctx = merged;
+      for (const rec of b) this.index(rec);
       this.pending = [];
     }
     // Nothing in this block or the next: jump over the quiet stretch of log time.
@@ -456,42 +566,28 @@ export class LinkInferrer {
       this.blockStart = this.ctx[0]!.s - w;
       return;
     }
-    // Indices over the context.
-    const insAt = new Map<string, Rec[]>();
-    const outsByLocal = new Map<string, Rec[]>();
-    const outsByEndpoint = new Map<string, Map<string, Rec[]>>();
+    // The block's own records: the indices over the whole context are kept up to date by merge and prune.
     const blockIns: Rec[] = [];
     const blockOuts: Rec[] = [];
-    for (const rec of this.ctx) {
+    for (let k = lowerBound(this.ctx, bs); k < this.ctx.length; k++) {
+      const rec = this.ctx[k]!;
+      if (rec.s >= be) break;
       if (rec.isIn) {
-        push(insAt, rec.r.instance, rec);
-        if (rec.s >= bs && rec.s < be && !rec.decided) blockIns.push(rec);
-      } else {
-        if (rec.r.local !== undefined) push(outsByLocal, rec.r.local, rec);
-        let hosts = outsByEndpoint.get(rec.r.endpoint);
-        if (hosts === undefined) outsByEndpoint.set(rec.r.endpoint, (hosts = new Map()));
-        push(hosts, rec.host, rec);
-        if (rec.r.local === undefined) {
-          // Also listed apart: the only timing candidates of a request that knows its connection.
-          const key = NO_LOCAL + rec.r.endpoint;
-          let bare = outsByEndpoint.get(key);
-          if (bare === undefined) outsByEndpoint.set(key, (bare = new Map()));
-          push(bare, rec.host, rec);
-        }
-        if (rec.s >= bs && rec.s < be && !rec.stage2) blockOuts.push(rec);
-      }
+        if (!rec.decided) blockIns.push(rec);
+      } else if (!rec.stage2) blockOuts.push(rec);
     }
+    const { insAt, outsByLocal, outsByEndpoint, bareOutsByEndpoint } = this;
     const young = this.structure.learnedParents < 300;
-    this.observeOffsets(blockIns, outsByLocal, outsByEndpoint);
+    this.observeOffsets(blockIns, outsByLocal, outsByEndpoint, bareOutsByEndpoint);
     this.clocks.solve();
     // EM: while the models are young, a first pass only teaches them, then the block is decided again.
     if (young) {
       // A sample is enough to teach the models; the whole block is then decided with them.
       this.refitStructure(blockOuts.slice(0, EM_SAMPLE), insAt, blockOuts.length > EM_SAMPLE ? blockOuts[EM_SAMPLE]!.s : be);
-      this.calleeSide(blockIns.slice(0, EM_SAMPLE), outsByLocal, outsByEndpoint, true);
+      this.calleeSide(blockIns.slice(0, EM_SAMPLE), outsByLocal, outsByEndpoint, bareOutsByEndpoint, true);
     }
     this.callerSide(blockOuts, insAt, be);
-    this.calleeSide(blockIns, outsByLocal, outsByEndpoint, false);
+    this.calleeSide(blockIns, outsByLocal, outsByEndpoint, bareOutsByEndpoint, false);
     for (const rec of blockIns) this.settle(rec);
     this.tally(this.ctx, be, false);
     this.clocks.fade(0.7);
@@ -504,54 +600,60 @@ export class LinkInferrer {
    * correct clocks and search a window sized by the learned network model; otherwise search the
    * widest offset allowed (to observe offsets).
    */
-  private calleeCandidates(rec: Rec, outsByLocal: Map<string, Rec[]>, outsByEndpoint: Map<string, Map<string, Rec[]>>, offsets: boolean): Candidate[] {
+  private calleeCandidates(rec: Rec, outsByLocal: Map<string, TimeList<Rec>>, outsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, bareOutsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, offsets: boolean): Candidate[] {
     const found: Candidate[] = [];
     const tol = this.tolUs;
     const durIn = rec.e - rec.s;
     const maxSum = 2 * this.maxNetUs;
-    const remote = rec.r.remote;
+    const remote = rec.remote;
     const inKnown = offsets && this.clocks.known(rec.host);
     const byConn = remote === undefined ? undefined : outsByLocal.get(remote);
     if (byConn !== undefined) {
       // Listed by start: only the calls near ours on this (keep-alive, much reused) connection.
       const reach = this.maxSkewUs + this.maxNetUs;
-      for (let k = lowerBound(byConn, rec.s - reach - this.maxNetUs); k < byConn.length; k++) {
-        const out = byConn[k]!;
+      const items = byConn.items;
+      for (let k = byConn.lowerBound(rec.s - reach - this.maxNetUs); k < items.length; k++) {
+        const out = items[k]!;
         if (out.s > rec.s + reach) break;
-        if (out.r.instance === rec.r.instance) continue;
+        if (out.instance === rec.instance) continue;
         const durOut = out.e - out.s;
         if (durOut < durIn - 2 * tol || durOut - durIn > maxSum) continue;
         const d = offsets ? this.clocks.offset(rec.host) - this.clocks.offset(out.host) : 0;
         const n1 = rec.s - d - out.s;
         const n2 = out.e - (rec.e - d);
         if (inKnown && this.clocks.known(out.host)) {
-          const [lo, hi] = this.netWindow(out.r.service, rec.r.service);
-          if (n1 < lo || n1 > hi) continue;
+          this.netWindow(out.service, rec.service);
+          if (n1 < this.netLo || n1 > this.netHi) continue;
         } else if (Math.abs(n1) > reach || Math.abs(n2) > reach) continue;
         found.push({ out, n1, n2, connection: true });
       }
     }
     // By timing: outs to our endpoint near our start (when we know our connection, only outs that do not name theirs).
-    const hosts = outsByEndpoint.get(remote === undefined ? rec.r.endpoint : NO_LOCAL + rec.r.endpoint);
+    const hosts = (remote === undefined ? outsByEndpoint : bareOutsByEndpoint).get(rec.endpoint);
     if (hosts === undefined) return found;
-    for (const [host, list] of hosts) {
+    for (const list of hosts.values()) {
+      const host = list.key;
       if (host === rec.host) continue;
       const known = inKnown && this.clocks.known(host);
       const d = offsets ? this.clocks.offset(rec.host) - this.clocks.offset(host) : 0;
       // out.s = rec.s − d − n1, with n1 in [lo, hi].
       let lo: number;
       let hi: number;
-      if (known) [lo, hi] = this.netWindow(list[0]!.r.service, rec.r.service);
-      else {
+      if (known) {
+        this.netWindow(list.first.service, rec.service);
+        lo = this.netLo;
+        hi = this.netHi;
+      } else {
         lo = -this.maxSkewUs - tol;
         hi = this.maxSkewUs + this.maxNetUs;
       }
-      const from = lowerBound(list, rec.s - d - hi);
+      const from = list.lowerBound(rec.s - d - hi);
+      const items = list.items;
       const until = rec.s - d - lo;
-      for (let k = from; k < list.length; k++) {
-        const out = list[k]!;
+      for (let k = from; k < items.length; k++) {
+        const out = items[k]!;
         if (out.s > until) break;
-        if (out.r.remote !== undefined && out.r.remote !== rec.r.instance && this.instances.has(out.r.remote)) continue;
+        if (out.remote !== undefined && out.remote !== rec.instance && this.instances.has(out.remote)) continue;
         const durOut = out.e - out.s;
         if (durOut < durIn - 2 * tol || durOut - durIn > maxSum) continue;
         found.push({ out, n1: rec.s - d - out.s, n2: out.e - (rec.e - d), connection: false });
@@ -561,15 +663,19 @@ export class LinkInferrer {
     return found;
   }
 
-  /** The range of the first network gap (caller's out start → callee's in start, corrected clocks) worth a look. */
-  private netWindow(from: string, to: string): [number, number] {
+  /**
+   * The range of the first network gap (caller's out start → callee's in start, corrected clocks)
+   * worth a look, into `netLo`/`netHi` (called per candidate host: no pair allocated each time).
+   */
+  private netWindow(from: string, to: string): void {
     const m = this.net1.get(from)?.get(to);
     const sd = m !== undefined && m.weight >= 5 ? m.sd(NET_MIN_SD) : NET_SD;
     const mu = m !== undefined && m.weight >= 5 ? m.mean : NET_MEAN;
-    return [mu - 6 * sd - this.tolUs, mu + 6 * sd + this.tolUs];
+    this.netLo = mu - 6 * sd - this.tolUs;
+    this.netHi = mu + 6 * sd + this.tolUs;
   }
 
-  private observeOffsets(ins: readonly Rec[], outsByLocal: Map<string, Rec[]>, outsByEndpoint: Map<string, Map<string, Rec[]>>): void {
+  private observeOffsets(ins: readonly Rec[], outsByLocal: Map<string, TimeList<Rec>>, outsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, bareOutsByEndpoint: Map<string, Map<string, TimeList<Rec>>>): void {
     // Once a host's clock is known, a sample of its records keeps the estimate current.
     const sampled = new Map<string, number>();
     for (const rec of ins) {
@@ -578,7 +684,7 @@ export class LinkInferrer {
         if (n >= OFFSET_SAMPLE) continue;
         sampled.set(rec.host, n + 1);
       }
-      const cands = this.calleeCandidates(rec, outsByLocal, outsByEndpoint, false);
+      const cands = this.calleeCandidates(rec, outsByLocal, outsByEndpoint, bareOutsByEndpoint, false);
       if (cands.length === 0 || cands.length > MAX_CANDIDATES) continue;
       const weight = 1 / cands.length;
       for (const c of cands) this.clocks.observe(c.out.host, rec.host, (c.n1 - c.n2) / 2, c.connection ? 4 * weight : weight);
@@ -594,44 +700,44 @@ export class LinkInferrer {
   }
 
   /** Step 1: each `in` record to the `out` record that caused it, or none. */
-  private calleeSide(ins: readonly Rec[], outsByLocal: Map<string, Rec[]>, outsByEndpoint: Map<string, Map<string, Rec[]>>, learnOnly: boolean): void {
+  private calleeSide(ins: readonly Rec[], outsByLocal: Map<string, TimeList<Rec>>, outsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, bareOutsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, learnOnly: boolean): void {
     const rows: { rec: Rec; cands: Cand[] }[] = [];
     const tolSd = this.tolUs / 2;
     for (const rec of ins) {
-      const key = rec.r.service;
-      const root = this.rootRate(rec.r.endpoint);
+      const key = rec.service;
+      const root = this.rootRate(rec.endpoint);
       const cands: Cand[] = [];
       // "A root, or called by someone whose call is not in the logs": the two gaps are then just chance.
       const background = 2 * Math.log(1 / (2 * this.maxNetUs));
-      cands.push({ key: -1 - rec.r.line, group: -1, score: Math.log(root) + background, target: null });
-      for (const c of this.calleeCandidates(rec, outsByLocal, outsByEndpoint, true)) {
+      cands.push({ key: -1 - rec.line, group: -1, score: Math.log(root) + background, target: null });
+      for (const c of this.calleeCandidates(rec, outsByLocal, outsByEndpoint, bareOutsByEndpoint, true)) {
         if (c.out.callee !== undefined) continue;
-        const m1 = this.net1.get(c.out.r.service)?.get(key);
-        const m2 = this.net2.get(c.out.r.service)?.get(key);
+        const m1 = this.net1.get(c.out.service)?.get(key);
+        const m2 = this.net2.get(c.out.service)?.get(key);
         const unsure = this.clocks.known(rec.host) && this.clocks.known(c.out.host) ? 0 : this.maxSkewUs / 2;
-        const sd1 = Math.hypot(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
-        const sd2 = Math.hypot(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
+        const sd1 = rootSumSquares(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
+        const sd2 = rootSumSquares(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
         const mu1 = m1 !== undefined && m1.weight >= 5 ? m1.mean : NET_MEAN;
         const mu2 = m2 !== undefined && m2.weight >= 5 ? m2.mean : NET_MEAN;
         if (Math.abs(c.n1 - mu1) > 6 * sd1 || Math.abs(c.n2 - mu2) > 6 * sd2) continue;
         const score = Math.log(1 - root) + logNormalDensity(c.n1, mu1, sd1) + logNormalDensity(c.n2, mu2, sd2) + (c.connection ? CONNECTION_BONUS : 0);
-        cands.push({ key: c.out.r.line, group: c.out.r.line, score, target: c.out });
+        cands.push({ key: c.out.line, group: c.out.line, score, target: c.out });
       }
       rows.push({ rec, cands });
     }
-    for (const group of groupsOf(rows, (row) => row.cands.map((c) => c.key))) {
+    for (const group of groupsOf(rows, (row) => row.cands.length, (row, k) => row.cands[k]!.key)) {
       const solved = solveGroup(group.map((g) => g.cands));
       group.forEach((row, i) => {
         const { choice, confidence } = solved[i]!;
         const out = choice.target;
         if (confidence >= LEARN_CONFIDENCE && out !== null) {
           const d = this.clocks.offset(row.rec.host) - this.clocks.offset(out.host);
-          this.netModel(this.net1, out.r.service, row.rec.r.service).add(row.rec.s - d - out.s);
-          this.netModel(this.net2, out.r.service, row.rec.r.service).add(out.e - (row.rec.e - d));
+          this.netModel(this.net1, out.service, row.rec.service).add(row.rec.s - d - out.s);
+          this.netModel(this.net2, out.service, row.rec.service).add(out.e - (row.rec.e - d));
         }
         if (confidence >= LEARN_CONFIDENCE) {
-          let c = this.roots.get(row.rec.r.endpoint);
-          if (c === undefined) this.roots.set(row.rec.r.endpoint, (c = [0, 0]));
+          let c = this.roots.get(row.rec.endpoint);
+          if (c === undefined) this.roots.set(row.rec.endpoint, (c = [0, 0]));
           c[out === null ? 0 : 1]++;
         }
         if (learnOnly) return;
@@ -647,52 +753,67 @@ export class LinkInferrer {
    * Step 2: each `out` record to the `in` record (same instance) that was being handled, jointly per
    * group of overlapping requests. Returns the decisions without applying them.
    */
-  private callerAssign(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number, withPrior: boolean): { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] {
+  private callerAssign(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number, withPrior: boolean): CallerRow[] {
+    const { rows, groups } = this.callerGroups(outs, insAt, blockEnd, withPrior);
+    this.solveCallerGroups(groups);
+    return rows;
+  }
+
+  /** The caller-side problem of `outs`: each call's possible parents, and the groups to solve jointly. */
+  private callerGroups(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number, withPrior: boolean): { rows: CallerRow[]; groups: CallerGroup[] } {
     const tol = this.tolUs;
-    const rows: { rec: Rec; parents: Rec[]; parent: Rec | null; confidence: number; certainty: number }[] = [];
+    const rows: CallerRow[] = [];
     for (const out of outs) {
       const parents: Rec[] = [];
-      const ins = insAt.get(out.r.instance);
+      const ins = insAt.get(out.instance);
       if (ins !== undefined) {
-        for (let k = upperBound(ins, out.s + tol) - 1; k >= 0; k--) {
-          const p = ins[k]!;
+        const items = ins.items;
+        for (let k = ins.upperBound(out.s + tol) - 1; k >= ins.head; k--) {
+          const p = items[k]!;
           if (p.s < out.s - this.maxDurUs - tol) break;
           if (p.e + tol >= out.e) parents.push(p);
         }
       }
-      rows.push({ rec: out, parents, parent: null, confidence: 1, certainty: 1 });
+      // Both set by the group's solve (every row is in one); doubles from the start.
+      rows.push({ rec: out, parents, parent: null, confidence: DOUBLE_ZERO, certainty: DOUBLE_ZERO });
     }
-    for (const group of groupsOf(rows, (row) => row.parents.map((p) => p.r.line))) {
-      group.sort((a, b) => a.rec.s - b.rec.s);
+    const groups: CallerGroup[] = [];
+    for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
+      // Rows come in start order (the block's records are), and groups keep it: sorted only if not.
+      if (!startOrdered(group)) group.sort((a, b) => a.rec.s - b.rec.s);
       const parents: Rec[] = [];
-      const index = new Map<Rec, number>();
-      for (const row of group) for (const p of row.parents) if (!index.has(p)) {
-        index.set(p, parents.length);
+      for (const row of group) for (const p of row.parents) if (p.slot < 0) {
+        p.slot = parents.length;
         parents.push(p);
       }
-      const solved = assignCalls(
-        parents.map((p) => ({
-          key: `${p.r.service} ${p.r.endpoint}`,
-          startUs: p.s,
-          endUs: p.e,
-          prior: withPrior ? (p.kids ?? []).map((k) => k.r) : [],
-          closes: p.e < blockEnd,
-        })),
-        group.map((row) => ({ endpoint: row.rec.r.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => index.get(p)!) })),
-        this.structure,
-        tol,
-      );
-      group.forEach((row, i) => {
-        const { parent, confidence, certainty } = solved[i]!;
-        row.parent = parent < 0 ? null : parents[parent]!;
-        row.confidence = confidence;
-        row.certainty = certainty;
-      });
+      const calls: AssignCall[] = group.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => p.slot) }));
+      for (const p of parents) p.slot = -1;
+      const input: AssignParent[] = parents.map((p) => ({
+        key: p.key,
+        startUs: p.s,
+        endUs: p.e,
+        prior: withPrior ? (p.kids ?? NO_RECS) : NO_RECS,
+        closes: p.e < blockEnd,
+      }));
+      groups.push({ rows: group, parents, input, calls });
     }
-    return rows;
+    return { rows, groups };
   }
 
-  private callerSide(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number): void {
+  private solveCallerGroups(groups: readonly CallerGroup[]): void {
+    for (const g of groups) {
+      const solved = assignCalls(g.input, g.calls, this.structure, this.tolUs);
+      for (let i = 0; i < g.rows.length; i++) {
+        const row = g.rows[i]!;
+        const { parent, confidence, certainty } = solved[i]!;
+        row.parent = parent < 0 ? null : g.parents[parent]!;
+        row.confidence = confidence;
+        row.certainty = certainty;
+      }
+    }
+  }
+
+  private callerSide(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number): void {
     for (const row of this.callerAssign(outs, insAt, blockEnd, true)) {
       const p = row.parent;
       row.rec.parent = p;
@@ -709,9 +830,11 @@ export class LinkInferrer {
    * EM on a block while the structure model is young: assign with the current model, refit a fresh
    * model from the requests whose every possible call was placed confidently, repeat.
    */
-  private refitStructure(outs: readonly Rec[], insAt: Map<string, Rec[]>, blockEnd: number): void {
+  private refitStructure(outs: readonly Rec[], insAt: Map<string, TimeList<Rec>>, blockEnd: number): void {
+    // The problem is the same in every round (no prior calls): only the model changes.
+    const { rows, groups } = this.callerGroups(outs, insAt, blockEnd, false);
     for (let round = 0; round < EM_ROUNDS; round++) {
-      const rows = this.callerAssign(outs, insAt, blockEnd, false);
+      this.solveCallerGroups(groups);
       const kids = new Map<Rec, Rec[]>();
       const dirty = new Set<Rec>();
       for (const row of rows) {
@@ -722,7 +845,7 @@ export class LinkInferrer {
       const fresh = new CallStructure();
       for (const [p, list] of kids) {
         if (dirty.has(p) || p.e >= blockEnd || p.s < this.blockStart! - this.windowUs) continue;
-        fresh.learn(`${p.r.service} ${p.r.endpoint}`, p.s, p.e, list.map((k) => k.r), this.tolUs);
+        fresh.learn(p.key, p.s, p.e, list, this.tolUs);
       }
       this.structure = fresh;
     }
@@ -730,14 +853,17 @@ export class LinkInferrer {
 
   /** Feeds the call-structure model from requests that ended before `until` and whose calls are all known. */
   private tally(recs: readonly Rec[], until: number, learnPass: boolean): void {
-    for (const p of recs) {
+    // Sorted by start: a request that starts at or after `until` cannot have ended before it.
+    const end = lowerBound(recs, until);
+    for (let i = 0; i < end; i++) {
+      const p = recs[i]!;
       if (!p.isIn || p.tallied || p.e >= until) continue;
       if (!learnPass) p.tallied = true;
-      const kids = p.kids ?? [];
-      if (!learnPass && kids.some((k) => k.c2raw < 0.9)) continue;
+      const kids = p.kids ?? NO_RECS;
+      if (!learnPass && unsureCall(kids)) continue;
       // A well-fed model learns from a sample (it only has to follow drift).
-      if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.r.line & 7) !== 0) continue;
-      this.structure.learn(`${p.r.service} ${p.r.endpoint}`, p.s, p.e, kids.map((k) => k.r), this.tolUs);
+      if (!learnPass && this.structure.learnedParents > LEARN_ALL_UNTIL && (p.line & 7) !== 0) continue;
+      this.structure.learn(p.key, p.s, p.e, kids, this.tolUs);
     }
   }
 
@@ -762,11 +888,11 @@ export class LinkInferrer {
       return;
     }
     rec.emitted = true;
-    rec.rootLine = parent === null ? rec.r.line : parent.rootLine;
+    rec.rootLine = parent === null ? rec.line : parent.rootLine;
     if (parent === null) this.stats.roots++;
     else this.stats.linked++;
-    const link: EmittedLink = { record: rec.r.line, parent: parent?.r.line ?? null, confidence: rec.conf, root: rec.rootLine };
-    if (rec.call != null && parent !== null) link.call = rec.call.r.line;
+    const link: EmittedLink = { record: rec.line, parent: parent?.line ?? null, confidence: rec.conf, root: rec.rootLine };
+    if (rec.call != null && parent !== null) link.call = rec.call.line;
     this.sink.link(link, rec.r);
     for (const d of rec.dups ?? []) this.emitDuplicate(rec, d);
     rec.dups = undefined;
@@ -776,7 +902,7 @@ export class LinkInferrer {
 
   private emitDuplicate(original: Rec, record: LogRecord): void {
     const parent = original.finalParent ?? null;
-    this.sink.link({ record: record.line, parent: parent?.r.line ?? null, confidence: original.conf, root: original.rootLine, duplicateOf: original.r.line }, record);
+    this.sink.link({ record: record.line, parent: parent?.line ?? null, confidence: original.conf, root: original.rootLine, duplicateOf: original.line }, record);
   }
 
   private emitCall(out: Rec): void {
@@ -784,11 +910,11 @@ export class LinkInferrer {
     out.emittedCall = true;
     const parent = out.parent ?? null;
     const call: EmittedCall = {
-      record: out.r.line,
-      parent: parent?.r.line ?? null,
-      callee: out.callee?.r.line ?? null,
+      record: out.line,
+      parent: parent?.line ?? null,
+      callee: out.callee?.line ?? null,
       confidence: out.c2,
-      root: parent === null ? null : parent.emitted ? parent.rootLine : parent.r.line,
+      root: parent === null ? null : parent.emitted ? parent.rootLine : parent.line,
     };
     this.sink.call?.(call, out.r);
     for (const d of out.dups ?? []) this.sink.call?.({ ...call, record: d.line, callee: null }, d);
@@ -800,14 +926,13 @@ export class LinkInferrer {
     let cut = 0;
     while (cut < this.ctx.length && this.ctx[cut]!.s < before) cut++;
     if (cut === 0) return;
-    const gone = this.ctx.slice(0, cut);
-    this.ctx = this.ctx.slice(cut);
+    const gone = this.ctx.splice(0, cut);
     for (const rec of gone) {
       if (!rec.isIn) continue;
       if (!rec.decided) {
         rec.decided = true;
         rec.call = null;
-        rec.c1 = this.rootRate(rec.r.endpoint);
+        rec.c1 = this.rootRate(rec.endpoint);
       }
       if (!rec.emitted) {
         if (rec.call != null && !rec.call.stage2) rec.call.stage2 = true;
@@ -828,7 +953,9 @@ export class LinkInferrer {
         if (rest.length === 0) this.dupIndex.delete(rec.s);
         else this.dupIndex.set(rec.s, rest.length === 1 ? rest[0]! : rest);
       }
+      for (const list of rec.lists ?? []) list.remove(rec);
       // Release references so the window's memory is really returned.
+      rec.lists = undefined;
       rec.kids = undefined;
       rec.waiting = undefined;
     }

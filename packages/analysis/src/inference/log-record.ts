@@ -40,7 +40,9 @@ export const RECORD_FIELDS: ReadonlySet<string> = new Set(['direction', 'service
 
 const MAX_TEXT = 1024;
 
-export type ReadRecordResult = { record: LogRecord; unknownFields: string[] } | { problem: string };
+export type ReadRecordResult = { record: LogRecord; unknownFields: readonly string[] } | { problem: string };
+
+const NO_FIELDS: readonly string[] = Object.freeze([]);
 
 function text(obj: Record<string, unknown>, key: string, required: boolean): string | undefined | { problem: string } {
   const v = obj[key];
@@ -75,19 +77,25 @@ export function readLogRecord(value: unknown, line: number): ReadRecordResult {
   const endUs = time(obj, 'end');
   if (typeof endUs === 'object') return endUs;
   if (endUs < startUs) return { problem: `"end" (${endUs}) is before "start" (${startUs})` };
-  const record: LogRecord = { line, direction, service: service!, instance: instance!, endpoint: endpoint ?? '', startUs, endUs };
-  for (const key of ['remote', 'local', 'peer'] as const) {
-    const v = text(obj, key, false);
-    if (typeof v === 'object') return v;
-    if (v !== undefined) record[key] = v;
-  }
+  // Every field present (undefined when absent): one shape for all records, so the code reading them stays monomorphic.
+  const record: LogRecord = { line, direction, service: service!, instance: instance!, endpoint: endpoint ?? '', startUs, endUs, remote: undefined, local: undefined, peer: undefined, status: undefined };
+  const remote = text(obj, 'remote', false);
+  if (typeof remote === 'object') return remote;
+  if (remote !== undefined) record.remote = remote;
+  const local = text(obj, 'local', false);
+  if (typeof local === 'object') return local;
+  if (local !== undefined) record.local = local;
+  const peer = text(obj, 'peer', false);
+  if (typeof peer === 'object') return peer;
+  if (peer !== undefined) record.peer = peer;
   if (obj.status !== undefined && obj.status !== null) {
     if (typeof obj.status !== 'number' || !Number.isFinite(obj.status)) return { problem: '"status" is not a number' };
     record.status = obj.status;
   }
-  const unknownFields: string[] = [];
-  for (const key in obj) if (!RECORD_FIELDS.has(key)) unknownFields.push(key);
-  return { record, unknownFields };
+  // Allocated only when a line has some (most have none).
+  let unknownFields: string[] | undefined;
+  for (const key in obj) if (!RECORD_FIELDS.has(key)) (unknownFields ??= []).push(key);
+  return { record, unknownFields: unknownFields ?? NO_FIELDS };
 }
 
 /** The host part of `ip:port` (instances on one host share its clock). */

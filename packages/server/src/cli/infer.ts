@@ -225,10 +225,13 @@ export async function inferCommand(file: string, flags: InferFlags, io: CliIo): 
           note(skipped, `line ${lineNo}: ${res.skip}`);
           return;
         }
-        for (const k of res.unknownFields ?? []) unknownFields.set(k, (unknownFields.get(k) ?? 0) + 1);
-        for (const rec of res.records) {
+        if (res.unknownFields !== undefined) for (const k of res.unknownFields) unknownFields.set(k, (unknownFields.get(k) ?? 0) + 1);
+        for (const imported of res.records) {
+          // Importers make a fresh record per line: numbered in place rather than copied.
+          const rec = imported as LogRecord;
+          rec.line = lineNo - 1;
           if (rec.direction === 'in' && serviceOf.size < MAX_INSTANCES) serviceOf.set(rec.instance, rec.service);
-          inferrer.push({ ...rec, line: lineNo - 1 });
+          inferrer.push(rec);
         }
         if (batch.length >= SPAN_BATCH) return sendBatch().then(() => writer.flushIfFull());
         return writer.flushIfFull();

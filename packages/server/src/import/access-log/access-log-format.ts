@@ -18,7 +18,7 @@ export type ImportedRecord = Omit<LogRecord, 'line'>;
 
 /** A line gives zero or more records (a proxy's line is a served request and the upstream call it made). */
 export type LineResult =
-  | { records: ImportedRecord[]; unknownFields?: string[] }
+  | { records: ImportedRecord[]; unknownFields?: readonly string[] }
   /** Not a request (an SDK log line that only says something): skipped and counted, not an error. */
   | { skip: string }
   | { problem: string };
