@@ -252,7 +252,7 @@ export class BlockStore implements SpanStore {
         options.compactRows ?? 122_880,
         Math.max(1, options.searchRows ?? 122_880),
         dataDir,
-        options.jsCompaction ?? true,
+        options.jsCompaction ?? false,
       );
       self.store = store;
       set.onRetiredReleased = () => store.dropTombstonesLater();

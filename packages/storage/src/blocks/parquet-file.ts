@@ -60,7 +60,7 @@ export async function compactedParquetBytes(block: Pick<BlockColumns, 'rows' | '
     if (pq.write({ columnData, rowGroupSize: end - at }) !== undefined) throw new Error('block store: hyparquet-writer wrote asynchronously to a ByteWriter');
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  pq.finish();
+  if (pq.finish() !== undefined) throw new Error('block store: hyparquet-writer finished asynchronously on a ByteWriter');
   return writer.getBytes();
 }
 
