@@ -5,6 +5,8 @@
  * column code (block-columns.ts) and Parquet writer as the micro-blocks, in row groups of the
  * compacted size, zstd. DuckDB re-read and re-sorted the micro-blocks' files and resolved and
  * recomputed positions with joins: 13–27 µs/span of CPU, the largest single cost of the server.
+ * Measured, this path costs about as much (the Parquet build is most of it, ~0.1–0.7 µs/span per
+ * column in hyparquet-writer), on the JS thread: so it is an option, off by default (block-store.ts).
  *
  * The DuckDB path stays for what this one does not do: inputs not in the head (left it, or written
  * before the process started), tombstones to apply, files of format 1, retention's rewrites.
@@ -22,9 +24,9 @@ import { compactedParquetBytes, writeDurably } from './parquet-file.js';
 import { distinctSorted } from './trace-index.js';
 
 /**
- * zstd level of a compacted file written in JS. DuckDB writes its default, 3; measured on
- * realistic spans (measure-blocks), level 3 in wasm costs ~1 µs/span more than level 1 for
- * ~1 byte/span less (docs/benchmarks.md).
+ * zstd level of a compacted file written in JS: DuckDB's default, 3. Measured on realistic spans
+ * (measure-blocks, 16 384-row groups), level 1 of this wasm build cost more CPU (build 6.2–6.9
+ * against 5.9–6.3 µs/span) for 0.3 B/span less (docs/benchmarks.md).
  */
 export const COMPACTED_ZSTD_LEVEL = 3;
 
