@@ -6,7 +6,8 @@
  *   micro-block: columns built in JS, Parquet written by hyparquet-writer, fsynced, named in the
  *   manifest; then the calls resolve (resolved = durable).
  * - In the background, micro-blocks are merged by DuckDB into one file sorted by trace id
- *   (compaction), swapped in the manifest atomically; readers keep the files they started with.
+ *   (compaction; optionally in JS from the head's columns, head-compaction.ts), swapped in the
+ *   manifest atomically; readers keep the files they started with.
  * - Queries are the embedded store's SQL, with `spans` / `span_links` defined over the files.
  * - Retention drops whole files by arrival time; a file straddling the cutoff is rewritten.
  */
@@ -103,7 +104,8 @@ export interface BlockStoreOptions {
   /**
    * Compact micro-blocks whose columns are all in the head in JS (head-compaction.ts) instead of
    * DuckDB re-reading their files; DuckDB still compacts whatever the JS path does not take.
-   * Default true.
+   * Default false: measured (docs/benchmarks.md) it costs about the CPU of DuckDB's compaction,
+   * and on the JS thread (the merge is one synchronous step of ~1.2 µs/span).
    */
   jsCompaction?: boolean;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
