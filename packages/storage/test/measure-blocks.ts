@@ -17,6 +17,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Span } from '@linktrace/model';
@@ -117,6 +118,9 @@ async function main(): Promise<void> {
     const js = async (): Promise<Record<string, number>> => {
       const blocks = files.map((f) => head.block(f.name)!);
       const out: Record<string, number> = {};
+      // The longest the JS thread was held at once (the merge is one synchronous step).
+      const lag = monitorEventLoopDelay({ resolution: 5 });
+      lag.enable();
       const t0 = performance.now();
       let t = cpuUs();
       const merged = mergeHeadBlocks(blocks);
@@ -131,6 +135,8 @@ async function main(): Promise<void> {
       await writeTraceSummaries(c, join(dir, 'j.parquet'), traceSummariesPath(join(dir, 'j.parquet')));
       out.summaries = cpuUs() - t;
       out.wall = (performance.now() - t0) * 1000;
+      lag.disable();
+      out.maxBlockMs = lag.max / 1e6;
       const other = (COMPACTED_ZSTD_LEVEL as number) === 1 ? 3 : 1;
       t = cpuUs();
       out.otherLevelBytes = (await compactedParquetBytes(merged, COMPACTED_ROW_GROUP, other)).byteLength;
@@ -171,6 +177,7 @@ async function main(): Promise<void> {
       compaction_cpu_us_per_span: per(d.cpuUs),
       js_compaction_wall_us_per_span: per(j.wall!),
       js_compaction_cpu_us_per_span: per(jsCpu),
+      js_compaction_longest_js_block_ms: Number(j.maxBlockMs!.toFixed(1)),
       js_compaction_cpu_steps_us_per_span: { merge: per(j.merge!), build: per(j.build!), write: per(j.write!), summaries: per(j.summaries!) },
       micro_bytes_per_span_none: Number((totals.bytesNone / count).toFixed(1)),
       micro_bytes_per_span_zstd: Number((totals.bytesZstd / count).toFixed(1)),
