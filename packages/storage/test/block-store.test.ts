@@ -7,6 +7,7 @@ import type { Span } from '@linktrace/model';
 import { fullSpan, span, spanIdOf, startRecordOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
 import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
 import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
+import { realisticSpanStream } from './support/realistic-spans.js';
 import { freshDirs } from './support/store-files.js';
 
 const freshDir = freshDirs('lt-block-store-');
@@ -56,6 +57,52 @@ async function plainDuckDB(query: string): Promise<unknown[][]> {
   } finally {
     db.closeSync();
   }
+}
+
+/** Who wrote each live compacted file (Parquet `created_by`): hyparquet (JS compaction) or DuckDB. */
+async function writersOf(dataDir: string, store: BlockStore): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of store.blockFiles().filter((b) => b.level === 1)) {
+    const rows = await plainDuckDB(`SELECT created_by FROM parquet_file_metadata('${join(dataDir, BLOCKS_DIR, f.name)}')`);
+    out.push(/duckdb/i.test(String(rows[0]![0])) ? 'duckdb' : String(rows[0]![0]));
+  }
+  return out;
+}
+
+/**
+ * Micro-block batches for comparing compactions: realistic traces cut across batches (parents in
+ * another micro-block), plus one trace of 150 spans over two batches with equal starts (sort
+ * ties; the parent lookup's map path), a 16-hex trace id, a parent never written and a root.
+ */
+function compactionBatches(): Span[][] {
+  const spans = [...realisticSpanStream({ count: 2400, seed: 7 })];
+  const batches: Span[][] = [];
+  for (let i = 0; i < spans.length; i += 400) batches.push(spans.slice(i, i + 400));
+  const big: Span[] = [];
+  // Span ids against the written order, pairs sharing their high half and start: the sort's ties
+  // on start fall to the span id, both of its halves.
+  const bigId = (i: number): string => (0xf0000000 - (i >> 1) * 7919).toString(16) + (((i * 37) % 150) + 1).toString(16).padStart(8, '0');
+  for (let i = 0; i < 150; i++) {
+    big.push(span({ traceId: traceIdOf(77), spanId: bigId(i), ...(i > 0 ? { parentSpanId: bigId(i % 2 === 0 ? 0 : i - 1) } : {}), startUs: T0 + ((i >> 1) % 5) }));
+  }
+  batches[1]!.push(...big.slice(0, 80));
+  batches[4]!.push(...big.slice(80));
+  batches[2]!.push(
+    span({ traceId: 'abcdef0123456789', spanId: spanIdOf(78, 0), startUs: T0 }),
+    span({ traceId: 'abcdef0123456789', spanId: spanIdOf(78, 1), parentSpanId: spanIdOf(78, 0), startUs: T0 + 1 }),
+    span({ traceId: traceIdOf(79), spanId: spanIdOf(79, 1), parentSpanId: spanIdOf(79, 0), startUs: T0 }),
+  );
+  return batches;
+}
+
+/** Every stored column of a block file's rows, in file order, as text (types may differ between writers). */
+async function fileRows(path: string, slots: number): Promise<unknown[][]> {
+  const attrs = Array.from({ length: slots }, (_, s) => `, a${s}`).join('');
+  return plainDuckDB(
+    `SELECT tid_hi::VARCHAR, tid_lo::VARCHAR, t64, sid::VARCHAR, pid::VARCHAR, rpcid, service, instance, name, kind::INTEGER, start_us::VARCHAR, ` +
+      `duration_us::VARCHAR, status::INTEGER, status_msg, kinds, rest::VARCHAR, resource, scope_name, scope_version, scope_attrs, remote_service, side, ` +
+      `extra, links, arrived_us::VARCHAR, bseq::VARCHAR, pdelta${attrs} FROM read_parquet('${path}', file_row_number = true) ORDER BY file_row_number`,
+  );
 }
 
 describe('block store', () => {
@@ -477,6 +524,66 @@ describe('block store', () => {
       assert.deepStrictEqual((await store.getTrace(traceIdOf(1))).map((s) => s.attributes), [{ first: 'x' }, { second: 'y' }]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('compacts micro-blocks in JS into the rows, parents and summaries DuckDB writes from the same input', async () => {
+    const dirs = { js: freshDir(), duckdb: freshDir() };
+    const stores = { js: await open(dirs.js, { jsCompaction: true }), duckdb: await open(dirs.duckdb) };
+    try {
+      let nowMs = 5_000;
+      for (const batch of compactionBatches()) {
+        for (const store of Object.values(stores)) await store.writeSpans(batch, { arrivedUs: nowMs * 1000 });
+        nowMs += 1_000;
+      }
+      for (const store of Object.values(stores)) await store.compact();
+      assert.deepStrictEqual(await writersOf(dirs.js, stores.js), ['hyparquet']);
+      assert.deepStrictEqual(await writersOf(dirs.duckdb, stores.duckdb), ['duckdb']);
+      const [js] = stores.js.blockFiles();
+      const [dk] = stores.duckdb.blockFiles();
+      // The manifest entries agree but for the name and the size.
+      assert.deepStrictEqual({ ...js!, name: '', bytes: 0 }, { ...dk!, name: '', bytes: 0 });
+      const jsPath = join(dirs.js, BLOCKS_DIR, js!.name);
+      const dkPath = join(dirs.duckdb, BLOCKS_DIR, dk!.name);
+      const jsRows = await fileRows(jsPath, js!.slots);
+      assert.equal(jsRows.length, js!.rows);
+      // Same rows in the same order, so the same parent positions and ids.
+      assert.deepStrictEqual(jsRows, await fileRows(dkPath, dk!.slots));
+      assert.ok(jsRows.some((r) => r[26] !== null && r[4] === null) && jsRows.some((r) => r[4] !== null), 'parents both as positions and as ids');
+      const summaries = (p: string) => plainDuckDB(`SELECT * REPLACE (list_sort(services) AS services) FROM read_parquet('${p}.traces.parquet') ORDER BY tid_hi, tid_lo`);
+      assert.deepStrictEqual(await summaries(jsPath), await summaries(dkPath));
+      // Reads agree: every trace, with its parents, and a search.
+      const ids = [...new Set(compactionBatches().flat().map((s) => s.traceId))];
+      assert.deepStrictEqual(await stores.js.getTraces(ids), await stores.duckdb.getTraces(ids));
+      const query = { limit: 50 };
+      assert.deepStrictEqual(await stores.js.findTraces(query), await stores.duckdb.findTraces(query));
+    } finally {
+      for (const store of Object.values(stores)) await store.close();
+    }
+  });
+
+  it('compacts in DuckDB when the JS compaction cannot: inputs not in the head, tombstones to apply', async () => {
+    const cases: [string, Omit<BlockStoreOptions, 'dataDir'>, (s: BlockStore) => Promise<unknown>, string][] = [
+      ['all in the head', {}, () => Promise.resolve(), 'hyparquet'],
+      ['no head', { headRows: 0 }, () => Promise.resolve(), 'duckdb'],
+      ['oldest blocks left the head', { headRows: 60 }, () => Promise.resolve(), 'duckdb'],
+      ['a tombstone to apply', {}, (s) => s.deleteTraces([traceIdOf(3)]), 'duckdb'],
+    ];
+    for (const [what, options, before, writer] of cases) {
+      const dataDir = freshDir();
+      const store = await open(dataDir, { jsCompaction: true, ...options });
+      try {
+        for (let b = 0; b < 4; b++) await store.writeSpans(traces(b * 10, b * 10 + 10));
+        await before(store);
+        await store.compact();
+        assert.deepStrictEqual(await writersOf(dataDir, store), [writer], what);
+        const ids = Array.from({ length: 40 }, (_, t) => traceIdOf(t));
+        const got = await store.getTraces(ids);
+        got.forEach((spans, t) => assert.equal(spans.length, what.startsWith('a tombstone') && t === 3 ? 0 : 3, `${what}: trace ${t}`));
+        assert.equal(store.pendingTombstones, 0, what);
+      } finally {
+        await store.close();
+      }
     }
   });
 

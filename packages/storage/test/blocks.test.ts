@@ -20,7 +20,9 @@ function blocks(options: Omit<BlockStoreOptions, 'dataDir'> = {}) {
 // Every write batch its own micro-block, never compacted: the read path over many small files.
 runStorageContract('blocks (Parquet)', blocks({ compactFiles: Infinity, compactRows: Infinity }));
 // Compaction after every other micro-block, every attribute key its own column at once, micro-blocks
-// uncompressed: reads across compacted and fresh files, swaps during reads, the column path.
+// uncompressed, compacted by DuckDB (the default; the JS compaction, off by default, is compared
+// with it row for row in block-store.test.ts): reads across compacted and fresh files, swaps during
+// reads, the column path.
 runStorageContract(
   'blocks (Parquet), compacting, attribute columns',
   blocks({ compactFiles: 2, microCodec: 'none', attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } }),

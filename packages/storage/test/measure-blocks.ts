@@ -1,10 +1,13 @@
 /**
  * Measures each step of the block store's write path in isolation, in µs per span, on realistic
  * spans (issue 12: "measure each step's µs/span"). Not a test; run after a build:
- *   node packages/storage/dist/test/measure-blocks.js [spans=245760] [block=8192]
+ *   node packages/storage/dist/test/measure-blocks.js [spans=245760] [block=8192] [order=duckdb-first]
  * Steps, for micro-blocks of `block` spans: encode (spans → columns), hyparquet build without
  * compression and with zstd level 1 (each a whole build), fsync (write + fsync + rename),
- * then DuckDB compaction of all the micro-blocks into one sorted file. Each JS step is timed in CPU
+ * then compaction of all the micro-blocks into one sorted file twice, from the same micro-blocks:
+ * by DuckDB (block-copy.ts) and in JS from their head columns (head-compaction.ts: merge, Parquet
+ * build at zstd levels 1 and 3, write, trace summaries by DuckDB), in the order `order` gives
+ * (`duckdb-first` or `js-first`, to alternate runs). Each JS step is timed in CPU
  * time of the process (on a loaded machine wall time mostly measures waiting for a core), after one
  * block of warm-up; compaction also in wall time (it runs on DuckDB threads). Prints a table, then
  * one JSON line. Bytes per span are also given by column group (Parquet column chunk sizes, so page
@@ -14,6 +17,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Span } from '@linktrace/model';
@@ -22,13 +26,17 @@ import { BagRegistry, KeyRegistry } from '../src/embedded/bag-registry.js';
 import { SpanRowEncoder } from '../src/embedded/span-row-encoder.js';
 import { encodeBlock } from '../src/blocks/block-columns.js';
 import type { BlockColumns } from '../src/blocks/block-columns.js';
-import { copyBlocks, traceSummariesPath } from '../src/blocks/block-copy.js';
+import { COMPACTED_ROW_GROUP, copyBlocks, traceSummariesPath, writeTraceSummaries } from '../src/blocks/block-copy.js';
+import { Head } from '../src/blocks/head-block.js';
+import { COMPACTED_ZSTD_LEVEL, mergeHeadBlocks } from '../src/blocks/head-compaction.js';
 import type { BlockFile } from '../src/blocks/manifest.js';
-import { initZstd, parquetBytes, writeDurably } from '../src/blocks/parquet-file.js';
+import { compactedParquetBytes, initZstd, parquetBytes, writeDurably } from '../src/blocks/parquet-file.js';
 import { realisticSpanStream } from './support/realistic-spans.js';
 
 const count = Number(process.argv[2] ?? 245_760);
 const blockSize = Number(process.argv[3] ?? 8192);
+const order = process.argv[4] ?? 'duckdb-first';
+if (order !== 'duckdb-first' && order !== 'js-first') throw new Error('order: duckdb-first or js-first');
 
 /** Column group of a block column (see block-columns.ts), for bytes per span by group. */
 function groupOf(column: string): string {
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
   const encoder = new SpanRowEncoder(columns, { resources: new BagRegistry(), scopes: new BagRegistry(), restKeys: new KeyRegistry(), sideKeys: new KeyRegistry() });
   const totals = { encode: 0, build: 0, zstd: 0, fsync: 0, bytesNone: 0, bytesZstd: 0 };
   const files: BlockFile[] = [];
+  const head = new Head(count);
   try {
     // Warm-up: the JIT compiles the encoder and writer on a block that is not counted.
     const warm = encodeBlock(spans.slice(0, blockSize), encoder, () => columns.keys.length, 0, 0);
@@ -94,17 +103,62 @@ async function main(): Promise<void> {
       t = performance.now();
       await writeDurably(join(dir, name), packed);
       totals.fsync += (performance.now() - t) * 1000;
-      files.push({ name, rows: block.rows, bytes: packed.byteLength, level: 0, minKey: block.minKey, maxKey: block.maxKey, minArrived: 0, maxArrived: 0, minBseq: seq, maxBseq: seq, slots: block.slots, tombApplied: 0 });
+      files.push({ name, rows: block.rows, bytes: packed.byteLength, level: 0, minKey: block.minKey, maxKey: block.maxKey, minArrived: 0, maxArrived: 0, minBseq: seq, maxBseq: seq, slots: block.slots, tombApplied: 0, format: 2 });
+      head.add(name, block, seq);
     }
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    const cpu0 = cpuUs();
-    const t0 = performance.now();
-    const out = await copyBlocks(c, files, files.map((f) => join(dir, f.name)), join(dir, 'c.parquet'), 'c.parquet', { tombstones: false, tombApplied: 0 });
-    const compactMs = performance.now() - t0;
-    const compactCpuUs = cpuUs() - cpu0;
+    const duck = async (): Promise<{ wallUs: number; cpuUs: number }> => {
+      const cpu0 = cpuUs();
+      const t0 = performance.now();
+      await copyBlocks(c, files, files.map((f) => join(dir, f.name)), join(dir, 'c.parquet'), 'c.parquet', { tombstones: false, tombApplied: 0 });
+      return { wallUs: (performance.now() - t0) * 1000, cpuUs: cpuUs() - cpu0 };
+    };
+    // The JS path as compactHeadBlocks runs it, step by step; the level not written is built only.
+    const js = async (): Promise<Record<string, number>> => {
+      const blocks = files.map((f) => head.block(f.name)!);
+      const out: Record<string, number> = {};
+      // The longest the JS thread was held at once (the merge is one synchronous step).
+      const lag = monitorEventLoopDelay({ resolution: 5 });
+      lag.enable();
+      const t0 = performance.now();
+      let t = cpuUs();
+      const merged = mergeHeadBlocks(blocks);
+      out.merge = cpuUs() - t;
+      t = cpuUs();
+      const bytes = await compactedParquetBytes(merged, COMPACTED_ROW_GROUP, COMPACTED_ZSTD_LEVEL);
+      out.build = cpuUs() - t;
+      t = cpuUs();
+      await writeDurably(join(dir, 'j.parquet'), bytes);
+      out.write = cpuUs() - t;
+      t = cpuUs();
+      await writeTraceSummaries(c, join(dir, 'j.parquet'), traceSummariesPath(join(dir, 'j.parquet')));
+      out.summaries = cpuUs() - t;
+      out.wall = (performance.now() - t0) * 1000;
+      lag.disable();
+      out.maxBlockMs = lag.max / 1e6;
+      const other = (COMPACTED_ZSTD_LEVEL as number) === 1 ? 3 : 1;
+      t = cpuUs();
+      out.otherLevelBytes = (await compactedParquetBytes(merged, COMPACTED_ROW_GROUP, other)).byteLength;
+      out.otherLevelBuild = cpuUs() - t;
+      out.otherLevel = other;
+      return out;
+    };
+    let d: { wallUs: number; cpuUs: number };
+    let j: Record<string, number>;
+    if (order === 'duckdb-first') {
+      d = await duck();
+      j = await js();
+    } else {
+      j = await js();
+      d = await duck();
+    }
+    const out = files.length > 0 ? { name: 'c.parquet' } : undefined;
+    const jsOut = join(dir, 'j.parquet');
+    const jsCpu = j.merge! + j.build! + j.write! + j.summaries!;
     const microGroups = await bytesByGroup(c, files.map((f) => join(dir, f.name)), count);
     const compactedGroups = out === undefined ? {} : await bytesByGroup(c, [join(dir, out.name)], count);
+    const jsGroups = await bytesByGroup(c, [jsOut], count);
     c.closeSync();
     db.closeSync();
     const compactedBytes = out === undefined ? 0 : (await stat(join(dir, out.name))).size;
@@ -118,14 +172,23 @@ async function main(): Promise<void> {
       hyparquet_uncompressed_us_per_span: per(totals.build),
       hyparquet_zstd1_us_per_span: per(totals.zstd),
       write_fsync_wall_us_per_span: per(totals.fsync),
-      compaction_wall_us_per_span: per(compactMs * 1000),
-      compaction_cpu_us_per_span: Number((compactCpuUs / count).toFixed(2)),
+      order,
+      compaction_wall_us_per_span: per(d.wallUs),
+      compaction_cpu_us_per_span: per(d.cpuUs),
+      js_compaction_wall_us_per_span: per(j.wall!),
+      js_compaction_cpu_us_per_span: per(jsCpu),
+      js_compaction_longest_js_block_ms: Number(j.maxBlockMs!.toFixed(1)),
+      js_compaction_cpu_steps_us_per_span: { merge: per(j.merge!), build: per(j.build!), write: per(j.write!), summaries: per(j.summaries!) },
       micro_bytes_per_span_none: Number((totals.bytesNone / count).toFixed(1)),
       micro_bytes_per_span_zstd: Number((totals.bytesZstd / count).toFixed(1)),
       compacted_bytes_per_span: Number((compactedBytes / count).toFixed(1)),
+      js_compacted_bytes_per_span: Number(((await stat(jsOut)).size / count).toFixed(1)),
+      js_zstd_level: COMPACTED_ZSTD_LEVEL,
+      js_other_level: { level: j.otherLevel!, bytes_per_span: Number((j.otherLevelBytes! / count).toFixed(1)), build_cpu_us_per_span: per(j.otherLevelBuild!) },
       trace_summaries_bytes_per_span: Number((summariesBytes / count).toFixed(1)),
       micro_zstd_bytes_per_span_by_group: microGroups,
       compacted_bytes_per_span_by_group: compactedGroups,
+      js_compacted_bytes_per_span_by_group: jsGroups,
     };
     console.log(`block store write path, ${count} realistic spans in micro-blocks of ${blockSize}:`);
     for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(34)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);

@@ -9,7 +9,8 @@
  * changes (other processes) weighs on both alike. Then it writes 65 536 more spans, an hour
  * later (8 calls: micro-blocks not yet compacted, the block store's head), and times lookups of
  * those recent traces and searches over that state. `MEASURE_HEAD_ROWS=0` turns the block store's
- * head off (recent lookups then read the micro-block files). Prints a table, then one JSON line.
+ * head off (recent lookups then read the micro-block files); `MEASURE_JS_COMPACTION=1` compacts
+ * micro-blocks in JS (`jsCompaction`). Prints a table, then one JSON line.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ const lookups = Number(process.argv[3] ?? 200);
 const BATCH = 8192;
 const RECENT = 8 * BATCH;
 const headRows = process.env.MEASURE_HEAD_ROWS === undefined ? undefined : Number(process.env.MEASURE_HEAD_ROWS);
+const jsCompaction = process.env.MEASURE_JS_COMPACTION === '1';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -94,13 +96,13 @@ async function measureRecent(stores: readonly SpanStore[], recent: Inputs): Prom
 const dirs: string[] = [];
 try {
   const inputs: Inputs = { traceIds: [], keys: [] };
-  const result: Record<string, unknown> = { spans: count, lookups, head_rows: headRows ?? 'default' };
+  const result: Record<string, unknown> = { spans: count, lookups, head_rows: headRows ?? 'default', js_compaction: jsCompaction };
   const stores: SpanStore[] = [];
   try {
     for (const kind of ['blocks', 'duckdb'] as const) {
       const dataDir = await mkdtemp(join(tmpdir(), `lt-measure-reads-${kind}-`));
       dirs.push(dataDir);
-      const store = kind === 'blocks' ? await openBlockStore({ dataDir, ...(headRows === undefined ? {} : { headRows }) }) : await openEmbeddedStore({ dataDir });
+      const store = kind === 'blocks' ? await openBlockStore({ dataDir, jsCompaction, ...(headRows === undefined ? {} : { headRows }) }) : await openEmbeddedStore({ dataDir });
       stores.push(store);
       const writeMs = await fill(store, kind === 'blocks' ? inputs : undefined);
       if (kind === 'blocks') {

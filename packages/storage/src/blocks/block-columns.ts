@@ -293,6 +293,19 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     bseq: new BigInt64Array(n).fill(BigInt(bseq)),
     pdelta,
   };
+  const { schema, columnData } = blockColumnSources(data, slots.slice(0, attributeSlots));
+  let maxStart = 0;
+  for (let i = 0; i < n; i++) if (start[i]! > maxStart) maxStart = Number(start[i]!);
+  return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
+}
+
+/**
+ * The Parquet schema and column sources of block columns `data` (every fixed column, by name) and
+ * attribute slot columns `slots` (`a0…`, in order): one home for how each column is written, used
+ * for micro-blocks and for compacted files built from their columns (head-compaction.ts).
+ */
+export function blockColumnSources(data: Record<string, unknown>, slots: readonly (readonly (string | null)[])[]): { schema: Record<string, unknown>[]; columnData: ColumnSource[] } {
+  const attributeSlots = slots.length;
   const schema: Record<string, unknown>[] = [{ name: 'root', num_children: FIXED.length + attributeSlots }];
   const columnData: ColumnSource[] = [];
   for (const { name: column, element, required, stats, encoding } of FIXED) {
@@ -311,9 +324,10 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
   for (let s = 0; s < attributeSlots; s++) {
     const column = attributeColumn(s);
     schema.push({ name: column, ...STR, repetition_type: 'OPTIONAL' });
-    columnData.push({ name: column, data: slots[s]!, nullable: true, statistics: false });
+    columnData.push({ name: column, data: slots[s]! as (string | null)[], nullable: true, statistics: false });
   }
-  let maxStart = 0;
-  for (let i = 0; i < n; i++) if (start[i]! > maxStart) maxStart = Number(start[i]!);
-  return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
+  return { schema, columnData };
 }
+
+/** Names of the fixed block columns, in file order (before the attribute slots `a0…`). */
+export const FIXED_COLUMNS: readonly string[] = FIXED.map((c) => c.name);

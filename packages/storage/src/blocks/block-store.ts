@@ -6,7 +6,8 @@
  *   micro-block: columns built in JS, Parquet written by hyparquet-writer, fsynced, named in the
  *   manifest; then the calls resolve (resolved = durable).
  * - In the background, micro-blocks are merged by DuckDB into one file sorted by trace id
- *   (compaction), swapped in the manifest atomically; readers keep the files they started with.
+ *   (compaction; optionally in JS from the head's columns, head-compaction.ts), swapped in the
+ *   manifest atomically; readers keep the files they started with.
  * - Queries are the embedded store's SQL, with `spans` / `span_links` defined over the files.
  * - Retention drops whole files by arrival time; a file straddling the cutoff is rewritten.
  */
@@ -65,7 +66,8 @@ import type { Snapshot } from './block-set.js';
 import { BlockWriter } from './block-writer.js';
 import type { BlockColumns } from './block-columns.js';
 import { hex16 } from './head-block.js';
-import type { HeadRow } from './head-block.js';
+import type { Head, HeadBlock, HeadRow } from './head-block.js';
+import { compactHeadBlocks } from './head-compaction.js';
 import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
 import { loadManifest, MANIFEST_FILE, saveManifest } from './manifest.js';
@@ -99,6 +101,13 @@ export interface BlockStoreOptions {
    * heap per span on realistic spans, so ~60 MB. 0: no head.
    */
   headRows?: number;
+  /**
+   * Compact micro-blocks whose columns are all in the head in JS (head-compaction.ts) instead of
+   * DuckDB re-reading their files; DuckDB still compacts whatever the JS path does not take.
+   * Default false: measured (docs/benchmarks.md) it costs about the CPU of DuckDB's compaction,
+   * and on the JS thread (the merge is one synchronous step of ~1.2 µs/span).
+   */
+  jsCompaction?: boolean;
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
   /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
@@ -151,6 +160,7 @@ export class BlockStore implements SpanStore {
     private readonly compactRows: number,
     private readonly searchRows: number,
     private readonly dataDir: string,
+    private readonly jsCompaction: boolean,
   ) {
     this.readerLoad = readers.map(() => 0);
   }
@@ -244,6 +254,7 @@ export class BlockStore implements SpanStore {
         options.compactRows ?? 122_880,
         Math.max(1, options.searchRows ?? 122_880),
         dataDir,
+        options.jsCompaction ?? false,
       );
       self.store = store;
       set.onRetiredReleased = () => store.dropTombstonesLater();
@@ -831,8 +842,17 @@ export class BlockStore implements SpanStore {
       if (snap.files.length === 0 || (!full && snap.files.length < 2 && !snap.files.some(hides))) return;
       const name = `c-${this.state.nextSeq++}.parquet`;
       const output = join(this.dir, name);
-      const merged = await copyBlocks(this.compactor, snap.files, snap.paths, output, name, { tombstones: this.tombstones > 0, tombApplied });
-      if (merged !== undefined) this.set.traces.set(merged.name, await readTraceIndex(this.compactor, output));
+      // Taken now, before any await: a block may leave the head meanwhile (its columns stay valid).
+      const heads = this.jsCompaction ? headColumns(this.set.head, snap.files, hides) : undefined;
+      let merged: BlockFile | undefined;
+      if (heads !== undefined) {
+        const done = await compactHeadBlocks(this.compactor, snap.files, heads, output, name, tombApplied);
+        if (done !== undefined) this.set.traces.set(name, done.traceHis);
+        merged = done?.file;
+      } else {
+        merged = await copyBlocks(this.compactor, snap.files, snap.paths, output, name, { tombstones: this.tombstones > 0, tombApplied });
+        if (merged !== undefined) this.set.traces.set(merged.name, await readTraceIndex(this.compactor, output));
+      }
       await this.exclusive(async () => {
         const live = this.set.files;
         const inputs = new Set(snap.files);
@@ -914,6 +934,21 @@ async function tombstonedKeys(c: DuckDBConnection, keys: readonly string[]): Pro
 /** Whether a statement on `spans` reads parent ids (then positions are resolved, see block-relation.ts). */
 function readsParents(sql: string): boolean {
   return /\bpid\b/.test(sql);
+}
+
+/**
+ * The head columns of `files`, when the JS compaction can merge them: every one a micro-block of
+ * format 2 in the head, none holding records a tombstone hides (`hides`). Otherwise undefined
+ * (DuckDB compacts them, applying tombstones and reading the files).
+ */
+function headColumns(head: Head, files: readonly BlockFile[], hides: (f: BlockFile) => boolean): HeadBlock[] | undefined {
+  const out: HeadBlock[] = [];
+  for (const f of files) {
+    const block = f.level === 0 && f.format === 2 && !hides(f) ? head.block(f.name) : undefined;
+    if (block === undefined) return undefined;
+    out.push(block);
+  }
+  return out;
 }
 
 /** Removes what a crash left in the blocks directory: files the manifest does not name. */

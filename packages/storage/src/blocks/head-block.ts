@@ -15,7 +15,7 @@
 import { attributeColumn } from '../embedded/schema.js';
 import type { BlockColumns } from './block-columns.js';
 
-interface HeadBlock {
+export interface HeadBlock {
   rows: number;
   slots: number;
   /** The block's micro-block number (`bseq` of its rows, for tombstones). */
@@ -63,6 +63,14 @@ export class Head {
       if (this.rows <= this.budgetRows) break;
       this.drop(old);
     }
+  }
+
+  /**
+   * The columns of block `name` while it is in the head (compaction merges them, head-compaction.ts).
+   * Never changed once added: a caller may keep them after the block leaves the head.
+   */
+  block(name: string): HeadBlock | undefined {
+    return this.blocks.get(name);
   }
 
   drop(name: string): void {

@@ -7,8 +7,8 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { compress, init } from '@bokuweb/zstd-wasm';
-import { ByteWriter, parquetWrite } from 'hyparquet-writer';
-import type { ParquetWriteOptions } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, parquetWrite } from 'hyparquet-writer';
+import type { ColumnSource, ParquetWriteOptions } from 'hyparquet-writer';
 import type { BlockColumns } from './block-columns.js';
 
 export type BlockCodec = 'zstd' | 'none';
@@ -37,6 +37,30 @@ export function parquetBytes(block: BlockColumns, codec: BlockCodec): Uint8Array
     rowGroupSize: Math.max(1, block.rows),
   });
   if (pending !== undefined) throw new Error('block store: hyparquet-writer wrote asynchronously to a ByteWriter');
+  return writer.getBytes();
+}
+
+/**
+ * The Parquet bytes of a compacted file built in JS (head-compaction.ts): row groups of `rowGroup`
+ * rows, zstd at `level`. Written one row group at a time, letting other work run between them
+ * (a 16 384-row group takes tens of ms of the JS thread).
+ */
+export async function compactedParquetBytes(block: Pick<BlockColumns, 'rows' | 'columnData' | 'schema'>, rowGroup: number, level: number): Promise<Uint8Array> {
+  const writer = new ByteWriter();
+  const pq = new ParquetWriter({
+    writer,
+    schema: block.schema as unknown as NonNullable<ParquetWriteOptions['schema']>,
+    codec: 'ZSTD',
+    compressors: { ZSTD: (input: Uint8Array) => compress(input, level) },
+    statistics: true,
+  });
+  for (let at = 0; at < block.rows; at += rowGroup) {
+    const end = Math.min(block.rows, at + rowGroup);
+    const columnData = block.columnData.map((c) => ({ ...c, data: c.data.slice(at, end) as ColumnSource['data'] }));
+    if (pq.write({ columnData, rowGroupSize: end - at }) !== undefined) throw new Error('block store: hyparquet-writer wrote asynchronously to a ByteWriter');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (pq.finish() !== undefined) throw new Error('block store: hyparquet-writer finished asynchronously on a ByteWriter');
   return writer.getBytes();
 }
 
