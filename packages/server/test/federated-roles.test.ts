@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test';
 import { createTraceIdGenerator, encodeNativeJson } from '@linktrace/model';
 import { span, T0 } from '@linktrace/model/testing';
 import { AgentDirectory, type AgentInfo } from '@linktrace/storage';
-import { parseAgentFlags, startAgent, type RunningAgent } from '../src/federated/agent.js';
+import { openStore } from '../src/cli/store-url.js';
+import { AGENT_STORE_FLUSH_MS, parseAgentFlags, startAgent, type RunningAgent } from '../src/federated/agent.js';
 import { buildGatewayApp } from '../src/federated/gateway-app.js';
 import { parseGatewayFlags, startGateway } from '../src/federated/gateway.js';
 import { until } from './federated-helpers.js';
@@ -179,6 +180,25 @@ describe('federated roles', { timeout: 180_000 }, () => {
       assert.equal(zipkin.headers['x-linktrace-broken-hop'], `unreachable ${encodeURIComponent('10.9.8.7:4242@10.9.8.7:4242')}`);
     } finally {
       await app.close();
+    }
+  });
+
+  it('an agent runs no chain checker unless --local-check, and its store gathers batches', async () => {
+    const plain = parseAgentFlags({ port: '0', data: tmp() });
+    assert.equal(plain.serve.checkerOff, true);
+    assert.deepEqual(plain.serve.store?.kind === 'embedded' && plain.serve.store.flushIntervalMs, AGENT_STORE_FLUSH_MS);
+    assert.equal(parseAgentFlags({ port: '0', data: tmp(), localCheck: true }).serve.checkerOff, false);
+    // The flush interval reaches the store (it refuses a bad one).
+    await assert.rejects(openStore({ kind: 'embedded', dataDir: tmp(), flushIntervalMs: -1 }, { clock: Date.now }), /flushIntervalMs/);
+    for (const localCheck of [false, true]) {
+      const agent = await startAgent(parseAgentFlags({ port: '0', data: tmp(), localCheck }), { print: () => {}, warn: () => {} });
+      try {
+        assert.equal(agent.server.app.linktrace.checker !== undefined, localCheck);
+        const health = (await (await fetch(`${agent.server.url}/healthz`)).json()) as { checker?: unknown };
+        assert.equal(health.checker !== undefined, localCheck);
+      } finally {
+        await agent.close();
+      }
     }
   });
 });

@@ -105,6 +105,8 @@ export interface ServeOptions {
   checkDelayMs: number;
   /** The chain checker's settings (its check delay is `checkDelayMs`). */
   checker: CheckerOptions;
+  /** Run no chain checker (a federated agent's default: the gateway checks whole traces on demand). */
+  checkerOff?: boolean;
   alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
@@ -344,7 +346,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       timeouts: options.timeouts,
       logger: { level: 'warn' },
       processMetrics: true,
-      checker: options.checker,
+      checker: options.checkerOff === true ? undefined : options.checker,
       maxMemoryBytes: options.maxMemoryBytes,
       sampling: options.sampling,
       remedies: options.remedies,
@@ -412,7 +414,9 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
       `  remedies   ${options.remedies === undefined ? 'off (--remedy-token, --remedy-secret)' : `on: POST ${url}/api/v1/findings/{id}/remedy with the remedy token`}`,
-      `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
+      options.checkerOff === true
+        ? '  checker    off'
+        : `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
   );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);
