@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   readers?: number;
   /** DuckDB store: see `EmbeddedStoreOptions.flushIntervalMs`. */
   flushIntervalMs?: number;
+  /** DuckDB store: see `EmbeddedStoreOptions.traceSummaries`. */
+  traceSummaries?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function resolveStoreKind(dataDir: string, asked?: StoreKind): StoreKind 
 }
 
 export function openStore(kind: StoreKind, dataDir: string, options: OpenStoreOptions = {}): Promise<SpanStore> {
-  const { clock, readers, flushIntervalMs } = options;
+  const { clock, readers, flushIntervalMs, traceSummaries } = options;
   if (kind === 'blocks') return openBlockStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }) });
-  return openEmbeddedStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }), ...(flushIntervalMs !== undefined && { flushIntervalMs }), readOnly: options.readOnly === true });
+  return openEmbeddedStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }), ...(flushIntervalMs !== undefined && { flushIntervalMs }), ...(traceSummaries !== undefined && { traceSummaries }), readOnly: options.readOnly === true });
 }

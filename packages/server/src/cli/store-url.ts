@@ -19,6 +19,8 @@ export type StoreSpec =
       format?: StoreKind;
       /** DuckDB store: gather spans this long (ms) before a batch goes in (the federated agent's setting). */
       flushIntervalMs?: number;
+      /** DuckDB store: false runs without `trace_summaries` (the federated agent's setting). */
+      traceSummaries?: boolean;
     }
   | { kind: 'clickhouse'; endpoint: ClickHouseEndpoint; nodes: ClickHouseEndpoint[]; database: string; cluster?: string; display: string };
 
@@ -78,6 +80,7 @@ export function openStore(spec: StoreSpec, options: OpenStoreOptions): Promise<S
         clock: options.clock,
         readOnly: options.readOnly === true,
         ...(spec.flushIntervalMs !== undefined && { flushIntervalMs: spec.flushIntervalMs }),
+        ...(spec.traceSummaries !== undefined && { traceSummaries: spec.traceSummaries }),
       });
     } catch (err) {
       return Promise.reject(err);

@@ -72,7 +72,12 @@ export function parseAgentFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = {}):
   // fire on it falsely, and the gateway checks whole traces when they are read. It is the largest
   // per-span cost an agent can drop (bench:federated).
   serve.checkerOff = flags.localCheck !== true;
-  if (serve.store?.kind === 'embedded') serve.store.flushIntervalMs = AGENT_STORE_FLUSH_MS;
+  // Without the search summaries: a search on an agent computes its hits' summaries instead (the
+  // gateway only reads traces by id), and each batch skips their refresh (~5 µs of ~26 per span).
+  if (serve.store?.kind === 'embedded') {
+    serve.store.flushIntervalMs = AGENT_STORE_FLUSH_MS;
+    serve.store.traceSummaries = false;
+  }
   const out: AgentOptions = { serve, serves: { addresses: [], queues: [] }, heartbeatMs: parseDuration(flags.heartbeat ?? AGENT_DEFAULTS.heartbeat, '--heartbeat') };
   if (out.heartbeatMs < 100 || out.heartbeatMs > 3_600_000) throw new ConfigError('--heartbeat: must be between 100ms and 1h');
   try {
