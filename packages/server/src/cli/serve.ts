@@ -267,6 +267,8 @@ export interface StartOptions {
   clock?: () => number;
   /** Every batch once durable in the store (AppOptions.onStored). */
   onStored?: (spans: readonly Span[]) => void;
+  /** Every batch once durable in the write-ahead log, before the store has it (AppOptions.onDurable). */
+  onDurable?: (spans: readonly Span[]) => void;
 }
 
 /** The sinks the flags ask for; log lines go to `warn` (stderr). */
@@ -352,6 +354,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       remedies: options.remedies,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       onStored: start.onStored,
+      onDurable: start.onDurable,
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
         if (options.uiDir !== false) await registerUiRoutes(scope, { dir: options.uiDir });

@@ -50,8 +50,9 @@ export const AGENT_DEFAULTS = { port: '4318', data: './linktrace-agent-data', he
  * The agent's store gathers spans this long before a batch goes in. Measured (bench:federated's CPU
  * part): batches of a few hundred spans, as SDKs send them, each go through DuckDB's own log and are
  * compressed again at its checkpoint; a second's worth in one batch costs markedly less CPU per
- * span. Reads do not wait for it: the gateway's questions about recent traces are answered from
- * memory (recent-traces.ts), and a trace is visible at most this much later than under `serve`.
+ * span. Reads by trace id do not wait for it: recent traces are answered from memory
+ * (recent-traces.ts), fed as soon as spans are in the write-ahead log; only the store (searches,
+ * older traces) has them up to this much later than under `serve`.
  */
 export const AGENT_STORE_FLUSH_MS = 1000;
 
@@ -123,10 +124,13 @@ export async function startAgent(options: AgentOptions, start: StartOptions = {}
     ...start,
     print,
     warn,
-    onStored: (spans) => {
+    // As soon as they are acknowledged, not when the store has them: the store gathers a second of
+    // spans per batch (AGENT_STORE_FLUSH_MS), and a trace read in that second must neither miss a
+    // hop (the memory of recent traces) nor be walked before its instances are known (the book).
+    onDurable: (spans) => {
       book.observe(spans);
       recent.observe(spans);
-      start.onStored?.(spans);
+      start.onDurable?.(spans);
     },
     extraRoutes: async (app, store) => {
       if ((await store.stats()).spanRecords === 0) recent.storeWasEmpty();
