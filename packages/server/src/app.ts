@@ -95,6 +95,8 @@ export interface AppOptions {
   sampling?: SamplingOptions;
   /** Called with every batch once it is durable in the store, after the checker's feed (the federated agent learns its instances here). */
   onStored?: (spans: readonly Span[]) => void;
+  /** Called with every batch once it is durable in the write-ahead log, before the store has it (IngestPipeline). */
+  onDurable?: (spans: readonly Span[]) => void;
   /**
    * Remedies (`--remedy-token`, `--remedy-secret`): findings can be repaired by the instances that
    * registered handlers (remedies/). Needs a store that reads traces and findings. Absent: off.
@@ -220,6 +222,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       memory,
       options.clock ?? Date.now,
       queries,
+      options.onDurable,
     );
     memory.register(metrics.registry);
     app = createShellFastify({ maxRequestBytes: limits.maxRequestBytes, timeouts: options.timeouts, logger: options.logger, metrics: () => metrics });

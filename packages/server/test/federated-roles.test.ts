@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test';
 import { createTraceIdGenerator, encodeNativeJson } from '@linktrace/model';
 import { span, T0 } from '@linktrace/model/testing';
 import { AgentDirectory, type AgentInfo } from '@linktrace/storage';
-import { parseAgentFlags, startAgent, type RunningAgent } from '../src/federated/agent.js';
+import { openStore } from '../src/cli/store-url.js';
+import { AGENT_STORE_FLUSH_MS, parseAgentFlags, startAgent, type RunningAgent } from '../src/federated/agent.js';
 import { buildGatewayApp } from '../src/federated/gateway-app.js';
 import { parseGatewayFlags, startGateway } from '../src/federated/gateway.js';
 import { until } from './federated-helpers.js';
@@ -179,6 +180,33 @@ describe('federated roles', { timeout: 180_000 }, () => {
       assert.equal(zipkin.headers['x-linktrace-broken-hop'], `unreachable ${encodeURIComponent('10.9.8.7:4242@10.9.8.7:4242')}`);
     } finally {
       await app.close();
+    }
+  });
+
+  it('an agent runs no chain checker unless --local-check, and its store gathers batches', async () => {
+    const plain = parseAgentFlags({ port: '0', data: tmp() });
+    assert.equal(plain.serve.checkerOff, true);
+    assert.deepEqual(plain.serve.store?.kind === 'embedded' && [plain.serve.store.flushIntervalMs, plain.serve.store.traceSummaries], [AGENT_STORE_FLUSH_MS, false]);
+    assert.equal(parseAgentFlags({ port: '0', data: tmp(), localCheck: true }).serve.checkerOff, false);
+    // The flush interval reaches the store (it refuses a bad one).
+    await assert.rejects(openStore({ kind: 'embedded', dataDir: tmp(), flushIntervalMs: -1 }, { clock: Date.now }), /flushIntervalMs/);
+    for (const localCheck of [false, true]) {
+      const agent = await startAgent(parseAgentFlags({ port: '0', data: tmp(), localCheck }), { print: () => {}, warn: () => {} });
+      try {
+        assert.equal(agent.server.app.linktrace.checker !== undefined, localCheck);
+        // Searches on an agent still answer (the store runs without its summary table).
+        const id = newId();
+        assert.equal(await postSpans(agent, [span({ traceId: id, spanId: '0000000000000001', service: 'searched', kind: 'server' })]), 200);
+        const hits = await until('the span searchable', async () => {
+          const body = (await (await fetch(`${agent.server.url}/api/v1/traces?service=searched`)).json()) as { traces?: { traceId: string; spanCount: number }[] };
+          return body.traces !== undefined && body.traces.length > 0 ? body.traces : undefined;
+        });
+        assert.deepEqual(hits.map((h) => [h.traceId, h.spanCount]), [[id, 1]]);
+        const health = (await (await fetch(`${agent.server.url}/healthz`)).json()) as { checker?: unknown };
+        assert.equal(health.checker !== undefined, localCheck);
+      } finally {
+        await agent.close();
+      }
     }
   });
 });

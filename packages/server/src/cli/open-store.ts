@@ -25,6 +25,10 @@ export interface OpenStoreOptions {
   clock?: () => number;
   readOnly?: boolean;
   readers?: number;
+  /** DuckDB store: see `EmbeddedStoreOptions.flushIntervalMs`. */
+  flushIntervalMs?: number;
+  /** DuckDB store: see `EmbeddedStoreOptions.traceSummaries`. */
+  traceSummaries?: boolean;
 }
 
 /**
@@ -40,7 +44,7 @@ export function resolveStoreKind(dataDir: string, asked?: StoreKind): StoreKind 
 }
 
 export function openStore(kind: StoreKind, dataDir: string, options: OpenStoreOptions = {}): Promise<SpanStore> {
-  const { clock, readers } = options;
+  const { clock, readers, flushIntervalMs, traceSummaries } = options;
   if (kind === 'blocks') return openBlockStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }) });
-  return openEmbeddedStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }), readOnly: options.readOnly === true });
+  return openEmbeddedStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }), ...(flushIntervalMs !== undefined && { flushIntervalMs }), ...(traceSummaries !== undefined && { traceSummaries }), readOnly: options.readOnly === true });
 }

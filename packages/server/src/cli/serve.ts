@@ -105,6 +105,8 @@ export interface ServeOptions {
   checkDelayMs: number;
   /** The chain checker's settings (its check delay is `checkDelayMs`). */
   checker: CheckerOptions;
+  /** Run no chain checker (a federated agent's default: the gateway checks whole traces on demand). */
+  checkerOff?: boolean;
   alerts: AlertSettings;
   limits: IngestLimits;
   pipeline: PipelineOptions;
@@ -265,6 +267,8 @@ export interface StartOptions {
   clock?: () => number;
   /** Every batch once durable in the store (AppOptions.onStored). */
   onStored?: (spans: readonly Span[]) => void;
+  /** Every batch once durable in the write-ahead log, before the store has it (AppOptions.onDurable). */
+  onDurable?: (spans: readonly Span[]) => void;
 }
 
 /** The sinks the flags ask for; log lines go to `warn` (stderr). */
@@ -344,12 +348,13 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       timeouts: options.timeouts,
       logger: { level: 'warn' },
       processMetrics: true,
-      checker: options.checker,
+      checker: options.checkerOff === true ? undefined : options.checker,
       maxMemoryBytes: options.maxMemoryBytes,
       sampling: options.sampling,
       remedies: options.remedies,
       alerts: { sinks: alertSinks(options.alerts, warn) },
       onStored: start.onStored,
+      onDurable: start.onDurable,
       extraRoutes: async (scope) => {
         registerQueryRoutes(scope, { store });
         if (options.uiDir !== false) await registerUiRoutes(scope, { dir: options.uiDir });
@@ -412,7 +417,9 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
       `  remedies   ${options.remedies === undefined ? 'off (--remedy-token, --remedy-secret)' : `on: POST ${url}/api/v1/findings/{id}/remedy with the remedy token`}`,
-      `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
+      options.checkerOff === true
+        ? '  checker    off'
+        : `  checker    after ${options.checkDelayMs} ms quiet (at most ${options.checker.maxWaitMs ?? options.checkDelayMs} ms), ${flowCount} flows, alerts: ${sinkNames.length === 0 ? 'none' : sinkNames.join(', ')}`,
     ].join('\n'),
   );
   if (recovery.records > 0) print(`linktrace: recovered ${recovery.spans} spans from ${recovery.records} write-ahead log records`);

@@ -12,7 +12,16 @@ import { ConfigError } from '../config.js';
 import { openStore as openDataDir, resolveStoreKind, type StoreKind } from './open-store.js';
 
 export type StoreSpec =
-  | { kind: 'embedded'; dataDir: string; /** `--store-format`: for a new directory. */ format?: StoreKind }
+  | {
+      kind: 'embedded';
+      dataDir: string;
+      /** `--store-format`: for a new directory. */
+      format?: StoreKind;
+      /** DuckDB store: gather spans this long (ms) before a batch goes in (the federated agent's setting). */
+      flushIntervalMs?: number;
+      /** DuckDB store: false runs without `trace_summaries` (the federated agent's setting). */
+      traceSummaries?: boolean;
+    }
   | { kind: 'clickhouse'; endpoint: ClickHouseEndpoint; nodes: ClickHouseEndpoint[]; database: string; cluster?: string; display: string };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -67,7 +76,12 @@ export interface OpenStoreOptions {
 export function openStore(spec: StoreSpec, options: OpenStoreOptions): Promise<SpanStore> {
   if (spec.kind === 'embedded') {
     try {
-      return openDataDir(resolveStoreKind(spec.dataDir, spec.format), spec.dataDir, { clock: options.clock, readOnly: options.readOnly === true });
+      return openDataDir(resolveStoreKind(spec.dataDir, spec.format), spec.dataDir, {
+        clock: options.clock,
+        readOnly: options.readOnly === true,
+        ...(spec.flushIntervalMs !== undefined && { flushIntervalMs: spec.flushIntervalMs }),
+        ...(spec.traceSummaries !== undefined && { traceSummaries: spec.traceSummaries }),
+      });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -1,7 +1,7 @@
 /**
  * `linktrace agent`: the federated store's per-host role (DESIGN §8). It is `serve`'s composition —
- * the same receivers, write-ahead log, embedded store, retention and chain checker on local spans —
- * without the UI, plus `GET /api/v1/agent` (who it is, which instances it serves) and a heartbeat
+ * the same receivers, write-ahead log, embedded store and retention — without the UI, and without
+ * the chain checker unless `--local-check` (the gateway checks whole traces on demand), plus `GET /api/v1/agent` (who it is, which instances it serves) and a heartbeat
  * to the gateway. SDKs send to it as to a server (`LINKTRACE_ENDPOINT`).
  */
 import type { Command } from 'commander';
@@ -30,6 +30,8 @@ export interface AgentFlags {
   heartbeat?: string;
   /** Token the gateway wants on heartbeats. */
   gatewayToken?: string;
+  /** `--local-check`: run the chain checker on this agent's spans too. */
+  localCheck?: boolean;
 }
 
 export interface AgentOptions {
@@ -44,6 +46,16 @@ export interface AgentOptions {
 
 export const AGENT_DEFAULTS = { port: '4318', data: './linktrace-agent-data', heartbeat: '5s', checkDelay: '30s' } as const;
 
+/**
+ * The agent's store gathers spans this long before a batch goes in. Measured (bench:federated's CPU
+ * part): batches of a few hundred spans, as SDKs send them, each go through DuckDB's own log and are
+ * compressed again at its checkpoint; a second's worth in one batch costs markedly less CPU per
+ * span. Reads by trace id do not wait for it: recent traces are answered from memory
+ * (recent-traces.ts), fed as soon as spans are in the write-ahead log; only the store (searches,
+ * older traces) has them up to this much later than under `serve`.
+ */
+export const AGENT_STORE_FLUSH_MS = 1000;
+
 export function parseAgentFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = {}): AgentOptions {
   const serveFlags: ServeFlags = {
     port: flags.port ?? AGENT_DEFAULTS.port,
@@ -57,6 +69,16 @@ export function parseAgentFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = {}):
   };
   const serve = parseServeFlags(serveFlags, env);
   serve.grpcPortDefault = false;
+  // Local checks are off unless asked for: an agent sees one hop of each trace, so cross-host rules
+  // fire on it falsely, and the gateway checks whole traces when they are read. It is the largest
+  // per-span cost an agent can drop (bench:federated).
+  serve.checkerOff = flags.localCheck !== true;
+  // Without the search summaries: a search on an agent computes its hits' summaries instead (the
+  // gateway only reads traces by id), and each batch skips their refresh (~5 µs of ~26 per span).
+  if (serve.store?.kind === 'embedded') {
+    serve.store.flushIntervalMs = AGENT_STORE_FLUSH_MS;
+    serve.store.traceSummaries = false;
+  }
   const out: AgentOptions = { serve, serves: { addresses: [], queues: [] }, heartbeatMs: parseDuration(flags.heartbeat ?? AGENT_DEFAULTS.heartbeat, '--heartbeat') };
   if (out.heartbeatMs < 100 || out.heartbeatMs > 3_600_000) throw new ConfigError('--heartbeat: must be between 100ms and 1h');
   try {
@@ -102,10 +124,13 @@ export async function startAgent(options: AgentOptions, start: StartOptions = {}
     ...start,
     print,
     warn,
-    onStored: (spans) => {
+    // As soon as they are acknowledged, not when the store has them: the store gathers a second of
+    // spans per batch (AGENT_STORE_FLUSH_MS), and a trace read in that second must neither miss a
+    // hop (the memory of recent traces) nor be walked before its instances are known (the book).
+    onDurable: (spans) => {
       book.observe(spans);
       recent.observe(spans);
-      start.onStored?.(spans);
+      start.onDurable?.(spans);
     },
     extraRoutes: async (app, store) => {
       if ((await store.stats()).spanRecords === 0) recent.storeWasEmpty();
@@ -186,7 +211,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory (database, write-ahead log, what the agent learned)', AGENT_DEFAULTS.data)
     .option('--retention <duration>', 'keep spans this long after they arrived; 0 or off keeps them forever', '7d')
     .option('--token <token>', 'require Authorization: Bearer <token> from SDKs and the gateway (or set LINKTRACE_TOKEN)')
-    .option('--check-delay <duration>', 'quiet time before the local chain check of a trace', AGENT_DEFAULTS.checkDelay)
+    .option('--local-check', 'also run the chain checker on the spans this agent holds (off: the gateway checks whole traces when read)')
+    .option('--check-delay <duration>', 'with --local-check: quiet time before the local chain check of a trace', AGENT_DEFAULTS.checkDelay)
     .option('--gateway <url>', 'the gateway to send heartbeats to (the agent works without one)')
     .option('--gateway-token <token>', 'token the gateway requires on heartbeats (or set LINKTRACE_GATEWAY_TOKEN)')
     .option('--advertise <url>', 'URL the gateway reaches this agent at (default: http://<host>:<port>)')

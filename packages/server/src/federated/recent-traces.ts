@@ -1,6 +1,6 @@
 /**
- * The agent's answer for recent traces without a store read: the records of the traces it stored
- * last, by trace id, bounded in spans (whole traces leave, oldest first). A trace is only answered
+ * The agent's answer for recent traces without a store read: the records of the traces it took
+ * last (fed once they are in the write-ahead log, before the store has them), by trace id, bounded in spans (whole traces leave, oldest first). A trace is only answered
  * from here when every record of it the agent stored is here: its id's time (DESIGN §2) must be
  * after the newest id time evicted and after the agent started on a non-empty store, so a late
  * record of an evicted trace, or a trace begun before a restart, is read from the store instead.

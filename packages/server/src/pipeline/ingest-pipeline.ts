@@ -137,6 +137,12 @@ export class IngestPipeline {
     private readonly clock: () => number = Date.now,
     /** Queries under way, which the background steps (store writes, feeding `onStored`) wait for, briefly. */
     private readonly queries?: QueriesFirst,
+    /**
+     * Called with every batch once it is durable in the write-ahead log (before the store has it),
+     * and with the batches replayed from the log at start-up: the federated agent's memory of
+     * recent traces, so that a trace reads whole as soon as its spans were acknowledged.
+     */
+    private readonly onDurable?: (spans: readonly Span[]) => void,
   ) {
     this.retryHeaders = { 'retry-after': String(options.retryAfterSeconds) };
     memory?.measure({ backlog: () => this.backlogBytesHeld });
@@ -237,6 +243,7 @@ export class IngestPipeline {
       () => {
         if (probe) this.probing = false;
         entry.state = DURABLE;
+        this.onDurable?.(spans);
         this.wake();
       },
       (error: unknown) => {
@@ -285,6 +292,7 @@ export class IngestPipeline {
    * `arrivedUs` (see `earliestArrivalUs`); store failures reject.
    */
   async restore(spans: Span[], arrivedUs?: number): Promise<void> {
+    this.onDurable?.(spans);
     await this.write(spans, arrivedUs);
   }
 

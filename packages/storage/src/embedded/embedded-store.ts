@@ -59,7 +59,7 @@ import { appendFindings, deleteFindingsOfRemovedTraces, replacedTraceIds, findin
 import { countFindings, sortSpans, sortSummaries, summaryFromRow, TRACE_IDS_PER_QUERY } from './read-results.js';
 import { serviceMapSql } from './service-map-sql.js';
 import { CREATE_SDK_DROPS, SDK_DROPS_SQL, deleteSdkDropsBefore, sdkDropFromRow, upsertSdkDrops } from './sdk-drops-table.js';
-import { ensureTraceSummaries, noteDeletedTraces, noteRetainedTraces, refreshAfterRetention } from './trace-summaries.js';
+import { dropTraceSummaries, ensureTraceSummaries, noteDeletedTraces, noteRetainedTraces, refreshAfterRetention, summariesOfHits } from './trace-summaries.js';
 import { loadWrittenSets } from './search-hints.js';
 import { escapeText, unescapeText } from './text-codec.js';
 
@@ -107,6 +107,11 @@ export interface EmbeddedStoreOptions {
   /** When attribute keys get a column of their own; see attribute-columns.ts. */
   attributeColumns?: AttributeColumnPolicy;
   /**
+   * Keep `trace_summaries` (default true). False: cheaper writes, searches compute their hits'
+   * summaries from the records (slower per search); see `dropTraceSummaries`.
+   */
+  traceSummaries?: boolean;
+  /**
    * The store's clock, ms since the epoch (default `Date.now`): a batch of spans is marked as arrived
    * at its time when it goes in, and retention (`deleteBefore`) counts from that. Tests move it.
    */
@@ -139,6 +144,8 @@ export class EmbeddedStore implements SpanStore {
     private readonly hints: SearchHints,
     private findingSeq: number,
     private readonly file: string,
+    /** `trace_summaries` is kept (EmbeddedStoreOptions.traceSummaries). */
+    private readonly summaries: boolean,
   ) {
     this.readerLoad = readers.map(() => 0);
   }
@@ -153,6 +160,7 @@ export class EmbeddedStore implements SpanStore {
     if (!Number.isFinite(flushIntervalMs) || flushIntervalMs < 0) throw new RangeError('embedded store: flushIntervalMs must be a non-negative number');
     const busyFlushIntervalMs = options.busyFlushIntervalMs ?? 500;
     if (!Number.isFinite(busyFlushIntervalMs) || busyFlushIntervalMs < 0) throw new RangeError('embedded store: busyFlushIntervalMs must be a non-negative number');
+    const summaries = options.traceSummaries !== false;
     const clock = options.clock ?? Date.now;
     const nowUs = (): number => Math.floor(clock() * 1000);
     mkdirSync(options.dataDir, { recursive: true });
@@ -184,7 +192,8 @@ export class EmbeddedStore implements SpanStore {
         for (const ddl of FINDINGS_MIGRATIONS) await writer.run(ddl);
         await ensureArrivalColumns(writer, nowUs());
         await writer.run(CREATE_SDK_DROPS);
-        await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
+        if (options.traceSummaries === false) await dropTraceSummaries(writer);
+        else await ensureTraceSummaries(writer, options.log ?? ((line) => process.stderr.write(`${line}\n`)));
       }
       const version = (await writer.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema'`)).getRowsJS();
       if (version.length === 0) {
@@ -206,8 +215,8 @@ export class EmbeddedStore implements SpanStore {
       }
       const columns = new AttributeColumns(keys, options.attributeColumns);
       const written = await loadWrittenSets(writer);
-      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs, busyFlushIntervalMs, nowUs);
-      return new EmbeddedStore(instance, writer, spans, readers, columns, written.hints, seq, file);
+      const spans = new SpanWriter(writer, columns, new SpanRowEncoder(columns, written), stage, flushRows, flushIntervalMs, busyFlushIntervalMs, nowUs, summaries);
+      return new EmbeddedStore(instance, writer, spans, readers, columns, written.hints, seq, file, summaries);
     } catch (err) {
       for (const c of opened) c.closeSync();
       instance.closeSync();
@@ -299,7 +308,7 @@ export class EmbeddedStore implements SpanStore {
     let candidates: number | undefined = Math.max(256, q.limit * 16);
     let rows: unknown[][];
     for (;;) {
-      const { sql, params } = traceSearchSql(q, slotOf, this.hints, candidates);
+      const { sql, params } = traceSearchSql(q, slotOf, this.hints, candidates, this.summaries ? undefined : summariesOfHits);
       rows = await this.read(async (c) => (await c.runAndReadAll(sql, params)).getRowsJS());
       if (candidates === undefined || rows.length === 0) break;
       // One row per found trace, each ending with the number of candidate spans.
@@ -424,11 +433,11 @@ export class EmbeddedStore implements SpanStore {
     }
     return this.spans.exclusive(async () => {
       const result = await this.spans.transaction(async () => {
-        await noteRetainedTraces(this.writer, us);
+        if (this.summaries) await noteRetainedTraces(this.writer, us);
         const spans = (await this.writer.run(`DELETE FROM spans WHERE ${ARRIVED_COLUMN} < $1`, [us])).rowsChanged;
-        await refreshAfterRetention(this.writer);
+        if (this.summaries) await refreshAfterRetention(this.writer);
         await this.writer.run(`DELETE FROM span_links WHERE ${ARRIVED_COLUMN} < $1`, [us]);
-        const findings = await deleteFindingsOfRemovedTraces(this.writer);
+        const findings = await deleteFindingsOfRemovedTraces(this.writer, this.summaries);
         const sdkDropReports = await deleteSdkDropsBefore(this.writer, us);
         return { spans, findings, sdkDropReports };
       });
@@ -462,8 +471,10 @@ export class EmbeddedStore implements SpanStore {
           spans += (await this.writer.run(`DELETE FROM spans WHERE ${where}`, chunk)).rowsChanged;
           await this.writer.run(`DELETE FROM span_links WHERE ${where}`, chunk);
         }
-        await noteDeletedTraces(this.writer, keys);
-        await refreshAfterRetention(this.writer);
+        if (this.summaries) {
+          await noteDeletedTraces(this.writer, keys);
+          await refreshAfterRetention(this.writer);
+        }
         const findings = (await this.writer.run(`DELETE FROM findings WHERE trace_id IN (SELECT unnest(string_split($1, ',')))`, [findingIds.join(',')])).rowsChanged;
         return { spans, findings };
       }),

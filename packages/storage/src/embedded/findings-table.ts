@@ -22,9 +22,11 @@ export const FINDINGS_MIGRATIONS = [`ALTER TABLE findings ADD COLUMN IF NOT EXIS
  * span record left (run after the records are deleted and the summaries refreshed); returns how many.
  * Stored trace ids are 16 or 32 hex; the summaries key a 64-bit id zero-padded to 128 bits.
  */
-export async function deleteFindingsOfRemovedTraces(writer: DuckDBConnection): Promise<number> {
+export async function deleteFindingsOfRemovedTraces(writer: DuckDBConnection, summaries = true): Promise<number> {
   const tid = tidFromHex(`lpad(trace_id, 32, '0')`);
-  return (await writer.run(`DELETE FROM findings WHERE ${tid} NOT IN (SELECT tid FROM trace_summaries)`)).rowsChanged;
+  // Without `trace_summaries` (trace-summaries.ts) the traces left are read from the records themselves.
+  const traces = summaries ? 'SELECT tid FROM trace_summaries' : 'SELECT DISTINCT tid FROM spans';
+  return (await writer.run(`DELETE FROM findings WHERE ${tid} NOT IN (${traces})`)).rowsChanged;
 }
 
 /** Appends findings numbered from `firstSeq` on; returns the last number used. */

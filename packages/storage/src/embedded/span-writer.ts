@@ -41,6 +41,8 @@ export class SpanWriter {
     private readonly busyFlushIntervalMs = 0,
     /** The store's clock, µs since the epoch: a batch's records are marked as arrived when it goes in. */
     private readonly nowUs: () => number = () => Date.now() * 1000,
+    /** Keep `trace_summaries` up to date with each batch (false: the store runs without it, see trace-summaries.ts). */
+    private readonly summaries = true,
   ) {
     this.columnCount = columns.keys.length;
     columns.keys.forEach((k, i) => this.slots.set(k, i));
@@ -130,7 +132,7 @@ export class SpanWriter {
       // Its own transaction: a DELETE in the spans' transaction stops DuckDB from writing the
       // appended row groups straight to the file (they went through its WAL and were compressed
       // again at checkpoint: 126 instead of 77 bytes per span at 500 k spans).
-      await this.transaction(() => refreshStagedTraces(this.conn, sealed.table));
+      if (this.summaries) await this.transaction(() => refreshStagedTraces(this.conn, sealed.table));
       for (const w of sealed.waiters) w.resolve();
     } catch (err) {
       for (const w of sealed.waiters) w.reject(err);

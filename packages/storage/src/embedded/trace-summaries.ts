@@ -127,6 +127,23 @@ export async function ensureTraceSummaries(writer: DuckDBConnection, log: (line:
   if (large) log(`embedded store: trace summaries built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * A store that runs without the table (`traceSummaries: false`, the federated agent's: the refresh
+ * with every batch was ~5 µs of its ~26 µs per span, for searches an agent rarely answers). It is
+ * emptied and its built mark removed, so opening the file with summaries again rebuilds it from
+ * `spans`; searches compute the hits' summaries from their records instead (`summariesOfHits`).
+ */
+export async function dropTraceSummaries(writer: DuckDBConnection): Promise<void> {
+  await writer.run(TRACE_SUMMARIES_TABLE);
+  await writer.run(`DELETE FROM meta WHERE key = '${BUILT_KEY}'`);
+  await writer.run(`DELETE FROM trace_summaries`);
+}
+
+/** For a search without the table: the summary rows of `hits` (a query yielding `tid`) computed from their records, named as the table. */
+export function summariesOfHits(hits: string): string {
+  return `(${summarySelect(hits)}) AS trace_summaries`;
+}
+
 /** Columns of a search hit's summary, in the order `summaryFromRow` reads them (from `trace_summaries`). */
 export const SUMMARY_ROW_SQL = [
   TRACE_ID_TEXT,
