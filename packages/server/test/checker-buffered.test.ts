@@ -225,3 +225,40 @@ void test('start records held beside their end records, and a span handed in twi
   // Taking the first record of a span id would keep the start records: unfinished-span on every one.
   assert.deepEqual(await findings(app, trace), []);
 });
+
+void test('host-local checks (a federated agent): rules that need another host are not reported, the others are', async () => {
+  const localDir = tempDir('lt-checker-host-local-');
+  const localClock = manualClock();
+  const localStore = await openEmbeddedStore({ dataDir: localDir });
+  const local = await buildApp({ store: localStore, dataDir: localDir, clock: localClock.now, checker: { checkDelayMs: CHECK_DELAY_MS, maxWaitMs: 5000, hostLocal: true }, extraRoutes: (s) => registerQueryRoutes(s, { store: localStore }) });
+  await local.ready();
+  try {
+    // The producer's host alone: its consumer lives on another host, so no not-consumed here.
+    const producerOnly = newTraceId();
+    await postSpans(local, shopSyncAt(producerOnly, 1000, localClock.now()).filter((s) => s.service === 'merchant-api'));
+    // A receive never written, all on this host: still found.
+    const broken = newTraceId();
+    await postSpans(local, without(shopSyncAt(broken, 1000, localClock.now()), ID.workerMysql, ID.workerRedis, ID.workerHttp, ID.queryReceive, ID.queryWrite));
+    // Past every rule deadline (the check delay) and the re-check.
+    await advanceAndCheck(local, localClock, CHECK_DELAY_MS);
+    await advanceAndCheck(local, localClock, 5000 + CHECK_DELAY_MS);
+    assert.deepEqual(await findings(local, producerOnly), []);
+    assert.deepEqual(
+      (await findings(local, broken)).map((f) => f.rule),
+      ['missing-write'],
+    );
+  } finally {
+    await local.close();
+    await localStore.close();
+    rmSync(localDir, { recursive: true, force: true });
+  }
+  // The same producer alone on a checker that sees every host: not-consumed.
+  const trace = newTraceId();
+  await postSpans(slowApp, shopSyncNow(trace).filter((s) => s.service === 'merchant-api'));
+  await advanceSlow(CHECK_DELAY_MS);
+  await advanceSlow(SLOW_DEADLINE_MS + CHECK_DELAY_MS);
+  assert.deepEqual(
+    (await findings(slowApp, trace)).map((f) => f.rule),
+    ['not-consumed'],
+  );
+});

@@ -116,6 +116,18 @@ describe('federated chain: five services, five agents, one gateway, one central 
     assert.equal(((await zipkin.json()) as unknown[]).length, central.spanCount);
     assert.equal(zipkin.headers.get('x-linktrace-hops'), 'ok=5 unreachable=0 no-spans=0');
     assert.equal(zipkin.headers.get('x-linktrace-last-healthy-hop'), encodeURIComponent(`svc5@127.0.0.1:${chain.ports[4]}`));
+    // Each agent checks its own hop of the healthy chain (host-local rules): nothing to report, though
+    // each one alone holds a call or a message whose other side is on another host.
+    for (const agent of chain.agents) {
+      await until(`${agent.url} checked its hop`, async () => {
+        const h = await getJson<{ checker?: { checkedTraces: number; openTraces: number; pendingRechecks: number } }>(`${agent.url}/healthz`);
+        const c = h.body.checker;
+        return c !== undefined && c.checkedTraces > 0 && c.openTraces === 0 && c.pendingRechecks === 0 ? true : undefined;
+      });
+      const f = await getJson<{ findings: { rule: string }[] }>(`${agent.url}/api/v1/findings?traceId=${traceId}`);
+      assert.equal(f.status, 200);
+      assert.deepEqual(f.body.findings, [], `${agent.url}: no finding on a healthy chain`);
+    }
   });
 
   it("dropping one service's spans names exactly that hop no-spans, the hop before it last healthy", async () => {

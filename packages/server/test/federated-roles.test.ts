@@ -183,11 +183,12 @@ describe('federated roles', { timeout: 180_000 }, () => {
     }
   });
 
-  it('an agent runs no chain checker unless --local-check, and its store gathers batches', async () => {
+  it('an agent runs the host-local chain checker unless --no-local-check, and its store gathers batches', async () => {
     const plain = parseAgentFlags({ port: '0', data: tmp() });
-    assert.equal(plain.serve.checkerOff, true);
+    assert.equal(plain.serve.checkerOff, false);
+    assert.equal(plain.serve.checker.hostLocal, true);
     assert.deepEqual(plain.serve.store?.kind === 'embedded' && [plain.serve.store.flushIntervalMs, plain.serve.store.traceSummaries], [AGENT_STORE_FLUSH_MS, false]);
-    assert.equal(parseAgentFlags({ port: '0', data: tmp(), localCheck: true }).serve.checkerOff, false);
+    assert.equal(parseAgentFlags({ port: '0', data: tmp(), localCheck: false }).serve.checkerOff, true);
     // The flush interval reaches the store (it refuses a bad one).
     await assert.rejects(openStore({ kind: 'embedded', dataDir: tmp(), flushIntervalMs: -1 }, { clock: Date.now }), /flushIntervalMs/);
     for (const localCheck of [false, true]) {

@@ -23,7 +23,7 @@ import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { CheckerObserver } from './checker-metrics.js';
-import type { ResolvedCheckerOptions } from './checker-options.js';
+import { HOST_CROSSING_RULES, type ResolvedCheckerOptions } from './checker-options.js';
 import type { CheckerStore } from './checker-store.js';
 import { CheckpointFile } from './checkpoint-file.js';
 import { FlowRegistry } from './flow-registry.js';
@@ -449,6 +449,7 @@ export class ChainChecker {
     for (let k = 0; k < part.length; k++) {
       const spans = traces[k] ?? [];
       let found = spans.length === 0 ? [] : pinFindings(checkTrace(spans, check, nowUs) as Finding[], spans);
+      if (this.options.hostLocal && found.length > 0) found = found.filter((f) => !HOST_CROSSING_RULES.has(f.rule));
       if (drops.length > 0 && found.length > 0) found = annotateSdkDrops(found, spans, drops);
       byTrace.push(found);
       for (const f of found) all.push(f);

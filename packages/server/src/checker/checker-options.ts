@@ -24,6 +24,11 @@ export interface CheckerOptions {
   flowHistory?: number;
   /** Flow contracts in force at most, file and API together. Default 1 000. */
   maxFlows?: number;
+  /**
+   * The checker sees one host's spans (a federated agent): the rules that need the other side of a
+   * call or of a whole chain (`HOST_CROSSING_RULES`) are not reported; the gateway checks whole traces.
+   */
+  hostLocal?: boolean;
 }
 
 export interface ResolvedCheckerOptions {
@@ -36,9 +41,16 @@ export interface ResolvedCheckerOptions {
   maxSpansPerTrace: number;
   flowHistory: number;
   maxFlows: number;
+  hostLocal: boolean;
   /** How often due traces are looked for: a quarter of the check delay, 10 ms to 1 s. */
   tickMs: number;
 }
+
+/**
+ * Rules whose evidence lies on other hosts as often as not: the callee's receive, the consumer of a
+ * message, the chain's last write, a flow's later steps. On one host's spans they would fire falsely.
+ */
+export const HOST_CROSSING_RULES: ReadonlySet<string> = new Set(['missing-downstream-receive', 'not-consumed', 'slow-chain', 'flow-step-missing']);
 
 export const DEFAULT_CHECKER = Object.freeze({
   checkDelayMs: 30_000,
@@ -69,6 +81,7 @@ export function resolveChecker(options: CheckerOptions): ResolvedCheckerOptions 
     maxSpansPerTrace: positive(options.maxSpansPerTrace, DEFAULT_CHECKER.maxSpansPerTrace, 'maxSpansPerTrace'),
     flowHistory: positive(options.flowHistory, DEFAULT_CHECKER.flowHistory, 'flowHistory'),
     maxFlows: positive(options.maxFlows, DEFAULT_CHECKER.maxFlows, 'maxFlows'),
+    hostLocal: options.hostLocal === true,
     // Due traces are looked for ten times per check delay: detection lags the delay by at most a tenth.
     tickMs: Math.min(500, Math.max(10, Math.floor(checkDelayMs / 10))),
   };

@@ -1,7 +1,7 @@
 /**
  * `linktrace agent`: the federated store's per-host role (DESIGN §8). It is `serve`'s composition —
  * the same receivers, write-ahead log, embedded store and retention — without the UI, and without
- * the chain checker unless `--local-check` (the gateway checks whole traces on demand), plus `GET /api/v1/agent` (who it is, which instances it serves) and a heartbeat
+ * the chain checker on its own spans with the rules one host can settle (`--no-local-check` drops it; the gateway checks whole traces on demand), plus `GET /api/v1/agent` (who it is, which instances it serves) and a heartbeat
  * to the gateway. SDKs send to it as to a server (`LINKTRACE_ENDPOINT`).
  */
 import type { Command } from 'commander';
@@ -30,7 +30,7 @@ export interface AgentFlags {
   heartbeat?: string;
   /** Token the gateway wants on heartbeats. */
   gatewayToken?: string;
-  /** `--local-check`: run the chain checker on this agent's spans too. */
+  /** `--no-local-check` (false): no chain checker on this agent's spans. Default true. */
   localCheck?: boolean;
 }
 
@@ -69,10 +69,12 @@ export function parseAgentFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = {}):
   };
   const serve = parseServeFlags(serveFlags, env);
   serve.grpcPortDefault = false;
-  // Local checks are off unless asked for: an agent sees one hop of each trace, so cross-host rules
-  // fire on it falsely, and the gateway checks whole traces when they are read. It is the largest
-  // per-span cost an agent can drop (bench:federated).
-  serve.checkerOff = flags.localCheck !== true;
+  // The chain checker runs on the agent's own spans (issue 15), with the rules that can be judged on
+  // one host only: an agent sees one hop of a trace, so the rules that need the other side of a call
+  // would fire falsely (the gateway checks whole traces when they are read). `--no-local-check`
+  // drops it, the largest per-span cost an agent can drop (bench:federated).
+  serve.checkerOff = flags.localCheck === false;
+  serve.checker.hostLocal = true;
   // Without the search summaries: a search on an agent computes its hits' summaries instead (the
   // gateway only reads traces by id), and each batch skips their refresh (~5 µs of ~26 per span).
   if (serve.store?.kind === 'embedded') {
@@ -211,8 +213,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data directory (database, write-ahead log, what the agent learned)', AGENT_DEFAULTS.data)
     .option('--retention <duration>', 'keep spans this long after they arrived; 0 or off keeps them forever', '7d')
     .option('--token <token>', 'require Authorization: Bearer <token> from SDKs and the gateway (or set LINKTRACE_TOKEN)')
-    .option('--local-check', 'also run the chain checker on the spans this agent holds (off: the gateway checks whole traces when read)')
-    .option('--check-delay <duration>', 'with --local-check: quiet time before the local chain check of a trace', AGENT_DEFAULTS.checkDelay)
+    .option('--no-local-check', "no chain checker on this agent's spans (by default it runs the rules that one host's spans can settle; the gateway checks whole traces when read)")
+    .option('--check-delay <duration>', 'quiet time before the local chain check of a trace', AGENT_DEFAULTS.checkDelay)
     .option('--gateway <url>', 'the gateway to send heartbeats to (the agent works without one)')
     .option('--gateway-token <token>', 'token the gateway requires on heartbeats (or set LINKTRACE_GATEWAY_TOKEN)')
     .option('--advertise <url>', 'URL the gateway reaches this agent at (default: http://<host>:<port>)')
