@@ -1,10 +1,12 @@
 /**
  * `linktrace collector|ingester|checker|query` as commands: bad flags exit 2 with a message naming
  * the flag; a collector started against a real nats-server prints where it listens, publishes, and
- * stops cleanly on SIGTERM; a role whose --partitions disagrees with the stream's refuses to start.
+ * stops cleanly on SIGTERM; a role whose --partitions disagrees with the stream's refuses to start;
+ * serve and a role still waiting for an unreachable ClickHouse stop on SIGTERM (systemctl stop).
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { freePort } from '@linktrace/storage/clickhouse-testing';
 import { after, before, describe, it } from 'node:test';
 import { encodeNativeJson } from '@linktrace/model';
 import { exitWithin, runCli } from './serve-helpers.js';
@@ -68,4 +70,28 @@ describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
       await rm(data, { recursive: true, force: true });
     }
   });
+
+  // Before, the signal waited for a start that never came (the store stayed down): systemd had to SIGKILL.
+  for (const role of ['serve', 'ingester'] as const) {
+    it(`${role} waiting for an unreachable ClickHouse stops on SIGTERM with exit code 0`, async () => {
+      const data = await tempDir('linktrace-store-wait-');
+      const store = `clickhouse://127.0.0.1:${await freePort()}/linktrace`;
+      const args =
+        role === 'serve'
+          ? ['serve', '--store', store, '--data', data, '--port', '0', '--grpc-port', '0']
+          : ['ingester', '--nats', nats.url, '--store', store, '--port', '0'];
+      const proc = runCli(args);
+      try {
+        // In the 2 s wait after the second try: the stop must not wait for the next one either.
+        await until('the second retry', () => Promise.resolve(/retrying in 2s/.test(proc.stderr()) ? true : undefined));
+        proc.child.kill('SIGTERM');
+        const exit = await exitWithin(proc, 10_000);
+        assert.equal(exit.code, 0, proc.stderr());
+        assert.match(proc.stdout(), /SIGTERM: stopped while waiting for the store clickhouse:\/\/127\.0\.0\.1:\d+\/linktrace/);
+      } finally {
+        proc.kill();
+        await rm(data, { recursive: true, force: true });
+      }
+    });
+  }
 });

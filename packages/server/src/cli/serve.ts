@@ -42,7 +42,7 @@ import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import { resumeWhenSpace } from './resume-when-space.js';
 import { openStore, parseStoreUrl, type StoreSpec } from './store-url.js';
 import { parseStoreKind } from './open-store.js';
-import { openStoreWithRetry } from './wait-for-store.js';
+import { openStoreWithRetry, StoreWaitAborted } from './wait-for-store.js';
 import { remedyOptions, type RemedyOptions } from '../remedies/remedy-options.js';
 import { DEFAULT_KEEP_MAX_PENDING, describeSampling, parseKeepFlags, type KeepFlags, type SamplingOptions } from '../sampling/keep-options.js';
 
@@ -265,6 +265,8 @@ export interface StartOptions {
   clock?: () => number;
   /** Every batch once durable in the store (AppOptions.onStored). */
   onStored?: (spans: readonly Span[]) => void;
+  /** Aborted while a remote store is still being waited for: the start gives up (StoreWaitAborted). */
+  signal?: AbortSignal;
 }
 
 /** The sinks the flags ask for; log lines go to `warn` (stderr). */
@@ -327,6 +329,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
           display: spec.display,
           warn,
           retryable: (error) => error instanceof ClickHouseError && error.unreachable,
+          ...(start.signal !== undefined && { signal: start.signal }),
         });
   const store = opened.store;
   let app: FastifyInstance;
@@ -467,12 +470,23 @@ export async function runServe(options: ServeOptions): Promise<void> {
       process.exit(130);
     }
     signalled = true;
-    if (started.server === undefined) pending = signal;
-    else shutDown(started.server, signal);
+    if (started.server === undefined) {
+      pending = signal;
+      starting.abort();
+    } else shutDown(started.server, signal);
   };
+  // Ends a wait for an unreachable store: the signal would otherwise wait for a start that may never come.
+  const starting = new AbortController();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const server = await startServer(options);
+  let server: RunningServer;
+  try {
+    server = await startServer(options, { signal: starting.signal });
+  } catch (error) {
+    if (!(error instanceof StoreWaitAborted)) throw error;
+    process.stdout.write(`linktrace: ${pending ?? 'SIGTERM'}: ${error.message}\nlinktrace: stopped\n`);
+    process.exit(0);
+  }
   started.server = server;
   if (pending !== undefined) shutDown(server, pending);
 }

@@ -4,11 +4,22 @@
  * 503 with the reason, every other route 503 `unavailable` with Retry-After, so that load balancers
  * and operators see why instead of a refused connection. A store that answers but refuses (wrong
  * credentials, a schema newer than this code) is not retried: the start fails with its message.
+ * A stop asked for meanwhile (SIGTERM from systemd) ends the wait at once: nothing is open yet, so
+ * there is nothing to drain, and a server whose store never comes back must still stop.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SpanStore } from '@linktrace/storage';
+
+/** The wait for the store ended because a stop was asked for (`signal`), not because it failed. */
+export class StoreWaitAborted extends Error {
+  constructor(display: string) {
+    super(`stopped while waiting for the store ${display}`);
+    this.name = 'StoreWaitAborted';
+  }
+}
 
 export interface WaitForStoreOptions {
   host: string;
@@ -20,6 +31,8 @@ export interface WaitForStoreOptions {
   retryable: (error: unknown) => boolean;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** Aborted: stop waiting (rejects with StoreWaitAborted; a store that opened meanwhile is closed). */
+  signal?: AbortSignal;
 }
 
 const RETRY_AFTER_S = 5;
@@ -31,11 +44,20 @@ export async function openStoreWithRetry(open: () => Promise<SpanStore>, options
   let standIn: Server | undefined;
   let port = options.port;
   let reason = '';
+  // A function, not the property: TypeScript would narrow `aborted` across the await below.
+  const aborted = (): boolean => options.signal?.aborted === true;
   try {
     for (;;) {
+      if (aborted()) throw new StoreWaitAborted(options.display);
       try {
-        return { store: await open(), port };
+        const store = await open();
+        if (aborted()) {
+          await store.close();
+          throw new StoreWaitAborted(options.display);
+        }
+        return { store, port };
       } catch (error) {
+        if (error instanceof StoreWaitAborted) throw error;
         if (!options.retryable(error)) throw error;
         reason = error instanceof Error ? error.message : String(error);
       }
@@ -44,7 +66,11 @@ export async function openStoreWithRetry(open: () => Promise<SpanStore>, options
         port = (standIn.address() as AddressInfo).port;
       }
       options.warn(`linktrace: the store ${options.display} cannot be reached (${reason}); retrying in ${delay / 1000}s (/healthz says why meanwhile)`);
-      await new Promise((r) => setTimeout(r, delay));
+      try {
+        await sleep(delay, undefined, options.signal === undefined ? {} : { signal: options.signal });
+      } catch {
+        throw new StoreWaitAborted(options.display);
+      }
       delay = Math.min(delay * 2, maxDelay);
     }
   } finally {

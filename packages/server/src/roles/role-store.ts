@@ -10,7 +10,12 @@ import { openStoreWithRetry } from '../cli/wait-for-store.js';
 import { probeStore } from '../routes/health-check.js';
 import type { HealthPart } from './role-app.js';
 
-export async function openRoleStore(serve: ServeOptions, clock: () => number, warn: (line: string) => void): Promise<{ store: SpanStore; port: number }> {
+export async function openRoleStore(
+  serve: ServeOptions,
+  clock: () => number,
+  warn: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<{ store: SpanStore; port: number }> {
   const spec = serve.store!;
   if (spec.kind === 'embedded') return { store: await openStore(spec, { clock }), port: serve.port };
   const ttlDays = serve.retentionMs > 0 ? serve.retentionMs / 86_400_000 : undefined;
@@ -20,6 +25,7 @@ export async function openRoleStore(serve: ServeOptions, clock: () => number, wa
     display: spec.display,
     warn,
     retryable: (error) => error instanceof ClickHouseError && error.unreachable,
+    ...(signal !== undefined && { signal }),
   });
 }
 
