@@ -5,6 +5,7 @@
  * serve and a role still waiting for an unreachable ClickHouse stop on SIGTERM (systemctl stop).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { freePort } from '@linktrace/storage/clickhouse-testing';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { encodeNativeJson } from '@linktrace/model';
 import { exitWithin, runCli } from './serve-helpers.js';
 import { get, post, tempDir } from './ingest-helpers.js';
 import { newTraceId, shopSync } from './checker-traces.js';
-import { startLocalNats, until, type LocalNats } from './roles-helpers.js';
+import { NATS_BINARY, startLocalNats, until, type LocalNats } from './roles-helpers.js';
 
 describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
   let nats: LocalNats;
@@ -68,6 +69,22 @@ describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
       assert.match(proc.stderr(), /linktrace checker: cannot run: --partitions 8: the stream LINKTRACE_SPANS has 4 partitions/);
     } finally {
       await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  it('a collector pointed at a nats-server without JetStream says so (not a bare "503")', async () => {
+    const port = await freePort();
+    const plain = spawn(NATS_BINARY, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const proc = runCli(['collector', '--nats', `nats://127.0.0.1:${port}`, '--port', '0', '--grpc-port', '0']);
+    try {
+      const url = await until('the banner', () => Promise.resolve(/collector: listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1]));
+      await until('the warning', () => Promise.resolve(/JetStream does not answer on this server \(start nats-server with -js/.test(proc.stderr()) ? true : undefined));
+      const health = await get(`${url}/healthz`);
+      assert.equal(health.status, 503);
+      assert.match(health.body.toString(), /JetStream does not answer/);
+    } finally {
+      proc.kill();
+      plain.kill();
     }
   });
 
