@@ -93,14 +93,21 @@ describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
     it(`${role} waiting for an unreachable ClickHouse stops on SIGTERM with exit code 0`, async () => {
       const data = await tempDir('linktrace-store-wait-');
       const store = `clickhouse://127.0.0.1:${await freePort()}/linktrace`;
+      const port = await freePort();
       const args =
         role === 'serve'
-          ? ['serve', '--store', store, '--data', data, '--port', '0', '--grpc-port', '0']
-          : ['ingester', '--nats', nats.url, '--store', store, '--port', '0'];
+          ? ['serve', '--store', store, '--data', data, '--port', String(port), '--grpc-port', '0']
+          : ['ingester', '--nats', nats.url, '--store', store, '--port', String(port)];
       const proc = runCli(args);
       try {
         // In the 2 s wait after the second try: the stop must not wait for the next one either.
         await until('the second retry', () => Promise.resolve(/retrying in 2s/.test(proc.stderr()) ? true : undefined));
+        if (role === 'ingester') {
+          // The stand-in's /healthz has the role's shape: role, and a reason naming the part.
+          const health = JSON.parse((await get(`http://127.0.0.1:${port}/healthz`)).body.toString()) as Record<string, unknown>;
+          assert.equal(health.role, 'ingester');
+          assert.match(String(health.reason), /^store: ClickHouse at http:\/\/127\.0\.0\.1:\d+ is unreachable/);
+        }
         proc.child.kill('SIGTERM');
         const exit = await exitWithin(proc, 10_000);
         assert.equal(exit.code, 0, proc.stderr());

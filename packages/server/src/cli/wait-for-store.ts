@@ -31,6 +31,8 @@ export interface WaitForStoreOptions {
   retryable: (error: unknown) => boolean;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** A split role (`ingester`, …): its stand-in /healthz has `role` and `reason` like the role's own. */
+  role?: string;
   /** Aborted: stop waiting (rejects with StoreWaitAborted; a store that opened meanwhile is closed). */
   signal?: AbortSignal;
 }
@@ -62,7 +64,7 @@ export async function openStoreWithRetry(open: () => Promise<SpanStore>, options
         reason = error instanceof Error ? error.message : String(error);
       }
       if (standIn === undefined) {
-        standIn = await listen(options.host, options.port, () => reason, options.display);
+        standIn = await listen(options.host, options.port, () => reason, options.display, options.role);
         port = (standIn.address() as AddressInfo).port;
       }
       options.warn(`linktrace: the store ${options.display} cannot be reached (${reason}); retrying in ${delay / 1000}s (/healthz says why meanwhile)`);
@@ -82,12 +84,16 @@ export async function openStoreWithRetry(open: () => Promise<SpanStore>, options
   }
 }
 
-function listen(host: string, port: number, reason: () => string, display: string): Promise<Server> {
+function listen(host: string, port: number, reason: () => string, display: string, role: string | undefined): Promise<Server> {
   const server = createServer((req, res) => {
     const why = reason();
+    const health =
+      role === undefined
+        ? { status: 'unavailable', accepting: false, store: { reachable: false, error: why } }
+        : { status: 'unavailable', role, store: { reachable: false, error: why }, reason: `store: ${why}` };
     const body =
       req.url?.split('?')[0] === '/healthz'
-        ? { status: 'unavailable', accepting: false, store: { reachable: false, error: why } }
+        ? health
         : { error: { code: 'unavailable', message: `the server is waiting for its store ${display} (${why}); retry later` } };
     res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(RETRY_AFTER_S), connection: 'close' });
     res.end(JSON.stringify(body));

@@ -9,11 +9,13 @@ import { openStore } from '../cli/store-url.js';
 import { openStoreWithRetry } from '../cli/wait-for-store.js';
 import { probeStore } from '../routes/health-check.js';
 import type { HealthPart } from './role-app.js';
+import type { RoleName } from './role-options.js';
 
 export async function openRoleStore(
   serve: ServeOptions,
   clock: () => number,
   warn: (line: string) => void,
+  role: RoleName,
   signal?: AbortSignal,
 ): Promise<{ store: SpanStore; port: number }> {
   const spec = serve.store!;
@@ -25,6 +27,7 @@ export async function openRoleStore(
     display: spec.display,
     warn,
     retryable: (error) => error instanceof ClickHouseError && error.unreachable,
+    role,
     ...(signal !== undefined && { signal }),
   });
 }
