@@ -412,6 +412,8 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  health     ${url}/healthz   metrics ${url}/metrics`,
       `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
+      // Where spans go when it is not the data directory: the operator should not have to read the command line.
+      ...(options.store !== undefined && options.store.kind !== 'embedded' ? [`  store      ${options.store.display}   (the write-ahead log stays in data)`] : []),
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
       `  remedies   ${options.remedies === undefined ? 'off (--remedy-token, --remedy-secret)' : `on: POST ${url}/api/v1/findings/{id}/remedy with the remedy token`}`,
