@@ -1,16 +1,19 @@
 /**
  * `linktrace collector|ingester|checker|query` as commands: bad flags exit 2 with a message naming
  * the flag; a collector started against a real nats-server prints where it listens, publishes, and
- * stops cleanly on SIGTERM; a role whose --partitions disagrees with the stream's refuses to start.
+ * stops cleanly on SIGTERM; a role whose --partitions disagrees with the stream's refuses to start;
+ * serve and a role still waiting for an unreachable ClickHouse stop on SIGTERM (systemctl stop).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { freePort } from '@linktrace/storage/clickhouse-testing';
 import { after, before, describe, it } from 'node:test';
 import { encodeNativeJson } from '@linktrace/model';
 import { exitWithin, runCli } from './serve-helpers.js';
 import { get, post, tempDir } from './ingest-helpers.js';
 import { newTraceId, shopSync } from './checker-traces.js';
-import { startLocalNats, until, type LocalNats } from './roles-helpers.js';
+import { NATS_BINARY, startLocalNats, until, type LocalNats } from './roles-helpers.js';
 
 describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
   let nats: LocalNats;
@@ -68,4 +71,51 @@ describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
       await rm(data, { recursive: true, force: true });
     }
   });
+
+  it('a collector pointed at a nats-server without JetStream says so (not a bare "503")', async () => {
+    const port = await freePort();
+    const plain = spawn(NATS_BINARY, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const proc = runCli(['collector', '--nats', `nats://127.0.0.1:${port}`, '--port', '0', '--grpc-port', '0']);
+    try {
+      const url = await until('the banner', () => Promise.resolve(/collector: listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1]));
+      await until('the warning', () => Promise.resolve(/JetStream does not answer on this server \(start nats-server with -js/.test(proc.stderr()) ? true : undefined));
+      const health = await get(`${url}/healthz`);
+      assert.equal(health.status, 503);
+      assert.match(health.body.toString(), /JetStream does not answer/);
+    } finally {
+      proc.kill();
+      plain.kill();
+    }
+  });
+
+  // Before, the signal waited for a start that never came (the store stayed down): systemd had to SIGKILL.
+  for (const role of ['serve', 'ingester'] as const) {
+    it(`${role} waiting for an unreachable ClickHouse stops on SIGTERM with exit code 0`, async () => {
+      const data = await tempDir('linktrace-store-wait-');
+      const store = `clickhouse://127.0.0.1:${await freePort()}/linktrace`;
+      const port = await freePort();
+      const args =
+        role === 'serve'
+          ? ['serve', '--store', store, '--data', data, '--port', String(port), '--grpc-port', '0']
+          : ['ingester', '--nats', nats.url, '--store', store, '--port', String(port)];
+      const proc = runCli(args);
+      try {
+        // In the 2 s wait after the second try: the stop must not wait for the next one either.
+        await until('the second retry', () => Promise.resolve(/retrying in 2s/.test(proc.stderr()) ? true : undefined));
+        if (role === 'ingester') {
+          // The stand-in's /healthz has the role's shape: role, and a reason naming the part.
+          const health = JSON.parse((await get(`http://127.0.0.1:${port}/healthz`)).body.toString()) as Record<string, unknown>;
+          assert.equal(health.role, 'ingester');
+          assert.match(String(health.reason), /^store: ClickHouse at http:\/\/127\.0\.0\.1:\d+ is unreachable/);
+        }
+        proc.child.kill('SIGTERM');
+        const exit = await exitWithin(proc, 10_000);
+        assert.equal(exit.code, 0, proc.stderr());
+        assert.match(proc.stdout(), /SIGTERM: stopped while waiting for the store clickhouse:\/\/127\.0\.0\.1:\d+\/linktrace/);
+      } finally {
+        proc.kill();
+        await rm(data, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -68,8 +68,10 @@ describe('serve --store clickhouse://', () => {
 
   it('stores posted spans in ClickHouse and reads them back by id; rides out ClickHouse going away', async () => {
     const flags = { port: '0', grpcPort: '0', data: dataDir, ui: false as const, store: `clickhouse://127.0.0.1:${clickhouse.httpPort}/lt_serve` };
-    const server = await startServer(parseServeFlags(flags, {}), { warn: () => undefined, print: () => undefined });
+    const printed: string[] = [];
+    const server = await startServer(parseServeFlags(flags, {}), { warn: () => undefined, print: (line) => printed.push(line) });
     started.push(server);
+    assert.match(printed.join('\n'), new RegExp(`\\n  store {6}clickhouse://127\\.0\\.0\\.1:${clickhouse.httpPort}/lt_serve   \\(the write-ahead log stays in data\\)`));
     const one = batch(1, 12);
     assert.equal((await post(`${server.url}/api/v1/spans`, one.body, JSON_TYPE)).status, 200);
     assert.equal(await until('trace 1 stored', async () => ((await spansOf(server.url, one.traceId)) === 12 ? true : undefined)), true);

@@ -80,7 +80,7 @@ export function register(program: Command): void {
 
   addCheckerOptions(common(program.command('checker').description(DESCRIPTIONS.checker), 'checker'))
     .option('--partition <i/N>', 'this checker is the i-th (from 0) of N checkers: it owns the partitions p with p mod N = i; every checker of a deployment needs a different i and the same N', '0/1')
-    .option('--data <dir>', "this checker's own directory (its checkpoint and the flow contracts declared through the API)", './linktrace-checker-data')
+    .option('--data <dir>', "this checker's own directory (its checkpoint; flow contracts come from --flows: the roles have no API to declare them)", './linktrace-checker-data')
     .option('--fetch-batch <n>', 'messages pulled per fetch', ROLE_DEFAULTS.fetchBatch)
     .action(action('checker'));
 

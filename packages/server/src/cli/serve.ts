@@ -42,7 +42,7 @@ import { isNoSpaceError } from '../wal/write-ahead-log.js';
 import { resumeWhenSpace } from './resume-when-space.js';
 import { openStore, parseStoreUrl, type StoreSpec } from './store-url.js';
 import { parseStoreKind } from './open-store.js';
-import { openStoreWithRetry } from './wait-for-store.js';
+import { openStoreWithRetry, StoreWaitAborted } from './wait-for-store.js';
 import { remedyOptions, type RemedyOptions } from '../remedies/remedy-options.js';
 import { DEFAULT_KEEP_MAX_PENDING, describeSampling, parseKeepFlags, type KeepFlags, type SamplingOptions } from '../sampling/keep-options.js';
 
@@ -269,6 +269,8 @@ export interface StartOptions {
   onStored?: (spans: readonly Span[]) => void;
   /** Every batch once durable in the write-ahead log, before the store has it (AppOptions.onDurable). */
   onDurable?: (spans: readonly Span[]) => void;
+  /** Aborted while a remote store is still being waited for: the start gives up (StoreWaitAborted). */
+  signal?: AbortSignal;
 }
 
 /** The sinks the flags ask for; log lines go to `warn` (stderr). */
@@ -331,6 +333,7 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
           display: spec.display,
           warn,
           retryable: (error) => error instanceof ClickHouseError && error.unreachable,
+          ...(start.signal !== undefined && { signal: start.signal }),
         });
   const store = opened.store;
   let app: FastifyInstance;
@@ -414,6 +417,8 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
       `  health     ${url}/healthz   metrics ${url}/metrics`,
       `  web UI     ${options.uiDir === false ? 'off (--no-ui)' : `${url}/   (from ${options.uiDir}${existsSync(join(options.uiDir, 'index.html')) ? '' : ', not built yet: npm run build'})`}`,
       `  data       ${options.dataDir}${options.token === undefined ? '' : '   (token required)'}${readOnly === undefined ? '' : '   READ-ONLY: no room to write, ingest refused (507) until space is free'}`,
+      // Where spans go when it is not the data directory: the operator should not have to read the command line.
+      ...(options.store !== undefined && options.store.kind !== 'embedded' ? [`  store      ${options.store.display}   (the write-ahead log stays in data)`] : []),
       `  retention  ${options.retentionMs === 0 ? 'off (data kept forever)' : `${formatDurationUs(options.retentionMs * 1000)} after arrival`}`,
       `  sampling   ${options.sampling === undefined ? 'off (every trace kept)' : `keep ${describeSampling(options.sampling)}`}`,
       `  remedies   ${options.remedies === undefined ? 'off (--remedy-token, --remedy-secret)' : `on: POST ${url}/api/v1/findings/{id}/remedy with the remedy token`}`,
@@ -474,12 +479,23 @@ export async function runServe(options: ServeOptions): Promise<void> {
       process.exit(130);
     }
     signalled = true;
-    if (started.server === undefined) pending = signal;
-    else shutDown(started.server, signal);
+    if (started.server === undefined) {
+      pending = signal;
+      starting.abort();
+    } else shutDown(started.server, signal);
   };
+  // Ends a wait for an unreachable store: the signal would otherwise wait for a start that may never come.
+  const starting = new AbortController();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const server = await startServer(options);
+  let server: RunningServer;
+  try {
+    server = await startServer(options, { signal: starting.signal });
+  } catch (error) {
+    if (!(error instanceof StoreWaitAborted)) throw error;
+    process.stdout.write(`linktrace: ${pending ?? 'SIGTERM'}: ${error.message}\nlinktrace: stopped\n`);
+    process.exit(0);
+  }
   started.server = server;
   if (pending !== undefined) shutDown(server, pending);
 }

@@ -4,11 +4,22 @@
  * 503 with the reason, every other route 503 `unavailable` with Retry-After, so that load balancers
  * and operators see why instead of a refused connection. A store that answers but refuses (wrong
  * credentials, a schema newer than this code) is not retried: the start fails with its message.
+ * A stop asked for meanwhile (SIGTERM from systemd) ends the wait at once: nothing is open yet, so
+ * there is nothing to drain, and a server whose store never comes back must still stop.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SpanStore } from '@linktrace/storage';
+
+/** The wait for the store ended because a stop was asked for (`signal`), not because it failed. */
+export class StoreWaitAborted extends Error {
+  constructor(display: string) {
+    super(`stopped while waiting for the store ${display}`);
+    this.name = 'StoreWaitAborted';
+  }
+}
 
 export interface WaitForStoreOptions {
   host: string;
@@ -20,6 +31,10 @@ export interface WaitForStoreOptions {
   retryable: (error: unknown) => boolean;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** A split role (`ingester`, …): its stand-in /healthz has `role` and `reason` like the role's own. */
+  role?: string;
+  /** Aborted: stop waiting (rejects with StoreWaitAborted; a store that opened meanwhile is closed). */
+  signal?: AbortSignal;
 }
 
 const RETRY_AFTER_S = 5;
@@ -31,20 +46,33 @@ export async function openStoreWithRetry(open: () => Promise<SpanStore>, options
   let standIn: Server | undefined;
   let port = options.port;
   let reason = '';
+  // A function, not the property: TypeScript would narrow `aborted` across the await below.
+  const aborted = (): boolean => options.signal?.aborted === true;
   try {
     for (;;) {
+      if (aborted()) throw new StoreWaitAborted(options.display);
       try {
-        return { store: await open(), port };
+        const store = await open();
+        if (aborted()) {
+          await store.close();
+          throw new StoreWaitAborted(options.display);
+        }
+        return { store, port };
       } catch (error) {
+        if (error instanceof StoreWaitAborted) throw error;
         if (!options.retryable(error)) throw error;
         reason = error instanceof Error ? error.message : String(error);
       }
       if (standIn === undefined) {
-        standIn = await listen(options.host, options.port, () => reason, options.display);
+        standIn = await listen(options.host, options.port, () => reason, options.display, options.role);
         port = (standIn.address() as AddressInfo).port;
       }
       options.warn(`linktrace: the store ${options.display} cannot be reached (${reason}); retrying in ${delay / 1000}s (/healthz says why meanwhile)`);
-      await new Promise((r) => setTimeout(r, delay));
+      try {
+        await sleep(delay, undefined, options.signal === undefined ? {} : { signal: options.signal });
+      } catch {
+        throw new StoreWaitAborted(options.display);
+      }
       delay = Math.min(delay * 2, maxDelay);
     }
   } finally {
@@ -56,12 +84,16 @@ export async function openStoreWithRetry(open: () => Promise<SpanStore>, options
   }
 }
 
-function listen(host: string, port: number, reason: () => string, display: string): Promise<Server> {
+function listen(host: string, port: number, reason: () => string, display: string, role: string | undefined): Promise<Server> {
   const server = createServer((req, res) => {
     const why = reason();
+    const health =
+      role === undefined
+        ? { status: 'unavailable', accepting: false, store: { reachable: false, error: why } }
+        : { status: 'unavailable', role, store: { reachable: false, error: why }, reason: `store: ${why}` };
     const body =
       req.url?.split('?')[0] === '/healthz'
-        ? { status: 'unavailable', accepting: false, store: { reachable: false, error: why } }
+        ? health
         : { error: { code: 'unavailable', message: `the server is waiting for its store ${display} (${why}); retry later` } };
     res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(RETRY_AFTER_S), connection: 'close' });
     res.end(JSON.stringify(body));

@@ -41,7 +41,7 @@ export async function startChecker(options: RoleOptions, start: RoleStart = {}):
   const clock = start.clock ?? Date.now;
   const { serve } = options;
   const share = options.share!;
-  const opened = start.store === undefined ? await openRoleStore(serve, clock, warn) : { store: start.store, port: serve.port };
+  const opened = start.store === undefined ? await openRoleStore(serve, clock, warn, options.role, start.signal) : { store: start.store, port: serve.port };
   const store: SpanStore = opened.store;
   const link = new NatsLink({ role: 'checker', nats: options.nats!, warn, ...(start.fatal !== undefined && { fatal: start.fatal }) });
   let owned: number[] | undefined;

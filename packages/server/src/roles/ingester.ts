@@ -69,7 +69,7 @@ export async function startIngester(options: RoleOptions, start: RoleStart = {})
   const print = start.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const clock = start.clock ?? Date.now;
   const { serve } = options;
-  const opened = start.store === undefined ? await openRoleStore(serve, clock, warn) : { store: start.store, port: serve.port };
+  const opened = start.store === undefined ? await openRoleStore(serve, clock, warn, options.role, start.signal) : { store: start.store, port: serve.port };
   const store = opened.store;
   // SDK drop reports ride on stored spans, as in serve: recorded in the store for the checkers and the UI.
   const sdkDrops = new SdkDropTracker(isSdkDropStore(store) ? store : undefined, warn, () => clock() * 1000);

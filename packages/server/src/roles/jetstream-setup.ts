@@ -67,6 +67,10 @@ async function addOrGet(jsm: JetStreamManager, config: Partial<StreamConfig> & {
   try {
     return { info: await jsm.streams.add(config), created: true };
   } catch (error) {
+    // NATS's own words ("replicas > 1 not supported in non-clustered mode") do not name the flag.
+    if (error instanceof Error && /replicas > 1 not supported/i.test(error.message)) {
+      throw new Error(`${error.message}: --replicas ${config.num_replicas ?? ''} needs a NATS cluster; use --replicas 1 with a single nats-server`);
+    }
     if (!isInUse(error)) throw error;
     // Another role created it meanwhile.
     return { info: await jsm.streams.info(config.name), created: false };
@@ -96,8 +100,16 @@ export async function ensureStreams(jsm: JetStreamManager, nats: NatsOptions, wa
   if (nats.partitions !== undefined && nats.partitions !== existing) {
     throw new LayoutError(`--partitions ${nats.partitions}: the stream ${SPANS_STREAM} has ${existing} partitions; every role must use the stream's (drop the flag, or delete the stream while it is empty)`);
   }
-  if (!created && (info.config.max_bytes !== nats.streamMaxBytes || info.config.max_age !== nanos(nats.streamMaxAgeMs) || info.config.retention !== RetentionPolicy.Interest)) {
-    warn(`linktrace: the stream ${SPANS_STREAM} keeps its own settings (retention ${info.config.retention}, max_bytes ${info.config.max_bytes}, max_age ${info.config.max_age / 1e9}s), not the flags'`);
+  if (
+    !created &&
+    (info.config.max_bytes !== nats.streamMaxBytes ||
+      info.config.max_age !== nanos(nats.streamMaxAgeMs) ||
+      info.config.retention !== RetentionPolicy.Interest ||
+      info.config.num_replicas !== nats.replicas)
+  ) {
+    warn(
+      `linktrace: the stream ${SPANS_STREAM} keeps its own settings (retention ${info.config.retention}, max_bytes ${info.config.max_bytes}, max_age ${info.config.max_age / 1e9}s, replicas ${info.config.num_replicas}), not the flags'`,
+    );
   }
   // Before anything is published: with interest retention a message no consumer wants is not kept.
   await ensureConsumer(jsm, INGESTER_CONSUMER, `${SPANS_SUBJECT_PREFIX}.*`, INGESTER_MAX_ACK_PENDING);

@@ -107,7 +107,7 @@ export class NatsLink {
         return;
       } catch (error) {
         await nc?.close().catch(() => undefined);
-        this.error = `NATS ${servers}: ${(error as Error).message}`;
+        this.error = `NATS ${servers}: ${natsProblem(error as Error)}`;
         if (error instanceof LayoutError) {
           this.options.warn(`linktrace ${this.options.role}: ${error.message}`);
           this.options.fatal?.(error);
@@ -156,4 +156,14 @@ export class NatsLink {
     const nc = this.linked?.nc;
     if (nc !== undefined && !nc.isClosed()) await nc.drain().catch(() => nc.close());
   }
+}
+
+/**
+ * nats.js reports a JetStream API request nobody answers as a bare "503" (no responders): the server
+ * runs without JetStream, or the account has none. Said in words, since the roles cannot work then.
+ */
+export function natsProblem(error: Error): string {
+  return error.message === '503'
+    ? '503 no responders: JetStream does not answer on this server (start nats-server with -js, or enable jetstream for the account)'
+    : error.message;
 }

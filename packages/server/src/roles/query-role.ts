@@ -13,7 +13,7 @@ export async function startQuery(options: RoleOptions, start: RoleStart = {}): P
   const warn = start.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const clock = start.clock ?? Date.now;
   const { serve } = options;
-  const opened = start.store === undefined ? await openRoleStore(serve, clock, warn) : { store: start.store, port: serve.port };
+  const opened = start.store === undefined ? await openRoleStore(serve, clock, warn, options.role, start.signal) : { store: start.store, port: serve.port };
   const store = opened.store;
   const role = createRoleApp('query', serve, [storeHealth(store)]);
   const { app } = role;

@@ -9,8 +9,15 @@ import { openStore } from '../cli/store-url.js';
 import { openStoreWithRetry } from '../cli/wait-for-store.js';
 import { probeStore } from '../routes/health-check.js';
 import type { HealthPart } from './role-app.js';
+import type { RoleName } from './role-options.js';
 
-export async function openRoleStore(serve: ServeOptions, clock: () => number, warn: (line: string) => void): Promise<{ store: SpanStore; port: number }> {
+export async function openRoleStore(
+  serve: ServeOptions,
+  clock: () => number,
+  warn: (line: string) => void,
+  role: RoleName,
+  signal?: AbortSignal,
+): Promise<{ store: SpanStore; port: number }> {
   const spec = serve.store!;
   if (spec.kind === 'embedded') return { store: await openStore(spec, { clock }), port: serve.port };
   const ttlDays = serve.retentionMs > 0 ? serve.retentionMs / 86_400_000 : undefined;
@@ -20,6 +27,8 @@ export async function openRoleStore(serve: ServeOptions, clock: () => number, wa
     display: spec.display,
     warn,
     retryable: (error) => error instanceof ClickHouseError && error.unreachable,
+    role,
+    ...(signal !== undefined && { signal }),
   });
 }
 

@@ -2,6 +2,7 @@
  * Runs a role until SIGINT/SIGTERM (a second signal exits at once), as `runServe` runs serve: the
  * handlers are installed first, so a signal during start-up still stops the role cleanly.
  */
+import { StoreWaitAborted } from '../cli/wait-for-store.js';
 import { startChecker } from './checker-role.js';
 import { startCollector } from './collector.js';
 import { startIngester } from './ingester.js';
@@ -59,9 +60,13 @@ export async function runRole(options: RoleOptions): Promise<void> {
       process.exit(130);
     }
     signalled = true;
-    if (started.role === undefined) pending = signal;
-    else shutDown(started.role, signal);
+    if (started.role === undefined) {
+      pending = signal;
+      starting.abort();
+    } else shutDown(started.role, signal);
   };
+  // Ends a wait for an unreachable store: the signal would otherwise wait for a start that may never come.
+  const starting = new AbortController();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const fatal = (error: Error): void => {
@@ -70,7 +75,14 @@ export async function runRole(options: RoleOptions): Promise<void> {
     if (started.role === undefined) exit();
     else started.role.close().then(exit, exit);
   };
-  const running = await startRole(options, { fatal });
+  let running: RunningRole;
+  try {
+    running = await startRole(options, { fatal, signal: starting.signal });
+  } catch (error) {
+    if (!(error instanceof StoreWaitAborted)) throw error;
+    process.stdout.write(`linktrace ${options.role}: ${pending ?? 'SIGTERM'}: ${error.message}\nlinktrace ${options.role}: stopped\n`);
+    process.exit(0);
+  }
   started.role = running;
   process.stdout.write(`${banner(options, running)}\n`);
   if (pending !== undefined) shutDown(running, pending);

@@ -30,6 +30,8 @@ export interface RoleStart {
   store?: SpanStore;
   /** NATS cannot be used as configured (the stream's partitions differ): the role stops trying; the CLI exits 1. */
   fatal?: (error: Error) => void;
+  /** Aborted while the store is still being waited for: the start gives up (StoreWaitAborted). */
+  signal?: AbortSignal;
 }
 
 export function urlOf(app: FastifyInstance): string {
