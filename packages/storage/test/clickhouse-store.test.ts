@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { span, spanIdOf, traceIdOf } from '../src/contract/index.js';
 import { openClickHouseStore } from '../src/clickhouse/clickhouse-store.js';
-import { ClickHouseHttp } from '../src/clickhouse/http-client.js';
+import { ClickHouseError, ClickHouseHttp } from '../src/clickhouse/http-client.js';
 import { startLocalClickHouse } from '../src/clickhouse/local-server.js';
 import type { LocalClickHouse } from '../src/clickhouse/local-server.js';
 import { SchemaTooNewError } from '../src/clickhouse/migrate.js';
@@ -97,6 +97,31 @@ describe('clickhouse store: connections', () => {
     try {
       const http = new ClickHouseHttp({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
       for (let i = 0; i < 3; i++) assert.deepStrictEqual(await http.rows('SELECT 1'), [[1]]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('clickhouse http: a server that hangs', () => {
+  it('a request with no answer, or an answer that stops half way, fails as unreachable within the limit', async () => {
+    // Accepts the request and answers nothing (a frozen host), or sends headers and half a body.
+    const server = createServer((req, res) => {
+      if (req.url?.includes('half') === true) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data": [');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const path of ['/', '/half']) {
+        const http = new ClickHouseHttp({ url: url + path }, undefined, 300);
+        const started = Date.now();
+        await assert.rejects(http.rows('SELECT 1'), (err: unknown) => err instanceof ClickHouseError && err.unreachable && /did not answer within 0\.3 s/.test(err.message));
+        assert.ok(Date.now() - started < 5000, 'bounded by the limit, not by the default 300 s');
+      }
     } finally {
       server.closeAllConnections();
       server.close();

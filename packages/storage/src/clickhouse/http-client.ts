@@ -25,10 +25,19 @@ export class ClickHouseError extends Error {
   }
 }
 
+/**
+ * How long one request may take, answer included. A ClickHouse that hangs (a frozen host, a full
+ * disk) instead of refusing would otherwise hold an insert or a query for Node's 300 s: with the
+ * limit it counts as unreachable (ingest answers 503, /healthz says why) and the write is retried
+ * from the log. Generous, because a merge-heavy server answers large inserts slowly.
+ */
+export const CLICKHOUSE_REQUEST_TIMEOUT_MS = 60_000;
+
 export class ClickHouseHttp {
   constructor(
     readonly endpoint: ClickHouseEndpoint,
     private readonly database?: string,
+    private readonly timeoutMs = CLICKHOUSE_REQUEST_TIMEOUT_MS,
   ) {}
 
   private url(params: Record<string, string>): string {
@@ -41,11 +50,14 @@ export class ClickHouseHttp {
   }
 
   private async send(params: Record<string, string>, body: string): Promise<string> {
+    // One deadline for the request and its answer (the body is read under the same signal).
+    const signal = AbortSignal.timeout(this.timeoutMs);
     let res: Response | undefined;
     for (let attempt = 0; res === undefined; attempt++) {
       try {
-        res = await fetch(this.url(params), { method: 'POST', body });
+        res = await fetch(this.url(params), { method: 'POST', body, signal });
       } catch (err) {
+        if (signal.aborted) throw this.timedOut();
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         // ClickHouse closes a kept-alive connection after `keep_alive_timeout` (3 s by default); a
         // request sent on it just then finds it closed before the server read it: sent again once,
@@ -56,12 +68,22 @@ export class ClickHouseHttp {
         throw new ClickHouseError(`ClickHouse at ${this.endpoint.url} is unreachable: ${cause?.code ?? cause?.message ?? String(err)}`, undefined, true);
       }
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      if (signal.aborted) throw this.timedOut();
+      throw new ClickHouseError(`ClickHouse at ${this.endpoint.url} cut its answer short: ${String(err)}`, undefined, true);
+    }
     if (!res.ok) {
       const m = /^Code: (\d+)/.exec(text);
       throw new ClickHouseError(`ClickHouse: ${text.trim().slice(0, 600)}`, m === null ? undefined : Number(m[1]));
     }
     return text;
+  }
+
+  private timedOut(): ClickHouseError {
+    return new ClickHouseError(`ClickHouse at ${this.endpoint.url} did not answer within ${this.timeoutMs / 1000} s`, undefined, true);
   }
 
   /** Runs a statement that returns nothing (DDL, ALTER). */
