@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CallStructure, START, type CallList } from '../src/inference/call-structure.js';
-import { sortByScore } from '../src/inference/caller-assignment.js';
+import { CallNodes, CallStructure, START } from '../src/inference/call-structure.js';
+import { assignCalls, sortByScore, type AssignCall, type AssignParent } from '../src/inference/caller-assignment.js';
 import { TimeList } from '../src/inference/time-list.js';
 
 interface Item {
@@ -62,9 +62,10 @@ describe('sortByScore (the beam ranking)', () => {
 });
 
 describe('CallStructure counts', () => {
-  function list(...endpoints: string[]): CallList | null {
-    let l: CallList | null = null;
-    for (const endpoint of endpoints) l = { endpoint, endUs: 0, next: l, step: 0, more: 0, gap: 0 };
+  const nodes = new CallNodes();
+  function list(...endpoints: string[]): number {
+    let l = -1;
+    for (const endpoint of endpoints) l = nodes.add(endpoint, 0, l);
     return l;
   }
 
@@ -79,8 +80,8 @@ describe('CallStructure counts', () => {
     // a: [1, 5]; b: [4, 2] (three requests before it was first seen, one after without it).
     assert.ok(Math.abs(cs.more(m, 'b', 0) - Math.log(2.5 / 7)) < 1e-12);
     assert.ok(Math.abs(cs.more(m, 'a', 1) - Math.log(0.5 / 6)) < 1e-12);
-    assert.ok(Math.abs(cs.stop(m, list('a')) - (Math.log(5.5 / 6) + Math.log(4.5 / 7))) < 1e-12);
-    assert.ok(Math.abs(cs.stop(m, list('a', 'b')) - (Math.log(5.5 / 6) + Math.log(2.5 / 3))) < 1e-12);
+    assert.ok(Math.abs(cs.stop(m, nodes, list('a')) - (Math.log(5.5 / 6) + Math.log(4.5 / 7))) < 1e-12);
+    assert.ok(Math.abs(cs.stop(m, nodes, list('a', 'b')) - (Math.log(5.5 / 6) + Math.log(2.5 / 3))) < 1e-12);
     assert.equal(cs.more(cs.model('other'), 'a', 0), 0, 'nothing learned: no opinion');
   });
 
@@ -94,5 +95,51 @@ describe('CallStructure counts', () => {
     assert.ok(cs.gap(m, 'a', 'b', 10) > cs.gap(m, 'a', 'b', 5000));
     assert.ok(cs.gap(m, START, 'a', 10) > cs.gap(m, START, 'a', 5000));
     assert.ok(cs.tail(m, 'b', 60) > cs.tail(m, 'b', 5000));
+  });
+});
+
+describe('the caller search’s pooled columns', () => {
+  it('CallNodes keeps every list intact as its columns grow', () => {
+    const nodes = new CallNodes();
+    const heads: number[] = [];
+    let list = -1;
+    for (let i = 0; i < 3000; i++) heads.push((list = nodes.add(`e${i % 7}`, i * 10, i % 3 === 0 ? -1 : list)));
+    for (const i of [0, 1, 1023, 1024, 2047, 2999]) {
+      const n = heads[i]!;
+      assert.equal(nodes.endpoint[n], `e${i % 7}`);
+      assert.equal(nodes.endUs[n], i * 10);
+      assert.equal(nodes.next[n], i % 3 === 0 ? -1 : heads[i - 1]);
+    }
+    nodes.clear();
+    assert.equal(nodes.add('x', 1, -1), 0, 'a new search starts the pool over');
+  });
+
+  it('ranks -Infinity scores after all others, in index order', () => {
+    const n = 120;
+    const score = new Float64Array(n);
+    for (let i = 0; i < n; i++) score[i] = i % 5 === 0 ? -Infinity : i % 4;
+    const order = new Int32Array(n);
+    sortByScore(order, score, n);
+    const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
+    assert.deepStrictEqual([...order], expected);
+  });
+
+  it('gives the same answer to the same search before and after larger ones (no state leaks between searches)', () => {
+    const cs = new CallStructure();
+    const search = (requests: number, callsPer: number): ReturnType<typeof assignCalls> => {
+      const parents: AssignParent[] = Array.from({ length: requests }, (_, i) => ({ key: 'svc GET /', startUs: i * 50, endUs: i * 50 + 5000, prior: i % 2 === 0 ? [{ endpoint: 'db', e: i * 50 + 20 }] : [], closes: i % 3 !== 0 }));
+      const calls: AssignCall[] = [];
+      for (let c = 0; c < requests * callsPer; c++) {
+        const startUs = 30 + c * 13;
+        const candidates = parents.flatMap((p, i) => (p.startUs <= startUs && p.endUs >= startUs + 100 ? [i] : []));
+        calls.push({ endpoint: c % 2 === 0 ? 'db' : 'cache', startUs, endUs: startUs + 100, candidates });
+      }
+      return assignCalls(parents, calls, cs, 200);
+    };
+    const small = search(4, 2);
+    assert.equal(small.length, 8);
+    const big = search(60, 3);
+    assert.equal(big.length, 180);
+    assert.deepStrictEqual(search(4, 2), small);
   });
 });

@@ -70,6 +70,16 @@ describe('readLogRecord', () => {
     assert.match(problem({ ...base, service: '' }), /service/);
     assert.match(problem([1, 2]), /not a JSON object/);
   });
+
+  it('reads every value right across more distinct texts than it keeps interned', () => {
+    // 70 000 connections: more than the interning table holds, so it is cleared on the way.
+    for (let i = 0; i < 70_000; i++) {
+      const remote = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${40000 + (i % 1000)}`;
+      const r = readLogRecord({ direction: 'in', service: 's', instance: `10.0.0.${i % 7}:80`, endpoint: `GET /${i % 13}`, start: i, end: i + 5, remote }, i);
+      assert.ok('record' in r);
+      if (r.record.remote !== remote || r.record.instance !== `10.0.0.${i % 7}:80` || r.record.endpoint !== `GET /${i % 13}`) assert.fail(`line ${i}: ${JSON.stringify(r.record)}`);
+    }
+  });
 });
 
 describe('LinkInferrer on small crafted logs', () => {

@@ -80,15 +80,51 @@ export interface EndpointModel {
   tails: Map<string, GaussianStats>;
 }
 
-/** A request's calls as the caller-side search holds them: a persistent list, newest first. */
-export interface CallList {
-  readonly endpoint: string;
-  readonly endUs: number;
-  readonly next: CallList | null;
-  /** Memo of the search (caller-assignment.ts): the step the price below is for, and that price's two terms. */
-  step: number;
-  more: number;
-  gap: number;
+/**
+ * Requests' call lists as the caller-side search (caller-assignment.ts) holds them: persistent
+ * lists, newest first, whose nodes live in reusable columns, so that extending a list allocates
+ * nothing. A list is the index of its newest node; −1 is the empty list. `clear()` starts a new
+ * search (the columns only grow).
+ */
+export class CallNodes {
+  readonly endpoint: string[] = [];
+  endUs = new Float64Array(1024);
+  next = new Int32Array(1024);
+  /** Memo of the search: the step the price below is for, and that price's two terms. */
+  step = new Float64Array(1024);
+  more = new Float64Array(1024);
+  gap = new Float64Array(1024);
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  /** A new list: `endpoint`'s call, ending at `endUs`, in front of the list `next`. */
+  add(endpoint: string, endUs: number, next: number): number {
+    if (this.size === this.endUs.length) this.grow();
+    const n = this.size++;
+    this.endpoint[n] = endpoint;
+    this.endUs[n] = endUs;
+    this.next[n] = next;
+    this.step[n] = 0;
+    this.more[n] = 0;
+    this.gap[n] = 0;
+    return n;
+  }
+
+  private grow(): void {
+    const grown = <T extends Float64Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(2 * a.length);
+      b.set(a);
+      return b;
+    };
+    this.endUs = grown(this.endUs);
+    this.next = grown(this.next);
+    this.step = grown(this.step);
+    this.more = grown(this.more);
+    this.gap = grown(this.gap);
+  }
 }
 
 function gapFeature(us: number): number {
@@ -189,15 +225,15 @@ export class CallStructure {
     return logs[n]!;
   }
 
-  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the calls made (counted on the list). */
-  stop(m: EndpointModel | undefined, made: CallList | null): number {
+  /** log P(count = n | count ≥ n) for every child the endpoint calls, given the calls made (counted on the list `made` of `nodes`). */
+  stop(m: EndpointModel | undefined, nodes: CallNodes, made: number): number {
     if (m === undefined || m.parents < MIN_PARENTS) return 0;
     let sum = 0;
     for (let i = 0; i < m.children.length; i++) {
       const child = m.children[i]!;
       const h = m.histograms[i]!;
       let n = 0;
-      for (let c = made; c !== null; c = c.next) if (c.endpoint === child) n++;
+      for (let c = made; c >= 0; c = nodes.next[c]!) if (nodes.endpoint[c] === child) n++;
       sum += n >= h.length ? NEVER_SEEN : (m.stopLogs[i] ??= stopLogs(h))[n]!;
     }
     return sum;

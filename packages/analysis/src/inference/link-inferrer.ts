@@ -164,11 +164,41 @@ const OFFSET_SAMPLE = 100;
 /** Requests learned from before the structure model learns from one in eight. */
 const LEARN_ALL_UNTIL = 5000;
 
-interface Candidate {
-  out: Rec;
-  n1: number;
-  n2: number;
-  connection: boolean;
+/**
+ * One `in` record's candidate calls (calleeCandidates), in columns reused for every record: the
+ * candidates are read right away, so keeping them as objects only fed the garbage collector.
+ */
+class CandidateColumns {
+  readonly out: Rec[] = [];
+  /** The two network gaps (clock-corrected): call start → request start, request end → call end. */
+  n1 = new Float64Array(256);
+  n2 = new Float64Array(256);
+  /** 1 when matched by connection (the `in` record's remote is the call's local). */
+  connection = new Uint8Array(256);
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  add(out: Rec, n1: number, n2: number, connection: boolean): void {
+    if (this.size === this.n1.length) {
+      const n1s = new Float64Array(2 * this.n1.length);
+      const n2s = new Float64Array(2 * this.n1.length);
+      const conns = new Uint8Array(2 * this.n1.length);
+      n1s.set(this.n1);
+      n2s.set(this.n2);
+      conns.set(this.connection);
+      this.n1 = n1s;
+      this.n2 = n2s;
+      this.connection = conns;
+    }
+    const k = this.size++;
+    this.out[k] = out;
+    this.n1[k] = n1;
+    this.n2[k] = n2;
+    this.connection[k] = connection ? 1 : 0;
+  }
 }
 
 /** √(a² + b² + c²) for the µs-scale spreads here (no overflow to guard against, unlike Math.hypot, which allocates its arguments). */
@@ -383,6 +413,8 @@ export class LinkInferrer {
   private maxDurUs = 0;
   private readonly farAheadHosts = new Map<string, number>();
   /** netWindow's answer. */
+  /** calleeCandidates' answer, reused for every record. */
+  private readonly found = new CandidateColumns();
   private netLo = 0;
   private netHi = 0;
   private readonly stats: InferenceReport = {
@@ -600,8 +632,9 @@ export class LinkInferrer {
    * correct clocks and search a window sized by the learned network model; otherwise search the
    * widest offset allowed (to observe offsets).
    */
-  private calleeCandidates(rec: Rec, outsByLocal: Map<string, TimeList<Rec>>, outsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, bareOutsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, offsets: boolean): Candidate[] {
-    const found: Candidate[] = [];
+  private calleeCandidates(rec: Rec, outsByLocal: Map<string, TimeList<Rec>>, outsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, bareOutsByEndpoint: Map<string, Map<string, TimeList<Rec>>>, offsets: boolean): CandidateColumns {
+    const found = this.found;
+    found.clear();
     const tol = this.tolUs;
     const durIn = rec.e - rec.s;
     const maxSum = 2 * this.maxNetUs;
@@ -625,7 +658,7 @@ export class LinkInferrer {
           this.netWindow(out.service, rec.service);
           if (n1 < this.netLo || n1 > this.netHi) continue;
         } else if (Math.abs(n1) > reach || Math.abs(n2) > reach) continue;
-        found.push({ out, n1, n2, connection: true });
+        found.add(out, n1, n2, true);
       }
     }
     // By timing: outs to our endpoint near our start (when we know our connection, only outs that do not name theirs).
@@ -656,8 +689,8 @@ export class LinkInferrer {
         if (out.remote !== undefined && out.remote !== rec.instance && this.instances.has(out.remote)) continue;
         const durOut = out.e - out.s;
         if (durOut < durIn - 2 * tol || durOut - durIn > maxSum) continue;
-        found.push({ out, n1: rec.s - d - out.s, n2: out.e - (rec.e - d), connection: false });
-        if (found.length > MAX_CANDIDATES * 4) return found;
+        found.add(out, rec.s - d - out.s, out.e - (rec.e - d), false);
+        if (found.size > MAX_CANDIDATES * 4) return found;
       }
     }
     return found;
@@ -685,9 +718,9 @@ export class LinkInferrer {
         sampled.set(rec.host, n + 1);
       }
       const cands = this.calleeCandidates(rec, outsByLocal, outsByEndpoint, bareOutsByEndpoint, false);
-      if (cands.length === 0 || cands.length > MAX_CANDIDATES) continue;
-      const weight = 1 / cands.length;
-      for (const c of cands) this.clocks.observe(c.out.host, rec.host, (c.n1 - c.n2) / 2, c.connection ? 4 * weight : weight);
+      if (cands.size === 0 || cands.size > MAX_CANDIDATES) continue;
+      const weight = 1 / cands.size;
+      for (let k = 0; k < cands.size; k++) this.clocks.observe(cands.out[k]!.host, rec.host, (cands.n1[k]! - cands.n2[k]!) / 2, cands.connection[k] === 1 ? 4 * weight : weight);
     }
   }
 
@@ -710,18 +743,22 @@ export class LinkInferrer {
       // "A root, or called by someone whose call is not in the logs": the two gaps are then just chance.
       const background = 2 * Math.log(1 / (2 * this.maxNetUs));
       cands.push({ key: -1 - rec.line, group: -1, score: Math.log(root) + background, target: null });
-      for (const c of this.calleeCandidates(rec, outsByLocal, outsByEndpoint, bareOutsByEndpoint, true)) {
-        if (c.out.callee !== undefined) continue;
-        const m1 = this.net1.get(c.out.service)?.get(key);
-        const m2 = this.net2.get(c.out.service)?.get(key);
-        const unsure = this.clocks.known(rec.host) && this.clocks.known(c.out.host) ? 0 : this.maxSkewUs / 2;
+      const found = this.calleeCandidates(rec, outsByLocal, outsByEndpoint, bareOutsByEndpoint, true);
+      for (let k = 0; k < found.size; k++) {
+        const out = found.out[k]!;
+        if (out.callee !== undefined) continue;
+        const n1 = found.n1[k]!;
+        const n2 = found.n2[k]!;
+        const m1 = this.net1.get(out.service)?.get(key);
+        const m2 = this.net2.get(out.service)?.get(key);
+        const unsure = this.clocks.known(rec.host) && this.clocks.known(out.host) ? 0 : this.maxSkewUs / 2;
         const sd1 = rootSumSquares(m1 !== undefined && m1.weight >= 5 ? m1.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
         const sd2 = rootSumSquares(m2 !== undefined && m2.weight >= 5 ? m2.sd(NET_MIN_SD) : NET_SD, unsure, tolSd);
         const mu1 = m1 !== undefined && m1.weight >= 5 ? m1.mean : NET_MEAN;
         const mu2 = m2 !== undefined && m2.weight >= 5 ? m2.mean : NET_MEAN;
-        if (Math.abs(c.n1 - mu1) > 6 * sd1 || Math.abs(c.n2 - mu2) > 6 * sd2) continue;
-        const score = Math.log(1 - root) + logNormalDensity(c.n1, mu1, sd1) + logNormalDensity(c.n2, mu2, sd2) + (c.connection ? CONNECTION_BONUS : 0);
-        cands.push({ key: c.out.line, group: c.out.line, score, target: c.out });
+        if (Math.abs(n1 - mu1) > 6 * sd1 || Math.abs(n2 - mu2) > 6 * sd2) continue;
+        const score = Math.log(1 - root) + logNormalDensity(n1, mu1, sd1) + logNormalDensity(n2, mu2, sd2) + (found.connection[k] === 1 ? CONNECTION_BONUS : 0);
+        cands.push({ key: out.line, group: out.line, score, target: out });
       }
       rows.push({ rec, cands });
     }

@@ -44,13 +44,30 @@ export type ReadRecordResult = { record: LogRecord; unknownFields: readonly stri
 
 const NO_FIELDS: readonly string[] = Object.freeze([]);
 
+/**
+ * One copy of each recent text value. JSON.parse makes a fresh string per line for longer values
+ * (instances, connections, endpoints), and inference holds every record for three windows, so each
+ * copy survived two young-generation collections; interned, the line's own copy dies young and the
+ * held records share one. Bounded: cleared when full (connections come and go over a long log).
+ */
+const interned = new Map<string, string>();
+const MAX_INTERNED = 1 << 16;
+
+function intern(v: string): string {
+  const known = interned.get(v);
+  if (known !== undefined) return known;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(v, v);
+  return v;
+}
+
 function text(obj: Record<string, unknown>, key: string, required: boolean): string | undefined | { problem: string } {
   const v = obj[key];
   if (v === undefined || v === null) return required ? { problem: `missing "${key}"` } : undefined;
   if (typeof v !== 'string') return { problem: `"${key}" is not a string` };
   if (v.length > MAX_TEXT) return { problem: `"${key}" is longer than ${MAX_TEXT} characters` };
   if (required && v === '' && key !== 'endpoint') return { problem: `"${key}" is empty` };
-  return v === '' ? undefined : v;
+  return v === '' ? undefined : intern(v);
 }
 
 function time(obj: Record<string, unknown>, key: string): number | { problem: string } {
