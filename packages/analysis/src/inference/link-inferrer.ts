@@ -22,6 +22,7 @@ import { ClockOffsets } from './clock-offsets.js';
 import { DOUBLE_ZERO, GaussianStats, logNormalDensity } from './gaussian-stats.js';
 import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
 import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
+import { HeldColumns } from './held-columns.js';
 import { TimeList } from './time-list.js';
 
 export interface InferOptions {
@@ -85,6 +86,8 @@ export interface InferenceReport {
 /**
  * A held record. A class with every field set in the constructor: one hidden class for all of
  * them, so the hot loops' property reads stay monomorphic whatever shapes the input records have.
+ * Its numbers live in the inferrer's typed columns (held-columns.ts), at `row`: as fields, each
+ * would be a heap box of its own surviving the record's three windows.
  */
 class Rec {
   readonly line: number;
@@ -95,27 +98,25 @@ class Rec {
   readonly local: string | undefined;
   /** `service endpoint`: the call-structure key, shared by all records of that endpoint. */
   readonly key: string;
-  readonly s: number;
-  readonly e: number;
+  readonly row: number;
+  /** Its row was given back (after the prune that dropped it, once nothing held reads it). */
+  released = false;
+  /** Dropped from the context by prune. */
+  pruned = false;
   dups: LogRecord[] | undefined = undefined;
   /** The index lists holding it (time-list.ts), to leave them when dropped. */
   lists: TimeList<Rec>[] | undefined = undefined;
   // out side
   callee: Rec | undefined = undefined;
   parent: Rec | null | undefined = undefined;
-  c2 = DOUBLE_ZERO;
-  /** The caller side's untempered posterior (learning thresholds). */
-  c2raw = DOUBLE_ZERO;
   stage2 = false;
   waiting: Rec[] | undefined = undefined;
   emittedCall = false;
   // in side
   call: Rec | null | undefined = undefined;
-  c1 = DOUBLE_ZERO;
   decided = false;
   emitted = false;
   finalParent: Rec | null | undefined = undefined;
-  conf = DOUBLE_ZERO;
   rootLine: number;
   waitingKids: Rec[] | undefined = undefined;
   kids: Rec[] | undefined = undefined;
@@ -128,6 +129,7 @@ class Rec {
     readonly host: string,
     readonly isIn: boolean,
     key: string,
+    private readonly cols: HeldColumns,
   ) {
     this.line = r.line;
     this.service = r.service;
@@ -136,9 +138,56 @@ class Rec {
     this.remote = r.remote;
     this.local = r.local;
     this.key = key;
-    this.s = r.startUs;
-    this.e = r.endUs;
+    this.row = cols.alloc(r.startUs, r.endUs);
     this.rootLine = r.line;
+  }
+
+  get s(): number {
+    return this.cols.s[this.row]!;
+  }
+
+  get e(): number {
+    return this.cols.e[this.row]!;
+  }
+
+  /** Callee side: the chosen call's confidence. */
+  get c1(): number {
+    return this.cols.c1[this.row]!;
+  }
+
+  set c1(v: number) {
+    this.cols.c1[this.row] = v;
+  }
+
+  /** Caller side: the chosen parent's confidence. */
+  get c2(): number {
+    return this.cols.c2[this.row]!;
+  }
+
+  set c2(v: number) {
+    this.cols.c2[this.row] = v;
+  }
+
+  /** The caller side's untempered posterior (learning thresholds). */
+  get c2raw(): number {
+    return this.cols.c2raw[this.row]!;
+  }
+
+  set c2raw(v: number) {
+    this.cols.c2raw[this.row] = v;
+  }
+
+  get conf(): number {
+    return this.cols.conf[this.row]!;
+  }
+
+  set conf(v: number) {
+    this.cols.conf[this.row] = v;
+  }
+
+  release(): void {
+    this.released = true;
+    this.cols.release(this.row);
   }
 }
 
@@ -400,6 +449,10 @@ export class LinkInferrer {
   private pending: Rec[] = [];
   /** Held records, sorted by start. */
   private ctx: Rec[] = [];
+  /** The held records' numbers, one row each (held-columns.ts). */
+  private readonly cols = new HeldColumns();
+  /** Dropped `out` records whose row a held record may still read (see `releasable`). */
+  private unreleased: Rec[] = [];
   /** Held records by start time: duplicate lines are found among records that start at the same µs. */
   private readonly dupIndex = new Map<number, Rec | Rec[]>();
   private blockStart: number | undefined;
@@ -484,7 +537,7 @@ export class LinkInferrer {
       return;
     }
     if (this.msResolution && (record.startUs % 1000 !== 0 || record.endUs % 1000 !== 0)) this.msResolution = false;
-    const rec = new Rec(record, host, isIn, this.keyFor(record.service, record.endpoint));
+    const rec = new Rec(record, host, isIn, this.keyFor(record.service, record.endpoint), this.cols);
     const sameStart = this.dupIndex.get(record.startUs);
     if (sameStart === undefined) this.dupIndex.set(record.startUs, rec);
     else if (Array.isArray(sameStart)) sameStart.push(rec);
@@ -995,6 +1048,34 @@ export class LinkInferrer {
       rec.lists = undefined;
       rec.kids = undefined;
       rec.waiting = undefined;
+      rec.pruned = true;
     }
+    // Dropped `in` records are all emitted: nothing reads their numbers again.
+    for (const rec of gone) if (rec.isIn) rec.release();
+    let kept = 0;
+    const unreleased = this.unreleased;
+    for (const rec of unreleased) if (!releasable(rec)) unreleased[kept++] = rec;
+    else rec.release();
+    for (const rec of gone) if (!rec.isIn) {
+      if (releasable(rec)) rec.release();
+      else unreleased[kept++] = rec;
+    }
+    unreleased.length = kept;
   }
+
+  /** Rows in use (held records and dropped calls still read): follows the window; 0 after `finish`. */
+  get heldRows(): number {
+    return this.cols.live;
+  }
+}
+
+/**
+ * Whether a dropped `out` record's numbers can no longer be read: its callee (which reads the
+ * call's confidence when it settles) is emitted, and its parent (which reads its calls' times and
+ * certainties as priors and when tallied) is dropped too.
+ */
+function releasable(out: Rec): boolean {
+  const callee = out.callee;
+  const parent = out.parent;
+  return (callee === undefined || callee.emitted) && (parent === undefined || parent === null || parent.pruned);
 }
