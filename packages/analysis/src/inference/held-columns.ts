@@ -51,9 +51,19 @@ export class HeldColumns {
     return row;
   }
 
-  /** Gives a row back; its record must not be read afterwards. */
+  /**
+   * Gives a row back; its record must not be read afterwards. Its numbers become NaN until reused,
+   * so a read too early spoils the answer visibly (a NaN confidence) rather than using another
+   * record's numbers.
+   */
   release(row: number): void {
     if (row < 0 || row >= this.used) throw new RangeError(`row ${row} was never allocated`);
+    this.s[row] = NaN;
+    this.e[row] = NaN;
+    this.c1[row] = NaN;
+    this.c2[row] = NaN;
+    this.c2raw[row] = NaN;
+    this.conf[row] = NaN;
     if (this.freeCount === this.free.length) {
       const free = new Int32Array(2 * this.free.length);
       free.set(this.free);
