@@ -96,6 +96,8 @@ class Rec {
   readonly endpoint: string;
   readonly remote: string | undefined;
   readonly local: string | undefined;
+  readonly peer: string | undefined;
+  readonly status: number | undefined;
   /** `service endpoint`: the call-structure key, shared by all records of that endpoint. */
   readonly key: string;
   readonly row: number;
@@ -125,7 +127,7 @@ class Rec {
   slot = -1;
 
   constructor(
-    readonly r: LogRecord,
+    r: LogRecord,
     readonly host: string,
     readonly isIn: boolean,
     key: string,
@@ -137,6 +139,8 @@ class Rec {
     this.endpoint = r.endpoint;
     this.remote = r.remote;
     this.local = r.local;
+    this.peer = r.peer;
+    this.status = r.status;
     this.key = key;
     this.row = cols.alloc(r.startUs, r.endUs);
     this.rootLine = r.line;
@@ -183,6 +187,14 @@ class Rec {
 
   set conf(v: number) {
     this.cols.conf[this.row] = v;
+  }
+
+  /**
+   * The input record, for the sink: made when it is emitted rather than kept, so a held record is
+   * one object, not two.
+   */
+  record(): LogRecord {
+    return { line: this.line, direction: this.isIn ? 'in' : 'out', service: this.service, instance: this.instance, endpoint: this.endpoint, startUs: this.s, endUs: this.e, remote: this.remote, local: this.local, peer: this.peer, status: this.status };
   }
 
   release(): void {
@@ -983,7 +995,7 @@ export class LinkInferrer {
     else this.stats.linked++;
     const link: EmittedLink = { record: rec.line, parent: parent?.line ?? null, confidence: rec.conf, root: rec.rootLine };
     if (rec.call != null && parent !== null) link.call = rec.call.line;
-    this.sink.link(link, rec.r);
+    this.sink.link(link, rec.record());
     for (const d of rec.dups ?? []) this.emitDuplicate(rec, d);
     rec.dups = undefined;
     for (const kid of rec.waitingKids ?? []) this.emit(kid);
@@ -1006,7 +1018,7 @@ export class LinkInferrer {
       confidence: out.c2,
       root: parent === null ? null : parent.emitted ? parent.rootLine : parent.line,
     };
-    this.sink.call?.(call, out.r);
+    this.sink.call?.(call, out.record());
     for (const d of out.dups ?? []) this.sink.call?.({ ...call, record: d.line, callee: null }, d);
     out.dups = undefined;
   }
