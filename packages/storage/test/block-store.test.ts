@@ -426,7 +426,7 @@ describe('block store', () => {
         reads.length = 0;
         assert.deepStrictEqual(await store.findTraces(q), await everything.findTraces(q), JSON.stringify(q));
         if (q.limit === 3) assert.deepStrictEqual(reads, [1], 'the newest file alone holds the 3 newest traces');
-        if (q.limit === 100) assert.equal(reads[reads.length - 1], 7, 'too few hits: every file read');
+        if (q.limit === 100) assert.deepStrictEqual([reads.length > 1, reads.reduce((a, b) => a + b, 0)], [true, 7], 'too few hits: every file read, in rounds, each once');
       }
     } finally {
       await store.close();

@@ -472,10 +472,14 @@ export class BlockStore implements SpanStore {
       const first = files.some((f) => f.maxStart === undefined) ? Infinity : this.searchRows;
       for (let taken = 0, target = first; taken < files.length; target *= 4) {
         let n = 0;
+        const before = taken;
         taken = 0;
         while (taken < files.length && (taken === 0 || n < target)) n += files[taken++]!.rows;
-        const part = files.slice(0, taken);
-        rows = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, q, slotOf);
+        // Only the files this round adds are searched; their hits merged with the earlier rounds'
+        // are the hits of all the files read (mergeHits), so no file is scanned twice.
+        const part = files.slice(before, taken);
+        const found = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, q, slotOf);
+        rows = before === 0 ? found : mergeHits([rows, found], q.limit);
         if (taken === files.length || rows.length < q.limit) continue;
         const oldest = rows.reduce((m, r) => Math.min(m, r[1] as number), Infinity);
         if (files.slice(taken).every((f) => (f.maxStart ?? Infinity) < oldest)) break;
