@@ -611,6 +611,19 @@ describe('block store', () => {
     }
   });
 
+  it('keeps rest keys with separator characters as written, and finds them', async () => {
+    const store = await open(freshDir());
+    try {
+      const odd = 'odd\x1fkey\x1b\x00';
+      const [a, b] = traces(1, 3, 1);
+      await store.writeSpans([{ ...a!, attributes: { [odd]: 'v' } }, { ...b!, attributes: { plain: 'w' } }]);
+      assert.deepStrictEqual(store.blockFiles()[0]!.restKeys, [odd, 'plain'].sort());
+      assert.deepStrictEqual((await store.findTraces({ attributes: { [odd]: 'v' }, limit: 5 })).map((t) => t.traceId), [traceIdOf(1)]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps the keys each file\'s rest lists hold, tests rest only where a key may be, and still finds it there', async () => {
     const dataDir = freshDir();
     // `k` is promoted after 16 sampled spans: the first batch keeps it in `rest`, later ones in its column.
