@@ -16,7 +16,8 @@ import type { ColumnSource } from 'hyparquet-writer';
 import { attributeColumn } from '../embedded/schema.js';
 import { KIND_CODE, STATUS_NUMBER } from '../embedded/span-row-encoder.js';
 import type { AttributeFields, SpanRowEncoder } from '../embedded/span-row-encoder.js';
-import { escapeText } from '../embedded/text-codec.js';
+import { escapeText, unescapeText, UNIT } from '../embedded/text-codec.js';
+import { restKeySet } from './manifest.js';
 import { distinctSorted } from './trace-index.js';
 
 /** Column name → Parquet schema element of the fixed columns, in file order. */
@@ -90,6 +91,8 @@ export interface BlockColumns {
   /** Smallest and largest 32-hex trace key in the block (rows are sorted by it). */
   minKey: string;
   maxKey: string;
+  /** Attribute keys its `rest` lists hold (manifest.ts `restKeys`; undefined: too many). */
+  restKeys: string[] | undefined;
 }
 
 const ZERO16 = '0000000000000000';
@@ -214,6 +217,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     return slots[s]!;
   };
   const fields: AttributeFields = { slots: [], rest: [], kinds: undefined };
+  const restKeys = new Set<string>();
   for (let i = 0; i < n; i++) {
     const span = spans[order[i]!]!;
     const key = keys[order[i]!]!;
@@ -240,7 +244,12 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
       }
     }
     kinds[i] = fields.kinds ?? null;
-    rest[i] = fields.rest.length === 0 ? null : fields.rest.slice();
+    if (fields.rest.length === 0) rest[i] = null;
+    else {
+      rest[i] = fields.rest.slice();
+      // Entries are `escaped key␟text`: the escaped keys, unescaped once each at the end.
+      for (const e of fields.rest) restKeys.add(e.slice(0, e.indexOf(UNIT)));
+    }
     resource[i] = span.resource === undefined ? null : encoder.resourceBag(span.resource);
     const scope = span.scope;
     if (scope === undefined) {
@@ -296,7 +305,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
   const { schema, columnData } = blockColumnSources(data, slots.slice(0, attributeSlots));
   let maxStart = 0;
   for (let i = 0; i < n; i++) if (start[i]! > maxStart) maxStart = Number(start[i]!);
-  return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]! };
+  return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]!, restKeys: restKeySet([...restKeys].map(unescapeText)) };
 }
 
 /**

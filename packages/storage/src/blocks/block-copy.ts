@@ -7,6 +7,7 @@ import { stat, unlink } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { summarySelect } from '../embedded/trace-summaries.js';
 import { NOT_TOMBSTONED, resolvedRowsSql, spansRelationSql } from './block-relation.js';
+import { mergedRestKeys } from './manifest.js';
 import type { BlockFile } from './manifest.js';
 import { syncFile } from './parquet-file.js';
 
@@ -58,7 +59,7 @@ export async function copyBlocks(
   await syncFile(output);
   const summaries = traceSummariesPath(output);
   await writeTraceSummaries(c, output, summaries);
-  return {
+  const file: BlockFile = {
     name,
     rows,
     bytes: (await stat(output)).size + (await stat(summaries)).size,
@@ -75,6 +76,9 @@ export async function copyBlocks(
     format: 2,
     traces: true,
   };
+  const restKeys = mergedRestKeys(inputs);
+  if (restKeys !== undefined) file.restKeys = restKeys;
+  return file;
 }
 
 /** The per-file trace summaries beside block file `path` (see `writeTraceSummaries`). */

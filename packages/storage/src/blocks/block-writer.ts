@@ -109,6 +109,7 @@ export class BlockWriter {
       maxBseq: seq,
       slots: block.slots,
       format: 2,
+      ...(block.restKeys === undefined ? {} : { restKeys: block.restKeys }),
     }, block);
   }
 

@@ -19,6 +19,7 @@ import { blockColumnSources, FIXED_COLUMNS } from './block-columns.js';
 import { COMPACTED_ROW_GROUP, traceSummariesPath, writeTraceSummaries } from './block-copy.js';
 import { hex16 } from './head-block.js';
 import type { HeadBlock } from './head-block.js';
+import { mergedRestKeys } from './manifest.js';
 import type { BlockFile } from './manifest.js';
 import { compactedParquetBytes, writeDurably } from './parquet-file.js';
 import { distinctSorted } from './trace-index.js';
@@ -279,5 +280,7 @@ export async function compactHeadBlocks(
     format: 2,
     traces: true,
   };
+  const restKeys = mergedRestKeys(inputs);
+  if (restKeys !== undefined) file.restKeys = restKeys;
   return { file, traceHis: merged.traceHis };
 }

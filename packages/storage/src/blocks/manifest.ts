@@ -46,6 +46,41 @@ export interface BlockFile {
    * their hits' summaries from the records).
    */
   traces?: true;
+  /**
+   * The attribute keys (unescaped, sorted) its rows' `rest` lists hold, at most REST_KEYS_LIMIT: a
+   * search for a key not in it skips the `rest` test on this file (a promoted key's early rows keep
+   * it in `rest`; files written after its promotion never do). Absent: not known (older manifests,
+   * too many keys), the file's `rest` is tested for every key.
+   */
+  restKeys?: string[];
+}
+
+/** Past this many distinct `rest` keys a file's set is not kept (its `rest` is then always tested). */
+export const REST_KEYS_LIMIT = 256;
+
+/** `keys` as a file's `restKeys` (sorted), or undefined past REST_KEYS_LIMIT. */
+export function restKeySet(keys: Iterable<string>): string[] | undefined {
+  const list = [...new Set(keys)];
+  return list.length > REST_KEYS_LIMIT ? undefined : list.sort();
+}
+
+/**
+ * The `restKeys` of a file made of the rows of `inputs` (compaction, a retention rewrite): the
+ * union of theirs (a superset when rows were dropped, which only costs a test), or undefined when
+ * one of them does not know its own.
+ */
+export function mergedRestKeys(inputs: readonly BlockFile[]): string[] | undefined {
+  const keys: string[] = [];
+  for (const f of inputs) {
+    if (f.restKeys === undefined) return undefined;
+    keys.push(...f.restKeys);
+  }
+  return restKeySet(keys);
+}
+
+/** Whether file `f`'s `rest` lists may hold `key` (unescaped). */
+export function restMayHold(f: BlockFile, key: string): boolean {
+  return f.restKeys === undefined || f.restKeys.includes(key);
 }
 
 export interface ManifestState {
