@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createTraceIdGenerator, encodeNativeJson, encodeOtlpProto, newSpanId, type Span } from '@linktrace/model';
+import { createTraceIdGenerator, encodeNativeJson, encodeOtlpProto, type Span } from '@linktrace/model';
+import { chainSpans } from './federated-chain.js';
 import { AgentDirectory } from '@linktrace/storage';
 import { buildGatewayApp, parseAgentFlags, startAgent, type RunningAgent } from '@linktrace/server';
 import { envInt, percentile, printResult, printTable } from './stats.js';
@@ -36,33 +37,6 @@ const AGENTS = Math.max(...CHAINS);
 const BIN = fileURLToPath(new URL('../../../packages/server/bin/linktrace.js', import.meta.url));
 const newTraceId = createTraceIdGenerator({ ipv4: '10.20.30.40', port: 5000 });
 const ORIGIN = '10.20.30.40:5000';
-
-/** Hop i of a chain: server span, internal spans, a client span to hop i+1 (except the last). */
-function chainSpans(traceId: string, hops: number, startUs: number): Span[][] {
-  const out: Span[][] = [];
-  let parent: string | undefined;
-  for (let i = 0; i < hops; i++) {
-    const service = `svc-${i}`;
-    const instance = `127.0.0.1:${9000 + i}`;
-    const base = { traceId, service, instance, status: { code: 'unset' as const }, events: [], links: [] };
-    const serverId = newSpanId();
-    const spans: Span[] = [
-      { ...base, spanId: serverId, ...(parent === undefined ? {} : { parentSpanId: parent }), rpcid: i === 0 ? '0' : `0${'.1'.repeat(i)}`, name: 'POST /sync', kind: 'server', startUs: startUs + i * 1000, durationUs: 900, attributes: { 'http.request.method': 'POST', 'url.path': '/sync', 'server.address': '127.0.0.1', 'server.port': 9000 + i, 'linktrace.stage': 'receive', 'linktrace.entity.type': 'shop', 'linktrace.entity.key': 'shop-42' } },
-    ];
-    for (let k = 0; k < SPANS_PER_HOP - 2; k++) {
-      spans.push({ ...base, spanId: newSpanId(), parentSpanId: serverId, name: `step ${k}`, kind: 'internal', startUs: startUs + i * 1000 + 10 + k, durationUs: 50, attributes: { 'linktrace.stage': 'process' } });
-    }
-    const clientId = newSpanId();
-    if (i < hops - 1) {
-      spans.push({ ...base, spanId: clientId, parentSpanId: serverId, name: 'POST', kind: 'client', startUs: startUs + i * 1000 + 100, durationUs: 800, attributes: { 'http.request.method': 'POST', 'server.address': '127.0.0.1', 'server.port': 9000 + i + 1, 'linktrace.stage': 'write', 'linktrace.target': `http:svc-${i + 1}` } });
-    } else {
-      spans.push({ ...base, spanId: clientId, parentSpanId: serverId, name: 'INSERT shop', kind: 'client', startUs: startUs + i * 1000 + 100, durationUs: 300, attributes: { 'db.system.name': 'postgresql', 'linktrace.stage': 'write', 'linktrace.target': 'postgres:shops' } });
-    }
-    parent = clientId;
-    out.push(spans);
-  }
-  return out;
-}
 
 async function post(url: string, body: string): Promise<void> {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -102,7 +76,7 @@ async function queryPart(dir: string): Promise<{ rows: (string | number)[][]; fi
       const perAgent: Span[][] = Array.from({ length: AGENTS }, () => []);
       for (let t = 0; t < QUERIES; t++) {
         const id = newTraceId();
-        const chain = chainSpans(id, hops, (startUs += 5000));
+        const chain = chainSpans(id, hops, (startUs += 5000), SPANS_PER_HOP);
         chain.forEach((spans, i) => perAgent[i]!.push(...spans));
         const all = chain.flat();
         list.push({ id, spans: all.length, centralBytes: chain.reduce((sum, spans) => sum + encodeOtlpProto(spans).byteLength, 0) });
@@ -215,7 +189,7 @@ async function main(): Promise<void> {
     let startUs = Date.now() * 1000 - 30_000_000;
     let pending: Span[] = [];
     while (spans < CPU_SPANS) {
-      const chain = chainSpans(newTraceId(), 5, (startUs += 3000)).flat();
+      const chain = chainSpans(newTraceId(), 5, (startUs += 3000), SPANS_PER_HOP).flat();
       pending.push(...chain);
       spans += chain.length;
       if (pending.length >= 500) {
