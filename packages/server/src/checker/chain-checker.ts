@@ -476,16 +476,11 @@ export class ChainChecker {
     const all = checked.flatMap((c) => c.all);
     const fresh = all.length === 0 ? [] : await this.newFindings(part, byTrace);
     // The findings of each checked trace are replaced as a whole: a fault that late spans cleared
-    // (a consumer that showed up after all) leaves no stale finding behind. A round with no
-    // findings whose traces were never checked before has nothing to replace (only a trace checked
-    // before can have stored findings, as `newFindings` assumes): no write, which on a store that
-    // serialises writes behind span batches is a transaction per round saved.
-    if (all.length > 0 || part.some((d) => d.checkedBefore)) {
-      await this.store.replaceFindings(
-        part.map((d) => d.traceId),
-        all,
-      );
-    }
+    // (a consumer that showed up after all) leaves no stale finding behind.
+    await this.store.replaceFindings(
+      part.map((d) => d.traceId),
+      all,
+    );
     for (const d of part) this.pending.remove(d.firstUs);
     const recheckAt = new Map<string, number>();
     for (const c of checked) {
