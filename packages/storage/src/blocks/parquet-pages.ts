@@ -220,17 +220,17 @@ function plainInt32(out: ByteSink, v: number): void {
   out.at += 4;
 }
 
-function plainValue(out: ByteSink, leaf: Leaf, v: unknown): void {
-  if (leaf.type === 'BYTE_ARRAY') plainString(out, v as string);
-  else if (leaf.type === 'INT64') plainInt64(out, v as bigint, leaf.unsigned);
-  else if (leaf.type === 'INT32') plainInt32(out, v as number);
-  else throw new Error('parquet writer: PLAIN booleans are written as RLE');
-}
+/** The non-null values of the chunk being written (reused: only references, cleared after use). */
+const vals: unknown[] = [];
 
-/** The non-null values of rows `from…to` in order, with definition (and repetition) levels. */
-function gather(leaf: Leaf, from: number, to: number, visit: (v: unknown) => void): Levels {
+/**
+ * Fills `defs` (and `reps` for a list) for rows `from…to` and `vals` with their non-null values in
+ * order (one loop per shape, each monomorphic; the encoders then loop over `vals`).
+ */
+function gather(leaf: Leaf, from: number, to: number): Levels {
   const data = leaf.data as ArrayLike<unknown>;
   const n = to - from;
+  vals.length = 0;
   if (leaf.list) {
     // Levels per entry: a NULL list (def 0), an empty one (def 1), or its elements (def 2; rep 1
     // after the first). Grown as entries are counted.
@@ -256,7 +256,7 @@ function gather(leaf: Leaf, from: number, to: number, visit: (v: unknown) => voi
       for (let k = 0; k < list.length; k++) {
         defs[count] = leaf.maxDef;
         reps[count++] = k === 0 ? 0 : 1;
-        visit(list[k]);
+        vals.push(list[k]);
       }
     }
     return { count, nulls };
@@ -265,7 +265,7 @@ function gather(leaf: Leaf, from: number, to: number, visit: (v: unknown) => voi
     for (let r = from; r < to; r++) {
       const v = data[r];
       if (v === null || v === undefined) throw new Error(`parquet writer: NULL in required column ${leaf.path[0]}`);
-      visit(v);
+      vals.push(v);
     }
     return { count: n, nulls: 0 };
   }
@@ -277,58 +277,60 @@ function gather(leaf: Leaf, from: number, to: number, visit: (v: unknown) => voi
       nulls++;
     } else {
       defs[i] = 1;
-      visit(v);
+      vals.push(v);
     }
   }
   return { count: n, nulls };
 }
 
+/** Writes `vals` PLAIN. */
+function writePlain(out: ByteSink, leaf: Leaf): void {
+  const n = vals.length;
+  if (leaf.type === 'BYTE_ARRAY') for (let i = 0; i < n; i++) plainString(out, vals[i] as string);
+  else if (leaf.type === 'INT64') for (let i = 0; i < n; i++) plainInt64(out, vals[i] as bigint, leaf.unsigned);
+  else if (leaf.type === 'INT32') for (let i = 0; i < n; i++) plainInt32(out, vals[i] as number);
+  else throw new Error('parquet writer: PLAIN booleans are written as RLE');
+}
+
 /**
- * Encodes rows `from…to` of `leaf` as a dictionary: the distinct values' PLAIN bytes in `dict`,
- * their indexes in `indexes`. Undefined when the dictionary should not be used (too many values;
- * or, not forced, not worth it), the values then written PLAIN.
+ * `vals` as a dictionary: the distinct values' PLAIN bytes in `dict`, their indexes in `indexes`;
+ * returns the dictionary's size, or undefined when it should not be used (too many values; or,
+ * not forced, not worth it), the values then written PLAIN.
  */
-function tryDictionary(leaf: Leaf, from: number, to: number, forced: boolean): { levels: Levels; size: number } | undefined {
+function tryDictionary(leaf: Leaf, forced: boolean): number | undefined {
   dict.at = 0;
+  const n = vals.length;
+  if (indexes.length < n) indexes = new Int32Array(n * 2);
   const seen = new Map<unknown, number>();
-  let k = 0;
-  let plainBytes = 0;
-  let failed = false;
+  const text = leaf.type === 'BYTE_ARRAY';
+  // PLAIN bytes of the values (texts: their UTF-16 length, near enough to weigh the dictionary).
+  let plainBytes = text ? 0 : n * (leaf.type === 'INT64' ? 8 : 4);
   let prev: unknown = undefined;
   let prevIndex = -1;
-  const fixedSize = leaf.type === 'INT64' ? 8 : 4;
-  const levelsOut = gather(leaf, from, to, (v) => {
-    if (failed) return;
-    if (k === indexes.length) {
-      const grown = new Int32Array(k * 2);
-      grown.set(indexes);
-      indexes = grown;
-    }
+  for (let k = 0; k < n; k++) {
+    const v = vals[k];
+    if (text) plainBytes += 4 + (v as string).length;
     // Runs of one value (constant bookkeeping columns, sorted repeats) skip the Map.
-    if (v === prev && prevIndex >= 0) {
-      indexes[k++] = prevIndex;
-      plainBytes += leaf.type === 'BYTE_ARRAY' ? 4 + (v as string).length : fixedSize;
-      return;
+    if (v === prev) {
+      indexes[k] = prevIndex;
+      continue;
     }
     let index = seen.get(v);
     if (index === undefined) {
       index = seen.size;
-      if (index >= MAX_DICTIONARY || (!forced && k >= 1024 && index > k * 0.9)) {
-        failed = true;
-        return;
-      }
+      if (index >= MAX_DICTIONARY || (!forced && k >= 1024 && index > k * 0.9)) return undefined;
       seen.set(v, index);
-      plainValue(dict, leaf, v);
+      if (text) plainString(dict, v as string);
+      else if (leaf.type === 'INT64') plainInt64(dict, v as bigint, leaf.unsigned);
+      else plainInt32(dict, v as number);
     }
-    plainBytes += leaf.type === 'BYTE_ARRAY' ? 4 + (v as string).length : fixedSize;
-    indexes[k++] = index;
+    indexes[k] = index;
     prev = v;
     prevIndex = index;
-  });
-  if (failed) return undefined;
+  }
   const size = seen.size;
-  if (!forced && 2 * (dict.at + Math.ceil((k * bitWidth(size - 1)) / 8)) > plainBytes) return undefined;
-  return { levels: levelsOut, size };
+  if (!forced && 2 * (dict.at + Math.ceil((n * bitWidth(size - 1)) / 8)) > plainBytes) return undefined;
+  return size;
 }
 
 /** Writes a page header (dictionary or data v2). */
@@ -364,44 +366,43 @@ export function writeChunk(out: ByteSink, leaf: Leaf, from: number, to: number, 
   let encoding: number = ENC.PLAIN;
   let lv: Levels;
   const tryDict = leaf.type !== 'BOOLEAN' && (leaf.encoding === 'RLE_DICTIONARY' || (leaf.encoding === undefined && leaf.type === 'BYTE_ARRAY'));
-  const d = tryDict ? tryDictionary(leaf, from, to, leaf.encoding === 'RLE_DICTIONARY') : undefined;
-  if (d !== undefined) {
-    encoding = ENC.RLE_DICTIONARY;
-    lv = d.levels;
-    const width = bitWidth(d.size - 1);
-    values.u8(width);
-    writeHybrid(values, indexes, lv.count - lv.nulls, width);
-    // The dictionary page: the distinct values, PLAIN.
-    dictionaryOffset = out.at;
-    const raw = dict.bytes();
-    const packed = compress === undefined ? raw : compress(raw);
-    const headerAt = out.at;
-    pageHeader(out, PAGE.DICTIONARY, raw.length, packed.length, (t) => {
-      t.begin(7);
-      t.i32(1, d.size);
-      t.i32(2, ENC.PLAIN);
-      t.end();
-    });
-    uncompressedTotal += out.at - headerAt + raw.length;
-    out.append(packed);
-  } else if (typed64 !== undefined && leaf.maxDef === 0) {
+  if (typed64 !== undefined && leaf.maxDef === 0 && !tryDict) {
     // The array's bytes are the PLAIN page.
     lv = { count: rows, nulls: 0 };
     values.append(new Uint8Array(typed64.buffer, typed64.byteOffset, typed64.byteLength));
-  } else if (leaf.type === 'BOOLEAN') {
-    encoding = ENC.RLE;
-    let k = 0;
-    lv = gather(leaf, from, to, (v) => {
-      indexes[k++] = v === true ? 1 : 0;
-    });
-    values.u32(0);
-    writeHybrid(values, indexes, k, 1);
-    values.buf.writeUInt32LE(values.at - 4, 0);
+  } else if (data instanceof Int32Array && leaf.maxDef === 0 && !tryDict) {
+    lv = { count: rows, nulls: 0 };
+    values.append(new Uint8Array(data.buffer, data.byteOffset + from * 4, rows * 4));
   } else {
-    if (data instanceof Int32Array && leaf.maxDef === 0) {
-      lv = { count: rows, nulls: 0 };
-      for (let r = from; r < to; r++) plainInt32(values, data[r]!);
-    } else lv = gather(leaf, from, to, (v) => plainValue(values, leaf, v));
+    lv = gather(leaf, from, to);
+    const size = tryDict ? tryDictionary(leaf, leaf.encoding === 'RLE_DICTIONARY') : undefined;
+    if (size !== undefined) {
+      encoding = ENC.RLE_DICTIONARY;
+      const width = bitWidth(size - 1);
+      values.u8(width);
+      writeHybrid(values, indexes, vals.length, width);
+      // The dictionary page: the distinct values, PLAIN.
+      dictionaryOffset = out.at;
+      const raw = dict.bytes();
+      const packed = compress === undefined ? raw : compress(raw);
+      pageHeader(out, PAGE.DICTIONARY, raw.length, packed.length, (t) => {
+        t.begin(7);
+        t.i32(1, size);
+        t.i32(2, ENC.PLAIN);
+        t.end();
+      });
+      uncompressedTotal += out.at - dictionaryOffset + raw.length;
+      out.append(packed);
+    } else if (leaf.type === 'BOOLEAN') {
+      encoding = ENC.RLE;
+      const n = vals.length;
+      if (indexes.length < n) indexes = new Int32Array(n * 2);
+      for (let k = 0; k < n; k++) indexes[k] = vals[k] === true ? 1 : 0;
+      values.u32(0);
+      writeHybrid(values, indexes, n, 1);
+      values.buf.writeUInt32LE(values.at - 4, 0);
+    } else writePlain(values, leaf);
+    vals.length = 0;
   }
 
   // Levels (v2: uncompressed, before the values): repetition then definition.
