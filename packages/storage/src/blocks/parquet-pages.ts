@@ -101,6 +101,9 @@ const levels = new ByteSink();
 let defs = new Uint8Array(1024);
 let reps = new Uint8Array(1024);
 let indexes = new Int32Array(1024);
+let stage = new BigInt64Array(1024);
+/** Dictionary index of each small INT32 value (codes), -1 when not seen: no Map for those. */
+const smallIndex = new Int32Array(256);
 
 function ensureLevels(n: number): void {
   if (defs.length < n) {
@@ -287,7 +290,16 @@ function gather(leaf: Leaf, from: number, to: number): Levels {
 function writePlain(out: ByteSink, leaf: Leaf): void {
   const n = vals.length;
   if (leaf.type === 'BYTE_ARRAY') for (let i = 0; i < n; i++) plainString(out, vals[i] as string);
-  else if (leaf.type === 'INT64') for (let i = 0; i < n; i++) plainInt64(out, vals[i] as bigint, leaf.unsigned);
+  else if (leaf.type === 'INT64') {
+    // Staged in a 64-bit array (a native store per value; Buffer's writeBigInt64LE splits each
+    // BigInt in JS). Signed or unsigned, the stored bytes are the same.
+    if (stage.length < n) stage = new BigInt64Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const v = vals[i] as bigint | number;
+      stage[i] = typeof v === 'bigint' ? v : BigInt(v);
+    }
+    out.append(new Uint8Array(stage.buffer, 0, n * 8));
+  }
   else if (leaf.type === 'INT32') for (let i = 0; i < n; i++) plainInt32(out, vals[i] as number);
   else throw new Error('parquet writer: PLAIN booleans are written as RLE');
 }
@@ -300,6 +312,7 @@ function writePlain(out: ByteSink, leaf: Leaf): void {
 function tryDictionary(leaf: Leaf, forced: boolean): number | undefined {
   dict.at = 0;
   const n = vals.length;
+  if (leaf.type === 'INT32') return smallIntDictionary(leaf, forced);
   if (indexes.length < n) indexes = new Int32Array(n * 2);
   const seen = new Map<unknown, number>();
   const text = leaf.type === 'BYTE_ARRAY';
@@ -331,6 +344,48 @@ function tryDictionary(leaf: Leaf, forced: boolean): number | undefined {
   const size = seen.size;
   if (!forced && 2 * (dict.at + Math.ceil((n * bitWidth(size - 1)) / 8)) > plainBytes) return undefined;
   return size;
+}
+
+/** `tryDictionary` of INT32 values: values 0…255 (kind and status codes) indexed by a table. */
+function smallIntDictionary(leaf: Leaf, forced: boolean): number | undefined {
+  const n = vals.length;
+  if (indexes.length < n) indexes = new Int32Array(n * 2);
+  smallIndex.fill(-1);
+  let seen: Map<number, number> | undefined;
+  let size = 0;
+  for (let k = 0; k < n; k++) {
+    const v = vals[k] as number;
+    let index: number | undefined;
+    if (v >= 0 && v < 256) {
+      index = smallIndex[v]!;
+      if (index < 0) {
+        index = size++;
+        smallIndex[v] = index;
+        plainInt32(dict, v);
+      }
+    } else {
+      seen ??= new Map();
+      index = seen.get(v);
+      if (index === undefined) {
+        index = size++;
+        seen.set(v, index);
+        plainInt32(dict, v);
+      }
+    }
+    if (size > MAX_DICTIONARY) return undefined;
+    indexes[k] = index;
+  }
+  if (!forced && 2 * (dict.at + Math.ceil((n * bitWidth(size - 1)) / 8)) > n * 4) return undefined;
+  return size;
+}
+
+/** A 64-bit array whose values are all the first one (the bookkeeping columns), compared by words. */
+function constant64(a: BigUint64Array | BigInt64Array): boolean {
+  const w = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+  const lo = w[0];
+  const hi = w[1];
+  for (let i = 2; i < w.length; i += 2) if (w[i] !== lo || w[i + 1] !== hi) return false;
+  return true;
 }
 
 /** Writes a page header (dictionary or data v2). */
@@ -370,6 +425,23 @@ export function writeChunk(out: ByteSink, leaf: Leaf, from: number, to: number, 
     // The array's bytes are the PLAIN page.
     lv = { count: rows, nulls: 0 };
     values.append(new Uint8Array(typed64.buffer, typed64.byteOffset, typed64.byteLength));
+  } else if (typed64 !== undefined && leaf.maxDef === 0 && rows > 0 && constant64(typed64)) {
+    // One value (arrived_us, bseq of a micro-block): a dictionary of it and one RLE run of index 0.
+    encoding = ENC.RLE_DICTIONARY;
+    lv = { count: rows, nulls: 0 };
+    values.u8(0);
+    values.varint(rows * 2);
+    dictionaryOffset = out.at;
+    const raw = new Uint8Array(typed64.buffer, typed64.byteOffset, 8);
+    const packed = compress === undefined ? raw : compress(raw);
+    pageHeader(out, PAGE.DICTIONARY, raw.length, packed.length, (t) => {
+      t.begin(7);
+      t.i32(1, 1);
+      t.i32(2, ENC.PLAIN);
+      t.end();
+    });
+    uncompressedTotal += out.at - dictionaryOffset + raw.length;
+    out.append(packed);
   } else if (data instanceof Int32Array && leaf.maxDef === 0 && !tryDict) {
     lv = { count: rows, nulls: 0 };
     values.append(new Uint8Array(data.buffer, data.byteOffset + from * 4, rows * 4));
