@@ -57,12 +57,9 @@ function fileColumns(cols: readonly Col[]): { rows: number; schema: Record<strin
   return { rows: cols[0]!.data.length, schema, columnData };
 }
 
-/** The value a reader should give back for row `i` of `c` (JS numbers for INT32, bigint for INT64). */
+/** The value written in row `i` of `c` (what a reader should give back, once `normal`ised). */
 function expected(c: Col, i: number): unknown {
-  const v = (c.data as ArrayLike<unknown>)[i];
-  if (v === undefined || v === null) return null;
-  if (c.kind === 'list') return v;
-  return v;
+  return (c.data as ArrayLike<unknown>)[i] ?? null;
 }
 
 /** Normalises what a reader returned to the same forms. */
@@ -92,7 +89,7 @@ async function duck<T>(run: (q: (sql: string) => Promise<unknown[][]>) => Promis
   }
 }
 
-/** Writes `cols` with `build`, reads the file back through DuckDB and hyparquet, asserts every value. */
+/** Writes `bytes` (the file of `cols`), reads it back through DuckDB and hyparquet, asserts every value. */
 async function roundTrip(cols: readonly Col[], bytes: Uint8Array): Promise<{ file: string; query: (sql: string) => Promise<unknown[][]> }> {
   const file = `${freshDir()}.parquet`;
   await writeFile(file, bytes);

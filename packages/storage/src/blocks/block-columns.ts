@@ -31,10 +31,10 @@ const BOOL = { type: 'BOOLEAN' } as const;
 type Scalar = typeof U64 | typeof I64 | typeof U8 | typeof I32 | typeof STR | typeof BOOL;
 
 /**
- * How a column is written. `stats`: min/max kept (what DuckDB prunes row groups by: ids, times and
- * the block bookkeeping; the others cost CPU for nothing). `dict`: dictionary forced (names, services
- * and other texts that repeat) or never tried (`plain`: random ids, JSON), so hyparquet-writer does
- * not sample every column to decide.
+ * How a column is written (parquet-pages.ts). `stats`: min/max kept (what DuckDB prunes row groups
+ * by: ids, times and the block bookkeeping; the others cost CPU for nothing). `encoding`: dictionary
+ * forced (names, services and other texts that repeat) or never tried (`PLAIN`: random ids, JSON);
+ * unset, a text column gets a dictionary where it halves the bytes, a number column PLAIN.
  */
 interface ColumnSpec {
   name: string;
@@ -77,7 +77,7 @@ const FIXED: readonly ColumnSpec[] = [
   { name: 'pdelta', element: I32, required: false, encoding: DICT },
 ];
 
-/** A block's columns, ready for hyparquet-writer. */
+/** A block's columns, ready for the Parquet writer (parquet-pages.ts; `ColumnSource` is hyparquet-writer's shape). */
 export interface BlockColumns {
   rows: number;
   /** Attribute slot columns `a0…` it has. */

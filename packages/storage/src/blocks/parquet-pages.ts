@@ -223,8 +223,13 @@ function plainInt32(out: ByteSink, v: number): void {
   out.at += 4;
 }
 
-/** The non-null values of the chunk being written (reused: only references, cleared after use). */
+/**
+ * The non-null values of the chunk being written: the first `valCount` of `vals`. Reused with its
+ * backing store (`length = 0` would free it and every chunk grow it again); cleared after use so
+ * it keeps no block's texts alive.
+ */
 const vals: unknown[] = [];
+let valCount = 0;
 
 /**
  * Fills `defs` (and `reps` for a list) for rows `from…to` and `vals` with their non-null values in
@@ -233,7 +238,7 @@ const vals: unknown[] = [];
 function gather(leaf: Leaf, from: number, to: number): Levels {
   const data = leaf.data as ArrayLike<unknown>;
   const n = to - from;
-  vals.length = 0;
+  valCount = 0;
   if (leaf.list) {
     // Levels per entry: a NULL list (def 0), an empty one (def 1), or its elements (def 2; rep 1
     // after the first). Grown as entries are counted.
@@ -259,7 +264,7 @@ function gather(leaf: Leaf, from: number, to: number): Levels {
       for (let k = 0; k < list.length; k++) {
         defs[count] = leaf.maxDef;
         reps[count++] = k === 0 ? 0 : 1;
-        vals.push(list[k]);
+        vals[valCount++] = list[k];
       }
     }
     return { count, nulls };
@@ -268,7 +273,7 @@ function gather(leaf: Leaf, from: number, to: number): Levels {
     for (let r = from; r < to; r++) {
       const v = data[r];
       if (v === null || v === undefined) throw new Error(`parquet writer: NULL in required column ${leaf.path[0]}`);
-      vals.push(v);
+      vals[valCount++] = v;
     }
     return { count: n, nulls: 0 };
   }
@@ -280,7 +285,7 @@ function gather(leaf: Leaf, from: number, to: number): Levels {
       nulls++;
     } else {
       defs[i] = 1;
-      vals.push(v);
+      vals[valCount++] = v;
     }
   }
   return { count: n, nulls };
@@ -288,7 +293,7 @@ function gather(leaf: Leaf, from: number, to: number): Levels {
 
 /** Writes `vals` PLAIN. */
 function writePlain(out: ByteSink, leaf: Leaf): void {
-  const n = vals.length;
+  const n = valCount;
   if (leaf.type === 'BYTE_ARRAY') for (let i = 0; i < n; i++) plainString(out, vals[i] as string);
   else if (leaf.type === 'INT64') {
     // Staged in a 64-bit array (a native store per value; Buffer's writeBigInt64LE splits each
@@ -311,7 +316,7 @@ function writePlain(out: ByteSink, leaf: Leaf): void {
  */
 function tryDictionary(leaf: Leaf, forced: boolean): number | undefined {
   dict.at = 0;
-  const n = vals.length;
+  const n = valCount;
   if (leaf.type === 'INT32') return smallIntDictionary(leaf, forced);
   if (indexes.length < n) indexes = new Int32Array(n * 2);
   const seen = new Map<unknown, number>();
@@ -348,7 +353,7 @@ function tryDictionary(leaf: Leaf, forced: boolean): number | undefined {
 
 /** `tryDictionary` of INT32 values: values 0…255 (kind and status codes) indexed by a table. */
 function smallIntDictionary(leaf: Leaf, forced: boolean): number | undefined {
-  const n = vals.length;
+  const n = valCount;
   if (indexes.length < n) indexes = new Int32Array(n * 2);
   smallIndex.fill(-1);
   let seen: Map<number, number> | undefined;
@@ -452,7 +457,7 @@ export function writeChunk(out: ByteSink, leaf: Leaf, from: number, to: number, 
       encoding = ENC.RLE_DICTIONARY;
       const width = bitWidth(size - 1);
       values.u8(width);
-      writeHybrid(values, indexes, vals.length, width);
+      writeHybrid(values, indexes, valCount, width);
       // The dictionary page: the distinct values, PLAIN.
       dictionaryOffset = out.at;
       const raw = dict.bytes();
@@ -467,14 +472,15 @@ export function writeChunk(out: ByteSink, leaf: Leaf, from: number, to: number, 
       out.append(packed);
     } else if (leaf.type === 'BOOLEAN') {
       encoding = ENC.RLE;
-      const n = vals.length;
+      const n = valCount;
       if (indexes.length < n) indexes = new Int32Array(n * 2);
       for (let k = 0; k < n; k++) indexes[k] = vals[k] === true ? 1 : 0;
       values.u32(0);
       writeHybrid(values, indexes, n, 1);
       values.buf.writeUInt32LE(values.at - 4, 0);
     } else writePlain(values, leaf);
-    vals.length = 0;
+    vals.fill(undefined, 0, valCount);
+    valCount = 0;
   }
 
   // Levels (v2: uncompressed, before the values): repetition then definition.
