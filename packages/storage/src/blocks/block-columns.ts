@@ -234,9 +234,9 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     // start_us 0 is the stored form of an unknown start (a valid known start is above 0).
     // Written as its two 32-bit words: no BigInt made per span (starts are positive, below 2^53).
     const us = span.startUnknown === true ? 0 : Math.floor(span.startUs);
-    const low = us % 0x1_0000_0000;
-    startWords[2 * i] = low;
-    startWords[2 * i + 1] = (us - low) / 0x1_0000_0000;
+    const high = Math.floor(us / 0x1_0000_0000);
+    startWords[2 * i] = us - high * 0x1_0000_0000;
+    startWords[2 * i + 1] = high;
     duration[i] = span.durationUs === undefined ? null : BigInt(Math.floor(span.durationUs));
     status[i] = STATUS_NUMBER[span.status.code];
     statusMsg[i] = span.status.message === undefined ? null : escapeText(span.status.message);
