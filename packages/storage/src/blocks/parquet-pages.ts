@@ -404,6 +404,21 @@ function pageHeader(out: ByteSink, type: number, uncompressed: number, compresse
   t.end();
 }
 
+/** Writes a dictionary page of `count` values (`raw`, PLAIN); returns its uncompressed size with its header. */
+function dictionaryPage(out: ByteSink, raw: Uint8Array, count: number, compress: PageCompressor): number {
+  const start = out.at;
+  const packed = compress === undefined ? raw : compress(raw);
+  pageHeader(out, PAGE.DICTIONARY, raw.length, packed.length, (t) => {
+    t.begin(7);
+    t.i32(1, count);
+    t.i32(2, ENC.PLAIN);
+    t.end();
+  });
+  const header = out.at - start;
+  out.append(packed);
+  return header + raw.length;
+}
+
 /**
  * Writes the column chunk of rows `from…to` of `leaf` to `out`: an optional dictionary page, then
  * one data page.
@@ -437,16 +452,7 @@ export function writeChunk(out: ByteSink, leaf: Leaf, from: number, to: number, 
     values.u8(0);
     values.varint(rows * 2);
     dictionaryOffset = out.at;
-    const raw = new Uint8Array(typed64.buffer, typed64.byteOffset, 8);
-    const packed = compress === undefined ? raw : compress(raw);
-    pageHeader(out, PAGE.DICTIONARY, raw.length, packed.length, (t) => {
-      t.begin(7);
-      t.i32(1, 1);
-      t.i32(2, ENC.PLAIN);
-      t.end();
-    });
-    uncompressedTotal += out.at - dictionaryOffset + raw.length;
-    out.append(packed);
+    uncompressedTotal += dictionaryPage(out, new Uint8Array(typed64.buffer, typed64.byteOffset, 8), 1, compress);
   } else if (data instanceof Int32Array && leaf.maxDef === 0 && !tryDict) {
     lv = { count: rows, nulls: 0 };
     values.append(new Uint8Array(data.buffer, data.byteOffset + from * 4, rows * 4));
@@ -460,16 +466,7 @@ export function writeChunk(out: ByteSink, leaf: Leaf, from: number, to: number, 
       writeHybrid(values, indexes, valCount, width);
       // The dictionary page: the distinct values, PLAIN.
       dictionaryOffset = out.at;
-      const raw = dict.bytes();
-      const packed = compress === undefined ? raw : compress(raw);
-      pageHeader(out, PAGE.DICTIONARY, raw.length, packed.length, (t) => {
-        t.begin(7);
-        t.i32(1, size);
-        t.i32(2, ENC.PLAIN);
-        t.end();
-      });
-      uncompressedTotal += out.at - dictionaryOffset + raw.length;
-      out.append(packed);
+      uncompressedTotal += dictionaryPage(out, dict.bytes(), size, compress);
     } else if (leaf.type === 'BOOLEAN') {
       encoding = ENC.RLE;
       const n = valCount;
