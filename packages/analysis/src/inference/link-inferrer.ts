@@ -23,6 +23,7 @@ import { DOUBLE_ZERO, GaussianStats, logNormalDensity } from './gaussian-stats.j
 import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
 import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
 import { HeldColumns } from './held-columns.js';
+import { StartTable } from './start-table.js';
 import { TimeList } from './time-list.js';
 
 export interface InferOptions {
@@ -106,6 +107,8 @@ class Rec {
   /** Dropped from the context by prune. */
   pruned = false;
   dups: LogRecord[] | undefined = undefined;
+  /** The next held record in its start-time chain (start-table.ts). */
+  sameNext: Rec | undefined = undefined;
   /** The index lists holding it (time-list.ts), to leave them when dropped. */
   lists: TimeList<Rec>[] | undefined = undefined;
   // out side
@@ -311,7 +314,7 @@ function unsureCall(kids: readonly Rec[]): boolean {
 }
 
 function sameRecord(x: Rec, r: LogRecord): boolean {
-  return x.e === r.endUs && x.isIn === (r.direction === 'in') && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
+  return x.s === r.startUs && x.e === r.endUs && x.isIn === (r.direction === 'in') && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
 }
 
 /** A candidate of one row in a group: column key and score (log-likelihood, higher is better). */
@@ -466,7 +469,7 @@ export class LinkInferrer {
   /** Dropped `out` records whose row a held record may still read (see `releasable`). */
   private unreleased: Rec[] = [];
   /** Held records by start time: duplicate lines are found among records that start at the same µs. */
-  private readonly dupIndex = new Map<number, Rec | Rec[]>();
+  private readonly byStart = new StartTable<Rec>();
   private blockStart: number | undefined;
   private maxStart = -Infinity;
   private msResolution = true;
@@ -550,10 +553,7 @@ export class LinkInferrer {
     }
     if (this.msResolution && (record.startUs % 1000 !== 0 || record.endUs % 1000 !== 0)) this.msResolution = false;
     const rec = new Rec(record, host, isIn, this.keyFor(record.service, record.endpoint), this.cols);
-    const sameStart = this.dupIndex.get(record.startUs);
-    if (sameStart === undefined) this.dupIndex.set(record.startUs, rec);
-    else if (Array.isArray(sameStart)) sameStart.push(rec);
-    else this.dupIndex.set(record.startUs, [sameStart, rec]);
+    this.byStart.add(rec);
     if (isIn) this.instances.add(record.instance);
     this.pending.push(rec);
     const hostMax = this.hostMax.get(rec.host);
@@ -610,10 +610,7 @@ export class LinkInferrer {
 
   /** A held record identical to `r` (a duplicate line), if any. */
   private findSame(r: LogRecord): Rec | undefined {
-    const at = this.dupIndex.get(r.startUs);
-    if (at === undefined) return undefined;
-    if (!Array.isArray(at)) return sameRecord(at, r) ? at : undefined;
-    for (const x of at) if (sameRecord(x, r)) return x;
+    for (let x = this.byStart.chain(r.startUs); x !== undefined; x = x.sameNext) if (sameRecord(x, r)) return x;
     return undefined;
   }
 
@@ -1048,13 +1045,7 @@ export class LinkInferrer {
     }
     for (const rec of gone) {
       if (!rec.isIn) this.emitCall(rec);
-      const sameStart = this.dupIndex.get(rec.s);
-      if (sameStart === rec) this.dupIndex.delete(rec.s);
-      else if (Array.isArray(sameStart)) {
-        const rest = sameStart.filter((x) => x !== rec);
-        if (rest.length === 0) this.dupIndex.delete(rec.s);
-        else this.dupIndex.set(rec.s, rest.length === 1 ? rest[0]! : rest);
-      }
+      this.byStart.remove(rec);
       for (const list of rec.lists ?? []) list.remove(rec);
       // Release references so the window's memory is really returned.
       rec.lists = undefined;
