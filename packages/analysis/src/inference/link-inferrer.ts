@@ -128,6 +128,8 @@ class Rec {
   tallied = false;
   /** Scratch: its index among a caller-side group's parents while the group is built, else −1. */
   slot = -1;
+  /** Scratch of groupsOf: the first row that named it as a candidate, else −1. */
+  groupOwner = -1;
 
   constructor(
     r: LogRecord,
@@ -402,8 +404,13 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
   return out;
 }
 
-/** Splits rows into groups that share a candidate key (union–find). */
-function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (row: T, k: number) => number): T[][] {
+/**
+ * Splits rows into groups that share a candidate record (union–find). `keyAt` gives a row's k-th
+ * candidate record, or null for an answer of the row's own ("none"), which no other row shares.
+ * Which row first named a record is kept on the record itself (`groupOwner`, reset before
+ * returning): a map keyed by line numbers cost a hash insert per candidate.
+ */
+function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (row: T, k: number) => Rec | null): T[][] {
   const n = rows.length;
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
@@ -414,15 +421,22 @@ function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (r
     }
     return i;
   };
-  const owner = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const row = rows[i]!;
     const count = keyCount(row);
     for (let k = 0; k < count; k++) {
       const key = keyAt(row, k);
-      const o = owner.get(key);
-      if (o === undefined) owner.set(key, i);
+      if (key === null) continue;
+      const o = key.groupOwner;
+      if (o < 0) key.groupOwner = i;
       else parent[find(i)] = find(o);
+    }
+  }
+  for (const row of rows) {
+    const count = keyCount(row);
+    for (let k = 0; k < count; k++) {
+      const key = keyAt(row, k);
+      if (key !== null) key.groupOwner = -1;
     }
   }
   // Groups in the order of their first row, rows in their own order.
@@ -824,7 +838,7 @@ export class LinkInferrer {
       }
       rows.push({ rec, cands });
     }
-    for (const group of groupsOf(rows, (row) => row.cands.length, (row, k) => row.cands[k]!.key)) {
+    for (const group of groupsOf(rows, (row) => row.cands.length, (row, k) => row.cands[k]!.target)) {
       const solved = solveGroup(group.map((g) => g.cands));
       group.forEach((row, i) => {
         const { choice, confidence } = solved[i]!;
@@ -877,7 +891,7 @@ export class LinkInferrer {
       rows.push({ rec: out, parents, parent: null, confidence: DOUBLE_ZERO, certainty: DOUBLE_ZERO });
     }
     const groups: CallerGroup[] = [];
-    for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
+    for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!)) {
       // Rows come in start order (the block's records are), and groups keep it: sorted only if not.
       if (!startOrdered(group)) group.sort((a, b) => a.rec.s - b.rec.s);
       const parents: Rec[] = [];
