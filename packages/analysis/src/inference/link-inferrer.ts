@@ -297,11 +297,18 @@ interface CallerRow {
   certainty: number;
 }
 
+/**
+ * A caller-side group: its rows and their possible parents. The search's input (AssignCall and
+ * AssignParent objects) is made right before the group is solved and dropped right after, rather
+ * than for every group of the block first: made up front, it outlived several young-generation
+ * collections and was copied by each.
+ */
 interface CallerGroup {
   rows: CallerRow[];
   parents: Rec[];
-  input: AssignParent[];
-  calls: AssignCall[];
+  /** Parents' calls already decided count as priors (not in the EM rounds). */
+  withPrior: boolean;
+  blockEnd: number;
 }
 
 function startOrdered(rows: readonly { rec: Rec }[]): boolean {
@@ -899,23 +906,26 @@ export class LinkInferrer {
         p.slot = parents.length;
         parents.push(p);
       }
-      const calls: AssignCall[] = group.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => p.slot) }));
       for (const p of parents) p.slot = -1;
-      const input: AssignParent[] = parents.map((p) => ({
-        key: p.key,
-        startUs: p.s,
-        endUs: p.e,
-        prior: withPrior ? (p.kids ?? NO_RECS) : NO_RECS,
-        closes: p.e < blockEnd,
-      }));
-      groups.push({ rows: group, parents, input, calls });
+      groups.push({ rows: group, parents, withPrior, blockEnd });
     }
     return { rows, groups };
   }
 
   private solveCallerGroups(groups: readonly CallerGroup[]): void {
     for (const g of groups) {
-      const solved = assignCalls(g.input, g.calls, this.structure, this.tolUs);
+      const parents = g.parents;
+      for (let i = 0; i < parents.length; i++) parents[i]!.slot = i;
+      const calls: AssignCall[] = g.rows.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => p.slot) }));
+      for (const p of parents) p.slot = -1;
+      const input: AssignParent[] = parents.map((p) => ({
+        key: p.key,
+        startUs: p.s,
+        endUs: p.e,
+        prior: g.withPrior ? (p.kids ?? NO_RECS) : NO_RECS,
+        closes: p.e < g.blockEnd,
+      }));
+      const solved = assignCalls(input, calls, this.structure, this.tolUs);
       for (let i = 0; i < g.rows.length; i++) {
         const row = g.rows[i]!;
         const { parent, confidence, certainty } = solved[i]!;

@@ -45,7 +45,9 @@ function textAt(line: string, from: number, length: number): string | undefined 
     const c = line.charCodeAt(i);
     if (c < 0x20 || c === 0x5c) return undefined;
   }
-  const v = intern(line.slice(from, from + length));
+  // A fresh string, not a slice: V8 makes a slice of 13 or more characters a view that keeps its
+  // parent — the reader's whole 64 KB chunk — alive as long as the value is held (JSON.parse copies).
+  const v = intern(JSON.parse(`"${line.slice(from, from + length)}"`) as string);
   recent[slot] = v;
   return v;
 }
