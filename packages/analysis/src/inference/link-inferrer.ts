@@ -24,7 +24,7 @@ import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
 import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
 import { HeldColumns } from './held-columns.js';
 import { StartTable } from './start-table.js';
-import { TimeList } from './time-list.js';
+import { TimeList, byStart } from './time-list.js';
 
 export interface InferOptions {
   /**
@@ -490,7 +490,7 @@ export class LinkInferrer {
   /** Dropped `out` records whose row a held record may still read (see `releasable`). */
   private unreleased: Rec[] = [];
   /** Held records by start time: duplicate lines are found among records that start at the same µs. */
-  private readonly byStart = new StartTable<Rec>();
+  private readonly startTable = new StartTable<Rec>();
   private blockStart: number | undefined;
   private maxStart = -Infinity;
   private msResolution = true;
@@ -574,7 +574,7 @@ export class LinkInferrer {
     }
     if (this.msResolution && (record.startUs % 1000 !== 0 || record.endUs % 1000 !== 0)) this.msResolution = false;
     const rec = new Rec(record, host, isIn, this.keyFor(record.service, record.endpoint), this.cols);
-    this.byStart.add(rec);
+    this.startTable.add(rec);
     if (isIn) this.instances.add(record.instance);
     this.pending.push(rec);
     const hostMax = this.hostMax.get(rec.host);
@@ -631,13 +631,13 @@ export class LinkInferrer {
 
   /** A held record identical to `r` (a duplicate line), if any. */
   private findSame(r: LogRecord): Rec | undefined {
-    for (let x = this.byStart.chain(r.startUs); x !== undefined; x = x.sameNext) if (sameRecord(x, r)) return x;
+    for (let x = this.startTable.chain(r.startUs); x !== undefined; x = x.sameNext) if (sameRecord(x, r)) return x;
     return undefined;
   }
 
   private updateWatermark(): void {
     this.sinceWatermark = 0;
-    const all = [...this.hostMax.values()].sort((a, b) => a - b);
+    const all = [...this.hostMax.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     this.maxStart = all[(all.length - 1) >> 1]!;
   }
 
@@ -656,7 +656,7 @@ export class LinkInferrer {
     const w = this.windowUs;
     // Merge pending (sorted) into the context.
     if (this.pending.length > 0) {
-      this.pending.sort((a, b) => a.s - b.s);
+      this.pending.sort(byStart);
       const a = this.ctx;
       const b = this.pending;
       if (a.length === 0 || a[a.length - 1]!.s <= b[0]!.s) {
@@ -900,7 +900,7 @@ export class LinkInferrer {
     const groups: CallerGroup[] = [];
     for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!)) {
       // Rows come in start order (the block's records are), and groups keep it: sorted only if not.
-      if (!startOrdered(group)) group.sort((a, b) => a.rec.s - b.rec.s);
+      if (!startOrdered(group)) group.sort((a, b) => byStart(a.rec, b.rec));
       const parents: Rec[] = [];
       for (const row of group) for (const p of row.parents) if (p.slot < 0) {
         p.slot = parents.length;
@@ -1069,7 +1069,7 @@ export class LinkInferrer {
     }
     for (const rec of gone) {
       if (!rec.isIn) this.emitCall(rec);
-      this.byStart.remove(rec);
+      this.startTable.remove(rec);
       for (const list of rec.lists ?? []) list.remove(rec);
       // Release references so the window's memory is really returned.
       rec.lists = undefined;
