@@ -504,8 +504,11 @@ export class LinkInferrer {
   /** netWindow's answer. */
   /** calleeCandidates' answer, reused for every record. */
   private readonly found = new CandidateColumns();
-  private netLo = 0;
-  private netHi = 0;
+  // Doubles from the start (DOUBLE_ZERO): the first learned network model makes them fractions, and
+  // a field that changes from small integer to double changes the inferrer's class layout, throwing
+  // away every optimised function that had used it.
+  private netLo = DOUBLE_ZERO;
+  private netHi = DOUBLE_ZERO;
   private readonly stats: InferenceReport = {
     records: 0,
     ins: 0,
