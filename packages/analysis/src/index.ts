@@ -35,6 +35,7 @@ export type { CallChange, CallStats, ComparedCall, ComparisonSide, CompareOption
 export { LinkInferrer } from './inference/link-inferrer.js';
 export type { InferOptions, InferenceSink, InferenceReport, EmittedLink, EmittedCall } from './inference/link-inferrer.js';
 export { readLogRecord, hostOf, RECORD_FIELDS } from './inference/log-record.js';
+export { scanLogRecord } from './inference/log-record-scanner.js';
 export type { LogRecord, InferredLink, Direction, ReadRecordResult } from './inference/log-record.js';
 export { minCostAssignment } from './inference/min-cost-assignment.js';
 export { InferredGraph } from './inference/inferred-graph.js';

@@ -7,6 +7,7 @@
  * assignment of calls to requests with it (caller-assignment.ts).
  */
 import { GaussianStats, logNormalDensity, robustLogDensity } from './gaussian-stats.js';
+import { byStart } from './time-list.js';
 
 /** Gaps are modelled as log(gap + GAP_SHIFT_US): positive, heavy-tailed, and 0 allowed (ms-resolution logs). */
 const GAP_SHIFT_US = 100;
@@ -170,7 +171,7 @@ export class CallStructure {
     const m = this.endpoint(parentKey);
     m.parents++;
     this.parentsLearned++;
-    const sorted = [...calls].sort((a, b) => a.s - b.s);
+    const sorted = [...calls].sort(byStart);
     const anchors = anchorsOf(parentStart, sorted, tolUs);
     const seen = new Map<string, number>();
     let lastEnd = parentStart;

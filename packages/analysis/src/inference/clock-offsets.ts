@@ -8,6 +8,8 @@
  * through the others.
  */
 
+import { DOUBLE_ZERO } from './gaussian-stats.js';
+
 /** Histogram bin width, µs. */
 const BIN_US = 50;
 
@@ -36,7 +38,7 @@ export class ClockOffsets {
     const key = from < to ? `${from}\u0000${to}` : `${to}\u0000${from}`;
     const d = from < to ? dUs : -dUs;
     let h = this.pairs.get(key);
-    if (h === undefined) this.pairs.set(key, (h = { bins: new Map(), total: 0 }));
+    if (h === undefined) this.pairs.set(key, (h = { bins: new Map(), total: DOUBLE_ZERO }));
     const bin = Math.round(d / BIN_US);
     const cell = h.bins.get(bin);
     if (cell === undefined) h.bins.set(bin, [weight, weight * d]);

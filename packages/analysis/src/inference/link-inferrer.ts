@@ -23,7 +23,8 @@ import { DOUBLE_ZERO, GaussianStats, logNormalDensity } from './gaussian-stats.j
 import { hostOf, type InferredLink, type LogRecord } from './log-record.js';
 import { FORBIDDEN, assignmentCost, minCostAssignment } from './min-cost-assignment.js';
 import { HeldColumns } from './held-columns.js';
-import { TimeList } from './time-list.js';
+import { StartTable } from './start-table.js';
+import { TimeList, byStart } from './time-list.js';
 
 export interface InferOptions {
   /**
@@ -106,6 +107,8 @@ class Rec {
   /** Dropped from the context by prune. */
   pruned = false;
   dups: LogRecord[] | undefined = undefined;
+  /** The next held record in its start-time chain (start-table.ts). */
+  sameNext: Rec | undefined = undefined;
   /** The index lists holding it (time-list.ts), to leave them when dropped. */
   lists: TimeList<Rec>[] | undefined = undefined;
   // out side
@@ -125,6 +128,8 @@ class Rec {
   tallied = false;
   /** Scratch: its index among a caller-side group's parents while the group is built, else −1. */
   slot = -1;
+  /** Scratch of groupsOf: the first row that named it as a candidate, else −1. */
+  groupOwner = -1;
 
   constructor(
     r: LogRecord,
@@ -292,11 +297,18 @@ interface CallerRow {
   certainty: number;
 }
 
+/**
+ * A caller-side group: its rows and their possible parents. The search's input (AssignCall and
+ * AssignParent objects) is made right before the group is solved and dropped right after, rather
+ * than for every group of the block first: made up front, it outlived several young-generation
+ * collections and was copied by each.
+ */
 interface CallerGroup {
   rows: CallerRow[];
   parents: Rec[];
-  input: AssignParent[];
-  calls: AssignCall[];
+  /** Parents' calls already decided count as priors (not in the EM rounds). */
+  withPrior: boolean;
+  blockEnd: number;
 }
 
 function startOrdered(rows: readonly { rec: Rec }[]): boolean {
@@ -311,7 +323,7 @@ function unsureCall(kids: readonly Rec[]): boolean {
 }
 
 function sameRecord(x: Rec, r: LogRecord): boolean {
-  return x.e === r.endUs && x.isIn === (r.direction === 'in') && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
+  return x.s === r.startUs && x.e === r.endUs && x.isIn === (r.direction === 'in') && x.instance === r.instance && x.endpoint === r.endpoint && x.remote === r.remote && x.local === r.local && x.service === r.service;
 }
 
 /** A candidate of one row in a group: column key and score (log-likelihood, higher is better). */
@@ -399,8 +411,13 @@ function solveGroup(cands: readonly Cand[][]): Solved[] {
   return out;
 }
 
-/** Splits rows into groups that share a candidate key (union–find). */
-function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (row: T, k: number) => number): T[][] {
+/**
+ * Splits rows into groups that share a candidate record (union–find). `keyAt` gives a row's k-th
+ * candidate record, or null for an answer of the row's own ("none"), which no other row shares.
+ * Which row first named a record is kept on the record itself (`groupOwner`, reset before
+ * returning): a map keyed by line numbers cost a hash insert per candidate.
+ */
+function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (row: T, k: number) => Rec | null): T[][] {
   const n = rows.length;
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
@@ -411,15 +428,22 @@ function groupsOf<T>(rows: readonly T[], keyCount: (row: T) => number, keyAt: (r
     }
     return i;
   };
-  const owner = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const row = rows[i]!;
     const count = keyCount(row);
     for (let k = 0; k < count; k++) {
       const key = keyAt(row, k);
-      const o = owner.get(key);
-      if (o === undefined) owner.set(key, i);
+      if (key === null) continue;
+      const o = key.groupOwner;
+      if (o < 0) key.groupOwner = i;
       else parent[find(i)] = find(o);
+    }
+  }
+  for (const row of rows) {
+    const count = keyCount(row);
+    for (let k = 0; k < count; k++) {
+      const key = keyAt(row, k);
+      if (key !== null) key.groupOwner = -1;
     }
   }
   // Groups in the order of their first row, rows in their own order.
@@ -466,7 +490,7 @@ export class LinkInferrer {
   /** Dropped `out` records whose row a held record may still read (see `releasable`). */
   private unreleased: Rec[] = [];
   /** Held records by start time: duplicate lines are found among records that start at the same µs. */
-  private readonly dupIndex = new Map<number, Rec | Rec[]>();
+  private readonly startTable = new StartTable<Rec>();
   private blockStart: number | undefined;
   private maxStart = -Infinity;
   private msResolution = true;
@@ -480,8 +504,11 @@ export class LinkInferrer {
   /** netWindow's answer. */
   /** calleeCandidates' answer, reused for every record. */
   private readonly found = new CandidateColumns();
-  private netLo = 0;
-  private netHi = 0;
+  // Doubles from the start (DOUBLE_ZERO): the first learned network model makes them fractions, and
+  // a field that changes from small integer to double changes the inferrer's class layout, throwing
+  // away every optimised function that had used it.
+  private netLo = DOUBLE_ZERO;
+  private netHi = DOUBLE_ZERO;
   private readonly stats: InferenceReport = {
     records: 0,
     ins: 0,
@@ -550,10 +577,7 @@ export class LinkInferrer {
     }
     if (this.msResolution && (record.startUs % 1000 !== 0 || record.endUs % 1000 !== 0)) this.msResolution = false;
     const rec = new Rec(record, host, isIn, this.keyFor(record.service, record.endpoint), this.cols);
-    const sameStart = this.dupIndex.get(record.startUs);
-    if (sameStart === undefined) this.dupIndex.set(record.startUs, rec);
-    else if (Array.isArray(sameStart)) sameStart.push(rec);
-    else this.dupIndex.set(record.startUs, [sameStart, rec]);
+    this.startTable.add(rec);
     if (isIn) this.instances.add(record.instance);
     this.pending.push(rec);
     const hostMax = this.hostMax.get(rec.host);
@@ -610,16 +634,13 @@ export class LinkInferrer {
 
   /** A held record identical to `r` (a duplicate line), if any. */
   private findSame(r: LogRecord): Rec | undefined {
-    const at = this.dupIndex.get(r.startUs);
-    if (at === undefined) return undefined;
-    if (!Array.isArray(at)) return sameRecord(at, r) ? at : undefined;
-    for (const x of at) if (sameRecord(x, r)) return x;
+    for (let x = this.startTable.chain(r.startUs); x !== undefined; x = x.sameNext) if (sameRecord(x, r)) return x;
     return undefined;
   }
 
   private updateWatermark(): void {
     this.sinceWatermark = 0;
-    const all = [...this.hostMax.values()].sort((a, b) => a - b);
+    const all = [...this.hostMax.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     this.maxStart = all[(all.length - 1) >> 1]!;
   }
 
@@ -638,7 +659,7 @@ export class LinkInferrer {
     const w = this.windowUs;
     // Merge pending (sorted) into the context.
     if (this.pending.length > 0) {
-      this.pending.sort((a, b) => a.s - b.s);
+      this.pending.sort(byStart);
       const a = this.ctx;
       const b = this.pending;
       if (a.length === 0 || a[a.length - 1]!.s <= b[0]!.s) {
@@ -827,7 +848,7 @@ export class LinkInferrer {
       }
       rows.push({ rec, cands });
     }
-    for (const group of groupsOf(rows, (row) => row.cands.length, (row, k) => row.cands[k]!.key)) {
+    for (const group of groupsOf(rows, (row) => row.cands.length, (row, k) => row.cands[k]!.target)) {
       const solved = solveGroup(group.map((g) => g.cands));
       group.forEach((row, i) => {
         const { choice, confidence } = solved[i]!;
@@ -880,31 +901,34 @@ export class LinkInferrer {
       rows.push({ rec: out, parents, parent: null, confidence: DOUBLE_ZERO, certainty: DOUBLE_ZERO });
     }
     const groups: CallerGroup[] = [];
-    for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!.line)) {
+    for (const group of groupsOf(rows, (row) => row.parents.length, (row, k) => row.parents[k]!)) {
       // Rows come in start order (the block's records are), and groups keep it: sorted only if not.
-      if (!startOrdered(group)) group.sort((a, b) => a.rec.s - b.rec.s);
+      if (!startOrdered(group)) group.sort((a, b) => byStart(a.rec, b.rec));
       const parents: Rec[] = [];
       for (const row of group) for (const p of row.parents) if (p.slot < 0) {
         p.slot = parents.length;
         parents.push(p);
       }
-      const calls: AssignCall[] = group.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => p.slot) }));
       for (const p of parents) p.slot = -1;
-      const input: AssignParent[] = parents.map((p) => ({
-        key: p.key,
-        startUs: p.s,
-        endUs: p.e,
-        prior: withPrior ? (p.kids ?? NO_RECS) : NO_RECS,
-        closes: p.e < blockEnd,
-      }));
-      groups.push({ rows: group, parents, input, calls });
+      groups.push({ rows: group, parents, withPrior, blockEnd });
     }
     return { rows, groups };
   }
 
   private solveCallerGroups(groups: readonly CallerGroup[]): void {
     for (const g of groups) {
-      const solved = assignCalls(g.input, g.calls, this.structure, this.tolUs);
+      const parents = g.parents;
+      for (let i = 0; i < parents.length; i++) parents[i]!.slot = i;
+      const calls: AssignCall[] = g.rows.map((row) => ({ endpoint: row.rec.endpoint, startUs: row.rec.s, endUs: row.rec.e, candidates: row.parents.map((p) => p.slot) }));
+      for (const p of parents) p.slot = -1;
+      const input: AssignParent[] = parents.map((p) => ({
+        key: p.key,
+        startUs: p.s,
+        endUs: p.e,
+        prior: g.withPrior ? (p.kids ?? NO_RECS) : NO_RECS,
+        closes: p.e < g.blockEnd,
+      }));
+      const solved = assignCalls(input, calls, this.structure, this.tolUs);
       for (let i = 0; i < g.rows.length; i++) {
         const row = g.rows[i]!;
         const { parent, confidence, certainty } = solved[i]!;
@@ -1048,13 +1072,7 @@ export class LinkInferrer {
     }
     for (const rec of gone) {
       if (!rec.isIn) this.emitCall(rec);
-      const sameStart = this.dupIndex.get(rec.s);
-      if (sameStart === rec) this.dupIndex.delete(rec.s);
-      else if (Array.isArray(sameStart)) {
-        const rest = sameStart.filter((x) => x !== rec);
-        if (rest.length === 0) this.dupIndex.delete(rec.s);
-        else this.dupIndex.set(rec.s, rest.length === 1 ? rest[0]! : rest);
-      }
+      this.startTable.remove(rec);
       for (const list of rec.lists ?? []) list.remove(rec);
       // Release references so the window's memory is really returned.
       rec.lists = undefined;

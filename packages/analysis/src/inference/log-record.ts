@@ -38,7 +38,8 @@ export interface InferredLink {
 /** Fields a record may carry; others are ignored and counted by name. */
 export const RECORD_FIELDS: ReadonlySet<string> = new Set(['direction', 'service', 'instance', 'endpoint', 'start', 'end', 'remote', 'local', 'peer', 'status']);
 
-const MAX_TEXT = 1024;
+/** Longest text field accepted. */
+export const MAX_TEXT = 1024;
 
 export type ReadRecordResult = { record: LogRecord; unknownFields: readonly string[] } | { problem: string };
 
@@ -53,7 +54,7 @@ const NO_FIELDS: readonly string[] = Object.freeze([]);
 const interned = new Map<string, string>();
 const MAX_INTERNED = 1 << 16;
 
-function intern(v: string): string {
+export function intern(v: string): string {
   const known = interned.get(v);
   if (known !== undefined) return known;
   if (interned.size >= MAX_INTERNED) interned.clear();

@@ -10,6 +10,15 @@ export interface Timed {
   readonly s: number;
 }
 
+/**
+ * Sort comparator by start. It answers −1 / 0 / 1, never `a.s − b.s`: a comparator called from
+ * Array.prototype.sort returns its answer boxed when it is not a small integer, and start times
+ * in µs since the epoch differ by doubles — a heap number per comparison.
+ */
+export function byStart(a: Timed, b: Timed): number {
+  return a.s < b.s ? -1 : a.s > b.s ? 1 : 0;
+}
+
 /** Front entries dropped before the array is compacted (amortised O(1) per drop). */
 const COMPACT_AFTER = 64;
 
