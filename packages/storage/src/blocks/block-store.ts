@@ -459,6 +459,11 @@ export class BlockStore implements SpanStore {
     return durable;
   }
 
+  /** Whether a resolved write may not be durable yet (`durability: 'deferred'`; see `whenDurable`). */
+  get defersDurability(): boolean {
+    return this.deferred !== undefined;
+  }
+
   /** Deferred durability: spans in the head, not yet in a durable file. */
   get headSpans(): number {
     return this.deferred?.size ?? 0;
