@@ -7,7 +7,7 @@ import { span, spanIdOf, T0, traceIdOf } from '../src/contract/contract-spans.js
 import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
 import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
 import type { BlockColumns } from '../src/blocks/block-columns.js';
-import { DeferredHead } from '../src/blocks/deferred-head.js';
+import { DeferredHead, estimatedBytes } from '../src/blocks/deferred-head.js';
 import type { BlockFile } from '../src/blocks/manifest.js';
 import { freshDirs } from './support/store-files.js';
 
@@ -232,12 +232,12 @@ describe('block store, deferred durability', () => {
 });
 
 describe('deferred head book-keeping', () => {
-  const block = (rows: number): BlockColumns => ({ rows }) as BlockColumns;
+  const block = (rows: number): BlockColumns => ({ rows, columnData: [{ name: 'sid', data: new BigUint64Array(rows) }] }) as unknown as BlockColumns;
   const file = (name: string): BlockFile => ({ name }) as BlockFile;
 
   it('makes writes wait while a full head waits beside the one being written', async () => {
     let now = 0;
-    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 10, flushAgeMs: 1000, clock: () => now });
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 10, flushBytes: Infinity, flushAgeMs: 1000, clock: () => now });
     head.add('a', block(10), 1);
     assert.equal(head.due(), true);
     await head.room(); // full, but nothing being written: the write that finds it due starts one
@@ -260,7 +260,7 @@ describe('deferred head book-keeping', () => {
   });
 
   it('resolves whenDurable only once no block numbered up to the mark is left', async () => {
-    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 100, flushAgeMs: 1000, clock: () => 0 });
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 100, flushBytes: Infinity, flushAgeMs: 1000, clock: () => 0 });
     assert.equal(await head.whenDurable(), undefined, 'empty head: at once');
     head.add('a', block(1), 1);
     head.add('b', block(1), 2);
@@ -274,3 +274,19 @@ describe('deferred head book-keeping', () => {
     await p;
   });
 });
+
+describe('deferred head byte budget', () => {
+  it('estimates a block by its typed arrays and sampled texts, and is due past flushBytes', () => {
+    const texts = Array.from({ length: 64 }, () => 'x'.repeat(100));
+    const block = { rows: 64, columnData: [{ name: 'sid', data: new BigUint64Array(64) }, { name: 'name', data: texts }] } as unknown as BlockColumns;
+    // 512 bytes of ids; 64 slots of 8 bytes; texts sampled one in 16: 4 × 116 × 16.
+    assert.equal(estimatedBytes(block), 512 + 512 + 4 * 116 * 16);
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 1_000_000, flushBytes: 10_000, flushAgeMs: 3_600_000, clock: () => 0 });
+    head.add('a', block, 1);
+    assert.equal(head.due(), false);
+    head.add('b', block, 2);
+    assert.equal(head.heapBytes, 2 * estimatedBytes(block));
+    assert.equal(head.due(), true, 'over the byte budget though far under the row bound');
+  });
+});
+

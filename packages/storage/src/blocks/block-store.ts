@@ -125,8 +125,16 @@ export interface BlockStoreOptions {
    * what a crash lost of the head (the server replays its write-ahead log).
    */
   durability?: 'immediate' | 'deferred';
-  /** Deferred durability: write the head once it holds this many spans. Default 122 880 (one compacted row group's worth ×7.5, see COMPACTED_ROW_GROUP). */
+  /** Deferred durability: write the head once it holds this many spans. Default 122 880. */
   flushRows?: number;
+  /**
+   * Deferred durability: …or this many bytes of heap (estimated from its columns, deferred-head.ts
+   * `estimatedBytes`, which counts every text value as its own string: 122 880 realistic spans are
+   * estimated at 98 MB). Default 128 MiB, so that the row bound comes first on such spans and the
+   * byte bound on spans with large attributes. The head holds at most two of these (one being
+   * written, one filling) before writes wait.
+   */
+  flushBytes?: number;
   /** Deferred durability: write the head once its oldest spans are this old (ms). Default 15 000. */
   flushAgeMs?: number;
 }
@@ -202,6 +210,8 @@ export class BlockStore implements SpanStore {
     if (durability !== 'immediate' && durability !== 'deferred') throw new RangeError(`block store: durability must be 'immediate' or 'deferred'`);
     const flushRows = options.flushRows ?? 122_880;
     if (!Number.isSafeInteger(flushRows) || flushRows < 1) throw new RangeError('block store: flushRows must be an integer ≥ 1');
+    const flushBytes = options.flushBytes ?? 128 * 1024 * 1024;
+    if (!Number.isFinite(flushBytes) || flushBytes < 1) throw new RangeError('block store: flushBytes must be a number ≥ 1');
     const flushAgeMs = options.flushAgeMs ?? 15_000;
     if (!Number.isFinite(flushAgeMs) || flushAgeMs < 0) throw new RangeError('block store: flushAgeMs must be a number ≥ 0');
     const clock = options.clock ?? Date.now;
@@ -280,7 +290,7 @@ export class BlockStore implements SpanStore {
         commit: (file, his) => self.store!.commitMicroBlock(file, his),
         deferred: durability === 'deferred',
       });
-      const deferred = durability === 'deferred' ? new DeferredHead({ dir, flushRows, flushAgeMs, clock }) : undefined;
+      const deferred = durability === 'deferred' ? new DeferredHead({ dir, flushRows, flushBytes, flushAgeMs, clock }) : undefined;
       const store = new BlockStore(
         instance,
         writer,
