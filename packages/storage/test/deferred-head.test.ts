@@ -52,7 +52,7 @@ function manifestFiles(dataDir: string): BlockFile[] {
 const parquetFiles = (dataDir: string): string[] => readdirSync(join(dataDir, BLOCKS_DIR)).filter((n) => n.endsWith('.parquet') && !n.endsWith('.traces.parquet'));
 
 function open(dataDir: string, options: Omit<BlockStoreOptions, 'dataDir'> = {}): Promise<BlockStore> {
-  return openBlockStore({ dataDir, durability: 'deferred', flushRows: 1_000_000, flushAgeMs: 3_600_000, compactFiles: Infinity, compactRows: Infinity, ...options });
+  return openBlockStore({ dataDir, durability: 'deferred', flushRows: 1_000_000, flushBlocks: 1_000, flushAgeMs: 3_600_000, compactFiles: Infinity, compactRows: Infinity, ...options });
 }
 
 /** Lets pending promise callbacks and I/O callbacks run. */
@@ -237,7 +237,7 @@ describe('deferred head book-keeping', () => {
 
   it('makes writes wait while a full head waits beside the one being written', async () => {
     let now = 0;
-    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 10, flushBytes: Infinity, flushAgeMs: 1000, clock: () => now });
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 10, flushBytes: Infinity, flushBlocks: Infinity, flushAgeMs: 1000, clock: () => now });
     head.add('a', block(10), 1);
     assert.equal(head.due(), true);
     await head.room(); // full, but nothing being written: the write that finds it due starts one
@@ -260,7 +260,7 @@ describe('deferred head book-keeping', () => {
   });
 
   it('resolves whenDurable only once no block numbered up to the mark is left', async () => {
-    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 100, flushBytes: Infinity, flushAgeMs: 1000, clock: () => 0 });
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 100, flushBytes: Infinity, flushBlocks: Infinity, flushAgeMs: 1000, clock: () => 0 });
     assert.equal(await head.whenDurable(), undefined, 'empty head: at once');
     head.add('a', block(1), 1);
     head.add('b', block(1), 2);
@@ -275,13 +275,27 @@ describe('deferred head book-keeping', () => {
   });
 });
 
+describe('deferred head block bound', () => {
+  it('is due once it holds flushBlocks blocks, however small', () => {
+    const block = { rows: 1, columnData: [{ name: 'sid', data: new BigUint64Array(1) }] } as unknown as BlockColumns;
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 1_000_000, flushBytes: Infinity, flushBlocks: 3, flushAgeMs: 3_600_000, clock: () => 0 });
+    head.add('a', block, 1);
+    head.add('b', block, 2);
+    assert.equal(head.due(), false);
+    head.add('c', block, 3);
+    assert.equal(head.due(), true);
+    head.take([{ name: 'a' } as BlockFile, { name: 'b' } as BlockFile, { name: 'c' } as BlockFile]);
+    assert.equal(head.due(), false, 'the blocks being written do not count');
+  });
+});
+
 describe('deferred head byte budget', () => {
   it('estimates a block by its typed arrays and sampled texts, and is due past flushBytes', () => {
     const texts = Array.from({ length: 64 }, () => 'x'.repeat(100));
     const block = { rows: 64, columnData: [{ name: 'sid', data: new BigUint64Array(64) }, { name: 'name', data: texts }] } as unknown as BlockColumns;
     // 512 bytes of ids; 64 slots of 8 bytes; texts sampled one in 16: 4 × 116 × 16.
     assert.equal(estimatedBytes(block), 512 + 512 + 4 * 116 * 16);
-    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 1_000_000, flushBytes: 10_000, flushAgeMs: 3_600_000, clock: () => 0 });
+    const head = new DeferredHead({ dir: '/nonexistent', flushRows: 1_000_000, flushBytes: 10_000, flushBlocks: Infinity, flushAgeMs: 3_600_000, clock: () => 0 });
     head.add('a', block, 1);
     assert.equal(head.due(), false);
     head.add('b', block, 2);

@@ -25,8 +25,10 @@ export interface DeferredHeadOptions {
   dir: string;
   /** Write the head once it holds this many spans… */
   flushRows: number;
-  /** …or this many bytes of heap (estimated, `estimatedBytes`). */
+  /** …or this many bytes of heap (estimated, `estimatedBytes`)… */
   flushBytes: number;
+  /** …or this many blocks (each is a file for a query that reads files: few and large read faster). */
+  flushBlocks: number;
   /** …or once its oldest block is this old (ms, the store's clock). */
   flushAgeMs: number;
   /** The store's clock, ms. */
@@ -86,9 +88,9 @@ export class DeferredHead {
     return this.bytes;
   }
 
-  /** Whether the blocks not being written hold a head's worth (rows or bytes). */
+  /** Whether the blocks not being written hold a head's worth (rows, bytes or blocks). */
   private full(): boolean {
-    return this.rows - this.takenRows >= this.o.flushRows || this.bytes - this.takenBytes >= this.o.flushBytes;
+    return this.rows - this.takenRows >= this.o.flushRows || this.bytes - this.takenBytes >= this.o.flushBytes || this.blocks.size - this.taken.size >= this.o.flushBlocks;
   }
 
   /** Whether the head should be written now: full, or its oldest block old enough. */
