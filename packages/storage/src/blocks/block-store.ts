@@ -102,7 +102,8 @@ export interface BlockStoreOptions {
   /**
    * Spans of the newest micro-blocks kept in memory for trace lookups (head-block.ts), at most.
    * Default 131 072: what waits for compaction by default (122 880) fits; measured ~470 bytes of
-   * heap per span on realistic spans, so ~60 MB. 0: no head.
+   * heap per span on realistic spans, so ~60 MB. 0: no head. Not with deferred durability, whose
+   * head holds every block not written out yet (bounded by `flushRows`, `flushBytes`, `flushBlocks`).
    */
   headRows?: number;
   /**
