@@ -214,6 +214,26 @@ describe('block store, deferred durability', () => {
     assert.equal(files[0]!.rows, 18);
   });
 
+  it('makes writes wait for room in the head (backpressure)', async () => {
+    const dir = freshDir();
+    const store = await open(dir);
+    try {
+      const head = (store as unknown as { deferred: DeferredHead }).deferred;
+      let release: () => void = () => {};
+      head.room = () => new Promise<void>((resolve) => (release = resolve));
+      let written = false;
+      const write = store.writeSpans(traces(0, 2)).then(() => (written = true));
+      await settle();
+      assert.equal(written, false, 'no room: the write waits');
+      assert.equal(store.headSpans, 0);
+      release();
+      await write;
+      assert.equal(store.headSpans, 6);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('hides head spans a tombstone names, in the head and in the file it is written to', async () => {
     const dir = freshDir();
     const store = await open(dir);
