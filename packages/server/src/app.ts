@@ -227,7 +227,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     memory.register(metrics.registry);
     app = createShellFastify({ maxRequestBytes: limits.maxRequestBytes, timeouts: options.timeouts, logger: options.logger, metrics: () => metrics });
     const warn = (message: string): void => app.log.warn(message);
-    const recovery = await recoverWal(wal, (spans, arrivedUs) => pipeline.restore(spans, arrivedUs), pipelineOptions.storeBatchSpans, warn);
+    const recovery = await recoverWal(wal, (spans, arrivedUs) => pipeline.restore(spans, arrivedUs), pipelineOptions.storeBatchSpans, warn, () => pipeline.makeDurable());
     metrics.walDamagedRecords(recovery.damaged.length);
     if (recovery.records > 0 || recovery.tornBytes > 0) {
       app.log.info(`write-ahead log: replayed ${recovery.records} records (${recovery.spans} spans), dropped ${recovery.tornBytes} torn bytes`);

@@ -27,3 +27,7 @@ runStorageContract(
   'blocks (Parquet), compacting, attribute columns',
   blocks({ compactFiles: 2, microCodec: 'none', attributeColumns: { sampleEvery: 1, window: 1, minShare: 0.01 } }),
 );
+// Deferred durability (the server's mode): writes land in the in-memory head, which every query
+// reads with the files; a small head bound writes it out (one sorted file) every few batches, so
+// reads cross head blocks, head files and their compaction.
+runStorageContract('blocks (Parquet), deferred durability', blocks({ durability: 'deferred', flushRows: 7, compactFiles: 3 }));

@@ -29,6 +29,11 @@ export interface OpenStoreOptions {
   flushIntervalMs?: number;
   /** DuckDB store: see `EmbeddedStoreOptions.traceSummaries`. */
   traceSummaries?: boolean;
+  /**
+   * Block store: writes resolve once in memory and are made durable a whole file at a time
+   * (`BlockStoreOptions.durability: 'deferred'`): for a server whose write-ahead log replays them.
+   */
+  deferDurability?: boolean;
 }
 
 /**
@@ -45,6 +50,6 @@ export function resolveStoreKind(dataDir: string, asked?: StoreKind): StoreKind 
 
 export function openStore(kind: StoreKind, dataDir: string, options: OpenStoreOptions = {}): Promise<SpanStore> {
   const { clock, readers, flushIntervalMs, traceSummaries } = options;
-  if (kind === 'blocks') return openBlockStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }) });
+  if (kind === 'blocks') return openBlockStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }), ...(options.deferDurability === true && { durability: 'deferred' as const }) });
   return openEmbeddedStore({ dataDir, ...(clock && { clock }), ...(readers && { readers }), ...(flushIntervalMs !== undefined && { flushIntervalMs }), ...(traceSummaries !== undefined && { traceSummaries }), readOnly: options.readOnly === true });
 }

@@ -326,7 +326,8 @@ async function startServerOnce(options: ServeOptions, start: StartOptions, readO
   const ttlDays = options.retentionMs > 0 ? options.retentionMs / 86_400_000 : undefined;
   const opened =
     spec.kind === 'embedded'
-      ? { store: await openStore(spec, { clock, readOnly: readOnly !== undefined }), port: options.port }
+      ? // Its write-ahead log replays what a crash takes from a block store's in-memory head (deferDurability).
+        { store: await openStore(spec, { clock, readOnly: readOnly !== undefined, deferDurability: readOnly === undefined }), port: options.port }
       : await openStoreWithRetry(() => openStore(spec, { clock, ...(ttlDays !== undefined && { ttlDays }), log: warn }), {
           host: options.host,
           port: options.port,

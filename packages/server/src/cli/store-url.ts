@@ -70,6 +70,8 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
   /** Retention in days (table TTL where ClickHouse has it). */
   ttlDays?: number;
+  /** Embedded block store: see open-store.ts `deferDurability` (the server, which has a write-ahead log). */
+  deferDurability?: boolean;
   log?: (line: string) => void;
 }
 
@@ -79,6 +81,7 @@ export function openStore(spec: StoreSpec, options: OpenStoreOptions): Promise<S
       return openDataDir(resolveStoreKind(spec.dataDir, spec.format), spec.dataDir, {
         clock: options.clock,
         readOnly: options.readOnly === true,
+        ...(options.deferDurability === true && { deferDurability: true }),
         ...(spec.flushIntervalMs !== undefined && { flushIntervalMs: spec.flushIntervalMs }),
         ...(spec.traceSummaries !== undefined && { traceSummaries: spec.traceSummaries }),
       });

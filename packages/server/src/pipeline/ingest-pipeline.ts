@@ -3,7 +3,8 @@
  * answer waits for its fsync) and queued; a background loop moves queued batches into the store,
  * several requests per write and a few writes at a time, and confirms them to the log in order. The
  * queue is bounded in spans: past the bound, new requests are refused with 429 instead of growing
- * memory.
+ * memory. With a store that makes writes durable later (`IngestStore.whenDurable`), a written batch
+ * leaves the queue at once but is confirmed to the log only once the store says it is durable.
  */
 import type { Span } from '@linktrace/model';
 import { ApiError } from '../errors.js';
@@ -123,6 +124,14 @@ export class IngestPipeline {
   private probing = false;
   /** The last store failure, cleared by the next successful write. */
   storeError: Error | undefined;
+  /** The store makes writes durable after they resolve (IngestStore.whenDurable). */
+  private get defers(): boolean {
+    return this.store.defersDurability === true && this.store.whenDurable !== undefined;
+  }
+  /** Log confirmations waiting for the store to make their batches durable, chained in order. */
+  private confirming: Promise<void> = Promise.resolve();
+  /** Set once stopping gave up waiting for durability: the log is closed, nothing more is confirmed. */
+  private confirmsOff = false;
 
   constructor(
     private readonly store: IngestStore,
@@ -269,22 +278,58 @@ export class IngestPipeline {
   }
 
   /**
-   * Refuses new batches and waits until the queue is in the store. After `timeoutMs` with the store
+   * Refuses new batches and waits until the queue is in the store (and, with a store that makes
+   * writes durable later, until they are durable and confirmed). After `timeoutMs` with the store
    * still failing, gives up: what is left stays in the log and is replayed on the next start.
    */
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
     this.wake();
     if (this.running === undefined) return { drained: this.head === this.queue.length };
+    let timedOut = false;
+    let drained = false;
+    let endWait: () => void = () => {};
+    const gaveUp = new Promise<void>((resolve) => (endWait = resolve));
     const timer = setTimeout(() => {
+      timedOut = true;
       this.abandon = true;
       this.wake();
       for (const wakeSleeper of this.sleepers) wakeSleeper();
+      endWait();
     }, timeoutMs);
     // Not unref'd: a hung store write holds no handle of its own, and this wait must end.
     await this.running;
+    drained = this.head === this.queue.length;
+    // What the store holds is made durable and confirmed, so the next start replays nothing twice.
+    if (!timedOut && this.defers) await Promise.race([this.makeDurable(), gaveUp]);
+    // Gave up waiting for durability: what is not confirmed stays in the log for the next start.
+    if (timedOut) this.confirmsOff = true;
     clearTimeout(timer);
-    return { drained: this.head === this.queue.length };
+    return { drained: drained && !(timedOut && this.defers) };
+  }
+
+  /**
+   * Has the store make every stored batch durable now and waits until they are confirmed to the
+   * log (WAL replay's end, stop). At once for a store whose writes are durable when they resolve.
+   */
+  async makeDurable(): Promise<void> {
+    if (!this.defers) return;
+    await this.store.whenDurable!(true);
+    await this.confirming;
+  }
+
+  /** Confirms `records` log records once the store has made the batch they are in durable, in order. */
+  private confirm(records: number): void {
+    if (!this.defers) {
+      this.wal.confirm(records);
+      return;
+    }
+    const durable = this.store.whenDurable!();
+    this.confirming = this.confirming
+      .then(() => durable)
+      .then(() => {
+        if (!this.confirmsOff) this.wal.confirm(records);
+      });
   }
 
   /**
@@ -391,7 +436,7 @@ export class IngestPipeline {
       }
       this.head = end;
       this.backlog -= batch.count;
-      this.wal.confirm(batch.records);
+      this.confirm(batch.records);
     }
     if (this.head === this.queue.length) {
       this.queue.length = 0;

@@ -23,6 +23,16 @@ export interface IngestStore {
    * can; ingest answers 503 meanwhile. Stores without the notion (embedded) leave it out.
    */
   unavailableReason?(): string | undefined;
+  /**
+   * For a store whose `writeSpans` resolves before the spans are durable (the block store with
+   * deferred durability, which keeps them in memory until it writes a whole file): resolves once
+   * every span of a write that resolved before the call is durable (`now`: make them so now instead
+   * of when the store would). The pipeline confirms the log only then, so a crash replays exactly
+   * what the store had not made durable. Used when `defersDurability` is true.
+   */
+  whenDurable?(now?: boolean): Promise<void>;
+  /** True for a store whose resolved writes are not durable yet (see `whenDurable`); absent or false: they are. */
+  readonly defersDurability?: boolean;
 }
 
 /**

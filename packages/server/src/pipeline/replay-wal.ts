@@ -32,6 +32,8 @@ export async function recoverWal(
   store: (spans: Span[], arrivedUs: number | undefined) => Promise<void>,
   batchSpans: number,
   warn: (message: string) => void,
+  /** Makes what `store` stored durable (a store that defers it, see IngestStore.whenDurable): before the replayed segments are deleted. */
+  durable?: () => Promise<void>,
 ): Promise<RecoveryReport> {
   let batch: Span[] = [];
   let batchEarliestMs = Infinity;
@@ -60,7 +62,10 @@ export async function recoverWal(
       return;
     }
     if (batch.length >= batchSpans) await flush();
-  }, flush);
+  }, async () => {
+    await flush();
+    await durable?.();
+  });
   for (const d of report.damaged) {
     warn(`write-ahead log: segment ${d.segment} has a damaged record at offset ${d.offset} (${d.bytes} bytes failed their checksum); it was skipped, the records after it were replayed`);
   }

@@ -49,6 +49,16 @@ export class BlockSet {
   /** Called when the last snapshot holding a swapped-out file is released. */
   onRetiredReleased: (() => void) | undefined;
 
+  /**
+   * Called with the files of a snapshot about to be read (deferred durability: head blocks get a
+   * file of their own the first time a query reads files, deferred-head.ts). Not for snapshots
+   * taken with `headInMemory` (a trace lookup reads head blocks from memory).
+   */
+  beforeRead: ((files: readonly BlockFile[]) => void) | undefined;
+
+  /** Called after every `swap` (deferred durability: head blocks written out are durable). */
+  onSwap: (() => void) | undefined;
+
   get files(): readonly BlockFile[] {
     return this.live;
   }
@@ -61,8 +71,9 @@ export class BlockSet {
     return [...this.retired.values()];
   }
 
-  acquire(filter?: (f: BlockFile) => boolean): Snapshot {
+  acquire(filter?: (f: BlockFile) => boolean, headInMemory = false): Snapshot {
     const files = filter === undefined ? this.live : this.live.filter(filter);
+    if (!headInMemory) this.beforeRead?.(files);
     for (const f of files) this.refs.set(f.name, (this.refs.get(f.name) ?? 0) + 1);
     let released = false;
     return {
@@ -101,6 +112,7 @@ export class BlockSet {
       else this.remove(f.name);
     }
     this.live = [...next];
+    this.onSwap?.();
   }
 
   private remove(name: string): void {

@@ -5,6 +5,9 @@
  * - A write batch (concurrent `writeSpans` calls group-committed, block-writer.ts) becomes one
  *   micro-block: columns built in JS, Parquet written by parquet-pages.ts, fsynced, named in the
  *   manifest; then the calls resolve (resolved = durable).
+ * - Or, with `durability: 'deferred'` (the server, whose write-ahead log replays what is not durable
+ *   yet), a batch resolves once in the in-memory head, and the head is written as one trace-sorted
+ *   file when full or old (deferred-head.ts); `whenDurable` says when.
  * - In the background, micro-blocks are merged by DuckDB into one file sorted by trace id
  *   (compaction; optionally in JS from the head's columns, head-compaction.ts), swapped in the
  *   manifest atomically; readers keep the files they started with.
@@ -68,6 +71,7 @@ import type { BlockColumns } from './block-columns.js';
 import { hex16 } from './head-block.js';
 import type { Head, HeadBlock, HeadRow } from './head-block.js';
 import { compactHeadBlocks } from './head-compaction.js';
+import { DeferredHead } from './deferred-head.js';
 import type { BlockCodec } from './parquet-file.js';
 import { initZstd } from './parquet-file.js';
 import { loadManifest, MANIFEST_FILE, restMayHold, saveManifest } from './manifest.js';
@@ -98,7 +102,8 @@ export interface BlockStoreOptions {
   /**
    * Spans of the newest micro-blocks kept in memory for trace lookups (head-block.ts), at most.
    * Default 131 072: what waits for compaction by default (122 880) fits; measured ~470 bytes of
-   * heap per span on realistic spans, so ~60 MB. 0: no head.
+   * heap per span on realistic spans, so ~60 MB. 0: no head. Not with deferred durability, whose
+   * head holds every block not written out yet (bounded by `flushRows`, `flushBytes`, `flushBlocks`).
    */
   headRows?: number;
   /**
@@ -112,7 +117,41 @@ export interface BlockStoreOptions {
   attributeColumns?: AttributeColumnPolicy;
   /** The store's clock, ms since the epoch (default `Date.now`): arrival time of a batch, for retention. */
   clock?: () => number;
+  /**
+   * 'immediate' (default): `writeSpans` resolves once its spans are durable (a micro-block file per
+   * write batch, compacted later). 'deferred': it resolves once they are in the in-memory head, read
+   * by every query at once; the head is written as one trace-sorted file (deferred-head.ts) when it
+   * holds `flushRows` spans, is `flushAgeMs` old, on `flush()` and on close, and `whenDurable()`
+   * resolves once what was written before is in such a file. Only for a caller that can write again
+   * what a crash lost of the head (the server replays its write-ahead log).
+   */
+  durability?: 'immediate' | 'deferred';
+  /** Deferred durability: write the head once it holds this many spans. Default 122 880. */
+  flushRows?: number;
+  /**
+   * Deferred durability: …or this many bytes of heap (estimated from its columns, deferred-head.ts
+   * `estimatedBytes`, which counts every text value as its own string: 122 880 realistic spans are
+   * estimated at 98 MB). Default 128 MiB, so that the row bound comes first on such spans and the
+   * byte bound on spans with large attributes. The head holds at most two of these (one being
+   * written, one filling) before writes wait.
+   */
+  flushBytes?: number;
+  /**
+   * Deferred durability: …or once it holds this many blocks (write batches). Default 32. Each head
+   * block is a file of its own for a query that reads files (a search: 200 blocks of 50 spans took
+   * 3× the time of the same spans in one file), so a slow stream of small batches is written in
+   * small files, which compaction then merges, as micro-blocks were; at a high rate batches are
+   * large and the row bound comes first.
+   */
+  flushBlocks?: number;
+  /** Deferred durability: write the head once its oldest spans are this old (ms). Default 15 000. */
+  flushAgeMs?: number;
 }
+
+/** Deferred durability: how often the head's age is checked (ms; at most its flush age). */
+const HEAD_AGE_CHECK_MS = 1000;
+/** Deferred durability: after a failed head write, the next try waits this long (ms). */
+const HEAD_RETRY_MS = 1000;
 
 /** Data directories open in this process (two stores on one manifest would lose each other's files). */
 const OPEN_DIRS = new Set<string>();
@@ -161,6 +200,11 @@ export class BlockStore implements SpanStore {
     private readonly searchRows: number,
     private readonly dataDir: string,
     private readonly jsCompaction: boolean,
+    /** Deferred durability: the head's book-keeping, and the connection its writes use. */
+    private readonly deferred: DeferredHead | undefined,
+    private readonly flusher: DuckDBConnection | undefined,
+    private readonly flushRows: number,
+    private readonly clock: () => number,
   ) {
     this.readerLoad = readers.map(() => 0);
   }
@@ -171,6 +215,16 @@ export class BlockStore implements SpanStore {
     if (!Number.isInteger(readerCount) || readerCount < 1 || readerCount > 64) throw new RangeError('block store: readers must be an integer in 1..64');
     const headRows = options.headRows ?? 131_072;
     if (!Number.isSafeInteger(headRows) || headRows < 0) throw new RangeError('block store: headRows must be an integer ≥ 0');
+    const durability = options.durability ?? 'immediate';
+    if (durability !== 'immediate' && durability !== 'deferred') throw new RangeError(`block store: durability must be 'immediate' or 'deferred'`);
+    const flushRows = options.flushRows ?? 122_880;
+    if (!Number.isSafeInteger(flushRows) || flushRows < 1) throw new RangeError('block store: flushRows must be an integer ≥ 1');
+    const flushBytes = options.flushBytes ?? 128 * 1024 * 1024;
+    if (!Number.isFinite(flushBytes) || flushBytes < 1) throw new RangeError('block store: flushBytes must be a number ≥ 1');
+    const flushBlocks = options.flushBlocks ?? 32;
+    if (!(flushBlocks >= 1)) throw new RangeError('block store: flushBlocks must be ≥ 1');
+    const flushAgeMs = options.flushAgeMs ?? 15_000;
+    if (!Number.isFinite(flushAgeMs) || flushAgeMs < 0) throw new RangeError('block store: flushAgeMs must be a number ≥ 0');
     const clock = options.clock ?? Date.now;
     mkdirSync(options.dataDir, { recursive: true });
     const dataDir = realpathSync(options.dataDir);
@@ -202,7 +256,12 @@ export class BlockStore implements SpanStore {
       await writer.run(`SET GLOBAL parquet_metadata_cache = true`);
       const state = await loadManifest(dir);
       removeLeftovers(dir, state);
-      const set = new BlockSet(dir, state.files, headRows);
+      // A block number a tombstone names is never given again (the manifest's number may lag behind
+      // blocks of a deferred head lost in a crash: a replayed span must not fall under such a tombstone).
+      const uptoMax = (await writer.runAndReadAll(`SELECT coalesce(max(upto), 0)::DOUBLE FROM tombstones`)).getRowsJS()[0]![0] as number;
+      if (uptoMax >= state.nextSeq) state.nextSeq = uptoMax + 1;
+      // Deferred: the head holds every block not yet written out, whatever its size (bounded by `room`).
+      const set = new BlockSet(dir, state.files, durability === 'deferred' ? Infinity : headRows);
       for (const f of state.files) set.traces.set(f.name, await readTraceIndex(writer, join(dir, f.name)));
       const compactor = await instance.connect();
       opened.push(compactor);
@@ -211,6 +270,11 @@ export class BlockStore implements SpanStore {
         const c = await instance.connect();
         opened.push(c);
         readers.push(c);
+      }
+      let flusher: DuckDBConnection | undefined;
+      if (durability === 'deferred') {
+        flusher = await instance.connect();
+        opened.push(flusher);
       }
       const keys = (await writer.runAndReadAll(`SELECT key FROM attribute_columns ORDER BY slot`)).getRowsJS().map((r) => r[0] as string);
       const seq = (await writer.runAndReadAll(`SELECT coalesce(max(seq), 0)::DOUBLE FROM findings`)).getRowsJS()[0]![0] as number;
@@ -235,7 +299,9 @@ export class BlockStore implements SpanStore {
         nextSeq: () => state.nextSeq++,
         saveSlots: (slots) => self.store!.saveSlots(slots),
         commit: (file, his) => self.store!.commitMicroBlock(file, his),
+        deferred: durability === 'deferred',
       });
+      const deferred = durability === 'deferred' ? new DeferredHead({ dir, flushRows, flushBytes, flushBlocks, flushAgeMs, clock }) : undefined;
       const store = new BlockStore(
         instance,
         writer,
@@ -255,9 +321,19 @@ export class BlockStore implements SpanStore {
         Math.max(1, options.searchRows ?? 122_880),
         dataDir,
         options.jsCompaction ?? false,
+        deferred,
+        flusher,
+        flushRows,
+        clock,
       );
       self.store = store;
       set.onRetiredReleased = () => store.dropTombstonesLater();
+      if (deferred !== undefined) {
+        set.beforeRead = (files) => deferred.materialize(files);
+        set.onSwap = () => deferred.settle(set.files);
+        store.ageTimer = setInterval(() => store.maybeWriteHead(), Math.max(1, Math.min(HEAD_AGE_CHECK_MS, flushAgeMs)));
+        store.ageTimer.unref();
+      }
       return store;
     } catch (err) {
       for (const c of opened) c.closeSync();
@@ -312,6 +388,14 @@ export class BlockStore implements SpanStore {
       this.set.traces.set(file.name, block.traceHis);
       // Its records are newer than every tombstone given so far: none applies to it.
       const entry: BlockFile = { ...file, tombApplied: await this.dbExclusive(() => lastTombstone(this.writer)) };
+      if (this.deferred !== undefined) {
+        // In the head only: the manifest names it once the head is written (deferred-head.ts).
+        this.set.add(entry);
+        this.set.head.add(entry.name, block, file.minBseq);
+        this.deferred.add(entry.name, block, file.minBseq);
+        this.maybeWriteHead();
+        return;
+      }
       await this.saveFiles([...this.set.files, entry]);
       this.set.add(entry);
       this.set.head.add(entry.name, block, file.minBseq);
@@ -330,7 +414,8 @@ export class BlockStore implements SpanStore {
 
   /** Persists `files` as the live list (inside `exclusive`). */
   private async saveFiles(files: readonly BlockFile[]): Promise<void> {
-    this.state.files = [...files];
+    // Blocks of a deferred head are live but not durable: the manifest never names them.
+    this.state.files = this.deferred === undefined ? [...files] : files.filter((f) => !this.deferred!.has(f.name));
     await saveManifest(this.dir, this.state);
   }
 
@@ -341,12 +426,12 @@ export class BlockStore implements SpanStore {
   }
 
   /** Runs `fn` on the least busy read connection with a snapshot of the files (released after). */
-  private async read<T>(fn: (c: DuckDBConnection, snap: Snapshot) => Promise<T>, filter?: (f: BlockFile) => boolean): Promise<T> {
+  private async read<T>(fn: (c: DuckDBConnection, snap: Snapshot) => Promise<T>, filter?: (f: BlockFile) => boolean, headInMemory = false): Promise<T> {
     this.assertOpen();
     let best = 0;
     for (let i = 1; i < this.readerLoad.length; i++) if (this.readerLoad[i]! < this.readerLoad[best]!) best = i;
     this.readerLoad[best]!++;
-    const snap = this.set.acquire(filter);
+    const snap = this.set.acquire(filter, headInMemory);
     const p = fn(this.readers[best]!, snap);
     this.inflight.add(p);
     try {
@@ -369,20 +454,122 @@ export class BlockStore implements SpanStore {
       this.assertOpen();
       validateSpans(spans);
       validateWriteOptions(options);
+      if (this.deferred !== undefined) return this.deferred.room().then(() => this.blocks.write(spans, options?.arrivedUs));
       return this.blocks.write(spans, options?.arrivedUs);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** Writes the waiting spans now; resolves when they are durable. */
-  flush(): Promise<void> {
+  /** Writes the waiting spans now; resolves when they are durable (deferred: the head written out). */
+  async flush(): Promise<void> {
+    this.assertOpen();
+    await this.blocks.flush();
+    if (this.deferred !== undefined) await this.whenDurable(true);
+  }
+
+  /**
+   * Resolves once every span of a `writeSpans` that resolved before this call is durable: at once
+   * unless durability is deferred; then once the head holding them is written out (`now`: start
+   * writing it now instead of when it is full or old). A head write that fails is retried; this waits.
+   */
+  whenDurable(now = false): Promise<void> {
+    if (this.deferred === undefined) return Promise.resolve();
+    const durable = this.deferred.whenDurable();
+    if (now) void this.writeHeadNow();
+    return durable;
+  }
+
+  /** Whether a resolved write may not be durable yet (`durability: 'deferred'`; see `whenDurable`). */
+  get defersDurability(): boolean {
+    return this.deferred !== undefined;
+  }
+
+  /** Deferred durability: spans in the head, not yet in a durable file. */
+  get headSpans(): number {
+    return this.deferred?.size ?? 0;
+  }
+
+  private ageTimer: NodeJS.Timeout | undefined;
+  private headWrite: Promise<void> | undefined;
+  private headRetryAt = 0;
+
+  /** Deferred durability: writes the head out when it is due (full, or old) and no write is under way. */
+  private maybeWriteHead(): void {
+    if (this.deferred === undefined || this.headWrite !== undefined || this.closed || this.clock() < this.headRetryAt || !this.deferred.due()) return;
+    void this.writeHeadNow();
+  }
+
+  /** Writes out every head block not yet being written (after the write under way, if any). */
+  private async writeHeadNow(): Promise<void> {
+    while (this.headWrite !== undefined) await this.headWrite.catch(() => undefined);
+    if (this.deferred === undefined || this.deferred.size === 0) return;
+    const run = this.writeHead().then(
+      () => {
+        this.headRetryAt = 0;
+      },
+      (err: unknown) => {
+        this.headRetryAt = this.clock() + HEAD_RETRY_MS;
+        process.stderr.write(`block store: writing the head failed (its spans stay in memory, retried): ${String(err)}\n`);
+      },
+    );
+    this.headWrite = run.finally(() => {
+      this.headWrite = undefined;
+      this.deferred?.untake();
+      this.maybeCompact();
+      this.maybeWriteHead();
+    });
+    await this.headWrite;
+  }
+
+  /**
+   * Writes the head blocks live now as one file sorted by trace id (from their columns in memory,
+   * as the JS compaction merges micro-blocks: head-compaction.ts; through DuckDB when a tombstone
+   * hides some of their rows), then swaps it in for them, atomically in the manifest. Writes go on
+   * into a new head meanwhile; the old blocks stay read until the swap. A small file (an age or
+   * close write) is left to compaction as a micro-block would be: merged once several wait.
+   */
+  private async writeHead(): Promise<void> {
+    const d = this.deferred!;
+    const flusher = this.flusher!;
+    // Taken now, before any await.
+    const snap = this.set.acquire((f) => d.has(f.name), true);
     try {
-      this.assertOpen();
-    } catch (err) {
-      return Promise.reject(err);
+      const inputs = d.take(snap.files);
+      if (inputs.length === 0) return;
+      const tombApplied = await this.dbExclusive(() => lastTombstone(this.writer));
+      const hides = (f: BlockFile): boolean => this.tombstones > 0 && f.tombApplied < tombApplied;
+      const name = `c-${this.state.nextSeq++}.parquet`;
+      const output = join(this.dir, name);
+      const heads = headColumns(this.set.head, inputs, hides);
+      let merged: BlockFile | undefined;
+      if (heads !== undefined) {
+        const done = await compactHeadBlocks(flusher, inputs, heads, output, name, tombApplied);
+        if (done !== undefined) this.set.traces.set(name, done.traceHis);
+        merged = done?.file;
+      } else {
+        d.materialize(inputs);
+        merged = await copyBlocks(flusher, inputs, inputs.map((f) => join(this.dir, f.name)), output, name, { tombstones: this.tombstones > 0, tombApplied });
+        if (merged !== undefined) this.set.traces.set(merged.name, await readTraceIndex(flusher, output));
+      }
+      if (merged !== undefined && merged.rows < this.flushRows / 2) merged.level = 0;
+      await this.exclusive(async () => {
+        const live = this.set.files;
+        // Retention may have dropped an input meanwhile: then this output is stale, dropped (the rest is written next time).
+        if (!inputs.every((f) => live.includes(f))) {
+          if (merged !== undefined) for (const p of [output, traceSummariesPath(output)]) unlinkSync(p);
+          return;
+        }
+        const next = live.filter((f) => !inputs.includes(f));
+        if (merged !== undefined) next.push(merged);
+        await this.saveFiles(next);
+        this.set.swap(next);
+        snap.release();
+        if (this.tombstones > 0) await this.dbExclusive(() => this.dropSpentTombstones(next));
+      });
+    } finally {
+      snap.release();
     }
-    return this.blocks.flush();
   }
 
   async getTrace(traceId: string): Promise<Span[]> {
@@ -433,7 +620,8 @@ export class BlockStore implements SpanStore {
           }
         }
         return { rows, slots: snap.slots };
-      }, inRange);
+        // Head blocks are read from memory: a deferred head's get no file for this (headInMemory).
+      }, inRange, true);
       const keys = this.columns.keys.slice(0, slots);
       for (const row of rows) {
         const span = decodeSpanRow(row, keys);
@@ -817,7 +1005,7 @@ export class BlockStore implements SpanStore {
   }
 
   private maybeCompact(): void {
-    const micro = this.set.files.filter((f) => f.level === 0);
+    const micro = this.set.files.filter((f) => f.level === 0 && this.deferred?.has(f.name) !== true);
     const rows = micro.reduce((n, f) => n + f.rows, 0);
     if (micro.length < 2 || (micro.length < this.compactFiles && rows < this.compactRows)) return;
     if (this.compacting !== undefined) {
@@ -850,6 +1038,7 @@ export class BlockStore implements SpanStore {
       return Promise.reject(err);
     }
     const run = async (): Promise<void> => {
+      if (this.deferred !== undefined) await this.flush();
       while (this.compacting !== undefined) await this.compacting;
       this.compacting = this.compactOnce(true).finally(() => (this.compacting = undefined));
       await this.compacting;
@@ -870,7 +1059,8 @@ export class BlockStore implements SpanStore {
   private async compactOnce(full = false): Promise<void> {
     const tombApplied = await this.dbExclusive(() => lastTombstone(this.writer));
     const hides = (f: BlockFile): boolean => this.tombstones > 0 && f.tombApplied < tombApplied;
-    const snap = this.set.acquire((f) => f.level === 0 || (full && hides(f)));
+    // A deferred head's blocks are the head write's (writeHead), never compaction's.
+    const snap = this.set.acquire((f) => this.deferred?.has(f.name) !== true && (f.level === 0 || (full && hides(f))));
     try {
       if (snap.files.length === 0 || (!full && snap.files.length < 2 && !snap.files.some(hides))) return;
       const name = `c-${this.state.nextSeq++}.parquet`;
@@ -924,6 +1114,9 @@ export class BlockStore implements SpanStore {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.blocks.close();
+    if (this.ageTimer !== undefined) clearInterval(this.ageTimer);
+    // Deferred: the head is written out (if that fails, its spans are lost here: the caller's log has them).
+    if (this.deferred !== undefined) await this.writeHeadNow();
     this.closed = true;
     while (this.compacting !== undefined) await this.compacting;
     await this.chain;
@@ -931,6 +1124,7 @@ export class BlockStore implements SpanStore {
     await Promise.allSettled([...this.inflight]);
     await this.set.settle();
     for (const c of this.readers) c.closeSync();
+    this.flusher?.closeSync();
     this.compactor.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();

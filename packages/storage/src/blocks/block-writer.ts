@@ -2,7 +2,8 @@
  * Group commit of `writeSpans` calls into micro-blocks. One block is written at a time; calls that
  * arrive meanwhile wait and go together into the next one, so batches grow with load by themselves
  * (a lone caller awaiting each write never waits for others). A call resolves once its block is
- * fsynced and named in the manifest.
+ * fsynced and named in the manifest; with `deferred`, once its block is in the head (no file yet:
+ * deferred-head.ts writes the head as one file later).
  */
 import { join } from 'node:path';
 import type { Span } from '@linktrace/model';
@@ -27,6 +28,8 @@ export interface BlockWriterOptions {
   saveSlots: (slots: readonly number[]) => Promise<void>;
   /** Names the written file in the manifest; `block`: its columns (trace index entry, head). */
   commit: (file: Omit<BlockFile, 'tombApplied'>, block: BlockColumns) => Promise<void>;
+  /** Deferred durability (block-store.ts `durability`): no file is written, `commit` gets the columns only. */
+  deferred?: boolean;
 }
 
 interface Waiting {
@@ -92,13 +95,17 @@ export class BlockWriter {
     const block = encodeBlock(spans, this.o.encoder, () => this.o.columns.keys.length, arrivedUs, seq);
     const added = this.o.columns.takeNew();
     if (added.length > 0) await this.o.saveSlots(added);
-    const bytes = parquetBytes(block, this.o.codec);
     const name = `b-${seq}.parquet`;
-    await writeDurably(join(this.o.dir, name), bytes);
+    let bytes = 0;
+    if (this.o.deferred !== true) {
+      const data = parquetBytes(block, this.o.codec);
+      await writeDurably(join(this.o.dir, name), data);
+      bytes = data.byteLength;
+    }
     await this.o.commit({
       name,
       rows: block.rows,
-      bytes: bytes.byteLength,
+      bytes,
       level: 0,
       minKey: block.minKey,
       maxKey: block.maxKey,
