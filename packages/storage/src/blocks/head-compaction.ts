@@ -25,11 +25,12 @@ import { compactedParquetBytes, writeDurably } from './parquet-file.js';
 import { distinctSorted } from './trace-index.js';
 
 /**
- * zstd level of a compacted file written in JS: DuckDB's default, 3. Measured on realistic spans
- * (measure-blocks, 16 384-row groups), level 1 of this wasm build cost more CPU (build 6.2–6.9
- * against 5.9–6.3 µs/span) for 0.3 B/span less (docs/benchmarks.md).
+ * zstd level of a file written in JS (a head, a JS compaction). With our Parquet writer
+ * (parquet-pages.ts) level 1 is both cheaper and smaller than DuckDB's default 3 on realistic spans
+ * (measure-blocks, 81 920 spans, load 2–3: build 1.28 against 1.83 µs/span, 19.8 against 20.1
+ * B/span); with hyparquet-writer it had been the other way round.
  */
-export const COMPACTED_ZSTD_LEVEL = 3;
+export const COMPACTED_ZSTD_LEVEL = 1;
 
 /** Merged block columns, ready for the Parquet writer. */
 export interface MergedBlocks {
