@@ -59,7 +59,8 @@ import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
-import { lookupRowsSql, lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
+import { lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
+import { FooterCache, groupsHolding, plannedLookupSql } from './lookup-plan.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -141,6 +142,8 @@ export class BlockStore implements SpanStore {
   private dbChain: Promise<unknown> = Promise.resolve();
   private compacting: Promise<void> | undefined;
   private compactAgain = false;
+  /** Row-group statistics of the block files, for trace lookups (lookup-plan.ts). */
+  private readonly footers = new FooterCache();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -410,10 +413,9 @@ export class BlockStore implements SpanStore {
         const onDisk = snap.files.filter((f) => !head.has(f.name));
         const rows = fromHead.length === 0 ? [] : await this.visibleHeadRows(c, fromHead);
         if (onDisk.length > 0) {
-          const source = { paths: onDisk.map((f) => join(this.dir, f.name)), positioned: onDisk.some((f) => f.format === 2) };
           // The slot columns these files have (a head block may have more: they read as NULL here).
           const slots = onDisk.reduce((m, f) => Math.max(m, f.slots), 0);
-          const raw = (await c.runAndReadAll(lookupRowsSql(source, slots, tidHalvesIn('tid_hi', 'tid_lo', chunk)))).getRowsJS();
+          const raw = await this.lookupRows(c, onDisk, chunk, slots);
           const upto = this.tombstones > 0 ? await tombstonesUpto(c, chunk) : undefined;
           const at = lookupWidth(slots);
           // As `spanColumnsSql` gives them, then pdelta, filename, file_row_number, hidden.
@@ -448,6 +450,24 @@ export class BlockStore implements SpanStore {
       const list = isValidTraceId(id, true) ? byKey.get(keyOf(id)) : undefined;
       return list === undefined ? [] : sortSpans(mergeRecords(list));
     });
+  }
+
+  /**
+   * The raw rows (`lookupRowsSql`'s layout) of the traces `keys` (32 hex) in `files`: one
+   * statement per file whose row groups may hold one of them, reading only the columns those row
+   * groups need (lookup-plan.ts).
+   */
+  private async lookupRows(c: DuckDBConnection, files: readonly BlockFile[], keys: readonly string[], slots: number): Promise<unknown[][]> {
+    const his = [...new Set(keys.map((k) => BigInt(`0x${k.slice(0, 16)}`)))];
+    const where = tidHalvesIn('tid_hi', 'tid_lo', keys);
+    const out: unknown[][] = [];
+    for (const f of files) {
+      const path = join(this.dir, f.name);
+      const groups = groupsHolding(await this.footers.get(c, path), his);
+      if (groups.length === 0) continue;
+      for (const r of (await c.runAndReadAll(plannedLookupSql(path, groups, slots, where, this.tombstones > 0))).getRowsJS()) out.push(r);
+    }
+    return out;
   }
 
   /** The head rows no tombstone hides (a tombstone hides its trace's records written up to its block). */
