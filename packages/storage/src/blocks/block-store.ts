@@ -61,6 +61,9 @@ import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
 import { lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import { FooterCache, groupsHolding, plannedLookupSql } from './lookup-plan.js';
+import { nextWindowRows, searchCutoffs } from './search-window.js';
+import { PromiseLru } from './promise-lru.js';
+import type { StartGroup } from './search-window.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -94,7 +97,7 @@ export interface BlockStoreOptions {
   compactFiles?: number;
   /** …or once they hold this many spans. Default 122 880 (one compacted row group). */
   compactRows?: number;
-  /** A search reads the newest files holding this many spans first, then 4× more each round. Default 122 880. */
+  /** A search reads the newest row groups holding about an eighth of this many spans first, then 4× more each round (search-window.ts). Default 122 880. */
   searchRows?: number;
   /**
    * Spans of the newest micro-blocks kept in memory for trace lookups (head-block.ts), at most.
@@ -117,6 +120,9 @@ export interface BlockStoreOptions {
 
 /** Data directories open in this process (two stores on one manifest would lose each other's files). */
 const OPEN_DIRS = new Set<string>();
+
+/** Compacted files whose trace summaries a search keeps in memory (~4 MB per 122 880 spans). */
+const RECENT_SUMMARY_FILES = 3;
 
 /** Past this many candidate spans a search stops widening in rounds and reads every match. */
 const MAX_SEARCH_CANDIDATES = 1_000_000;
@@ -144,6 +150,8 @@ export class BlockStore implements SpanStore {
   private compactAgain = false;
   /** Row-group statistics of the block files, for trace lookups (lookup-plan.ts). */
   private readonly footers = new FooterCache();
+  /** Trace summaries of the newest compacted files, in memory (`summariesOf`). */
+  private readonly recentSummaries = new PromiseLru<ReadonlyMap<string, unknown[]>>(RECENT_SUMMARY_FILES);
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -482,27 +490,34 @@ export class BlockStore implements SpanStore {
     const q = validateTraceQuery(query);
     const out = await this.read(async (c, snap) => {
       const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
-      // Newest files first: the hits are the traces whose newest matching span is the newest, so
-      // once `limit` hits come from some files and every other file starts before the oldest of
-      // them, the others cannot change the answer. A search for recent traces reads the recent
-      // files only; otherwise the files read grow until that holds (or all are read).
-      const files = [...snap.files].sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity));
+      // Slices of start times, newest first (search-window.ts): once the slices read hold `limit`
+      // traces, the older spans cannot change the answer. A search for recent traces reads the
+      // recent row groups only; otherwise slices are added until that holds (or all is read).
+      const groups: StartGroup[] = [];
+      if (q.attributeList.length === 0) for (const f of snap.files) for (const g of await this.footers.get(c, join(this.dir, f.name))) groups.push(g);
+      const first = Math.max(1, Math.floor(this.searchRows / 8));
       let rows: unknown[][] = [];
-      // Files of an older manifest do not say their latest start: then every file is read at once.
-      const first = files.some((f) => f.maxStart === undefined) ? Infinity : this.searchRows;
-      for (let taken = 0, target = first; taken < files.length; target *= 4) {
-        let n = 0;
-        const before = taken;
-        taken = 0;
-        while (taken < files.length && (taken === 0 || n < target)) n += files[taken++]!.rows;
-        // Only the files this round adds are searched; their hits merged with the earlier rounds'
-        // are the hits of all the files read (mergeHits), so no file is scanned twice.
-        const part = files.slice(before, taken);
-        const found = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, q, slotOf);
-        rows = before === 0 ? found : mergeHits([rows, found], q.limit);
-        if (taken === files.length || rows.length < q.limit) continue;
-        const oldest = rows.reduce((m, r) => Math.min(m, r[1] as number), Infinity);
-        if (files.slice(taken).every((f) => (f.maxStart ?? Infinity) < oldest)) break;
+      let upto: number | undefined;
+      let need = 0;
+      // An attribute condition mostly matches few spans (an entity key): a window would most
+      // often find too few and add a statement (~8 ms of planning and scan) for nothing.
+      const cutoffs = q.attributeList.length > 0 ? [] : searchCutoffs(groups, first, q.startUs);
+      for (const w of [...cutoffs, undefined]) {
+        if (w !== undefined && w.rows < need) continue;
+        const cut = w?.cut;
+        // Files whose latest start is before the slice hold nothing of it (older manifests do not say: read).
+        const part = cut === undefined ? snap.files : snap.files.filter((f) => (f.maxStart ?? Infinity) >= cut);
+        const slice = { ...q };
+        if (cut !== undefined) slice.startUs = cut;
+        // Start times are whole µs: the slice ends just before the previous one began.
+        if (upto !== undefined) slice.endUs = q.endUs === undefined ? upto - 1 : Math.min(q.endUs, upto - 1);
+        upto = cut;
+        if (part.length === 0 || (slice.startUs !== undefined && slice.endUs !== undefined && slice.endUs < slice.startUs)) continue;
+        const found = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, slice, slotOf);
+        // Disjoint slices merge like disjoint files (mergeHits): a trace ranks in its newest span's slice as overall.
+        rows = rows.length === 0 ? found : mergeHits([rows, found], q.limit);
+        if (rows.length >= q.limit) break;
+        if (w !== undefined) need = nextWindowRows(w.rows, rows.length, q.limit);
       }
       if (rows.length === 0) return [];
       return (await this.summariesOf(c, snap, rows.map((r) => keyOf(r[0] as string)))).map(summaryFromRow);
@@ -588,7 +603,20 @@ export class BlockStore implements SpanStore {
         else list.push(r);
       };
       const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
-      const onDisk = files.filter((f) => f.traces === true);
+      // The newest files' summaries are kept in memory (searches for recent traces hit them over
+      // and over); the others are read for the keys wanted.
+      const newest = new Set(
+        snap.files
+          .filter((f) => f.traces === true)
+          .sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity))
+          .slice(0, RECENT_SUMMARY_FILES - 1),
+      );
+      const cached = files.filter((f) => f.traces === true && (newest.has(f) || this.recentSummaries.has(f.name)));
+      for (const f of cached) {
+        const rows = await this.recentSummaries.get(f.name, () => this.fileSummaries(c, f));
+        for (const k of bySummary) if (rows.has(k)) add(k, rows.get(k)!);
+      }
+      const onDisk = files.filter((f) => f.traces === true && !cached.includes(f));
       if (onDisk.length > 0) {
         const rows = await c.runAndReadAll(
           `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
@@ -609,6 +637,15 @@ export class BlockStore implements SpanStore {
     }
     if (fromRecords.size > 0) out.push(...(await this.summariesFromRecords(c, snap, [...fromRecords].sort(), holders)));
     return out;
+  }
+
+  /** Every summary row of compacted file `f` (its summaries file), by 32-hex key. */
+  private async fileSummaries(c: DuckDBConnection, f: BlockFile): Promise<ReadonlyMap<string, unknown[]>> {
+    const rows = await c.runAndReadAll(
+      `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
+        `FROM read_parquet(${quote(traceSummariesPath(join(this.dir, f.name)))}))`,
+    );
+    return new Map(rows.getRowsJS().map((r) => [r.pop() as string, r]));
   }
 
   /** Summary rows of the traces `sorted` (32 hex) computed from their records in `holders`' files. */

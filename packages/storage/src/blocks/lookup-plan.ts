@@ -13,6 +13,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { attributeColumn } from '../embedded/schema.js';
+import { PromiseLru } from './promise-lru.js';
 
 /** What a row group's footer says of one column. */
 export interface ColumnFacts {
@@ -28,6 +29,8 @@ export interface RowGroupFacts {
   /** Range of `tid_hi`; undefined when the footer has no usable statistics (always read). */
   hiMin: bigint | undefined;
   hiMax: bigint | undefined;
+  /** Latest `start_us` of the group (search windows, search-window.ts); undefined when unknown. */
+  startMax: number | undefined;
   columns: ReadonlyMap<string, ColumnFacts>;
 }
 
@@ -41,7 +44,7 @@ export async function readFooterFacts(c: DuckDBConnection, path: string): Promis
         `stats_min_value, stats_max_value, coalesce(min_is_exact AND max_is_exact, false) FROM parquet_metadata(${quote(path)}) ORDER BY 1`,
     )
   ).getRowsJS();
-  const groups: { rows: number; columns: Map<string, ColumnFacts>; min?: string | null; max?: string | null }[] = [];
+  const groups: { rows: number; columns: Map<string, ColumnFacts>; min?: string | null; max?: string | null; startMax?: string | null }[] = [];
   for (const r of rows) {
     const g = (groups[r[0] as number] ??= { rows: r[1] as number, columns: new Map() });
     // A list's leaf (`rest, list, element`) stands for its top-level column.
@@ -56,6 +59,7 @@ export async function readFooterFacts(c: DuckDBConnection, path: string): Promis
       g.min = min;
       g.max = max;
     }
+    if (name === 'start_us') g.startMax = max;
   }
   return groups.map((g) => {
     let hiMin: bigint | undefined;
@@ -67,40 +71,24 @@ export async function readFooterFacts(c: DuckDBConnection, path: string): Promis
     }
     // Statistics that contradict themselves (e.g. a signed order) prune nothing.
     if (hiMin !== undefined && hiMax !== undefined && hiMin > hiMax) hiMin = hiMax = undefined;
-    return { rows: g.rows, hiMin, hiMax, columns: g.columns };
+    const startMax = g.startMax == null ? undefined : Number(g.startMax);
+    return { rows: g.rows, hiMin, hiMax, startMax: Number.isFinite(startMax) ? startMax : undefined, columns: g.columns };
   });
 }
 
 /**
- * Footer facts per file, kept while the file may be read: block files are immutable and their
- * names never reused, so an entry never goes stale; at most `limit` files are kept (least recently
- * used go first), a few KB each.
+ * Footer facts per file (promise-lru.ts), a few KB each: enough entries for every file of a large
+ * store.
  */
 export class FooterCache {
-  private readonly entries = new Map<string, Promise<RowGroupFacts[]>>();
+  private readonly lru: PromiseLru<RowGroupFacts[]>;
 
-  constructor(private readonly limit = 4096) {}
+  constructor(limit = 4096) {
+    this.lru = new PromiseLru(limit);
+  }
 
   get(c: DuckDBConnection, path: string): Promise<RowGroupFacts[]> {
-    let p = this.entries.get(path);
-    if (p !== undefined) {
-      this.entries.delete(path);
-      this.entries.set(path, p);
-      return p;
-    }
-    p = readFooterFacts(c, path);
-    this.entries.set(path, p);
-    p.catch(() => this.entries.delete(path));
-    while (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
-    return p;
-  }
-
-  drop(path: string): void {
-    this.entries.delete(path);
-  }
-
-  get size(): number {
-    return this.entries.size;
+    return this.lru.get(path, () => readFooterFacts(c, path));
   }
 }
 
