@@ -180,7 +180,7 @@ describe('block store reads: lookups planned from row-group statistics', () => {
   });
 
   it('keeps row groups of unknown or contradicting tid_hi statistics', () => {
-    const g = (hiMin?: bigint, hiMax?: bigint): RowGroupFacts => ({ rows: 1, hiMin, hiMax, startMax: undefined, columns: new Map() });
+    const g = (hiMin?: bigint, hiMax?: bigint): RowGroupFacts => ({ rows: 1, hiMin, hiMax, startMin: undefined, startMax: undefined, columns: new Map() });
     const groups = [g(1n, 5n), g(6n, 9n), g(undefined, undefined)];
     assert.deepEqual(groupsHolding(groups, [7n]), [groups[1], groups[2]]);
     assert.deepEqual(groupsHolding(groups, [10n]), [groups[2]]);
@@ -188,16 +188,17 @@ describe('block store reads: lookups planned from row-group statistics', () => {
 });
 
 describe('block store reads: search windows', () => {
-  it('cuts windows of the newest row groups, about 4× wider each, none covering every group', () => {
-    const groups = [100, 200, 300, 400, 500].map((startMax) => ({ startMax, rows: 10 }));
+  it('cuts windows holding the newest row groups whole, about 4× more each, none covering every group', () => {
+    const groups = [100, 200, 300, 400, 500].map((startMax) => ({ startMin: startMax - 50, startMax, rows: 10 }));
     assert.deepEqual(searchCutoffs(groups, 10), [
-      { cut: 500, rows: 10 },
-      { cut: 200, rows: 40 },
+      { cut: 450, rows: 10 },
+      { cut: 150, rows: 40 },
     ]);
     // A query starting at 300: a window at or before it is the whole search.
-    assert.deepEqual(searchCutoffs(groups, 10, 300), [{ cut: 500, rows: 10 }]);
-    // A group of unknown start is in every window.
-    assert.deepEqual(searchCutoffs([{ startMax: undefined, rows: 10 }, ...groups], 10), [{ cut: 300, rows: 40 }]);
+    assert.deepEqual(searchCutoffs(groups, 10, 300), [{ cut: 450, rows: 10 }]);
+    // A group of unknown start is in every window; overlapping groups count where they end.
+    assert.deepEqual(searchCutoffs([{ startMin: undefined, startMax: undefined, rows: 10 }, ...groups], 10), [{ cut: 250, rows: 40 }]);
+    assert.deepEqual(searchCutoffs([{ startMin: 0, startMax: 500, rows: 10 }, ...groups], 10), []);
     assert.equal(nextWindowRows(100, 0, 20), Infinity);
     assert.equal(nextWindowRows(100, 10, 20), 400);
   });

@@ -494,7 +494,16 @@ export class BlockStore implements SpanStore {
       // traces, the older spans cannot change the answer. A search for recent traces reads the
       // recent row groups only; otherwise slices are added until that holds (or all is read).
       const groups: StartGroup[] = [];
-      if (q.attributeList.length === 0) for (const f of snap.files) for (const g of await this.footers.get(c, join(this.dir, f.name))) groups.push(g);
+      // Per file, its earliest and latest start by its row groups (undefined: unknown, always read).
+      const spans = new Map<BlockFile, [number, number] | undefined>();
+      if (q.attributeList.length === 0) {
+        for (const f of snap.files) {
+          const facts = await this.footers.get(c, join(this.dir, f.name));
+          groups.push(...facts);
+          const known = facts.every((g) => g.startMin !== undefined && g.startMax !== undefined);
+          spans.set(f, known ? [Math.min(...facts.map((g) => g.startMin!)), Math.max(...facts.map((g) => g.startMax!))] : undefined);
+        }
+      }
       const first = Math.max(1, Math.floor(this.searchRows / 8));
       let rows: unknown[][] = [];
       let upto: number | undefined;
@@ -505,8 +514,12 @@ export class BlockStore implements SpanStore {
       for (const w of [...cutoffs, undefined]) {
         if (w !== undefined && w.rows < need) continue;
         const cut = w?.cut;
-        // Files whose latest start is before the slice hold nothing of it (older manifests do not say: read).
-        const part = cut === undefined ? snap.files : snap.files.filter((f) => (f.maxStart ?? Infinity) >= cut);
+        // Files whose starts all fall outside the slice hold nothing of it (unknown: read).
+        const before = upto;
+        const part = snap.files.filter((f) => {
+          const span = spans.get(f);
+          return span === undefined || ((cut === undefined || span[1] >= cut) && (before === undefined || span[0] < before));
+        });
         const slice = { ...q };
         if (cut !== undefined) slice.startUs = cut;
         // Start times are whole µs: the slice ends just before the previous one began.

@@ -29,7 +29,8 @@ export interface RowGroupFacts {
   /** Range of `tid_hi`; undefined when the footer has no usable statistics (always read). */
   hiMin: bigint | undefined;
   hiMax: bigint | undefined;
-  /** Latest `start_us` of the group (search windows, search-window.ts); undefined when unknown. */
+  /** Earliest and latest `start_us` of the group (search windows, search-window.ts); undefined when unknown. */
+  startMin: number | undefined;
   startMax: number | undefined;
   columns: ReadonlyMap<string, ColumnFacts>;
 }
@@ -44,7 +45,7 @@ export async function readFooterFacts(c: DuckDBConnection, path: string): Promis
         `stats_min_value, stats_max_value, coalesce(min_is_exact AND max_is_exact, false) FROM parquet_metadata(${quote(path)}) ORDER BY 1`,
     )
   ).getRowsJS();
-  const groups: { rows: number; columns: Map<string, ColumnFacts>; min?: string | null; max?: string | null; startMax?: string | null }[] = [];
+  const groups: { rows: number; columns: Map<string, ColumnFacts>; min?: string | null; max?: string | null; startMin?: string | null; startMax?: string | null }[] = [];
   for (const r of rows) {
     const g = (groups[r[0] as number] ??= { rows: r[1] as number, columns: new Map() });
     // A list's leaf (`rest, list, element`) stands for its top-level column.
@@ -59,7 +60,7 @@ export async function readFooterFacts(c: DuckDBConnection, path: string): Promis
       g.min = min;
       g.max = max;
     }
-    if (name === 'start_us') g.startMax = max;
+    if (name === 'start_us') [g.startMin, g.startMax] = [min, max];
   }
   return groups.map((g) => {
     let hiMin: bigint | undefined;
@@ -71,8 +72,10 @@ export async function readFooterFacts(c: DuckDBConnection, path: string): Promis
     }
     // Statistics that contradict themselves (e.g. a signed order) prune nothing.
     if (hiMin !== undefined && hiMax !== undefined && hiMin > hiMax) hiMin = hiMax = undefined;
-    const startMax = g.startMax == null ? undefined : Number(g.startMax);
-    return { rows: g.rows, hiMin, hiMax, startMax: Number.isFinite(startMax) ? startMax : undefined, columns: g.columns };
+    const time = (v: string | null | undefined): number | undefined => (v == null || !Number.isFinite(Number(v)) ? undefined : Number(v));
+    let [startMin, startMax] = [time(g.startMin), time(g.startMax)];
+    if (startMin === undefined || startMax === undefined || startMin > startMax) startMin = startMax = undefined;
+    return { rows: g.rows, hiMin, hiMax, startMin, startMax, columns: g.columns };
   });
 }
 

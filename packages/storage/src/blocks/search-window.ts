@@ -11,17 +11,18 @@
  * follow time).
  */
 
-/** What a window needs to know of a row group: its latest start (undefined: unknown) and its rows. */
+/** What a window needs to know of a row group: its start times (undefined: unknown) and its rows. */
 export interface StartGroup {
+  startMin: number | undefined;
   startMax: number | undefined;
   rows: number;
 }
 
 /**
- * The cutoffs T of a search's windows, latest first: the first window holds the newest row groups
- * of about `first` rows, each next one about 4× more; none at or before `floor` (the query's own
- * start, a window there is the whole search) and none covering every row group (that is the last
- * round, without a window).
+ * The cutoffs T of a search's windows, latest first: the first window holds the row groups of the
+ * newest spans, about `first` spans, whole (T is the earliest start among them); each next one
+ * about 4× more; none at or before `floor` (the query's own start: a window there is the whole
+ * search) and none that leaves no row group out (that is the last round, without a window).
  */
 export function searchCutoffs(groups: readonly StartGroup[], first: number, floor = -Infinity): Cutoff[] {
   // A group of unknown start is in every window (nothing prunes it): it counts first.
@@ -29,15 +30,18 @@ export function searchCutoffs(groups: readonly StartGroup[], first: number, floo
   const out: Cutoff[] = [];
   let rows = 0;
   let target = Math.max(1, first);
+  let cut = Infinity;
   for (let i = 0; i < sorted.length - 1; i++) {
     rows += sorted[i]!.rows;
+    cut = Math.min(cut, sorted[i]!.startMin ?? Infinity);
     if (rows < target) continue;
     while (rows >= target) target *= 4;
-    const cut = sorted[i]!.startMax;
-    if (cut === undefined || cut <= floor) continue;
-    if (out.length === 0 || cut < out[out.length - 1]!.cut) out.push({ cut, rows });
+    if (cut === Infinity || cut <= floor) continue;
+    // Spans starting at `cut` or later: at least these groups' rows, and those of any group starting later.
+    const held = sorted.reduce((n, g) => n + ((g.startMax ?? Infinity) >= cut ? g.rows : 0), 0);
+    if (out.length === 0 || cut < out[out.length - 1]!.cut) out.push({ cut, rows: held });
   }
-  // Past the latest start of every group left out, a cutoff keeps nothing more out: stop there.
+  // A cutoff before which no group ends keeps nothing out.
   return out.filter(({ cut }) => sorted.some((g) => g.startMax !== undefined && g.startMax < cut));
 }
 
