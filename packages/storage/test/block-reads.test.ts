@@ -14,6 +14,7 @@ import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js
 import { columnExpr, groupsHolding, readFooterFacts } from '../src/blocks/lookup-plan.js';
 import type { RowGroupFacts } from '../src/blocks/lookup-plan.js';
 import { PromiseLru } from '../src/blocks/promise-lru.js';
+import { SummaryCache } from '../src/blocks/summary-cache.js';
 import { nextWindowRows, searchCutoffs } from '../src/blocks/search-window.js';
 import { openEmbeddedStore } from '../src/embedded/embedded-store.js';
 import type { TraceQuery } from '../src/types.js';
@@ -256,5 +257,42 @@ describe('PromiseLru', () => {
     await assert.rejects(lru.get('d', () => Promise.reject(new Error('no'))));
     await Promise.resolve();
     assert.equal(lru.has('d'), false);
+  });
+});
+
+describe('SummaryCache', () => {
+  it('keeps rows and absences by file and trace, the most recently used first', () => {
+    const cache = new SummaryCache(2);
+    cache.set('c-1.parquet', 'k1', ['row1']);
+    cache.set('c-2.parquet', 'k1', null);
+    assert.deepEqual(cache.get('c-1.parquet', 'k1'), ['row1']);
+    assert.equal(cache.get('c-2.parquet', 'k1'), null, 'known absent');
+    assert.equal(cache.get('c-1.parquet', 'k2'), undefined, 'not known');
+    cache.set('c-3.parquet', 'k1', ['row3']);
+    assert.equal(cache.get('c-1.parquet', 'k1'), undefined, 'least recently used went');
+    assert.equal(cache.size, 2);
+  });
+});
+
+describe('block store reads: summaries of hits', () => {
+  it('gives the same summaries from its cache as read, and none of a trace deleted since', async () => {
+    const spans = realisticSpans({ count: 6_000 });
+    const store = await open(freshDir());
+    const embedded = await openEmbeddedStore({ dataDir: freshDir() });
+    try {
+      await store.writeSpans(spans);
+      await store.compact();
+      await embedded.writeSpans(spans);
+      const q: TraceQuery = { service: (await embedded.services())[0]!, limit: 10 };
+      const first = await store.findTraces(q);
+      assert.deepEqual(first, await embedded.findTraces(q));
+      assert.deepEqual(await store.findTraces(q), first, 'from the cache');
+      await store.deleteTraces([first[0]!.traceId]);
+      await embedded.deleteTraces([first[0]!.traceId]);
+      assert.deepEqual(await store.findTraces(q), await embedded.findTraces(q));
+    } finally {
+      await store.close();
+      await embedded.close();
+    }
   });
 });

@@ -62,7 +62,7 @@ import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPat
 import { lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
 import { FooterCache, groupsHolding, plannedLookupSql } from './lookup-plan.js';
 import { nextWindowRows, searchCutoffs } from './search-window.js';
-import { PromiseLru } from './promise-lru.js';
+import { SummaryCache } from './summary-cache.js';
 import type { StartGroup } from './search-window.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
@@ -121,9 +121,6 @@ export interface BlockStoreOptions {
 /** Data directories open in this process (two stores on one manifest would lose each other's files). */
 const OPEN_DIRS = new Set<string>();
 
-/** Compacted files whose trace summaries a search keeps in memory (~4 MB per 122 880 spans). */
-const RECENT_SUMMARY_FILES = 3;
-
 /** Past this many candidate spans a search stops widening in rounds and reads every match. */
 const MAX_SEARCH_CANDIDATES = 1_000_000;
 
@@ -150,8 +147,8 @@ export class BlockStore implements SpanStore {
   private compactAgain = false;
   /** Row-group statistics of the block files, for trace lookups (lookup-plan.ts). */
   private readonly footers = new FooterCache();
-  /** Trace summaries of the newest compacted files, in memory (`summariesOf`). */
-  private readonly recentSummaries = new PromiseLru<ReadonlyMap<string, unknown[]>>(RECENT_SUMMARY_FILES);
+  /** Summary rows read from summaries files, by file and trace (`summariesOf`). */
+  private readonly summaryCache = new SummaryCache();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -616,26 +613,36 @@ export class BlockStore implements SpanStore {
         else list.push(r);
       };
       const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
-      // The newest files' summaries are kept in memory (searches for recent traces hit them over
-      // and over); the others are read for the keys wanted.
-      const newest = new Set(
-        snap.files
-          .filter((f) => f.traces === true)
-          .sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity))
-          .slice(0, RECENT_SUMMARY_FILES - 1),
-      );
-      const cached = files.filter((f) => f.traces === true && (newest.has(f) || this.recentSummaries.has(f.name)));
-      for (const f of cached) {
-        const rows = await this.recentSummaries.get(f.name, () => this.fileSummaries(c, f));
-        for (const k of bySummary) if (rows.has(k)) add(k, rows.get(k)!);
+      // Summary rows already read are kept (summary-cache.ts); the others are read for the keys wanted.
+      const want = new Map<BlockFile, string[]>();
+      for (const k of bySummary) {
+        for (const f of holders.get(k)!) {
+          if (f.traces !== true) continue;
+          const known = this.summaryCache.get(f.name, k);
+          if (known === undefined) want.set(f, [...(want.get(f) ?? []), k]);
+          else if (known !== null) add(k, known);
+        }
       }
-      const onDisk = files.filter((f) => f.traces === true && !cached.includes(f));
-      if (onDisk.length > 0) {
+      if (want.size > 0) {
+        const byPath = new Map([...want.keys()].map((f) => [traceSummariesPath(join(this.dir, f.name)), f] as const));
+        const keys = [...new Set([...want.values()].flat())];
         const rows = await c.runAndReadAll(
-          `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
-            `FROM read_parquet([${onDisk.map((f) => quote(traceSummariesPath(join(this.dir, f.name)))).join(', ')}]) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', bySummary)})`,
+          `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT}, filename FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
+            `FROM read_parquet([${[...byPath.keys()].map(quote).join(', ')}], filename = true) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', keys)})`,
         );
-        for (const r of rows.getRowsJS()) add(r.pop() as string, r);
+        const got = new Map<string, unknown[]>();
+        for (const r of rows.getRowsJS()) {
+          const f = byPath.get(r.pop() as string);
+          const key = r.pop() as string;
+          if (f !== undefined) got.set(`${f.name}\n${key}`, r);
+        }
+        for (const [f, ks] of want) {
+          for (const k of ks) {
+            const row = got.get(`${f.name}\n${k}`) ?? null;
+            this.summaryCache.set(f.name, k, row);
+            if (row !== null) add(k, row);
+          }
+        }
       }
       for (const f of files) {
         const rows = f.traces === true ? undefined : inMemory(f);
@@ -650,15 +657,6 @@ export class BlockStore implements SpanStore {
     }
     if (fromRecords.size > 0) out.push(...(await this.summariesFromRecords(c, snap, [...fromRecords].sort(), holders)));
     return out;
-  }
-
-  /** Every summary row of compacted file `f` (its summaries file), by 32-hex key. */
-  private async fileSummaries(c: DuckDBConnection, f: BlockFile): Promise<ReadonlyMap<string, unknown[]>> {
-    const rows = await c.runAndReadAll(
-      `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
-        `FROM read_parquet(${quote(traceSummariesPath(join(this.dir, f.name)))}))`,
-    );
-    return new Map(rows.getRowsJS().map((r) => [r.pop() as string, r]));
   }
 
   /** Summary rows of the traces `sorted` (32 hex) computed from their records in `holders`' files. */
