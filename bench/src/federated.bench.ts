@@ -8,15 +8,19 @@
  *    wall time per query (p50/p99), CPU per query (the whole process), bytes the gateway read from agents per query, and the bytes the
  *    same trace costs when every span is shipped to a central store (its OTLP protobuf export
  *    request, what the SDK sends).
- * 2. Agent CPU: `linktrace agent` and `linktrace serve` as their own processes take the same
+ * 2. Agent CPU: `linktrace agent` (as by default: host-local checker on; and with
+ *    `--no-local-check`) and `linktrace serve` as their own processes take the same
  *    BENCH_CPU_SPANS spans (native JSON batches of 500); the CPU (user + system, all threads, from
  *    /proc) each spent per span until every span is stored and its check delay has passed; run
- *    agent, serve, serve, agent and averaged, so that neither always runs first.
+ *    agent, agent --no-local-check, serve, serve, agent --no-local-check, agent and averaged, so that
+ *    no role always runs first. The target (agent ≤ half of serve) is judged on the default agent.
+ *    BENCH_AGENT_ARGS adds flags to both agent runs (e.g. `--store-format blocks`); BENCH_SKIP_QUERIES=1
+ *    skips the query part; BENCH_CPU_PROF=<dir> runs each role under `node --cpu-prof` into it.
  *
  * Last line: `{"query_p99_ms_5_hops", "bytes_moved_per_query", "central_bytes_per_trace",
  * "agent_cpu_us_per_span", …}`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +34,9 @@ import { envInt, percentile, printResult, printTable } from './stats.js';
 import { metricValue } from './ingest-server.js';
 
 const QUERIES = envInt('BENCH_QUERIES', 100);
+const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const SKIP_QUERIES = process.env.BENCH_SKIP_QUERIES === '1';
 const SPANS_PER_HOP = Math.max(3, envInt('BENCH_SPANS_PER_HOP', 4));
 const CPU_SPANS = envInt('BENCH_CPU_SPANS', 60_000);
 const CHAINS = [2, 5, 10, 20];
@@ -144,9 +151,58 @@ function processCpuUs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
 
-async function cpuPerSpan(role: 'agent' | 'serve', dir: string, batches: string[], spans: number): Promise<number> {
-  const args = role === 'agent' ? ['agent', '--port', '0', '--data', dir, '--check-delay', '2s'] : ['serve', '--port', '0', '--grpc-port', '0', '--no-ui', '--data', dir, '--check-delay', '2s', '--max-wait', '2s'];
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+type Role = 'agent' | 'agent-nocheck' | 'serve';
+
+function roleArgs(role: Role, dir: string): string[] {
+  if (role === 'serve') return ['serve', '--port', '0', '--grpc-port', '0', '--no-ui', '--data', dir, '--check-delay', '2s', '--max-wait', '2s'];
+  return ['agent', '--port', '0', '--data', dir, '--check-delay', '2s', ...(role === 'agent-nocheck' ? ['--no-local-check'] : []), ...AGENT_ARGS];
+}
+
+/** CPU µs per thread name (`/proc/<pid>/task/<tid>/stat`), threads of one name summed; the main thread is `main`. */
+function threadCpuUs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : process.env.BENCH_THREADS === 'each' ? `+${Number(tid) - pid}` : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '#');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** CPU µs per span: up to 3 s after every span is stored (`window`), and up to the process's exit (`toExit`). */
+interface RoleCpu {
+  window: number;
+  toExit: number;
+}
+
+/**
+ * The process's CPU until it has gone, read from /proc every 10 ms after SIGTERM (the last reading
+ * before it is reaped; at most 10 ms of CPU missed). It counts what a store defers to its close — a
+ * block store's in-memory head (written at 122 880 spans or 15 s, so after this bench's window),
+ * DuckDB's last checkpoint — which the window alone would leave out.
+ */
+async function cpuUntilExit(pid: number, last: number, exited: Promise<unknown>): Promise<number> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (let i = 0; i < 6000 && !gone; i++) {
+    try {
+      last = processCpuUs(pid);
+    } catch {
+      break;
+    }
+    await sleep(10);
+  }
+  return last;
+}
+
+async function cpuPerSpan(role: Role, dir: string, batches: string[], spans: number): Promise<RoleCpu> {
+  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', CPU_PROF, '--cpu-prof-name', `${role}-${Date.now()}.cpuprofile`];
+  const child = spawn(process.execPath, [...prof, BIN, ...roleArgs(role, dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => process.stderr.write(`  [${role}] ${d}`));
@@ -160,18 +216,26 @@ async function cpuPerSpan(role: 'agent' | 'serve', dir: string, batches: string[
     if (url === undefined) throw new Error(`${role} did not start: ${out}`);
     await sleep(1000); // start-up work done before measuring
     const before = processCpuUs(child.pid!);
+    const threadsBefore = threadCpuUs(child.pid!);
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         while (next < batches.length) await post(`${url}/api/v1/spans`, batches[next++]!);
       }),
     );
+    // Every 500 ms: each /metrics answer costs the measured process ~1 ms (prom-client and the RED
+    // histograms; ~1-1.7 µs/span at 10 a second, in the profile), which is not ingest.
     for (let tries = 0; (await storedSpans(url)) < spans; tries++) {
-      if (tries > 3000) throw new Error(`${role} did not store every span`);
-      await sleep(100);
+      if (tries > 600) throw new Error(`${role} did not store every span`);
+      await sleep(500);
     }
     await sleep(3000); // past the check delay: the chain check of these traces is part of the cost
-    return (processCpuUs(child.pid!) - before) / spans;
+    const perThread = [...threadCpuUs(child.pid!)].map(([name, us]) => `${name} ${((us - (threadsBefore.get(name) ?? 0)) / spans).toFixed(1)}`);
+    process.stderr.write(`  [${role}] µs/span by thread: ${perThread.join(', ')}\n`);
+    const window = processCpuUs(child.pid!);
+    child.kill('SIGTERM');
+    const atExit = await cpuUntilExit(child.pid!, window, exited);
+    return { window: (window - before) / spans, toExit: (atExit - before) / spans };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -182,7 +246,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'linktrace-bench-fed-'));
   try {
     process.stderr.write(`bench:federated: ${AGENTS} agents, chains of ${CHAINS.join(', ')} hops, ${QUERIES} queries each, ${SPANS_PER_HOP} spans per hop\n`);
-    const q = await queryPart(join(dir, 'query'));
+    const q = !SKIP_QUERIES ? await queryPart(join(dir, 'query')) : { rows: [], figures: {} as Record<string, number> };
     // The CPU part: the same spans into an agent and into serve.
     const batches: string[] = [];
     let spans = 0;
@@ -198,34 +262,49 @@ async function main(): Promise<void> {
       }
     }
     if (pending.length > 0) batches.push(JSON.stringify(encodeNativeJson(pending)));
-    process.stderr.write(`  CPU: ${spans} spans into linktrace agent and linktrace serve, twice each\n`);
-    // Agent, serve, serve, agent, means: the first run after the query part paid for the bench
-    // process's own clean-up (measured: agent 32-37 µs/span first vs 29 alone), so neither role
-    // always goes first.
-    const order = ['agent', 'serve', 'serve', 'agent'] as const;
-    const runs: Record<'agent' | 'serve', number[]> = { agent: [], serve: [] };
+    process.stderr.write(`  CPU: ${spans} spans into linktrace agent (local check on, and off), and linktrace serve, twice each${AGENT_ARGS.length > 0 ? `; agent flags ${AGENT_ARGS.join(' ')}` : ''}\n`);
+    // Symmetric order, means: the first run after the query part paid for the bench process's own
+    // clean-up (measured: agent 32-37 µs/span first vs 29 alone), so no role always goes first.
+    const order: Role[] = ['agent', 'agent-nocheck', 'serve', 'serve', 'agent-nocheck', 'agent'];
+    const measured: Record<Role, RoleCpu[]> = { agent: [], 'agent-nocheck': [], serve: [] };
     await sleep(2000);
-    for (const [i, role] of order.entries()) runs[role].push(await cpuPerSpan(role, join(dir, `cpu-${role}-${i}`), batches, spans));
+    for (const [i, role] of order.entries()) measured[role].push(await cpuPerSpan(role, join(dir, `cpu-${role}-${i}`), batches, spans));
+    const runs = Object.fromEntries(Object.entries(measured).map(([role, list]) => [role, list.map((c) => c.window)])) as Record<Role, number[]>;
+    const exitRuns = Object.fromEntries(Object.entries(measured).map(([role, list]) => [role, list.map((c) => c.toExit)])) as Record<Role, number[]>;
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const round1 = (x: number): number => Math.round(x * 10) / 10;
     const agentCpu = mean(runs.agent);
+    const noCheckCpu = mean(runs['agent-nocheck']);
     const serveCpu = mean(runs.serve);
-    process.stderr.write(`  CPU µs/span: agent ${runs.agent.map((x) => x.toFixed(1)).join(', ')}; serve ${runs.serve.map((x) => x.toFixed(1)).join(', ')}\n`);
+    const agentExit = mean(exitRuns.agent);
+    const noCheckExit = mean(exitRuns['agent-nocheck']);
+    const serveExit = mean(exitRuns.serve);
+    const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
+    process.stderr.write(`  CPU µs/span: agent ${runs.agent.map((x) => x.toFixed(1)).join(', ')}; agent --no-local-check ${runs['agent-nocheck'].map((x) => x.toFixed(1)).join(', ')}; serve ${runs.serve.map((x) => x.toFixed(1)).join(', ')}\n`);
     console.log('federated queries (walk + assembly + chain check at the gateway):');
     printTable(['chain', 'spans/trace', 'p50 ms', 'p99 ms', 'CPU ms/query', 'bytes moved/query', 'central bytes/trace', 'central bytes/span'], q.rows);
     console.log('');
-    printTable(['role', 'CPU µs per span stored'], [
-      ['linktrace agent', Math.round(agentCpu * 10) / 10],
-      ['linktrace serve', Math.round(serveCpu * 10) / 10],
+    printTable(['role', 'CPU µs per span stored', '/ serve', 'to exit µs/span', '/ serve'], [
+      ['linktrace agent (default: local check on)', round1(agentCpu), ratio(agentCpu, serveCpu), round1(agentExit), ratio(agentExit, serveExit)],
+      ['linktrace agent --no-local-check', round1(noCheckCpu), ratio(noCheckCpu, serveCpu), round1(noCheckExit), ratio(noCheckExit, serveExit)],
+      ['linktrace serve', round1(serveCpu), 1, round1(serveExit), 1],
     ]);
     printResult({
-      query_p99_ms_5_hops: q.figures.query_p99_ms_5_hops!,
-      bytes_moved_per_query: q.figures.bytes_moved_per_query!,
-      central_bytes_per_trace: q.figures.central_bytes_per_trace!,
-      agent_cpu_us_per_span: Math.round(agentCpu * 10) / 10,
-      serve_cpu_us_per_span: Math.round(serveCpu * 10) / 10,
+      ...(!SKIP_QUERIES ? { query_p99_ms_5_hops: q.figures.query_p99_ms_5_hops!, bytes_moved_per_query: q.figures.bytes_moved_per_query!, central_bytes_per_trace: q.figures.central_bytes_per_trace! } : {}),
+      agent_cpu_us_per_span: round1(agentCpu),
+      serve_cpu_us_per_span: round1(serveCpu),
       agent_vs_serve_cpu: Math.round((agentCpu / serveCpu) * 1000) / 1000,
-      agent_cpu_us_per_span_runs: runs.agent.map((x) => Math.round(x * 10) / 10).join(' '),
-      serve_cpu_us_per_span_runs: runs.serve.map((x) => Math.round(x * 10) / 10).join(' '),
+      agent_nocheck_cpu_us_per_span: round1(noCheckCpu),
+      agent_nocheck_vs_serve_cpu: Math.round((noCheckCpu / serveCpu) * 1000) / 1000,
+      agent_cpu_us_per_span_runs: runs.agent.map(round1).join(' '),
+      agent_nocheck_cpu_us_per_span_runs: runs['agent-nocheck'].map(round1).join(' '),
+      serve_cpu_us_per_span_runs: runs.serve.map(round1).join(' '),
+      agent_cpu_us_per_span_to_exit: round1(agentExit),
+      agent_nocheck_cpu_us_per_span_to_exit: round1(noCheckExit),
+      serve_cpu_us_per_span_to_exit: round1(serveExit),
+      agent_vs_serve_cpu_to_exit: ratio(agentExit, serveExit),
+      agent_nocheck_vs_serve_cpu_to_exit: ratio(noCheckExit, serveExit),
+      agent_args: AGENT_ARGS.join(' '),
       ...q.figures,
       queries: QUERIES,
       cpu_spans: spans,

@@ -31,7 +31,16 @@ export interface CheckOptions {
    * against many contracts: only the contracts a trace could be an instance of are evaluated.
    */
   flows?: readonly FlowContract[] | FlowIndex;
+  /** Rules not to run or report, e.g. HOST_CROSSING_RULES when the spans are one host's only. */
+  skipRules?: ReadonlySet<RuleId>;
 }
+
+/**
+ * Rules whose evidence lies on other hosts as often as not: the callee's receive, the consumer of a
+ * message, the chain's last write, a flow's later steps. On one host's spans (a federated agent's)
+ * they would fire falsely; the gateway checks whole traces.
+ */
+export const HOST_CROSSING_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['missing-downstream-receive', 'not-consumed', 'slow-chain', 'flow-step-missing']);
 
 export const DEFAULT_DEADLINE_MS = 30_000;
 
@@ -106,17 +115,19 @@ function stagePhrase(service: string, stage: StageFact, entity: FindingEntity | 
 export function checkTrace(spans: readonly Span[], options: CheckOptions, nowUs: number): Finding[] {
   const facts = readFacts(Array.isArray(spans) ? spans : []);
   const deadlineUs = resolveDeadlineUs(options ?? {});
-  const findings = checkFacts(facts, deadlineUs, nowUs);
+  const skip = options?.skipRules;
+  let findings = checkFacts(facts, deadlineUs, nowUs);
   for (const f of dataMismatches(facts)) findings.push(f);
   const objective = options?.slowChainObjectiveMs;
-  if (typeof objective === 'number' && Number.isFinite(objective) && objective >= 0) {
+  if (typeof objective === 'number' && Number.isFinite(objective) && objective >= 0 && skip?.has('slow-chain') !== true) {
     const slow = slowChain(facts, objective * 1000);
     if (slow !== undefined) findings.push(slow);
   }
-  const flows = options?.flows;
+  const flows = skip?.has('flow-step-missing') === true ? undefined : options?.flows;
   if (flows instanceof FlowIndex) {
     if (flows.size > 0) addFlowFindings(findings, facts, flows.candidates(facts), nowUs);
   } else if (Array.isArray(flows) && flows.length > 0) addFlowFindings(findings, facts, flows, nowUs);
+  if (skip !== undefined && skip.size > 0 && findings.length > 0) findings = findings.filter((f) => !skip.has(f.rule));
   findings.sort((a, b) => a.timeUs - b.timeUs);
   return findings;
 }

@@ -2,7 +2,7 @@
 // traces that the server schedules. No I/O, no timers: the clock is always passed in.
 export { RULE_IDS } from './finding.js';
 export type { Finding, FindingDelivery, FindingEntity, RuleId } from './finding.js';
-export { checkTrace, DEFAULT_DEADLINE_MS } from './check-trace.js';
+export { checkTrace, DEFAULT_DEADLINE_MS, HOST_CROSSING_RULES } from './check-trace.js';
 export type { CheckOptions } from './check-trace.js';
 export type { FlowContract, FlowMatch, FlowStep, FlowResult, FlowStepResult, FlowStepStatus, FlowStatus, FlowSummary } from './flow-contract.js';
 export { evaluateFlow, evaluateFlowFacts, summarizeFlow } from './evaluate-flow.js';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Span } from '@linktrace/model';
-import { checkTrace } from '../src/check-trace.js';
+import { checkTrace, HOST_CROSSING_RULES } from '../src/check-trace.js';
 import type { Finding } from '../src/finding.js';
 import { ID, LATER, SHOP, T0, TRACE, byId, shopSync, startRecord, without } from './shop-sync.js';
 
@@ -324,5 +324,18 @@ describe('checkTrace: bad input is checked as far as possible and never throws',
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('checkTrace: skipRules (a federated agent sees one host only)', () => {
+  it('HOST_CROSSING_RULES leave out not-consumed and slow-chain, and keep the host-local rules', () => {
+    const unconsumed = without(shopSync(), ID.workerReceive, ID.workerMysql, ID.workerRedis, ID.workerHttp, ID.queryReceive, ID.queryWrite);
+    assert.equal(only(checkTrace(unconsumed, {}, LATER)).rule, 'not-consumed');
+    assert.deepEqual(checkTrace(unconsumed, { skipRules: HOST_CROSSING_RULES }, LATER), []);
+    assert.equal(only(checkTrace(shopSync(), { slowChainObjectiveMs: 100 }, LATER)).rule, 'slow-chain');
+    assert.deepEqual(checkTrace(shopSync(), { slowChainObjectiveMs: 100, skipRules: HOST_CROSSING_RULES }, LATER), []);
+    // missing-write is judged on the writing hop's own spans: still reported.
+    const f = only(checkTrace(without(shopSync(), ID.queryWrite), { skipRules: HOST_CROSSING_RULES }, LATER));
+    assert.equal(f.rule, 'missing-write');
   });
 });

@@ -12,6 +12,8 @@ import { after, describe, it } from 'node:test';
 import { createTraceIdGenerator, encodeNativeJson } from '@linktrace/model';
 import { span, T0 } from '@linktrace/model/testing';
 import { AgentDirectory, type AgentInfo } from '@linktrace/storage';
+import { ConfigError } from '../src/config.js';
+import { resolveStoreKind } from '../src/cli/open-store.js';
 import { openStore } from '../src/cli/store-url.js';
 import { AGENT_STORE_FLUSH_MS, parseAgentFlags, startAgent, type RunningAgent } from '../src/federated/agent.js';
 import { buildGatewayApp } from '../src/federated/gateway-app.js';
@@ -208,6 +210,34 @@ describe('federated roles', { timeout: 180_000 }, () => {
       } finally {
         await agent.close();
       }
+    }
+  });
+
+  it('an agent takes --store-format: a new data directory becomes a block store, its traces read back after a restart', async () => {
+    assert.throws(() => parseAgentFlags({ port: '0', data: tmp(), storeFormat: 'csv' }), ConfigError);
+    const plainStore = parseAgentFlags({ port: '0', data: tmp() }).serve.store;
+    assert.equal(plainStore?.kind === 'embedded' ? plainStore.format : 'not embedded', undefined);
+    const data = tmp();
+    const flags = { port: '0', data, storeFormat: 'blocks' };
+    let agent = await startAgent(parseAgentFlags(flags), { print: () => {}, warn: () => {} });
+    const id = newId();
+    try {
+      assert.equal(await postSpans(agent, [span({ traceId: id, spanId: '0000000000000001', service: 'blocky', kind: 'server' }), span({ traceId: id, spanId: '0000000000000002', parentSpanId: '0000000000000001', service: 'blocky', startUs: T0 + 3 })]), 200);
+      await until('the spans stored', () => Promise.resolve(agent.info().spansStored >= 2 ? true : undefined));
+    } finally {
+      await agent.close();
+    }
+    assert.equal(resolveStoreKind(data), 'blocks');
+    // After a restart on a store that is not empty, a trace is read from the store, not from memory.
+    agent = await startAgent(parseAgentFlags({ port: '0', data }), { print: () => {}, warn: () => {} });
+    try {
+      const res = await fetch(`${agent.server.url}/api/v1/traces/${id}?format=native`);
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { spanId: string }[] | { spans: { spanId: string }[] };
+      const spans = Array.isArray(body) ? body : body.spans;
+      assert.deepEqual(spans.map((s) => s.spanId).sort(), ['0000000000000001', '0000000000000002']);
+    } finally {
+      await agent.close();
     }
   });
 });

@@ -29,7 +29,9 @@ describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
     [['checker', '--store', 'x'], /linktrace checker: --nats: required/],
     [['checker', '--nats', 'nats://127.0.0.1:4222', '--store', 'x', '--partition', '2/2'], /--partition: the index 2 must be less than N \(2\)/],
     [['checker', '--nats', 'nats://127.0.0.1:4222', '--store', 'x', '--partition', 'first'], /--partition: "first" is not i\/N/],
-    [['collector', '--nats', 'http://127.0.0.1:4222'], /--nats: "http:\/\/127.0.0.1:4222" is not nats:\/\/host\[:port\]/],
+    [['collector', '--nats', 'http://127.0.0.1:4222'], /--nats: "http:\/\/127.0.0.1:4222" is not nats:\/\/\[user:password@\|token@\]host\[:port\]/],
+    [['collector', '--nats', 'nats://u:s3cret@127.0.0.1:4222,nats://v:other@127.0.0.1:4223'], /--nats: the servers carry different credentials/],
+    [['collector', '--nats', 'nats://u:%zz@127.0.0.1:4222'], /--nats: the credentials before "@" are not valid percent-encoding/],
     [['collector', '--nats', 'nats://127.0.0.1:4222', '--partitions', '0'], /--partitions/],
     [['query'], /linktrace query: --store: required/],
   ];
@@ -67,8 +69,38 @@ describe('linktrace roles (CLI)', { timeout: 120_000 }, () => {
       const exit = await exitWithin(proc, 60_000);
       assert.equal(exit.code, 1, proc.stdout());
       assert.match(proc.stderr(), /linktrace checker: cannot run: --partitions 8: the stream LINKTRACE_SPANS has 4 partitions/);
+      // Said once: the role's own warning and the CLI's exit message must not both print it.
+      assert.equal(proc.stderr().split('--partitions 8: the stream LINKTRACE_SPANS has 4 partitions').length - 1, 1, proc.stderr());
     } finally {
       await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  it('a collector reaches a nats-server that wants a user and password; credentials never printed; wrong ones named', async () => {
+    const secured = await startLocalNats(undefined, ['--user', 'linktrace', '--pass', 'p@ss:word']);
+    const good = `nats://linktrace:${encodeURIComponent('p@ss:word')}@127.0.0.1:${secured.port}`;
+    const ok = runCli(['collector', '--nats', good, '--port', '0', '--grpc-port', '0']);
+    const fromEnv = runCli(['collector', '--nats', secured.url, '--port', '0', '--grpc-port', '0'], { LINKTRACE_NATS_USER: 'linktrace', LINKTRACE_NATS_PASSWORD: 'p@ss:word' });
+    const bad = runCli(['collector', '--nats', `nats://linktrace:wrong@127.0.0.1:${secured.port}`, '--port', '0', '--grpc-port', '0']);
+    try {
+      for (const proc of [ok, fromEnv]) {
+        const url = await until('the banner', () => Promise.resolve(/collector: listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1]));
+        await until('NATS', async () => ((await get(`${url}/healthz`)).status === 200 ? true : undefined));
+        const res = await post(`${url}/api/v1/spans`, JSON.stringify(encodeNativeJson(shopSync(newTraceId()))), { 'content-type': 'application/json' });
+        assert.equal(res.status, 200, res.body.toString());
+        assert.match(proc.stdout(), new RegExp(`NATS {7}nats://127\\.0\\.0\\.1:${secured.port} `));
+      }
+      const badUrl = await until('the banner', () => Promise.resolve(/collector: listening on (http:\/\/\S+)/.exec(bad.stdout())?.[1]));
+      await until('the refusal', () => Promise.resolve(/refused the credentials/.test(bad.stderr()) ? true : undefined));
+      const health = await get(`${badUrl}/healthz`);
+      assert.equal(health.status, 503);
+      assert.match(health.body.toString(), /refused the credentials/);
+      for (const proc of [ok, fromEnv, bad]) {
+        for (const text of [proc.stdout(), proc.stderr()]) assert.doesNotMatch(text, /p@ss|wrong|%40/);
+      }
+    } finally {
+      for (const proc of [ok, fromEnv, bad]) proc.kill();
+      await secured.destroy();
     }
   });
 

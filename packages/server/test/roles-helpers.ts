@@ -31,7 +31,8 @@ export interface LocalNats {
   destroy(): Promise<void>;
 }
 
-export async function startLocalNats(port?: number): Promise<LocalNats> {
+/** `args`: more nats-server flags, e.g. `['--user', 'u', '--pass', 'p']`. */
+export async function startLocalNats(port?: number, args: string[] = []): Promise<LocalNats> {
   assertNatsInstalled();
   const chosen = port ?? (await freePort());
   const storeDir = await tempDir('linktrace-nats-');
@@ -42,7 +43,7 @@ export async function startLocalNats(port?: number): Promise<LocalNats> {
     storeDir,
     running: false,
     async start() {
-      const proc = spawn(NATS_BINARY, ['-js', '-a', '127.0.0.1', '-p', String(chosen), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = spawn(NATS_BINARY, ['-js', '-a', '127.0.0.1', '-p', String(chosen), '-sd', storeDir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
       child = proc;
       let log = '';
       await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
 import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
 import { mergedRestKeys, REST_KEYS_LIMIT, restKeySet, restMayHold } from '../src/blocks/manifest.js';
 import type { BlockFile } from '../src/blocks/manifest.js';
+import { PARQUET_CREATED_BY } from '../src/blocks/parquet-file.js';
 import { realisticSpanStream } from './support/realistic-spans.js';
 import { freshDirs } from './support/store-files.js';
 
@@ -61,7 +62,7 @@ async function plainDuckDB(query: string): Promise<unknown[][]> {
   }
 }
 
-/** Who wrote each live compacted file (Parquet `created_by`): hyparquet (JS compaction) or DuckDB. */
+/** Who wrote each live compacted file (Parquet `created_by`): ours (JS compaction, parquet-pages.ts) or DuckDB. */
 async function writersOf(dataDir: string, store: BlockStore): Promise<string[]> {
   const out: string[] = [];
   for (const f of store.blockFiles().filter((b) => b.level === 1)) {
@@ -540,7 +541,7 @@ describe('block store', () => {
         nowMs += 1_000;
       }
       for (const store of Object.values(stores)) await store.compact();
-      assert.deepStrictEqual(await writersOf(dirs.js, stores.js), ['hyparquet']);
+      assert.deepStrictEqual(await writersOf(dirs.js, stores.js), [PARQUET_CREATED_BY]);
       assert.deepStrictEqual(await writersOf(dirs.duckdb, stores.duckdb), ['duckdb']);
       const [js] = stores.js.blockFiles();
       const [dk] = stores.duckdb.blockFiles();
@@ -567,7 +568,7 @@ describe('block store', () => {
 
   it('compacts in DuckDB when the JS compaction cannot: inputs not in the head, tombstones to apply', async () => {
     const cases: [string, Omit<BlockStoreOptions, 'dataDir'>, (s: BlockStore) => Promise<unknown>, string][] = [
-      ['all in the head', {}, () => Promise.resolve(), 'hyparquet'],
+      ['all in the head', {}, () => Promise.resolve(), PARQUET_CREATED_BY],
       ['no head', { headRows: 0 }, () => Promise.resolve(), 'duckdb'],
       ['oldest blocks left the head', { headRows: 60 }, () => Promise.resolve(), 'duckdb'],
       ['a tombstone to apply', {}, (s) => s.deleteTraces([traceIdOf(3)]), 'duckdb'],

@@ -2,8 +2,10 @@
  * Measures each step of the block store's write path in isolation, in µs per span, on realistic
  * spans (issue 12: "measure each step's µs/span"). Not a test; run after a build:
  *   node packages/storage/dist/test/measure-blocks.js [spans=245760] [block=8192] [order=duckdb-first]
- * Steps, for micro-blocks of `block` spans: encode (spans → columns), hyparquet build without
- * compression and with zstd level 1 (each a whole build), fsync (write + fsync + rename),
+ * Steps, for micro-blocks of `block` spans: encode (spans → columns), Parquet build without
+ * compression and with zstd level 1 (each a whole build; by parquet-pages.ts, the output fields keep
+ * their `hyparquet_` names to compare with older runs; the uncompressed build goes first and pays
+ * the encode's garbage collection: measure-block-write.js times the store's order), fsync (write + fsync + rename),
  * then compaction of all the micro-blocks into one sorted file twice, from the same micro-blocks:
  * by DuckDB (block-copy.ts) and in JS from their head columns (head-compaction.ts: merge, Parquet
  * build at zstd levels 1 and 3, write, trace summaries by DuckDB), in the order `order` gives

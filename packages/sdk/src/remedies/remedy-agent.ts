@@ -10,6 +10,8 @@ import { REMEDY_ATTR, signRemedyResult, verifyRemedy, type RemedyAction, type Re
 import { Context } from '../context/context.js';
 import { runWithContext } from '../context/context-manager.js';
 import { HttpTransport } from '../export/http-transport.js';
+import { parseRetryAfter } from '../export/retry-after.js';
+import { retryDelayMs, type RetryPolicy } from '../export/retry-delay.js';
 import type { Tracing } from '../trace/tracing.js';
 
 /** What a handler is told. */
@@ -73,8 +75,8 @@ export interface RemedyAgentCounters {
 }
 
 const MAX_REMEMBERED = 10_000;
-const MIN_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 30_000;
+/** Pacing of a failed claim or result report: the exporters' backoff with jitter (many instances fail together). */
+const RETRY: RetryPolicy = { maxAttempts: 5, baseMs: 500, maxMs: 30_000 };
 
 /** A handler's throw becomes a rejection, like its own rejections. */
 function callHandler(handler: RemedyHandler, request: RemedyRequest): Promise<RemedyOutcome> {
@@ -154,7 +156,7 @@ export class RemedyAgent {
   }
 
   private async pollLoop(): Promise<void> {
-    let backoff = MIN_BACKOFF_MS;
+    let failures = 0;
     const inflight = new Set<Promise<unknown>>();
     const limit = Math.max(1, Math.floor(this.options.concurrency ?? 4));
     while (this.running) {
@@ -171,12 +173,12 @@ export class RemedyAgent {
       if (!this.running) return;
       const reply = outcome.reply;
       if (reply === undefined || reply.status >= 300) {
-        if (backoff === MIN_BACKOFF_MS) this.warn(`cannot ask ${this.options.endpoint} for work: ${outcome.result.code === 'success' ? 'no answer' : (outcome.result.error?.message ?? `HTTP ${reply?.status}`)}; retrying with backoff`);
-        await this.sleep(backoff);
-        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+        if (failures === 0) this.warn(`cannot ask ${this.options.endpoint} for work: ${outcome.result.code === 'success' ? 'no answer' : (outcome.result.error?.message ?? `HTTP ${reply?.status}`)}; retrying with backoff`);
+        failures++;
+        await this.sleep(retryDelayMs(RETRY, failures, parseRetryAfter(reply?.headers['retry-after'])));
         continue;
       }
-      backoff = MIN_BACKOFF_MS;
+      failures = 0;
       if (reply.status === 204) continue;
       let parsed: { delivery?: RemedyDelivery; signature?: string };
       try {
@@ -285,13 +287,13 @@ export class RemedyAgent {
     const transport = new HttpTransport({ url: new URL(`/api/v1/remedies/${encodeURIComponent(id)}/result`, this.options.endpoint).href, headers: this.headers });
     const body = JSON.stringify({ service: this.service, instance: this.instance, ...result, signature: signRemedyResult(id, result, this.options.secret) });
     try {
-      for (let attempt = 0; attempt < 5; attempt++) {
+      for (let attempt = 1; attempt <= RETRY.maxAttempts; attempt++) {
         const outcome = await transport.send(body, 'application/json');
         if (outcome.result.code === 'success' || outcome.result.code === 'failed') {
           if (outcome.result.code === 'failed') this.warn(`the server refused the result of ${id}: ${outcome.result.error?.message ?? ''}`);
           return;
         }
-        await this.sleep(MIN_BACKOFF_MS * 2 ** attempt);
+        if (attempt < RETRY.maxAttempts) await this.sleep(retryDelayMs(RETRY, attempt, parseRetryAfter(outcome.reply?.headers['retry-after'])));
       }
       this.warn(`could not report the result of ${id}; the server will fail it when its lease ends`);
     } finally {

@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import type { SdkDropReport, Span } from '@linktrace/model';
 import type { Finding } from '@linktrace/storage';
 import { MAX_FINDING_LIMIT, mergeRecords } from '@linktrace/storage';
-import { annotateSdkDrops, checkTrace, compactSpan, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
+import { annotateSdkDrops, checkTrace, compactSpan, HOST_CROSSING_RULES, TraceBuffer, type CheckOptions, type TakenTrace } from '@linktrace/analysis';
 import { pinFindings } from './pin-findings.js';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { CheckerObserver } from './checker-metrics.js';
-import { HOST_CROSSING_RULES, type ResolvedCheckerOptions } from './checker-options.js';
+import type { ResolvedCheckerOptions } from './checker-options.js';
 import type { CheckerStore } from './checker-store.js';
 import { CheckpointFile } from './checkpoint-file.js';
 import { FlowRegistry } from './flow-registry.js';
@@ -195,9 +195,15 @@ export class ChainChecker {
    */
   checkSpans(spans: readonly Span[]): Finding[] {
     if (spans.length === 0) return [];
+    return pinFindings(checkTrace(spans, this.ruleOptions(), this.nowUs()) as Finding[], spans);
+  }
+
+  /** The built-in rules' options (no flow contracts): deadline, slow-chain objective, rules a host-local checker leaves out. */
+  private ruleOptions(): CheckOptions {
     const check: CheckOptions = { deadlineMs: this.options.deadlineMs };
     if (this.options.slowChainMs !== undefined) check.slowChainObjectiveMs = this.options.slowChainMs;
-    return pinFindings(checkTrace(spans, check, this.nowUs()) as Finding[], spans);
+    if (this.options.hostLocal) check.skipRules = HOST_CROSSING_RULES;
+    return check;
   }
 
   /** True while the trace waits for its check (spans arrived, quiet delay not over): its findings are not final yet. */
@@ -440,8 +446,7 @@ export class ChainChecker {
     const nowUs = this.nowUs();
     const flows = this.flows.contracts;
     // The index: each trace is checked against the contracts it could be an instance of only.
-    const check: CheckOptions = { deadlineMs: this.options.deadlineMs, flows: this.flows.index };
-    if (this.options.slowChainMs !== undefined) check.slowChainObjectiveMs = this.options.slowChainMs;
+    const check: CheckOptions = { ...this.ruleOptions(), flows: this.flows.index };
     const all: Finding[] = [];
     const byTrace: Finding[][] = [];
     const later: Recheck[] = [];
@@ -449,7 +454,6 @@ export class ChainChecker {
     for (let k = 0; k < part.length; k++) {
       const spans = traces[k] ?? [];
       let found = spans.length === 0 ? [] : pinFindings(checkTrace(spans, check, nowUs) as Finding[], spans);
-      if (this.options.hostLocal && found.length > 0) found = found.filter((f) => !HOST_CROSSING_RULES.has(f.rule));
       if (drops.length > 0 && found.length > 0) found = annotateSdkDrops(found, spans, drops);
       byTrace.push(found);
       for (const f of found) all.push(f);

@@ -26,7 +26,7 @@ export interface CheckerOptions {
   maxFlows?: number;
   /**
    * The checker sees one host's spans (a federated agent): the rules that need the other side of a
-   * call or of a whole chain (`HOST_CROSSING_RULES`) are not reported; the gateway checks whole traces.
+   * call or of a whole chain (analysis `HOST_CROSSING_RULES`) are neither run nor reported; the gateway checks whole traces.
    */
   hostLocal?: boolean;
 }
@@ -45,12 +45,6 @@ export interface ResolvedCheckerOptions {
   /** How often due traces are looked for: a quarter of the check delay, 10 ms to 1 s. */
   tickMs: number;
 }
-
-/**
- * Rules whose evidence lies on other hosts as often as not: the callee's receive, the consumer of a
- * message, the chain's last write, a flow's later steps. On one host's spans they would fire falsely.
- */
-export const HOST_CROSSING_RULES: ReadonlySet<string> = new Set(['missing-downstream-receive', 'not-consumed', 'slow-chain', 'flow-step-missing']);
 
 export const DEFAULT_CHECKER = Object.freeze({
   checkDelayMs: 30_000,

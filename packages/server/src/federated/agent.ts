@@ -30,6 +30,8 @@ export interface AgentFlags {
   heartbeat?: string;
   /** Token the gateway wants on heartbeats. */
   gatewayToken?: string;
+  /** `--store-format duckdb|blocks`: how a new data directory stores spans (serve's flag). */
+  storeFormat?: string;
   /** `--no-local-check` (false): no chain checker on this agent's spans. Default true. */
   localCheck?: boolean;
 }
@@ -65,6 +67,7 @@ export function parseAgentFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = {}):
     retention: flags.retention,
     token: flags.token,
     checkDelay: flags.checkDelay ?? AGENT_DEFAULTS.checkDelay,
+    storeFormat: flags.storeFormat,
     ui: false,
   };
   const serve = parseServeFlags(serveFlags, env);
@@ -211,6 +214,7 @@ export function register(program: Command): void {
     .option('--grpc-port <port>', 'OTLP/gRPC port (default 0: off)')
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--data <dir>', 'data directory (database, write-ahead log, what the agent learned)', AGENT_DEFAULTS.data)
+    .option('--store-format <format>', 'how a new data directory stores spans: duckdb (one DuckDB file) or blocks (Parquet block files); an existing one keeps its own')
     .option('--retention <duration>', 'keep spans this long after they arrived; 0 or off keeps them forever', '7d')
     .option('--token <token>', 'require Authorization: Bearer <token> from SDKs and the gateway (or set LINKTRACE_TOKEN)')
     .option('--no-local-check', "no chain checker on this agent's spans (by default it runs the rules that one host's spans can settle; the gateway checks whole traces when read)")

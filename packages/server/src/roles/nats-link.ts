@@ -86,6 +86,9 @@ export class NatsLink {
       try {
         nc = await connect({
           servers: this.options.nats.servers,
+          user: this.options.nats.user,
+          pass: this.options.nats.pass,
+          token: this.options.nats.token,
           name: `linktrace-${this.options.role}`,
           // Once connected, reconnect for ever: a role outlives NATS restarts and node failures.
           reconnect: true,
@@ -109,8 +112,9 @@ export class NatsLink {
         await nc?.close().catch(() => undefined);
         this.error = `NATS ${servers}: ${natsProblem(error as Error)}`;
         if (error instanceof LayoutError) {
-          this.options.warn(`linktrace ${this.options.role}: ${error.message}`);
-          this.options.fatal?.(error);
+          // Said once: whoever takes the fatal error reports it (the CLI: "cannot run: …" and exit 1).
+          if (this.options.fatal !== undefined) this.options.fatal(error);
+          else this.options.warn(`linktrace ${this.options.role}: ${error.message}`);
           return;
         }
         this.options.warn(`linktrace ${this.options.role}: cannot use ${this.error}; retrying in ${delay / 1000}s (/healthz says why meanwhile)`);
@@ -163,7 +167,9 @@ export class NatsLink {
  * runs without JetStream, or the account has none. Said in words, since the roles cannot work then.
  */
 export function natsProblem(error: Error): string {
-  return error.message === '503'
-    ? '503 no responders: JetStream does not answer on this server (start nats-server with -js, or enable jetstream for the account)'
-    : error.message;
+  if (error.message === '503') return '503 no responders: JetStream does not answer on this server (start nats-server with -js, or enable jetstream for the account)';
+  if ((error as { code?: string }).code === 'AUTHORIZATION_VIOLATION' || /authorization violation/i.test(error.message)) {
+    return `${error.message}: the server refused the credentials (give them as nats://user:password@host or nats://token@host in --nats, or LINKTRACE_NATS_USER / LINKTRACE_NATS_PASSWORD / LINKTRACE_NATS_TOKEN)`;
+  }
+  return error.message;
 }

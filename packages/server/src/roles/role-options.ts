@@ -22,8 +22,13 @@ export interface RoleFlags extends ServeFlags {
 
 /** How the roles reach NATS and shape the stream when they are the first to create it. */
 export interface NatsOptions {
-  /** `nats://host:port` (or host:port) of one or more servers of the cluster. */
+  /** `nats://host:port` (or host:port) of one or more servers of the cluster, credentials taken out. */
   servers: string[];
+  /** From `nats://user:password@host` or LINKTRACE_NATS_USER / LINKTRACE_NATS_PASSWORD. */
+  user?: string;
+  pass?: string;
+  /** From `nats://token@host` or LINKTRACE_NATS_TOKEN. */
+  token?: string;
   /** Partitions of a new stream; absent: the existing stream's, or DEFAULT_PARTITIONS for a new one. */
   partitions?: number;
   /** Replicas of new streams (3 on a three-node cluster). */
@@ -60,13 +65,53 @@ export const ROLE_DEFAULTS = {
   fetchBatch: '256',
 } as const;
 
-function parseServers(text: string | undefined): string[] {
-  if (text === undefined || text.trim() === '') throw new ConfigError('--nats: required, e.g. nats://127.0.0.1:4222 (several servers of a cluster: comma-separated)');
-  const servers = text.split(',').map((s) => s.trim());
-  for (const s of servers) {
-    if (!/^(nats:\/\/)?(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/i.test(s)) throw new ConfigError(`--nats: "${s}" is not nats://host[:port]`);
+/** NATS servers and the one set of credentials they share (never printed: the servers are kept without them). */
+type NatsEndpoints = Pick<NatsOptions, 'servers' | 'user' | 'pass' | 'token'>;
+
+const NATS_SERVER = /^(nats:\/\/)?(?:([^@/\s]*)@)?(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/i;
+
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ConfigError('--nats: the credentials before "@" are not valid percent-encoding (write "@", ":" or "%" in a password as %40, %3A, %25)');
   }
-  return servers;
+}
+
+function parseServers(text: string | undefined, env: NodeJS.ProcessEnv): NatsEndpoints {
+  if (text === undefined || text.trim() === '') throw new ConfigError('--nats: required, e.g. nats://127.0.0.1:4222 (several servers of a cluster: comma-separated)');
+  const servers: string[] = [];
+  let userInfo: string | undefined;
+  for (const s of text.split(',').map((part) => part.trim())) {
+    const m = NATS_SERVER.exec(s);
+    // The message never repeats what was typed before the "@": it may be a password.
+    if (m === null) throw new ConfigError(`--nats: "${s.replace(/^(nats:\/\/)?[^@/]*@/, '$1…@')}" is not nats://[user:password@|token@]host[:port]`);
+    const info = m[2];
+    if (info !== undefined) {
+      if (userInfo !== undefined && userInfo !== info) throw new ConfigError('--nats: the servers carry different credentials; one cluster takes one set');
+      userInfo = info;
+    }
+    servers.push(`${m[1] ?? ''}${m[3]}${m[4] ?? ''}`);
+  }
+  const endpoints: NatsEndpoints = { servers };
+  if (userInfo !== undefined && userInfo !== '') {
+    const colon = userInfo.indexOf(':');
+    if (colon < 0) endpoints.token = decodeUserInfo(userInfo);
+    else {
+      endpoints.user = decodeUserInfo(userInfo.slice(0, colon));
+      endpoints.pass = decodeUserInfo(userInfo.slice(colon + 1));
+    }
+  }
+  const user = env.LINKTRACE_NATS_USER;
+  const token = env.LINKTRACE_NATS_TOKEN;
+  if (endpoints.user === undefined && endpoints.token === undefined) {
+    if (user !== undefined && user !== '') {
+      endpoints.user = user;
+      endpoints.pass = env.LINKTRACE_NATS_PASSWORD ?? '';
+    } else if (token !== undefined && token !== '') endpoints.token = token;
+  }
+  if (endpoints.user !== undefined && endpoints.token !== undefined) throw new ConfigError('--nats: a user and a token were both given; NATS takes one');
+  return endpoints;
 }
 
 /** Flags (strings as typed) -> options; throws ConfigError naming the flag. */
@@ -81,7 +126,7 @@ export function parseRoleFlags(role: RoleName, flags: RoleFlags, env: NodeJS.Pro
   };
   if (role !== 'query') {
     options.nats = {
-      servers: parseServers(flags.nats ?? env.LINKTRACE_NATS),
+      ...parseServers(flags.nats ?? env.LINKTRACE_NATS, env),
       replicas: parseInteger(flags.replicas ?? ROLE_DEFAULTS.replicas, '--replicas', 1, 5),
       streamMaxBytes: parseSize(flags.streamMaxBytes ?? ROLE_DEFAULTS.streamMaxBytes, '--stream-max-bytes'),
       streamMaxAgeMs: parseRetention(flags.streamMaxAge ?? ROLE_DEFAULTS.streamMaxAge, '--stream-max-age'),

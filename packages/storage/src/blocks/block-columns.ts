@@ -31,10 +31,10 @@ const BOOL = { type: 'BOOLEAN' } as const;
 type Scalar = typeof U64 | typeof I64 | typeof U8 | typeof I32 | typeof STR | typeof BOOL;
 
 /**
- * How a column is written. `stats`: min/max kept (what DuckDB prunes row groups by: ids, times and
- * the block bookkeeping; the others cost CPU for nothing). `dict`: dictionary forced (names, services
- * and other texts that repeat) or never tried (`plain`: random ids, JSON), so hyparquet-writer does
- * not sample every column to decide.
+ * How a column is written (parquet-pages.ts). `stats`: min/max kept (what DuckDB prunes row groups
+ * by: ids, times and the block bookkeeping; the others cost CPU for nothing). `encoding`: dictionary
+ * forced (names, services and other texts that repeat) or never tried (`PLAIN`: random ids, JSON);
+ * unset, a text column gets a dictionary where it halves the bytes, a number column PLAIN.
  */
 interface ColumnSpec {
   name: string;
@@ -77,7 +77,7 @@ const FIXED: readonly ColumnSpec[] = [
   { name: 'pdelta', element: I32, required: false, encoding: DICT },
 ];
 
-/** A block's columns, ready for hyparquet-writer. */
+/** A block's columns, ready for the Parquet writer (parquet-pages.ts; `ColumnSource` is hyparquet-writer's shape). */
 export interface BlockColumns {
   rows: number;
   /** Attribute slot columns `a0…` it has. */
@@ -191,6 +191,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
   const pidWords = new Uint32Array(pidOne.buffer);
   const kind = new Int32Array(n);
   const start = new BigInt64Array(n);
+  const startWords = new Uint32Array(start.buffer);
   const status = new Int32Array(n);
   const t64 = new Array<boolean | null>(n);
   const pid = new Array<bigint | null>(n);
@@ -231,7 +232,11 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     name[i] = escapeText(span.name);
     kind[i] = KIND_CODE[span.kind];
     // start_us 0 is the stored form of an unknown start (a valid known start is above 0).
-    start[i] = span.startUnknown === true ? 0n : BigInt(Math.floor(span.startUs));
+    // Written as its two 32-bit words: no BigInt made per span (starts are positive, below 2^53).
+    const us = span.startUnknown === true ? 0 : Math.floor(span.startUs);
+    const high = Math.floor(us / 0x1_0000_0000);
+    startWords[2 * i] = us - high * 0x1_0000_0000;
+    startWords[2 * i + 1] = high;
     duration[i] = span.durationUs === undefined ? null : BigInt(Math.floor(span.durationUs));
     status[i] = STATUS_NUMBER[span.status.code];
     statusMsg[i] = span.status.message === undefined ? null : escapeText(span.status.message);
@@ -304,7 +309,10 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
   };
   const { schema, columnData } = blockColumnSources(data, slots.slice(0, attributeSlots));
   let maxStart = 0;
-  for (let i = 0; i < n; i++) if (start[i]! > maxStart) maxStart = Number(start[i]!);
+  for (let i = 0; i < n; i++) {
+    const us = startWords[2 * i + 1]! * 0x1_0000_0000 + startWords[2 * i]!;
+    if (us > maxStart) maxStart = us;
+  }
   return { rows: n, slots: attributeSlots, columnData, schema, maxStart, traceHis: distinctSorted(hi), minKey: n === 0 ? '' : keys[order[0]!]!, maxKey: n === 0 ? '' : keys[order[n - 1]!]!, restKeys: restKeySet([...restKeys].map(unescapeText)) };
 }
 

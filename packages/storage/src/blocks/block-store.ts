@@ -3,7 +3,7 @@
  * tables (findings, SDK drops, attribute slots, tombstones) in a DuckDB file beside them.
  *
  * - A write batch (concurrent `writeSpans` calls group-committed, block-writer.ts) becomes one
- *   micro-block: columns built in JS, Parquet written by hyparquet-writer, fsynced, named in the
+ *   micro-block: columns built in JS, Parquet written by parquet-pages.ts, fsynced, named in the
  *   manifest; then the calls resolve (resolved = durable).
  * - In the background, micro-blocks are merged by DuckDB into one file sorted by trace id
  *   (compaction; optionally in JS from the head's columns, head-compaction.ts), swapped in the
