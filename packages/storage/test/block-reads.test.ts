@@ -52,7 +52,7 @@ function assertChain(got: readonly Span[], t: number, n: number): void {
   }
 }
 
-async function compactedFiles(store: BlockStore, dataDir: string): Promise<string[]> {
+function compactedFiles(store: BlockStore, dataDir: string): string[] {
   return store
     .blockFiles()
     .filter((f) => f.level === 1)
@@ -81,7 +81,7 @@ describe('block store reads: lookups planned from row-group statistics', () => {
       // 20 000 spans: more than one 16 384-row group, whatever the neighbours.
       await store.writeSpans([...chain(1, 100), ...chain(2, 20_000), ...chain(3, 100)]);
       await store.compact();
-      const [path] = await compactedFiles(store, dataDir);
+      const [path] = compactedFiles(store, dataDir);
       const groups = await footerFacts(path!);
       assert.ok(groups.length >= 2);
       const hi = BigInt(`0x${traceIdOf(2).slice(0, 16)}`);
@@ -102,7 +102,7 @@ describe('block store reads: lookups planned from row-group statistics', () => {
       await store.compact();
       await store.writeSpans(spans.slice(10, 20));
       await store.compact();
-      assert.equal((await compactedFiles(store, dataDir)).length, 2);
+      assert.equal(compactedFiles(store, dataDir).length, 2);
       await store.writeSpans(spans.slice(20));
       await store.flush();
       assert.ok(store.blockFiles().some((f) => f.level === 0));
@@ -152,7 +152,7 @@ describe('block store reads: lookups planned from row-group statistics', () => {
       const spans = realisticSpans({ count: 20_000 });
       await store.writeSpans(spans);
       await store.compact();
-      const [path] = await compactedFiles(store, dataDir);
+      const [path] = compactedFiles(store, dataDir);
       const groups = await footerFacts(path!);
       // Realistic spans have no status message and one scope per service.
       assert.equal(columnExpr(groups, 'status_msg'), 'NULL AS status_msg');
