@@ -404,7 +404,7 @@ describe('block store', () => {
       await store.close();
     }
   });
-  it('searches the newest files first and reads older ones only when they could hold newer hits', async () => {
+  it('searches the newest spans first and reads older ones only when they could hold newer hits', async () => {
     const store = await open(freshDir(), { searchRows: 1 });
     const everything = await open(freshDir(), { searchRows: Infinity });
     try {
@@ -427,7 +427,8 @@ describe('block store', () => {
         reads.length = 0;
         assert.deepStrictEqual(await store.findTraces(q), await everything.findTraces(q), JSON.stringify(q));
         if (q.limit === 3) assert.deepStrictEqual(reads, [1], 'the newest file alone holds the 3 newest traces');
-        if (q.limit === 100) assert.deepStrictEqual([reads.length > 1, reads.reduce((a, b) => a + b, 0)], [true, 7], 'too few hits: every file read, in rounds, each once');
+        // Slices of start times (search-window.ts): a file is read by the slices its starts fall in.
+        if (q.limit === 100) assert.ok(reads.length > 1 && reads.reduce((a, b) => a + b, 0) <= 7 + reads.length - 1, 'too few hits: every file read, in rounds');
       }
     } finally {
       await store.close();

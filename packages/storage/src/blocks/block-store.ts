@@ -62,7 +62,11 @@ import { KIND_CODE, SpanRowEncoder } from '../embedded/span-row-encoder.js';
 import { escapeText, unescapeText } from '../embedded/text-codec.js';
 import { SUMMARY_ROW_SQL, summarySelect } from '../embedded/trace-summaries.js';
 import { copyBlocks, fileSummariesSql, TRACE_SUMMARIES_SUFFIX, traceSummariesPath } from './block-copy.js';
-import { lookupRowsSql, lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
+import { lookupWidth, overBlocks, resolveParents, spansRelationSql } from './block-relation.js';
+import { FooterCache, groupsHolding, plannedLookupSql } from './lookup-plan.js';
+import { nextWindowRows, searchCutoffs } from './search-window.js';
+import { SummaryCache } from './summary-cache.js';
+import type { StartGroup } from './search-window.js';
 import type { RelationOptions } from './block-relation.js';
 import { BlockSet } from './block-set.js';
 import type { Snapshot } from './block-set.js';
@@ -97,7 +101,7 @@ export interface BlockStoreOptions {
   compactFiles?: number;
   /** …or once they hold this many spans. Default 122 880 (one compacted row group). */
   compactRows?: number;
-  /** A search reads the newest files holding this many spans first, then 4× more each round. Default 122 880. */
+  /** A search reads the newest row groups holding about an eighth of this many spans first, then 4× more each round (search-window.ts). Default 122 880. */
   searchRows?: number;
   /**
    * Spans of the newest micro-blocks kept in memory for trace lookups (head-block.ts), at most.
@@ -180,6 +184,10 @@ export class BlockStore implements SpanStore {
   private dbChain: Promise<unknown> = Promise.resolve();
   private compacting: Promise<void> | undefined;
   private compactAgain = false;
+  /** Row-group statistics of the block files, for trace lookups (lookup-plan.ts). */
+  private readonly footers = new FooterCache();
+  /** Summary rows read from summaries files, by file and trace (`summariesOf`). */
+  private readonly summaryCache = new SummaryCache();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -597,10 +605,9 @@ export class BlockStore implements SpanStore {
         const onDisk = snap.files.filter((f) => !head.has(f.name));
         const rows = fromHead.length === 0 ? [] : await this.visibleHeadRows(c, fromHead);
         if (onDisk.length > 0) {
-          const source = { paths: onDisk.map((f) => join(this.dir, f.name)), positioned: onDisk.some((f) => f.format === 2) };
           // The slot columns these files have (a head block may have more: they read as NULL here).
           const slots = onDisk.reduce((m, f) => Math.max(m, f.slots), 0);
-          const raw = (await c.runAndReadAll(lookupRowsSql(source, slots, tidHalvesIn('tid_hi', 'tid_lo', chunk)))).getRowsJS();
+          const raw = await this.lookupRows(c, onDisk, chunk, slots);
           const upto = this.tombstones > 0 ? await tombstonesUpto(c, chunk) : undefined;
           const at = lookupWidth(slots);
           // As `spanColumnsSql` gives them, then pdelta, filename, file_row_number, hidden.
@@ -638,6 +645,24 @@ export class BlockStore implements SpanStore {
     });
   }
 
+  /**
+   * The raw rows (`lookupRowsSql`'s layout) of the traces `keys` (32 hex) in `files`: one
+   * statement per file whose row groups may hold one of them, reading only the columns those row
+   * groups need (lookup-plan.ts).
+   */
+  private async lookupRows(c: DuckDBConnection, files: readonly BlockFile[], keys: readonly string[], slots: number): Promise<unknown[][]> {
+    const his = [...new Set(keys.map((k) => BigInt(`0x${k.slice(0, 16)}`)))];
+    const where = tidHalvesIn('tid_hi', 'tid_lo', keys);
+    const out: unknown[][] = [];
+    for (const f of files) {
+      const path = join(this.dir, f.name);
+      const groups = groupsHolding(await this.footers.get(c, path), his);
+      if (groups.length === 0) continue;
+      for (const r of (await c.runAndReadAll(plannedLookupSql(path, groups, slots, where, this.tombstones > 0))).getRowsJS()) out.push(r);
+    }
+    return out;
+  }
+
   /** The head rows no tombstone hides (a tombstone hides its trace's records written up to its block). */
   private async visibleHeadRows(c: DuckDBConnection, rows: readonly HeadRow[]): Promise<unknown[][]> {
     if (this.tombstones === 0) return rows.map((r) => r.row);
@@ -650,27 +675,47 @@ export class BlockStore implements SpanStore {
     const q = validateTraceQuery(query);
     const out = await this.read(async (c, snap) => {
       const slotOf = new Map([...this.columns.slotOf].filter(([, slot]) => slot < snap.slots));
-      // Newest files first: the hits are the traces whose newest matching span is the newest, so
-      // once `limit` hits come from some files and every other file starts before the oldest of
-      // them, the others cannot change the answer. A search for recent traces reads the recent
-      // files only; otherwise the files read grow until that holds (or all are read).
-      const files = [...snap.files].sort((a, b) => (b.maxStart ?? Infinity) - (a.maxStart ?? Infinity));
+      // Slices of start times, newest first (search-window.ts): once the slices read hold `limit`
+      // traces, the older spans cannot change the answer. A search for recent traces reads the
+      // recent row groups only; otherwise slices are added until that holds (or all is read).
+      const groups: StartGroup[] = [];
+      // Per file, its earliest and latest start by its row groups (undefined: unknown, always read).
+      const spans = new Map<BlockFile, [number, number] | undefined>();
+      if (q.attributeList.length === 0) {
+        for (const f of snap.files) {
+          const facts = await this.footers.get(c, join(this.dir, f.name));
+          groups.push(...facts);
+          const known = facts.every((g) => g.startMin !== undefined && g.startMax !== undefined);
+          spans.set(f, known ? [Math.min(...facts.map((g) => g.startMin!)), Math.max(...facts.map((g) => g.startMax!))] : undefined);
+        }
+      }
+      const first = Math.max(1, Math.floor(this.searchRows / 8));
       let rows: unknown[][] = [];
-      // Files of an older manifest do not say their latest start: then every file is read at once.
-      const first = files.some((f) => f.maxStart === undefined) ? Infinity : this.searchRows;
-      for (let taken = 0, target = first; taken < files.length; target *= 4) {
-        let n = 0;
-        const before = taken;
-        taken = 0;
-        while (taken < files.length && (taken === 0 || n < target)) n += files[taken++]!.rows;
-        // Only the files this round adds are searched; their hits merged with the earlier rounds'
-        // are the hits of all the files read (mergeHits), so no file is scanned twice.
-        const part = files.slice(before, taken);
-        const found = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, q, slotOf);
-        rows = before === 0 ? found : mergeHits([rows, found], q.limit);
-        if (taken === files.length || rows.length < q.limit) continue;
-        const oldest = rows.reduce((m, r) => Math.min(m, r[1] as number), Infinity);
-        if (files.slice(taken).every((f) => (f.maxStart ?? Infinity) < oldest)) break;
+      let upto: number | undefined;
+      let need = 0;
+      // An attribute condition mostly matches few spans (an entity key): a window would most
+      // often find too few and add a statement (~8 ms of planning and scan) for nothing.
+      const cutoffs = q.attributeList.length > 0 ? [] : searchCutoffs(groups, first, q.startUs);
+      for (const w of [...cutoffs, undefined]) {
+        if (w !== undefined && w.rows < need) continue;
+        const cut = w?.cut;
+        // Files whose starts all fall outside the slice hold nothing of it (unknown: read).
+        const before = upto;
+        const part = snap.files.filter((f) => {
+          const span = spans.get(f);
+          return span === undefined || ((cut === undefined || span[1] >= cut) && (before === undefined || span[0] < before));
+        });
+        const slice = { ...q };
+        if (cut !== undefined) slice.startUs = cut;
+        // Start times are whole µs: the slice ends just before the previous one began.
+        if (upto !== undefined) slice.endUs = q.endUs === undefined ? upto - 1 : Math.min(q.endUs, upto - 1);
+        upto = cut;
+        if (part.length === 0 || (slice.startUs !== undefined && slice.endUs !== undefined && slice.endUs < slice.startUs)) continue;
+        const found = await this.searchHits(c, { ...snap, files: part, paths: part.map((f) => join(this.dir, f.name)), positioned: part.some((f) => f.format === 2) }, slice, slotOf);
+        // Disjoint slices merge like disjoint files (mergeHits): a trace ranks in its newest span's slice as overall.
+        rows = rows.length === 0 ? found : mergeHits([rows, found], q.limit);
+        if (rows.length >= q.limit) break;
+        if (w !== undefined) need = nextWindowRows(w.rows, rows.length, q.limit);
       }
       if (rows.length === 0) return [];
       return (await this.summariesOf(c, snap, rows.map((r) => keyOf(r[0] as string)))).map(summaryFromRow);
@@ -756,13 +801,36 @@ export class BlockStore implements SpanStore {
         else list.push(r);
       };
       const files = [...new Set(bySummary.flatMap((k) => holders.get(k)!))];
-      const onDisk = files.filter((f) => f.traces === true);
-      if (onDisk.length > 0) {
+      // Summary rows already read are kept (summary-cache.ts); the others are read for the keys wanted.
+      const want = new Map<BlockFile, string[]>();
+      for (const k of bySummary) {
+        for (const f of holders.get(k)!) {
+          if (f.traces !== true) continue;
+          const known = this.summaryCache.get(f.name, k);
+          if (known === undefined) want.set(f, [...(want.get(f) ?? []), k]);
+          else if (known !== null) add(k, known);
+        }
+      }
+      if (want.size > 0) {
+        const byPath = new Map([...want.keys()].map((f) => [traceSummariesPath(join(this.dir, f.name)), f] as const));
+        const keys = [...new Set([...want.values()].flat())];
         const rows = await c.runAndReadAll(
-          `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT} FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
-            `FROM read_parquet([${onDisk.map((f) => quote(traceSummariesPath(join(this.dir, f.name)))).join(', ')}]) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', bySummary)})`,
+          `SELECT ${SUMMARY_ROW_SQL}, ${TRACE_KEY_TEXT}, filename FROM (SELECT ((tid_hi::UHUGEINT << 64) | tid_lo::UHUGEINT) AS tid, * EXCLUDE (tid_hi, tid_lo) ` +
+            `FROM read_parquet([${[...byPath.keys()].map(quote).join(', ')}], filename = true) WHERE ${tidHalvesIn('tid_hi', 'tid_lo', keys)})`,
         );
-        for (const r of rows.getRowsJS()) add(r.pop() as string, r);
+        const got = new Map<string, unknown[]>();
+        for (const r of rows.getRowsJS()) {
+          const f = byPath.get(r.pop() as string);
+          const key = r.pop() as string;
+          if (f !== undefined) got.set(`${f.name}\n${key}`, r);
+        }
+        for (const [f, ks] of want) {
+          for (const k of ks) {
+            const row = got.get(`${f.name}\n${k}`) ?? null;
+            this.summaryCache.set(f.name, k, row);
+            if (row !== null) add(k, row);
+          }
+        }
       }
       for (const f of files) {
         const rows = f.traces === true ? undefined : inMemory(f);
