@@ -11,37 +11,10 @@ import { mergedRestKeys, REST_KEYS_LIMIT, restKeySet, restMayHold } from '../src
 import type { BlockFile } from '../src/blocks/manifest.js';
 import { PARQUET_CREATED_BY } from '../src/blocks/parquet-file.js';
 import { realisticSpanStream } from './support/realistic-spans.js';
+import { assertAllOnce, traces } from './support/block-traces.js';
 import { freshDirs } from './support/store-files.js';
 
 const freshDir = freshDirs('lt-block-store-');
-
-/** `perTrace` spans for each trace number in [from, to). */
-function traces(from: number, to: number, perTrace = 3): Span[] {
-  const out: Span[] = [];
-  for (let t = from; t < to; t++) {
-    for (let i = 0; i < perTrace; i++) {
-      out.push(
-        span({
-          traceId: traceIdOf(t),
-          spanId: spanIdOf(t, i),
-          ...(i > 0 ? { parentSpanId: spanIdOf(t, 0) } : {}),
-          service: `svc-${t % 3}`,
-          startUs: T0 + t * 10 + i,
-          attributes: { 'http.route': `/r/${t % 7}`, n: t },
-        }),
-      );
-    }
-  }
-  return out;
-}
-
-/** Every span record of traces [0, n) is read exactly once, each trace whole. */
-async function assertAllOnce(store: BlockStore, n: number, perTrace = 3): Promise<void> {
-  const ids = Array.from({ length: n }, (_, t) => traceIdOf(t));
-  const got = await store.getTraces(ids);
-  got.forEach((spans, t) => assert.equal(spans.length, perTrace, `trace ${t}: ${spans.length} spans`));
-  assert.equal((await store.stats()).spanRecords, n * perTrace);
-}
 
 async function open(dataDir: string, options: Omit<BlockStoreOptions, 'dataDir'> = {}): Promise<BlockStore> {
   return openBlockStore({ dataDir, compactFiles: Infinity, compactRows: Infinity, ...options });

@@ -2,43 +2,16 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Span } from '@linktrace/model';
-import { span, spanIdOf, T0, traceIdOf } from '../src/contract/contract-spans.js';
+import { traceIdOf } from '../src/contract/contract-spans.js';
 import { BLOCKS_DIR, openBlockStore } from '../src/blocks/block-store.js';
 import type { BlockStore, BlockStoreOptions } from '../src/blocks/block-store.js';
 import type { BlockColumns } from '../src/blocks/block-columns.js';
 import { DeferredHead, estimatedBytes } from '../src/blocks/deferred-head.js';
 import type { BlockFile } from '../src/blocks/manifest.js';
+import { assertAllOnce, traces } from './support/block-traces.js';
 import { freshDirs } from './support/store-files.js';
 
 const freshDir = freshDirs('lt-deferred-head-');
-
-/** `perTrace` spans for each trace number in [from, to). */
-function traces(from: number, to: number, perTrace = 3): Span[] {
-  const out: Span[] = [];
-  for (let t = from; t < to; t++) {
-    for (let i = 0; i < perTrace; i++) {
-      out.push(
-        span({
-          traceId: traceIdOf(t),
-          spanId: spanIdOf(t, i),
-          ...(i > 0 ? { parentSpanId: spanIdOf(t, 0) } : {}),
-          service: `svc-${t % 3}`,
-          startUs: T0 + t * 10 + i,
-          attributes: { 'http.route': `/r/${t % 7}` },
-        }),
-      );
-    }
-  }
-  return out;
-}
-
-/** Every span of traces [0, n) read exactly once, each trace whole, by trace id and by count. */
-async function assertAllOnce(store: BlockStore, n: number, perTrace = 3): Promise<void> {
-  const got = await store.getTraces(Array.from({ length: n }, (_, t) => traceIdOf(t)));
-  got.forEach((spans, t) => assert.equal(spans.length, perTrace, `trace ${t}: ${spans.length} spans`));
-  assert.equal((await store.stats()).spanRecords, n * perTrace);
-}
 
 /** The files the manifest names (what survives a crash). */
 function manifestFiles(dataDir: string): BlockFile[] {
