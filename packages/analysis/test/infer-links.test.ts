@@ -244,6 +244,17 @@ describe('LinkInferrer against the seeded generator (ground truth)', () => {
     assert.ok(s.f1 >= 0.93, `F1 ${s.f1}`);
     assert.ok(s.ece <= 0.06, `ECE ${s.ece}`);
   });
+
+  it('generates a long log in segments that keep the first segment’s host clocks (the bench’s large log)', () => {
+    const first = generateLogs({ seed: 3, concurrency: 0.13, skewUs: 5000, peers: true, traces: 50 });
+    const next = generateLogs({ seed: 4, concurrency: 0.13, skewUs: 5000, peers: true, traces: 50, startUs: 2_000_000_000_000_000, skews: first.skews });
+    const fresh = generateLogs({ seed: 4, concurrency: 0.13, skewUs: 5000, peers: true, traces: 50, startUs: 2_000_000_000_000_000 });
+    const shared = [...first.skews.keys()].filter((ip) => next.skews.has(ip));
+    assert.ok(shared.length > 3);
+    for (const ip of shared) assert.equal(next.skews.get(ip), first.skews.get(ip), ip);
+    assert.ok(shared.some((ip) => fresh.skews.get(ip) !== first.skews.get(ip)), 'a fresh segment draws its own clocks');
+    assert.ok(next.records.every((r) => r.startUs >= 2_000_000_000_000_000 - 5000));
+  });
 });
 
 describe('service map of inferred spans', () => {

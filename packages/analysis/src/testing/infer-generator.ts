@@ -22,6 +22,11 @@ export interface GeneratorOptions {
   missingFieldRate?: number;
   /** Log start, µs since the epoch. Default 2026-01-01. */
   startUs?: number;
+  /**
+   * Host clock offsets to keep (µs by host address), e.g. the `skews` of the segment before when a
+   * long log is generated in segments; hosts not in it draw theirs as usual.
+   */
+  skews?: ReadonlyMap<string, number>;
 }
 
 export interface GeneratedLogs {
@@ -228,7 +233,7 @@ export function generateLogs(opts: GeneratorOptions): GeneratedLogs {
   }
   const span = trees.length === 0 ? 1 : Math.max(...trees.map((tr) => tr.end)) - t0;
 
-  const skews = new Map<string, number>();
+  const skews = new Map<string, number>(opts.skews);
   const skewOf = (ip: string): number => {
     let s = skews.get(ip);
     if (s === undefined) skews.set(ip, (s = Math.round((rand() * 2 - 1) * opts.skewUs)));

@@ -21,6 +21,7 @@ import { parseDuration } from '../config.js';
 import { processIo, type CliIo, type OutputStream } from './cli-io.js';
 import { serverUrl } from './data-source-options.js';
 import { InferredSpans } from './infer-spans.js';
+import { RecentByLine } from './recent-by-line.js';
 
 export interface InferFlags {
   out?: string;
@@ -38,6 +39,8 @@ const LISTED_PROBLEMS = 20;
 const SPAN_BATCH = 1000;
 /** Instance → service names remembered (to name the callee of an unanswered call); bounded. */
 const MAX_INSTANCES = 10_000;
+/** `in` lines whose service is remembered, for naming a link's caller (emitted links' parents are recent). */
+const RECENT_LINES = 200_000;
 
 interface Problems {
   count: number;
@@ -190,14 +193,8 @@ export async function inferCommand(file: string, flags: InferFlags, io: CliIo): 
     },
   };
   // Service of recent `in` lines, for naming a link's caller; bounded like the inference window.
-  const parentService = new Map<number, string>();
-  const rememberService = (line: number, service: string): void => {
-    parentService.set(line, service);
-    if (parentService.size > 200_000) {
-      const drop = parentService.keys().next().value;
-      if (drop !== undefined) parentService.delete(drop);
-    }
-  };
+  const parentService = new RecentByLine<string>(RECENT_LINES);
+  const rememberService = (line: number, service: string): void => parentService.set(line, service);
   const inferrer = new LinkInferrer(sink2, { ...(windowUs === undefined ? {} : { windowUs }), ...(maxSkewUs === undefined ? {} : { maxSkewUs }) });
   const malformed: Problems = { count: 0, listed: [] };
   const skipped: Problems = { count: 0, listed: [] };
