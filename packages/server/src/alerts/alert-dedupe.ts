@@ -4,6 +4,7 @@
  * alert, so a hop that stays broken is alerted again once per window. Bounded: past `maxKeys`, the
  * oldest keys are forgotten first.
  */
+import { OldestFirst } from '@linktrace/model';
 import type { Finding } from '@linktrace/storage';
 
 export function dedupeKey(f: Finding): string {
@@ -14,6 +15,7 @@ export function dedupeKey(f: Finding): string {
 export class AlertDedupe {
   /** Key → when its window ends (ms); insertion order is window order. */
   private readonly until = new Map<string, number>();
+  private readonly oldest = new OldestFirst(this.until);
 
   constructor(
     private readonly windowMs: number,
@@ -25,7 +27,7 @@ export class AlertDedupe {
     this.expire(nowMs);
     const key = dedupeKey(f);
     if (this.until.has(key)) return false;
-    if (this.until.size >= this.maxKeys) this.until.delete(this.until.keys().next().value as string);
+    if (this.until.size >= this.maxKeys) this.oldest.take();
     this.until.set(key, nowMs + this.windowMs);
     return true;
   }

@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Span } from '@linktrace/model';
+import { OldestFirst, type Span } from '@linktrace/model';
 import { evaluateFlowFacts, FlowIndex, formatFlowError, parseFlows, readFacts, summarizeFlow } from '@linktrace/analysis';
 import type { FlowContract, FlowResult, FlowSummary } from '@linktrace/analysis';
 import { DEFAULT_CHECKER } from './checker-options.js';
@@ -73,10 +73,14 @@ interface FlowEntry {
   buckets: Map<number, BucketCounts>;
   /** By trace id, oldest break first. */
   broken: Map<string, BrokenInstance>;
+  oldestResult: OldestFirst<string, KeptResult>;
+  oldestBreak: OldestFirst<string, BrokenInstance>;
 }
 
 function newEntry(contract: FlowContract, source: 'file' | 'api'): FlowEntry {
-  return { contract, source, results: new Map(), buckets: new Map(), broken: new Map() };
+  const results = new Map<string, KeptResult>();
+  const broken = new Map<string, BrokenInstance>();
+  return { contract, source, results, buckets: new Map(), broken, oldestResult: new OldestFirst(results), oldestBreak: new OldestFirst(broken) };
 }
 
 function stepText(r: FlowResult['steps'][number]): string {
@@ -239,11 +243,11 @@ export class FlowRegistry {
       if (r.status === 'broken') {
         const missing = r.steps.filter((s) => s.status === 'missing' || s.status === 'late').map(stepText);
         entry.broken.set(r.traceId, { traceId: r.traceId, atUs: r.startUs ?? 0, missing });
-        if (entry.broken.size > MAX_BROKEN_INSTANCES) entry.broken.delete(entry.broken.keys().next().value as string);
+        entry.oldestBreak.trimTo(MAX_BROKEN_INSTANCES);
       }
       results.delete(r.traceId);
       results.set(r.traceId, kept);
-      if (results.size > this.history) results.delete(results.keys().next().value as string);
+      entry.oldestResult.trimTo(this.history);
     }
     return { pendingUntilUs };
   }

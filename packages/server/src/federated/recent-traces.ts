@@ -6,7 +6,7 @@
  * record of an evicted trace, or a trace begun before a restart, is read from the store instead.
  * Foreign ids (no time in them) always are.
  */
-import { decodeTraceId, type Span } from '@linktrace/model';
+import { decodeTraceId, OldestFirst, type Span } from '@linktrace/model';
 import { mergeRecords } from '@linktrace/storage';
 
 export const DEFAULT_RECENT_SPANS = 50_000;
@@ -15,6 +15,7 @@ const CLOCK_SLACK_MS = 60_000;
 
 export class RecentTraces {
   private readonly traces = new Map<string, Span[]>();
+  private readonly oldest = new OldestFirst(this.traces);
   private spans = 0;
   /** Traces whose id time is not after this (ms) are never answered from here. */
   private watermarkMs: number;
@@ -43,12 +44,10 @@ export class RecentTraces {
       this.spans++;
     }
     while (this.spans > this.maxSpans) {
-      const oldest = this.traces.keys().next();
-      if (oldest.done === true) break;
-      const evicted = this.traces.get(oldest.value)!;
-      this.traces.delete(oldest.value);
-      this.spans -= evicted.length;
-      this.watermarkMs = Math.max(this.watermarkMs, decodeTraceId(oldest.value)?.timeMs ?? 0);
+      const oldest = this.oldest.take();
+      if (oldest === undefined) break;
+      this.spans -= oldest[1].length;
+      this.watermarkMs = Math.max(this.watermarkMs, decodeTraceId(oldest[0])?.timeMs ?? 0);
     }
   }
 

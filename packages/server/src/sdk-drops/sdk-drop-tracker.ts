@@ -4,7 +4,7 @@
  * every span from the Zipkin exporter) and keeps its latest value per (service, instance), in memory
  * for /metrics and the checker, and in the store so that a restart keeps it.
  */
-import { ATTR, type SdkDropReport, type Span } from '@linktrace/model';
+import { ATTR, OldestFirst, type SdkDropReport, type Span } from '@linktrace/model';
 
 /** What the tracker needs of a store; the embedded store has it. */
 export interface SdkDropStore {
@@ -37,6 +37,7 @@ function countOf(value: unknown): number | undefined {
 
 export class SdkDropTracker {
   private readonly latest = new Map<string, SdkDropReport>();
+  private readonly oldestReported = new OldestFirst(this.latest);
 
   constructor(
     private readonly store: SdkDropStore | undefined,
@@ -117,6 +118,6 @@ export class SdkDropTracker {
     // Re-inserted so that the map's order is least recently reported first.
     this.latest.delete(key);
     this.latest.set(key, report);
-    if (this.latest.size > MAX_INSTANCES) this.latest.delete(this.latest.keys().next().value as string);
+    this.oldestReported.trimTo(MAX_INSTANCES);
   }
 }

@@ -3,8 +3,11 @@
  * files are immutable and their names never reused, so an entry never goes stale; a failed load is
  * forgotten (the next read tries again).
  */
+import { OldestFirst } from '@linktrace/model';
+
 export class PromiseLru<V> {
   private readonly entries = new Map<string, Promise<V>>();
+  private readonly oldest = new OldestFirst(this.entries);
 
   constructor(private readonly limit: number) {}
 
@@ -21,7 +24,7 @@ export class PromiseLru<V> {
     p.catch(() => {
       if (this.entries.get(key) === p) this.entries.delete(key);
     });
-    while (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+    this.oldest.trimTo(this.limit);
     return p;
   }
 

@@ -1,3 +1,4 @@
+import { OldestFirst } from '@linktrace/model';
 import type { SpanHandle } from '../../trace/span-handle.js';
 import type { SpanContext } from '../../types.js';
 
@@ -13,19 +14,19 @@ export interface Delivery {
 
 /** Per channel, deliveries waiting for a settle; bounded so a consumer that never acks cannot grow it. */
 const MAX_PENDING = 10_000;
-const pendingByChannel = new WeakMap<object, Map<number, Delivery>>();
+const pendingByChannel = new WeakMap<object, { pending: Map<number, Delivery>; oldest: OldestFirst<number, Delivery> }>();
 const byMessage = new WeakMap<object, Delivery>();
 
 export function remember(channel: object, message: object, delivery: Delivery, track: boolean): void {
   byMessage.set(message, delivery);
   if (!track) return;
-  let pending = pendingByChannel.get(channel);
-  if (pending === undefined) pendingByChannel.set(channel, (pending = new Map()));
-  if (pending.size >= MAX_PENDING) {
-    const oldest = pending.keys().next();
-    if (oldest.done !== true) pending.delete(oldest.value);
+  let tracked = pendingByChannel.get(channel);
+  if (tracked === undefined) {
+    const pending = new Map<number, Delivery>();
+    pendingByChannel.set(channel, (tracked = { pending, oldest: new OldestFirst(pending) }));
   }
-  pending.set(delivery.tag, delivery);
+  if (tracked.pending.size >= MAX_PENDING) tracked.oldest.take();
+  tracked.pending.set(delivery.tag, delivery);
 }
 
 export function deliveryOf(message: unknown): Delivery | undefined {
@@ -37,7 +38,7 @@ export function deliveryOf(message: unknown): Delivery | undefined {
  * delivery tag (`upTo` undefined: all of them, as `ackAll`/`nackAll`). Call `forget` once the settle went out.
  */
 export function settledBy(channel: object, upTo: number | undefined, allUpTo: boolean): Delivery[] {
-  const pending = pendingByChannel.get(channel);
+  const pending = pendingByChannel.get(channel)?.pending;
   if (pending === undefined) return [];
   if (upTo !== undefined && !allUpTo) {
     const one = pending.get(upTo);
@@ -51,6 +52,6 @@ export function settledBy(channel: object, upTo: number | undefined, allUpTo: bo
 }
 
 export function forget(channel: object, deliveries: readonly Delivery[]): void {
-  const pending = pendingByChannel.get(channel);
+  const pending = pendingByChannel.get(channel)?.pending;
   if (pending !== undefined) for (const delivery of deliveries) pending.delete(delivery.tag);
 }

@@ -1,4 +1,4 @@
-import { ATTR, ROOT_RPCID, rpcidDelivery, type Attributes } from '@linktrace/model';
+import { ATTR, OldestFirst, ROOT_RPCID, rpcidDelivery, type Attributes } from '@linktrace/model';
 import type { Context } from '../../context/context.js';
 import { RemoteSpan } from '../../trace/non-recording-span.js';
 
@@ -14,6 +14,7 @@ export interface DeliveryFacts {
 
 /** Flag-only redeliveries per producer span in this process: the last delivery number given. */
 const flaggedByProducer = new Map<string, number>();
+const leastRecentProducer = new OldestFirst(flaggedByProducer);
 const MAX_FLAGGED = 1_000;
 
 /**
@@ -46,10 +47,7 @@ function flaggedDelivery(key: string): number {
   // Re-inserted so that the map's first key is the producer seen least recently, the one dropped at the bound.
   flaggedByProducer.delete(key);
   flaggedByProducer.set(key, n);
-  if (flaggedByProducer.size > MAX_FLAGGED) {
-    const oldest = flaggedByProducer.keys().next();
-    if (oldest.done !== true) flaggedByProducer.delete(oldest.value);
-  }
+  leastRecentProducer.trimTo(MAX_FLAGGED);
   return n;
 }
 
