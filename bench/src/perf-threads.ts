@@ -9,6 +9,9 @@
  *   perf record -F 499 -g -p <pid> -o perf.data -- sleep 60
  *   perf script -i perf.data > samples.txt
  *   node bench/dist/src/perf-threads.js samples.txt <pid> [server CPU µs/span]
+ *
+ * `perf record -p` follows the threads that exist when it attaches: attach after the server has
+ * printed its listening line, or the samples hold the main thread only.
  */
 import { readFileSync } from 'node:fs';
 
