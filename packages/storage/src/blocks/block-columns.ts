@@ -199,7 +199,10 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
   const service = new Array<string>(n);
   const instance = new Array<string | null>(n);
   const name = new Array<string>(n);
-  const duration = new Array<bigint | null>(n);
+  // Durations as numbers (Smis below 2^31 µs), not a BigInt per span: the head keeps these arrays
+  // for seconds and the old-generation marker traced every BigInt (issue 12 round 2); the Parquet
+  // writer stages numbers into its 64-bit array as it does BigInts.
+  const duration = new Array<number | null>(n);
   const statusMsg = new Array<string | null>(n);
   const kinds = new Array<string | null>(n);
   const rest = new Array<string[] | null>(n);
@@ -237,7 +240,7 @@ export function encodeBlock(spans: readonly Span[], encoder: SpanRowEncoder, slo
     const high = Math.floor(us / 0x1_0000_0000);
     startWords[2 * i] = us - high * 0x1_0000_0000;
     startWords[2 * i + 1] = high;
-    duration[i] = span.durationUs === undefined ? null : BigInt(Math.floor(span.durationUs));
+    duration[i] = span.durationUs === undefined ? null : Math.floor(span.durationUs);
     status[i] = STATUS_NUMBER[span.status.code];
     statusMsg[i] = span.status.message === undefined ? null : escapeText(span.status.message);
     const top = encoder.attributeFields(span.attributes, fields);

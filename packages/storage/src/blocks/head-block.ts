@@ -110,7 +110,7 @@ export class Head {
       const row: unknown[] = [t64[i] === true ? hex16(lo) : key, hex16(sid[i]!), parent === null || parent === undefined ? null : hex16(parent)];
       for (const n of PLAIN) row.push(c[n]![i] ?? null);
       row.push(Number((c.start_us as BigInt64Array)[i]!));
-      const duration = (c.duration_us as readonly (bigint | null)[])[i];
+      const duration = (c.duration_us as readonly (number | bigint | null)[])[i];
       row.push(duration === null || duration === undefined ? null : Number(duration));
       for (const n of AFTER_TIMES) row.push(c[n]![i] ?? null);
       for (let s = 0; s < slots; s++) row.push(s < b.slots ? ((c[attributeColumn(s)] as readonly (string | null)[])[i] ?? null) : null);
