@@ -14,22 +14,15 @@ import { parseRetryAfter } from '../export/retry-after.js';
 import { retryDelayMs, type RetryPolicy } from '../export/retry-delay.js';
 import type { Tracing } from '../trace/tracing.js';
 
-/** What a handler is told. */
-export interface RemedyRequest {
-  /** The remedy's id: pass it on as an idempotency key where the step writes. */
-  id: string;
-  action: RemedyAction;
+/**
+ * What a handler is told: the delivery's entity, version and target (`id`: pass it on as an
+ * idempotency key where the step writes; `traceId`/`spanId`: the broken chain).
+ */
+export type RemedyRequest = Pick<RemedyDelivery, 'id' | 'action' | 'stage' | 'operation' | 'entity' | 'target' | 'traceId' | 'spanId'> & {
   rule: string;
-  stage: string;
-  operation: string;
-  entity?: { type: string; key: string; version?: string };
-  target?: string;
-  /** The broken chain. */
-  traceId: string;
-  spanId: string;
   /** Aborted when the handler's time is up. */
   signal: AbortSignal;
-}
+};
 
 /** What a handler may return: nothing (done), or that a newer version made the remedy moot. */
 export type RemedyOutcome = void | { superseded: true; reason?: string };

@@ -56,27 +56,16 @@ export interface RemedyRouteDeps {
   clock: () => number;
 }
 
-/** A remedy as `GET /api/v1/remedies/{id}` and the request route answer it. */
-export interface RemedyView {
-  id: string;
-  findingId: string;
-  action: RemedyAction;
+/** A remedy as `GET /api/v1/remedies/{id}` and the request route answer it: what its delivery carries, and where it stands. */
+export type RemedyView = Pick<RemedyDelivery, 'id' | 'findingId' | 'action' | 'service' | 'stage' | 'operation' | 'entity' | 'target' | 'traceId' | 'spanId' | 'expiresAtMs'> & {
   state: RemedyRecord['state'];
   attempt: number;
-  service: string;
-  stage: string;
-  operation: string;
-  entity?: { type: string; key: string; version?: string };
-  target?: string;
-  traceId: string;
-  spanId: string;
   createdAtMs: number;
   updatedAtMs: number;
-  expiresAtMs: number;
   instance?: string;
   remedyTraceId?: string;
   reason?: string;
-}
+};
 
 /** `POST /api/v1/findings/{id}/remedy`: 202 `created` true, 200 false (the remedy that exists). */
 export interface RemedyRequestResponse {
