@@ -51,7 +51,7 @@ describe('web UI pages', { timeout: UI_SUITE_TIMEOUT_MS }, () => {
     // The URL changes at the click; the previous search's rows stay until the new answer is drawn.
     await page.waitForFunction(() => {
       const rows = document.querySelectorAll('ol[aria-label="Traces found"] > li');
-      return rows.length > 0 && [...rows].every((li) => li.querySelector('.finding-badge') !== null);
+      return rows.length > 0 && Array.from(rows).every((li) => li.querySelector('.finding-badge') !== null);
     });
     const n = await items.count();
     // The server's findings now: rules with deadlines (an unfinished span) may report after the
